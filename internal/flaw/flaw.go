@@ -1,0 +1,61 @@
+// Package flaw names deliberate defects the reference client can be told to
+// commit, each one a reconnection bug seen in a real client. They exist so
+// the harness can prove, in its own tests, that every spec fails on a client
+// that has the bug it names (a "buggy twin": the reference client plus
+// exactly one flaw). Being internal, they cannot be set outside wschaos.
+package flaw
+
+import "time"
+
+// Set is the flaws one client commits; the zero value commits none.
+type Set struct {
+	// NoResetOnOpen keeps the failure count across a successful open, so
+	// the backoff only grows (the opposite of the profiles' contract).
+	NoResetOnOpen bool
+	// QueueLIFO flushes the offline queue newest first.
+	QueueLIFO bool
+	// SendsOvertakeQueue announces the open and lets new sends out before
+	// the queue is flushed (socket.io-client #1458 shape).
+	SendsOvertakeQueue bool
+	// FlushKeepsQueue does not empty the queue after flushing it, so stale
+	// messages are replayed into the next session (reconnecting-websocket
+	// #110 shape).
+	FlushKeepsQueue bool
+	// NoSeqCheck accepts events whatever their seq: gaps go unnoticed.
+	NoSeqCheck bool
+	// KeepSeqOnNewID keeps the expected seq when a hello brings a new
+	// connection id: every hello then mismatches, an endless 4001 loop
+	// (mattermost #30388).
+	KeepSeqOnNewID bool
+	// NoResyncOnNewID takes a new connection id without telling the
+	// application that events were missed.
+	NoResyncOnNewID bool
+	// NoPongCheck pings but never notices a missing answer (seed 000).
+	NoPongCheck bool
+	// PongTimeout, when positive, wants each pong within this time of its
+	// ping, shorter than the profile's interval: a late pong near the
+	// boundary then causes a spurious reconnect.
+	PongTimeout time.Duration
+	// StaleHeartbeat carries an unanswered ping into the next connection
+	// (phoenix-socket-dart #28, firezone #5534).
+	StaleHeartbeat bool
+	// OverlapOnReconnect opens the new socket before closing the old one on
+	// a manual reconnect (reconnecting-websocket #86 shape).
+	OverlapOnReconnect bool
+	// CloseWithoutFrame drops the TCP connection on Close with no close
+	// frame, so the server sees 1006 instead of 1000.
+	CloseWithoutFrame bool
+	// RetryIgnoresClose leaves a pending retry armed after Close.
+	RetryIgnoresClose bool
+	// CloseLeavesDial does not abort a handshake in progress on Close.
+	CloseLeavesDial bool
+	// ClosedStateNotAnnounced leaves the state at gave-up after Close: a
+	// stale status badge.
+	ClosedStateNotAnnounced bool
+	// ResumeFromLastSeen resumes from the last seq received instead of the
+	// next one expected: an off-by-one that makes the server replay an
+	// event the client already has.
+	ResumeFromLastSeen bool
+	// NoConnectTimeout waits for a stalled handshake forever.
+	NoConnectTimeout bool
+}
