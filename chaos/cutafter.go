@@ -1,0 +1,50 @@
+package chaos
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/wschaos/wschaos/profile"
+)
+
+// AcceptThenClose completes the upgrade and cuts the connection at once,
+// before the server sends anything: the accept-then-close loop that keeps
+// a client that resets its backoff on open in its shortest delay forever.
+func AcceptThenClose(c Cut) ConnFault { return cutAfter{cut: c, now: true} }
+
+// CloseAfter sends a close frame with code and reason d of virtual time
+// after the connection opens.
+func CloseAfter(d time.Duration, code profile.StatusCode, reason string) ConnFault {
+	return cutAfter{after: d, cut: Cut{Kind: CloseFrame, Code: code, Reason: reason}}
+}
+
+// FINAfter closes the TCP connection without a close frame d after it
+// opens: the client must see an abnormal closure (1006) and reconnect.
+func FINAfter(d time.Duration) ConnFault { return cutAfter{after: d, cut: Cut{Kind: FIN}} }
+
+// RSTAfter resets the TCP connection d after it opens.
+func RSTAfter(d time.Duration) ConnFault { return cutAfter{after: d, cut: Cut{Kind: RST}} }
+
+// BlackHoleAfter silences the connection d after it opens: the socket stays
+// up but nothing flows either way, and the server keeps it open until the
+// client closes it. Only the client's heartbeat can notice.
+func BlackHoleAfter(d time.Duration) ConnFault {
+	return cutAfter{after: d, cut: Cut{Kind: BlackHole}}
+}
+
+type cutAfter struct {
+	after time.Duration
+	cut   Cut
+	now   bool
+}
+
+func (c cutAfter) String() string {
+	if c.now {
+		return "accept then " + c.cut.String()
+	}
+	return fmt.Sprintf("%s after %v", c.cut, c.after)
+}
+
+func (c cutAfter) Open(*Link) []Step {
+	return []Step{{After: c.after, Cut: c.cut}}
+}

@@ -1,0 +1,17 @@
+package chaos
+
+// NewSessionOnResume answers the connection with a fresh session and hello
+// even when the client asked to resume a session the server could replay:
+// the client must resync exactly once, not loop on it.
+func NewSessionOnResume() ConnFault { return newSessionOnResume{} }
+
+type newSessionOnResume struct{}
+
+func (newSessionOnResume) String() string { return "new session on resume" }
+
+func (newSessionOnResume) Open(l *Link) []Step {
+	if l.NewSession != nil {
+		l.NewSession()
+	}
+	return nil
+}

@@ -1,0 +1,37 @@
+package chaos
+
+import "github.com/wschaos/wschaos/profile"
+
+// Reorder swaps each frame it sees with the next frame in the same
+// direction, in both directions unless wrapped. A held frame waits for that
+// next frame; if none comes before the connection ends it is never sent,
+// and the transcript says so.
+func Reorder() FrameFault { return &reorder{} }
+
+type reorder struct{}
+
+type reorderState struct {
+	held map[profile.Side]Frame
+}
+
+func (*reorder) String() string { return "reorder" }
+
+func (r *reorder) Frame(l *Link, f Frame) []Frame {
+	st := local[reorderState](l, r)
+	if h, ok := st.held[f.Dir]; ok {
+		delete(st.held, f.Dir)
+		l.note("sent %s after #%d", describe(h), f.Index)
+		return []Frame{f, h}
+	}
+	if st.held == nil {
+		st.held = map[profile.Side]Frame{}
+	}
+	st.held[f.Dir] = f
+	l.note("held %s to swap with the next", describe(f))
+	return nil
+}
+
+func (r *reorder) holding(l *Link, dir profile.Side) bool {
+	_, ok := local[reorderState](l, r).held[dir]
+	return ok
+}

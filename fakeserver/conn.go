@@ -1,0 +1,238 @@
+package fakeserver
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/jonboulle/clockwork"
+	"github.com/wschaos/wschaos/chaos"
+	"github.com/wschaos/wschaos/profile"
+)
+
+// connState is where a connection is in its life.
+type connState int
+
+const (
+	stateOpen    connState = iota
+	stateHole              // black-holed: nothing flows, the socket stays up
+	stateClosing           // close frame or FIN sent; waiting for the client
+	stateEnded
+)
+
+// conn is one upgraded connection. Everything below the channels belongs
+// to its loop goroutine; other goroutines hand it work through do.
+type conn struct {
+	s       *Server
+	ws      *websocket.Conn
+	attempt int
+	link    *chaos.Link
+	query   *profile.ResumeQuery // nil without sessions
+
+	in   chan readResult // from the reader
+	cmds chan command    // from Emit, CutAll, Close
+	done chan struct{}   // closed when the loop has ended
+
+	state         connState
+	holeBy        string   // the fault that black-holed the connection
+	session       *session // guarded by s.mu where other conns may look
+	inIdx, outIdx int
+
+	// queue holds delayed frames and scheduled cuts by due time, then
+	// insertion order; one timer, armed only while the queue is not empty,
+	// wakes the loop for the head.
+	queue   []*item
+	timer   clockwork.Timer
+	armed   bool
+	armedAt time.Time
+
+	// The fault being called, for what it does through the Link.
+	current string
+	frame   *chaos.Frame
+	noted   bool
+
+	// Open-time state: entries and cuts wait until the open is recorded.
+	opening  bool
+	chosen   bool // NewSession picked the session during Open
+	deferred []Entry
+	openCuts []namedCut
+}
+
+type readResult struct {
+	op   int
+	data []byte
+	err  error
+}
+
+type command struct {
+	run  func()
+	done chan struct{}
+}
+
+type item struct {
+	due   time.Time
+	frame chaos.Frame
+	cut   *namedCut
+}
+
+type namedCut struct {
+	cut chaos.Cut
+	by  string
+}
+
+// serveConn serves an upgraded connection on the handler's goroutine,
+// which becomes the connection's loop.
+func (s *Server) serveConn(ws *websocket.Conn, n int, rng *rand.Rand, q *profile.ResumeQuery) {
+	c := &conn{
+		s:       s,
+		ws:      ws,
+		attempt: n,
+		query:   q,
+		in:      make(chan readResult),
+		cmds:    make(chan command),
+		done:    make(chan struct{}),
+	}
+	now := s.since()
+	c.link = &chaos.Link{
+		Attempt:    n,
+		Opened:     now,
+		Now:        now,
+		Profile:    s.Profile,
+		Rand:       rng,
+		NewSession: c.newSession,
+		Cut:        c.linkCut,
+		Event:      c.linkEvent,
+		Note:       c.linkNote,
+	}
+	ws.SetReadLimit(maxFrameSize)
+	ws.SetCloseHandler(func(int, string) error { return nil }) // the loop answers
+	ws.SetPingHandler(func(data string) error {
+		c.deliver(readResult{op: websocket.PingMessage, data: []byte(data)})
+		return nil
+	})
+	ws.SetPongHandler(func(data string) error {
+		c.deliver(readResult{op: websocket.PongMessage, data: []byte(data)})
+		return nil
+	})
+
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		s.upgraded()
+		s.record(Entry{Attempt: n, Kind: KindNote, Note: "upgraded as the server closed; dropped"})
+		ws.Close()
+		return
+	}
+	s.conns[c] = struct{}{}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	defer close(c.done)
+
+	go c.read()
+	c.open()
+	s.upgraded()
+	c.loop()
+}
+
+// do runs fn on the loop and waits for it; false if the loop has ended.
+func (c *conn) do(fn func()) bool {
+	cmd := command{run: fn, done: make(chan struct{})}
+	select {
+	case c.cmds <- cmd:
+	case <-c.done:
+		return false
+	}
+	<-cmd.done
+	return true
+}
+
+func (c *conn) loop() {
+	for {
+		c.runDue()
+		if c.state == stateEnded {
+			return
+		}
+		var fire <-chan time.Time
+		if c.armed {
+			fire = c.timer.Chan()
+		}
+		select {
+		case r := <-c.in:
+			c.onRead(r)
+		case cmd := <-c.cmds:
+			cmd.run()
+			c.runDue() // so when Emit returns, what it delayed has its timer
+			close(cmd.done)
+		case <-fire:
+			c.armed = false
+		case <-c.s.done:
+			c.shutdown()
+		}
+	}
+}
+
+// end closes the socket and forgets the connection; the loop then exits.
+func (c *conn) end() {
+	if c.state == stateEnded {
+		return
+	}
+	c.state = stateEnded
+	for _, it := range c.queue {
+		if it.cut == nil {
+			c.record(Entry{Kind: KindNote, Op: it.frame.Op, Data: string(it.frame.Data), Msg: it.frame.Msg,
+				Note: fmt.Sprintf("delayed %s never delivered: connection ended", frameName(it.frame))})
+		}
+	}
+	c.queue = nil
+	c.disarm()
+	c.ws.Close()
+	c.s.mu.Lock()
+	delete(c.s.conns, c)
+	if c.session != nil && c.session.live == c {
+		c.session.live = nil
+	}
+	c.s.mu.Unlock()
+}
+
+// shutdown ends the connection because the server closes.
+func (c *conn) shutdown() {
+	switch c.state {
+	case stateOpen:
+		c.record(Entry{Kind: KindClose, Code: profile.StatusGoingAway, Reason: "server closed", By: profile.Server})
+		c.writeClose(int(profile.StatusGoingAway), "server closed")
+	case stateHole:
+		c.record(Entry{Kind: KindClose, Code: profile.StatusAbnormalClosure, By: profile.Server, Note: "server closed"})
+	}
+	c.end()
+}
+
+// record stamps e with the connection's attempt; during Open it waits for
+// the open entry.
+func (c *conn) record(e Entry) {
+	e.Attempt = c.attempt
+	if c.opening {
+		c.deferred = append(c.deferred, e)
+		return
+	}
+	c.s.record(e)
+}
+
+// faultEntry records that fault did what; f is the frame it acted on.
+func (c *conn) faultEntry(fault, what string, f *chaos.Frame) {
+	e := Entry{Kind: KindFault, Fault: fault, Note: what}
+	if f != nil {
+		e.Op, e.Data, e.Msg = f.Op, string(f.Data), f.Msg
+	}
+	c.record(e)
+}
+
+// frameName names a frame for transcript notes:
+// "server frame #3 (reply seq_reply=1 status=OK)".
+func frameName(f chaos.Frame) string {
+	what := opName(f.Op)
+	if f.Msg != nil {
+		what = f.Msg.String()
+	}
+	return fmt.Sprintf("%s frame #%d (%s)", f.Dir, f.Index, what)
+}

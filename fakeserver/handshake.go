@@ -1,0 +1,147 @@
+package fakeserver
+
+import (
+	"math"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/wschaos/wschaos/chaos"
+	"github.com/wschaos/wschaos/profile"
+)
+
+// serveHTTP takes one connection attempt from request to upgrade, through
+// the handshake faults, then serves the connection on this goroutine.
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		http.Error(w, "fakeserver: closed", http.StatusServiceUnavailable)
+		return
+	}
+	s.attempts++
+	n := s.attempts
+	s.wg.Add(1)
+	s.mu.Unlock()
+	defer s.wg.Done()
+
+	rng := rand.New(rand.NewPCG(s.Seed, uint64(n)))
+	s.record(Entry{Attempt: n, Kind: KindDial, URL: r.URL.RequestURI()})
+	u := *r.URL
+	a := &chaos.Attempt{N: n, URL: &u, Rand: rng}
+	for _, f := range s.handshakes {
+		a.At = s.since()
+		if ref := f.Handshake(a); ref != nil && !s.refusal(w, r, n, f.String(), ref) {
+			return
+		}
+	}
+
+	var q *profile.ResumeQuery
+	if s.Profile.Resume != nil {
+		rq, err := profile.ParseResumeQuery(r.URL.Query())
+		if err != nil {
+			s.refuse(w, n, http.StatusBadRequest, "", "bad resume query: "+err.Error(), 0)
+			return
+		}
+		q = &rq
+	}
+	up := websocket.Upgrader{
+		HandshakeTimeout: writeWait,
+		CheckOrigin:      func(*http.Request) bool { return true },
+		Error: func(w http.ResponseWriter, _ *http.Request, status int, reason error) {
+			s.refuse(w, n, status, "", "not upgraded: "+reason.Error(), 0)
+		},
+	}
+	s.mu.Lock()
+	s.upgrading++
+	s.mu.Unlock()
+	ws, err := up.Upgrade(w, r, nil)
+	if err != nil {
+		s.upgraded()
+		return // answered and recorded by up.Error
+	}
+	s.serveConn(ws, n, rng, q)
+}
+
+// refusal carries out what a handshake fault decided, and reports whether
+// the attempt goes on to the next fault and the upgrade.
+func (s *Server) refusal(w http.ResponseWriter, r *http.Request, n int, fault string, ref *chaos.Refusal) bool {
+	if ref.Stall != 0 && !s.stall(r, n, fault, ref.Stall) {
+		return false
+	}
+	switch {
+	case ref.Reset:
+		s.record(Entry{Attempt: n, Kind: KindReset, Fault: fault})
+		s.reset(w, n)
+		return false
+	case ref.Status != 0:
+		s.refuse(w, n, ref.Status, fault, "", ref.RetryAfter)
+		return false
+	}
+	return true
+}
+
+// stall holds the handshake d of virtual time (d < 0: until the client
+// gives up or the server closes), and reports whether it may go on.
+func (s *Server) stall(r *http.Request, n int, fault string, d time.Duration) bool {
+	e := Entry{Attempt: n, Kind: KindStall, Fault: fault, Note: "for " + d.String()}
+	var fire <-chan time.Time
+	if d > 0 {
+		t := s.Clock.NewTimer(d)
+		defer t.Stop()
+		fire = t.Chan()
+	} else {
+		e.Note = "until the client gives up"
+	}
+	s.record(e)
+	select {
+	case <-fire:
+		return true
+	case <-s.done:
+	case <-r.Context().Done():
+		if !s.isClosed() {
+			s.record(Entry{Attempt: n, Kind: KindNote, Note: "stalled handshake: client gave up"})
+		}
+	}
+	return false
+}
+
+func (s *Server) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
+// refuse answers the attempt with an HTTP status, and records it.
+func (s *Server) refuse(w http.ResponseWriter, n, status int, fault, note string, retryAfter time.Duration) {
+	s.record(Entry{Attempt: n, Kind: KindRefuse, Status: status, Fault: fault, Note: note})
+	if retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.FormatInt(int64(math.Ceil(retryAfter.Seconds())), 10))
+	}
+	w.Header().Set("Connection", "close")
+	body := "fakeserver: refused"
+	if fault != "" {
+		body += " by fault " + fault
+	}
+	if note != "" {
+		body += ": " + note
+	}
+	http.Error(w, body, status)
+}
+
+// reset drops the attempt's TCP connection with an RST and no answer.
+func (s *Server) reset(w http.ResponseWriter, n int) {
+	nc, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		s.logf(n, "reset: cannot hijack, answering 500 instead: %v", err)
+		http.Error(w, "fakeserver: reset", http.StatusInternalServerError)
+		return
+	}
+	if tc, ok := nc.(*net.TCPConn); ok {
+		tc.SetLinger(0) // close sends RST instead of FIN
+	}
+	nc.Close()
+}

@@ -1,0 +1,67 @@
+package fakeserver
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/gorilla/websocket"
+	"github.com/wschaos/wschaos/chaos"
+	"github.com/wschaos/wschaos/profile"
+)
+
+// handle plays the profile's part for a client frame that made it through
+// the faults.
+func (c *conn) handle(f chaos.Frame) {
+	switch c.state {
+	case stateHole:
+		c.swallow(f) // delayed into a link that has since gone dark
+		return
+	case stateClosing, stateEnded:
+		c.record(Entry{Kind: KindNote, Op: f.Op, Data: string(f.Data), Msg: f.Msg,
+			Note: fmt.Sprintf("%s not handled: connection closing", frameName(f))})
+		return
+	}
+	switch f.Op {
+	case websocket.PingMessage:
+		c.outIdx++
+		c.out(chaos.Frame{Dir: profile.Server, Index: c.outIdx, Op: websocket.PongMessage, Data: f.Data, Pong: true})
+	case websocket.TextMessage, websocket.BinaryMessage:
+		if f.Msg != nil && f.Msg.Kind == profile.Request {
+			c.answer(*f.Msg)
+		}
+	}
+}
+
+// answer sends what the profile says a request gets: a pong for a ping, an
+// ack for a send, a reply for anything when the profile replies.
+func (c *conn) answer(req profile.Message) {
+	p := c.s.Profile
+	if p.Heartbeat.PingType != "" && req.Type == p.Heartbeat.PingType {
+		c.send(p.Pong(req), true)
+		return
+	}
+	if p.SendType != "" && p.AckType != "" && req.Type == p.SendType {
+		c.send(profile.Message{Kind: profile.Event, Type: p.AckType, Data: ackData(req)}, false)
+	}
+	if p.Replies {
+		c.send(profile.Message{Kind: profile.Reply, Status: "OK", SeqReply: req.Seq}, false)
+	}
+}
+
+// ackData is {"messageId": <the request's "id", as sent>}, null without one.
+func ackData(req profile.Message) json.RawMessage {
+	var fields map[string]json.RawMessage
+	id := json.RawMessage("null")
+	if json.Unmarshal(req.Data, &fields) == nil && fields["id"] != nil {
+		id = fields["id"]
+	}
+	return profile.MustData(map[string]json.RawMessage{"messageId": id})
+}
+
+// send numbers an event in the session (profiles that resume) and sends it.
+func (c *conn) send(m profile.Message, pong bool) {
+	if m.Kind == profile.Event {
+		c.sequence(&m)
+	}
+	c.outMsg(m, pong)
+}

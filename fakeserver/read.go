@@ -1,0 +1,131 @@
+package fakeserver
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+
+	"github.com/gorilla/websocket"
+	"github.com/wschaos/wschaos/chaos"
+	"github.com/wschaos/wschaos/profile"
+)
+
+// read forwards every frame and the final error to the loop.
+func (c *conn) read() {
+	defer c.s.wg.Done()
+	for {
+		op, data, err := c.ws.ReadMessage()
+		if err == nil {
+			if !c.deliver(readResult{op: op, data: data}) {
+				return
+			}
+			continue
+		}
+		if !c.deliver(readResult{err: err}) {
+			return
+		}
+		var ce *websocket.CloseError
+		if !errors.As(err, &ce) || ce.Code == websocket.CloseAbnormalClosure {
+			return // no close frame: the socket is gone
+		}
+		// gorilla reads nothing after a close frame, but a black hole keeps
+		// the socket until the client drops it: wait for that below.
+		_, err = io.Copy(io.Discard, c.ws.NetConn())
+		if err == nil {
+			err = io.EOF
+		}
+		c.deliver(readResult{err: err})
+		return
+	}
+}
+
+// deliver hands r to the loop; false once the loop has ended.
+func (c *conn) deliver(r readResult) bool {
+	select {
+	case c.in <- r:
+		return true
+	case <-c.done:
+		return false
+	}
+}
+
+// onRead takes one result from the reader.
+func (c *conn) onRead(r readResult) {
+	if r.err != nil {
+		c.onReadError(r.err)
+		return
+	}
+	if c.state == stateClosing {
+		c.record(Entry{Kind: KindRecv, Op: r.op, Data: string(r.data), Note: "ignored: closing"})
+		return
+	}
+	f, undecodable := c.inbound(r.op, r.data)
+	if c.state == stateHole {
+		c.swallow(f)
+		return
+	}
+	c.record(Entry{Kind: KindRecv, Op: f.Op, Data: string(f.Data), Msg: f.Msg, Note: undecodable})
+	for _, g := range c.pipeline(f) {
+		if g.Delay > 0 {
+			c.schedule(g.Delay, &item{frame: g})
+		} else {
+			c.handle(g)
+		}
+	}
+}
+
+// inbound makes the Frame for a client frame, decoding it if it is a
+// message; undecodable says why a message did not decode. Such a frame is
+// kept (and recorded), only not understood.
+func (c *conn) inbound(op int, data []byte) (f chaos.Frame, undecodable string) {
+	c.inIdx++
+	f = chaos.Frame{Dir: profile.Client, Index: c.inIdx, Op: op, Data: data}
+	if op == websocket.TextMessage || op == websocket.BinaryMessage {
+		m, err := c.s.Profile.Codec.Decode(data, profile.Client)
+		if err != nil {
+			return f, "undecodable: " + err.Error()
+		}
+		f.Msg = &m
+	}
+	return f, ""
+}
+
+// onReadError ends the connection the way the reader says it ended.
+func (c *conn) onReadError(err error) {
+	var ce *websocket.CloseError
+	switch {
+	case c.state == stateClosing:
+		// The client's half of the close handshake, or closeGrace ran out.
+		c.s.logf(c.attempt, "closing connection ends: %v", err)
+	case vanished(err):
+		c.s.logf(c.attempt, "client vanished: %v", err)
+		c.record(Entry{Kind: KindClose, Code: profile.StatusAbnormalClosure, By: profile.Client})
+	case errors.As(err, &ce) && c.state == stateHole:
+		c.faultEntry(c.holeBy, fmt.Sprintf("swallowed client close %d %q", ce.Code, ce.Text), nil)
+		return // the reader now waits for the client to drop the socket
+	case errors.As(err, &ce):
+		c.record(Entry{Kind: KindClose, Code: profile.StatusCode(ce.Code), Reason: ce.Text, By: profile.Client})
+		c.writeClose(ce.Code, "") // echo the code, as RFC 6455 asks
+	case errors.Is(err, websocket.ErrReadLimit):
+		// gorilla has already sent close 1009.
+		c.record(Entry{Kind: KindClose, Code: profile.StatusMessageTooBig, By: profile.Server,
+			Note: fmt.Sprintf("client frame over %d bytes", maxFrameSize)})
+	default:
+		// The client broke the protocol: gorilla has sent close 1002 and
+		// says why.
+		c.record(Entry{Kind: KindClose, Code: websocket.CloseProtocolError, By: profile.Server, Note: err.Error()})
+	}
+	c.end()
+}
+
+// vanished reports whether err is the socket failing under the reader
+// (EOF, reset, timeout) rather than a protocol error; its text varies from
+// run to run, so the transcript leaves it out.
+func vanished(err error) bool {
+	var ne net.Error
+	var ce *websocket.CloseError // gorilla's name for a socket that ended mid-stream
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, net.ErrClosed) || errors.As(err, &ne) ||
+		errors.As(err, &ce) && ce.Code == websocket.CloseAbnormalClosure
+}

@@ -1,0 +1,245 @@
+package fakeserver
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gorilla/websocket"
+	"github.com/wschaos/wschaos/profile"
+)
+
+// Kind says what a transcript Entry records.
+type Kind string
+
+const (
+	// KindDial: an HTTP request arrived; URL is its path and query.
+	KindDial Kind = "dial"
+	// KindRefuse: the attempt was answered with HTTP Status instead of the
+	// upgrade, by Fault or (Fault empty) for the reason in Note.
+	KindRefuse Kind = "refuse"
+	// KindStall: Fault held the handshake back; Note says for how long.
+	KindStall Kind = "stall"
+	// KindReset: Fault answered the handshake with a TCP RST.
+	KindReset Kind = "reset"
+	// KindOpen: the connection upgraded; Session and Resumed for profiles
+	// with sessions, Note for a refused resume.
+	KindOpen Kind = "open"
+	// KindRecv: a client frame arrived (before any fault acts on it). Note
+	// carries a decode error; the frame is kept, not dropped.
+	KindRecv Kind = "recv"
+	// KindSend: a server frame hit the wire, at the time it did.
+	KindSend Kind = "send"
+	// KindFault: Fault acted; Note says what it did, Op, Data and Msg hold
+	// the frame it acted on, if any.
+	KindFault Kind = "fault"
+	// KindClose: the connection ended. Code and Reason are the close frame's
+	// (1006, no frame, for FIN, RST and vanished peers); By is the side that
+	// closed or whose socket failed; Fault the cut that closed it, if any.
+	KindClose Kind = "close"
+	// KindNote: anything else worth a line (an Emit with no connection, a
+	// frame never sent because its connection ended).
+	KindNote Kind = "note"
+)
+
+// Entry is one thing the server saw or did. Fields a Kind does not use stay
+// zero.
+type Entry struct {
+	// At is virtual time since the server started.
+	At time.Duration
+	// Attempt is the connection attempt the entry belongs to, from 1; 0
+	// for server-wide notes.
+	Attempt int
+	Kind    Kind
+
+	URL     string
+	Session string
+	Resumed bool
+	Status  int
+
+	// Op is the WebSocket opcode, Data the frame's payload, Msg the
+	// profile message it decodes to (nil if it does not).
+	Op   int
+	Data string
+	Msg  *profile.Message
+
+	Fault  string
+	Code   profile.StatusCode
+	Reason string
+	By     profile.Side
+	Note   string
+}
+
+// Transcript is the append-only record of everything a Server saw and did,
+// safe for concurrent use. The same inputs in the same order give the same
+// transcript, so String() can be compared across runs.
+type Transcript struct {
+	mu      sync.Mutex
+	entries []Entry
+	grew    chan struct{} // closed and replaced on every append
+}
+
+// maxLine bounds how much of a frame String prints; Entry.Data keeps it all.
+const maxLine = 400
+
+// waitTail is how many entries Wait's error shows: enough to see what
+// happened last without flooding the test log.
+const waitTail = 30
+
+func newTranscript() *Transcript {
+	return &Transcript{grew: make(chan struct{})}
+}
+
+func (t *Transcript) add(e Entry) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.entries = append(t.entries, e)
+	close(t.grew)
+	t.grew = make(chan struct{})
+}
+
+// Entries returns a copy of the entries so far. Msg pointers are shared:
+// treat them as read-only.
+func (t *Transcript) Entries() []Entry {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return slices.Clone(t.entries)
+}
+
+// Len returns the number of entries so far.
+func (t *Transcript) Len() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.entries)
+}
+
+// Wait blocks until pred holds for the entries so far, re-checking it on
+// every append, and returns ctx's error, with the transcript's tail, if it
+// never does. pred must not keep or modify the slice it is given.
+func (t *Transcript) Wait(ctx context.Context, pred func([]Entry) bool) error {
+	for {
+		t.mu.Lock()
+		view, grew := t.entries[:len(t.entries):len(t.entries)], t.grew
+		t.mu.Unlock()
+		if pred(view) {
+			return nil
+		}
+		select {
+		case <-grew:
+		case <-ctx.Done():
+			return fmt.Errorf("transcript never matched after %d entries: %w\nlast entries:\n%s",
+				len(view), ctx.Err(), format(view[max(0, len(view)-waitTail):]))
+		}
+	}
+}
+
+// String returns the transcript as text, one line per entry:
+//
+//	+3.25s     #2 open session=conn-1
+//	+3.25s     #2 send {"event":"hello","seq":0,"data":{"connection_id":"conn-1"}}
+//	+1m3.25s   #2 close 4000 "ping timeout" by client
+func (t *Transcript) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return format(t.entries)
+}
+
+func format(es []Entry) string {
+	var b strings.Builder
+	for _, e := range es {
+		b.WriteString(e.String())
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// String returns the entry as one transcript line.
+func (e Entry) String() string {
+	attempt := "#-"
+	if e.Attempt > 0 {
+		attempt = "#" + strconv.Itoa(e.Attempt)
+	}
+	return fmt.Sprintf("%-10s %s %s", "+"+e.At.String(), attempt, e.body())
+}
+
+func (e Entry) body() string {
+	var b strings.Builder
+	b.WriteString(string(e.Kind))
+	switch e.Kind {
+	case KindDial:
+		b.WriteString(" " + e.URL)
+	case KindRefuse:
+		fmt.Fprintf(&b, " %d", e.Status)
+	case KindOpen:
+		if e.Session != "" {
+			b.WriteString(" session=" + e.Session)
+		}
+		if e.Resumed {
+			b.WriteString(" resumed")
+		}
+	case KindRecv, KindSend:
+		b.WriteString(" " + frameText(e.Op, e.Data))
+	case KindFault:
+		b.WriteString(" " + e.Fault)
+		if e.Note != "" {
+			b.WriteString(": " + e.Note)
+		}
+		return b.String()
+	case KindClose:
+		fmt.Fprintf(&b, " %d", e.Code)
+		if e.Reason != "" {
+			fmt.Fprintf(&b, " %q", e.Reason)
+		}
+		b.WriteString(" by " + e.By.String())
+	case KindNote:
+		return b.String() + " " + e.Note
+	}
+	if e.Fault != "" {
+		b.WriteString(" (" + e.Fault + ")")
+	}
+	if e.Note != "" {
+		b.WriteString(": " + e.Note)
+	}
+	return b.String()
+}
+
+// frameText prints a text frame as is when it fits on a line, anything
+// else quoted and named by opcode.
+func frameText(op int, data string) string {
+	short := data
+	if len(short) > maxLine {
+		short = short[:maxLine]
+	}
+	if op == websocket.TextMessage && utf8.ValidString(short) && !strings.ContainsAny(short, "\r\n") {
+		if len(short) < len(data) {
+			return fmt.Sprintf("%s… (%d bytes)", short, len(data))
+		}
+		return data
+	}
+	s := opName(op) + " " + strconv.Quote(short)
+	if len(short) < len(data) {
+		s += fmt.Sprintf("… (%d bytes)", len(data))
+	}
+	return s
+}
+
+func opName(op int) string {
+	switch op {
+	case websocket.TextMessage:
+		return "text"
+	case websocket.BinaryMessage:
+		return "binary"
+	case websocket.CloseMessage:
+		return "close"
+	case websocket.PingMessage:
+		return "ping"
+	case websocket.PongMessage:
+		return "pong"
+	}
+	return "op" + strconv.Itoa(op)
+}

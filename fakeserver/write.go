@@ -1,0 +1,84 @@
+package fakeserver
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/wschaos/wschaos/chaos"
+	"github.com/wschaos/wschaos/profile"
+)
+
+// outMsg encodes a server message and sends it through the faults.
+func (c *conn) outMsg(m profile.Message, pong bool) {
+	f, err := c.outFrame(m, pong)
+	if err != nil {
+		c.record(Entry{Kind: KindNote, Note: fmt.Sprintf("cannot send %v: %v", m, err)})
+		return
+	}
+	c.out(f)
+}
+
+// outFrame makes the Frame for a server message.
+func (c *conn) outFrame(m profile.Message, pong bool) (chaos.Frame, error) {
+	data, err := c.s.Profile.Codec.Encode(m)
+	if err != nil {
+		return chaos.Frame{}, fmt.Errorf("failed to encode: %w", err)
+	}
+	c.outIdx++
+	return chaos.Frame{Dir: profile.Server, Index: c.outIdx, Op: websocket.TextMessage, Data: data, Msg: &m, Pong: pong}, nil
+}
+
+// out sends a server frame through the faults, then to the wire now or
+// when its delay is up.
+func (c *conn) out(f chaos.Frame) {
+	for _, g := range c.pipeline(f) {
+		if g.Delay > 0 {
+			c.schedule(g.Delay, &item{frame: g})
+		} else {
+			c.write(g)
+		}
+	}
+}
+
+// write puts a server frame on the wire: the loop is the only writer.
+func (c *conn) write(f chaos.Frame) {
+	switch c.state {
+	case stateHole:
+		c.swallow(f)
+		return
+	case stateClosing, stateEnded:
+		c.record(Entry{Kind: KindNote, Op: f.Op, Data: string(f.Data), Msg: f.Msg,
+			Note: fmt.Sprintf("%s not sent: connection closing", frameName(f))})
+		return
+	}
+	c.record(Entry{Kind: KindSend, Op: f.Op, Data: string(f.Data), Msg: f.Msg})
+	deadline := time.Now().Add(writeWait)
+	var err error
+	switch f.Op {
+	case websocket.PingMessage, websocket.PongMessage, websocket.CloseMessage:
+		err = c.ws.WriteControl(f.Op, f.Data, deadline)
+	default:
+		c.ws.SetWriteDeadline(deadline)
+		err = c.ws.WriteMessage(f.Op, f.Data)
+	}
+	if err != nil {
+		c.s.logf(c.attempt, "write failed: %v", err)
+		c.record(Entry{Kind: KindClose, Code: profile.StatusAbnormalClosure, By: profile.Client, Note: "write failed"})
+		c.end()
+	}
+}
+
+// writeClose sends a close frame, best effort: the connection is ending.
+func (c *conn) writeClose(code int, reason string) error {
+	err := c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(writeWait))
+	if err != nil {
+		c.s.logf(c.attempt, "close frame not sent: %v", err)
+	}
+	return err
+}
+
+// swallow records a frame the black hole ate.
+func (c *conn) swallow(f chaos.Frame) {
+	c.faultEntry(c.holeBy, "swallowed "+frameName(f), &f)
+}
