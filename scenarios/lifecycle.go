@@ -1,0 +1,113 @@
+package scenarios
+
+import (
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/wschaos/wschaos/chaos"
+	"github.com/wschaos/wschaos/client"
+	"github.com/wschaos/wschaos/fakeserver"
+	"github.com/wschaos/wschaos/internal/flaw"
+	"github.com/wschaos/wschaos/profile"
+)
+
+// expectStaysClosed checks the client is closed for good: it says so, no
+// socket is open, no timer is pending, and a day of virtual time brings no
+// new dial.
+func (w *world) expectStaysClosed() {
+	GinkgoHelper()
+	Expect(w.sockets.open.Load()).To(BeZero(), "a socket is still open after Close")
+	_, pending := w.clock.Next()
+	Expect(pending).To(BeFalse(), "Close returned with a timer still armed")
+	Expect(w.cl.State()).To(Equal(client.StateDisconnected), "after Close the client must say it is disconnected")
+	dials := len(w.entries(fakeserver.KindDial))
+	w.clock.Advance(24 * time.Hour)
+	Consistently(func() int { return len(w.entries(fakeserver.KindDial)) }).WithTimeout(50*time.Millisecond).
+		Should(Equal(dials), "the client dialed after Close")
+}
+
+var _ = Describe("Intentional close", Label("lifecycle"), func() {
+	for _, p := range []*profile.Profile{profile.QueueProfile(), profile.MattermostProfile()} {
+		Context("profile "+p.Name, Label(p.Name), func() {
+			spec("while connecting: the stalled handshake is abandoned", func(ctx SpecContext, mk maker) {
+				w := mk(p, withFaults(chaos.Stall(-1)))
+				w.start()
+				w.awaitTranscript(ctx, "the stalled handshake", hasKind(fakeserver.KindStall, 1))
+				Expect(w.cl.Close()).To(Succeed())
+				w.expectStaysClosed()
+			}, flawed("lets a handshake in progress run on after Close", flaw.Set{CloseLeavesDial: true}, "socket is still open"))
+
+			spec("while connected: closes with 1000 and never reconnects", func(ctx SpecContext, mk maker) {
+				w := mk(p)
+				w.start()
+				w.awaitState(ctx, client.StateConnected)
+				Expect(w.cl.Close()).To(Succeed())
+				c := w.firstClose(ctx)
+				Expect(c.Code).To(Equal(profile.StatusNormalClosure), "an intentional close must send 1000")
+				Expect(c.By).To(Equal(profile.Client))
+				w.expectStaysClosed()
+			}, flawed("drops the connection without a close frame", flaw.Set{CloseWithoutFrame: true}, "must send 1000"))
+
+			spec("while waiting to retry: the pending retry is cancelled", func(ctx SpecContext, mk maker) {
+				w := mk(p, withFaults(chaos.Refuse(503)))
+				w.start()
+				w.awaitState(ctx, client.StateReconnecting)
+				Expect(w.cl.Close()).To(Succeed())
+				w.expectStaysClosed()
+			}, flawed("leaves its retry armed after Close", flaw.Set{RetryIgnoresClose: true}, "timer still armed"))
+
+			spec("a stalled handshake counts as a failure after the connect timeout", func(ctx SpecContext, mk maker) {
+				w := mk(p, withFaults(chaos.OnAttempts(chaos.Stall(-1), 1)))
+				w.start()
+				w.awaitTranscript(ctx, "the stalled handshake", hasKind(fakeserver.KindStall, 1))
+				w.awaitTimers(ctx, 1, "the connect timeout")
+				Expect(w.step()).To(Equal(10*time.Second), "the default connect timeout")
+				w.awaitState(ctx, client.StateReconnecting)
+				w.step()
+				w.awaitState(ctx, client.StateConnected)
+				Expect(w.sockets.max.Load()).To(BeEquivalentTo(1))
+			}, flawed("waits for a stalled handshake forever", flaw.Set{NoConnectTimeout: true}, "the connect timeout never armed"))
+		})
+	}
+
+	spec("after giving up", func(ctx SpecContext, mk maker) {
+		w := mk(profile.QueueProfile(), withFaults(chaos.Refuse(503)))
+		w.failAttempts(ctx, 5)
+		w.step()
+		w.awaitState(ctx, client.StateGaveUp)
+		Expect(w.cl.Close()).To(Succeed())
+		w.expectStaysClosed()
+	}, flawed("still says gave-up after Close", flaw.Set{ClosedStateNotAnnounced: true}, "must say it is disconnected"))
+})
+
+var _ = Describe("One socket at a time", Label("lifecycle"), func() {
+	spec("rapid manual reconnects never hold two sockets", func(ctx SpecContext, mk maker) {
+		w := mk(profile.MattermostProfile())
+		w.start()
+		w.awaitState(ctx, client.StateConnected)
+		for i := 0; i < 10; i++ {
+			w.cl.Reconnect()
+			w.cl.Reconnect() // a second request while one is pending coalesces
+			w.awaitState(ctx, client.StateConnected)
+		}
+		Expect(w.sockets.max.Load()).To(BeEquivalentTo(1), "the client held two sockets at once")
+		Expect(len(w.entries(fakeserver.KindDial))).To(BeNumerically(">=", 11))
+		Expect(w.resyncs.Load()).To(BeZero(), "each reconnect resumed the same session")
+	}, flawed("opens the new socket before closing the old (reconnecting-websocket #86)",
+		flaw.Set{OverlapOnReconnect: true}, "two sockets at once"))
+
+	spec("close right after start, before the first handshake completes, leaves no socket", func(ctx SpecContext, mk maker) {
+		for i := 0; i < 5; i++ {
+			w := mk(profile.QueueProfile())
+			w.start()
+			Expect(w.cl.Close()).To(Succeed())
+			// A dial that outlives Close would open its socket within
+			// this (real-time) window; none may.
+			Consistently(w.sockets.open.Load).WithTimeout(100*time.Millisecond).
+				Should(BeZero(), "a socket is still open after Close")
+			Expect(w.sockets.max.Load()).To(BeNumerically("<=", 1))
+		}
+	}, flawed("lets a handshake in progress run on after Close", flaw.Set{CloseLeavesDial: true}, "socket is still open"))
+})

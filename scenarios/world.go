@@ -1,0 +1,284 @@
+// Package scenarios is the executable spec of how a reconnecting client must
+// behave: Ginkgo specs that drive the reference client against the fake
+// server on a virtual clock. The root suite_test.go runs them.
+//
+// A spec never sleeps. It steps the clock to the next timer
+// (vclock.AdvanceToNext) only after it has seen the effect of the previous
+// step: the client announces a state once the timer of that state is armed,
+// and delivers a message once it has acted on it; the server records every
+// frame in its transcript.
+package scenarios
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/gleak"
+
+	"github.com/wschaos/wschaos/chaos"
+	"github.com/wschaos/wschaos/client"
+	"github.com/wschaos/wschaos/fakeserver"
+	"github.com/wschaos/wschaos/internal/flaw"
+	"github.com/wschaos/wschaos/profile"
+	"github.com/wschaos/wschaos/vclock"
+)
+
+// specTimeout bounds every networked spec in real time. Specs take
+// milliseconds; the bound is for a wedged one on a loaded machine.
+const specTimeout = 20 * time.Second
+
+// world is one client, one fake server and the virtual clock they share.
+type world struct {
+	p     *profile.Profile
+	clock *vclock.Clock
+	srv   *fakeserver.Server
+	cl    *client.Client
+	seed  uint64
+
+	states   log[client.StateChange]
+	msgs     log[profile.Message]
+	errs     log[error]
+	resyncs  atomic.Int32
+	sockets  socketCounter
+	stateCur int           // states consumed by awaitState
+	wait     time.Duration // bound on each wait for an effect
+}
+
+// worldOption adjusts a world before it starts.
+type worldOption func(*worldConfig)
+
+type worldConfig struct {
+	rng    *rand.Rand
+	faults []chaos.Fault
+	// What sets a twin apart: flaws, and changes to the client's copy of
+	// the profile.
+	flaws         flaw.Set
+	clientProfile []func(*profile.Profile)
+	// wait bounds each wait for an effect, in real time.
+	wait time.Duration
+	twin bool
+}
+
+// withRand replaces the client's seeded jitter source.
+func withRand(r *rand.Rand) worldOption { return func(c *worldConfig) { c.rng = r } }
+
+// withFaults sets the server's faults.
+func withFaults(f ...chaos.Fault) worldOption {
+	return func(c *worldConfig) { c.faults = append(c.faults, f...) }
+}
+
+// newWorld starts a fake server playing p and builds (but does not start) a
+// client for it. Cleanup closes both and, on failure, prints the seed and
+// the transcript.
+func newWorld(p *profile.Profile, opts ...worldOption) *world {
+	GinkgoHelper()
+	seed := uint64(GinkgoRandomSeed())
+	cfg := worldConfig{rng: rand.New(rand.NewPCG(seed, 1)), wait: 10 * time.Second}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	// Registered first, so it runs last: after client and server are closed,
+	// nothing either started may still run.
+	before := gleak.Goroutines()
+	DeferCleanup(func() {
+		Eventually(gleak.Goroutines).ShouldNot(gleak.HaveLeaked(before))
+	})
+	w := &world{p: p, clock: vclock.New(), seed: seed, wait: cfg.wait}
+	w.srv = fakeserver.NewUnstartedServer(p)
+	w.srv.Clock = w.clock
+	w.srv.Seed = seed
+	w.srv.Faults = cfg.faults
+	w.srv.Start()
+	DeferCleanup(w.srv.Close)
+
+	cp := p
+	if len(cfg.clientProfile) > 0 {
+		cp = cloneProfile(p)
+		for _, change := range cfg.clientProfile {
+			change(cp)
+		}
+	}
+	w.cl = client.New(w.srv.URL, &client.Options{
+		Profile: cp,
+		Clock:   w.clock,
+		Rand:    cfg.rng,
+		Dialer:  &websocket.Dialer{NetDialContext: w.sockets.dial},
+		Flaws:   cfg.flaws,
+	})
+	w.cl.OnState(w.states.add)
+	w.cl.Subscribe("", w.msgs.add)
+	w.cl.OnError(w.errs.add)
+	w.cl.OnResync(func() { w.resyncs.Add(1) })
+	if cfg.twin {
+		// A twin may leave a goroutine parked on a virtual timer after
+		// Close (that can be its bug); fire every timer so it ends.
+		DeferCleanup(func() { w.clock.Advance(365 * 24 * time.Hour) })
+	}
+	DeferCleanup(w.cl.Close)
+	DeferCleanup(func() {
+		if CurrentSpecReport().Failed() {
+			AddReportEntry("replay", fmt.Sprintf("ginkgo --seed %d", seed))
+			AddReportEntry("transcript", w.srv.Transcript().String())
+		}
+	})
+	return w
+}
+
+func (w *world) start() {
+	GinkgoHelper()
+	Expect(w.cl.Start()).To(Succeed())
+}
+
+// awaitState waits for the client's next announced transition into s and
+// returns it. Earlier transitions are passed over.
+func (w *world) awaitState(ctx context.Context, s client.State) client.StateChange {
+	GinkgoHelper()
+	return w.awaitAny(ctx, s)
+}
+
+// awaitAny waits for the client's next transition into any of states.
+func (w *world) awaitAny(ctx context.Context, states ...client.State) client.StateChange {
+	GinkgoHelper()
+	var got client.StateChange
+	Eventually(ctx, func() bool {
+		all := w.states.snapshot()
+		for i := w.stateCur; i < len(all); i++ {
+			if slices.Contains(states, all[i].To) {
+				got, w.stateCur = all[i], i+1
+				return true
+			}
+		}
+		return false
+	}).WithTimeout(w.wait).Should(BeTrue(), "the client never became %v at %v; its states: %v",
+		states, w.now(), w.states.snapshot())
+	return got
+}
+
+// awaitTranscript waits until pred holds of the server's transcript.
+func (w *world) awaitTranscript(ctx context.Context, what string, pred func([]fakeserver.Entry) bool) {
+	GinkgoHelper()
+	wctx, cancel := context.WithTimeout(ctx, w.wait)
+	defer cancel()
+	err := w.srv.Transcript().Wait(wctx, pred)
+	Expect(err).NotTo(HaveOccurred(), "the server never saw %s by %v", what, w.now())
+}
+
+// awaitMessages waits until the client has delivered n messages for which
+// match holds; what names them in the failure.
+func (w *world) awaitMessages(ctx context.Context, n int, what string, match func(profile.Message) bool) {
+	GinkgoHelper()
+	Eventually(ctx, func() int { return count(w.msgs.snapshot(), match) }).WithTimeout(w.wait).
+		Should(BeNumerically(">=", n), "the client never delivered %d %s by %v", n, what, w.now())
+}
+
+// step moves the clock exactly to the next pending timer and returns how far.
+func (w *world) step() time.Duration {
+	GinkgoHelper()
+	d, ok := w.clock.AdvanceToNext()
+	Expect(ok).To(BeTrue(), "no timer pending at %v: the client is stuck, nothing will ever happen", w.clock.Elapsed())
+	return d
+}
+
+// now is virtual time since the world began.
+func (w *world) now() time.Duration { return w.clock.Elapsed() }
+
+// entries returns the transcript entries of kind k.
+func (w *world) entries(k fakeserver.Kind) []fakeserver.Entry {
+	return filter(w.srv.Transcript().Entries(), func(e fakeserver.Entry) bool { return e.Kind == k })
+}
+
+// hasKind is a transcript predicate: at least n entries of kind k.
+func hasKind(k fakeserver.Kind, n int) func([]fakeserver.Entry) bool {
+	return func(es []fakeserver.Entry) bool {
+		return count(es, func(e fakeserver.Entry) bool { return e.Kind == k }) >= n
+	}
+}
+
+// log is an append-only, goroutine-safe record of callbacks.
+type log[T any] struct {
+	mu    sync.Mutex
+	items []T
+}
+
+func (l *log[T]) add(v T) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.items = append(l.items, v)
+}
+
+func (l *log[T]) snapshot() []T {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]T(nil), l.items...)
+}
+
+func count[T any](xs []T, match func(T) bool) int {
+	n := 0
+	for _, x := range xs {
+		if match(x) {
+			n++
+		}
+	}
+	return n
+}
+
+func filter[T any](xs []T, keep func(T) bool) []T {
+	var out []T
+	for _, x := range xs {
+		if keep(x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// socketCounter counts the client's open TCP sockets from its own side, so
+// "never more than one socket" is checked where it holds, not where the
+// server happens to notice a close.
+type socketCounter struct {
+	open, max atomic.Int32
+}
+
+func (s *socketCounter) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	n := s.open.Add(1)
+	for m := s.max.Load(); n > m && !s.max.CompareAndSwap(m, n); m = s.max.Load() {
+	}
+	return &countedConn{Conn: c, s: s}, nil
+}
+
+type countedConn struct {
+	net.Conn
+	s    *socketCounter
+	once sync.Once
+}
+
+func (c *countedConn) Close() error {
+	c.once.Do(func() { c.s.open.Add(-1) })
+	return c.Conn.Close()
+}
+
+func jsonUnmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
+
+// cloneProfile copies p deeply enough that a twin may change its copy.
+func cloneProfile(p *profile.Profile) *profile.Profile {
+	cp := *p
+	if p.Resume != nil {
+		r := *p.Resume
+		cp.Resume = &r
+	}
+	return &cp
+}
