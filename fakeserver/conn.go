@@ -52,6 +52,11 @@ type conn struct {
 	frame   *chaos.Frame
 	noted   bool
 
+	// unpublished holds this loop turn's entries: they reach the transcript
+	// once the turn is over and any timer it needs is armed, so whoever
+	// reads an entry may step the clock.
+	unpublished []Entry
+
 	// Open-time state: entries and cuts wait until the open is recorded.
 	opening  bool
 	chosen   bool // NewSession picked the session during Open
@@ -150,6 +155,7 @@ func (c *conn) do(fn func()) bool {
 func (c *conn) loop() {
 	for {
 		c.runDue()
+		c.publish()
 		if c.state == stateEnded {
 			return
 		}
@@ -163,6 +169,7 @@ func (c *conn) loop() {
 		case cmd := <-c.cmds:
 			cmd.run()
 			c.runDue() // so when Emit returns, what it delayed has its timer
+			c.publish()
 			close(cmd.done)
 		case <-fire:
 			c.armed = false
@@ -215,7 +222,15 @@ func (c *conn) record(e Entry) {
 		c.deferred = append(c.deferred, e)
 		return
 	}
-	c.s.record(e)
+	c.unpublished = append(c.unpublished, e)
+}
+
+// publish hands this turn's entries to the transcript.
+func (c *conn) publish() {
+	for _, e := range c.unpublished {
+		c.s.record(e)
+	}
+	c.unpublished = nil
 }
 
 // faultEntry records that fault did what; f is the frame it acted on.

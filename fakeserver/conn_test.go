@@ -144,6 +144,7 @@ func TestUndecodableFramesAreRecordedAndTheConnectionKept(t *testing.T) {
 	if m := read(t, ws, p); m.Type != "pong" {
 		t.Fatalf("got %v after garbage, want a pong", m)
 	}
+	waitCount(t, s, "recv", 3) // published once the server's turn is over
 	recv := lines(s, "recv")
 	if len(recv) != 3 ||
 		!strings.Contains(recv[0], "recv not json: undecodable: bad envelope") ||

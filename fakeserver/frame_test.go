@@ -57,6 +57,7 @@ func TestFrameFaultsActAndAreRecorded(t *testing.T) {
 		send(t, ws, p, ping(p, 2))
 		read(t, ws, p)
 		waitLine(t, s, "client frames: frame #1: drop: dropped client frame #1 (request ping)")
+		waitCount(t, s, `send {"type":"pong"}`, 1) // published once the server's turn is over
 		if n := len(lines(s, `send {"type":"pong"}`)); n != 1 {
 			t.Errorf("%d pongs, want 1: the first ping never reached the server", n)
 		}

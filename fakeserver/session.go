@@ -127,9 +127,7 @@ func (c *conn) open() {
 	}
 	c.opening = false
 	c.record(open)
-	for _, e := range c.deferred {
-		c.s.record(e)
-	}
+	c.unpublished = append(c.unpublished, c.deferred...)
 	c.deferred = nil
 	for _, nc := range c.openCuts {
 		c.cut(nc.cut, nc.by)

@@ -149,6 +149,9 @@ func TestResume(t *testing.T) {
 		if got := events(t, ws2, p, 1); got != "hello:0(conn-2)" {
 			t.Fatalf("saw %s, want a new hello", got)
 		}
+		// Entries are published when the server's turn is over, which may
+		// be after the client has read the hello.
+		waitLine(t, s, `#2 send {"event":"hello"`)
 		want := []string{
 			"+0s        #2 open session=conn-2",
 			"+0s        #2 fault on attempts 2: new session on resume: new session conn-2 (conn-1 abandoned)",

@@ -95,7 +95,7 @@ func newWorld(p *profile.Profile, opts ...worldOption) *world {
 	})
 	w := &world{p: p, clock: vclock.New(), seed: seed, wait: cfg.wait}
 	w.srv = fakeserver.NewUnstartedServer(p)
-	w.srv.Clock = w.clock
+	w.srv.Clock = w.clock.For("server")
 	w.srv.Seed = seed
 	w.srv.Faults = cfg.faults
 	w.srv.Start()
@@ -110,7 +110,7 @@ func newWorld(p *profile.Profile, opts ...worldOption) *world {
 	}
 	w.cl = client.New(w.srv.URL, &client.Options{
 		Profile: cp,
-		Clock:   w.clock,
+		Clock:   w.clock.For("client"),
 		Rand:    cfg.rng,
 		Dialer:  &websocket.Dialer{NetDialContext: w.sockets.dial},
 		Flaws:   cfg.flaws,

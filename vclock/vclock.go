@@ -38,6 +38,7 @@ type Clock struct {
 type deadline struct {
 	at     time.Time
 	period time.Duration // tickers: re-armed every period
+	owner  string        // who armed it, through For
 }
 
 // New returns a Clock at Epoch.
@@ -62,41 +63,81 @@ func (c *Clock) After(d time.Duration) <-chan time.Time {
 	return c.NewTimer(d).Chan()
 }
 
-func (c *Clock) NewTimer(d time.Duration) clockwork.Timer {
-	t := &timer{c: c}
+func (c *Clock) NewTimer(d time.Duration) clockwork.Timer { return c.newTimer("", d, nil) }
+
+func (c *Clock) AfterFunc(d time.Duration, f func()) clockwork.Timer { return c.newTimer("", d, f) }
+
+func (c *Clock) NewTicker(d time.Duration) clockwork.Ticker { return c.newTicker("", d) }
+
+func (c *Clock) newTimer(owner string, d time.Duration, f func()) clockwork.Timer {
+	t := &timer{c: c, owner: owner}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	t.Timer = c.fake.NewTimer(d)
-	c.track(t, d, 0)
+	if f != nil {
+		t.Timer = c.fake.AfterFunc(d, f)
+	} else {
+		t.Timer = c.fake.NewTimer(d)
+	}
+	c.track(t, owner, d, 0)
 	return t
 }
 
-func (c *Clock) AfterFunc(d time.Duration, f func()) clockwork.Timer {
-	t := &timer{c: c}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	t.Timer = c.fake.AfterFunc(d, f)
-	c.track(t, d, 0)
-	return t
-}
-
-func (c *Clock) NewTicker(d time.Duration) clockwork.Ticker {
-	t := &ticker{c: c}
+func (c *Clock) newTicker(owner string, d time.Duration) clockwork.Ticker {
+	t := &ticker{c: c, owner: owner}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	t.Ticker = c.fake.NewTicker(d)
-	c.track(t, d, d)
+	c.track(t, owner, d, d)
 	return t
 }
 
 // track records a deadline d from now; c.mu must be held.
-func (c *Clock) track(key any, d, period time.Duration) {
+func (c *Clock) track(key any, owner string, d, period time.Duration) {
 	if d <= 0 && period <= 0 {
 		delete(c.deadlines, key)
 		return
 	}
-	c.deadlines[key] = deadline{at: c.fake.Now().Add(d), period: period}
+	c.deadlines[key] = deadline{at: c.fake.Now().Add(d), period: period, owner: owner}
 }
+
+// For returns a view of c for one owner: the same time, but the timers it
+// makes count as owner's in Pending. Give the client under test its own
+// view, and a spec can tell "the client has re-armed" from "some timer is
+// pending".
+func (c *Clock) For(owner string) clockwork.Clock { return view{c, owner} }
+
+// Pending counts owner's live timers and tickers.
+func (c *Clock) Pending(owner string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.fake.Now()
+	n := 0
+	for _, dl := range c.deadlines {
+		if dl.owner == owner && (dl.at.After(now) || dl.period > 0) {
+			n++
+		}
+	}
+	return n
+}
+
+// view is Clock.For: one owner's door into a shared Clock.
+type view struct {
+	c     *Clock
+	owner string
+}
+
+func (v view) Now() time.Time                         { return v.c.Now() }
+func (v view) Since(t time.Time) time.Duration        { return v.c.Since(t) }
+func (v view) Until(t time.Time) time.Duration        { return v.c.Until(t) }
+func (v view) Sleep(d time.Duration)                  { <-v.After(d) }
+func (v view) After(d time.Duration) <-chan time.Time { return v.NewTimer(d).Chan() }
+func (v view) NewTimer(d time.Duration) clockwork.Timer {
+	return v.c.newTimer(v.owner, d, nil)
+}
+func (v view) AfterFunc(d time.Duration, f func()) clockwork.Timer {
+	return v.c.newTimer(v.owner, d, f)
+}
+func (v view) NewTicker(d time.Duration) clockwork.Ticker { return v.c.newTicker(v.owner, d) }
 
 // Next returns the earliest deadline after now of any live timer or ticker.
 func (c *Clock) Next() (time.Time, bool) {
@@ -157,13 +198,14 @@ func (c *Clock) BlockUntilContext(ctx context.Context, n int) error {
 
 type timer struct {
 	clockwork.Timer
-	c *Clock
+	c     *Clock
+	owner string
 }
 
 func (t *timer) Reset(d time.Duration) bool {
 	t.c.mu.Lock()
 	defer t.c.mu.Unlock()
-	t.c.track(t, d, 0)
+	t.c.track(t, t.owner, d, 0)
 	return t.Timer.Reset(d)
 }
 
@@ -176,13 +218,14 @@ func (t *timer) Stop() bool {
 
 type ticker struct {
 	clockwork.Ticker
-	c *Clock
+	c     *Clock
+	owner string
 }
 
 func (t *ticker) Reset(d time.Duration) {
 	t.c.mu.Lock()
 	defer t.c.mu.Unlock()
-	t.c.track(t, d, d)
+	t.c.track(t, t.owner, d, d)
 	// clockwork v0.5.0's fakeTicker.Reset adds the ticker to the clock's
 	// waiters without taking it out first. Stop it so it is listed once:
 	// otherwise BlockUntilContext counts it twice and a later Stop leaves a

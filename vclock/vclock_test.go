@@ -438,3 +438,32 @@ func TestResetWhileAdvancing(t *testing.T) {
 		}
 	}
 }
+
+func TestForCountsOneOwnersTimers(t *testing.T) {
+	c := vclock.New()
+	client, server := c.For("client"), c.For("server")
+	ct := client.NewTimer(30 * time.Second)
+	server.NewTimer(10 * time.Second)
+	if got := c.Pending("client"); got != 1 {
+		t.Fatalf("client pending = %d, want 1", got)
+	}
+	if d, _ := c.AdvanceToNext(); d != 10*time.Second {
+		t.Fatalf("first step %v, want the server's 10s: views share one timeline", d)
+	}
+	if got := c.Pending("server"); got != 0 {
+		t.Fatalf("server pending after its timer fired = %d, want 0", got)
+	}
+	ct.Stop()
+	if got := c.Pending("client"); got != 0 {
+		t.Fatalf("client pending after Stop = %d, want 0", got)
+	}
+	ct.Reset(time.Second)
+	tk := client.NewTicker(5 * time.Second)
+	if got := c.Pending("client"); got != 2 {
+		t.Fatalf("client pending with a timer and a ticker = %d, want 2", got)
+	}
+	tk.Stop()
+	if client.Now() != c.Now() {
+		t.Fatal("a view must read the shared time")
+	}
+}
