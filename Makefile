@@ -5,7 +5,7 @@ GINKGO  ?= $(GO) tool ginkgo
 # random order, so hidden coupling between specs shows up.
 GINKGO_FLAGS ?= -race --randomize-all --timeout=10m $(if $(CI),--no-color)
 
-.PHONY: test unit scenarios check vet fmt bench
+.PHONY: test unit scenarios check vet fmt bench rewrite
 
 ## test: everything: unit tests of every package, then the scenario suite.
 test: unit scenarios
@@ -28,3 +28,8 @@ fmt:
 ## bench: the wall time of long virtual-time scenarios.
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./scenarios/
+
+## rewrite: regenerate the expected outputs of scenario files from the
+## reference client; review the diff before committing it.
+rewrite:
+	$(GO) test -count=1 . -run TestScenarios -args -rewrite -ginkgo.label-filter='bug'

@@ -263,19 +263,13 @@ func (c *Client) serve(ctx context.Context, conn *websocket.Conn, timer clockTim
 			return false
 		}
 	}
-	conn.SetPongHandler(func(string) error { push(inbound{pong: true}); return nil })
-	go func() {
-		defer close(readerDone)
-		for {
-			op, data, err := conn.ReadMessage()
-			if !push(inbound{op: op, data: data, err: err}) || err != nil {
-				return
-			}
-		}
-	}()
-	leave := false // flaw OverlapOnReconnect: keep the socket open
+	leave := false   // flaw OverlapOnReconnect: keep the socket open
+	reading := false // the reader goroutine was started
 	defer func() {
 		close(done)
+		if !reading {
+			close(readerDone)
+		}
 		c.mu.Lock()
 		c.conn = nil
 		if leave {
@@ -301,6 +295,20 @@ func (c *Client) serve(ctx context.Context, conn *websocket.Conn, timer clockTim
 			return c.closeWith(conn, profile.StatusAbnormalClosure, "", false, err)
 		}
 	}
+	// Read only once the open's own writes (queue, first ping) are out: a
+	// close the server sent at once is then answered after them, never
+	// before (gorilla refuses writes once it has answered a close).
+	conn.SetPongHandler(func(string) error { push(inbound{pong: true}); return nil })
+	reading = true
+	go func() {
+		defer close(readerDone)
+		for {
+			op, data, err := conn.ReadMessage()
+			if !push(inbound{op: op, data: data, err: err}) || err != nil {
+				return
+			}
+		}
+	}()
 	if c.p.Heartbeat.Interval > 0 {
 		timer.Reset(c.p.Heartbeat.Interval)
 	}

@@ -45,6 +45,7 @@ type world struct {
 	cl    *client.Client
 	seed  uint64
 
+	timeline log[clientEvent] // everything the client did, stamped
 	states   log[client.StateChange]
 	msgs     log[profile.Message]
 	errs     log[error]
@@ -58,8 +59,10 @@ type world struct {
 type worldOption func(*worldConfig)
 
 type worldConfig struct {
-	rng    *rand.Rand
-	faults []chaos.Fault
+	seed     uint64
+	unseeded bool // the client draws jitter from an unseeded source
+	rng      *rand.Rand
+	faults   []chaos.Fault
 	// What sets a twin apart: flaws, and changes to the client's copy of
 	// the profile.
 	flaws         flaw.Set
@@ -69,8 +72,14 @@ type worldConfig struct {
 	twin bool
 }
 
-// withRand replaces the client's seeded jitter source.
-func withRand(r *rand.Rand) worldOption { return func(c *worldConfig) { c.rng = r } }
+// withRand replaces the client's seeded jitter source; nil means an
+// unseeded one.
+func withRand(r *rand.Rand) worldOption {
+	return func(c *worldConfig) { c.rng, c.unseeded = r, r == nil }
+}
+
+// withSeed seeds server and client with n instead of Ginkgo's seed.
+func withSeed(n uint64) worldOption { return func(c *worldConfig) { c.seed = n } }
 
 // withFaults sets the server's faults.
 func withFaults(f ...chaos.Fault) worldOption {
@@ -82,10 +91,13 @@ func withFaults(f ...chaos.Fault) worldOption {
 // the transcript.
 func newWorld(p *profile.Profile, opts ...worldOption) *world {
 	GinkgoHelper()
-	seed := uint64(GinkgoRandomSeed())
-	cfg := worldConfig{rng: rand.New(rand.NewPCG(seed, 1)), wait: 10 * time.Second}
+	cfg := worldConfig{seed: uint64(GinkgoRandomSeed()), wait: 10 * time.Second}
 	for _, o := range opts {
 		o(&cfg)
+	}
+	seed := cfg.seed
+	if cfg.rng == nil && !cfg.unseeded {
+		cfg.rng = rand.New(rand.NewPCG(seed, 1))
 	}
 	// Registered first, so it runs last: after client and server are closed,
 	// nothing either started may still run.
@@ -115,10 +127,22 @@ func newWorld(p *profile.Profile, opts ...worldOption) *world {
 		Dialer:  &websocket.Dialer{NetDialContext: w.sockets.dial},
 		Flaws:   cfg.flaws,
 	})
-	w.cl.OnState(w.states.add)
-	w.cl.Subscribe("", w.msgs.add)
-	w.cl.OnError(w.errs.add)
-	w.cl.OnResync(func() { w.resyncs.Add(1) })
+	w.cl.OnState(func(ch client.StateChange) {
+		w.states.add(ch)
+		w.note(ch.To.String())
+	})
+	w.cl.Subscribe("", func(m profile.Message) {
+		w.msgs.add(m)
+		w.note("got " + describeMessage(m))
+	})
+	w.cl.OnError(func(err error) {
+		w.errs.add(err)
+		w.note("error: " + err.Error())
+	})
+	w.cl.OnResync(func() {
+		w.resyncs.Add(1)
+		w.note("resync")
+	})
 	if cfg.twin {
 		// A twin may leave a goroutine parked on a virtual timer after
 		// Close (that can be its bug); fire every timer so it ends.
@@ -281,4 +305,31 @@ func cloneProfile(p *profile.Profile) *profile.Profile {
 		cp.Resume = &r
 	}
 	return &cp
+}
+
+// clientEvent is one line of the client's side of a timeline.
+type clientEvent struct {
+	at   time.Duration
+	text string
+	// action: done by the spec through the client's API (a send), not by
+	// the client on its own; it comes first at its instant.
+	action bool
+}
+
+func (e clientEvent) String() string {
+	return fmt.Sprintf("%-10s client %s", "+"+e.at.String(), e.text)
+}
+
+// note stamps what the client did with the virtual time. Callbacks run
+// after the client acted and before a spec steps the clock, so the time is
+// the time it happened.
+func (w *world) note(text string) { w.timeline.add(clientEvent{at: w.now(), text: text}) }
+
+// describeMessage names a message and, when short, its data.
+func describeMessage(m profile.Message) string {
+	s := m.String()
+	if len(m.Data) > 0 && len(m.Data) <= 60 && m.Kind == profile.Event {
+		s += " " + string(m.Data)
+	}
+	return s
 }

@@ -1,0 +1,260 @@
+package scenarios
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// A script is one scenario file: a header that states the bug and where it
+// was reported, then commands, each followed by the output it must produce.
+//
+//	# bug: a half-open socket after the handshake goes unnoticed
+//	# report: mattermost PR #30293
+//	# profile: mattermost
+//	# twin: no-pong-check
+//	#
+//	# Free text: what happens and why it matters.
+//
+//	fault black-hole-after 45s
+//	----
+//
+//	start
+//	----
+//	+0s        #1 dial /ws?connection_id=&sequence_number=0
+//	...
+//
+// A command is one line; "----" ends it; its expected output runs to the
+// next blank line. Lines starting with # between commands are comments.
+type script struct {
+	path   string
+	header header
+	cmds   []command
+	// lines is the file as read, kept to rewrite the outputs in place.
+	lines []string
+}
+
+// header is what a script declares about itself.
+type header struct {
+	bug     string   // the behaviour, named in every failure
+	reports []string // public reports of the bug
+	profile string   // the profile both sides play
+	options []string // profile options: limit=N, frames
+	seed    uint64
+	jitter  string   // "seeded" (default) or "none"
+	twins   []string // buggy clients the script must fail on
+	labels  []string
+}
+
+// command is one step of a script.
+type command struct {
+	line int // 1-based line of the command
+	verb string
+	args []string
+	// want is the expected output; outFrom..outTo are its lines in the
+	// file (0-based, half-open), replaced on rewrite.
+	want           []string
+	outFrom, outTo int
+}
+
+func (c command) String() string { return strings.Join(append([]string{c.verb}, c.args...), " ") }
+
+// scriptError says what is wrong, and where.
+type scriptError struct {
+	path string
+	line int
+	msg  string
+}
+
+func (e *scriptError) Error() string { return fmt.Sprintf("%s:%d: %s", e.path, e.line, e.msg) }
+
+func loadScript(path string) (*script, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("failed to read scenario: %w", err)
+	}
+	return parseScript(path, string(b))
+}
+
+// parseScript reads a scenario file; errors name the file and line.
+func parseScript(path, text string) (*script, error) {
+	s := &script{path: path, lines: strings.Split(strings.TrimRight(text, "\n"), "\n")}
+	fail := func(line int, format string, args ...any) error {
+		return &scriptError{path: path, line: line, msg: fmt.Sprintf(format, args...)}
+	}
+	i := 0
+	// The header: the leading comment block.
+	for ; i < len(s.lines) && strings.HasPrefix(s.lines[i], "#"); i++ {
+		if err := s.header.parse(strings.TrimSpace(strings.TrimPrefix(s.lines[i], "#"))); err != nil {
+			return nil, fail(i+1, "%v", err)
+		}
+	}
+	if err := s.header.check(); err != nil {
+		return nil, fail(1, "header: %v", err)
+	}
+	for i < len(s.lines) {
+		line := strings.TrimSpace(s.lines[i])
+		if line == "" || strings.HasPrefix(line, "#") {
+			i++
+			continue
+		}
+		c := command{line: i + 1}
+		fields := strings.Fields(line)
+		c.verb, c.args = fields[0], fields[1:]
+		if _, ok := verbs[c.verb]; !ok {
+			return nil, fail(c.line, "unknown command %q (known: %s)", c.verb, knownVerbs())
+		}
+		if err := validate(c); err != nil {
+			return nil, fail(c.line, "%v", err)
+		}
+		i++
+		if i >= len(s.lines) || strings.TrimSpace(s.lines[i]) != "----" {
+			return nil, fail(c.line, "command %q must be followed by a line \"----\"", c.verb)
+		}
+		i++
+		c.outFrom = i
+		for i < len(s.lines) && s.lines[i] != "" {
+			c.want = append(c.want, s.lines[i])
+			i++
+		}
+		c.outTo = i
+		s.cmds = append(s.cmds, c)
+	}
+	if len(s.cmds) == 0 {
+		return nil, fail(len(s.lines), "no commands")
+	}
+	return s, nil
+}
+
+func (h *header) parse(line string) error {
+	key, value, ok := strings.Cut(line, ":")
+	if !ok || strings.ContainsAny(key, " \t") {
+		return nil // free text
+	}
+	value = strings.TrimSpace(value)
+	switch key {
+	case "bug":
+		h.bug = value
+	case "report":
+		h.reports = append(h.reports, value)
+	case "profile":
+		fields := strings.Fields(value)
+		if len(fields) == 0 {
+			return fmt.Errorf("profile: name a profile")
+		}
+		h.profile, h.options = fields[0], fields[1:]
+	case "seed":
+		n, err := strconv.ParseUint(value, 10, 64)
+		if err != nil {
+			return fmt.Errorf("seed %q is not a non-negative integer", value)
+		}
+		h.seed = n
+	case "jitter":
+		if value != "seeded" && value != "none" {
+			return fmt.Errorf(`jitter %q: want "seeded" or "none"`, value)
+		}
+		h.jitter = value
+	case "twin":
+		for _, t := range strings.Split(value, ",") {
+			if t = strings.TrimSpace(t); t != "" {
+				h.twins = append(h.twins, t)
+			}
+		}
+	case "labels":
+		h.labels = append(h.labels, strings.Fields(value)...)
+	}
+	return nil
+}
+
+func (h *header) check() error {
+	switch {
+	case h.bug == "":
+		return fmt.Errorf(`no "# bug:" line naming the behaviour`)
+	case len(h.reports) == 0:
+		return fmt.Errorf(`no "# report:" line citing where the bug was reported`)
+	case h.profile == "":
+		return fmt.Errorf(`no "# profile:" line`)
+	case len(h.twins) == 0:
+		return fmt.Errorf(`no "# twin:" line: every scenario must be shown to fail on a client with its bug`)
+	}
+	for _, t := range h.twins {
+		if _, ok := twinsByName[t]; !ok {
+			return fmt.Errorf("unknown twin %q (known: %s)", t, knownTwins())
+		}
+	}
+	if _, err := buildProfile(h.profile, h.options); err != nil {
+		return err
+	}
+	return nil
+}
+
+// rewritten returns the file with each command's output replaced by got.
+func (s *script) rewritten(got [][]string) string {
+	var out []string
+	prev := 0
+	for i, c := range s.cmds {
+		out = append(out, s.lines[prev:c.outFrom]...)
+		out = append(out, got[i]...)
+		prev = c.outTo
+	}
+	out = append(out, s.lines[prev:]...)
+	return strings.Join(out, "\n") + "\n"
+}
+
+// diff shows want against got line by line: "-" expected only, "+"
+// observed only, " " both (a longest-common-subsequence alignment).
+func diff(want, got []string) string {
+	n, m := len(want), len(got)
+	lcs := make([][]int, n+1)
+	for i := range lcs {
+		lcs[i] = make([]int, m+1)
+	}
+	for i := n - 1; i >= 0; i-- {
+		for j := m - 1; j >= 0; j-- {
+			if want[i] == got[j] {
+				lcs[i][j] = lcs[i+1][j+1] + 1
+			} else {
+				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
+			}
+		}
+	}
+	var b strings.Builder
+	b.WriteString("  expected (-) / observed (+):\n")
+	i, j := 0, 0
+	for i < n || j < m {
+		switch {
+		case i < n && j < m && want[i] == got[j]:
+			b.WriteString("      " + want[i] + "\n")
+			i, j = i+1, j+1
+		case j < m && (i == n || lcs[i][j+1] >= lcs[i+1][j]):
+			b.WriteString("    + " + got[j] + "\n")
+			j++
+		default:
+			b.WriteString("    - " + want[i] + "\n")
+			i++
+		}
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// validate checks what can be checked of a command before anything runs.
+func validate(c command) error {
+	switch c.verb {
+	case "fault":
+		_, err := parseFault(c.args)
+		return err
+	case "check":
+		if len(c.args) == 0 {
+			return fmt.Errorf("check what? (known: %s)", strings.Join(sortedStrings(checkNames()), ", "))
+		}
+		if _, ok := checks[c.args[0]]; !ok {
+			return fmt.Errorf("unknown check %q (known: %s)", c.args[0], strings.Join(sortedStrings(checkNames()), ", "))
+		}
+	case "step", "start", "close", "reconnect":
+		if len(c.args) != 0 {
+			return fmt.Errorf("%s takes no arguments", c.verb)
+		}
+	}
+	return nil
+}

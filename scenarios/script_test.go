@@ -1,0 +1,95 @@
+package scenarios
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const goodHeader = `# bug: something goes wrong
+# report: somewhere #1
+# profile: queue
+# twin: queue-lifo
+`
+
+func TestParseScriptErrorsSayFileLineAndWhat(t *testing.T) {
+	for _, tc := range []struct {
+		name, text, want string
+	}{
+		{"no bug line", "# report: x\n# profile: queue\n# twin: queue-lifo\n\nstart\n----\n", `f.txt:1: header: no "# bug:" line`},
+		{"no report", "# bug: b\n# profile: queue\n# twin: queue-lifo\n\nstart\n----\n", `f.txt:1: header: no "# report:" line`},
+		{"no twin", "# bug: b\n# report: r\n# profile: queue\n\nstart\n----\n", `no "# twin:" line`},
+		{"unknown twin", "# bug: b\n# report: r\n# profile: queue\n# twin: nope\n\nstart\n----\n", `unknown twin "nope" (known: `},
+		{"unknown profile", "# bug: b\n# report: r\n# profile: discord\n# twin: queue-lifo\n\nstart\n----\n", `profile "discord" is not one of queue, mattermost`},
+		{"bad profile option", "# bug: b\n# report: r\n# profile: queue limit=x\n# twin: queue-lifo\n\nstart\n----\n", `limit="x"`},
+		{"bad seed", "# bug: b\n# report: r\n# seed: -1\n", `f.txt:3: seed "-1" is not a non-negative integer`},
+		{"bad jitter", "# bug: b\n# jitter: some\n", `f.txt:2: jitter "some"`},
+		{"unknown command", goodHeader + "\nstart\n----\n\nteleport\n----\n", `f.txt:9: unknown command "teleport" (known: `},
+		{"missing separator", goodHeader + "\nstart\nstep\n----\n", `f.txt:6: command "start" must be followed by a line "----"`},
+		{"unknown fault", goodHeader + "\nfault explode\n----\n", `f.txt:6: unknown fault "explode" (known: `},
+		{"bad fault argument", goodHeader + "\nfault refuse soon\n----\n", `f.txt:6: fault refuse: "soon" is not an HTTP status`},
+		{"misspelt selector", goodHeader + "\nfault refuse 503 atempts=1\n----\n", `f.txt:6: fault refuse: unknown selector "atempts"`},
+		{"bad attempts", "" + goodHeader + "\nfault refuse 503 attempts=3-1\n----\n", `attempts="3-1"`},
+		{"bad duration", goodHeader + "\nfault delay-pongs 30\n----\n", `"30" is not a duration`},
+		{"unknown check", goodHeader + "\ncheck vibes\n----\n", `f.txt:6: unknown check "vibes"`},
+		{"step with argument", goodHeader + "\nstep 5\n----\n", `f.txt:6: step takes no arguments`},
+		{"no commands", goodHeader, `no commands`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := parseScript("f.txt", tc.text)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseScriptReadsCommandsAndOutputs(t *testing.T) {
+	text := goodHeader + "# seed: 9\n# free text: not a key\n\n# a comment\nstart\n----\n+0s line one\n+0s line two\n\nstep\n----\n"
+	s, err := parseScript("f.txt", text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.header.seed != 9 || s.header.bug != "something goes wrong" || len(s.cmds) != 2 {
+		t.Fatalf("parsed %+v", s)
+	}
+	if got := s.cmds[0].want; len(got) != 2 || got[1] != "+0s line two" || s.cmds[0].line != 9 {
+		t.Fatalf("first command %+v at line %d", s.cmds[0].want, s.cmds[0].line)
+	}
+	got := s.rewritten([][]string{{"+1s new"}, {"+2s also new"}})
+	want := goodHeader + "# seed: 9\n# free text: not a key\n\n# a comment\nstart\n----\n+1s new\n\nstep\n----\n+2s also new\n"
+	if got != want {
+		t.Fatalf("rewritten:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestDiffMarksWhatDiffers(t *testing.T) {
+	got := diff([]string{"a", "b", "c"}, []string{"a", "x", "c"})
+	for _, line := range []string{"      a", "    - b", "    + x", "      c"} {
+		if !strings.Contains(got, line+"\n") && !strings.HasSuffix(got, line) {
+			t.Fatalf("diff\n%s\nlacks %q", got, line)
+		}
+	}
+}
+
+func TestEveryLibraryFileParsesAndIsDocumented(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "bugs.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := bugFiles()
+	if len(files) < 20 {
+		t.Fatalf("the bug library has %d files, want at least 20", len(files))
+	}
+	for _, f := range files {
+		s, err := loadScript(f)
+		if err != nil {
+			t.Error(err)
+			continue
+		}
+		if !strings.Contains(string(doc), filepath.Base(f)) || !strings.Contains(string(doc), s.header.bug) {
+			t.Errorf("docs/bugs.md has no row for %s (%s)", filepath.Base(f), s.header.bug)
+		}
+	}
+}
