@@ -91,9 +91,16 @@ const maxLine = 400
 // happened last without flooding the test log.
 const waitTail = 30
 
+// NewTranscript returns an empty transcript, for other recorders of
+// WebSocket traffic (the chaos proxy) to share the format and Wait.
+func NewTranscript() *Transcript { return newTranscript() }
+
 func newTranscript() *Transcript {
 	return &Transcript{grew: make(chan struct{})}
 }
+
+// Add appends e, stamped by the caller, and wakes every Wait.
+func (t *Transcript) Add(e Entry) { t.add(e) }
 
 func (t *Transcript) add(e Entry) {
 	t.mu.Lock()

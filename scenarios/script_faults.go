@@ -150,9 +150,9 @@ func aim(f chaos.Fault, sel map[string]string) (chaos.Fault, error) {
 		f = chaos.Type(v, f)
 	}
 	if v, ok := take("index"); ok {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return nil, fmt.Errorf("index=%q: want a frame number from 1", v)
+		n, err := positive("index", v)
+		if err != nil {
+			return nil, err
 		}
 		f = chaos.Index(n, f)
 	}
@@ -167,9 +167,9 @@ func aim(f chaos.Fault, sel map[string]string) (chaos.Fault, error) {
 		}
 	}
 	if v, ok := take("every"); ok {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return nil, fmt.Errorf("every=%q: want a positive count", v)
+		n, err := positive("every", v)
+		if err != nil {
+			return nil, err
 		}
 		f = chaos.EveryNth(n, f)
 	}
@@ -181,16 +181,16 @@ func aim(f chaos.Fault, sel map[string]string) (chaos.Fault, error) {
 		f = chaos.Probability(p, f)
 	}
 	if v, ok := take("first"); ok {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return nil, fmt.Errorf("first=%q: want a positive count", v)
+		n, err := positive("first", v)
+		if err != nil {
+			return nil, err
 		}
 		f = chaos.FirstN(n, f)
 	}
 	if v, ok := take("from"); ok {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return nil, fmt.Errorf("from=%q: want an attempt number from 1", v)
+		n, err := positive("from", v)
+		if err != nil {
+			return nil, err
 		}
 		f = chaos.FromAttempt(n, f)
 	}
@@ -269,4 +269,13 @@ func codeSel(sel map[string]string, def profile.StatusCode) (profile.StatusCode,
 		return 0, fmt.Errorf("code=%q: want a close code from 1000 to 4999", v)
 	}
 	return profile.StatusCode(n), nil
+}
+
+// positive reads a selector's count or number, which starts at 1.
+func positive(key, v string) (int, error) {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("%s=%q: want a whole number from 1", key, v)
+	}
+	return n, nil
 }
