@@ -218,6 +218,7 @@ func (c *conn) shutdown() {
 // the open entry.
 func (c *conn) record(e Entry) {
 	e.Attempt = c.attempt
+	e.At = c.s.since() // when it happened, not when the turn publishes it
 	if c.opening {
 		c.deferred = append(c.deferred, e)
 		return
@@ -228,7 +229,7 @@ func (c *conn) record(e Entry) {
 // publish hands this turn's entries to the transcript.
 func (c *conn) publish() {
 	for _, e := range c.unpublished {
-		c.s.record(e)
+		c.s.publish(e)
 	}
 	c.unpublished = nil
 }

@@ -287,6 +287,11 @@ func (s *Server) since() time.Duration { return s.Clock.Now().Sub(s.start) }
 // record stamps e with the virtual time and appends it to the transcript.
 func (s *Server) record(e Entry) {
 	e.At = s.since()
+	s.publish(e)
+}
+
+// publish adds an entry already stamped with the virtual time it happened.
+func (s *Server) publish(e Entry) {
 	s.transcript.add(e)
 	if s.Logger != nil {
 		s.Logger.Debug(e.String())

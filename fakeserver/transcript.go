@@ -1,6 +1,7 @@
 package fakeserver
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -75,9 +76,13 @@ type Entry struct {
 	Note   string
 }
 
-// Transcript is the append-only record of everything a Server saw and did,
-// safe for concurrent use. The same inputs in the same order give the same
-// transcript, so String() can be compared across runs.
+// Transcript is the record of everything a Server saw and did, safe for
+// concurrent use. Nothing recorded is ever removed or changed. Connections
+// publish independently, so entries arrive in an order the goroutines
+// decide; Entries and String present them in a canonical order (virtual
+// time, then attempt, then arrival, which is causal within a connection),
+// so the same inputs give the same transcript and String() can be compared
+// across runs. Since reads them in arrival order, for incremental readers.
 type Transcript struct {
 	mu      sync.Mutex
 	entries []Entry
@@ -115,7 +120,28 @@ func (t *Transcript) add(e Entry) {
 func (t *Transcript) Entries() []Entry {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return slices.Clone(t.entries)
+	return canonical(t.entries)
+}
+
+// Since returns, in arrival order, the entries that arrived after the
+// first n: a reader that remembers Len can take only what is new.
+func (t *Transcript) Since(n int) []Entry {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return slices.Clone(t.entries[min(n, len(t.entries)):])
+}
+
+// canonical is a sorted copy of es: by virtual time, then attempt, then
+// arrival.
+func canonical(es []Entry) []Entry {
+	out := slices.Clone(es)
+	slices.SortStableFunc(out, func(a, b Entry) int {
+		if a.At != b.At {
+			return cmp.Compare(a.At, b.At)
+		}
+		return cmp.Compare(a.Attempt, b.Attempt)
+	})
+	return out
 }
 
 // Len returns the number of entries so far.
@@ -153,7 +179,7 @@ func (t *Transcript) Wait(ctx context.Context, pred func([]Entry) bool) error {
 func (t *Transcript) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return format(t.entries)
+	return format(canonical(t.entries))
 }
 
 func format(es []Entry) string {

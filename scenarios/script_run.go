@@ -174,7 +174,7 @@ func (r *scriptRun) observe() []string {
 		text    string
 	}
 	var lines []line
-	for _, e := range r.w.srv.Transcript().Entries()[r.serverSeen:] {
+	for _, e := range r.w.srv.Transcript().Since(r.serverSeen) {
 		lines = append(lines, line{e.At, 0, e.Attempt, e.String()})
 	}
 	for _, e := range r.w.timeline.snapshot()[r.clientSeen:] {

@@ -48,7 +48,6 @@ type world struct {
 	timeline log[clientEvent] // everything the client did, stamped
 	states   log[client.StateChange]
 	msgs     log[profile.Message]
-	errs     log[error]
 	resyncs  atomic.Int32
 	sockets  socketCounter
 	stateCur int           // states consumed by awaitState
@@ -135,10 +134,7 @@ func newWorld(p *profile.Profile, opts ...worldOption) *world {
 		w.msgs.add(m)
 		w.note("got " + describeMessage(m))
 	})
-	w.cl.OnError(func(err error) {
-		w.errs.add(err)
-		w.note("error: " + err.Error())
-	})
+	w.cl.OnError(func(err error) { w.note("error: " + err.Error()) })
 	w.cl.OnResync(func() {
 		w.resyncs.Add(1)
 		w.note("resync")
