@@ -1,0 +1,67 @@
+// Command wschaos is the wschaos tool: subcommands that run the harness's
+// servers outside Go tests.
+//
+//	wschaos proxy --listen 127.0.0.1:8081 --upstream ws://127.0.0.1:8080/ws
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+)
+
+// subcommands maps each subcommand to its entry point; each parses its own
+// flags from args (everything after its name).
+var subcommands = map[string]func(args []string) error{
+	"proxy": runProxy,
+}
+
+// summaries is one line per subcommand, for usage.
+var summaries = map[string]string{
+	"proxy": "run a WebSocket chaos proxy in front of a real server",
+}
+
+func main() {
+	if err := run(os.Args[1:], os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "wschaos:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+// run dispatches args to a subcommand.
+func run(args []string, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stderr)
+		if len(args) == 0 {
+			return errors.New("no subcommand")
+		}
+		return flag.ErrHelp
+	}
+	cmd, ok := subcommands[args[0]]
+	if !ok {
+		usage(stderr)
+		return fmt.Errorf("unknown subcommand %q", args[0])
+	}
+	return cmd(args[1:])
+}
+
+func usage(w io.Writer) {
+	var b strings.Builder
+	b.WriteString("usage: wschaos <subcommand> [flags]\n\nsubcommands:\n")
+	names := make([]string, 0, len(subcommands))
+	for n := range subcommands {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		fmt.Fprintf(&b, "  %-10s %s\n", n, summaries[n])
+	}
+	b.WriteString("\nRun 'wschaos <subcommand> -h' for its flags.\n")
+	io.WriteString(w, b.String())
+}

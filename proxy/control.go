@@ -1,0 +1,145 @@
+package proxy
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/wschaos/wschaos/chaos"
+)
+
+// maxSpecBytes bounds a control request body: a fault spec is a few
+// hundred bytes, and the proxy must keep serving whatever it is sent.
+const maxSpecBytes = 64 << 10
+
+// APIError is the body of every control API error: what is wrong, and
+// which part of the request ("fault", "args[0]", "select.dir", "id",
+// "body") when one is to blame.
+type APIError struct {
+	Error string `json:"error"`
+	Field string `json:"field,omitempty"`
+}
+
+// FaultList is the body of GET /faults.
+type FaultList struct {
+	Faults []FaultInfo `json:"faults"`
+}
+
+// ControlHandler is the control API, for a test to mount or for
+// ControlAddr:
+//
+//	GET    /faults       200 FaultList
+//	POST   /faults       FaultSpec → 201 FaultInfo (added last)
+//	PUT    /faults/{id}  FaultSpec → 200 FaultInfo (replaced in place)
+//	DELETE /faults/{id}  204
+//	POST   /reset        204 (every fault removed)
+//	GET    /status       200 Status
+//
+// Bad input is answered 400 (404 for an unknown id) with an APIError
+// naming the field; the proxy keeps serving.
+func (p *Proxy) ControlHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /faults", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, FaultList{Faults: p.ListFaults()})
+	})
+	mux.HandleFunc("POST /faults", func(w http.ResponseWriter, r *http.Request) {
+		spec, f, ok := readSpec(w, r)
+		if !ok {
+			return
+		}
+		id := p.faults.add(f, spec)
+		writeJSON(w, http.StatusCreated, FaultInfo{ID: id, Fault: f.String(), Spec: spec})
+	})
+	mux.HandleFunc("PUT /faults/{id}", func(w http.ResponseWriter, r *http.Request) {
+		id, ok := pathID(w, r)
+		if !ok {
+			return
+		}
+		spec, f, ok := readSpec(w, r)
+		if !ok {
+			return
+		}
+		if !p.faults.update(id, f, spec) {
+			writeError(w, http.StatusNotFound, "id", fmt.Sprintf("no fault with id %d", id))
+			return
+		}
+		writeJSON(w, http.StatusOK, FaultInfo{ID: id, Fault: f.String(), Spec: spec})
+	})
+	mux.HandleFunc("DELETE /faults/{id}", func(w http.ResponseWriter, r *http.Request) {
+		id, ok := pathID(w, r)
+		if !ok {
+			return
+		}
+		if !p.faults.remove(id) {
+			writeError(w, http.StatusNotFound, "id", fmt.Sprintf("no fault with id %d", id))
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("POST /reset", func(w http.ResponseWriter, _ *http.Request) {
+		p.faults.reset()
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("GET /status", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, p.Status())
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "", fmt.Sprintf("no endpoint %s %s (known: GET/POST /faults, PUT/DELETE /faults/{id}, POST /reset, GET /status)", r.Method, r.URL.Path))
+	})
+	return mux
+}
+
+// readSpec reads and builds the fault spec in r's body, answering the
+// error itself when it is bad.
+func readSpec(w http.ResponseWriter, r *http.Request) (*FaultSpec, chaos.Fault, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxSpecBytes))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "body", fmt.Sprintf("cannot read the body: %v", err))
+		return nil, nil, false
+	}
+	var spec FaultSpec
+	if err := json.Unmarshal(body, &spec); err != nil {
+		writeSpecError(w, err)
+		return nil, nil, false
+	}
+	f, err := spec.Build()
+	if err != nil {
+		writeSpecError(w, err)
+		return nil, nil, false
+	}
+	return &spec, f, true
+}
+
+func writeSpecError(w http.ResponseWriter, err error) {
+	var se *SpecError
+	if errors.As(err, &se) {
+		writeError(w, http.StatusBadRequest, se.Field, se.Error())
+		return
+	}
+	writeError(w, http.StatusBadRequest, "body", "bad JSON: "+err.Error())
+}
+
+// pathID reads the {id} of the path.
+func pathID(w http.ResponseWriter, r *http.Request) (int, bool) {
+	id, err := strconv.Atoi(r.PathValue("id"))
+	if err != nil || id < 1 {
+		writeError(w, http.StatusBadRequest, "id", fmt.Sprintf("%q is not a fault id (a number from GET /faults)", r.PathValue("id")))
+		return 0, false
+	}
+	return id, true
+}
+
+func writeError(w http.ResponseWriter, status int, field, msg string) {
+	writeJSON(w, status, APIError{Error: msg, Field: field})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // fault names hold "<" (jitter <1s)
+	enc.Encode(v)
+}

@@ -1,0 +1,143 @@
+// Package control is the Go client of the wschaos proxy's control API
+// (proxy.ControlHandler): list, add, update and remove faults on a running
+// proxy, and read its connection counters, from a test or a tool.
+package control
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/wschaos/wschaos/proxy"
+)
+
+// maxResponseBytes bounds a response body the client reads: the API's
+// answers are small, and a wrong URL must not make it buffer a large page.
+const maxResponseBytes = 4 << 20
+
+// Client talks to one proxy's control API.
+type Client struct {
+	base string
+	http *http.Client
+}
+
+// New returns a client for the control API at base ("http://127.0.0.1:C",
+// proxy.ControlURL); hc nil means http.DefaultClient.
+func New(base string, hc *http.Client) *Client {
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	return &Client{base: strings.TrimRight(base, "/"), http: hc}
+}
+
+// Error is an error answer of the API.
+type Error struct {
+	// Status is the HTTP status; Field and Msg the API's APIError.
+	Status int
+	Field  string
+	Msg    string
+}
+
+func (e *Error) Error() string {
+	if e.Field != "" {
+		return fmt.Sprintf("HTTP %d: %s (field %s)", e.Status, e.Msg, e.Field)
+	}
+	return fmt.Sprintf("HTTP %d: %s", e.Status, e.Msg)
+}
+
+// List returns the installed faults in the order they apply.
+func (c *Client) List(ctx context.Context) ([]proxy.FaultInfo, error) {
+	var out proxy.FaultList
+	if err := c.do(ctx, http.MethodGet, "/faults", nil, &out); err != nil {
+		return nil, fmt.Errorf("failed to list faults: %w", err)
+	}
+	return out.Faults, nil
+}
+
+// Add installs the fault spec describes, after the others.
+func (c *Client) Add(ctx context.Context, spec proxy.FaultSpec) (proxy.FaultInfo, error) {
+	var out proxy.FaultInfo
+	if err := c.do(ctx, http.MethodPost, "/faults", spec, &out); err != nil {
+		return out, fmt.Errorf("failed to add fault %s: %w", spec.Fault, err)
+	}
+	return out, nil
+}
+
+// Update replaces fault id with the one spec describes, in its place.
+func (c *Client) Update(ctx context.Context, id int, spec proxy.FaultSpec) (proxy.FaultInfo, error) {
+	var out proxy.FaultInfo
+	if err := c.do(ctx, http.MethodPut, "/faults/"+strconv.Itoa(id), spec, &out); err != nil {
+		return out, fmt.Errorf("failed to update fault %d: %w", id, err)
+	}
+	return out, nil
+}
+
+// Remove uninstalls fault id.
+func (c *Client) Remove(ctx context.Context, id int) error {
+	if err := c.do(ctx, http.MethodDelete, "/faults/"+strconv.Itoa(id), nil, nil); err != nil {
+		return fmt.Errorf("failed to remove fault %d: %w", id, err)
+	}
+	return nil
+}
+
+// Reset uninstalls every fault.
+func (c *Client) Reset(ctx context.Context) error {
+	if err := c.do(ctx, http.MethodPost, "/reset", nil, nil); err != nil {
+		return fmt.Errorf("failed to reset faults: %w", err)
+	}
+	return nil
+}
+
+// Status returns the proxy's connection counters.
+func (c *Client) Status(ctx context.Context) (proxy.Status, error) {
+	var out proxy.Status
+	if err := c.do(ctx, http.MethodGet, "/status", nil, &out); err != nil {
+		return out, fmt.Errorf("failed to read status: %w", err)
+	}
+	return out, nil
+}
+
+// do sends one request with in as its JSON body (nil: none) and decodes a
+// success into out (nil: ignored); an error answer becomes an *Error.
+func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err != nil {
+		return err
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode >= 300 {
+		var ae proxy.APIError
+		if json.Unmarshal(data, &ae) != nil || ae.Error == "" {
+			ae.Error = strings.TrimSpace(string(data))
+		}
+		return &Error{Status: resp.StatusCode, Field: ae.Field, Msg: ae.Error}
+	}
+	if out == nil {
+		return nil
+	}
+	return json.Unmarshal(data, out)
+}

@@ -1,0 +1,147 @@
+package proxy
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/wschaos/wschaos/chaos"
+)
+
+// FaultInfo is one installed fault, as List and the control API show it.
+type FaultInfo struct {
+	// ID names the fault for Update and Remove; ids are never reused.
+	ID int `json:"id"`
+	// Fault is the fault's String(), as transcripts name it.
+	Fault string `json:"fault"`
+	// Spec is the JSON spec it was built from; nil for faults set in Go.
+	Spec *FaultSpec `json:"spec,omitempty"`
+}
+
+// faultSet is the proxy's live, ordered list of faults. Connections read
+// it at each attempt, open and frame, so changes apply from the next one.
+type faultSet struct {
+	mu   sync.Mutex
+	next int
+	list []installed
+}
+
+type installed struct {
+	id    int
+	fault chaos.Fault
+	spec  *FaultSpec
+}
+
+func newFaultSet() *faultSet { return &faultSet{next: 1} }
+
+// checkCapable rejects a fault the proxy could never call.
+func checkCapable(f chaos.Fault) error {
+	if f == nil {
+		return fmt.Errorf("nil fault")
+	}
+	_, h := f.(chaos.HandshakeFault)
+	_, c := f.(chaos.ConnFault)
+	_, fr := f.(chaos.FrameFault)
+	if !h && !c && !fr {
+		return fmt.Errorf("%v is neither a handshake, connection nor frame fault", f)
+	}
+	return nil
+}
+
+func (s *faultSet) add(f chaos.Fault, spec *FaultSpec) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := s.next
+	s.next++
+	s.list = append(s.list, installed{id: id, fault: f, spec: spec})
+	return id
+}
+
+// update replaces fault id in place, keeping its position; false if there
+// is no such fault.
+func (s *faultSet) update(id int, f chaos.Fault, spec *FaultSpec) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := slices.IndexFunc(s.list, func(in installed) bool { return in.id == id })
+	if i < 0 {
+		return false
+	}
+	s.list[i] = installed{id: id, fault: f, spec: spec}
+	return true
+}
+
+func (s *faultSet) remove(id int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := len(s.list)
+	s.list = slices.DeleteFunc(s.list, func(in installed) bool { return in.id == id })
+	return len(s.list) < n
+}
+
+func (s *faultSet) reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.list = nil
+}
+
+func (s *faultSet) infos() []FaultInfo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]FaultInfo, len(s.list))
+	for i, in := range s.list {
+		out[i] = FaultInfo{ID: in.id, Fault: in.fault.String(), Spec: in.spec}
+	}
+	return out
+}
+
+// faultsOf returns the installed faults with capability T, in order.
+func faultsOf[T chaos.Fault](s *faultSet) []T {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []T
+	for _, in := range s.list {
+		if t, ok := in.fault.(T); ok {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// ListFaults lists the installed faults in the order they apply.
+func (p *Proxy) ListFaults() []FaultInfo { return p.faults.infos() }
+
+// AddFault installs f after the others and returns its id. It is safe
+// while the proxy runs; see the package doc for when a change applies.
+func (p *Proxy) AddFault(f chaos.Fault) (int, error) {
+	if err := checkCapable(f); err != nil {
+		return 0, fmt.Errorf("failed to add fault: %w", err)
+	}
+	return p.faults.add(f, nil), nil
+}
+
+// RemoveFault uninstalls fault id; false if there is none.
+func (p *Proxy) RemoveFault(id int) bool { return p.faults.remove(id) }
+
+// ResetFaults uninstalls every fault.
+func (p *Proxy) ResetFaults() { p.faults.reset() }
+
+// UpdateFault replaces fault id with f, in its place; false if there is
+// none. f starts with fresh per-connection state.
+func (p *Proxy) UpdateFault(id int, f chaos.Fault) (bool, error) {
+	if err := checkCapable(f); err != nil {
+		return false, fmt.Errorf("failed to update fault %d: %w", id, err)
+	}
+	return p.faults.update(id, f, nil), nil
+}
+
+// AddFaultSpec builds the fault spec describes and installs it after the
+// others, keeping spec for ListFaults. It works before Start too: such
+// faults apply before the Faults field's.
+func (p *Proxy) AddFaultSpec(spec FaultSpec) (FaultInfo, error) {
+	f, err := spec.Build()
+	if err != nil {
+		return FaultInfo{}, fmt.Errorf("failed to build fault %q: %w", spec.Fault, err)
+	}
+	id := p.faults.add(f, &spec)
+	return FaultInfo{ID: id, Fault: f.String(), Spec: &spec}, nil
+}

@@ -1,0 +1,245 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/wschaos/wschaos/chaos"
+	"github.com/wschaos/wschaos/fakeserver"
+)
+
+// hopHeaders are not forwarded upstream: gorilla writes its own handshake
+// headers (and refuses duplicates), and hop-by-hop headers belong to one
+// connection only.
+var hopHeaders = map[string]bool{
+	"Upgrade": true, "Connection": true, "Keep-Alive": true, "Te": true, "Trailer": true,
+	"Transfer-Encoding": true, "Proxy-Authorization": true, "Proxy-Connection": true,
+	"Host": true, "Content-Length": true,
+	"Sec-Websocket-Key": true, "Sec-Websocket-Version": true,
+	"Sec-Websocket-Extensions": true, "Sec-Websocket-Protocol": true,
+}
+
+// serveHTTP takes one attempt from request to a proxied connection: the
+// handshake faults, the upstream dial, then the client's upgrade.
+func (p *Proxy) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		http.Error(w, "wschaos proxy: closed", http.StatusServiceUnavailable)
+		return
+	}
+	p.attempts++
+	n := p.attempts
+	p.wg.Add(1)
+	p.mu.Unlock()
+	defer p.wg.Done()
+
+	rng := rand.New(rand.NewPCG(p.Seed, uint64(n)))
+	p.record(Entry{Attempt: n, Kind: fakeserver.KindDial, URL: r.URL.RequestURI()})
+	u := *r.URL
+	a := &chaos.Attempt{N: n, URL: &u, Rand: rng}
+	for _, f := range faultsOf[chaos.HandshakeFault](p.faults) {
+		a.At = p.since()
+		if ref := f.Handshake(a); ref != nil && !p.refusal(w, r, n, f.String(), ref) {
+			return
+		}
+	}
+
+	if !websocket.IsWebSocketUpgrade(r) {
+		p.refuse(w, n, http.StatusBadRequest, "", "not a WebSocket upgrade", 0)
+		return
+	}
+	up, resp, err := p.dialUpstream(r, n)
+	if err != nil {
+		p.relayRefusal(w, n, resp, err)
+		return
+	}
+	header := http.Header{}
+	if proto := up.Subprotocol(); proto != "" {
+		header.Set("Sec-Websocket-Protocol", proto)
+	}
+	for _, c := range resp.Header.Values("Set-Cookie") {
+		header.Add("Set-Cookie", c)
+	}
+	upgrader := websocket.Upgrader{
+		HandshakeTimeout: writeWait,
+		CheckOrigin:      func(*http.Request) bool { return true }, // the upstream judges origins
+		Error: func(w http.ResponseWriter, _ *http.Request, status int, reason error) {
+			p.refuse(w, n, status, "", "not upgraded: "+reason.Error(), 0)
+		},
+	}
+	ws, err := upgrader.Upgrade(w, r, header)
+	if err != nil {
+		up.Close()
+		p.record(Entry{Attempt: n, Kind: fakeserver.KindNote, Note: "client not upgraded: upstream dropped"})
+		return
+	}
+	p.serveConn(ws, up, n, rng, r.URL.RequestURI())
+}
+
+// dialUpstream opens the upstream side of attempt n with r's path, query,
+// subprotocols and end-to-end headers.
+func (p *Proxy) dialUpstream(r *http.Request, n int) (*websocket.Conn, *http.Response, error) {
+	target := *p.upstream
+	target.Path, target.RawPath = r.URL.Path, r.URL.RawPath
+	target.RawQuery = joinQuery(p.upstream.RawQuery, r.URL.RawQuery)
+	header := http.Header{}
+	for k, vs := range r.Header {
+		if !hopHeaders[http.CanonicalHeaderKey(k)] {
+			header[k] = vs
+		}
+	}
+	d := websocket.Dialer{
+		HandshakeTimeout: dialTimeout,
+		Subprotocols:     websocket.Subprotocols(r),
+		Proxy:            nil, // the chaos proxy is the only proxy in the way
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), dialTimeout)
+	defer cancel()
+	go func() { // Close ends a dial in flight
+		select {
+		case <-p.done:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	ws, resp, err := d.DialContext(ctx, target.String(), header)
+	e := Entry{Attempt: n, Kind: KindUpDial, URL: target.RequestURI(), Note: target.RequestURI()}
+	if resp != nil && err != nil {
+		e.Status = resp.StatusCode
+		e.Note += fmt.Sprintf(" refused %d", resp.StatusCode)
+	} else if err != nil {
+		e.Note += " failed: " + dialFailure(err)
+		p.logf(n, "upstream dial: %v", err)
+	}
+	p.record(e)
+	if err != nil {
+		return nil, resp, fmt.Errorf("failed to dial upstream %s: %w", target.Redacted(), err)
+	}
+	ws.SetReadLimit(maxFrameSize)
+	return ws, resp, nil
+}
+
+// joinQuery appends the request's query to the upstream URL's own.
+func joinQuery(base, req string) string {
+	switch {
+	case base == "":
+		return req
+	case req == "":
+		return base
+	}
+	return base + "&" + req
+}
+
+// dialFailure names a dial error without its run-dependent details (ports,
+// addresses), so transcripts replay.
+func dialFailure(err error) string {
+	var op *net.OpError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timed out"
+	case errors.Is(err, context.Canceled):
+		return "cancelled"
+	case errors.Is(err, websocket.ErrBadHandshake):
+		return "bad handshake"
+	case errors.As(err, &op):
+		return op.Op + " " + strings.TrimPrefix(op.Err.Error(), op.Op+" ")
+	}
+	return "error"
+}
+
+// relayRefusal answers the client as the upstream answered the proxy: the
+// upstream's status and Retry-After when it refused, 502 when it could not
+// be reached.
+func (p *Proxy) relayRefusal(w http.ResponseWriter, n int, resp *http.Response, err error) {
+	if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
+		if ra := resp.Header.Get("Retry-After"); ra != "" {
+			w.Header().Set("Retry-After", ra)
+		}
+		p.refuse(w, n, resp.StatusCode, "", "relayed from upstream", 0)
+		return
+	}
+	p.refuse(w, n, http.StatusBadGateway, "", "upstream unreachable", 0)
+	p.logf(n, "%v", err)
+}
+
+// refusal carries out what a handshake fault decided, and reports whether
+// the attempt goes on to the next fault and the upstream.
+func (p *Proxy) refusal(w http.ResponseWriter, r *http.Request, n int, fault string, ref *chaos.Refusal) bool {
+	if ref.Stall != 0 && !p.stall(r, n, fault, ref.Stall) {
+		return false
+	}
+	switch {
+	case ref.Reset:
+		p.record(Entry{Attempt: n, Kind: fakeserver.KindReset, Fault: fault})
+		p.reset(w, n)
+		return false
+	case ref.Status != 0:
+		p.refuse(w, n, ref.Status, fault, "", ref.RetryAfter)
+		return false
+	}
+	return true
+}
+
+// stall holds the handshake d of virtual time (d < 0: until the client
+// gives up or the proxy closes), and reports whether it may go on.
+func (p *Proxy) stall(r *http.Request, n int, fault string, d time.Duration) bool {
+	e := Entry{Attempt: n, Kind: fakeserver.KindStall, Fault: fault, Note: "for " + d.String()}
+	var fire <-chan time.Time
+	if d > 0 {
+		t := p.Clock.NewTimer(d)
+		defer t.Stop()
+		fire = t.Chan()
+	} else {
+		e.Note = "until the client gives up"
+	}
+	p.record(e)
+	select {
+	case <-fire:
+		return true
+	case <-p.done:
+	case <-r.Context().Done():
+		p.record(Entry{Attempt: n, Kind: fakeserver.KindNote, Note: "stalled handshake: client gave up"})
+	}
+	return false
+}
+
+// refuse answers the attempt with an HTTP status, and records it.
+func (p *Proxy) refuse(w http.ResponseWriter, n, status int, fault, note string, retryAfter time.Duration) {
+	p.record(Entry{Attempt: n, Kind: fakeserver.KindRefuse, Status: status, Fault: fault, Note: note})
+	if retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.FormatInt(int64(math.Ceil(retryAfter.Seconds())), 10))
+	}
+	w.Header().Set("Connection", "close")
+	body := "wschaos proxy: refused"
+	if fault != "" {
+		body += " by fault " + fault
+	}
+	if note != "" {
+		body += ": " + note
+	}
+	http.Error(w, body, status)
+}
+
+// reset drops the attempt's TCP connection with an RST and no answer.
+func (p *Proxy) reset(w http.ResponseWriter, n int) {
+	nc, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		p.logf(n, "reset: cannot hijack, answering 500 instead: %v", err)
+		http.Error(w, "wschaos proxy: reset", http.StatusInternalServerError)
+		return
+	}
+	if tc, ok := nc.(*net.TCPConn); ok {
+		tc.SetLinger(0) // close sends RST instead of FIN
+	}
+	nc.Close()
+}

@@ -1,0 +1,294 @@
+package proxy
+
+import (
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+	"github.com/wschaos/wschaos/chaos"
+	"github.com/wschaos/wschaos/fakeserver"
+	"github.com/wschaos/wschaos/profile"
+)
+
+// Tunables. All are real-time safety nets: none affects a run that behaves.
+const (
+	// writeWait bounds one write, so a peer that stops reading cannot wedge
+	// its connection's loop.
+	writeWait = 5 * time.Second
+	// dialTimeout bounds the upstream dial and handshake; a stalled upstream
+	// is answered 502 rather than holding the client forever.
+	dialTimeout = 10 * time.Second
+	// closeGrace is how long a relayed close waits for the other side's
+	// answer before both sockets are dropped.
+	closeGrace = 2 * time.Second
+	// readHeaderTimeout bounds a client's HTTP request headers.
+	readHeaderTimeout = 10 * time.Second
+	// maxFrameSize bounds one relayed message: a test proxy should not
+	// buffer unbounded input; bigger ones end the connection with 1009.
+	maxFrameSize = 16 << 20
+	// defaultAddr listens on a free loopback port, like httptest.
+	defaultAddr = "127.0.0.1:0"
+	// upstreamCutCode is the close the upstream gets when a fault closes the
+	// client's side with a close frame: the proxy went away, whatever code
+	// the fault showed the client.
+	upstreamCutCode = profile.StatusGoingAway
+)
+
+// Proxy is a WebSocket chaos proxy to one upstream. Set its exported fields
+// between NewUnstarted and Start; do not change them after (change faults
+// at run time with SetFaults, AddFault, ... or the control API).
+type Proxy struct {
+	// URL is "ws://127.0.0.1:PORT" plus the upstream's path and query, set
+	// by Start. The proxy accepts any path and forwards it unchanged.
+	URL string
+	// Upstream is the ws:// or wss:// URL of the real server; its scheme,
+	// host and query are used, the path comes from each request.
+	Upstream string
+	// Profile, when set, decodes frames so faults can select by message
+	// type and seq, and marks the upstream's answers to pings as pongs.
+	// nil leaves frames opaque (Frame.Msg nil): only pong control frames
+	// count as pongs.
+	Profile *profile.Profile
+	// Faults are the initial faults, applied in order.
+	Faults []chaos.Fault
+	// Clock times every proxy timer and stamps the transcript; nil means
+	// the real clock.
+	Clock clockwork.Clock
+	// Seed seeds each attempt's rand: rand.New(rand.NewPCG(Seed, attempt)),
+	// so the same seed makes the same random choices.
+	Seed uint64
+	// Addr is the listen address, default "127.0.0.1:0".
+	Addr string
+	// ControlAddr, when set, serves the control API (ControlHandler) there;
+	// ControlURL is then its "http://" base URL.
+	ControlAddr string
+	ControlURL  string
+	// Logger gets every transcript line at debug level, and the network
+	// errors the transcript leaves out; nil is silent.
+	Logger *slog.Logger
+
+	transcript *Transcript
+	faults     *faultSet
+	done       chan struct{} // closed by Close, after the connections
+	closeOnce  sync.Once
+	wg         sync.WaitGroup // servers, handlers, readers
+
+	// Set by Start, read-only after.
+	start    time.Time
+	upstream *url.URL
+	servers  []*http.Server
+
+	mu       sync.Mutex
+	started  bool
+	closed   bool
+	attempts int
+	conns    map[*conn]struct{}
+	ended    []ConnStatus // closed connections, in order of ending
+}
+
+// New starts a proxy to upstream with faults, on the real clock.
+func New(upstream string, faults ...chaos.Fault) *Proxy {
+	p := NewUnstarted(upstream)
+	p.Faults = faults
+	p.Start()
+	return p
+}
+
+// NewUnstarted returns a proxy to upstream, to configure and Start.
+func NewUnstarted(upstream string) *Proxy {
+	return &Proxy{
+		Upstream:   upstream,
+		transcript: fakeserver.NewTranscript(),
+		faults:     newFaultSet(),
+		done:       make(chan struct{}),
+		conns:      map[*conn]struct{}{},
+	}
+}
+
+// Start starts listening. It panics on misuse (started twice, a bad
+// upstream, a fault with no capability) and when it cannot listen, as
+// httptest does; StartErr returns those as errors instead.
+func (p *Proxy) Start() {
+	if err := p.StartErr(); err != nil {
+		panic(err.Error())
+	}
+}
+
+// StartErr is Start for programs: misuse and listen failures are errors.
+func (p *Proxy) StartErr() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch {
+	case p.started:
+		return fmt.Errorf("proxy: Start called twice")
+	case p.closed:
+		return fmt.Errorf("proxy: Start after Close")
+	}
+	up, err := parseUpstream(p.Upstream)
+	if err != nil {
+		return err
+	}
+	for i, f := range p.Faults {
+		if err := checkCapable(f); err != nil {
+			return fmt.Errorf("proxy: Faults[%d]: %w", i, err)
+		}
+	}
+	ln, err := listen(p.Addr)
+	if err != nil {
+		return err
+	}
+	var cln net.Listener
+	if p.ControlAddr != "" {
+		if cln, err = listen(p.ControlAddr); err != nil {
+			ln.Close()
+			return err
+		}
+	}
+	p.started, p.upstream = true, up
+	for _, f := range p.Faults {
+		p.faults.add(f, nil)
+	}
+	if p.Clock == nil {
+		p.Clock = clockwork.NewRealClock()
+	}
+	p.start = p.Clock.Now()
+	p.URL = (&url.URL{Scheme: "ws", Host: ln.Addr().String(), Path: up.Path, RawQuery: up.RawQuery}).String()
+	p.serve(ln, http.HandlerFunc(p.serveHTTP), true)
+	if cln != nil {
+		p.ControlURL = "http://" + cln.Addr().String()
+		p.serve(cln, p.ControlHandler(), false)
+	}
+	return nil
+}
+
+func listen(addr string) (net.Listener, error) {
+	if addr == "" {
+		addr = defaultAddr
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("proxy: failed to listen on %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
+// parseUpstream checks the upstream is a WebSocket URL.
+func parseUpstream(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil, fmt.Errorf("proxy: bad upstream %q: %w", s, err)
+	}
+	if (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
+		return nil, fmt.Errorf("proxy: bad upstream %q: want ws://host:port/path or wss://...", s)
+	}
+	return u, nil
+}
+
+// serve runs an HTTP server on ln until Close; track counts its connection
+// goroutines too, so Close waits for them.
+func (p *Proxy) serve(ln net.Listener, h http.Handler, track bool) {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: readHeaderTimeout, ErrorLog: p.errorLog()}
+	if track {
+		srv.ConnState = p.trackHTTP
+	}
+	p.servers = append(p.servers, srv)
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		srv.Serve(ln) // returns http.ErrServerClosed once Close runs
+	}()
+}
+
+// trackHTTP counts net/http's connection goroutines into p.wg until they
+// are closed or hijacked (an upgraded connection is then counted by its
+// loop).
+func (p *Proxy) trackHTTP(_ net.Conn, state http.ConnState) {
+	switch state {
+	case http.StateNew:
+		p.wg.Add(1)
+	case http.StateClosed, http.StateHijacked:
+		p.wg.Done()
+	}
+}
+
+func (p *Proxy) errorLog() *log.Logger {
+	if p.Logger == nil {
+		return log.New(io.Discard, "", 0)
+	}
+	return slog.NewLogLogger(p.Logger.Handler(), slog.LevelDebug)
+}
+
+// Close stops listening, closes both sides of every proxied connection
+// (close 1001 where the link still carries frames), ends stalled
+// handshakes, and waits for every proxy goroutine to exit. It is safe to
+// call more than once.
+func (p *Proxy) Close() { p.closeOnce.Do(p.close) }
+
+func (p *Proxy) close() {
+	p.mu.Lock()
+	p.closed = true
+	started := p.started
+	p.mu.Unlock()
+	if !started {
+		close(p.done)
+		return
+	}
+	for _, srv := range p.servers {
+		srv.Close() // the listeners, and handshakes not yet upgraded
+	}
+	for _, c := range p.openConns() {
+		c.do(c.shutdown)
+	}
+	close(p.done)
+	p.wg.Wait()
+}
+
+// Transcript returns the proxy's record of both sides of every connection.
+func (p *Proxy) Transcript() *Transcript { return p.transcript }
+
+// openConns returns the open connections in attempt order.
+func (p *Proxy) openConns() []*conn {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	cs := make([]*conn, 0, len(p.conns))
+	for c := range p.conns {
+		cs = append(cs, c)
+	}
+	slices.SortFunc(cs, func(a, b *conn) int { return a.attempt - b.attempt })
+	return cs
+}
+
+// CutAll cuts every open connection at once, in attempt order: the
+// thundering herd. It returns once every cut is done.
+func (p *Proxy) CutAll(k chaos.Cut) {
+	for _, c := range p.openConns() {
+		c.do(func() { c.cut(k, "cut all") })
+	}
+}
+
+// since is virtual time since Start.
+func (p *Proxy) since() time.Duration { return p.Clock.Now().Sub(p.start) }
+
+// record stamps e with the virtual time and appends it to the transcript.
+func (p *Proxy) record(e Entry) {
+	e.At = p.since()
+	p.transcript.Add(e)
+	if p.Logger != nil {
+		p.Logger.Debug(e.String())
+	}
+}
+
+// logf reports what the transcript leaves out (raw network errors).
+func (p *Proxy) logf(attempt int, format string, args ...any) {
+	if p.Logger != nil {
+		p.Logger.Debug(fmt.Sprintf(format, args...), "attempt", attempt)
+	}
+}

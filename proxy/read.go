@@ -1,0 +1,226 @@
+package proxy
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+
+	"github.com/gorilla/websocket"
+	"github.com/wschaos/wschaos/chaos"
+	"github.com/wschaos/wschaos/fakeserver"
+	"github.com/wschaos/wschaos/profile"
+)
+
+// read forwards every frame side sends, control frames included, and the
+// final error to the loop. Pings are not answered here: the loop relays
+// them, so the far side's pong comes back through the faults.
+func (c *conn) read(side profile.Side, ws *websocket.Conn) {
+	defer c.p.wg.Done()
+	ws.SetCloseHandler(func(int, string) error { return nil }) // the loop relays it
+	ws.SetPingHandler(func(data string) error {
+		c.deliver(readResult{from: side, op: websocket.PingMessage, data: []byte(data)})
+		return nil
+	})
+	ws.SetPongHandler(func(data string) error {
+		c.deliver(readResult{from: side, op: websocket.PongMessage, data: []byte(data)})
+		return nil
+	})
+	for {
+		op, data, err := ws.ReadMessage()
+		if err == nil {
+			if !c.deliver(readResult{from: side, op: op, data: data}) {
+				return
+			}
+			continue
+		}
+		if !c.deliver(readResult{from: side, err: err}) {
+			return
+		}
+		var ce *websocket.CloseError
+		if !errors.As(err, &ce) || ce.Code == websocket.CloseAbnormalClosure {
+			return // no close frame: the socket is gone
+		}
+		// gorilla reads nothing after a close frame, but a black hole keeps
+		// the socket until the peer drops it: wait for that.
+		_, err = io.Copy(io.Discard, ws.NetConn())
+		if err == nil {
+			err = io.EOF
+		}
+		c.deliver(readResult{from: side, err: err})
+		return
+	}
+}
+
+// deliver hands r to the loop; false once the loop has ended.
+func (c *conn) deliver(r readResult) bool {
+	select {
+	case c.in <- r:
+		return true
+	case <-c.done:
+		return false
+	}
+}
+
+// onRead takes one result from a reader.
+func (c *conn) onRead(r readResult) {
+	if r.err != nil {
+		c.onReadError(r.from, r.err)
+		return
+	}
+	f, undecodable := c.inbound(r)
+	switch c.state {
+	case stateClosing:
+		note := "ignored: closing"
+		if r.from == profile.Server {
+			note = frameText(f.Op, f.Data) + " (" + note + ")"
+		}
+		c.record(Entry{Kind: recvKind(r.from), Op: f.Op, Data: string(f.Data), Msg: f.Msg, Note: note})
+		return
+	case stateHole:
+		c.swallow(f)
+		return
+	}
+	e := Entry{Kind: recvKind(r.from), Op: f.Op, Data: string(f.Data), Msg: f.Msg, Note: undecodable}
+	if r.from == profile.Server {
+		e.Note = joinNote(frameText(f.Op, f.Data), undecodable)
+	}
+	c.record(e)
+	c.count(f.Dir, func(d *DirStatus) { d.Frames++; d.Bytes += int64(len(f.Data)) })
+	out := c.pipeline(f)
+	if !passed(f, out) {
+		c.count(f.Dir, func(d *DirStatus) { d.Dropped++ })
+	}
+	for _, g := range out {
+		if g.Delay > 0 {
+			c.count(g.Dir, func(d *DirStatus) { d.Delayed++ })
+			c.schedule(g.Delay, &item{frame: g})
+		} else {
+			c.write(g)
+		}
+	}
+	c.runCuts()
+}
+
+func recvKind(from profile.Side) fakeserver.Kind {
+	if from == profile.Server {
+		return KindUpRecv
+	}
+	return fakeserver.KindRecv
+}
+
+func joinNote(a, b string) string {
+	if b == "" {
+		return a
+	}
+	return a + " (" + b + ")"
+}
+
+// passed reports whether a copy of f is among what the faults returned.
+func passed(f chaos.Frame, out []chaos.Frame) bool {
+	for _, g := range out {
+		if g.Dir == f.Dir && g.Index == f.Index {
+			return true
+		}
+	}
+	return false
+}
+
+// inbound makes the Frame for what r.from sent, decoding it with the
+// profile when there is one, and marks the upstream's answers to pings.
+func (c *conn) inbound(r readResult) (f chaos.Frame, undecodable string) {
+	c.idx[r.from]++
+	f = chaos.Frame{Dir: r.from, Index: c.idx[r.from], Op: r.op, Data: r.data, Pong: r.op == websocket.PongMessage && r.from == profile.Server}
+	pr := c.p.Profile
+	if pr == nil || (r.op != websocket.TextMessage && r.op != websocket.BinaryMessage) {
+		return f, ""
+	}
+	m, err := pr.Codec.Decode(r.data, r.from)
+	if err != nil {
+		return f, "undecodable: " + err.Error()
+	}
+	f.Msg = &m
+	hb := pr.Heartbeat
+	switch {
+	case r.from == profile.Client && pr.Replies && m.Type == hb.PingType && m.HasSeq:
+		c.pingSeqs[m.Seq] = true
+	case r.from == profile.Server && pr.Replies && m.Kind == profile.Reply && c.pingSeqs[m.SeqReply]:
+		delete(c.pingSeqs, m.SeqReply)
+		f.Pong = true
+	case r.from == profile.Server && !pr.Replies && hb.PongType != "" && pr.IsPong(m, 0):
+		f.Pong = true
+	}
+	return f, ""
+}
+
+// pipeline runs f through the frame faults installed now, in order: each
+// fault sees every frame the one before it passed on.
+func (c *conn) pipeline(f chaos.Frame) []chaos.Frame {
+	frames := []chaos.Frame{f}
+	for _, ff := range faultsOf[chaos.FrameFault](c.p.faults) {
+		if len(frames) == 0 {
+			break
+		}
+		var next []chaos.Frame
+		for _, in := range frames {
+			next = append(next, c.callFrame(ff, in)...)
+		}
+		frames = next
+	}
+	return frames
+}
+
+// callFrame calls one fault on one frame and records what it did.
+func (c *conn) callFrame(ff chaos.FrameFault, in chaos.Frame) []chaos.Frame {
+	c.link.Now = c.p.since()
+	c.current, c.frame, c.noted = ff.String(), &in, false
+	out := ff.Frame(c.link, in)
+	if what := action(in, out); what != "" && !c.noted {
+		c.faultEntry(c.current, what, &in)
+	}
+	c.current, c.frame = "", nil
+	return out
+}
+
+// onReadError handles the end of what side sends: a close frame is
+// relayed to the other side, a vanished socket drops the other one.
+func (c *conn) onReadError(side profile.Side, err error) {
+	var ce *websocket.CloseError
+	isClose := errors.As(err, &ce) && ce.Code != websocket.CloseAbnormalClosure
+	switch {
+	case c.state == stateClosing:
+		c.answered(side, ce, isClose)
+	case c.state == stateHole && isClose:
+		c.faultEntry(c.holeBy, fmt.Sprintf("swallowed %s close %d %q", side, ce.Code, ce.Text), nil)
+	case isClose:
+		c.record(Entry{Kind: fakeserver.KindClose, Code: profile.StatusCode(ce.Code), Reason: ce.Text, By: side})
+		c.writeClose(other(side), profile.StatusCode(ce.Code), ce.Text)
+		c.closing(&side, other(side))
+	case vanished(err):
+		c.p.logf(c.attempt, "%s vanished: %v", side, err)
+		c.record(Entry{Kind: fakeserver.KindClose, Code: profile.StatusAbnormalClosure, By: side,
+			Note: fmt.Sprintf("%s socket gone: %s socket dropped", side, other(side))})
+		c.end()
+	case errors.Is(err, websocket.ErrReadLimit):
+		// gorilla has sent close 1009 to side.
+		c.record(Entry{Kind: fakeserver.KindClose, Code: profile.StatusMessageTooBig, By: profile.Server,
+			Note: fmt.Sprintf("%s frame over %d bytes", side, maxFrameSize)})
+		c.writeClose(other(side), profile.StatusMessageTooBig, "")
+		c.closing(nil, other(side))
+	default:
+		// side broke the protocol: gorilla has sent it close 1002.
+		c.record(Entry{Kind: fakeserver.KindClose, Code: websocket.CloseProtocolError, By: side, Note: err.Error()})
+		c.writeClose(other(side), websocket.CloseProtocolError, "")
+		c.closing(nil, other(side))
+	}
+}
+
+// vanished reports whether err is the socket failing under the reader
+// (EOF, reset, timeout) rather than a protocol error.
+func vanished(err error) bool {
+	var ne net.Error
+	var ce *websocket.CloseError
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, net.ErrClosed) || errors.As(err, &ne) ||
+		errors.As(err, &ce) && ce.Code == websocket.CloseAbnormalClosure
+}

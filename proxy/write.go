@@ -1,0 +1,148 @@
+package proxy
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/wschaos/wschaos/chaos"
+	"github.com/wschaos/wschaos/fakeserver"
+	"github.com/wschaos/wschaos/profile"
+)
+
+// maxReason is the longest close reason a close frame carries (RFC 6455:
+// 125 bytes of payload, two of them the code).
+const maxReason = 123
+
+// socket is the connection to side.
+func (c *conn) socket(side profile.Side) *websocket.Conn {
+	if side == profile.Server {
+		return c.up
+	}
+	return c.client
+}
+
+// write puts a frame on the wire of the side it is headed to (a client
+// frame to the upstream, an upstream frame to the client): the loop is the
+// only writer.
+func (c *conn) write(f chaos.Frame) {
+	switch c.state {
+	case stateHole:
+		c.swallow(f)
+		return
+	case stateClosing, stateEnded:
+		c.record(Entry{Kind: fakeserver.KindNote, Op: f.Op, Data: string(f.Data), Msg: f.Msg,
+			Note: fmt.Sprintf("%s not sent: connection closing", frameName(f))})
+		return
+	}
+	to := other(f.Dir)
+	e := Entry{Kind: fakeserver.KindSend, Op: f.Op, Data: string(f.Data), Msg: f.Msg}
+	if to == profile.Server {
+		e.Kind, e.Note = KindUpSend, frameText(f.Op, f.Data)
+	}
+	c.record(e)
+	c.count(f.Dir, func(d *DirStatus) { d.Delivered++ }) // before the peer can see it
+	ws := c.socket(to)
+	deadline := time.Now().Add(writeWait)
+	var err error
+	switch f.Op {
+	case websocket.PingMessage, websocket.PongMessage, websocket.CloseMessage:
+		err = ws.WriteControl(f.Op, f.Data, deadline)
+	default:
+		ws.SetWriteDeadline(deadline)
+		err = ws.WriteMessage(f.Op, f.Data)
+	}
+	if err != nil {
+		c.p.logf(c.attempt, "write to %s failed: %v", to, err)
+		c.record(Entry{Kind: fakeserver.KindClose, Code: profile.StatusAbnormalClosure, By: to,
+			Note: fmt.Sprintf("write to %s failed: %s socket dropped", to, f.Dir)})
+		c.end()
+	}
+}
+
+// writeClose sends a close frame to side, best effort: the connection is
+// ending. Code 1005 (no status) sends an empty close frame.
+func (c *conn) writeClose(to profile.Side, code profile.StatusCode, reason string) {
+	if len(reason) > maxReason {
+		reason = reason[:maxReason]
+	}
+	msg := websocket.FormatCloseMessage(int(code), reason)
+	if err := c.socket(to).WriteControl(websocket.CloseMessage, msg, time.Now().Add(writeWait)); err != nil {
+		c.p.logf(c.attempt, "close frame to %s not sent: %v", to, err)
+	}
+}
+
+// closing waits for the answers of the awaited sides to a close, or
+// closeGrace of real time. initiator, when set, gets the answer relayed:
+// the close handshake then completes end to end.
+func (c *conn) closing(initiator *profile.Side, awaited ...profile.Side) {
+	c.setState(stateClosing)
+	c.initiator = initiator
+	for _, s := range awaited {
+		c.awaiting[s] = true
+		c.socket(s).SetReadDeadline(time.Now().Add(closeGrace))
+	}
+}
+
+// answered takes side's read error while closing: its close frame is
+// relayed to the side that started the close, and once every awaited side
+// has answered (or vanished) the connection ends.
+func (c *conn) answered(side profile.Side, ce *websocket.CloseError, isClose bool) {
+	if !c.awaiting[side] {
+		return // the initiator dropping its socket after its close
+	}
+	c.awaiting[side] = false
+	if isClose && c.initiator != nil && *c.initiator == other(side) {
+		c.writeClose(*c.initiator, profile.StatusCode(ce.Code), ce.Text)
+	}
+	if !c.awaiting[profile.Client] && !c.awaiting[profile.Server] {
+		c.end()
+	}
+}
+
+// swallow records a frame the black hole ate.
+func (c *conn) swallow(f chaos.Frame) {
+	c.faultEntry(c.holeBy, "swallowed "+frameName(f), &f)
+	c.count(f.Dir, func(d *DirStatus) { d.Dropped++ })
+}
+
+// cut ends or silences the connection as k says, on behalf of fault by.
+// Cuts act on the client's side as a server would; the upstream gets close
+// upstreamCutCode for a close frame, and the same FIN or RST otherwise.
+func (c *conn) cut(k chaos.Cut, by string) {
+	if c.state == stateClosing || c.state == stateEnded {
+		c.faultEntry(by, k.String()+" not done: the connection is already closing", nil)
+		return
+	}
+	switch k.Kind {
+	case chaos.BlackHole:
+		if c.state == stateHole {
+			return
+		}
+		c.setState(stateHole)
+		c.holeBy = by
+		c.faultEntry(by, "black hole: nothing flows either way from now on", nil)
+	case chaos.CloseFrame:
+		if c.state == stateHole {
+			c.faultEntry(c.holeBy, fmt.Sprintf("swallowed proxy close %d %q", k.Code, k.Reason), nil)
+			return
+		}
+		c.record(Entry{Kind: fakeserver.KindClose, Code: k.Code, Reason: k.Reason, By: profile.Server, Fault: by})
+		c.writeClose(profile.Client, k.Code, k.Reason)
+		c.writeClose(profile.Server, upstreamCutCode, "wschaos proxy: "+by)
+		c.closing(nil, profile.Client, profile.Server)
+	case chaos.FIN:
+		c.record(Entry{Kind: fakeserver.KindClose, Code: profile.StatusAbnormalClosure, By: profile.Server, Fault: by, Note: "FIN"})
+		c.end()
+	case chaos.RST:
+		c.record(Entry{Kind: fakeserver.KindClose, Code: profile.StatusAbnormalClosure, By: profile.Server, Fault: by, Note: "RST"})
+		for _, ws := range []*websocket.Conn{c.client, c.up} {
+			if l, ok := ws.NetConn().(interface{ SetLinger(int) error }); ok {
+				l.SetLinger(0) // close sends RST instead of FIN
+			}
+		}
+		c.end()
+	default:
+		c.faultEntry(by, fmt.Sprintf("unknown cut kind %d: ignored", k.Kind), nil)
+	}
+}
