@@ -5,11 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/wschaos/wschaos/chaos"
+	"github.com/wschaos/wschaos/chaos/spec"
 )
 
 // FaultSpec is a fault as JSON, with the names and selectors of the
@@ -30,15 +29,10 @@ type FaultSpec struct {
 
 // SpecError is a bad fault spec; Field names the part that is wrong
 // ("fault", "args[0]", "select.dir").
-type SpecError struct {
-	Field string
-	Msg   string
-}
-
-func (e *SpecError) Error() string { return e.Field + ": " + e.Msg }
+type SpecError = spec.Error
 
 func specErr(field, format string, args ...any) *SpecError {
-	return &SpecError{Field: field, Msg: fmt.Sprintf(format, args...)}
+	return spec.Errorf(field, format, args...)
 }
 
 // UnmarshalJSON reads a spec strictly: an unknown key is an error, not a
@@ -115,155 +109,13 @@ func ReadSpecs(r io.Reader) ([]FaultSpec, error) {
 
 // Build makes the fault s describes, reusing the chaos constructors.
 func (s FaultSpec) Build() (chaos.Fault, error) {
-	mk, ok := faultMakers[s.Fault]
-	if !ok {
-		if s.Fault == "" {
-			return nil, specErr("fault", "missing (known: %s)", strings.Join(FaultNames(), ", "))
-		}
-		return nil, specErr("fault", "unknown fault %q (known: %s)", s.Fault, strings.Join(FaultNames(), ", "))
-	}
 	for i, a := range s.Args {
 		if strings.Contains(a, "=") {
 			return nil, specErr(fmt.Sprintf("args[%d]", i), "%q looks like a selector: put it in \"select\"", a)
 		}
 	}
-	sel := map[string]string{}
-	for k, v := range s.Select {
-		sel[k] = v
-	}
-	f, err := mk(s.Args, sel)
-	if err != nil {
-		return nil, err
-	}
-	return aim(f, sel)
+	return builder.Build(s.Fault, s.Args, s.Select)
 }
 
 // FaultNames lists the fault names a FaultSpec may use.
-func FaultNames() []string {
-	names := make([]string, 0, len(faultMakers))
-	for n := range faultMakers {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
-}
-
-// selectorNames are the selectors aim knows, in the order it applies them
-// (narrowest first).
-var selectorNames = []string{"field", "type", "index", "dir", "every", "prob", "first", "from", "attempts", "during"}
-
-// aim wraps f in the selectors sel names, narrowest first, and fails on
-// any it does not know: a misspelt selector must not silently widen a
-// fault.
-func aim(f chaos.Fault, sel map[string]string) (chaos.Fault, error) {
-	_, isFrame := f.(chaos.FrameFault)
-	for _, k := range selectorNames {
-		v, ok := sel[k]
-		if !ok {
-			continue
-		}
-		delete(sel, k)
-		field := "select." + k
-		switch k {
-		case "field", "type", "index", "dir":
-			if !isFrame {
-				return nil, specErr(field, "selects frames, but %v is not a frame fault", f)
-			}
-		}
-		var err error
-		if f, err = aimOne(f, k, v); err != nil {
-			return nil, specErr(field, "%v", err)
-		}
-	}
-	for k := range sel {
-		return nil, specErr("select."+k, "unknown selector (known: %s)", strings.Join(selectorNames, ", "))
-	}
-	return f, nil
-}
-
-func aimOne(f chaos.Fault, k, v string) (chaos.Fault, error) {
-	switch k {
-	case "field":
-		path, value, err := parseField(v)
-		if err != nil {
-			return nil, err
-		}
-		return MatchField(path, value, f), nil
-	case "type":
-		return chaos.Type(v, f), nil
-	case "index":
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return nil, fmt.Errorf("%q: want a frame number from 1", v)
-		}
-		return chaos.Index(n, f), nil
-	case "dir":
-		side, ok := sides[v]
-		if !ok {
-			return nil, fmt.Errorf(`%q: want "client" or "server"`, v)
-		}
-		return chaos.Dir(side, f), nil
-	case "every":
-		n, err := positive(v)
-		return wrapIf(err, func() chaos.Fault { return chaos.EveryNth(n, f) })
-	case "prob":
-		p, err := strconv.ParseFloat(v, 64)
-		if err != nil || p < 0 || p > 1 {
-			return nil, fmt.Errorf("%q: want a probability in [0, 1]", v)
-		}
-		return chaos.Probability(p, f), nil
-	case "first":
-		n, err := positive(v)
-		return wrapIf(err, func() chaos.Fault { return chaos.FirstN(n, f) })
-	case "from":
-		n, err := positive(v)
-		return wrapIf(err, func() chaos.Fault { return chaos.FromAttempt(n, f) })
-	case "attempts":
-		ns, err := attemptList(v)
-		return wrapIf(err, func() chaos.Fault { return chaos.OnAttempts(f, ns...) })
-	case "during":
-		a, b, ok := strings.Cut(v, "..")
-		from, err1 := parseDuration(a)
-		to, err2 := parseDuration(b)
-		if !ok || err1 != nil || err2 != nil || to <= from {
-			return nil, fmt.Errorf("%q: want FROM..TO, two durations like 10s..1m", v)
-		}
-		return chaos.During(from, to, f), nil
-	}
-	return nil, fmt.Errorf("unknown selector")
-}
-
-func wrapIf(err error, mk func() chaos.Fault) (chaos.Fault, error) {
-	if err != nil {
-		return nil, err
-	}
-	return mk(), nil
-}
-
-func positive(v string) (int, error) {
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 {
-		return 0, fmt.Errorf("%q: want a positive count", v)
-	}
-	return n, nil
-}
-
-// attemptList reads "2", "1,3" or "2-4".
-func attemptList(v string) ([]int, error) {
-	var ns []int
-	for part := range strings.SplitSeq(v, ",") {
-		a, b, isRange := strings.Cut(part, "-")
-		lo, err1 := strconv.Atoi(a)
-		hi, err2 := lo, error(nil)
-		if isRange {
-			hi, err2 = strconv.Atoi(b)
-		}
-		if err1 != nil || err2 != nil || lo < 1 || hi < lo {
-			return nil, fmt.Errorf("%q: want attempt numbers like 2, 1,3 or 2-4", v)
-		}
-		for n := lo; n <= hi; n++ {
-			ns = append(ns, n)
-		}
-	}
-	return ns, nil
-}
+func FaultNames() []string { return builder.Names() }

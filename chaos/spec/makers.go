@@ -1,0 +1,166 @@
+package spec
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/wschaos/wschaos/chaos"
+	"github.com/wschaos/wschaos/profile"
+)
+
+// defaultMakers are the faults of the chaos package, by name.
+func defaultMakers() map[string]Maker {
+	return map[string]Maker{
+		"refuse":                refuse,
+		"stall":                 stall,
+		"reset-handshake":       plain(chaos.ResetHandshake()),
+		"accept-then-close":     acceptThenClose,
+		"close-after":           closeAfter,
+		"fin-after":             afterFault(chaos.FINAfter),
+		"rst-after":             afterFault(chaos.RSTAfter),
+		"black-hole-after":      afterFault(chaos.BlackHoleAfter),
+		"new-session-on-resume": plain(chaos.NewSessionOnResume()),
+		"drop":                  plain(chaos.Drop()),
+		"duplicate":             plain(chaos.Duplicate()),
+		"reorder":               plain(chaos.Reorder()),
+		"swallow-pongs":         plain(chaos.SwallowPongs()),
+		"delay":                 afterFault(chaos.Delay),
+		"jitter":                afterFault(chaos.Jitter),
+		"delay-pongs":           afterFault(chaos.DelayPongs),
+		"seq-gap":               seqFault(chaos.SeqGap),
+		"seq-duplicate":         seqFault(chaos.SeqDuplicate),
+		"seq-swap":              seqFault(chaos.SeqSwap),
+		"new-hello-after":       seqFault(chaos.NewHelloAfter),
+		"flood-before-pongs": func(args []string, _ map[string]string) (chaos.Fault, error) {
+			n, err := IntArg(args, 0, "a count")
+			return chaos.FloodBeforePongs(n), err
+		},
+	}
+}
+
+func refuse(args []string, sel map[string]string) (chaos.Fault, error) {
+	status, err := IntArg(args, 0, "an HTTP status like 503")
+	if err != nil {
+		return nil, err
+	}
+	if status < 100 || status > 599 {
+		return nil, Errorf("args[0]", "%d is not an HTTP status", status)
+	}
+	if ra, ok := Take(sel, "retry-after"); ok {
+		d, err := parseDuration(ra)
+		if err != nil {
+			return nil, Errorf("select.retry-after", "%q is not a duration like 30s", ra)
+		}
+		return chaos.RefuseRetryAfter(status, d), nil
+	}
+	return chaos.Refuse(status), nil
+}
+
+func stall(args []string, _ map[string]string) (chaos.Fault, error) {
+	if len(args) == 0 || args[0] == "forever" {
+		return chaos.Stall(-1), nil
+	}
+	d, err := DurationArg(args, 0)
+	return chaos.Stall(d), err
+}
+
+func acceptThenClose(args []string, sel map[string]string) (chaos.Fault, error) {
+	if len(args) > 0 && args[0] == "fin" {
+		return chaos.AcceptThenClose(chaos.Cut{Kind: chaos.FIN}), nil
+	}
+	code, err := CloseCode(sel, profile.StatusNormalClosure)
+	return chaos.AcceptThenClose(chaos.Cut{Kind: chaos.CloseFrame, Code: code}), err
+}
+
+func closeAfter(args []string, sel map[string]string) (chaos.Fault, error) {
+	d, err := DurationArg(args, 0)
+	if err != nil {
+		return nil, err
+	}
+	code, err := CloseCode(sel, profile.StatusGoingAway)
+	reason, _ := Take(sel, "reason")
+	return chaos.CloseAfter(d, code, reason), err
+}
+
+// plain makes a fault without arguments.
+func plain(f chaos.Fault) Maker {
+	return func([]string, map[string]string) (chaos.Fault, error) { return f, nil }
+}
+
+func afterFault[F chaos.Fault](mk func(time.Duration) F) Maker {
+	return func(args []string, _ map[string]string) (chaos.Fault, error) {
+		d, err := DurationArg(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		return mk(d), nil
+	}
+}
+
+func seqFault[F chaos.Fault](mk func(int64) F) Maker {
+	return func(args []string, _ map[string]string) (chaos.Fault, error) {
+		n, err := IntArg(args, 0, "a seq")
+		if err != nil {
+			return nil, err
+		}
+		return mk(int64(n)), nil
+	}
+}
+
+// Take removes and returns option k of sel.
+func Take(sel map[string]string, k string) (string, bool) {
+	v, ok := sel[k]
+	delete(sel, k)
+	return v, ok
+}
+
+// IntArg reads args[i] as an integer; what says what it should be ("a
+// count") in the error.
+func IntArg(args []string, i int, what string) (int, error) {
+	field := fmt.Sprintf("args[%d]", i)
+	if len(args) <= i {
+		return 0, Errorf(field, "missing %s", what)
+	}
+	n, err := strconv.Atoi(args[i])
+	if err != nil {
+		return 0, Errorf(field, "%q is not %s", args[i], what)
+	}
+	return n, nil
+}
+
+// DurationArg reads args[i] as a non-negative Go duration.
+func DurationArg(args []string, i int) (time.Duration, error) {
+	field := fmt.Sprintf("args[%d]", i)
+	if len(args) <= i {
+		return 0, Errorf(field, "missing a duration like 45s")
+	}
+	d, err := parseDuration(args[i])
+	if err != nil {
+		return 0, Errorf(field, "%q is not a duration like 45s or 29.999s", args[i])
+	}
+	return d, nil
+}
+
+// CloseCode takes option code from sel: a WebSocket close code, def if
+// there is none.
+func CloseCode(sel map[string]string, def profile.StatusCode) (profile.StatusCode, error) {
+	v, ok := Take(sel, "code")
+	if !ok {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1000 || n > 4999 {
+		return 0, Errorf("select.code", "%q: want a close code from 1000 to 4999", v)
+	}
+	return profile.StatusCode(n), nil
+}
+
+// parseDuration reads a non-negative Go duration.
+func parseDuration(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if err == nil && d < 0 {
+		err = fmt.Errorf("negative duration %v", d)
+	}
+	return d, err
+}

@@ -1,0 +1,206 @@
+package spec_test
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/wschaos/wschaos/chaos"
+	"github.com/wschaos/wschaos/chaos/spec"
+)
+
+type sel = map[string]string
+
+func TestBuildMakesEachFault(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		sel  sel
+		want string
+	}{
+		{"refuse", []string{"503"}, nil, "refuse 503"},
+		{"refuse", []string{"503"}, sel{"retry-after": "10s"}, "refuse 503 retry-after 10s"},
+		{"stall", nil, nil, "stall forever"},
+		{"stall", []string{"forever"}, nil, "stall forever"},
+		{"stall", []string{"5s"}, nil, "stall 5s"},
+		{"reset-handshake", nil, nil, "reset handshake"},
+		{"accept-then-close", nil, nil, "accept then close 1000"},
+		{"accept-then-close", []string{"fin"}, nil, "accept then FIN"},
+		{"accept-then-close", nil, sel{"code": "4001"}, "accept then close 4001"},
+		{"close-after", []string{"10s"}, nil, "close 1001 after 10s"},
+		{"close-after", []string{"10s"}, sel{"code": "4000", "reason": "bye"}, `close 4000 "bye" after 10s`},
+		{"fin-after", []string{"1s"}, nil, "FIN after 1s"},
+		{"rst-after", []string{"1s"}, nil, "RST after 1s"},
+		{"black-hole-after", []string{"45s"}, nil, "black hole after 45s"},
+		{"new-session-on-resume", nil, nil, "new session on resume"},
+		{"drop", nil, nil, "drop"},
+		{"duplicate", nil, nil, "duplicate"},
+		{"reorder", nil, nil, "reorder"},
+		{"swallow-pongs", nil, nil, "swallow pongs"},
+		{"delay", []string{"5s"}, nil, "delay 5s"},
+		{"jitter", []string{"100ms"}, nil, "jitter <100ms"},
+		{"delay-pongs", []string{"29.999s"}, nil, "delay pongs 29.999s"},
+		{"seq-gap", []string{"3"}, nil, "seq gap 3"},
+		{"seq-duplicate", []string{"3"}, nil, "seq duplicate 3"},
+		{"seq-swap", []string{"3"}, nil, "seq swap 3"},
+		{"new-hello-after", []string{"4"}, nil, "new hello after seq 4"},
+		{"flood-before-pongs", []string{"10"}, nil, "flood 10 before pongs"},
+	} {
+		f, err := spec.Default().Build(tc.name, tc.args, tc.sel)
+		if err != nil || f.String() != tc.want {
+			t.Errorf("Build(%q, %q, %v) = %v, %v; want %q", tc.name, tc.args, tc.sel, f, err, tc.want)
+		}
+	}
+}
+
+func TestDefaultKnowsEveryFaultName(t *testing.T) {
+	want := []string{
+		"accept-then-close", "black-hole-after", "close-after", "delay", "delay-pongs", "drop",
+		"duplicate", "fin-after", "flood-before-pongs", "jitter", "new-hello-after",
+		"new-session-on-resume", "refuse", "reorder", "reset-handshake", "rst-after",
+		"seq-duplicate", "seq-gap", "seq-swap", "stall", "swallow-pongs",
+	}
+	if got := spec.Default().Names(); !slices.Equal(got, want) {
+		t.Errorf("Names() = %q, want %q", got, want)
+	}
+}
+
+func TestBuildAimsWithEachSelector(t *testing.T) {
+	for _, tc := range []struct {
+		sel  sel
+		want string
+	}{
+		{sel{"type": "posted"}, "type posted: drop"},
+		{sel{"index": "2"}, "frame #2: drop"},
+		{sel{"dir": "server"}, "server frames: drop"},
+		{sel{"dir": "client"}, "client frames: drop"},
+		{sel{"every": "2"}, "every 2nd: drop"},
+		{sel{"prob": "0.5"}, "p=0.5: drop"},
+		{sel{"first": "3"}, "first 3: drop"},
+		{sel{"from": "2"}, "from attempt 2: drop"},
+		{sel{"attempts": "2"}, "on attempts 2: drop"},
+		{sel{"attempts": "1,3-4"}, "on attempts 1,3,4: drop"},
+		{sel{"during": "10s..1m"}, "during [10s, 1m0s): drop"},
+		// All at once: the narrowest selector sits innermost.
+		{
+			sel{"during": "10s..1m", "attempts": "2", "from": "1", "first": "2", "prob": "1", "every": "3", "dir": "client", "index": "1", "type": "x"},
+			"during [10s, 1m0s): on attempts 2: from attempt 1: first 2: p=1: every 3rd: client frames: frame #1: type x: drop",
+		},
+	} {
+		f, err := spec.Default().Build("drop", nil, tc.sel)
+		if err != nil || f.String() != tc.want {
+			t.Errorf("Build(drop, %v) = %v, %v; want %q", tc.sel, f, err, tc.want)
+		}
+	}
+}
+
+func TestBuildErrorsNameTheField(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		args        []string
+		sel         sel
+		field, want string
+	}{
+		{"", nil, nil, "fault", "missing (known: accept-then-close, "},
+		{"explode", nil, nil, "fault", `unknown fault "explode" (known: `},
+		{"refuse", nil, nil, "args[0]", "missing an HTTP status"},
+		{"refuse", []string{"soon"}, nil, "args[0]", `"soon" is not an HTTP status`},
+		{"refuse", []string{"42"}, nil, "args[0]", "42 is not an HTTP status"},
+		{"refuse", []string{"503"}, sel{"retry-after": "later"}, "select.retry-after", `"later" is not a duration`},
+		{"stall", []string{"-1s"}, nil, "args[0]", `"-1s" is not a duration`},
+		{"delay", nil, nil, "args[0]", "missing a duration"},
+		{"delay-pongs", []string{"30"}, nil, "args[0]", `"30" is not a duration`},
+		{"close-after", []string{"1s"}, sel{"code": "99"}, "select.code", `"99": want a close code from 1000 to 4999`},
+		{"accept-then-close", nil, sel{"code": "x"}, "select.code", "want a close code"},
+		{"seq-gap", []string{"three"}, nil, "args[0]", `"three" is not a seq`},
+		{"flood-before-pongs", nil, nil, "args[0]", "missing a count"},
+		{"drop", nil, sel{"atempts": "1"}, "select.atempts", "unknown selector (known: type, index, dir, every, prob, first, from, attempts, during)"},
+		{"drop", nil, sel{"index": "0"}, "select.index", `"0": want a frame number from 1`},
+		{"drop", nil, sel{"dir": "up"}, "select.dir", `"up": want "client" or "server"`},
+		{"drop", nil, sel{"every": "0"}, "select.every", `"0": want a positive count`},
+		{"drop", nil, sel{"prob": "2"}, "select.prob", `"2": want a probability in [0, 1]`},
+		{"drop", nil, sel{"first": "x"}, "select.first", "want a positive count"},
+		{"drop", nil, sel{"from": "-1"}, "select.from", "want a positive count"},
+		{"drop", nil, sel{"attempts": "3-1"}, "select.attempts", `"3-1": want attempt numbers`},
+		{"drop", nil, sel{"during": "1m..10s"}, "select.during", `"1m..10s": want FROM..TO`},
+		{"fin-after", []string{"1s"}, sel{"type": "x"}, "select.type", "selects frames, but FIN after 1s is not a frame fault"},
+		{"refuse", []string{"503"}, sel{"dir": "server"}, "select.dir", "is not a frame fault"},
+	} {
+		_, err := spec.Default().Build(tc.name, tc.args, tc.sel)
+		var se *spec.Error
+		if !errors.As(err, &se) || se.Field != tc.field || !strings.Contains(se.Msg, tc.want) {
+			t.Errorf("Build(%q, %q, %v) error %v, want field %q and %q", tc.name, tc.args, tc.sel, err, tc.field, tc.want)
+		}
+		if err != nil && err.Error() != tc.field+": "+se.Msg {
+			t.Errorf("Error() = %q, want the field first", err)
+		}
+	}
+}
+
+func TestBuildLeavesTheSelectorsMapAlone(t *testing.T) {
+	s := sel{"code": "4000", "reason": "bye", "attempts": "1"}
+	if _, err := spec.Default().Build("close-after", []string{"1s"}, s); err != nil {
+		t.Fatal(err)
+	}
+	if len(s) != 3 {
+		t.Errorf("Build consumed the caller's map: %v", s)
+	}
+}
+
+func TestABuilderExtendsACopyOfDefault(t *testing.T) {
+	b := spec.Default()
+	b.Makers["nothing"] = func([]string, map[string]string) (chaos.Fault, error) { return chaos.Drop(), nil }
+	b.Makers["new-hello-after"] = func([]string, map[string]string) (chaos.Fault, error) {
+		return nil, spec.Errorf("fault", "not here")
+	}
+	b.Selectors = append([]spec.Selector{{
+		Key:    "even",
+		Frames: true,
+		Aim: func(f chaos.Fault, v string) (chaos.Fault, error) {
+			return chaos.Match(func(fr chaos.Frame) bool { return fr.Index%2 == 0 }, f), nil
+		},
+	}}, b.Selectors...)
+
+	if f, err := b.Build("nothing", nil, sel{"even": "", "dir": "server"}); err != nil || f.String() != "server frames: match: drop" {
+		t.Errorf("extended Build = %v, %v", f, err)
+	}
+	if _, err := b.Build("new-hello-after", []string{"1"}, nil); err == nil || err.Error() != "fault: not here" {
+		t.Errorf("overridden maker gave %v", err)
+	}
+	if _, err := b.Build("drop", nil, sel{"even": "", "type": "x"}); err != nil {
+		t.Errorf("an added frame selector on a frame fault: %v", err)
+	}
+	if _, err := b.Build("fin-after", []string{"1s"}, sel{"even": ""}); err == nil || !strings.Contains(err.Error(), "select.even: selects frames") {
+		t.Errorf("an added frame selector on a conn fault: %v", err)
+	}
+	if _, err := b.Build("drop", nil, sel{"colour": "red"}); err == nil || !strings.Contains(err.Error(), "(known: even, type,") {
+		t.Errorf("unknown selector error %v should list the added one", err)
+	}
+
+	// The default is untouched: a fresh one knows none of it.
+	d := spec.Default()
+	if _, ok := d.Makers["nothing"]; ok || len(d.Selectors) != 9 {
+		t.Errorf("Default() shares state with an extended copy: %q, %d selectors", d.Names(), len(d.Selectors))
+	}
+	if f, err := d.Build("new-hello-after", []string{"1"}, nil); err != nil || f.String() != "new hello after seq 1" {
+		t.Errorf("default new-hello-after = %v, %v", f, err)
+	}
+}
+
+func TestIntArgAndCloseCodeHelpMakers(t *testing.T) {
+	if n, err := spec.IntArg([]string{"a", "7"}, 1, "a count"); n != 7 || err != nil {
+		t.Errorf("IntArg = %d, %v", n, err)
+	}
+	var se *spec.Error
+	if _, err := spec.IntArg([]string{"a"}, 1, "a count"); !errors.As(err, &se) || se.Field != "args[1]" {
+		t.Errorf("IntArg past the end: %v, want field args[1]", err)
+	}
+	s := sel{"code": "4001"}
+	if c, err := spec.CloseCode(s, 1000); c != 4001 || err != nil || len(s) != 0 {
+		t.Errorf("CloseCode = %d, %v, left %v", c, err, s)
+	}
+	if c, err := spec.CloseCode(sel{}, 1001); c != 1001 || err != nil {
+		t.Errorf("CloseCode default = %d, %v", c, err)
+	}
+}
