@@ -27,7 +27,7 @@ fmt:
 
 ## bench: the wall time of long virtual-time scenarios.
 bench:
-	$(GO) test -run='^$$' -bench=. -benchmem ./scenarios/
+	$(GO) test -run='^$$' -bench=. -benchmem ./scenarios/ ./proxy/
 
 ## rewrite: regenerate the expected outputs of scenario files from the
 ## reference client; review the diff before committing it.
