@@ -1,6 +1,7 @@
 // Command wschaos is the wschaos tool: subcommands that run the harness's
 // servers outside Go tests.
 //
+//	wschaos serve --profile mattermost
 //	wschaos proxy --listen 127.0.0.1:8081 --upstream ws://127.0.0.1:8080/ws
 package main
 
@@ -18,11 +19,13 @@ import (
 // flags from args (everything after its name).
 var subcommands = map[string]func(args []string) error{
 	"proxy": runProxy,
+	"serve": runServe,
 }
 
 // summaries is one line per subcommand, for usage.
 var summaries = map[string]string{
 	"proxy": "run a WebSocket chaos proxy in front of a real server",
+	"serve": "run the fake server with chaos and a live timeline of a client's reconnects",
 }
 
 func main() {

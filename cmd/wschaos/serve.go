@@ -1,0 +1,265 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/wschaos/wschaos/chaos"
+	"github.com/wschaos/wschaos/chaos/spec"
+	"github.com/wschaos/wschaos/fakeserver"
+	"github.com/wschaos/wschaos/profile"
+	"github.com/wschaos/wschaos/timeline"
+)
+
+// defaultSchedule is what serve does to a client that connects without
+// --fault: one of each common failure, in the order a client meets them,
+// then a healthy server. Each line is a fault in the scenario files' words.
+var defaultSchedule = []string{
+	"close-after 20s code=1001 attempts=1", // a server restart after 20 s
+	"refuse 503 attempts=2",                // the restarted server is not ready
+	"accept-then-close attempts=3",         // upgrades, then falls over
+	"black-hole-after 10s attempts=4",      // a half-open link: the heartbeat must notice
+}
+
+const (
+	// defaultTolerance widens every backoff window when judging a real
+	// client on the real clock: timers fire late and loopback dials take
+	// time. Documented in the README; --tolerance changes it.
+	defaultTolerance = 150 * time.Millisecond
+	// defaultEmit is how often serve pushes an event to every connection,
+	// so a client has something to receive and resume.
+	defaultEmit = 10 * time.Second
+	// displayPrecision rounds real-clock times for reading; the judge
+	// works on the exact ones.
+	displayPrecision = time.Millisecond
+)
+
+const serveUsage = `usage: wschaos serve [flags]
+
+Runs the fake server on loopback, plays a profile and a chaos schedule, and
+prints a live timeline: every attempt, frame, fault and close, and after each
+reconnect the wait before it and whether the profile allows it. Point one
+client at the printed URL. Ctrl-C stops it and prints a summary.
+
+Without --fault it plays the default schedule: attempt 1 is closed with 1001
+after 20 s, attempt 2 is refused with 503, attempt 3 is accepted then closed,
+attempt 4 goes half-open after 10 s, and later attempts are left alone.
+
+`
+
+func runServe(args []string) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return serve(ctx, args, os.Stdout)
+}
+
+// serve runs until ctx ends; it is runServe with its output and its end
+// given, for tests.
+func serve(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.Usage = func() { fmt.Fprint(fs.Output(), serveUsage); fs.PrintDefaults() }
+	prof := fs.String("profile", "mattermost", "protocol profile to play: "+strings.Join(profile.Names(), "|"))
+	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on (port 0 picks a free one)")
+	seed := fs.Uint64("seed", 1, "seed of the faults' random choices; the same seed replays them")
+	emit := fs.Duration("emit", defaultEmit, "push an event to every connection this often (0: never)")
+	tol := fs.Duration("tolerance", defaultTolerance, "how far outside the profile's window a wait may fall on the real clock")
+	calm := fs.Bool("calm", false, "inject no faults at all")
+	var faults []string
+	fs.Func("fault", `a fault, in the scenario files' words, e.g. "refuse 503 attempts=1-3" (repeatable; replaces the default schedule)`,
+		func(v string) error { faults = append(faults, v); return nil })
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("serve: unexpected arguments %q", fs.Args())
+	}
+	p := profile.ByName(*prof)
+	if p == nil {
+		return fmt.Errorf("serve: unknown --profile %q (known: %s)", *prof, strings.Join(profile.Names(), ", "))
+	}
+	switch {
+	case *calm:
+		faults = nil
+	case len(faults) == 0:
+		faults = defaultSchedule
+	}
+	built, err := buildFaults(faults)
+	if err != nil {
+		return err
+	}
+
+	srv := fakeserver.NewUnstartedServer(p)
+	srv.Addr, srv.Seed, srv.Faults = *addr, *seed, built
+	if err := start(srv); err != nil {
+		return err
+	}
+	defer srv.Close()
+
+	w := &lockedWriter{w: out}
+	fmt.Fprintf(w, "wschaos serve: %s (profile %s, seed %d)\n", srv.URL, p.Name, *seed)
+	for _, f := range built {
+		fmt.Fprintf(w, "wschaos serve: fault %s\n", f)
+	}
+	fmt.Fprintf(w, "wschaos serve: judging reconnect waits as one client's, within ±%v; Ctrl-C to stop\n", *tol)
+
+	judge := timeline.NewJudge(p)
+	judge.Tolerance = *tol
+	var sum summary
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		follow(ctx, srv.Transcript(), judge, w, &sum)
+	}()
+	if *emit > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pushEvents(ctx, srv, p, *emit)
+		}()
+	}
+	<-ctx.Done()
+	wg.Wait()
+	fmt.Fprintf(w, "wschaos serve: %s\n", sum.String())
+	return nil
+}
+
+// buildFaults reads each fault with the shared vocabulary.
+func buildFaults(lines []string) ([]chaos.Fault, error) {
+	b := spec.Default()
+	var out []chaos.Fault
+	for _, line := range lines {
+		fields := strings.Fields(line)
+		if len(fields) == 0 {
+			return nil, fmt.Errorf("serve: --fault %q: empty", line)
+		}
+		var args []string
+		sel := map[string]string{}
+		for _, f := range fields[1:] {
+			if k, v, ok := strings.Cut(f, "="); ok {
+				sel[k] = v
+			} else {
+				args = append(args, f)
+			}
+		}
+		f, err := b.Build(fields[0], args, sel)
+		if err != nil {
+			return nil, fmt.Errorf("serve: --fault %q: %w", line, err)
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// start starts srv, turning Start's panic (it is httptest-shaped) into an
+// error a command can report.
+func start(srv *fakeserver.Server) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("serve: cannot start: %v", r)
+		}
+	}()
+	srv.Start()
+	return nil
+}
+
+// follow prints each transcript entry as it arrives, with the judge's
+// verdict after every reconnect.
+func follow(ctx context.Context, tr *fakeserver.Transcript, judge *timeline.Judge, w io.Writer, sum *summary) {
+	seen := 0
+	for {
+		if err := tr.Wait(ctx, func(es []fakeserver.Entry) bool { return len(es) > seen }); err != nil {
+			return
+		}
+		for _, e := range tr.Since(seen) {
+			seen++
+			if e.Kind == fakeserver.KindNote && strings.HasPrefix(e.Note, "emit ") {
+				continue // events pushed while no client is there: noise
+			}
+			sum.see(e)
+			shown := e
+			shown.At = e.At.Round(displayPrecision)
+			fmt.Fprintln(w, shown.String())
+			if v, ok := judge.See(e); ok {
+				sum.judge(v)
+				v.Waited = v.Waited.Round(displayPrecision)
+				fmt.Fprintf(w, "%-10s    ↳ %s\n", "", v)
+			}
+		}
+	}
+}
+
+// pushEvents emits a numbered event to every connection every interval.
+func pushEvents(ctx context.Context, srv *fakeserver.Server, p *profile.Profile, every time.Duration) {
+	typ := "posted"
+	if p.Resume == nil {
+		typ = "panel.updated"
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for n := 1; ; n++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			srv.Emit(typ, map[string]int{"n": n}) // with no client the server notes it
+		}
+	}
+}
+
+// summary counts what the timeline showed.
+type summary struct {
+	mu                                 sync.Mutex
+	attempts, opens, ok, bad, unjudged int
+}
+
+func (s *summary) see(e fakeserver.Entry) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch e.Kind {
+	case fakeserver.KindDial:
+		s.attempts++
+	case fakeserver.KindOpen:
+		s.opens++
+	}
+}
+
+func (s *summary) judge(v timeline.Verdict) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case v.Unjudged != "":
+		s.unjudged++
+	case v.OK:
+		s.ok++
+	default:
+		s.bad++
+	}
+}
+
+func (s *summary) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return fmt.Sprintf("%d attempts, %d opened; reconnect waits: %d within the profile, %d wrong, %d not judged",
+		s.attempts, s.opens, s.ok, s.bad, s.unjudged)
+}
+
+// lockedWriter serialises lines from the follower and the main goroutine.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}

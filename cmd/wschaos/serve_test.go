@@ -1,0 +1,112 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wschaos/wschaos/backoff"
+	"github.com/wschaos/wschaos/client"
+	"github.com/wschaos/wschaos/profile"
+)
+
+// syncBuffer is an io.Writer the test can read while serve writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// serveClient runs serve with args, points a queue-profile client with
+// backoff b at it, and returns serve's output once want appears in it.
+func serveClient(t *testing.T, b backoff.Policy, want string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- serve(ctx, append([]string{"--addr", "127.0.0.1:0", "--emit", "0", "--profile", "queue"}, args...), out)
+	}()
+
+	url := waitLine(t, ctx, out, "wschaos serve: ws://")
+	url = strings.Fields(strings.TrimPrefix(url, "wschaos serve: "))[0]
+	p := profile.QueueProfile()
+	p.Backoff = b
+	c := client.New(url, &client.Options{Profile: p})
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	waitLine(t, ctx, out, want)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+	return out.String()
+}
+
+func waitLine(t *testing.T, ctx context.Context, out *syncBuffer, part string) string {
+	t.Helper()
+	for {
+		for _, l := range strings.Split(out.String(), "\n") {
+			if strings.Contains(l, part) {
+				return l
+			}
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("no line with %q in:\n%s", part, out)
+		case <-time.After(5 * time.Millisecond): // real time: serve judges real clients
+		}
+	}
+}
+
+func TestServeJudgesEachReconnectAgainstTheProfile(t *testing.T) {
+	queue := profile.QueueProfile().Backoff
+	out := serveClient(t, queue, "↳ reconnect #2", "--fault", "refuse 503 attempts=1")
+	if !strings.Contains(out, "#1 refuse 503 (on attempts 1: refuse 503)") ||
+		!strings.Contains(out, "↳ reconnect #2 after 1") || !strings.Contains(out, "(failure 1): ok, within [850ms, 1.15s]") {
+		t.Fatalf("serve output:\n%s", out)
+	}
+	if !strings.Contains(out, "reconnect waits: 1 within the profile, 0 wrong") {
+		t.Fatalf("summary missing:\n%s", out)
+	}
+}
+
+func TestServeCatchesAClientWithTheWrongBackoff(t *testing.T) {
+	wrong := backoff.Steps{2 * time.Second} // 2 s where the profile waits 1 s
+	out := serveClient(t, wrong, "↳ reconnect #2", "--fault", "refuse 503 attempts=1")
+	if !strings.Contains(out, "(failure 1): WRONG: the profile waits [850ms, 1.15s]") ||
+		!strings.Contains(out, "0 within the profile, 1 wrong") {
+		t.Fatalf("serve output:\n%s", out)
+	}
+}
+
+func TestServeRejectsBadFlags(t *testing.T) {
+	for _, tc := range []struct{ args, want string }{
+		{"--profile discord", `unknown --profile "discord"`},
+		{"--fault explode", `--fault "explode"`},
+		{"--addr 127.0.0.1:notaport", "cannot start"},
+		{"extra", "unexpected arguments"},
+	} {
+		err := serve(context.Background(), strings.Fields(tc.args), &syncBuffer{})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("serve %s: %v, want an error containing %q", tc.args, err, tc.want)
+		}
+	}
+}

@@ -1,0 +1,119 @@
+// Package timeline reads a fake server's transcript as one client's story:
+// each reconnect, how long the client waited before it, and whether the
+// profile allows that wait.
+package timeline
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/wschaos/wschaos/fakeserver"
+	"github.com/wschaos/wschaos/profile"
+)
+
+// Verdict is the judgement of one reconnect.
+type Verdict struct {
+	Attempt int           // the attempt that reconnected
+	Failure int           // the failure count it follows (1 after the first)
+	Waited  time.Duration // from the end of the previous attempt to this dial
+	Min     time.Duration // the profile's window, widened by the tolerance
+	Max     time.Duration
+	// OK: the wait is inside the window. GaveUp: the profile had given up,
+	// so there should have been no dial at all.
+	OK, GaveUp bool
+	// Unjudged says why a reconnect could not be judged ("" if it was).
+	Unjudged string
+}
+
+func (v Verdict) String() string {
+	switch {
+	case v.Unjudged != "":
+		return fmt.Sprintf("reconnect #%d: not judged: %s", v.Attempt, v.Unjudged)
+	case v.GaveUp:
+		return fmt.Sprintf("reconnect #%d after %v: WRONG: the profile gives up after %d failures", v.Attempt, v.Waited, v.Failure-1)
+	case v.OK:
+		return fmt.Sprintf("reconnect #%d after %v (failure %d): ok, within [%v, %v]", v.Attempt, v.Waited, v.Failure, v.Min, v.Max)
+	}
+	return fmt.Sprintf("reconnect #%d after %v (failure %d): WRONG: the profile waits [%v, %v]", v.Attempt, v.Waited, v.Failure, v.Min, v.Max)
+}
+
+// Judge follows the attempts of one client, entry by entry, the way the
+// profile's client counts failures: every refused or closed attempt is a
+// failure, a successful open resets the count, and a close the profile
+// resets before (a ping timeout, a sequence mismatch) counts as the first.
+// Attempts of several clients interleaved make no sense to it.
+type Judge struct {
+	p *profile.Profile
+	// Tolerance widens every window on both sides: real clocks and real
+	// networks add a little to every wait. Zero on a virtual clock.
+	Tolerance time.Duration
+
+	failures int
+	prev     time.Duration // the previous wait, for policies that use it
+	ended    bool          // an attempt has ended and no dial followed yet
+	lastEnd  time.Duration
+	stalled  bool // the last attempt stalled: its end is the client's, unseen
+	closed   map[int]bool
+}
+
+// NewJudge returns a judge of p's reconnects.
+func NewJudge(p *profile.Profile) *Judge { return &Judge{p: p, closed: map[int]bool{}} }
+
+// See takes the next transcript entry; for a dial that follows a failure it
+// returns the verdict on the wait before it.
+func (j *Judge) See(e fakeserver.Entry) (Verdict, bool) {
+	switch e.Kind {
+	case fakeserver.KindOpen:
+		j.failures, j.prev = 0, 0
+	case fakeserver.KindStall:
+		j.stalled = true
+	case fakeserver.KindRefuse, fakeserver.KindReset:
+		j.fail(e.At)
+	case fakeserver.KindClose:
+		if j.closed[e.Attempt] {
+			break // one end per attempt
+		}
+		j.closed[e.Attempt] = true
+		if e.By == profile.Client && j.resetsBefore(e.Code) {
+			j.failures = 0
+		}
+		j.fail(e.At)
+	case fakeserver.KindDial:
+		return j.dial(e)
+	}
+	return Verdict{}, false
+}
+
+func (j *Judge) fail(at time.Duration) {
+	j.failures++
+	j.ended, j.lastEnd, j.stalled = true, at, false
+}
+
+// resetsBefore reports whether the profile's client restarts its failure
+// count before closing with code.
+func (j *Judge) resetsBefore(code profile.StatusCode) bool {
+	hb, r := j.p.Heartbeat, j.p.Resume
+	return (hb.ResetFailures && code == hb.CloseCode) || (r != nil && r.ResetFailures && code == r.GapCloseCode)
+}
+
+func (j *Judge) dial(e fakeserver.Entry) (Verdict, bool) {
+	if j.stalled { // the client gave up on a stalled handshake, unseen
+		j.stalled, j.ended = false, false
+		j.failures++
+		return Verdict{Attempt: e.Attempt, Failure: j.failures, Unjudged: "the previous handshake stalled; its end is the client's timeout"}, true
+	}
+	if !j.ended {
+		return Verdict{}, false // a first connect, or a manual one
+	}
+	j.ended = false
+	v := Verdict{Attempt: e.Attempt, Failure: j.failures, Waited: e.At - j.lastEnd}
+	w, ok := j.p.Backoff.Window(j.failures, j.prev)
+	if !ok {
+		v.GaveUp = true
+		return v, true
+	}
+	v.Min, v.Max = max(0, w.Min-j.Tolerance), w.Max+j.Tolerance
+	v.OK = v.Waited >= v.Min && v.Waited <= v.Max
+	j.prev = v.Waited
+	return v, true
+}
