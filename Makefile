@@ -5,7 +5,7 @@ GINKGO  ?= $(GO) tool ginkgo
 # random order, so hidden coupling between specs shows up.
 GINKGO_FLAGS ?= -race --randomize-all --timeout=10m $(if $(CI),--no-color)
 
-.PHONY: test unit scenarios check vet fmt bench rewrite
+.PHONY: test unit scenarios check vet fmt bench rewrite fuzz soak
 
 ## test: everything: unit tests of every package, then the scenario suite.
 test: unit scenarios
@@ -33,3 +33,21 @@ bench:
 ## reference client; review the diff before committing it.
 rewrite:
 	$(GO) test -count=1 . -run TestScenarios -args -rewrite -ginkgo.label-filter='bug'
+
+## fuzz: every fuzz target for FUZZTIME each (make fuzz FUZZTIME=5m).
+FUZZTIME ?= 30s
+FUZZ_TARGETS = \
+	FuzzTypedJSONDecode:./profile FuzzMattermostDecode:./profile FuzzParseResumeQuery:./profile \
+	FuzzParseScript:./scenarios FuzzBuild:./chaos/spec FuzzReadSpecs:./proxy
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		name=$${t%%:*}; pkg=$${t#*:}; \
+		echo "fuzz $$name ($$pkg, $(FUZZTIME))"; \
+		$(GO) test -run='^$$' -fuzz="^$$name$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
+	done
+
+## soak: the scenario suite REPEAT+1 times in random order with -race; a
+## single failure fails it (make soak REPEAT=100).
+REPEAT ?= 10
+soak:
+	$(GINKGO) -race --randomize-all --repeat=$(REPEAT) $(if $(CI),--no-color) .
