@@ -131,7 +131,7 @@ func TestMattermostHugeFailCount(t *testing.T) {
 }
 
 // TestLimitedMattermostNeverReachesLongBranch documents the difference
-// between the real client and seed 002's RxJS port, which retries at most 7
+// between the real client and an RxJS port of it, which retries at most 7
 // times: Limit{MattermostDefaults, 7} stops before the n² branch, so all its
 // delays stay in [3 s, 5 s) while the real schedule's 8th is about 192 s. A
 // check of a client against the profile's windows tells the two apart.

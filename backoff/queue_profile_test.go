@@ -7,7 +7,7 @@ import (
 	"github.com/wschaos/wschaos/profile"
 )
 
-// TestQueueProfileBackoff pins seed 000's schedule: 1, 2, 4, 8, 16 s, no
+// TestQueueProfileBackoff pins the queue profile's schedule: 1, 2, 4, 8, 16 s, no
 // jitter, and a give-up on the 6th failure.
 func TestQueueProfileBackoff(t *testing.T) {
 	p := profile.QueueProfile().Backoff

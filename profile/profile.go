@@ -96,7 +96,7 @@ type Resume struct {
 	ResetFailures bool
 }
 
-// Queue returns profile "queue", seed 000's client: JSON {"type","payload"},
+// QueueProfile returns profile "queue", a typical app client: JSON {"type","payload"},
 // backoff 1, 2, 4, 8, 16 s then give up, ping every 30 s, offline queue.
 func QueueProfile() *Profile {
 	return &Profile{

@@ -85,7 +85,7 @@ func TestShippedProfiles(t *testing.T) {
 	if q.Name != "queue" || q.Heartbeat.Interval != 30*time.Second || q.Heartbeat.OnOpen ||
 		q.Heartbeat.PingType != "ping" || q.Heartbeat.PongType != "pong" || !q.Queue.Enabled ||
 		q.Resume != nil || q.Replies || q.ErrorType != "error" {
-		t.Errorf("QueueProfile() = %+v, not seed 000's contract", q)
+		t.Errorf("QueueProfile() = %+v, not the queue profile's contract", q)
 	}
 	if _, ok := q.Codec.(profile.TypedJSON); !ok {
 		t.Errorf("QueueProfile().Codec = %T, want TypedJSON", q.Codec)

@@ -94,10 +94,10 @@ func flat(w window) func(int) window { return func(int) window { return w } }
 
 // Twins with the backoff of other clients.
 var (
-	seed002GivesUp = misconfigured("gives up after 7 attempts (seed 002's RxJS port)", func(p *profile.Profile) {
+	rxjsGivesUp = misconfigured("gives up after 7 attempts (an RxJS port of the mattermost client)", func(p *profile.Profile) {
 		p.Backoff = backoff.Limit{Policy: backoff.MattermostDefaults, Attempts: 7}
 	}, "gave up after 8 failed attempts")
-	seed002Previous = misconfigured("backs off 1, 2, 4, 8, 16, 30 s (seed 002's 'previous' schedule)", func(p *profile.Profile) {
+	rxjsPrevious = misconfigured("backs off 1, 2, 4, 8, 16, 30 s (the schedule that port replaced)", func(p *profile.Profile) {
 		p.Backoff = backoff.Exponential{Base: time.Second, Factor: 2, Max: 30 * time.Second}
 	}, "the delay after failure 1 was 1s")
 	cliffOffByOne = misconfigured("starts n² one failure early (> 6 instead of > 7)", func(p *profile.Profile) {
@@ -128,7 +128,7 @@ var _ = Describe("Backoff schedule", Label("backoff"), func() {
 			Expect(delays).To(HaveLen(20))
 			expectWithin(delays, mattermostWindow)
 			Expect(w.now()).To(BeNumerically(">", time.Hour), "the spec should cover over an hour of virtual time")
-		}, seed002GivesUp, seed002Previous, cliffOffByOne)
+		}, rxjsGivesUp, rxjsPrevious, cliffOffByOne)
 
 		spec("has exactly the base schedule when every jitter draw is 0", func(ctx SpecContext, mk maker) {
 			w := mk(profile.MattermostProfile(), withFaults(chaos.Refuse(503)), withRand(rand.New(lowSource{})))
@@ -147,7 +147,7 @@ var _ = Describe("Backoff schedule", Label("backoff"), func() {
 			w := mk(profile.MattermostProfile(), withFaults(chaos.Refuse(503)))
 			w.failAttempts(ctx, 30)
 			Expect(w.cl.State()).To(Equal(client.StateReconnecting))
-		}, seed002GivesUp)
+		}, rxjsGivesUp)
 	})
 
 	Context("profile queue, every handshake refused with 503", Label("queue"), func() {

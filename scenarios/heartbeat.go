@@ -68,7 +68,7 @@ func (w *world) firstClose(ctx context.Context) fakeserver.Entry {
 }
 
 var (
-	noPongCheck = flawed("pings but never checks for the answer (seed 000)", flaw.Set{NoPongCheck: true}, "")
+	noPongCheck = flawed("pings but never checks for the answer", flaw.Set{NoPongCheck: true}, "")
 	noHeartbeat = misconfigured("sends no heartbeat at all", func(p *profile.Profile) { p.Heartbeat.Interval = 0 }, "")
 )
 

@@ -61,8 +61,8 @@ func spec(text string, body func(ctx SpecContext, mk maker), twins ...twin) {
 
 // twinsByName are the twins a scenario file may name in its "# twin:" line.
 var twinsByName = map[string]twin{
-	"gives-up-after-7":   seed002GivesUp,
-	"backoff-2n":         seed002Previous,
+	"gives-up-after-7":   rxjsGivesUp,
+	"backoff-2n":         rxjsPrevious,
 	"cliff-off-by-one":   cliffOffByOne,
 	"cap-240s":           capTooLow,
 	"no-jitter":          noJitter,

@@ -61,7 +61,7 @@ func TestQueueScheduleIsJudgedExactlyAndGivingUpIsRequired(t *testing.T) {
 
 func TestWrongWaitsAreCaughtAndToleranceIsExplicit(t *testing.T) {
 	p := profile.MattermostProfile()
-	// seed 002's bug shape: after 7 failures it still waits 3 s.
+	// the shape of an RxJS port that never leaves the flat branch: after 7 failures it still waits 3 s.
 	es := []fakeserver.Entry{dial(1, 0), refuse(1, 0)}
 	at := 0.0
 	for i := range 8 {

@@ -30,7 +30,7 @@ type Set struct {
 	// NoResyncOnNewID takes a new connection id without telling the
 	// application that events were missed.
 	NoResyncOnNewID bool
-	// NoPongCheck pings but never notices a missing answer (seed 000).
+	// NoPongCheck pings but never notices a missing answer (a typical app client).
 	NoPongCheck bool
 	// PongTimeout, when positive, wants each pong within this time of its
 	// ping, shorter than the profile's interval: a late pong near the
