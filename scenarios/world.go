@@ -52,6 +52,8 @@ type world struct {
 	sockets  socketCounter
 	stateCur int           // states consumed by awaitState
 	wait     time.Duration // bound on each wait for an effect
+	// clientOpts built w.cl; more clients of the same kind come from it.
+	clientOpts client.Options
 }
 
 // worldOption adjusts a world before it starts.
@@ -119,13 +121,14 @@ func newWorld(p *profile.Profile, opts ...worldOption) *world {
 			change(cp)
 		}
 	}
-	w.cl = client.New(w.srv.URL, &client.Options{
+	w.clientOpts = client.Options{
 		Profile: cp,
 		Clock:   w.clock.For("client"),
 		Rand:    cfg.rng,
 		Dialer:  &websocket.Dialer{NetDialContext: w.sockets.dial},
 		Flaws:   cfg.flaws,
-	})
+	}
+	w.cl = client.New(w.srv.URL, &w.clientOpts)
 	w.cl.OnState(func(ch client.StateChange) {
 		w.states.add(ch)
 		w.note(ch.To.String())
@@ -329,3 +332,27 @@ func describeMessage(m profile.Message) string {
 	}
 	return s
 }
+
+// moreClients starts n more clients configured like w.cl (profile, flaws,
+// clock), each with its own jitter source seeded from the world's seed, and
+// calls onState with each one's index and transitions. Cleanup closes them.
+func (w *world) moreClients(n int, onState func(i int, ch client.StateChange)) []*client.Client {
+	GinkgoHelper()
+	var cls []*client.Client
+	for i := range n {
+		o := w.clientOpts
+		o.Clock = w.clock.For(herdOwner(i))
+		if o.Rand != nil { // nil: a twin with an unseeded source
+			o.Rand = rand.New(rand.NewPCG(w.seed, uint64(i+2)))
+		}
+		c := client.New(w.srv.URL, &o)
+		c.OnState(func(ch client.StateChange) { onState(i, ch) })
+		Expect(c.Start()).To(Succeed())
+		DeferCleanup(c.Close)
+		cls = append(cls, c)
+	}
+	return cls
+}
+
+// herdOwner names client i of moreClients on the clock.
+func herdOwner(i int) string { return fmt.Sprintf("client-%d", i) }

@@ -120,6 +120,31 @@ func (c *Clock) Pending(owner string) int {
 	return n
 }
 
+// NextFor returns the earliest deadline after now of owner's timers.
+func (c *Clock) NextFor(owner string) (time.Time, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.fake.Now()
+	var next time.Time
+	found := false
+	for _, dl := range c.deadlines {
+		if dl.owner != owner {
+			continue
+		}
+		at := dl.at
+		if !at.After(now) {
+			if dl.period <= 0 {
+				continue // fired
+			}
+			at = at.Add(dl.period * (now.Sub(at)/dl.period + 1))
+		}
+		if !found || at.Before(next) {
+			next, found = at, true
+		}
+	}
+	return next, found
+}
+
 // view is Clock.For: one owner's door into a shared Clock.
 type view struct {
 	c     *Clock

@@ -453,6 +453,12 @@ func TestForCountsOneOwnersTimers(t *testing.T) {
 	if got := c.Pending("server"); got != 0 {
 		t.Fatalf("server pending after its timer fired = %d, want 0", got)
 	}
+	if at, ok := c.NextFor("client"); !ok || at != c.Start().Add(30*time.Second) {
+		t.Fatalf("client's next = %v, %v; want its own 30s timer", at, ok)
+	}
+	if _, ok := c.NextFor("server"); ok {
+		t.Fatal("the server's fired timer is still listed as next")
+	}
 	ct.Stop()
 	if got := c.Pending("client"); got != 0 {
 		t.Fatalf("client pending after Stop = %d, want 0", got)
