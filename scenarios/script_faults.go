@@ -28,16 +28,7 @@ func parseFault(args []string) (chaos.Fault, error) {
 	if len(args) == 0 {
 		return nil, fmt.Errorf("fault: name a fault (known: %s)", strings.Join(faults.Names(), ", "))
 	}
-	name := args[0]
-	var pos []string
-	sel := map[string]string{}
-	for _, a := range args[1:] {
-		if k, v, ok := strings.Cut(a, "="); ok {
-			sel[k] = v
-		} else {
-			pos = append(pos, a)
-		}
-	}
+	name, pos, sel := faultspec.Words(args)
 	f, err := faults.Build(name, pos, sel)
 	var se *faultspec.Error
 	if errors.As(err, &se) && se.Field == "fault" {

@@ -16,20 +16,11 @@ func FuzzBuild(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, line string) {
-		fields := strings.Fields(line)
-		if len(fields) == 0 {
+		name, args, sel := spec.Words(strings.Fields(line))
+		if name == "" {
 			return
 		}
-		var args []string
-		sel := map[string]string{}
-		for _, w := range fields[1:] {
-			if k, v, ok := strings.Cut(w, "="); ok {
-				sel[k] = v
-			} else {
-				args = append(args, w)
-			}
-		}
-		fault, err := spec.Default().Build(fields[0], args, sel)
+		fault, err := spec.Default().Build(name, args, sel)
 		if err != nil {
 			var se *spec.Error
 			if !errors.As(err, &se) || se.Field == "" {

@@ -119,3 +119,21 @@ func (b *Builder) aim(f chaos.Fault, sel map[string]string) (chaos.Fault, error)
 	}
 	return f, nil
 }
+
+// Words splits a fault written as words, "refuse 503 attempts=1-3", into
+// its name, positional arguments and key=value selectors, as Build takes
+// them. An empty line gives an empty name.
+func Words(words []string) (name string, args []string, sel map[string]string) {
+	sel = map[string]string{}
+	if len(words) == 0 {
+		return "", nil, sel
+	}
+	for _, w := range words[1:] {
+		if k, v, ok := strings.Cut(w, "="); ok {
+			sel[k] = v
+		} else {
+			args = append(args, w)
+		}
+	}
+	return words[0], args, sel
+}

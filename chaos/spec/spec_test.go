@@ -204,3 +204,13 @@ func TestIntArgAndCloseCodeHelpMakers(t *testing.T) {
 		t.Errorf("CloseCode default = %d, %v", c, err)
 	}
 }
+
+func TestWordsSplitsNameArgsAndSelectors(t *testing.T) {
+	name, args, sel := spec.Words(strings.Fields("close-after 10s code=1001 attempts=1-3"))
+	if name != "close-after" || len(args) != 1 || args[0] != "10s" || sel["code"] != "1001" || sel["attempts"] != "1-3" || len(sel) != 2 {
+		t.Fatalf("Words = %q %q %v", name, args, sel)
+	}
+	if name, _, sel := spec.Words(nil); name != "" || sel == nil {
+		t.Fatalf("Words(nil) = %q, %v; want no name and an empty map", name, sel)
+	}
+}

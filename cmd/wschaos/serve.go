@@ -137,20 +137,11 @@ func buildFaults(lines []string) ([]chaos.Fault, error) {
 	b := spec.Default()
 	var out []chaos.Fault
 	for _, line := range lines {
-		fields := strings.Fields(line)
-		if len(fields) == 0 {
+		name, args, sel := spec.Words(strings.Fields(line))
+		if name == "" {
 			return nil, fmt.Errorf("serve: --fault %q: empty", line)
 		}
-		var args []string
-		sel := map[string]string{}
-		for _, f := range fields[1:] {
-			if k, v, ok := strings.Cut(f, "="); ok {
-				sel[k] = v
-			} else {
-				args = append(args, f)
-			}
-		}
-		f, err := b.Build(fields[0], args, sel)
+		f, err := b.Build(name, args, sel)
 		if err != nil {
 			return nil, fmt.Errorf("serve: --fault %q: %w", line, err)
 		}
