@@ -241,8 +241,12 @@ func (e Entry) body() string {
 	return b.String()
 }
 
-// frameText prints a text frame as is when it fits on a line, anything
-// else quoted and named by opcode.
+// FrameText prints a frame for a transcript line: a text frame as is when
+// it fits on a line, anything else quoted and named by opcode. The proxy
+// uses it too, so both records read alike.
+func FrameText(op int, data string) string { return frameText(op, data) }
+
+// frameText is FrameText.
 func frameText(op int, data string) string {
 	short := data
 	if len(short) > maxLine {
@@ -260,6 +264,9 @@ func frameText(op int, data string) string {
 	}
 	return s
 }
+
+// OpName names a WebSocket opcode: text, binary, close, ping, pong.
+func OpName(op int) string { return opName(op) }
 
 func opName(op int) string {
 	switch op {

@@ -1,12 +1,6 @@
 package proxy
 
 import (
-	"fmt"
-	"strconv"
-	"strings"
-	"unicode/utf8"
-
-	"github.com/gorilla/websocket"
 	"github.com/wschaos/wschaos/fakeserver"
 )
 
@@ -34,38 +28,8 @@ const (
 // so one reader handles both records.
 type Transcript = fakeserver.Transcript
 
-// maxLine bounds how much of a frame a note prints; Entry.Data keeps it all.
-const maxLine = 400
+// frameText prints a frame in fakeserver's format.
+func frameText(op int, data []byte) string { return fakeserver.FrameText(op, string(data)) }
 
-// frameText prints a text frame as is when it fits on a line, anything
-// else quoted and named by opcode (fakeserver's format).
-func frameText(op int, data []byte) string {
-	short := string(data[:min(len(data), maxLine)])
-	if op == websocket.TextMessage && utf8.ValidString(short) && !strings.ContainsAny(short, "\r\n") {
-		if len(short) < len(data) {
-			return fmt.Sprintf("%s… (%d bytes)", short, len(data))
-		}
-		return short
-	}
-	s := opName(op) + " " + strconv.Quote(short)
-	if len(short) < len(data) {
-		s += fmt.Sprintf("… (%d bytes)", len(data))
-	}
-	return s
-}
-
-func opName(op int) string {
-	switch op {
-	case websocket.TextMessage:
-		return "text"
-	case websocket.BinaryMessage:
-		return "binary"
-	case websocket.CloseMessage:
-		return "close"
-	case websocket.PingMessage:
-		return "ping"
-	case websocket.PongMessage:
-		return "pong"
-	}
-	return "op" + strconv.Itoa(op)
-}
+// opName names an opcode as fakeserver does.
+func opName(op int) string { return fakeserver.OpName(op) }
