@@ -2,11 +2,10 @@ package fakeserver
 
 import (
 	"fmt"
+	"github.com/wschaos/wschaos/internal/wire"
 	"math/rand/v2"
-	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/jonboulle/clockwork"
 	"github.com/wschaos/wschaos/chaos"
 	"github.com/wschaos/wschaos/profile"
 )
@@ -39,13 +38,8 @@ type conn struct {
 	session       *session // guarded by s.mu where other conns may look
 	inIdx, outIdx int
 
-	// queue holds delayed frames and scheduled cuts by due time, then
-	// insertion order; one timer, armed only while the queue is not empty,
-	// wakes the loop for the head.
-	queue   []*item
-	timer   clockwork.Timer
-	armed   bool
-	armedAt time.Time
+	// delays holds delayed frames and scheduled cuts behind one timer.
+	delays *wire.Delays[item]
 
 	// The fault being called, for what it does through the Link.
 	current string
@@ -75,8 +69,8 @@ type command struct {
 	done chan struct{}
 }
 
+// item is a delayed frame, or a scheduled cut.
 type item struct {
-	due   time.Time
 	frame chaos.Frame
 	cut   *namedCut
 }
@@ -97,6 +91,7 @@ func (s *Server) serveConn(ws *websocket.Conn, n int, rng *rand.Rand, q *profile
 		in:      make(chan readResult),
 		cmds:    make(chan command),
 		done:    make(chan struct{}),
+		delays:  wire.NewDelays[item](s.Clock),
 	}
 	now := s.since()
 	c.link = &chaos.Link{
@@ -159,10 +154,6 @@ func (c *conn) loop() {
 		if c.state == stateEnded {
 			return
 		}
-		var fire <-chan time.Time
-		if c.armed {
-			fire = c.timer.Chan()
-		}
 		select {
 		case r := <-c.in:
 			c.onRead(r)
@@ -171,8 +162,8 @@ func (c *conn) loop() {
 			c.runDue() // so when Emit returns, what it delayed has its timer
 			c.publish()
 			close(cmd.done)
-		case <-fire:
-			c.armed = false
+		case <-c.delays.C():
+			c.delays.Fired()
 		case <-c.s.done:
 			c.shutdown()
 		}
@@ -185,14 +176,12 @@ func (c *conn) end() {
 		return
 	}
 	c.state = stateEnded
-	for _, it := range c.queue {
+	for _, it := range c.delays.Drop() {
 		if it.cut == nil {
 			c.record(Entry{Kind: KindNote, Op: it.frame.Op, Data: string(it.frame.Data), Msg: it.frame.Msg,
-				Note: fmt.Sprintf("delayed %s never delivered: connection ended", frameName(it.frame))})
+				Note: fmt.Sprintf("delayed %s never delivered: connection ended", wire.FrameName(it.frame))})
 		}
 	}
-	c.queue = nil
-	c.disarm()
 	c.ws.Close()
 	c.s.mu.Lock()
 	delete(c.s.conns, c)
@@ -241,14 +230,4 @@ func (c *conn) faultEntry(fault, what string, f *chaos.Frame) {
 		e.Op, e.Data, e.Msg = f.Op, string(f.Data), f.Msg
 	}
 	c.record(e)
-}
-
-// frameName names a frame for transcript notes:
-// "server frame #3 (reply seq_reply=1 status=OK)".
-func frameName(f chaos.Frame) string {
-	what := opName(f.Op)
-	if f.Msg != nil {
-		what = f.Msg.String()
-	}
-	return fmt.Sprintf("%s frame #%d (%s)", f.Dir, f.Index, what)
 }

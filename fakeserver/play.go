@@ -3,6 +3,7 @@ package fakeserver
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/wschaos/wschaos/internal/wire"
 
 	"github.com/gorilla/websocket"
 	"github.com/wschaos/wschaos/chaos"
@@ -18,7 +19,7 @@ func (c *conn) handle(f chaos.Frame) {
 		return
 	case stateClosing, stateEnded:
 		c.record(Entry{Kind: KindNote, Op: f.Op, Data: string(f.Data), Msg: f.Msg,
-			Note: fmt.Sprintf("%s not handled: connection closing", frameName(f))})
+			Note: fmt.Sprintf("%s not handled: connection closing", wire.FrameName(f))})
 		return
 	}
 	switch f.Op {

@@ -4,14 +4,13 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"github.com/wschaos/wschaos/internal/wire"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
-	"github.com/gorilla/websocket"
 	"github.com/wschaos/wschaos/profile"
 )
 
@@ -88,9 +87,6 @@ type Transcript struct {
 	entries []Entry
 	grew    chan struct{} // closed and replaced on every append
 }
-
-// maxLine bounds how much of a frame String prints; Entry.Data keeps it all.
-const maxLine = 400
 
 // waitTail is how many entries Wait's error shows: enough to see what
 // happened last without flooding the test log.
@@ -216,7 +212,7 @@ func (e Entry) body() string {
 			b.WriteString(" resumed")
 		}
 	case KindRecv, KindSend:
-		b.WriteString(" " + frameText(e.Op, e.Data))
+		b.WriteString(" " + wire.FrameText(e.Op, e.Data))
 	case KindFault:
 		b.WriteString(" " + e.Fault)
 		if e.Note != "" {
@@ -239,47 +235,4 @@ func (e Entry) body() string {
 		b.WriteString(": " + e.Note)
 	}
 	return b.String()
-}
-
-// FrameText prints a frame for a transcript line: a text frame as is when
-// it fits on a line, anything else quoted and named by opcode. The proxy
-// uses it too, so both records read alike.
-func FrameText(op int, data string) string { return frameText(op, data) }
-
-// frameText is FrameText.
-func frameText(op int, data string) string {
-	short := data
-	if len(short) > maxLine {
-		short = short[:maxLine]
-	}
-	if op == websocket.TextMessage && utf8.ValidString(short) && !strings.ContainsAny(short, "\r\n") {
-		if len(short) < len(data) {
-			return fmt.Sprintf("%s… (%d bytes)", short, len(data))
-		}
-		return data
-	}
-	s := opName(op) + " " + strconv.Quote(short)
-	if len(short) < len(data) {
-		s += fmt.Sprintf("… (%d bytes)", len(data))
-	}
-	return s
-}
-
-// OpName names a WebSocket opcode: text, binary, close, ping, pong.
-func OpName(op int) string { return opName(op) }
-
-func opName(op int) string {
-	switch op {
-	case websocket.TextMessage:
-		return "text"
-	case websocket.BinaryMessage:
-		return "binary"
-	case websocket.CloseMessage:
-		return "close"
-	case websocket.PingMessage:
-		return "ping"
-	case websocket.PongMessage:
-		return "pong"
-	}
-	return "op" + strconv.Itoa(op)
 }

@@ -2,6 +2,7 @@ package fakeserver
 
 import (
 	"fmt"
+	"github.com/wschaos/wschaos/internal/wire"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -49,7 +50,7 @@ func (c *conn) write(f chaos.Frame) {
 		return
 	case stateClosing, stateEnded:
 		c.record(Entry{Kind: KindNote, Op: f.Op, Data: string(f.Data), Msg: f.Msg,
-			Note: fmt.Sprintf("%s not sent: connection closing", frameName(f))})
+			Note: fmt.Sprintf("%s not sent: connection closing", wire.FrameName(f))})
 		return
 	}
 	c.record(Entry{Kind: KindSend, Op: f.Op, Data: string(f.Data), Msg: f.Msg})
@@ -80,5 +81,5 @@ func (c *conn) writeClose(code int, reason string) error {
 
 // swallow records a frame the black hole ate.
 func (c *conn) swallow(f chaos.Frame) {
-	c.faultEntry(c.holeBy, "swallowed "+frameName(f), &f)
+	c.faultEntry(c.holeBy, "swallowed "+wire.FrameName(f), &f)
 }

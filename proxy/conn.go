@@ -3,12 +3,11 @@ package proxy
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/wschaos/wschaos/internal/wire"
 	"math/rand/v2"
 	"sync"
-	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/jonboulle/clockwork"
 	"github.com/wschaos/wschaos/chaos"
 	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/profile"
@@ -60,13 +59,8 @@ type conn struct {
 	idx      [2]int         // frames per direction, by profile.Side
 	pingSeqs map[int64]bool // the client's unanswered ping requests
 
-	// queue holds delayed frames and scheduled cuts by due time, then
-	// insertion order; one timer, armed only while the queue is not
-	// empty, wakes the loop for the head.
-	queue   []*item
-	timer   clockwork.Timer
-	armed   bool
-	armedAt time.Time
+	// delays holds delayed frames and scheduled cuts behind one timer.
+	delays *wire.Delays[item]
 
 	// The fault being called, for what it does through the Link; cuts it
 	// asks for wait until the frame it was given has been passed on.
@@ -97,8 +91,8 @@ type command struct {
 	done chan struct{}
 }
 
+// item is a delayed frame, or a scheduled cut.
 type item struct {
-	due   time.Time
 	frame chaos.Frame
 	cut   *namedCut
 }
@@ -127,6 +121,7 @@ func (p *Proxy) serveConn(client, up *websocket.Conn, n int, rng *rand.Rand, uri
 		in:       make(chan readResult),
 		cmds:     make(chan command),
 		done:     make(chan struct{}),
+		delays:   wire.NewDelays[item](p.Clock),
 		pingSeqs: map[int64]bool{},
 	}
 	now := p.since()
@@ -202,10 +197,6 @@ func (c *conn) loop() {
 		if c.state == stateEnded {
 			return
 		}
-		var fire <-chan time.Time
-		if c.armed {
-			fire = c.timer.Chan()
-		}
 		select {
 		case r := <-c.in:
 			c.onRead(r)
@@ -214,8 +205,8 @@ func (c *conn) loop() {
 			c.runDue()
 			c.publish()
 			close(cmd.done)
-		case <-fire:
-			c.armed = false
+		case <-c.delays.C():
+			c.delays.Fired()
 		case <-c.p.done:
 			c.shutdown()
 		}
@@ -228,14 +219,12 @@ func (c *conn) end() {
 		return
 	}
 	c.setState(stateEnded)
-	for _, it := range c.queue {
+	for _, it := range c.delays.Drop() {
 		if it.cut == nil {
 			c.record(Entry{Kind: fakeserver.KindNote, Op: it.frame.Op, Data: string(it.frame.Data), Msg: it.frame.Msg,
-				Note: fmt.Sprintf("delayed %s never delivered: connection ended", frameName(it.frame))})
+				Note: fmt.Sprintf("delayed %s never delivered: connection ended", wire.FrameName(it.frame))})
 		}
 	}
-	c.queue = nil
-	c.disarm()
 	c.client.Close()
 	c.up.Close()
 	c.statMu.Lock()
@@ -292,16 +281,6 @@ func (c *conn) faultEntry(fault, what string, f *chaos.Frame) {
 		e.Op, e.Data, e.Msg = f.Op, string(f.Data), f.Msg
 	}
 	c.record(e)
-}
-
-// frameName names a frame for transcript notes:
-// "server frame #3 (reply seq_reply=1 status=OK)".
-func frameName(f chaos.Frame) string {
-	what := opName(f.Op)
-	if f.Msg != nil {
-		what = f.Msg.String()
-	}
-	return fmt.Sprintf("%s frame #%d (%s)", f.Dir, f.Index, what)
 }
 
 // linkNote is Link.Note: the calling fault says what it did.

@@ -3,6 +3,7 @@ package proxy
 import (
 	"errors"
 	"fmt"
+	"github.com/wschaos/wschaos/internal/wire"
 	"io"
 	"net"
 
@@ -73,7 +74,7 @@ func (c *conn) onRead(r readResult) {
 	case stateClosing:
 		note := "ignored: closing"
 		if r.from == profile.Server {
-			note = frameText(f.Op, f.Data) + " (" + note + ")"
+			note = wire.FrameText(f.Op, string(f.Data)) + " (" + note + ")"
 		}
 		c.record(Entry{Kind: recvKind(r.from), Op: f.Op, Data: string(f.Data), Msg: f.Msg, Note: note})
 		return
@@ -83,7 +84,7 @@ func (c *conn) onRead(r readResult) {
 	}
 	e := Entry{Kind: recvKind(r.from), Op: f.Op, Data: string(f.Data), Msg: f.Msg, Note: undecodable}
 	if r.from == profile.Server {
-		e.Note = joinNote(frameText(f.Op, f.Data), undecodable)
+		e.Note = joinNote(wire.FrameText(f.Op, string(f.Data)), undecodable)
 	}
 	c.record(e)
 	c.count(f.Dir, func(d *DirStatus) { d.Frames++; d.Bytes += int64(len(f.Data)) })
@@ -153,21 +154,10 @@ func (c *conn) inbound(r readResult) (f chaos.Frame, undecodable string) {
 	return f, ""
 }
 
-// pipeline runs f through the frame faults installed now, in order: each
-// fault sees every frame the one before it passed on.
+// pipeline runs f through the frame faults installed now, in order, and
+// returns what reaches the end.
 func (c *conn) pipeline(f chaos.Frame) []chaos.Frame {
-	frames := []chaos.Frame{f}
-	for _, ff := range faultsOf[chaos.FrameFault](c.p.faults) {
-		if len(frames) == 0 {
-			break
-		}
-		var next []chaos.Frame
-		for _, in := range frames {
-			next = append(next, c.callFrame(ff, in)...)
-		}
-		frames = next
-	}
-	return frames
+	return wire.Pipeline(faultsOf[chaos.FrameFault](c.p.faults), f, c.callFrame)
 }
 
 // callFrame calls one fault on one frame and records what it did.
@@ -175,7 +165,7 @@ func (c *conn) callFrame(ff chaos.FrameFault, in chaos.Frame) []chaos.Frame {
 	c.link.Now = c.p.since()
 	c.current, c.frame, c.noted = ff.String(), &in, false
 	out := ff.Frame(c.link, in)
-	if what := action(in, out); what != "" && !c.noted {
+	if what := wire.Action(in, out); what != "" && !c.noted {
 		c.faultEntry(c.current, what, &in)
 	}
 	c.current, c.frame = "", nil

@@ -27,9 +27,3 @@ const (
 // Transcript is fakeserver's transcript: the same String format and Wait,
 // so one reader handles both records.
 type Transcript = fakeserver.Transcript
-
-// frameText prints a frame in fakeserver's format.
-func frameText(op int, data []byte) string { return fakeserver.FrameText(op, string(data)) }
-
-// opName names an opcode as fakeserver does.
-func opName(op int) string { return fakeserver.OpName(op) }

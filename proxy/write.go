@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"fmt"
+	"github.com/wschaos/wschaos/internal/wire"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -32,13 +33,13 @@ func (c *conn) write(f chaos.Frame) {
 		return
 	case stateClosing, stateEnded:
 		c.record(Entry{Kind: fakeserver.KindNote, Op: f.Op, Data: string(f.Data), Msg: f.Msg,
-			Note: fmt.Sprintf("%s not sent: connection closing", frameName(f))})
+			Note: fmt.Sprintf("%s not sent: connection closing", wire.FrameName(f))})
 		return
 	}
 	to := other(f.Dir)
 	e := Entry{Kind: fakeserver.KindSend, Op: f.Op, Data: string(f.Data), Msg: f.Msg}
 	if to == profile.Server {
-		e.Kind, e.Note = KindUpSend, frameText(f.Op, f.Data)
+		e.Kind, e.Note = KindUpSend, wire.FrameText(f.Op, string(f.Data))
 	}
 	c.record(e)
 	c.count(f.Dir, func(d *DirStatus) { d.Delivered++ }) // before the peer can see it
@@ -102,7 +103,7 @@ func (c *conn) answered(side profile.Side, ce *websocket.CloseError, isClose boo
 
 // swallow records a frame the black hole ate.
 func (c *conn) swallow(f chaos.Frame) {
-	c.faultEntry(c.holeBy, "swallowed "+frameName(f), &f)
+	c.faultEntry(c.holeBy, "swallowed "+wire.FrameName(f), &f)
 	c.count(f.Dir, func(d *DirStatus) { d.Dropped++ })
 }
 
