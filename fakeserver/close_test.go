@@ -201,3 +201,29 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// A client that sends its close frame and drops the socket at once, with
+// the server's frames still unread, resets the connection: the server's
+// next write can fail before its reader has seen the close frame still in
+// the buffer. The transcript must still say the client closed with 1000,
+// not that it vanished. Each round races the pong against the reset, so
+// the round count makes the losing order (the write first) all but
+// certain to occur.
+func TestCloseFrameThenDropIsRecordedAsTheClientsClose(t *testing.T) {
+	p := profile.MattermostProfile()
+	s, _ := newServer(t, p)
+	const rounds = 60
+	for i := 1; i <= rounds; i++ {
+		ws := dial(t, s.URL) // the hello stays unread: closing now resets
+		send(t, ws, p, ping(p, 1))
+		ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(1000, "bye"), time.Now().Add(time.Second))
+		ws.NetConn().Close()
+		waitCount(t, s, "close ", i)
+	}
+	if bad := lines(s, "close 1006"); len(bad) > 0 {
+		t.Errorf("%d of %d clean closes recorded as the client vanishing:\n%s", len(bad), rounds, strings.Join(bad, "\n"))
+	}
+	if good := lines(s, `close 1000 "bye" by client`); len(good) != rounds {
+		t.Errorf("%d of %d closes recorded as 1000 by the client", len(good), rounds)
+	}
+}

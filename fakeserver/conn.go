@@ -34,6 +34,7 @@ type conn struct {
 	done chan struct{}   // closed when the loop has ended
 
 	state         connState
+	writeFailed   bool     // closing because a write failed, not by choice
 	holeBy        string   // the fault that black-holed the connection
 	session       *session // guarded by s.mu where other conns may look
 	inIdx, outIdx int

@@ -95,6 +95,12 @@ func (c *conn) inbound(op int, data []byte) (f chaos.Frame, undecodable string) 
 func (c *conn) onReadError(err error) {
 	var ce *websocket.CloseError
 	switch {
+	case c.state == stateClosing && c.writeFailed:
+		if errors.As(err, &ce) && ce.Code != websocket.CloseAbnormalClosure {
+			c.record(Entry{Kind: KindClose, Code: profile.StatusCode(ce.Code), Reason: ce.Text, By: profile.Client})
+		} else {
+			c.record(Entry{Kind: KindClose, Code: profile.StatusAbnormalClosure, By: profile.Client, Note: "write failed"})
+		}
 	case c.state == stateClosing:
 		// The client's half of the close handshake, or closeGrace ran out.
 		c.s.logf(c.attempt, "closing connection ends: %v", err)
