@@ -1,0 +1,97 @@
+package conform
+
+import (
+	"fmt"
+
+	"github.com/wschaos/wschaos/chaos"
+	"github.com/wschaos/wschaos/fakeserver"
+	"github.com/wschaos/wschaos/profile"
+)
+
+// backoffFailures is how many refusals in a row the backoff scenario
+// watches when the profile never gives up: enough to pass mattermost's n²
+// cliff (failure 8).
+const backoffFailures = 8
+
+var backoffScenario = Scenario{
+	Name:   "backoff",
+	Checks: "waits the profile's delay before each reconnect, and gives up where the profile does",
+	Faults: func(*profile.Profile) []chaos.Fault { return []chaos.Fault{chaos.Refuse(503)} },
+	Run: func(t *T) {
+		p := t.Profile()
+		t.Connect()
+		before := 0 * p.Heartbeat.Interval // the wait before the first attempt
+		for n := 1; ; n++ {
+			t.AwaitCount(fmt.Sprintf("attempt %d", n), before, n, fakeserver.KindRefuse, nil)
+			d, retries := wait(p, n)
+			if !retries {
+				t.AwaitEvent(fmt.Sprintf("giving up after %d failures", n), 0, 1, isState(StateGaveUp))
+				last, _ := wait(p, n-1)
+				t.Quiet(2 * last)
+				if dials := ofKind(t.Entries(), fakeserver.KindDial); dials > n {
+					t.Errorf("the client dialed again after giving up: %d attempts, the profile stops at %d", dials, n)
+				}
+				break
+			}
+			if n == backoffFailures {
+				t.Settle()
+				t.AwaitCount(fmt.Sprintf("attempt %d", n+1), d, n+1, fakeserver.KindDial, nil)
+				break
+			}
+			t.Settle()
+			before = d
+		}
+		t.CheckWaits()
+	},
+}
+
+// maxResetRefusals bounds the refusals before the accepted attempt.
+const maxResetRefusals = 12
+
+// resetRefusals is how many refusals come before the accepted attempt: the
+// fewest after which a failure count not reset on open would wait at least
+// 2.5 times the first wait, far outside any tolerance (queue: 2;
+// mattermost, flat for 7 failures: 7).
+func resetRefusals(p *profile.Profile) int {
+	first, _ := p.Backoff.Window(1, 0)
+	for n := 1; n < maxResetRefusals; n++ {
+		w, ok := p.Backoff.Window(n+1, 0)
+		if !ok || w.Min*2 >= first.Max*5 {
+			return n
+		}
+	}
+	return maxResetRefusals
+}
+
+var resetScenario = Scenario{
+	Name:   "reset-on-open",
+	Checks: "a successful open resets the failure count: the wait after an accept-then-close is the first one",
+	Faults: func(p *profile.Profile) []chaos.Fault {
+		n := resetRefusals(p)
+		refused := make([]int, n)
+		for i := range refused {
+			refused[i] = i + 1
+		}
+		return []chaos.Fault{
+			chaos.OnAttempts(chaos.Refuse(503), refused...),
+			chaos.OnAttempts(chaos.AcceptThenClose(chaos.Cut{Kind: chaos.CloseFrame, Code: profile.StatusGoingAway, Reason: "restart"}), n+1),
+		}
+	},
+	Run: func(t *T) {
+		p := t.Profile()
+		t.Connect()
+		var before = 0 * p.Heartbeat.Interval
+		for n := 1; n <= resetRefusals(p); n++ {
+			t.AwaitCount(fmt.Sprintf("attempt %d", n), before, n, fakeserver.KindRefuse, nil)
+			t.Settle()
+			before, _ = wait(p, n)
+		}
+		t.AwaitCount("the accepted attempt", before, 1, fakeserver.KindOpen, nil)
+		t.AwaitCount("the server's close", 0, 1, fakeserver.KindClose, nil)
+		t.Settle()
+		first, _ := wait(p, 1)
+		t.AwaitCount(fmt.Sprintf("the reconnect after the accept-then-close, due after %v (a failure count reset on open)", round(first)),
+			first, 2, fakeserver.KindOpen, nil)
+		t.CheckWaits()
+	},
+}

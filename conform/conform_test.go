@@ -1,0 +1,107 @@
+package conform
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wschaos/wschaos/backoff"
+	"github.com/wschaos/wschaos/internal/flaw"
+	"github.com/wschaos/wschaos/profile"
+)
+
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	return c
+}
+
+// The reference client passes every scenario of both profiles, exactly,
+// on the virtual clock.
+func TestReferencePassesInVirtualTime(t *testing.T) {
+	for _, name := range profile.Names() {
+		t.Run(name, func(t *testing.T) {
+			rs, err := Run(ctx(t), Config{Profile: profile.ByName(name), Virtual: true, Seed: 1}, Reference())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range rs {
+				if !r.Passed {
+					t.Errorf("%s: %s\n%s", r.Scenario, strings.Join(r.Failures, "\n"), r.Transcript)
+				}
+			}
+		})
+	}
+}
+
+// misconfigured is the reference client running a profile other than the
+// one it is checked against.
+func misconfigured(change func(p *profile.Profile)) Factory {
+	ref := Reference()
+	return func(env Env) (Subject, error) {
+		cp := *env.Profile
+		change(&cp)
+		env.Profile = &cp
+		return ref(env)
+	}
+}
+
+// twin is a client with one bug, and the words a failure must use.
+type twin struct {
+	name     string
+	scenario string
+	profile  string
+	make     Factory
+	want     string
+}
+
+// Every scenario fails on a client with the bug it names, and says why.
+func TestScenariosFailOnTheirBugs(t *testing.T) {
+	twins := []twin{
+		{"backoff factor 3", "backoff", "queue", misconfigured(func(p *profile.Profile) {
+			p.Backoff = backoff.Limit{Policy: backoff.Exponential{Base: time.Second, Factor: 3}, Attempts: 5}
+		}), "the profile waits"},
+		{"never gives up", "backoff", "queue", misconfigured(func(p *profile.Profile) {
+			p.Backoff = backoff.Exponential{Base: time.Second, Factor: 2}
+		}), "giving up after 6 failures"},
+		{"gives up after 7 (RxJS port)", "backoff", "mattermost", misconfigured(func(p *profile.Profile) {
+			p.Backoff = backoff.Limit{Policy: p.Backoff, Attempts: 7}
+		}), "attempt 9"},
+		{"no reset on open", "reset-on-open", "queue", referenceWith(flaw.Set{NoResetOnOpen: true}), "the profile waits 1s"},
+		{"no reset on open", "reset-on-open", "mattermost", referenceWith(flaw.Set{NoResetOnOpen: true}), "after failure 1; the profile waits [3s, 5s]"},
+		{"close without a frame", "close", "queue", referenceWith(flaw.Set{CloseWithoutFrame: true}), "want a close frame with 1000"},
+		{"pings every 60 s", "heartbeat", "queue", misconfigured(func(p *profile.Profile) { p.Heartbeat.Interval *= 2 }), "pings every 30s"},
+		{"no ping on open", "heartbeat", "mattermost", misconfigured(func(p *profile.Profile) { p.Heartbeat.OnOpen = false }), "ping"},
+		{"no pong check", "dead-link", "queue", referenceWith(flaw.Set{NoPongCheck: true}), "still had not noticed"},
+		{"no pong check", "dead-link", "mattermost", referenceWith(flaw.Set{NoPongCheck: true}), "still had not noticed"},
+		{"LIFO flush", "queue-order", "queue", referenceWith(flaw.Set{QueueLIFO: true}), "in order"},
+		{"sends overtake the queue", "queue-order", "queue", referenceWith(flaw.Set{SendsOvertakeQueue: true}), "before the send made on open"},
+		{"flush keeps the queue", "queue-order", "queue", referenceWith(flaw.Set{FlushKeepsQueue: true}), "once each"},
+		{"unbounded queue", "queue-bound", "queue", misconfigured(func(p *profile.Profile) { p.Queue.Limit = 0 }), "must refuse it"},
+		{"ignores server errors", "error-state", "queue", misconfigured(func(p *profile.Profile) { p.ErrorType = "" }), "the error state"},
+	}
+	covered := map[string]bool{}
+	for _, tw := range twins {
+		covered[tw.scenario] = true
+		t.Run(tw.scenario+"/"+tw.profile+"/"+tw.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := Config{Profile: profile.ByName(tw.profile), Virtual: true, Seed: 1, Only: []string{tw.scenario}}
+			rs, err := Run(ctx(t), cfg, tw.make)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rs[0].Passed {
+				t.Fatalf("passed a client that %s\n%s", tw.name, rs[0].Transcript)
+			}
+			if !strings.Contains(strings.Join(rs[0].Failures, "\n"), tw.want) {
+				t.Errorf("failed, but without naming the behaviour (want %q in):\n%s", tw.want, strings.Join(rs[0].Failures, "\n"))
+			}
+		})
+	}
+	for _, s := range All() {
+		if !covered[s.Name] {
+			t.Errorf("scenario %s has no twin proving it fails on its bug", s.Name)
+		}
+	}
+}

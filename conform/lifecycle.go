@@ -1,0 +1,171 @@
+package conform
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/wschaos/wschaos/chaos"
+	"github.com/wschaos/wschaos/fakeserver"
+	"github.com/wschaos/wschaos/profile"
+)
+
+var closeScenario = Scenario{
+	Name:   "close",
+	Checks: "an intentional close sends close code 1000 and never reconnects",
+	Run: func(t *T) {
+		t.Connect()
+		t.AwaitCount("the open", 0, 1, fakeserver.KindOpen, nil)
+		t.AwaitEvent("the connected state", 0, 1, isState(StateConnected))
+		t.Close()
+		es := t.AwaitCount("the close", 0, 1, fakeserver.KindClose, nil)
+		if c := es[0]; c.By != profile.Client || c.Code != profile.StatusNormalClosure {
+			t.Errorf("the intentional close ended the socket with %d by the %s; want a close frame with 1000 from the client", c.Code, c.By)
+		}
+		first, _ := wait(t.Profile(), 1)
+		t.Quiet(3 * first)
+		if n := ofKind(t.Entries(), fakeserver.KindDial); n > 1 {
+			t.Errorf("the client dialed %d times after an intentional close", n-1)
+		}
+	},
+}
+
+// isPing matches the client's heartbeat, whether the server saw it or a
+// fault swallowed it.
+func isPing(p *profile.Profile) func(fakeserver.Entry) bool {
+	return func(e fakeserver.Entry) bool {
+		return (e.Kind == fakeserver.KindRecv || e.Kind == fakeserver.KindFault) &&
+			e.Msg != nil && e.Msg.Kind == profile.Request && e.Msg.Type == p.Heartbeat.PingType
+	}
+}
+
+// heartbeatPings is how many intervals the heartbeat scenario watches.
+const heartbeatPings = 2
+
+var heartbeatScenario = Scenario{
+	Name:    "heartbeat",
+	Checks:  "pings at the profile's interval while connected (and at once on open where the profile says so)",
+	Applies: func(p *profile.Profile) bool { return p.Heartbeat.Interval > 0 && !p.Heartbeat.Frames },
+	Run: func(t *T) {
+		p := t.Profile()
+		iv := p.Heartbeat.Interval
+		t.Connect()
+		open := t.AwaitCount("the open", 0, 1, fakeserver.KindOpen, nil)[0]
+		t.AwaitEvent("the connected state", 0, 1, isState(StateConnected))
+		prev, k := open.At, 0
+		if p.Heartbeat.OnOpen {
+			ping := t.AwaitCount("the ping on open", 0, 1, fakeserver.KindRecv, isPing(p))[0]
+			if _, hi := t.tol.widen(0, 0); ping.At-open.At > hi {
+				t.Errorf("the first ping came %v after the open; the profile pings on open", round(ping.At-open.At))
+			}
+			prev, k = ping.At, 1
+		}
+		for i := 1; i <= heartbeatPings; i++ {
+			t.CaughtUp() // the pong is in before the next ping is due
+			t.Step()
+			ping := t.AwaitCount(fmt.Sprintf("ping %d", k+i), iv, k+i, fakeserver.KindRecv, isPing(p))[k+i-1]
+			gap := ping.At - prev
+			if lo, hi := t.tol.widen(iv, iv); gap < lo || gap > hi {
+				t.Errorf("ping %d came %v after the previous one; the profile pings every %v (checked within %v)", k+i, round(gap), iv, window(lo, hi))
+			}
+			prev = ping.At
+		}
+	},
+}
+
+// deadLinkTicks bounds the heartbeat intervals a virtual-time dead-link
+// scenario steps through before it says the client never noticed.
+const deadLinkTicks = 3
+
+var deadLinkScenario = Scenario{
+	Name:    "dead-link",
+	Checks:  "a half-open link (nothing flows, no close) is noticed within two heartbeat intervals, then the client reconnects",
+	Applies: func(p *profile.Profile) bool { return p.Heartbeat.Interval > 0 },
+	Faults: func(*profile.Profile) []chaos.Fault {
+		return []chaos.Fault{chaos.OnAttempts(chaos.BlackHoleAfter(0), 1)}
+	},
+	Run: func(t *T) {
+		p := t.Profile()
+		first, _ := wait(p, 1)
+		bound := 2*p.Heartbeat.Interval + first
+		t.Connect()
+		open := t.AwaitCount("the open", 0, 1, fakeserver.KindOpen, nil)[0]
+		t.AwaitEvent("the connected state", 0, 1, isState(StateConnected))
+		if t.Virtual() {
+			stepUntilFailure(t, p)
+		}
+		dial := t.AwaitCount("a reconnect after the link went dark", bound, 2, fakeserver.KindDial, nil)[1]
+		if _, hi := t.tol.widen(0, bound); dial.At-open.At > hi {
+			t.Errorf("the client reconnected %v after the link went dark; the profile notices within two intervals and waits %v: %v at most",
+				round(dial.At-open.At), first, round(bound))
+		}
+	},
+}
+
+// stepUntilFailure steps a virtual clock through heartbeat ticks until the
+// client reports the dead link, then to its retry.
+func stepUntilFailure(t *T, p *profile.Profile) {
+	failed := func() bool {
+		for _, e := range t.Events() {
+			if isState(StateReconnecting)(e) {
+				return true
+			}
+		}
+		return false
+	}
+	pings := func() int {
+		n := 0
+		for _, e := range t.Entries() {
+			if isPing(p)(e) {
+				n++
+			}
+		}
+		return n
+	}
+	for tick := 0; !failed(); tick++ {
+		if tick == deadLinkTicks {
+			t.Fatalf("after %d heartbeat intervals of a silent link the client still had not noticed", deadLinkTicks)
+		}
+		n := pings()
+		t.Step()
+		t.AwaitAny("the client's heartbeat", func() bool { return pings() > n || failed() })
+	}
+	t.settled++ // this failure is accounted for
+	t.Step()
+}
+
+// CaughtUp, in virtual time, waits until the client has reported a
+// message event for every message the server sent: it has acted on them
+// all (a pong, say) before the clock moves on. Only for a connection that
+// is still open. In real time it does nothing.
+func (t *T) CaughtUp() {
+	if !t.virtual {
+		return
+	}
+	sends := 0
+	for _, e := range t.Entries() {
+		if e.Kind == fakeserver.KindSend && e.Msg != nil {
+			sends++
+		}
+	}
+	t.AwaitAny(fmt.Sprintf("the client's message events for the server's %d messages", sends), func() bool {
+		n := 0
+		for _, e := range t.Events() {
+			if e.Kind == EventMessage {
+				n++
+			}
+		}
+		return n >= sends
+	})
+}
+
+// AwaitAny waits, in real time bounded by the virtual-time patience, until
+// cond holds: for effects of more than one kind at once.
+func (t *T) AwaitAny(what string, cond func() bool) {
+	deadline := time.Now().Add(patience)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not seen within %v", what, patience)
+		}
+		quietReal(t.ctx, pollEvery)
+	}
+}

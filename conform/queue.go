@@ -1,0 +1,148 @@
+package conform
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/wschaos/wschaos/chaos"
+	"github.com/wschaos/wschaos/fakeserver"
+	"github.com/wschaos/wschaos/profile"
+)
+
+func queues(p *profile.Profile) bool { return p.Queue.Enabled && p.SendType != "" }
+
+// text is the payload the queue scenarios send.
+type text struct {
+	Text string `json:"text"`
+}
+
+// sent lists, in arrival order, the texts of the profile's send messages
+// the server received.
+func sent(p *profile.Profile, es []fakeserver.Entry) []string {
+	var out []string
+	for _, e := range es {
+		if e.Kind == fakeserver.KindRecv && e.Msg != nil && e.Msg.Type == p.SendType {
+			var x text
+			if json.Unmarshal(e.Msg.Data, &x) != nil {
+				x.Text = string(e.Msg.Data)
+			}
+			out = append(out, x.Text)
+		}
+	}
+	return out
+}
+
+func isSend(p *profile.Profile) func(fakeserver.Entry) bool {
+	return func(e fakeserver.Entry) bool { return e.Msg != nil && e.Msg.Type == p.SendType }
+}
+
+var queueOrderScenario = Scenario{
+	Name:    "queue-order",
+	Checks:  "sends while disconnected are flushed on open in order, exactly once, before a send made after the open",
+	Applies: queues,
+	Faults: func(*profile.Profile) []chaos.Fault {
+		return []chaos.Fault{chaos.OnAttempts(chaos.Refuse(503), 1)}
+	},
+	Run: func(t *T) {
+		p := t.Profile()
+		t.Connect()
+		t.AwaitCount("the refused attempt", 0, 1, fakeserver.KindRefuse, nil)
+		want := []string{"queued-1", "queued-2", "queued-3", "after-open"}
+		for _, s := range want[:3] {
+			if err := t.Send(p.SendType, text{s}); err != nil {
+				t.Fatalf("a send while disconnected was refused (%v); the profile queues it", err)
+			}
+		}
+		// The application sends as soon as it hears of the open, as apps
+		// do from their open handler: that send must not overtake the queue.
+		afterOpen := make(chan error, 1)
+		t.OnEvent(isState(StateConnected), func() { afterOpen <- t.Send(p.SendType, text{want[3]}) })
+		t.Settle()
+		first, _ := wait(p, 1)
+		t.AwaitCount("the open", first, 1, fakeserver.KindOpen, nil)
+		t.AwaitEvent("the connected state", 0, 1, isState(StateConnected))
+		if err := <-afterOpen; err != nil {
+			t.Fatalf("a send made on open failed: %v", err)
+		}
+		t.AwaitCount("the four messages", 0, len(want), fakeserver.KindRecv, isSend(p))
+		// A new session must not get the old queue again.
+		t.Server().CutAll(chaos.Cut{Kind: chaos.CloseFrame, Code: profile.StatusGoingAway, Reason: "restart"})
+		t.Settle()
+		t.AwaitCount("the reconnect after a restart", first, 2, fakeserver.KindOpen, nil)
+		t.Quiet(first) // room for a duplicate to show
+		if got := sent(p, t.Entries()); !slices.Equal(got, want) {
+			t.Errorf("the server received %q; want %q: the queue in order, once each, before the send made on open", got, want)
+		}
+	},
+}
+
+// boundRefusals keeps the client disconnected while the queue is filled.
+const boundRefusals = 3
+
+var queueBoundScenario = Scenario{
+	Name:    "queue-bound",
+	Checks:  "a send beyond the queue's bound is refused with an error, and the queued ones are all delivered",
+	Applies: func(p *profile.Profile) bool { return queues(p) && p.Queue.Limit > 0 },
+	Faults: func(*profile.Profile) []chaos.Fault {
+		return []chaos.Fault{chaos.OnAttempts(chaos.Refuse(503), 1, 2, 3)}
+	},
+	Run: func(t *T) {
+		p := t.Profile()
+		limit := p.Queue.Limit
+		t.Connect()
+		t.AwaitCount("the refused attempt", 0, 1, fakeserver.KindRefuse, nil)
+		var want []string
+		for i := 1; i <= limit; i++ {
+			s := fmt.Sprintf("m%d", i)
+			if err := t.Send(p.SendType, text{s}); err != nil {
+				t.Fatalf("send %d of %d while disconnected was refused (%v); the queue holds %d", i, limit+1, err, limit)
+			}
+			want = append(want, s)
+		}
+		err := t.Send(p.SendType, text{"overflow"})
+		if ofKind(t.Entries(), fakeserver.KindOpen) > 0 {
+			t.Fatalf("the client reconnected before the queue was full: nothing checked (raise the scale)")
+		}
+		if err == nil {
+			t.Errorf("send %d was accepted with %d already queued; the queue holds %d and must refuse it, not drop it later", limit+1, limit, limit)
+		}
+		before := 0 * p.Heartbeat.Interval
+		for n := 1; n <= boundRefusals; n++ {
+			t.AwaitCount(fmt.Sprintf("attempt %d", n), before, n, fakeserver.KindRefuse, nil)
+			t.Settle()
+			before, _ = wait(p, n)
+		}
+		t.AwaitCount("the open", before, 1, fakeserver.KindOpen, nil)
+		t.AwaitCount("the queued messages", 0, limit, fakeserver.KindRecv, isSend(p))
+		first, _ := wait(p, 1)
+		t.Quiet(first)
+		if got := sent(p, t.Entries()); !slices.Equal(got, want) {
+			t.Errorf("the server received %d messages (%s); want the %d queued, in order, without the refused one", len(got), brief(got), limit)
+		}
+	},
+}
+
+// brief shows a long list by its ends.
+func brief(xs []string) string {
+	if len(xs) <= 6 {
+		return fmt.Sprint(xs)
+	}
+	return fmt.Sprintf("%v … %v", xs[:3], xs[len(xs)-3:])
+}
+
+var errorStateScenario = Scenario{
+	Name:    "error-state",
+	Checks:  "the server's error message puts the client in the error state",
+	Applies: func(p *profile.Profile) bool { return p.ErrorType != "" },
+	Run: func(t *T) {
+		p := t.Profile()
+		t.Connect()
+		t.AwaitCount("the open", 0, 1, fakeserver.KindOpen, nil)
+		t.AwaitEvent("the connected state", 0, 1, isState(StateConnected))
+		if err := t.Server().Emit(p.ErrorType, map[string]string{"message": "conformance check: server error"}); err != nil {
+			t.Fatalf("the server could not send its error: %v", err)
+		}
+		t.AwaitEvent("the error state", 0, 1, isState(StateError))
+	},
+}

@@ -1,0 +1,88 @@
+package conform
+
+import (
+	"time"
+
+	"github.com/wschaos/wschaos/fakeserver"
+)
+
+// Result is the outcome of one scenario, with everything a report shows.
+type Result struct {
+	Scenario string `json:"scenario"`
+	Profile  string `json:"profile"`
+	// Checks says in one line what the scenario checks.
+	Checks string `json:"checks"`
+	Passed bool   `json:"passed"`
+	// Reason is the first failure, the line a summary shows; Failures
+	// has them all.
+	Reason   string   `json:"reason,omitempty"`
+	Failures []string `json:"failures,omitempty"`
+
+	Client  string        `json:"client,omitempty"` // as the subject named itself
+	Virtual bool          `json:"virtual"`
+	Scale   float64       `json:"scale"`
+	Seed    uint64        `json:"seed"`
+	Wall    time.Duration `json:"wall_ns"`
+	// End is the scenario's last instant on its clock, since the server
+	// started: the width of its timeline.
+	End time.Duration `json:"end_ns"`
+
+	// Marks are the server's transcript as a timeline; Waits the judged
+	// reconnect waits; Events what the client reported.
+	Marks      []Mark    `json:"marks"`
+	Waits      []Wait    `json:"waits,omitempty"`
+	Events     []Event   `json:"events,omitempty"`
+	Transcript string    `json:"transcript"`
+	Stderr     string    `json:"stderr,omitempty"`
+	Tolerance  Tolerance `json:"tolerance"`
+}
+
+// Mark is one transcript entry on the timeline.
+type Mark struct {
+	At      time.Duration `json:"at_ns"`
+	Attempt int           `json:"attempt"`
+	Kind    string        `json:"kind"` // the transcript's kind: dial, refuse, open, close, recv, send, fault...
+	Text    string        `json:"text"`
+}
+
+// Wait is one reconnect wait judged against the profile's window.
+type Wait struct {
+	Attempt int           `json:"attempt"` // the attempt it led to
+	Failure int           `json:"failure"` // the failure count it follows
+	From    time.Duration `json:"from_ns"` // the end of the previous attempt
+	Waited  time.Duration `json:"waited_ns"`
+	// Min and Max are the profile's window; Lo and Hi the same widened by
+	// the tolerance, which is what was checked.
+	Min, Max time.Duration
+	Lo, Hi   time.Duration
+	OK       bool   `json:"ok"`
+	GaveUp   bool   `json:"gave_up,omitempty"` // the profile had given up: no dial was due
+	Note     string `json:"note,omitempty"`
+}
+
+// Tolerance widens timing windows in real time. Zero in virtual time.
+type Tolerance struct {
+	// Early: how much sooner than its window a wait may be seen.
+	Early time.Duration `json:"early_ns"`
+	// Late plus LateRatio of the window's upper bound: how much later.
+	Late      time.Duration `json:"late_ns"`
+	LateRatio float64       `json:"late_ratio"`
+}
+
+// DefaultTolerance is what wschaos conform uses unless told otherwise; see
+// docs/adapter.md for why each number.
+var DefaultTolerance = Tolerance{Early: 50 * time.Millisecond, Late: 300 * time.Millisecond, LateRatio: 0.25}
+
+// widen returns the checked bounds of the window [lo, hi].
+func (t Tolerance) widen(lo, hi time.Duration) (time.Duration, time.Duration) {
+	return max(0, lo-t.Early), hi + t.Late + time.Duration(float64(hi)*t.LateRatio)
+}
+
+// marks turns transcript entries into timeline marks.
+func marks(es []fakeserver.Entry) []Mark {
+	out := make([]Mark, 0, len(es))
+	for _, e := range es {
+		out = append(out, Mark{At: e.At, Attempt: e.Attempt, Kind: string(e.Kind), Text: e.String()})
+	}
+	return out
+}

@@ -1,0 +1,199 @@
+package conform
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"runtime/debug"
+	"slices"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+	"github.com/wschaos/wschaos/fakeserver"
+	"github.com/wschaos/wschaos/profile"
+	"github.com/wschaos/wschaos/vclock"
+)
+
+// Config says how to run the scenarios.
+type Config struct {
+	// Profile is the contract, unscaled.
+	Profile *profile.Profile
+	// Virtual runs on a fake clock the scenarios step; the subject must
+	// use Env.Clock. Otherwise the scenarios run on the real clock with
+	// the profile scaled by Scale, and waits are checked with Tolerance.
+	Virtual   bool
+	Scale     float64
+	Tolerance Tolerance
+	// Seed seeds the server's faults and Env.Rand; a run replays with it.
+	Seed uint64
+	// Only, when not empty, names the scenarios to run.
+	Only []string
+	// Progress, when set, hears of each scenario as it starts and ends.
+	Progress func(s Scenario, r *Result)
+}
+
+// Names lists the scenarios that apply to p.
+func Names(p *profile.Profile) []string {
+	var out []string
+	for _, s := range All() {
+		if s.AppliesTo(p) {
+			out = append(out, s.Name)
+		}
+	}
+	return out
+}
+
+// Run runs every scenario that applies to the profile against fresh
+// subjects from f, one after another, and returns their results. An error
+// is for a configuration it cannot run; failures are in the results.
+func Run(ctx context.Context, cfg Config, f Factory) ([]Result, error) {
+	if cfg.Profile == nil {
+		return nil, errors.New("no profile")
+	}
+	var todo []Scenario
+	for _, s := range All() {
+		if s.AppliesTo(cfg.Profile) && (len(cfg.Only) == 0 || slices.Contains(cfg.Only, s.Name)) {
+			todo = append(todo, s)
+		}
+	}
+	for _, name := range cfg.Only {
+		if !slices.ContainsFunc(All(), func(s Scenario) bool { return s.Name == name }) {
+			return nil, fmt.Errorf("no scenario %q (there are: %v)", name, scenarioNames())
+		}
+	}
+	if len(todo) == 0 {
+		return nil, fmt.Errorf("no scenario of %v applies to profile %s", cfg.Only, cfg.Profile.Name)
+	}
+	var results []Result
+	for _, s := range todo {
+		if cfg.Progress != nil {
+			cfg.Progress(s, nil)
+		}
+		r := RunOne(ctx, cfg, s, f)
+		if cfg.Progress != nil {
+			cfg.Progress(s, &r)
+		}
+		results = append(results, r)
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return results, nil
+}
+
+// RunOne runs scenario s against a fresh subject from f.
+func RunOne(ctx context.Context, cfg Config, s Scenario, f Factory) Result {
+	start := time.Now()
+	r := Result{Scenario: s.Name, Profile: cfg.Profile.Name, Checks: s.Checks, Virtual: cfg.Virtual, Seed: cfg.Seed}
+	t, err := newT(ctx, cfg, s)
+	if err != nil {
+		r.Failures = []string{err.Error()}
+	} else {
+		t.run(s, f)
+		t.finish(&r)
+	}
+	r.Wall = time.Since(start)
+	r.Passed = len(r.Failures) == 0
+	if !r.Passed {
+		r.Reason = r.Failures[0]
+	}
+	return r
+}
+
+// owner is the name the subject's timers go by on the virtual clock.
+const owner = "client"
+
+// newT sets up the server and the clock for one scenario.
+func newT(ctx context.Context, cfg Config, s Scenario) (*T, error) {
+	p, timing := cfg.Profile, Timing{"scale": 1}
+	tol := Tolerance{}
+	if !cfg.Virtual {
+		scale := cfg.Scale
+		if scale == 0 {
+			scale = 1
+		}
+		var err error
+		if p, timing, err = Scale(cfg.Profile, scale); err != nil {
+			return nil, err
+		}
+		tol = cfg.Tolerance
+	} else if _, t, err := Scale(cfg.Profile, 1); err == nil {
+		timing = t
+	}
+	t := &T{ctx: ctx, p: p, timing: timing, tol: tol, seed: cfg.Seed, virtual: cfg.Virtual, changed: make(chan struct{})}
+	srv := fakeserver.NewUnstartedServer(p)
+	srv.Seed = cfg.Seed
+	if cfg.Virtual {
+		t.vclock = vclock.New()
+		t.clock = t.vclock.For(owner)
+		srv.Clock = t.vclock
+	} else {
+		t.clock = clockwork.NewRealClock()
+		srv.Clock = t.clock
+	}
+	if s.Faults != nil {
+		srv.Faults = s.Faults(p)
+	}
+	t.srv = srv
+	return t, nil
+}
+
+// run builds the subject and plays the scenario; a failure ends it.
+func (t *T) run(s Scenario, f Factory) {
+	t.srv.Start()
+	defer t.srv.Close()
+	defer func() {
+		switch v := recover().(type) {
+		case nil, stop:
+		default:
+			t.failures = append(t.failures, fmt.Sprintf("the scenario crashed: %v\n%s", v, debug.Stack()))
+		}
+	}()
+	subj, err := f(Env{Profile: t.p, Timing: t.timing, Clock: t.clock, Rand: rand.New(rand.NewPCG(t.seed, 0x5eed)), Emit: t.emit})
+	if err != nil {
+		t.Fatalf("the client could not be made: %v", err)
+	}
+	t.subj = subj
+	defer t.closeSubject()
+	s.Run(t)
+}
+
+// closeSubject closes the subject if the scenario left it running.
+func (t *T) closeSubject() {
+	if t.closed {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(t.ctx), closePatience)
+	defer cancel()
+	if err := t.subj.Close(ctx); err != nil {
+		t.failures = append(t.failures, fmt.Sprintf("closing the client at the end: %v", err))
+	}
+	t.closed = true
+}
+
+// finish fills the result in from what the scenario saw.
+func (t *T) finish(r *Result) {
+	es := t.srv.Transcript().Entries()
+	r.Marks = marks(es)
+	r.Transcript = t.srv.Transcript().String()
+	r.Waits = t.judge(es, false)
+	t.mu.Lock()
+	r.Events = slices.Clone(t.events)
+	t.mu.Unlock()
+	r.Failures = t.failures
+	r.Tolerance = t.tol
+	r.Scale = t.timing["scale"]
+	for _, m := range r.Marks {
+		r.End = max(r.End, m.At)
+	}
+	for _, e := range r.Events {
+		r.End = max(r.End, e.At)
+	}
+	if n, ok := t.subj.(interface{ Name() string }); ok {
+		r.Client = n.Name()
+	}
+	if se, ok := t.subj.(interface{ Stderr() string }); ok {
+		r.Stderr = se.Stderr()
+	}
+}

@@ -1,0 +1,77 @@
+package conform
+
+import (
+	"time"
+
+	"github.com/wschaos/wschaos/chaos"
+	"github.com/wschaos/wschaos/fakeserver"
+	"github.com/wschaos/wschaos/profile"
+)
+
+// Scenario is one conformance check: the server's faults and a script of
+// what the application does, with the checks of what follows.
+type Scenario struct {
+	// Name is short and stable: reports and --only use it.
+	Name string
+	// Checks says in one line what a client must do to pass.
+	Checks string
+	// Applies reports whether the scenario makes sense for a profile; nil
+	// means every profile.
+	Applies func(p *profile.Profile) bool
+	// Faults are the server's, for the scaled profile.
+	Faults func(p *profile.Profile) []chaos.Fault
+	// Run plays the scenario.
+	Run func(t *T)
+}
+
+// AppliesTo reports whether s runs for p.
+func (s Scenario) AppliesTo(p *profile.Profile) bool { return s.Applies == nil || s.Applies(p) }
+
+// All is every scenario, in the order they run.
+func All() []Scenario {
+	return []Scenario{
+		backoffScenario,
+		resetScenario,
+		closeScenario,
+		heartbeatScenario,
+		deadLinkScenario,
+		queueOrderScenario,
+		queueBoundScenario,
+		errorStateScenario,
+	}
+}
+
+func scenarioNames() []string {
+	var out []string
+	for _, s := range All() {
+		out = append(out, s.Name)
+	}
+	return out
+}
+
+// window is the profile's wait after failure n, and whether it retries.
+func wait(p *profile.Profile, n int) (time.Duration, bool) {
+	w, ok := p.Backoff.Window(n, 0)
+	return w.Max, ok
+}
+
+// ofKind counts entries of kind k.
+func ofKind(es []fakeserver.Entry, k fakeserver.Kind) int {
+	n := 0
+	for _, e := range es {
+		if e.Kind == k {
+			n++
+		}
+	}
+	return n
+}
+
+// closeOf returns the close entry of attempt n.
+func closeOf(es []fakeserver.Entry, n int) (fakeserver.Entry, bool) {
+	for _, e := range es {
+		if e.Kind == fakeserver.KindClose && e.Attempt == n {
+			return e, true
+		}
+	}
+	return fakeserver.Entry{}, false
+}

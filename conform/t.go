@@ -1,0 +1,361 @@
+package conform
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+	"github.com/wschaos/wschaos/fakeserver"
+	"github.com/wschaos/wschaos/profile"
+	"github.com/wschaos/wschaos/timeline"
+	"github.com/wschaos/wschaos/vclock"
+)
+
+const (
+	// patience bounds every wait for an effect in virtual time: loopback
+	// I/O and a client's reaction, never a profile's timer.
+	patience = 5 * time.Second
+	// slack is added to every real-time wait on top of the tolerance: it
+	// only decides how long to wait before saying "never", never whether a
+	// wait was right.
+	slack = 2 * time.Second
+	// closePatience bounds the subject's Close.
+	closePatience = 5 * time.Second
+	// pollEvery is how often Step looks for the client's re-armed timer.
+	pollEvery = time.Millisecond
+)
+
+// T drives one scenario: what the application does, and waits for what the
+// server sees and the client reports. Its methods stop the scenario on a
+// failure that leaves nothing more to check (Fatalf).
+type T struct {
+	ctx     context.Context
+	p       *profile.Profile // scaled
+	timing  Timing
+	tol     Tolerance
+	seed    uint64
+	virtual bool
+	vclock  *vclock.Clock // virtual time only
+	clock   clockwork.Clock
+	srv     *fakeserver.Server
+	subj    Subject
+	closed  bool
+	t0      time.Time // the clock when the server started
+
+	mu       sync.Mutex
+	events   []Event
+	changed  chan struct{} // closed and replaced on every event
+	failures []string
+	settled  int // failures Settle has seen
+	hooks    []hook
+}
+
+// hook is an application reaction: it runs inside the client's event
+// callback, the way an application's own handler would.
+type hook struct {
+	match func(Event) bool
+	fn    func()
+	done  bool
+}
+
+// OnEvent runs fn, once, inside the report of the first event that
+// matches: for an application that acts from its handler (sends on open).
+// fn must not wait for another event.
+func (t *T) OnEvent(match func(Event) bool, fn func()) {
+	t.mu.Lock()
+	t.hooks = append(t.hooks, hook{match: match, fn: fn})
+	t.mu.Unlock()
+}
+
+// stop unwinds a scenario after Fatalf.
+type stop struct{}
+
+// Profile is the contract, scaled.
+func (t *T) Profile() *profile.Profile { return t.p }
+
+// Virtual reports whether the scenario runs on a virtual clock.
+func (t *T) Virtual() bool { return t.virtual }
+
+// Server is the fake server the subject talks to.
+func (t *T) Server() *fakeserver.Server { return t.srv }
+
+// Errorf records a failure and lets the scenario go on.
+func (t *T) Errorf(format string, args ...any) {
+	t.mu.Lock()
+	t.failures = append(t.failures, fmt.Sprintf(format, args...))
+	t.mu.Unlock()
+}
+
+// Fatalf records a failure and ends the scenario.
+func (t *T) Fatalf(format string, args ...any) {
+	t.Errorf(format, args...)
+	panic(stop{})
+}
+
+func (t *T) emit(e Event) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.t0.IsZero() {
+		e.At = 0
+	} else {
+		e.At = t.clock.Since(t.t0)
+	}
+	t.events = append(t.events, e)
+	var run []func()
+	for i := range t.hooks {
+		if h := &t.hooks[i]; !h.done && h.match(e) {
+			h.done = true
+			run = append(run, h.fn)
+		}
+	}
+	t.mu.Unlock()
+	for _, fn := range run {
+		fn()
+	}
+	t.mu.Lock()
+	close(t.changed)
+	t.changed = make(chan struct{})
+}
+
+// Connect starts the subject on the server's URL.
+func (t *T) Connect() {
+	t.t0 = t.clock.Now()
+	if err := t.subj.Connect(t.ctx, t.srv.URL); err != nil {
+		t.Fatalf("connect: the client refused to start: %v", err)
+	}
+}
+
+// Send sends a message through the subject and returns its verdict.
+func (t *T) Send(typ string, payload any) error {
+	data, err := json.Marshal(payload)
+	if err != nil {
+		panic(fmt.Sprintf("conform: payload of %s: %v", typ, err))
+	}
+	return t.subj.Send(t.ctx, typ, data)
+}
+
+// Close closes the subject on purpose.
+func (t *T) Close() {
+	ctx, cancel := context.WithTimeout(t.ctx, closePatience)
+	defer cancel()
+	err := t.subj.Close(ctx)
+	t.closed = true
+	if err != nil {
+		t.Fatalf("close: %v", err)
+	}
+}
+
+// budget turns a wait the profile allows into how long to wait for it in
+// real time; in virtual time every wait is for an effect only.
+func (t *T) budget(d time.Duration) time.Duration {
+	if t.virtual {
+		return patience
+	}
+	_, hi := t.tol.widen(0, d)
+	return hi + slack
+}
+
+// AwaitEntries waits until pred holds for the transcript, allowing d of
+// profile time, and returns the entries. what names the wait in a failure.
+func (t *T) AwaitEntries(what string, d time.Duration, pred func([]fakeserver.Entry) bool) []fakeserver.Entry {
+	ctx, cancel := context.WithTimeout(t.ctx, t.budget(d))
+	defer cancel()
+	if err := t.srv.Transcript().Wait(ctx, pred); err != nil {
+		t.Fatalf("%s: not seen within %v", what, t.budget(d).Round(time.Millisecond))
+	}
+	return t.srv.Transcript().Entries()
+}
+
+// AwaitCount waits until the transcript holds n entries of kind k on
+// which keep (if not nil) holds, and returns them.
+func (t *T) AwaitCount(what string, d time.Duration, n int, k fakeserver.Kind, keep func(fakeserver.Entry) bool) []fakeserver.Entry {
+	match := func(es []fakeserver.Entry) []fakeserver.Entry {
+		var out []fakeserver.Entry
+		for _, e := range es {
+			if e.Kind == k && (keep == nil || keep(e)) {
+				out = append(out, e)
+			}
+		}
+		return out
+	}
+	es := t.AwaitEntries(what, d, func(es []fakeserver.Entry) bool { return len(match(es)) >= n })
+	return match(es)
+}
+
+// Entries is the transcript so far.
+func (t *T) Entries() []fakeserver.Entry { return t.srv.Transcript().Entries() }
+
+// Events is what the client has reported so far.
+func (t *T) Events() []Event {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]Event(nil), t.events...)
+}
+
+// AwaitEvent waits for the n-th event (from 1) on which pred holds,
+// allowing d of profile time, and returns it.
+func (t *T) AwaitEvent(what string, d time.Duration, n int, pred func(Event) bool) Event {
+	deadline := time.NewTimer(t.budget(d))
+	defer deadline.Stop()
+	for {
+		t.mu.Lock()
+		seen := 0
+		for _, e := range t.events {
+			if pred(e) {
+				if seen++; seen == n {
+					t.mu.Unlock()
+					return e
+				}
+			}
+		}
+		changed := t.changed
+		t.mu.Unlock()
+		select {
+		case <-changed:
+		case <-deadline.C:
+			t.Fatalf("%s: the client did not report it within %v", what, t.budget(d).Round(time.Millisecond))
+		case <-t.ctx.Done():
+			t.Fatalf("%s: %v", what, t.ctx.Err())
+		}
+	}
+}
+
+// isState matches state events of the given states.
+func isState(states ...string) func(Event) bool {
+	return func(e Event) bool {
+		if e.Kind != EventState {
+			return false
+		}
+		for _, s := range states {
+			if e.State == s {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// Step, in virtual time, waits for the client to arm a timer and moves
+// the clock exactly to its earliest deadline. In real time time moves on
+// its own and Step does nothing.
+func (t *T) Step() time.Duration {
+	if !t.virtual {
+		return 0
+	}
+	ctx, cancel := context.WithTimeout(t.ctx, patience)
+	defer cancel()
+	tick := time.NewTicker(pollEvery)
+	defer tick.Stop()
+	for t.vclock.Pending(owner) == 0 {
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			t.Fatalf("the client armed no timer within %v of real time (a retry, a heartbeat?)", patience)
+		}
+	}
+	next, _ := t.vclock.NextFor(owner)
+	d := next.Sub(t.vclock.Now())
+	t.vclock.Advance(d)
+	return d
+}
+
+// Settle follows the client's next failure: in virtual time it waits for
+// the client to report it (reconnecting or gave-up, announced once its
+// retry timer is armed) and, if it will retry, steps to the retry. In real
+// time it does nothing: the retry comes on its own.
+func (t *T) Settle() {
+	if !t.virtual {
+		return
+	}
+	t.settled++
+	e := t.AwaitEvent(fmt.Sprintf("failure %d", t.settled), 0, t.settled, isState(StateReconnecting, StateGaveUp))
+	if e.State == StateReconnecting {
+		t.Step()
+	}
+}
+
+// Quiet lets d of profile time pass with nothing asked of the client, for
+// checks that something does not happen: in virtual time it moves the
+// clock by d and gives the client a moment to act on it.
+func (t *T) Quiet(d time.Duration) {
+	if t.virtual {
+		t.vclock.Advance(d)
+		quietReal(t.ctx, 50*time.Millisecond)
+		return
+	}
+	_, hi := t.tol.widen(0, d)
+	quietReal(t.ctx, hi)
+}
+
+func quietReal(ctx context.Context, d time.Duration) {
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-tm.C:
+	case <-ctx.Done():
+	}
+}
+
+// judge reads the transcript's reconnect waits against the profile's
+// windows, widened by the tolerance. With report, each wrong one is a
+// failure.
+func (t *T) judge(es []fakeserver.Entry, report bool) []Wait {
+	j := timeline.NewJudge(t.p)
+	var out []Wait
+	for _, e := range es {
+		v, ok := j.See(e)
+		if !ok {
+			continue
+		}
+		w := Wait{Attempt: v.Attempt, Failure: v.Failure, From: e.At - v.Waited, Waited: v.Waited,
+			Min: v.Min, Max: v.Max, GaveUp: v.GaveUp, Note: v.Unjudged}
+		w.Lo, w.Hi = t.tol.widen(v.Min, v.Max)
+		switch {
+		case v.Unjudged != "":
+			w.OK = true
+		case v.GaveUp:
+			w.Note = fmt.Sprintf("the profile gives up after %d failures in a row", v.Failure-1)
+		default:
+			w.OK = v.Waited >= w.Lo && v.Waited <= w.Hi
+		}
+		out = append(out, w)
+		if report && !w.OK {
+			t.Errorf("%s", w.describe())
+		}
+	}
+	return out
+}
+
+// CheckWaits fails the scenario for every reconnect wait out of its window.
+func (t *T) CheckWaits() { t.judge(t.Entries(), true) }
+
+func (w Wait) describe() string {
+	if w.GaveUp {
+		return fmt.Sprintf("reconnect #%d after %v: the client should have given up (%s)", w.Attempt, round(w.Waited), w.Note)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "reconnect #%d waited %v after failure %d; the profile waits %v", w.Attempt, round(w.Waited), w.Failure, window(w.Min, w.Max))
+	if w.Lo != w.Min || w.Hi != w.Max {
+		fmt.Fprintf(&b, " (checked within %v)", window(w.Lo, w.Hi))
+	}
+	return b.String()
+}
+
+func window(lo, hi time.Duration) string {
+	if lo == hi {
+		return round(lo).String()
+	}
+	return fmt.Sprintf("[%v, %v]", round(lo), round(hi))
+}
+
+func round(d time.Duration) time.Duration {
+	if d > time.Second {
+		return d.Round(time.Millisecond)
+	}
+	return d.Round(100 * time.Microsecond)
+}
+
