@@ -16,7 +16,7 @@ const backoffFailures = 8
 var backoffScenario = Scenario{
 	Name:   "backoff",
 	Checks: "waits the profile's delay before each reconnect, and gives up where the profile does",
-	Faults: func(*profile.Profile) []chaos.Fault { return []chaos.Fault{chaos.Refuse(503)} },
+	Faults: func(*T) []chaos.Fault { return []chaos.Fault{chaos.Refuse(503)} },
 	Run: func(t *T) {
 		p := t.Profile()
 		t.Connect()
@@ -49,14 +49,19 @@ var backoffScenario = Scenario{
 const maxResetRefusals = 12
 
 // resetRefusals is how many refusals come before the accepted attempt: the
-// fewest after which a failure count not reset on open would wait at least
-// 2.5 times the first wait, far outside any tolerance (queue: 2;
-// mattermost, flat for 7 failures: 7).
-func resetRefusals(p *profile.Profile) int {
+// fewest after which a failure count not reset on open would wait half as
+// long again as the first wait's checked bound, so no tolerance can mistake
+// one for the other (virtual time: queue 1, mattermost 7).
+func resetRefusals(t *T) int {
+	p := t.Profile()
 	first, _ := p.Backoff.Window(1, 0)
+	_, hi := t.Tolerance().widen(first.Min, first.Max)
 	for n := 1; n < maxResetRefusals; n++ {
 		w, ok := p.Backoff.Window(n+1, 0)
-		if !ok || w.Min*2 >= first.Max*5 {
+		if !ok { // such a client would give up: caught as well
+			return n
+		}
+		if w.Min*2 > hi*3 {
 			return n
 		}
 	}
@@ -66,8 +71,8 @@ func resetRefusals(p *profile.Profile) int {
 var resetScenario = Scenario{
 	Name:   "reset-on-open",
 	Checks: "a successful open resets the failure count: the wait after an accept-then-close is the first one",
-	Faults: func(p *profile.Profile) []chaos.Fault {
-		n := resetRefusals(p)
+	Faults: func(t *T) []chaos.Fault {
+		n := resetRefusals(t)
 		refused := make([]int, n)
 		for i := range refused {
 			refused[i] = i + 1
@@ -81,7 +86,7 @@ var resetScenario = Scenario{
 		p := t.Profile()
 		t.Connect()
 		var before = 0 * p.Heartbeat.Interval
-		for n := 1; n <= resetRefusals(p); n++ {
+		for n := 1; n <= resetRefusals(t); n++ {
 			t.AwaitCount(fmt.Sprintf("attempt %d", n), before, n, fakeserver.KindRefuse, nil)
 			t.Settle()
 			before, _ = wait(p, n)

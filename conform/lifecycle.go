@@ -80,7 +80,7 @@ var deadLinkScenario = Scenario{
 	Name:    "dead-link",
 	Checks:  "a half-open link (nothing flows, no close) is noticed within two heartbeat intervals, then the client reconnects",
 	Applies: func(p *profile.Profile) bool { return p.Heartbeat.Interval > 0 },
-	Faults: func(*profile.Profile) []chaos.Fault {
+	Faults: func(*T) []chaos.Fault {
 		return []chaos.Fault{chaos.OnAttempts(chaos.BlackHoleAfter(0), 1)}
 	},
 	Run: func(t *T) {

@@ -41,7 +41,7 @@ var queueOrderScenario = Scenario{
 	Name:    "queue-order",
 	Checks:  "sends while disconnected are flushed on open in order, exactly once, before a send made after the open",
 	Applies: queues,
-	Faults: func(*profile.Profile) []chaos.Fault {
+	Faults: func(*T) []chaos.Fault {
 		return []chaos.Fault{chaos.OnAttempts(chaos.Refuse(503), 1)}
 	},
 	Run: func(t *T) {
@@ -84,7 +84,7 @@ var queueBoundScenario = Scenario{
 	Name:    "queue-bound",
 	Checks:  "a send beyond the queue's bound is refused with an error, and the queued ones are all delivered",
 	Applies: func(p *profile.Profile) bool { return queues(p) && p.Queue.Limit > 0 },
-	Faults: func(*profile.Profile) []chaos.Fault {
+	Faults: func(*T) []chaos.Fault {
 		return []chaos.Fault{chaos.OnAttempts(chaos.Refuse(503), 1, 2, 3)}
 	},
 	Run: func(t *T) {

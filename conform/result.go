@@ -29,12 +29,15 @@ type Result struct {
 
 	// Marks are the server's transcript as a timeline; Waits the judged
 	// reconnect waits; Events what the client reported.
-	Marks      []Mark    `json:"marks"`
-	Waits      []Wait    `json:"waits,omitempty"`
-	Events     []Event   `json:"events,omitempty"`
-	Transcript string    `json:"transcript"`
-	Stderr     string    `json:"stderr,omitempty"`
-	Tolerance  Tolerance `json:"tolerance"`
+	Marks      []Mark  `json:"marks"`
+	Waits      []Wait  `json:"waits,omitempty"`
+	Events     []Event `json:"events,omitempty"`
+	Transcript string  `json:"transcript"`
+	Stderr     string  `json:"stderr,omitempty"`
+	// AdapterError: the adapter could not start or broke the protocol; the
+	// failure is the adapter's, not the client's.
+	AdapterError string    `json:"adapter_error,omitempty"`
+	Tolerance    Tolerance `json:"tolerance"`
 }
 
 // Mark is one transcript entry on the timeline.

@@ -132,10 +132,10 @@ func newT(ctx context.Context, cfg Config, s Scenario) (*T, error) {
 		t.clock = clockwork.NewRealClock()
 		srv.Clock = t.clock
 	}
-	if s.Faults != nil {
-		srv.Faults = s.Faults(p)
-	}
 	t.srv = srv
+	if s.Faults != nil {
+		srv.Faults = s.Faults(t)
+	}
 	return t, nil
 }
 
@@ -152,9 +152,14 @@ func (t *T) run(s Scenario, f Factory) {
 	}()
 	subj, err := f(Env{Profile: t.p, Timing: t.timing, Clock: t.clock, Rand: rand.New(rand.NewPCG(t.seed, 0x5eed)), Emit: t.emit})
 	if err != nil {
+		var pe *ProtocolError
+		if errors.As(err, &pe) {
+			t.adapterErr = err.Error()
+		}
 		t.Fatalf("the client could not be made: %v", err)
 	}
 	t.subj = subj
+	defer t.release()
 	defer t.closeSubject()
 	s.Run(t)
 }
@@ -167,9 +172,17 @@ func (t *T) closeSubject() {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(t.ctx), closePatience)
 	defer cancel()
 	if err := t.subj.Close(ctx); err != nil {
-		t.failures = append(t.failures, fmt.Sprintf("closing the client at the end: %v", err))
+		t.Errorf("closing the client at the end: %v", err)
 	}
 	t.closed = true
+}
+
+// release ends what the subject runs on (an adapter's process), after
+// which everything it reported is in.
+func (t *T) release() {
+	if r, ok := t.subj.(interface{ Release() }); ok {
+		r.Release()
+	}
 }
 
 // finish fills the result in from what the scenario saw.
@@ -182,6 +195,7 @@ func (t *T) finish(r *Result) {
 	r.Events = slices.Clone(t.events)
 	t.mu.Unlock()
 	r.Failures = t.failures
+	r.AdapterError = t.adapterErr
 	r.Tolerance = t.tol
 	r.Scale = t.timing["scale"]
 	for _, m := range r.Marks {
@@ -195,5 +209,9 @@ func (t *T) finish(r *Result) {
 	}
 	if se, ok := t.subj.(interface{ Stderr() string }); ok {
 		r.Stderr = se.Stderr()
+	}
+	if b, ok := t.subj.(interface{ Broken() error }); ok && b.Broken() != nil {
+		r.AdapterError = b.Broken().Error()
+		r.Failures = append(r.Failures, r.AdapterError)
 	}
 }

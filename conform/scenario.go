@@ -18,8 +18,9 @@ type Scenario struct {
 	// Applies reports whether the scenario makes sense for a profile; nil
 	// means every profile.
 	Applies func(p *profile.Profile) bool
-	// Faults are the server's, for the scaled profile.
-	Faults func(p *profile.Profile) []chaos.Fault
+	// Faults are the server's, for the scaled profile and the tolerance
+	// (t.Profile(), t.Tolerance()).
+	Faults func(t *T) []chaos.Fault
 	// Run plays the scenario.
 	Run func(t *T)
 }
@@ -38,6 +39,9 @@ func All() []Scenario {
 		queueOrderScenario,
 		queueBoundScenario,
 		errorStateScenario,
+		resumeScenario,
+		newIDScenario,
+		seqGapScenario,
 	}
 }
 

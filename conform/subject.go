@@ -60,7 +60,7 @@ type Event struct {
 	Message string          `json:"message,omitempty"`
 	// At is when the harness received it, on the scenario's clock since
 	// the server started.
-	At time.Duration `json:"at_ns"`
+	At time.Duration `json:"at_ns,omitempty"`
 }
 
 // Env is what a Factory builds a Subject from.

@@ -44,7 +44,9 @@ type T struct {
 	srv     *fakeserver.Server
 	subj    Subject
 	closed  bool
-	t0      time.Time // the clock when the server started
+	// adapterErr: the subject's adapter could not start or broke the protocol.
+	adapterErr string
+	t0         time.Time // the clock when the server started
 
 	mu       sync.Mutex
 	events   []Event
@@ -76,6 +78,9 @@ type stop struct{}
 
 // Profile is the contract, scaled.
 func (t *T) Profile() *profile.Profile { return t.p }
+
+// Tolerance is how far real-time waits may stray; zero in virtual time.
+func (t *T) Tolerance() Tolerance { return t.tol }
 
 // Virtual reports whether the scenario runs on a virtual clock.
 func (t *T) Virtual() bool { return t.virtual }
@@ -267,12 +272,19 @@ func (t *T) Step() time.Duration {
 // the client to report it (reconnecting or gave-up, announced once its
 // retry timer is armed) and, if it will retry, steps to the retry. In real
 // time it does nothing: the retry comes on its own.
-func (t *T) Settle() {
+func (t *T) Settle() { t.SettleOn("") }
+
+// SettleOn is Settle with the failure it expects named, for the message
+// if it never comes.
+func (t *T) SettleOn(what string) {
 	if !t.virtual {
 		return
 	}
 	t.settled++
-	e := t.AwaitEvent(fmt.Sprintf("failure %d", t.settled), 0, t.settled, isState(StateReconnecting, StateGaveUp))
+	if what == "" {
+		what = fmt.Sprintf("failure %d", t.settled)
+	}
+	e := t.AwaitEvent(what, 0, t.settled, isState(StateReconnecting, StateGaveUp))
 	if e.State == StateReconnecting {
 		t.Step()
 	}
@@ -358,4 +370,3 @@ func round(d time.Duration) time.Duration {
 	}
 	return d.Round(100 * time.Microsecond)
 }
-

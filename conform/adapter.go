@@ -1,0 +1,409 @@
+package conform
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"sync"
+	"time"
+)
+
+// ProtocolVersion is the adapter protocol this package speaks
+// (docs/adapter.md).
+const ProtocolVersion = 1
+
+const (
+	// readyPatience bounds the adapter's start, up to its ready line: a
+	// runtime that compiles or loads modules first needs a few seconds.
+	readyPatience = 10 * time.Second
+	// replyPatience bounds one command's reply when the caller set no
+	// deadline.
+	replyPatience = 10 * time.Second
+	// exitPatience is how long an adapter has to exit once its input is
+	// closed, before it is killed.
+	exitPatience = 2 * time.Second
+	// stderrLimit bounds the adapter's standard error kept for reports.
+	stderrLimit = 64 << 10
+	// lineLimit bounds one line of adapter output.
+	lineLimit = 4 << 20
+)
+
+// Adapter runs a client in another language through an adapter process
+// that speaks the line-based JSON protocol of docs/adapter.md.
+type Adapter struct {
+	// Command is run with sh -c, once per scenario.
+	Command string
+	// Dir is its working directory; empty means the current one.
+	Dir string
+	// Env is added to the process's environment.
+	Env []string
+}
+
+// ProtocolError is an adapter that could not be started or broke the
+// protocol: a fault of the adapter, not of the client it wraps.
+type ProtocolError struct{ Msg string }
+
+func (e *ProtocolError) Error() string { return "adapter: " + e.Msg }
+
+func protocolErr(format string, args ...any) error {
+	return &ProtocolError{Msg: fmt.Sprintf(format, args...)}
+}
+
+// Factory starts a fresh adapter process for each scenario.
+func (a *Adapter) Factory() Factory {
+	return func(env Env) (Subject, error) { return a.start(env) }
+}
+
+// process is one running adapter.
+type process struct {
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	env    Env
+	stderr *capped
+	name   string
+
+	events     chan Event    // to the dispatcher, in order
+	dispatched chan struct{} // closed when the dispatcher is done
+	readDone   chan struct{} // closed when stdout is at its end
+	exited     chan struct{} // closed when the process has been waited for
+	waitErr    error
+
+	mu      sync.Mutex
+	nextID  int
+	pending map[int]chan reply
+	broken  error // the first protocol error
+	ready   chan readyLine
+	writeMu sync.Mutex
+}
+
+type reply struct {
+	OK    bool
+	Error string
+}
+
+type readyLine struct {
+	protocol int
+	client   string
+}
+
+// line is any line an adapter may write.
+type line struct {
+	Event    *string         `json:"event"`
+	Reply    *int            `json:"reply"`
+	OK       bool            `json:"ok"`
+	Error    string          `json:"error"`
+	Protocol int             `json:"protocol"`
+	Client   string          `json:"client"`
+	State    string          `json:"state"`
+	Type     string          `json:"type"`
+	Payload  json.RawMessage `json:"payload"`
+	Message  string          `json:"message"`
+}
+
+func (a *Adapter) start(env Env) (*process, error) {
+	cmd := exec.Command("sh", "-c", a.Command)
+	cmd.Dir = a.Dir
+	cmd.Env = append(append(os.Environ(), fmt.Sprintf("WSCHAOS_ADAPTER_PROTOCOL=%d", ProtocolVersion)), a.Env...)
+	setProcessGroup(cmd)
+	p := &process{
+		cmd: cmd, env: env, stderr: &capped{limit: stderrLimit},
+		events: make(chan Event, 1024), dispatched: make(chan struct{}),
+		readDone: make(chan struct{}), exited: make(chan struct{}),
+		pending: map[int]chan reply{}, ready: make(chan readyLine, 1),
+	}
+	cmd.Stderr = p.stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, protocolErr("failed to start %q: %v", a.Command, err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, protocolErr("failed to start %q: %v", a.Command, err)
+	}
+	p.stdin = stdin
+	if err := cmd.Start(); err != nil {
+		return nil, protocolErr("failed to start %q: %v", a.Command, err)
+	}
+	go p.read(stdout)
+	go p.dispatch()
+	go func() {
+		<-p.readDone // Wait closes stdout: read it all first
+		p.waitErr = cmd.Wait()
+		close(p.exited)
+	}()
+	select {
+	case r, ok := <-p.ready:
+		if !ok {
+			p.Release()
+			return nil, p.brokenErr("the adapter ended before its ready line")
+		}
+		if r.protocol != ProtocolVersion {
+			p.Release()
+			return nil, protocolErr("%q speaks protocol %d; this wschaos speaks %d", a.Command, r.protocol, ProtocolVersion)
+		}
+		p.name = r.client
+	case <-time.After(readyPatience):
+		p.Release()
+		return nil, protocolErr("%q wrote no ready line within %v%s", a.Command, readyPatience, p.stderr.tail())
+	}
+	return p, nil
+}
+
+// read parses the adapter's output line by line.
+func (p *process) read(r io.Reader) {
+	defer close(p.readDone)
+	defer close(p.events)
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), lineLimit)
+	n, sawReady := 0, false
+	for sc.Scan() {
+		n++
+		raw := bytes.TrimSpace(sc.Bytes())
+		if len(raw) == 0 {
+			continue
+		}
+		var l line
+		if err := json.Unmarshal(raw, &l); err != nil {
+			p.breakf("output line %d is not a JSON object (%v): %s", n, err, truncate(raw))
+			continue
+		}
+		switch {
+		case l.Reply != nil:
+			p.answer(n, *l.Reply, reply{OK: l.OK, Error: l.Error})
+		case l.Event == nil:
+			p.breakf(`output line %d has neither "event" nor "reply": %s`, n, truncate(raw))
+		case *l.Event == "ready":
+			if sawReady {
+				p.breakf("output line %d: a second ready event", n)
+				continue
+			}
+			sawReady = true
+			p.ready <- readyLine{protocol: l.Protocol, client: l.Client}
+		case !sawReady:
+			p.breakf("output line %d: %q before the ready event", n, *l.Event)
+		default:
+			e, err := toEvent(l)
+			if err != nil {
+				p.breakf("output line %d: %v: %s", n, err, truncate(raw))
+				continue
+			}
+			p.events <- e
+		}
+	}
+	if err := sc.Err(); err != nil {
+		p.breakf("reading its output after line %d: %v", n, err)
+	}
+	if !sawReady {
+		close(p.ready)
+	}
+	p.failPending("the adapter's output ended")
+}
+
+// toEvent checks an event line against the protocol.
+func toEvent(l line) (Event, error) {
+	e := Event{Kind: EventKind(*l.Event), State: l.State, Type: l.Type, Payload: l.Payload, Message: l.Message}
+	switch e.Kind {
+	case EventState:
+		switch e.State {
+		case StateConnecting, StateConnected, StateReconnecting, StateGaveUp, StateDisconnected, StateError:
+		default:
+			return e, fmt.Errorf("unknown state %q", e.State)
+		}
+	case EventMessage, EventResync, EventError, EventLog:
+	default:
+		return e, fmt.Errorf("unknown event %q", e.Kind)
+	}
+	return e, nil
+}
+
+// dispatch reports events on a goroutine of its own, so a reaction to an
+// event (a send from an open handler) can wait for its reply.
+func (p *process) dispatch() {
+	defer close(p.dispatched)
+	for e := range p.events {
+		p.env.Emit(e)
+	}
+}
+
+func (p *process) answer(n, id int, r reply) {
+	p.mu.Lock()
+	ch, ok := p.pending[id]
+	delete(p.pending, id)
+	p.mu.Unlock()
+	if !ok {
+		p.breakf("output line %d: a reply to command %d, which is not waiting for one", n, id)
+		return
+	}
+	ch <- r
+}
+
+// breakf records a protocol error; it is fatal: every command waiting for
+// a reply, and every later one, fails with it.
+func (p *process) breakf(format string, args ...any) {
+	p.mu.Lock()
+	if p.broken == nil {
+		p.broken = protocolErr(format, args...)
+	}
+	p.mu.Unlock()
+	p.failPending(p.broken.Error())
+}
+
+// brokenErr is the protocol error, or one saying why.
+func (p *process) brokenErr(why string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.broken != nil {
+		return p.broken
+	}
+	return protocolErr("%s%s", why, p.stderr.tail())
+}
+
+// Broken is the first way the adapter broke the protocol, or nil.
+func (p *process) Broken() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.broken
+}
+
+func (p *process) failPending(why string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for id, ch := range p.pending {
+		ch <- reply{Error: why}
+		delete(p.pending, id)
+	}
+}
+
+// request sends a command and waits for its reply.
+func (p *process) request(ctx context.Context, cmd map[string]any) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, replyPatience)
+		defer cancel()
+	}
+	ch := make(chan reply, 1)
+	p.mu.Lock()
+	if p.broken != nil {
+		p.mu.Unlock()
+		return p.broken
+	}
+	p.nextID++
+	id := p.nextID
+	p.pending[id] = ch
+	p.mu.Unlock()
+	cmd["id"] = id
+	data, err := json.Marshal(cmd)
+	if err != nil {
+		return fmt.Errorf("failed to encode %s: %w", cmd["cmd"], err)
+	}
+	p.writeMu.Lock()
+	_, err = p.stdin.Write(append(data, '\n'))
+	p.writeMu.Unlock()
+	if err != nil {
+		return p.brokenErr(fmt.Sprintf("failed to write %s: %v", cmd["cmd"], err))
+	}
+	select {
+	case r := <-ch:
+		if !r.OK {
+			if r.Error == "" {
+				r.Error = "refused without a reason"
+			}
+			return errors.New(r.Error)
+		}
+		return nil
+	case <-ctx.Done():
+		p.mu.Lock()
+		delete(p.pending, id)
+		p.mu.Unlock()
+		return fmt.Errorf("no reply to %s: %w", cmd["cmd"], ctx.Err())
+	}
+}
+
+func (p *process) Name() string { return p.name }
+
+func (p *process) Connect(ctx context.Context, url string) error {
+	return p.request(ctx, map[string]any{"cmd": "connect", "url": url, "profile": p.env.Profile.Name, "timing": p.env.Timing})
+}
+
+func (p *process) Send(ctx context.Context, typ string, payload json.RawMessage) error {
+	if len(payload) == 0 {
+		payload = json.RawMessage("null")
+	}
+	return p.request(ctx, map[string]any{"cmd": "send", "type": typ, "payload": payload})
+}
+
+func (p *process) Close(ctx context.Context) error {
+	return p.request(ctx, map[string]any{"cmd": "close"})
+}
+
+// Release ends the process: its input closes, it has exitPatience to exit,
+// then it is killed. Every event it wrote has been reported on return.
+func (p *process) Release() {
+	p.stdin.Close()
+	select {
+	case <-p.exited:
+	case <-time.After(exitPatience):
+		killProcessGroup(p.cmd)
+		<-p.exited
+	}
+	<-p.dispatched
+}
+
+// Stderr is what the adapter wrote on its standard error (the end of it,
+// when long).
+func (p *process) Stderr() string { return p.stderr.String() }
+
+// capped keeps the last limit bytes written to it.
+type capped struct {
+	mu    sync.Mutex
+	limit int
+	buf   []byte
+	cut   bool
+}
+
+func (c *capped) Write(b []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.buf = append(c.buf, b...)
+	if over := len(c.buf) - c.limit; over > 0 {
+		c.buf = append(c.buf[:0], c.buf[over:]...)
+		c.cut = true
+	}
+	return len(b), nil
+}
+
+func (c *capped) String() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cut {
+		return "…" + string(c.buf)
+	}
+	return string(c.buf)
+}
+
+// tail is the end of standard error, for an error message.
+func (c *capped) tail() string {
+	s := c.String()
+	if s == "" {
+		return ""
+	}
+	const max = 600
+	if len(s) > max {
+		s = "…" + s[len(s)-max:]
+	}
+	return "; its standard error:\n" + s
+}
+
+func truncate(b []byte) string {
+	const max = 200
+	if len(b) > max {
+		return string(b[:max]) + "…"
+	}
+	return string(b)
+}

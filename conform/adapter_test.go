@@ -1,0 +1,147 @@
+package conform
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wschaos/wschaos/internal/flaw"
+	"github.com/wschaos/wschaos/profile"
+)
+
+// The test binary doubles as an adapter: with WSCHAOS_TEST_ADAPTER set it
+// serves the reference client (with the flaw it names) on stdin/stdout.
+func TestMain(m *testing.M) {
+	if mode := os.Getenv("WSCHAOS_TEST_ADAPTER"); mode != "" {
+		os.Exit(serveTestAdapter(mode))
+	}
+	os.Exit(m.Run())
+}
+
+func serveTestAdapter(mode string) int {
+	var f Factory
+	switch mode {
+	case "reference":
+		f = Reference()
+	case "no-reset":
+		f = referenceWith(flaw.Set{NoResetOnOpen: true})
+	case "no-pong-check":
+		f = referenceWith(flaw.Set{NoPongCheck: true})
+	case "garbage":
+		fmt.Println(`{"event":"ready","protocol":1,"client":"garbage"}`)
+		fmt.Println(`this is not JSON`)
+		time.Sleep(time.Second)
+		return 0
+	case "old":
+		fmt.Println(`{"event":"ready","protocol":0,"client":"old"}`)
+		return 0
+	case "silent":
+		time.Sleep(time.Minute)
+		return 0
+	default:
+		fmt.Fprintf(os.Stderr, "unknown test adapter %q\n", mode)
+		return 2
+	}
+	if err := ServeAdapter(os.Stdin, os.Stdout, "reference via adapter ("+mode+")", f); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}
+
+// testAdapter runs this test binary as an adapter of the given mode.
+func testAdapter(t *testing.T, mode string) *Adapter {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Adapter{Command: fmt.Sprintf("exec %q", exe), Env: []string{"WSCHAOS_TEST_ADAPTER=" + mode}}
+}
+
+// adapterScale keeps real-time runs short; the reset scenario widens
+// itself so the tolerances still tell a reset from none.
+const adapterScale = 0.05
+
+func realConfig(p *profile.Profile, only ...string) Config {
+	return Config{Profile: p, Scale: adapterScale, Tolerance: DefaultTolerance, Seed: 1, Only: only}
+}
+
+// The reference client passes every scenario of both profiles through an
+// adapter process on the real clock, within the default tolerances.
+func TestReferencePassesThroughAnAdapter(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real time")
+	}
+	t.Parallel()
+	for _, name := range profile.Names() {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			rs, err := Run(ctx(t), realConfig(profile.ByName(name)), testAdapter(t, "reference").Factory())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range rs {
+				if !r.Passed {
+					t.Errorf("%s: %s\nstderr: %s\n%s", r.Scenario, strings.Join(r.Failures, "\n"), r.Stderr, r.Transcript)
+				}
+				if r.Client != "reference via adapter (reference)" {
+					t.Errorf("%s: client named %q", r.Scenario, r.Client)
+				}
+			}
+		})
+	}
+}
+
+// Real-time checks still catch timing bugs through an adapter.
+func TestAdapterTwinsFail(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("real time")
+	}
+	for _, tc := range []struct{ mode, scenario, want string }{
+		{"no-reset", "reset-on-open", "after failure 1; the profile waits 50ms"},
+		{"no-pong-check", "dead-link", "a reconnect after the link went dark: not seen"},
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			t.Parallel()
+			rs, err := Run(ctx(t), realConfig(profile.QueueProfile(), tc.scenario), testAdapter(t, tc.mode).Factory())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rs[0].Passed {
+				t.Fatalf("passed a client with %s\n%s", tc.mode, rs[0].Transcript)
+			}
+			if got := strings.Join(rs[0].Failures, "\n"); !strings.Contains(got, tc.want) {
+				t.Errorf("want %q in the failures:\n%s", tc.want, got)
+			}
+			if rs[0].AdapterError != "" {
+				t.Errorf("blamed the adapter: %s", rs[0].AdapterError)
+			}
+		})
+	}
+}
+
+// An adapter that breaks the protocol is named as the culprit, with the
+// line it wrote.
+func TestBrokenAdaptersAreReported(t *testing.T) {
+	for _, tc := range []struct{ mode, want string }{
+		{"garbage", `output line 2 is not a JSON object`},
+		{"old", "speaks protocol 0; this wschaos speaks 1"},
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			rs, err := Run(c, realConfig(profile.QueueProfile(), "close"), testAdapter(t, tc.mode).Factory())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rs[0].Passed || !strings.Contains(rs[0].AdapterError, tc.want) {
+				t.Errorf("want an adapter error with %q, got passed=%v adapter error %q, failures %q",
+					tc.want, rs[0].Passed, rs[0].AdapterError, rs[0].Failures)
+			}
+		})
+	}
+}
