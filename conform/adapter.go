@@ -338,6 +338,12 @@ func (p *process) Send(ctx context.Context, typ string, payload json.RawMessage)
 	return p.request(ctx, map[string]any{"cmd": "send", "type": typ, "payload": payload})
 }
 
+// SendWhen asks the adapter to send from its client's handler of state;
+// the reply comes once it has.
+func (p *process) SendWhen(ctx context.Context, state, typ string, payload json.RawMessage) error {
+	return p.request(ctx, map[string]any{"cmd": "send", "type": typ, "payload": payload, "when": state})
+}
+
 func (p *process) Close(ctx context.Context) error {
 	return p.request(ctx, map[string]any{"cmd": "close"})
 }

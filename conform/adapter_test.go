@@ -30,6 +30,8 @@ func serveTestAdapter(mode string) int {
 		f = referenceWith(flaw.Set{NoResetOnOpen: true})
 	case "no-pong-check":
 		f = referenceWith(flaw.Set{NoPongCheck: true})
+	case "sends-overtake":
+		f = referenceWith(flaw.Set{SendsOvertakeQueue: true})
 	case "garbage":
 		fmt.Println(`{"event":"ready","protocol":1,"client":"garbage"}`)
 		fmt.Println(`this is not JSON`)
@@ -104,6 +106,7 @@ func TestAdapterTwinsFail(t *testing.T) {
 	for _, tc := range []struct{ mode, scenario, want string }{
 		{"no-reset", "reset-on-open", "after failure 1; the profile waits 50ms"},
 		{"no-pong-check", "dead-link", "a reconnect after the link went dark: not seen"},
+		{"sends-overtake", "queue-order", `want ["queued-1" "queued-2" "queued-3" "after-open"]`},
 	} {
 		t.Run(tc.mode, func(t *testing.T) {
 			t.Parallel()

@@ -27,7 +27,7 @@ var backoffScenario = Scenario{
 			if !retries {
 				t.AwaitEvent(fmt.Sprintf("giving up after %d failures", n), 0, 1, isState(StateGaveUp))
 				last, _ := wait(p, n-1)
-				t.Quiet(2 * last)
+				t.Quiet(last)
 				if dials := ofKind(t.Entries(), fakeserver.KindDial); dials > n {
 					t.Errorf("the client dialed again after giving up: %d attempts, the profile stops at %d", dials, n)
 				}

@@ -39,7 +39,7 @@ func isSend(p *profile.Profile) func(fakeserver.Entry) bool {
 
 var queueOrderScenario = Scenario{
 	Name:    "queue-order",
-	Checks:  "sends while disconnected are flushed on open in order, exactly once, before a send made after the open",
+	Checks:  "sends while disconnected are flushed on open in order, exactly once, before a send made on open, and never again",
 	Applies: queues,
 	Faults: func(*T) []chaos.Fault {
 		return []chaos.Fault{chaos.OnAttempts(chaos.Refuse(503), 1)}
@@ -56,10 +56,9 @@ var queueOrderScenario = Scenario{
 		}
 		// The application sends as soon as it hears of the open, as apps
 		// do from their open handler: that send must not overtake the queue.
-		afterOpen := make(chan error, 1)
-		t.OnEvent(isState(StateConnected), func() { afterOpen <- t.Send(p.SendType, text{want[3]}) })
-		t.Settle()
 		first, _ := wait(p, 1)
+		afterOpen := t.SendOnConnected(first, p.SendType, text{want[3]})
+		t.Settle()
 		t.AwaitCount("the open", first, 1, fakeserver.KindOpen, nil)
 		t.AwaitEvent("the connected state", 0, 1, isState(StateConnected))
 		if err := <-afterOpen; err != nil {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -38,7 +39,9 @@ func ServeAdapter(r io.Reader, w io.Writer, name string, f Factory) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s.reply(c.ID, s.do(c))
+			if err := s.do(c); err != deferred {
+				s.reply(c.ID, err)
+			}
 		}()
 	}
 	wg.Wait()
@@ -56,7 +59,11 @@ type command struct {
 	Timing  Timing          `json:"timing"`
 	Type    string          `json:"type"`
 	Payload json.RawMessage `json:"payload"`
+	When    string          `json:"when"`
 }
+
+// deferred marks a command whose reply comes later, from an event.
+var deferred = errors.New("deferred")
 
 type adapterServer struct {
 	w      io.Writer
@@ -64,6 +71,25 @@ type adapterServer struct {
 	f      Factory
 	subj   Subject
 	closed bool
+
+	whenMu sync.Mutex
+	when   []command // sends waiting for the connected state
+}
+
+// emit reports an event, then makes the sends that waited for it, from
+// inside the client's callback as an application's handler would.
+func (s *adapterServer) emit(e Event) {
+	s.write(e)
+	if e.Kind != EventState || e.State != StateConnected {
+		return
+	}
+	s.whenMu.Lock()
+	due := s.when
+	s.when = nil
+	s.whenMu.Unlock()
+	for _, c := range due {
+		s.reply(c.ID, s.subj.Send(context.Background(), c.Type, c.Payload))
+	}
 }
 
 func (s *adapterServer) write(v any) error {
@@ -105,15 +131,23 @@ func (s *adapterServer) do(c command) error {
 			return fmt.Errorf("connect: %w", err)
 		}
 		subj, err := s.f(Env{Profile: sp, Timing: timing, Clock: clockwork.NewRealClock(),
-			Rand: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())), Emit: func(e Event) { s.write(e) }})
+			Rand: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())), Emit: s.emit})
 		if err != nil {
 			return fmt.Errorf("connect: %w", err)
 		}
 		s.subj = subj
 		return subj.Connect(ctx, c.URL)
 	case "send":
-		if s.subj == nil {
+		switch {
+		case s.subj == nil:
 			return fmt.Errorf("send before connect")
+		case c.When == StateConnected:
+			s.whenMu.Lock()
+			s.when = append(s.when, c)
+			s.whenMu.Unlock()
+			return deferred
+		case c.When != "":
+			return fmt.Errorf("send: unknown when %q", c.When)
 		}
 		return s.subj.Send(ctx, c.Type, c.Payload)
 	case "close":

@@ -143,6 +143,33 @@ func (t *T) Send(typ string, payload any) error {
 	return t.subj.Send(t.ctx, typ, data)
 }
 
+// whenSender is a subject that can send from its client's own handler of
+// a state: an adapter, which runs in another process.
+type whenSender interface {
+	SendWhen(ctx context.Context, state, typ string, payload json.RawMessage) error
+}
+
+// SendOnConnected sends a message from the client's connected handler, as
+// an application does from its open handler, and yields the send's
+// verdict. Such a send is what overtakes a queue flushed too late.
+func (t *T) SendOnConnected(d time.Duration, typ string, payload any) <-chan error {
+	data, err := json.Marshal(payload)
+	if err != nil {
+		panic(fmt.Sprintf("conform: payload of %s: %v", typ, err))
+	}
+	out := make(chan error, 1)
+	if ws, ok := t.subj.(whenSender); ok {
+		ctx, cancel := context.WithTimeout(t.ctx, t.budget(d))
+		go func() {
+			defer cancel()
+			out <- ws.SendWhen(ctx, StateConnected, typ, data)
+		}()
+		return out
+	}
+	t.OnEvent(isState(StateConnected), func() { out <- t.subj.Send(t.ctx, typ, data) })
+	return out
+}
+
 // Close closes the subject on purpose.
 func (t *T) Close() {
 	ctx, cancel := context.WithTimeout(t.ctx, closePatience)
