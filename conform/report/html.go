@@ -1,0 +1,147 @@
+package report
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/wschaos/wschaos/conform"
+)
+
+// The page and its timeline picture are html/template templates, so every
+// piece of text from the client or the server is escaped for the context
+// it lands in, SVG included.
+//
+//go:embed report.html.tmpl timeline.svg.tmpl
+var templates embed.FS
+
+var page = template.Must(template.New("report.html.tmpl").Funcs(template.FuncMap{
+	// n writes a coordinate: a tenth of a unit is finer than a screen shows.
+	"n": func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) },
+	// add offsets a coordinate in the template, which has no arithmetic.
+	"add": func(a, b float64) float64 { return a + b },
+}).ParseFS(templates, "*.tmpl"))
+
+// WriteHTML writes run as one self-contained HTML page: styles inline, the
+// timelines inline SVG, no script and nothing fetched, so the file can be
+// archived by CI and opened anywhere.
+func WriteHTML(w io.Writer, run *Run) error {
+	// Render to memory first: a template error must not leave half a page.
+	var b bytes.Buffer
+	if err := page.Execute(&b, newPage(run)); err != nil {
+		return fmt.Errorf("failed to render the HTML report: %w", err)
+	}
+	if _, err := b.WriteTo(w); err != nil {
+		return fmt.Errorf("failed to write the HTML report: %w", err)
+	}
+	return nil
+}
+
+// pageView is Run as the page shows it: text cleaned, durations formatted.
+type pageView struct {
+	Client, Profile, Adapter, Started, Wall string
+	Settings                                settings
+	Total, Failed, Succeeded, Broken        int
+	Passed                                  bool
+	Scenarios                               []scenarioView
+}
+
+type scenarioView struct {
+	ID, Name, Checks, Reason string
+	AdapterError             string // the adapter failed, not the client
+	Failures                 []string
+	Passed                   bool
+	GaveUp                   bool // a wait came after the profile gave up: the legend explains the band
+	Wall, End, Seed          string
+	Settings                 settings
+	Timeline                 timeline
+	Waits                    []waitView
+	Events                   []eventView
+	Transcript, Stderr       string
+}
+
+type waitView struct {
+	Attempt, Failure   int
+	From, Waited       string
+	Window, Checked    string
+	OK, GaveUp, Dialed bool
+	Note               string
+}
+
+type eventView struct {
+	At, Kind, Detail string
+}
+
+func newPage(run *Run) pageView {
+	p := pageView{
+		Client: clean(run.Client), Profile: clean(run.Profile), Adapter: clean(run.Adapter),
+		Wall:     human(runWall(run)),
+		Settings: settingsOf(run.Results),
+		Total:    len(run.Results), Failed: run.Failed(), Succeeded: len(run.Results) - run.Failed(),
+		Passed: run.Passed(), Broken: adapterErrors(run),
+	}
+	if p.Client == "" {
+		p.Client = "unnamed client"
+	}
+	if !run.Started.IsZero() {
+		p.Started = run.Started.Format("2006-01-02 15:04:05 MST")
+	}
+	for i, r := range run.Results {
+		p.Scenarios = append(p.Scenarios, newScenario(i, r))
+	}
+	return p
+}
+
+func newScenario(i int, r conform.Result) scenarioView {
+	s := scenarioView{
+		ID:   fmt.Sprintf("scenario-%d", i+1),
+		Name: clean(r.Scenario), Checks: clean(r.Checks),
+		Passed: r.Passed, AdapterError: clean(r.AdapterError),
+		Wall: human(r.Wall), End: human(r.End), Seed: strconv.FormatUint(r.Seed, 10),
+		Settings:   settingsFor(r),
+		Timeline:   newTimeline(r),
+		Transcript: clean(strings.TrimRight(r.Transcript, "\n")),
+		Stderr:     clean(strings.TrimRight(r.Stderr, "\n")),
+	}
+	if !r.Passed {
+		s.Reason = clean(reason(r))
+		for _, f := range r.Failures {
+			s.Failures = append(s.Failures, clean(f))
+		}
+	}
+	for _, w := range r.Waits {
+		s.GaveUp = s.GaveUp || w.GaveUp
+		s.Waits = append(s.Waits, waitView{
+			Attempt: w.Attempt, Failure: w.Failure,
+			From: human(w.From), Waited: human(w.Waited),
+			Window: window(w.Min, w.Max), Checked: window(w.Lo, w.Hi),
+			OK: w.OK, GaveUp: w.GaveUp, Dialed: dialed(r.Marks, w.Attempt),
+			Note: clean(w.Note),
+		})
+	}
+	for _, e := range r.Events {
+		s.Events = append(s.Events, eventView{At: human(e.At), Kind: clean(string(e.Kind)), Detail: clean(eventDetail(e))})
+	}
+	return s
+}
+
+// eventDetail is the part of an event that says what happened.
+func eventDetail(e conform.Event) string {
+	switch e.Kind {
+	case conform.EventState:
+		return e.State
+	case conform.EventMessage:
+		var b bytes.Buffer
+		if json.Compact(&b, e.Payload) != nil {
+			b.Reset()
+			b.Write(e.Payload)
+		}
+		return strings.TrimSpace(e.Type + " " + b.String())
+	}
+	return e.Message
+}

@@ -1,0 +1,79 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/wschaos/wschaos/conform"
+)
+
+// jsonRun is Run as WriteJSON writes it: Run's fields in Run's order, plus
+// what a reader of the file would otherwise compute (totals, durations as
+// text). ReadJSON ignores the additions.
+type jsonRun struct {
+	Client    string       `json:"client"`
+	Profile   string       `json:"profile"`
+	Adapter   string       `json:"adapter,omitempty"`
+	Started   time.Time    `json:"started"`
+	WallNS    int64        `json:"wall_ns"`
+	Wall      string       `json:"wall"`
+	Passed    bool         `json:"passed"`
+	Scenarios int          `json:"scenarios"`
+	Failed    int          `json:"failed"`
+	Results   []jsonResult `json:"results"`
+}
+
+// jsonResult is a conform.Result as its own tags write it, plus its wall
+// time as text.
+type jsonResult struct {
+	conform.Result
+	Wall string `json:"wall"`
+}
+
+// WriteJSON writes run as indented JSON. Field order is fixed by the
+// types, so two runs diff cleanly; durations are integer nanoseconds (the
+// _ns fields), with text beside the ones a person looks for.
+func WriteJSON(w io.Writer, run *Run) error {
+	out := jsonRun{
+		Client: run.Client, Profile: run.Profile, Adapter: run.Adapter,
+		Started: run.Started, WallNS: int64(run.Wall), Wall: human(run.Wall),
+		Passed: run.Passed(), Scenarios: len(run.Results), Failed: run.Failed(),
+		Results: make([]jsonResult, 0, len(run.Results)),
+	}
+	for _, r := range run.Results {
+		out.Results = append(out.Results, jsonResult{Result: r, Wall: human(r.Wall)})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // the file is read as JSON, never pasted into HTML
+	if err := enc.Encode(out); err != nil {
+		return fmt.Errorf("failed to write the JSON report: %w", err)
+	}
+	return nil
+}
+
+// ReadJSON reads a run back from what WriteJSON wrote, so the other
+// reports can be written again from a saved file.
+func ReadJSON(r io.Reader) (*Run, error) {
+	var run Run
+	if err := json.NewDecoder(r).Decode(&run); err != nil {
+		return nil, fmt.Errorf("failed to read the JSON report: %w", err)
+	}
+	// Indenting the file indented the event payloads too; compact them
+	// back to what the client sent.
+	for i := range run.Results {
+		for j, e := range run.Results[i].Events {
+			if len(e.Payload) == 0 {
+				continue
+			}
+			var b bytes.Buffer
+			if err := json.Compact(&b, e.Payload); err == nil {
+				run.Results[i].Events[j].Payload = b.Bytes()
+			}
+		}
+	}
+	return &run, nil
+}

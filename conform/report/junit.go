@@ -1,0 +1,196 @@
+package report
+
+import (
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/wschaos/wschaos/conform"
+)
+
+// The JUnit XML that CI systems agree on: the shape Jenkins' schema
+// describes and GitHub Actions, GitLab and Jenkins all read. A <testsuites>
+// root with one suite is what most tools write, and every reader takes it.
+type (
+	junitSuites struct {
+		XMLName  xml.Name     `xml:"testsuites"`
+		Name     string       `xml:"name,attr"`
+		Tests    int          `xml:"tests,attr"`
+		Failures int          `xml:"failures,attr"`
+		Errors   int          `xml:"errors,attr"`
+		Time     string       `xml:"time,attr"`
+		Suites   []junitSuite `xml:"testsuite"`
+	}
+	junitSuite struct {
+		Name       string          `xml:"name,attr"`
+		Tests      int             `xml:"tests,attr"`
+		Failures   int             `xml:"failures,attr"`
+		Errors     int             `xml:"errors,attr"`
+		Skipped    int             `xml:"skipped,attr"`
+		Time       string          `xml:"time,attr"`
+		Timestamp  string          `xml:"timestamp,attr,omitempty"`
+		Properties []junitProperty `xml:"properties>property,omitempty"`
+		Cases      []junitCase     `xml:"testcase"`
+	}
+	junitProperty struct {
+		Name  string `xml:"name,attr"`
+		Value string `xml:"value,attr"`
+	}
+	junitCase struct {
+		Classname string        `xml:"classname,attr"`
+		Name      string        `xml:"name,attr"`
+		Time      string        `xml:"time,attr"`
+		Failure   *junitFailure `xml:"failure,omitempty"`
+		Error     *junitFailure `xml:"error,omitempty"`
+		SystemErr *cdata        `xml:"system-err,omitempty"`
+	}
+	junitFailure struct {
+		Message string `xml:"message,attr"`
+		Type    string `xml:"type,attr"`
+		Body    string `xml:",cdata"`
+	}
+	// cdata, like the failure body, keeps multi-line text readable in the
+	// file: as character data encoding/xml would write every newline as
+	// &#xA;.
+	cdata struct {
+		Text string `xml:",cdata"`
+	}
+)
+
+// junitTimestamp is the timestamp format of the JUnit schema: ISO 8601
+// without a zone, which is UTC here.
+const junitTimestamp = "2006-01-02T15:04:05"
+
+// WriteJUnit writes run as JUnit XML: one suite for the profile, one test
+// case per scenario. A failed case carries its reason as the message and
+// every failure plus the server's transcript as the body, since that body
+// is all a CI page shows; the adapter's stderr goes to <system-err>. A
+// scenario the adapter broke is an <error>, not a <failure>: the client was
+// not what failed.
+func WriteJUnit(w io.Writer, run *Run) error {
+	errs := adapterErrors(run)
+	suite := junitSuite{
+		Name:     "wschaos conform " + clean(run.Profile),
+		Tests:    len(run.Results),
+		Failures: run.Failed() - errs,
+		Errors:   errs,
+		Time:     seconds(runWall(run)),
+	}
+	if !run.Started.IsZero() {
+		suite.Timestamp = run.Started.UTC().Format(junitTimestamp)
+	}
+	suite.Properties = junitProperties(run)
+	for _, r := range run.Results {
+		suite.Cases = append(suite.Cases, junitCaseOf(run.Profile, r))
+	}
+	doc := junitSuites{
+		Name: "wschaos conform", Tests: suite.Tests, Failures: suite.Failures,
+		Errors: suite.Errors, Time: suite.Time, Suites: []junitSuite{suite},
+	}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return fmt.Errorf("failed to write the JUnit report: %w", err)
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return fmt.Errorf("failed to write the JUnit report: %w", err)
+	}
+	if _, err := io.WriteString(w, "\n"); err != nil {
+		return fmt.Errorf("failed to write the JUnit report: %w", err)
+	}
+	return nil
+}
+
+// runWall is the run's wall time, or the sum of its scenarios' when the
+// run did not say.
+func runWall(run *Run) time.Duration {
+	if run.Wall > 0 {
+		return run.Wall
+	}
+	var d time.Duration
+	for _, r := range run.Results {
+		d += r.Wall
+	}
+	return d
+}
+
+func junitProperties(run *Run) []junitProperty {
+	s := settingsOf(run.Results)
+	ps := []junitProperty{
+		{"client", clean(run.Client)},
+		{"profile", clean(run.Profile)},
+		{"time", s.Mode},
+		{"scale", s.Scale},
+		{"tolerance", s.Tolerance},
+	}
+	if run.Adapter != "" {
+		ps = append(ps, junitProperty{"adapter", clean(run.Adapter)})
+	}
+	return ps
+}
+
+func junitCaseOf(profile string, r conform.Result) junitCase {
+	c := junitCase{
+		Classname: "wschaos." + clean(profile),
+		Name:      clean(caseName(r)),
+		Time:      seconds(r.Wall),
+	}
+	if r.Stderr != "" {
+		c.SystemErr = &cdata{clean(r.Stderr)}
+	}
+	switch {
+	case r.AdapterError != "":
+		c.Error = &junitFailure{Message: clean(r.AdapterError), Type: "adapter", Body: clean(failureBody(r))}
+	case !r.Passed:
+		c.Failure = &junitFailure{Message: clean(reason(r)), Type: "conformance", Body: clean(failureBody(r))}
+	}
+	return c
+}
+
+// adapterErrors counts the scenarios the adapter broke.
+func adapterErrors(run *Run) int {
+	n := 0
+	for _, r := range run.Results {
+		if r.AdapterError != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// caseName is "scenario: checks", the line a CI page lists.
+func caseName(r conform.Result) string {
+	if r.Checks == "" {
+		return r.Scenario
+	}
+	return r.Scenario + ": " + r.Checks
+}
+
+// reason is the one line that says why r failed, even when the result
+// left Reason empty.
+func reason(r conform.Result) string {
+	switch {
+	case r.Reason != "":
+		return r.Reason
+	case len(r.Failures) > 0:
+		return r.Failures[0]
+	}
+	return "failed"
+}
+
+func failureBody(r conform.Result) string {
+	var b strings.Builder
+	fails := r.Failures
+	if len(fails) == 0 {
+		fails = []string{reason(r)}
+	}
+	for _, f := range fails {
+		b.WriteString(f + "\n")
+	}
+	if r.Transcript != "" {
+		b.WriteString("\ntranscript:\n" + strings.TrimRight(r.Transcript, "\n") + "\n")
+	}
+	return b.String()
+}

@@ -1,0 +1,37 @@
+package report
+
+import (
+	"time"
+
+	"github.com/wschaos/wschaos/conform"
+)
+
+// Run is one conformance run of one client against one profile: what every
+// report is written from. Its JSON form is what WriteJSON writes, less the
+// derived fields (totals, durations as text) that ReadJSON ignores.
+type Run struct {
+	// Client names the client, as its adapter's ready event did.
+	Client  string `json:"client"`
+	Profile string `json:"profile"`
+	// Adapter is the command line that started the client, empty for a Go
+	// client run in process.
+	Adapter string           `json:"adapter,omitempty"`
+	Started time.Time        `json:"started"`
+	Wall    time.Duration    `json:"wall_ns"`
+	Results []conform.Result `json:"results"`
+}
+
+// Failed returns how many scenarios failed.
+func (r *Run) Failed() int {
+	n := 0
+	for _, res := range r.Results {
+		if !res.Passed {
+			n++
+		}
+	}
+	return n
+}
+
+// Passed reports whether every scenario passed. A run with no scenarios
+// did not pass: it checked nothing.
+func (r *Run) Passed() bool { return len(r.Results) > 0 && r.Failed() == 0 }
