@@ -56,11 +56,13 @@ type Wait struct {
 	Waited  time.Duration `json:"waited_ns"`
 	// Min and Max are the profile's window; Lo and Hi the same widened by
 	// the tolerance, which is what was checked.
-	Min, Max time.Duration
-	Lo, Hi   time.Duration
-	OK       bool   `json:"ok"`
-	GaveUp   bool   `json:"gave_up,omitempty"` // the profile had given up: no dial was due
-	Note     string `json:"note,omitempty"`
+	Min    time.Duration `json:"min_ns"`
+	Max    time.Duration `json:"max_ns"`
+	Lo     time.Duration `json:"lo_ns"`
+	Hi     time.Duration `json:"hi_ns"`
+	OK     bool          `json:"ok"`
+	GaveUp bool          `json:"gave_up,omitempty"` // the profile had given up: no dial was due
+	Note   string        `json:"note,omitempty"`
 }
 
 // Tolerance widens timing windows in real time. Zero in virtual time.
@@ -74,7 +76,7 @@ type Tolerance struct {
 
 // DefaultTolerance is what wschaos conform uses unless told otherwise; see
 // docs/adapter.md for why each number.
-var DefaultTolerance = Tolerance{Early: 50 * time.Millisecond, Late: 300 * time.Millisecond, LateRatio: 0.25}
+var DefaultTolerance = Tolerance{Early: 50 * time.Millisecond, Late: 500 * time.Millisecond, LateRatio: 0.5}
 
 // widen returns the checked bounds of the window [lo, hi].
 func (t Tolerance) widen(lo, hi time.Duration) (time.Duration, time.Duration) {

@@ -142,6 +142,9 @@ func newT(ctx context.Context, cfg Config, s Scenario) (*T, error) {
 // run builds the subject and plays the scenario; a failure ends it.
 func (t *T) run(s Scenario, f Factory) {
 	t.srv.Start()
+	t.mu.Lock()
+	t.t0 = t.clock.Now() // events share the transcript's origin
+	t.mu.Unlock()
 	defer t.srv.Close()
 	defer func() {
 		switch v := recover().(type) {

@@ -104,11 +104,7 @@ func (t *T) Fatalf(format string, args ...any) {
 func (t *T) emit(e Event) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.t0.IsZero() {
-		e.At = 0
-	} else {
-		e.At = t.clock.Since(t.t0)
-	}
+	e.At = t.clock.Since(t.t0)
 	t.events = append(t.events, e)
 	var run []func()
 	for i := range t.hooks {
@@ -128,7 +124,6 @@ func (t *T) emit(e Event) {
 
 // Connect starts the subject on the server's URL.
 func (t *T) Connect() {
-	t.t0 = t.clock.Now()
 	if err := t.subj.Connect(t.ctx, t.srv.URL); err != nil {
 		t.Fatalf("connect: the client refused to start: %v", err)
 	}

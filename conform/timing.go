@@ -8,6 +8,10 @@ import (
 	"github.com/wschaos/wschaos/profile"
 )
 
+// ConnectTimeout is how long one dial and handshake may take before it
+// counts as a failure, unscaled: the reference client's default.
+const ConnectTimeout = 10 * time.Second
+
 // Timing is a profile's timing constants as the adapter protocol names
 // them: milliseconds, factors and counts, plus the scale they came from.
 type Timing map[string]float64
@@ -49,5 +53,6 @@ func Scale(p *profile.Profile, f float64) (*profile.Profile, Timing, error) {
 	}
 	cp.Heartbeat.Interval = by(p.Heartbeat.Interval)
 	t["heartbeat_interval_ms"] = ms(cp.Heartbeat.Interval)
+	t["connect_timeout_ms"] = ms(by(ConnectTimeout))
 	return &cp, t, nil
 }
