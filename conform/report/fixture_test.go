@@ -71,7 +71,7 @@ func passing() conform.Result {
 			{Kind: conform.EventState, State: conform.StateDisconnected, At: 3101 * ms},
 		},
 		Transcript: transcript(marks),
-		Tolerance:  conform.DefaultTolerance,
+		Tolerance:  conform.Tolerance{Early: 50 * time.Millisecond, Late: 300 * time.Millisecond, LateRatio: 0.25},
 	}
 }
 
@@ -119,7 +119,7 @@ func failing() conform.Result {
 		},
 		Transcript: transcript(marks),
 		Stderr:     "adapter: connect ws://127.0.0.1:41237/ws\n\x1b[33mwarn\x1b[0m retry in 9ms\n",
-		Tolerance:  conform.DefaultTolerance,
+		Tolerance:  conform.Tolerance{Early: 50 * time.Millisecond, Late: 300 * time.Millisecond, LateRatio: 0.25},
 	}
 }
 
