@@ -2,6 +2,7 @@
 // servers outside Go tests.
 //
 //	wschaos serve --profile mattermost
+//	wschaos conform --profile queue --adapter "node examples/js/adapter.js"
 //	wschaos proxy --listen 127.0.0.1:8081 --upstream ws://127.0.0.1:8080/ws
 package main
 
@@ -18,20 +19,26 @@ import (
 // subcommands maps each subcommand to its entry point; each parses its own
 // flags from args (everything after its name).
 var subcommands = map[string]func(args []string) error{
-	"proxy": runProxy,
-	"serve": runServe,
+	"conform": runConform,
+	"proxy":   runProxy,
+	"serve":   runServe,
 }
 
 // summaries is one line per subcommand, for usage.
 var summaries = map[string]string{
-	"proxy": "run a WebSocket chaos proxy in front of a real server",
-	"serve": "run the fake server with chaos and a live timeline of a client's reconnects",
+	"conform": "check a client in any language against a profile's conformance scenarios",
+	"proxy":   "run a WebSocket chaos proxy in front of a real server",
+	"serve":   "run the fake server with chaos and a live timeline of a client's reconnects",
 }
 
 func main() {
 	if err := run(os.Args[1:], os.Stderr); err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "wschaos:", err)
+		}
+		var ee *exitError
+		if errors.As(err, &ee) {
+			os.Exit(ee.code)
 		}
 		os.Exit(2)
 	}
