@@ -1,0 +1,306 @@
+// QueueClient: a reconnecting WebSocket client for the wschaos "queue"
+// profile. Messages are JSON {"type", "payload"} both ways; a failed attempt
+// waits 1, 2, 4, 8, 16 s before the next and the sixth failure in a row gives
+// up; an app-level ping goes out every 30 s and an unanswered one closes the
+// socket; sends while not connected wait in a bounded FIFO queue.
+import WebSocket from 'ws';
+
+// States reported to 'state' listeners, as docs/adapter.md names them.
+export const State = Object.freeze({
+  CONNECTING: 'connecting', // the first dial after connect()
+  CONNECTED: 'connected',
+  RECONNECTING: 'reconnecting', // waiting out a backoff, or redialing after one
+  GAVE_UP: 'gave-up', // too many failures in a row; connect() starts again
+  DISCONNECTED: 'disconnected', // close() was called
+  ERROR: 'error', // the server sent a message of type "error"
+});
+
+// The profile's defaults (unscaled).
+const DEFAULTS = Object.freeze({
+  backoffInitialMs: 1000,
+  backoffFactor: 2,
+  backoffMaxRetries: 5,
+  heartbeatIntervalMs: 30000,
+  queueLimit: 256,
+  // ws's own handshake timeout: a server that accepts TCP and never answers
+  // the upgrade would otherwise hold the client in "connecting" forever.
+  connectTimeoutMs: 10000,
+});
+
+// Close codes the client sends.
+const CLOSE_NORMAL = 1000; // close(): the application is done
+const CLOSE_PING_TIMEOUT = 4000; // the last ping went unanswered
+
+// TEST FIXTURE. Deliberate bugs, each changing exactly one behaviour, so the
+// harness can be shown to catch them. Never enable them outside tests.
+export const BUGS = Object.freeze({
+  'no-reset': 'the failure count is not reset on open',
+  'queue-overtake': 'the "connected" listeners run before the queue is flushed',
+  'no-pong-check': 'an unanswered ping never closes the socket',
+});
+
+export class QueueClient {
+  #url;
+  #opts;
+  #bugs;
+  #listeners = { state: new Set(), message: new Set(), error: new Set(), log: new Set() };
+
+  #state = null; // null until connect()
+  #ws = null; // the one socket: dialing or open
+  #open = false; // #ws is open and past its flush: sends go straight out
+  #timer = null; // the one timer: backoff wait, or heartbeat while open
+  #failures = 0; // consecutive failed attempts since the last open
+  #awaitingPong = false; // a ping went out and no pong came back yet
+  #queue = []; // encoded frames waiting for the next open, oldest first
+  #closed = false; // close() was called: final
+
+  /**
+   * @param {string} url ws:// or wss:// URL to connect to.
+   * @param {object} [options] timing and queue settings; see DEFAULTS.
+   *   options.bugs (array or Set of names from BUGS) is a test fixture.
+   */
+  constructor(url, options = {}) {
+    // Checked here, not at the first dial, so a retry can never throw.
+    if (!['ws:', 'wss:'].includes(new URL(url).protocol)) throw new Error(`not a ws:// or wss:// URL: ${url}`);
+    this.#url = url;
+    this.#opts = { ...DEFAULTS };
+    for (const key of Object.keys(DEFAULTS)) {
+      if (options[key] !== undefined) this.#opts[key] = options[key];
+    }
+    this.#bugs = new Set(options.bugs ?? []);
+    for (const name of this.#bugs) {
+      if (!(name in BUGS)) throw new Error(`unknown bug ${JSON.stringify(name)} (known: ${Object.keys(BUGS).join(', ')})`);
+    }
+  }
+
+  /**
+   * on subscribes to 'state' (state, detail), 'message' ({type, payload}),
+   * 'error' (Error) or 'log' (string), and returns the unsubscribe function.
+   * Listeners run synchronously, after the client's own state is updated.
+   */
+  on(event, fn) {
+    const set = this.#listeners[event];
+    if (!set) throw new Error(`unknown event ${JSON.stringify(event)}`);
+    set.add(fn);
+    return () => set.delete(fn);
+  }
+
+  get state() {
+    return this.#state;
+  }
+
+  /** queued is how many messages wait for the next open. */
+  get queued() {
+    return this.#queue.length;
+  }
+
+  /**
+   * connect starts the client: it dials and from then on reconnects on its
+   * own. It does nothing while the client is already running, so there is
+   * never more than one socket; after gave-up it starts over.
+   */
+  connect() {
+    if (this.#closed) throw new Error('client is closed');
+    if (this.#state !== null && this.#state !== State.GAVE_UP) return;
+    this.#failures = 0;
+    this.#dial(State.CONNECTING);
+  }
+
+  /**
+   * send sends {type, payload} now when connected; otherwise it queues it
+   * for the next open. It throws rather than drop a message: when the queue
+   * is full, or after close().
+   */
+  send(type, payload) {
+    if (this.#closed) throw new Error('client is closed');
+    const frame = encode(type, payload);
+    // readyState too: between the server's close frame and the 'close'
+    // event ws would discard the frame without a word.
+    if (this.#open && this.#ws.readyState === WebSocket.OPEN) {
+      this.#ws.send(frame);
+      return;
+    }
+    if (this.#queue.length >= this.#opts.queueLimit) {
+      throw new Error(`queue full (${this.#opts.queueLimit} messages)`);
+    }
+    this.#queue.push(frame);
+  }
+
+  /**
+   * close stops the client for good: an open socket gets a close frame with
+   * code 1000, a socket still dialing is abandoned, a pending retry is
+   * cancelled. Messages still queued are never sent.
+   */
+  close() {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#clearTimer();
+    const ws = this.#ws;
+    this.#ws = null; // from now on its events are ignored
+    this.#open = false;
+    if (ws) {
+      // close() on a socket still dialing aborts the handshake;
+      // on an open one it sends the close frame.
+      ws.close(CLOSE_NORMAL, 'client closing');
+    }
+    if (this.#queue.length > 0) this.#log(`closed with ${plural(this.#queue.length, 'message')} still queued`);
+    this.#setState(State.DISCONNECTED);
+  }
+
+  // #dial opens the next socket; its events are ignored once it is no
+  // longer #ws, so a socket left behind can never act on the client.
+  #dial(state) {
+    this.#setState(state);
+    this.#log(`dialing ${this.#url}`);
+    const ws = new WebSocket(this.#url, {
+      handshakeTimeout: this.#opts.connectTimeoutMs,
+      perMessageDeflate: false, // keeps every write synchronous and in order
+    });
+    this.#ws = ws;
+    // ws throws an 'error' with no listener; every failure also ends in
+    // 'close', which is where it is handled.
+    let cause = null;
+    ws.on('error', (err) => {
+      cause = err;
+    });
+    ws.on('open', () => {
+      if (ws === this.#ws) this.#opened(ws);
+    });
+    ws.on('message', (data, isBinary) => {
+      if (ws === this.#ws) this.#received(data, isBinary);
+    });
+    ws.on('close', (code, reason) => {
+      if (ws !== this.#ws) return;
+      const why = cause ? `failed: ${cause.message}` : `closed with ${code}${reason.length ? ` ${reason}` : ''}`;
+      this.#failed(why, cause);
+    });
+  }
+
+  #opened(ws) {
+    if (!this.#bugs.has('no-reset')) this.#failures = 0;
+    this.#awaitingPong = false; // nothing carried over from the last socket
+    this.#armHeartbeat();
+    if (this.#bugs.has('queue-overtake')) {
+      // BUG (test fixture): what the listeners send overtakes the queue.
+      this.#open = true;
+      this.#setState(State.CONNECTED);
+      if (ws === this.#ws) this.#flush(ws); // a listener may have closed it
+      return;
+    }
+    // The queue goes out first; only then can a send (from a 'connected'
+    // listener, say) go straight to the socket.
+    this.#flush(ws);
+    this.#open = true;
+    this.#setState(State.CONNECTED);
+  }
+
+  #flush(ws) {
+    const queue = this.#queue;
+    if (queue.length === 0) return;
+    this.#queue = []; // each queued message goes out exactly once
+    for (const frame of queue) ws.send(frame);
+    this.#log(`flushed ${plural(queue.length, 'queued message')}`);
+  }
+
+  #received(data, isBinary) {
+    let msg;
+    try {
+      if (isBinary) throw new Error('binary frame');
+      msg = JSON.parse(data.toString('utf8'));
+      if (msg === null || typeof msg !== 'object' || typeof msg.type !== 'string') throw new Error('no "type" field');
+    } catch (err) {
+      this.#emit('error', new Error(`unreadable server message: ${err.message}`));
+      return;
+    }
+    if (msg.type === 'pong') this.#awaitingPong = false;
+    this.#emit('message', { type: msg.type, payload: msg.payload });
+    if (msg.type === 'error') {
+      const text = msg.payload?.message ?? JSON.stringify(msg.payload ?? null);
+      this.#setState(State.ERROR, text);
+      this.#emit('error', new Error(`server error: ${text}`));
+    }
+  }
+
+  // #failed handles the end of an attempt, a refused dial or a closed
+  // socket alike: back off, or give up.
+  #failed(why, cause) {
+    this.#clearTimer();
+    this.#ws = null;
+    this.#open = false;
+    this.#failures++;
+    if (cause) this.#emit('error', new Error(`connection ${why}`, { cause }));
+    if (this.#failures > this.#opts.backoffMaxRetries) {
+      const err = new Error(`gave up after ${this.#failures} failed attempts in a row (last: ${why})`);
+      this.#log(err.message);
+      this.#setState(State.GAVE_UP, err.message);
+      this.#emit('error', err);
+      return;
+    }
+    const delay = this.#opts.backoffInitialMs * this.#opts.backoffFactor ** (this.#failures - 1);
+    this.#log(`connection ${why}; reconnecting in ${delay} ms (retry ${this.#failures} of ${this.#opts.backoffMaxRetries})`);
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      this.#dial(State.RECONNECTING);
+    }, delay);
+    // Announced on every failure, with the wait, even when the state
+    // already was "reconnecting": each is a new wait.
+    this.#setState(State.RECONNECTING, `retry ${this.#failures} in ${delay} ms`);
+  }
+
+  #armHeartbeat() {
+    if (this.#opts.heartbeatIntervalMs <= 0) return; // off: no tight ping loop
+    this.#timer = setTimeout(() => this.#beat(), this.#opts.heartbeatIntervalMs);
+  }
+
+  // #beat runs every heartbeat interval while open: a ping still unanswered
+  // from the last beat means the link is dead, even if TCP says otherwise.
+  #beat() {
+    this.#timer = null;
+    const ws = this.#ws;
+    if (this.#awaitingPong && !this.#bugs.has('no-pong-check')) {
+      this.#ws = null;
+      this.#open = false;
+      // The close frame is written at once; terminate then drops the socket
+      // without waiting for an answer a dead link would never send.
+      ws.close(CLOSE_PING_TIMEOUT, 'ping timeout');
+      ws.terminate();
+      this.#emit('error', new Error('no pong to the last ping within the heartbeat interval'));
+      this.#failed(`closed with ${CLOSE_PING_TIMEOUT} ping timeout`, null);
+      return;
+    }
+    this.#awaitingPong = true;
+    ws.send(encode('ping'));
+    this.#armHeartbeat();
+  }
+
+  #clearTimer() {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+
+  // #setState reports a change of state, or the same state again when it
+  // comes with news (a failure's new wait).
+  #setState(state, detail) {
+    if (state === this.#state && detail === undefined) return;
+    this.#state = state;
+    this.#emit('state', state, detail);
+  }
+
+  #log(text) {
+    this.#emit('log', text);
+  }
+
+  #emit(event, ...args) {
+    for (const fn of this.#listeners[event]) fn(...args);
+  }
+}
+
+// encode builds the profile's envelope; a ping has no payload.
+function encode(type, payload) {
+  if (typeof type !== 'string' || type === '') throw new Error('a message needs a type');
+  return JSON.stringify(payload === undefined ? { type } : { type, payload });
+}
+
+function plural(n, noun) {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
