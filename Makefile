@@ -5,7 +5,7 @@ GINKGO  ?= $(GO) tool ginkgo
 # random order, so hidden coupling between specs shows up.
 GINKGO_FLAGS ?= -race --randomize-all --timeout=10m $(if $(CI),--no-color)
 
-.PHONY: test unit scenarios check vet fmt bench rewrite fuzz soak
+.PHONY: test unit scenarios check vet fmt bench rewrite fuzz soak conform-example
 
 ## test: everything: unit tests of every package, then the scenario suite.
 test: unit scenarios
@@ -38,7 +38,8 @@ rewrite:
 FUZZTIME ?= 30s
 FUZZ_TARGETS = \
 	FuzzTypedJSONDecode:./profile FuzzMattermostDecode:./profile FuzzParseResumeQuery:./profile \
-	FuzzParseScript:./scenarios FuzzBuild:./chaos/spec FuzzReadSpecs:./proxy
+	FuzzParseScript:./scenarios FuzzBuild:./chaos/spec FuzzReadSpecs:./proxy \
+	FuzzAdapterOutput:./conform FuzzServeAdapter:./conform
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		name=$${t%%:*}; pkg=$${t#*:}; \
@@ -51,3 +52,19 @@ fuzz:
 REPEAT ?= 10
 soak:
 	$(GINKGO) -race --randomize-all --repeat=$(REPEAT) $(if $(CI),--no-color) .
+
+## conform-example: the JavaScript example client (examples/js) must pass
+## wschaos conform, and its deliberate-bug variant must fail it, naming the
+## behaviour. Needs Node.js 20; installs the example with npm ci.
+EXAMPLE_REPORTS ?= $(CURDIR)/conform-reports
+conform-example:
+	cd examples/js && npm ci --no-audit --no-fund && npm test
+	$(GO) build -o $(EXAMPLE_REPORTS)/wschaos ./cmd/wschaos
+	$(EXAMPLE_REPORTS)/wschaos conform --profile queue --adapter "node examples/js/adapter.js" \
+		--report-dir $(EXAMPLE_REPORTS)/js
+	@echo "== the same client with a deliberate bug must fail:"
+	@out=$$(WSCHAOS_JS_BUG=no-reset $(EXAMPLE_REPORTS)/wschaos conform --profile queue \
+		--adapter "node examples/js/adapter.js" --only reset-on-open,queue-order \
+		--report-dir $(EXAMPLE_REPORTS)/js-no-reset); code=$$?; echo "$$out"; \
+	if [ $$code -ne 1 ]; then echo "want exit code 1, got $$code"; exit 1; fi; \
+	echo "$$out" | grep -q "reset-on-open  FAIL" || { echo "the bug was not named"; exit 1; }
