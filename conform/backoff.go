@@ -2,6 +2,7 @@ package conform
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/wschaos/wschaos/chaos"
 	"github.com/wschaos/wschaos/fakeserver"
@@ -20,7 +21,7 @@ var backoffScenario = Scenario{
 	Run: func(t *T) {
 		p := t.Profile()
 		t.Connect()
-		before := 0 * p.Heartbeat.Interval // the wait before the first attempt
+		var before time.Duration // the wait before the attempt awaited: none before the first
 		for n := 1; ; n++ {
 			t.AwaitCount(fmt.Sprintf("attempt %d", n), before, n, fakeserver.KindRefuse, nil)
 			d, retries := wait(p, n)
@@ -85,7 +86,7 @@ var resetScenario = Scenario{
 	Run: func(t *T) {
 		p := t.Profile()
 		t.Connect()
-		var before = 0 * p.Heartbeat.Interval
+		var before time.Duration
 		for n := 1; n <= resetRefusals(t); n++ {
 			t.AwaitCount(fmt.Sprintf("attempt %d", n), before, n, fakeserver.KindRefuse, nil)
 			t.Settle()

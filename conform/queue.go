@@ -3,6 +3,7 @@ package conform
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 	"slices"
 
 	"github.com/wschaos/wschaos/chaos"
@@ -106,7 +107,7 @@ var queueBoundScenario = Scenario{
 		if err == nil {
 			t.Errorf("send %d was accepted with %d already queued; the queue holds %d and must refuse it, not drop it later", limit+1, limit, limit)
 		}
-		before := 0 * p.Heartbeat.Interval
+		var before time.Duration
 		for n := 1; n <= boundRefusals; n++ {
 			t.AwaitCount(fmt.Sprintf("attempt %d", n), before, n, fakeserver.KindRefuse, nil)
 			t.Settle()
