@@ -3,8 +3,8 @@ package conform
 import (
 	"encoding/json"
 	"fmt"
-	"time"
 	"slices"
+	"time"
 
 	"github.com/wschaos/wschaos/chaos"
 	"github.com/wschaos/wschaos/fakeserver"
