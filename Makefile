@@ -5,7 +5,7 @@ GINKGO  ?= $(GO) tool ginkgo
 # random order, so hidden coupling between specs shows up.
 GINKGO_FLAGS ?= -race --randomize-all --timeout=10m $(if $(CI),--no-color)
 
-.PHONY: test unit scenarios check vet fmt bench rewrite fuzz soak conform-example
+.PHONY: test unit scenarios check vet fmt bench herd-plot rewrite fuzz soak conform-example
 
 ## test: everything: unit tests of every package, then the scenario suite.
 test: unit scenarios
@@ -25,9 +25,15 @@ vet:
 fmt:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
-## bench: the wall time of long virtual-time scenarios.
+## bench: every benchmark once at a small size; BENCHMARKS.md gives the
+## longer command behind each published figure.
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./scenarios/ ./proxy/
+	$(GO) test -run='^$$' -bench=. -benchtime=1x ./bench/
+
+## herd-plot: redraw docs/herd.svg from a real run (a few minutes).
+herd-plot:
+	$(GO) test ./bench -run TestHerdPlot -v -timeout 30m -args -write-plot
 
 ## rewrite: regenerate the expected outputs of scenario files from the
 ## reference client; review the diff before committing it.

@@ -1,0 +1,124 @@
+package bench
+
+import (
+	"bytes"
+	"fmt"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/wschaos/wschaos/proxy"
+)
+
+const (
+	// burstBytes is how much one path echoes per op: long enough to reach
+	// a steady state, short enough that the three paths alternate often
+	// and a burst of noise from other processes lands on all three.
+	burstBytes = 1 << 20
+	// windowBytes bounds the bytes in flight: the writer runs ahead of the
+	// reader by at most this much, as a flow-controlled sender would.
+	// Small enough to fit the loopback socket buffers on every hop.
+	windowBytes = 256 << 10
+)
+
+// BenchmarkEchoThroughput measures how fast a stream of text messages
+// echoes through each path, for 1 KiB and 64 KiB messages, with
+// windowBytes in flight. One op streams burstBytes on each path in turn
+// (rotating the order). It reports each path's MB/s, each proxy's share
+// of the direct rate, and the bytes the wschaos proxy keeps per message
+// it relayed both ways (its transcript):
+//
+//	go test -run='^$' -bench=EchoThroughput -benchtime=100x -count=6 ./bench/
+//
+// The wschaos proxy is new at every op: its transcript keeps every frame,
+// so one proxy for the whole run would grow its heap with the run's
+// length, and the GC work that comes with it would fall on all three
+// paths. kept-B/msg says what a long-lived proxy pays instead.
+func BenchmarkEchoThroughput(b *testing.B) {
+	for _, size := range []int{1 << 10, 64 << 10} {
+		b.Run(fmt.Sprintf("%dKiB", size>>10), func(b *testing.B) {
+			rig := newEchoRig(b)
+			direct := dialEcho(b, rig.urls[pathDirect])
+			defer direct.Close()
+			toxi := dialEcho(b, rig.urls[pathToxiproxy])
+			defer toxi.Close()
+			count := burstBytes / size
+			elapsed := make([]time.Duration, len(pathNames))
+			var kept float64
+			turn := 0
+			for b.Loop() {
+				wp := proxy.New(rig.urls[pathDirect])
+				via := dialEcho(b, wp.URL)
+				conns := []*websocket.Conn{direct, via, toxi}
+				for k := range conns {
+					i := (turn + k) % len(conns)
+					d, err := stream(conns[i], size, count)
+					if err != nil {
+						b.Fatalf("%s: %v", pathNames[i], err)
+					}
+					elapsed[i] += d
+				}
+				kept += keptBy(func() { via.Close(); wp.Close() }) / float64(count)
+				turn++
+			}
+			moved := float64(b.N * count * size)
+			rate := func(i int) float64 { return moved / 1e6 / elapsed[i].Seconds() }
+			for i, name := range pathNames {
+				b.ReportMetric(rate(i), name+"-MB/s")
+			}
+			for _, i := range []int{pathWschaos, pathToxiproxy} {
+				b.ReportMetric(rate(i)/rate(pathDirect), pathNames[i]+"/direct")
+			}
+			b.ReportMetric(kept/float64(b.N), "wschaos-kept-B/msg")
+		})
+	}
+}
+
+// keptBy returns how much live heap release frees: what the thing it
+// releases was holding on to.
+func keptBy(release func()) float64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	release()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	return float64(before.HeapAlloc) - float64(after.HeapAlloc)
+}
+
+// stream writes count text messages of size bytes and reads their
+// echoes, with at most windowBytes unanswered, and returns how long it
+// took.
+func stream(c *websocket.Conn, size, count int) (time.Duration, error) {
+	window := make(chan struct{}, max(1, windowBytes/size))
+	msg := bytes.Repeat([]byte("x"), size)
+	read := make(chan error, 1)
+	start := time.Now()
+	go func() {
+		buf := make([]byte, copyBuffer)
+		for range count {
+			n, err := drain(c, buf)
+			if err == nil && n != int64(size) {
+				err = fmt.Errorf("echo of %d bytes, want %d", n, size)
+			}
+			if err != nil {
+				read <- err
+				return
+			}
+			<-window
+		}
+		read <- nil
+	}()
+	for range count {
+		window <- struct{}{}
+		if err := c.WriteMessage(websocket.TextMessage, msg); err != nil {
+			return 0, fmt.Errorf("failed to write: %w", err)
+		}
+	}
+	if err := <-read; err != nil {
+		return 0, fmt.Errorf("failed to read an echo: %w", err)
+	}
+	return time.Since(start), nil
+}
