@@ -35,6 +35,7 @@ type conn struct {
 
 	state         connState
 	writeFailed   bool     // closing because a write failed, not by choice
+	broken        bool     // a write failed: the socket takes no more
 	holeBy        string   // the fault that black-holed the connection
 	session       *session // guarded by s.mu where other conns may look
 	inIdx, outIdx int
@@ -51,6 +52,9 @@ type conn struct {
 	// once the turn is over and any timer it needs is armed, so whoever
 	// reads an entry may step the clock.
 	unpublished []Entry
+	// effects holds this turn's socket operations, done once its entries
+	// are published (see finishTurn).
+	effects []func()
 
 	// Open-time state: entries and cuts wait until the open is recorded.
 	opening  bool
@@ -150,8 +154,7 @@ func (c *conn) do(fn func()) bool {
 
 func (c *conn) loop() {
 	for {
-		c.runDue()
-		c.publish()
+		c.finishTurn()
 		if c.state == stateEnded {
 			return
 		}
@@ -160,8 +163,7 @@ func (c *conn) loop() {
 			c.onRead(r)
 		case cmd := <-c.cmds:
 			cmd.run()
-			c.runDue() // so when Emit returns, what it delayed has its timer
-			c.publish()
+			c.finishTurn() // so when Emit returns, what it sent is sent and what it delayed has its timer
 			close(cmd.done)
 		case <-c.delays.C():
 			c.delays.Fired()
@@ -171,7 +173,8 @@ func (c *conn) loop() {
 	}
 }
 
-// end closes the socket and forgets the connection; the loop then exits.
+// end closes the socket (at the end of the turn) and forgets the
+// connection; the loop then exits.
 func (c *conn) end() {
 	if c.state == stateEnded {
 		return
@@ -183,7 +186,7 @@ func (c *conn) end() {
 				Note: fmt.Sprintf("delayed %s never delivered: connection ended", wire.FrameName(it.frame))})
 		}
 	}
-	c.ws.Close()
+	c.effect(func() { c.ws.Close() })
 	c.s.mu.Lock()
 	delete(c.s.conns, c)
 	if c.session != nil && c.session.live == c {

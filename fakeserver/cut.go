@@ -27,23 +27,23 @@ func (c *conn) cut(k chaos.Cut, by string) {
 			return
 		}
 		c.record(Entry{Kind: KindClose, Code: k.Code, Reason: k.Reason, By: profile.Server, Fault: by})
-		if c.writeClose(int(k.Code), k.Reason) != nil {
-			c.end()
-			return
-		}
+		c.writeClose(int(k.Code), k.Reason)
 		c.closing()
 	case chaos.FIN:
 		c.record(Entry{Kind: KindClose, Code: profile.StatusAbnormalClosure, By: profile.Server, Fault: by, Note: "FIN"})
-		if cw, ok := c.ws.NetConn().(interface{ CloseWrite() error }); ok && cw.CloseWrite() == nil {
-			c.closing()
-			return
-		}
-		c.end()
+		c.closing()
+		c.effect(func() {
+			if cw, ok := c.ws.NetConn().(interface{ CloseWrite() error }); !ok || cw.CloseWrite() != nil {
+				c.end() // no half close: drop the socket instead
+			}
+		})
 	case chaos.RST:
 		c.record(Entry{Kind: KindClose, Code: profile.StatusAbnormalClosure, By: profile.Server, Fault: by, Note: "RST"})
-		if l, ok := c.ws.NetConn().(interface{ SetLinger(int) error }); ok {
-			l.SetLinger(0) // close sends RST instead of FIN
-		}
+		c.effect(func() {
+			if l, ok := c.ws.NetConn().(interface{ SetLinger(int) error }); ok {
+				l.SetLinger(0) // close sends RST instead of FIN
+			}
+		})
 		c.end()
 	default:
 		c.faultEntry(by, fmt.Sprintf("unknown cut kind %d: ignored", k.Kind), nil)

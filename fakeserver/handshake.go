@@ -3,7 +3,6 @@ package fakeserver
 import (
 	"math"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"strconv"
 	"time"
@@ -16,6 +15,7 @@ import (
 // serveHTTP takes one connection attempt from request to upgrade, through
 // the handshake faults, then serves the connection on this goroutine.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	markServed(r)
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -140,8 +140,8 @@ func (s *Server) reset(w http.ResponseWriter, n int) {
 		http.Error(w, "fakeserver: reset", http.StatusInternalServerError)
 		return
 	}
-	if tc, ok := nc.(*net.TCPConn); ok {
-		tc.SetLinger(0) // close sends RST instead of FIN
+	if l, ok := nc.(interface{ SetLinger(int) error }); ok {
+		l.SetLinger(0) // close sends RST instead of FIN
 	}
 	nc.Close()
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 	"github.com/wschaos/wschaos/chaos"
@@ -65,6 +66,10 @@ func (c *conn) onRead(r readResult) {
 		c.swallow(f)
 		return
 	}
+	if f.Op == websocket.TextMessage && !utf8.Valid(f.Data) {
+		c.invalidText(f)
+		return
+	}
 	c.record(Entry{Kind: KindRecv, Op: f.Op, Data: string(f.Data), Msg: f.Msg, Note: undecodable})
 	for _, g := range c.pipeline(f) {
 		if g.Delay > 0 {
@@ -91,6 +96,18 @@ func (c *conn) inbound(op int, data []byte) (f chaos.Frame, undecodable string) 
 	return f, ""
 }
 
+// invalidText ends the connection with close 1007: RFC 6455 (8.1) makes a
+// text message that is not UTF-8 fatal, and gorilla leaves the check to
+// its caller. The frame is recorded as it came, so the transcript shows
+// what was wrong with it.
+func (c *conn) invalidText(f chaos.Frame) {
+	c.record(Entry{Kind: KindRecv, Op: f.Op, Data: string(f.Data), Note: "not valid UTF-8"})
+	c.record(Entry{Kind: KindClose, Code: websocket.CloseInvalidFramePayloadData, By: profile.Server,
+		Note: fmt.Sprintf("client text frame #%d is not valid UTF-8", f.Index)})
+	c.writeClose(websocket.CloseInvalidFramePayloadData, "invalid UTF-8")
+	c.closing()
+}
+
 // onReadError ends the connection the way the reader says it ended.
 func (c *conn) onReadError(err error) {
 	var ce *websocket.CloseError
@@ -114,9 +131,13 @@ func (c *conn) onReadError(err error) {
 		c.record(Entry{Kind: KindClose, Code: profile.StatusCode(ce.Code), Reason: ce.Text, By: profile.Client})
 		c.writeClose(ce.Code, "") // echo the code, as RFC 6455 asks
 	case errors.Is(err, websocket.ErrReadLimit):
-		// gorilla has already sent close 1009.
 		c.record(Entry{Kind: KindClose, Code: profile.StatusMessageTooBig, By: profile.Server,
 			Note: fmt.Sprintf("client frame over %d bytes", maxFrameSize)})
+		// gorilla sends close 1009 itself, except for a length that does
+		// not fit in an int64 (2^63 and up), which it refuses in silence.
+		// A second close frame is never written (gorilla answers
+		// ErrCloseSent), so this sends the 1009 only when gorilla did not.
+		c.writeClose(websocket.CloseMessageTooBig, "")
 	default:
 		// The client broke the protocol: gorilla has sent close 1002 and
 		// says why.

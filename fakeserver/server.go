@@ -25,7 +25,10 @@ const (
 	// close handshake (after a close frame or FIN) before dropping the
 	// socket.
 	closeGrace = 2 * time.Second
-	// readHeaderTimeout bounds a client's HTTP request headers.
+	// readHeaderTimeout bounds a client's HTTP request headers, from the
+	// connection's first byte: a client that trickles them (slow loris) or
+	// sends none is dropped then, and holds nothing but its own socket
+	// until it is.
 	readHeaderTimeout = 10 * time.Second
 	// maxFrameSize refuses bigger client frames with close 1009: no test
 	// needs more, and a fake server should not buffer unbounded input.
@@ -61,6 +64,9 @@ type Server struct {
 	done       chan struct{} // closed by Close, after the connections
 	closeOnce  sync.Once
 	wg         sync.WaitGroup // Serve, handlers, readers
+
+	// headerTimeout, when set, replaces readHeaderTimeout (tests shorten it).
+	headerTimeout time.Duration
 
 	// Set by Start, read-only after.
 	start      time.Time
@@ -134,26 +140,32 @@ func (s *Server) Start() {
 	s.URL = "ws://" + ln.Addr().String() + "/ws"
 	s.http = &http.Server{
 		Handler:           http.HandlerFunc(s.serveHTTP),
-		ReadHeaderTimeout: readHeaderTimeout,
+		ReadHeaderTimeout: s.headerWait(),
 		ErrorLog:          s.errorLog(),
 		ConnState:         s.trackHTTP,
+		ConnContext:       connContext,
 	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		s.http.Serve(ln) // returns http.ErrServerClosed once Close runs
+		s.http.Serve(watchedListener{ln.(*net.TCPListener)}) // returns http.ErrServerClosed once Close runs
 	}()
 }
 
 // trackHTTP counts net/http's own connection goroutines into s.wg, so
 // Close also waits for those: from the moment Serve accepts a connection
 // (Serve is still counted then, so the Add is safe) until it is closed or
-// hijacked (an upgraded connection is then counted by its loop).
-func (s *Server) trackHTTP(_ net.Conn, state http.ConnState) {
+// hijacked (an upgraded connection is then counted by its loop). A
+// connection closed before any request reached the handler is bad input,
+// and recorded as such.
+func (s *Server) trackHTTP(nc net.Conn, state http.ConnState) {
 	switch state {
 	case http.StateNew:
 		s.wg.Add(1)
-	case http.StateClosed, http.StateHijacked:
+	case http.StateClosed:
+		s.noteUnserved(nc)
+		s.wg.Done()
+	case http.StateHijacked:
 		s.wg.Done()
 	}
 }

@@ -1,6 +1,7 @@
 package fakeserver
 
 import (
+	"errors"
 	"fmt"
 	"github.com/wschaos/wschaos/internal/wire"
 	"time"
@@ -54,6 +55,16 @@ func (c *conn) write(f chaos.Frame) {
 		return
 	}
 	c.record(Entry{Kind: KindSend, Op: f.Op, Data: string(f.Data), Msg: f.Msg})
+	c.effect(func() { c.put(f) })
+}
+
+// put writes a frame to the socket, as the effect of the turn that sent it.
+func (c *conn) put(f chaos.Frame) {
+	if c.broken {
+		c.record(Entry{Kind: KindNote, Op: f.Op, Data: string(f.Data), Msg: f.Msg,
+			Note: fmt.Sprintf("%s not sent: a write before it failed", wire.FrameName(f))})
+		return
+	}
 	deadline := time.Now().Add(writeWait)
 	var err error
 	switch f.Op {
@@ -69,18 +80,24 @@ func (c *conn) write(f chaos.Frame) {
 		// makes this write fail before the reader has seen that frame.
 		// The reader's last word decides what the transcript says.
 		c.s.logf(c.attempt, "write failed: %v", err)
-		c.writeFailed = true
-		c.closing()
+		c.broken = true
+		if c.state == stateOpen || c.state == stateHole { // not already closing by choice
+			c.writeFailed = true
+			c.closing()
+		}
 	}
 }
 
-// writeClose sends a close frame, best effort: the connection is ending.
-func (c *conn) writeClose(code int, reason string) error {
-	err := c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(writeWait))
-	if err != nil {
-		c.s.logf(c.attempt, "close frame not sent: %v", err)
-	}
-	return err
+// writeClose sends a close frame at the end of the turn, best effort: the
+// connection is ending. If it cannot be sent, the connection ends there.
+func (c *conn) writeClose(code int, reason string) {
+	c.effect(func() {
+		err := c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(writeWait))
+		if err != nil && !errors.Is(err, websocket.ErrCloseSent) { // sent already: by gorilla
+			c.s.logf(c.attempt, "close frame not sent: %v", err)
+			c.end()
+		}
+	})
 }
 
 // swallow records a frame the black hole ate.

@@ -1,0 +1,385 @@
+package fakeserver_test
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/onsi/gomega"
+	"github.com/onsi/gomega/gleak"
+	"github.com/wschaos/wschaos/fakeserver"
+	"github.com/wschaos/wschaos/profile"
+	"github.com/wschaos/wschaos/vclock"
+)
+
+// Bad input from one client must cost that client its connection, with a
+// clear close code or HTTP status, and nothing else: a healthy client
+// connected before it keeps being served, new clients still connect, the
+// transcript keeps every entry it had, and the bad connection is in it
+// with what was wrong.
+
+// frame builds one client frame, masked unless mask is false. The first
+// byte is passed whole, so a test can set reserved bits and opcodes.
+func frame(first byte, payload []byte, mask bool) []byte {
+	b := []byte{first}
+	m := byte(0)
+	if mask {
+		m = 0x80
+	}
+	switch n := len(payload); {
+	case n < 126:
+		b = append(b, m|byte(n))
+	case n <= 0xffff:
+		b = append(b, m|126)
+		b = binary.BigEndian.AppendUint16(b, uint16(n))
+	default:
+		b = append(b, m|127)
+		b = binary.BigEndian.AppendUint64(b, uint64(n))
+	}
+	if !mask {
+		return append(b, payload...)
+	}
+	key := [4]byte{0x12, 0x34, 0x56, 0x78}
+	b = append(b, key[:]...)
+	for i, c := range payload {
+		b = append(b, c^key[i%4])
+	}
+	return b
+}
+
+// bigHeader is the header alone of a masked text frame of n bytes: the
+// server must refuse it before reading (or buffering) the payload.
+func bigHeader(n uint64) []byte {
+	b := binary.BigEndian.AppendUint64([]byte{0x81, 0x80 | 127}, n)
+	return append(b, 1, 2, 3, 4)
+}
+
+// healthy is a client that must not notice what other clients do.
+type healthy struct {
+	t     *testing.T
+	s     *fakeserver.Server
+	ws    *websocket.Conn
+	pings int64
+}
+
+func newHealthy(t *testing.T, s *fakeserver.Server) *healthy {
+	t.Helper()
+	h := &healthy{t: t, s: s, ws: dial(t, s.URL)}
+	h.check()
+	return h
+}
+
+// check sends a ping and expects its pong: the connection still works.
+func (h *healthy) check() {
+	h.t.Helper()
+	p := h.s.Profile
+	h.pings++
+	send(h.t, h.ws, p, ping(p, h.pings))
+	if m := read(h.t, h.ws, p); m.Type != "pong" {
+		h.t.Fatalf("healthy client got %v, want a pong", m)
+	}
+}
+
+// arrived returns the transcript in arrival order, as lines.
+func arrived(s *fakeserver.Server) []string {
+	var out []string
+	for _, e := range s.Transcript().Since(0) {
+		out = append(out, e.String())
+	}
+	return out
+}
+
+// unharmed checks what bad input must leave alone: the healthy client,
+// the transcript recorded before it (kept, as it was), and new clients.
+func unharmed(t *testing.T, s *fakeserver.Server, h *healthy, before []string) {
+	t.Helper()
+	h.check()
+	now := arrived(s)
+	if len(now) < len(before) {
+		t.Fatalf("the transcript lost entries: %d before, %d now", len(before), len(now))
+	}
+	for i := range before {
+		if now[i] != before[i] {
+			t.Fatalf("transcript entry %d changed:\nwas %s\nnow %s", i, before[i], now[i])
+		}
+	}
+	fresh := dial(t, s.URL)
+	send(t, fresh, s.Profile, ping(s.Profile, 1))
+	if m := read(t, fresh, s.Profile); m.Type != "pong" {
+		t.Fatalf("a new client got %v, want a pong", m)
+	}
+	fresh.Close()
+}
+
+// noLeaks fails t if goroutines started during it outlive its cleanups.
+// Call it first, so its cleanup runs last.
+func noLeaks(t *testing.T) {
+	t.Helper()
+	before := gleak.Goroutines()
+	t.Cleanup(func() {
+		gomega.NewWithT(t).Eventually(gleak.Goroutines).WithTimeout(patience).ShouldNot(gleak.HaveLeaked(before))
+	})
+}
+
+// rawDial opens a TCP connection to the server, closed at cleanup.
+func rawDial(t *testing.T, s *fakeserver.Server) net.Conn {
+	t.Helper()
+	nc, err := net.DialTimeout("tcp", hostOf(s.URL), patience)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	return nc
+}
+
+func hostOf(url string) string {
+	host, _, _ := strings.Cut(strings.TrimPrefix(url, "ws://"), "/")
+	return host
+}
+
+// statusOf reads an HTTP answer's status line, "" if the server sent none.
+func statusOf(nc net.Conn) string {
+	nc.SetReadDeadline(time.Now().Add(patience))
+	line, _ := bufio.NewReader(nc).ReadString('\n')
+	return strings.TrimSpace(line)
+}
+
+func TestBadFramesCloseTheirConnectionWithTheRightCodeAndNothingElse(t *testing.T) {
+	noLeaks(t)
+	for _, tc := range []struct {
+		name string
+		send []byte
+		code int
+		line string // in the transcript
+	}{
+		{"invalid UTF-8 in a text frame", frame(0x81, []byte("{\"type\":\"ping\",\"payload\":\"\xff\xfe\"}"), true),
+			1007, "close 1007 by server: client text frame #1 is not valid UTF-8"},
+		{"invalid UTF-8 across fragments", append(frame(0x01, []byte(`{"type":"x","payload":"`+"\xc3"), true),
+			frame(0x80, []byte("(\"}"), true)...),
+			1007, "close 1007 by server: client text frame #1 is not valid UTF-8"},
+		{"a frame over the read limit", bigHeader(1<<20 + 1), 1009, "close 1009 by server: client frame over 1048576 bytes"},
+		{"a frame claiming 2^63 bytes", bigHeader(1 << 63), 1009, "close 1009 by server: client frame over 1048576 bytes"},
+		{"an unmasked frame", frame(0x81, []byte("a"), false), 1002, "close 1002 by server: websocket: bad MASK"},
+		{"a reserved opcode", frame(0x83, []byte("a"), true), 1002, "close 1002 by server: websocket: bad opcode 3"},
+		{"reserved bits", frame(0xf1, []byte("a"), true), 1002, "close 1002 by server: websocket: RSV"},
+		{"a fragmented ping", frame(0x09, []byte("a"), true), 1002, "close 1002 by server: websocket: FIN not set on control"},
+		{"a continuation of nothing", frame(0x80, []byte("a"), true), 1002, "close 1002 by server: websocket: continuation after FIN"},
+		{"a close frame with a reserved code", frame(0x88, []byte{0x03, 0xed}, true), 1002, "close 1002 by server: websocket: bad close code 1005"},
+		{"a close reason that is not UTF-8", frame(0x88, []byte{0x03, 0xe8, 0xff}, true), 1002, "close 1002 by server: websocket: invalid utf8 payload in close frame"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, _ := newServer(t, profile.QueueProfile())
+			h := newHealthy(t, s)
+			before := arrived(s)
+
+			bad := dial(t, s.URL)
+			if _, err := bad.NetConn().Write(tc.send); err != nil {
+				t.Fatal(err)
+			}
+			if code := closeCode(readClose(t, bad)); code != tc.code {
+				t.Errorf("close code %d, want %d", code, tc.code)
+			}
+			e := waitLine(t, s, "#2 "+tc.line)
+			t.Logf("recorded: %s", e)
+			unharmed(t, s, h, before)
+			gomega.NewWithT(t).Eventually(s.OpenConns).WithTimeout(patience).Should(gomega.Equal(1))
+		})
+	}
+}
+
+func TestBadHandshakesAreAnsweredWithAnHTTPErrorAndRecorded(t *testing.T) {
+	noLeaks(t)
+	for _, tc := range []struct {
+		name   string
+		send   string
+		status string
+		line   string
+	}{
+		{"garbage instead of a request", "\x16\x03\x01\x02\x00garbage\r\n\r\n",
+			"HTTP/1.1 400 Bad Request", "#- refuse 400: not an HTTP request the server can read (16 bytes)"},
+		{"a request line without a version", "GET /ws\r\n\r\n",
+			"HTTP/1.1 400 Bad Request", "#- refuse 400: not an HTTP request the server can read"},
+		{"headers over a megabyte", "GET /ws HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("a", 1<<20+8192) + "\r\n\r\n",
+			"HTTP/1.1 431 Request Header Fields Too Large", "#- refuse 431: not an HTTP request the server can read"},
+		{"an upgrade of an unknown version", "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+			"Sec-WebSocket-Version: 7\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+			"HTTP/1.1 400 Bad Request", "#2 refuse 400: not upgraded: websocket: unsupported version"},
+		{"an upgrade without a key", "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+			"Sec-WebSocket-Version: 13\r\n\r\n",
+			"HTTP/1.1 400 Bad Request", "#2 refuse 400: not upgraded: websocket: not a websocket handshake"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, _ := newServer(t, profile.QueueProfile())
+			h := newHealthy(t, s)
+			before := arrived(s)
+
+			nc := rawDial(t, s)
+			go nc.Write([]byte(tc.send)) // the server may answer before it reads it all
+			if got := statusOf(nc); got != tc.status {
+				t.Errorf("answer %q, want %q", got, tc.status)
+			}
+			waitLine(t, s, tc.line)
+			unharmed(t, s, h, before)
+		})
+	}
+}
+
+// slowLorisWait is the header timeout of the slow-client test: long enough
+// that a trickle visibly sends part of a request, short enough for a unit
+// test.
+const slowLorisWait = 300 * time.Millisecond
+
+func TestSlowClientsAreDroppedAtTheHeaderTimeoutWithoutBlockingOthers(t *testing.T) {
+	noLeaks(t)
+	s := fakeserver.NewUnstartedServer(profile.QueueProfile())
+	s.Clock = vclock.New()
+	fakeserver.SetHeaderTimeout(s, slowLorisWait)
+	s.Start()
+	t.Cleanup(s.Close)
+	h := newHealthy(t, s)
+	before := arrived(s)
+
+	const each = 10
+	kinds := []struct {
+		name  string
+		bytes string // trickled one byte at a time, then nothing
+	}{
+		{"headers byte by byte", "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nX-Slow: " + strings.Repeat("z", 200)},
+		{"nothing at all", ""},
+		{"bytes without a line end", strings.Repeat("\x00\xff", 100)},
+	}
+	var wg sync.WaitGroup
+	dropped := make(chan error, each*len(kinds))
+	start := time.Now()
+	for _, k := range kinds {
+		for range each {
+			nc := rawDial(t, s)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				dropped <- trickle(nc, k.bytes)
+			}()
+		}
+	}
+	// While they trickle, everyone else is served.
+	h.check()
+	unharmed(t, s, h, before)
+	wg.Wait()
+	if took := time.Since(start); took < slowLorisWait {
+		t.Errorf("slow clients dropped after %v, before the %v header timeout", took, slowLorisWait)
+	}
+	close(dropped)
+	for err := range dropped {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	waitCount(t, s, "no HTTP request within 300ms", each*len(kinds))
+	// Those that sent nothing are dropped in silence; net/http answers some
+	// partial requests 400 at the timeout, and drops others.
+	if n := len(lines(s, "#- note no HTTP request within 300ms (0 bytes of one): connection dropped")); n != each {
+		t.Errorf("%d silent clients recorded, want %d:\n%s", n, each, s.Transcript())
+	}
+	unharmed(t, s, h, before)
+}
+
+// trickle writes b a byte at a time and then waits, until the server drops
+// the connection; it fails if the server has not done so after patience.
+func trickle(nc net.Conn, b string) error {
+	const gap = 5 * time.Millisecond // slower than any sane client
+	stop := time.Now().Add(patience)
+	for i := 0; i < len(b); i++ {
+		if _, err := nc.Write([]byte{b[i]}); err != nil {
+			return nil // dropped mid-trickle
+		}
+		time.Sleep(gap) // real time: the point is to be slow
+	}
+	nc.SetReadDeadline(stop)
+	_, err := io.Copy(io.Discard, nc)
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return fmt.Errorf("a slow client (%d bytes) still connected after %v", len(b), patience)
+	}
+	return nil
+}
+
+// junkConns is how many junk connections the flood test makes, and
+// junkAtOnce how many of them are open together: thousands in all, in a
+// bounded number of sockets.
+const (
+	junkConns  = 2000
+	junkAtOnce = 32
+)
+
+func TestThousandsOfJunkConnectionsLeaveTheServerServing(t *testing.T) {
+	noLeaks(t)
+	s, _ := newServer(t, profile.QueueProfile())
+	h := newHealthy(t, s)
+	before := arrived(s)
+
+	// A quarter hang up at once, a quarter in the middle of a request (which
+	// net/http answers 400 too), the rest send garbage and read the 400.
+	junk := func(i int) error {
+		nc, err := net.DialTimeout("tcp", hostOf(s.URL), patience)
+		if err != nil {
+			return err
+		}
+		defer nc.Close()
+		switch i % 4 {
+		case 0:
+			return nil
+		case 1:
+			_, err = nc.Write([]byte("GET /ws HTTP/1.1\r\nHost: "))
+			return err
+		}
+		if _, err := nc.Write([]byte(fmt.Sprintf("JUNK %d\r\n\r\n", i))); err != nil {
+			return err
+		}
+		if got := statusOf(nc); got != "HTTP/1.1 400 Bad Request" {
+			return fmt.Errorf("junk %d answered %q", i, got)
+		}
+		return nil
+	}
+	work := make(chan int)
+	errs := make(chan error, junkConns)
+	var wg sync.WaitGroup
+	for range junkAtOnce {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				errs <- junk(i)
+			}
+		}()
+	}
+	for i := range junkConns {
+		work <- i
+		if i%200 == 0 {
+			h.check() // served throughout the flood
+		}
+	}
+	close(work)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	waitCount(t, s, "#- refuse 400: not an HTTP request the server can read (24 bytes)", junkConns/4)
+	waitCount(t, s, "#- refuse 400: not an HTTP request", junkConns*3/4)
+	unharmed(t, s, h, before)
+	if n := len(lines(s, "#- ")); n != junkConns*3/4 {
+		t.Errorf("%d junk connections recorded, want %d (those that hang up at once sent nothing)", n, junkConns*3/4)
+	}
+	gomega.NewWithT(t).Eventually(s.OpenConns).WithTimeout(patience).Should(gomega.Equal(1))
+}

@@ -1,0 +1,8 @@
+package fakeserver
+
+import "time"
+
+// SetHeaderTimeout shortens how long s waits for a client's request
+// headers, so a test of slow clients need not wait readHeaderTimeout. Call
+// it before Start.
+func SetHeaderTimeout(s *Server, d time.Duration) { s.headerTimeout = d }
