@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"path"
 	"strconv"
+	"strings"
 
 	"github.com/wschaos/wschaos/chaos"
 )
@@ -86,10 +88,21 @@ func (p *Proxy) ControlHandler() http.Handler {
 	mux.HandleFunc("GET /status", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, p.Status())
 	})
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "", fmt.Sprintf("no endpoint %s %s (known: GET/POST /faults, PUT/DELETE /faults/{id}, POST /reset, GET /status)", r.Method, r.URL.Path))
+	mux.HandleFunc("/", noEndpoint)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// ServeMux answers a path it would clean ("/faults/../status",
+		// "//faults") with a redirect and "*" with a bare 400, neither an
+		// answer the API promises: no endpoint is written so.
+		if !strings.HasPrefix(r.URL.Path, "/") || r.URL.Path != path.Clean(r.URL.Path) {
+			noEndpoint(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
 	})
-	return mux
+}
+
+func noEndpoint(w http.ResponseWriter, r *http.Request) {
+	writeError(w, http.StatusNotFound, "", fmt.Sprintf("no endpoint %.10s %.100q (known: GET/POST /faults, PUT/DELETE /faults/{id}, POST /reset, GET /status)", r.Method, r.URL.Path))
 }
 
 // readSpec reads and builds the fault spec in r's body, answering the

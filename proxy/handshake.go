@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"math"
@@ -31,6 +32,7 @@ var hopHeaders = map[string]bool{
 // serveHTTP takes one attempt from request to a proxied connection: the
 // handshake faults, the upstream dial, then the client's upgrade.
 func (p *Proxy) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	markServed(r)
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
@@ -54,8 +56,8 @@ func (p *Proxy) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	if !websocket.IsWebSocketUpgrade(r) {
-		p.refuse(w, n, http.StatusBadRequest, "", "not a WebSocket upgrade", 0)
+	if problem := handshakeProblem(r); problem != "" {
+		p.refuse(w, n, http.StatusBadRequest, "", problem, 0)
 		return
 	}
 	up, resp, err := p.dialUpstream(r, n)
@@ -86,6 +88,27 @@ func (p *Proxy) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	p.serveConn(ws, up, n, rng, r.URL.RequestURI())
 }
 
+// handshakeProblem says what makes r an upgrade the client side would
+// refuse, "" if nothing does. It is checked before the upstream is
+// dialled, so a flood of bad upgrades never becomes a flood of upstream
+// connections opened only to be dropped. (gorilla's Upgrade checks the same
+// and more; what it alone finds is still refused, after the dial.)
+func handshakeProblem(r *http.Request) string {
+	version, key := r.Header.Get("Sec-Websocket-Version"), r.Header.Get("Sec-Websocket-Key")
+	switch {
+	case !websocket.IsWebSocketUpgrade(r):
+		return "not a WebSocket upgrade"
+	case r.Method != http.MethodGet:
+		return "not a WebSocket upgrade: method " + r.Method
+	case version != "13":
+		return fmt.Sprintf("bad WebSocket upgrade: Sec-WebSocket-Version %.20q, want 13", version)
+	}
+	if b, err := base64.StdEncoding.DecodeString(key); err != nil || len(b) != 16 {
+		return "bad WebSocket upgrade: Sec-WebSocket-Key is not 16 bytes in base64"
+	}
+	return ""
+}
+
 // dialUpstream opens the upstream side of attempt n with r's path, query,
 // subprotocols and end-to-end headers.
 func (p *Proxy) dialUpstream(r *http.Request, n int) (*websocket.Conn, *http.Response, error) {
@@ -98,13 +121,15 @@ func (p *Proxy) dialUpstream(r *http.Request, n int) (*websocket.Conn, *http.Res
 			header[k] = vs
 		}
 	}
+	ctx, cancel := context.WithTimeout(r.Context(), dialTimeout)
+	defer cancel()
+	it := interruptible{ctx: ctx}
 	d := websocket.Dialer{
 		HandshakeTimeout: dialTimeout,
 		Subprotocols:     websocket.Subprotocols(r),
 		Proxy:            nil, // the chaos proxy is the only proxy in the way
+		NetDialContext:   it.dial,
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), dialTimeout)
-	defer cancel()
 	go func() { // Close ends a dial in flight
 		select {
 		case <-p.done:
@@ -113,6 +138,13 @@ func (p *Proxy) dialUpstream(r *http.Request, n int) (*websocket.Conn, *http.Res
 		}
 	}()
 	ws, resp, err := d.DialContext(ctx, target.String(), header)
+	if it.interrupted() {
+		p.logf(n, "upstream handshake interrupted: %v", err)
+		if ws != nil {
+			ws.Close()
+		}
+		ws, resp, err = nil, nil, ctx.Err()
+	}
 	e := Entry{Attempt: n, Kind: KindUpDial, URL: target.RequestURI(), Note: target.RequestURI()}
 	if resp != nil && err != nil {
 		e.Status = resp.StatusCode
@@ -238,8 +270,8 @@ func (p *Proxy) reset(w http.ResponseWriter, n int) {
 		http.Error(w, "wschaos proxy: reset", http.StatusInternalServerError)
 		return
 	}
-	if tc, ok := nc.(*net.TCPConn); ok {
-		tc.SetLinger(0) // close sends RST instead of FIN
+	if l, ok := nc.(interface{ SetLinger(int) error }); ok {
+		l.SetLinger(0) // close sends RST instead of FIN
 	}
 	nc.Close()
 }

@@ -29,7 +29,10 @@ const (
 	// closeGrace is how long a relayed close waits for the other side's
 	// answer before both sockets are dropped.
 	closeGrace = 2 * time.Second
-	// readHeaderTimeout bounds a client's HTTP request headers.
+	// readHeaderTimeout bounds a client's HTTP request headers, from the
+	// connection's first byte: a client that trickles them (slow loris) or
+	// sends none is dropped then, and holds nothing but its own socket
+	// until it is.
 	readHeaderTimeout = 10 * time.Second
 	// maxFrameSize bounds one relayed message: a test proxy should not
 	// buffer unbounded input; bigger ones end the connection with 1009.
@@ -80,6 +83,9 @@ type Proxy struct {
 	done       chan struct{} // closed by Close, after the connections
 	closeOnce  sync.Once
 	wg         sync.WaitGroup // servers, handlers, readers
+
+	// headerTimeout, when set, replaces readHeaderTimeout (tests shorten it).
+	headerTimeout time.Duration
 
 	// Set by Start, read-only after.
 	start    time.Time
@@ -193,11 +199,13 @@ func parseUpstream(s string) (*url.URL, error) {
 }
 
 // serve runs an HTTP server on ln until Close; track counts its connection
-// goroutines too, so Close waits for them.
+// goroutines too, so Close waits for them, and records connections that
+// never made a request.
 func (p *Proxy) serve(ln net.Listener, h http.Handler, track bool) {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: readHeaderTimeout, ErrorLog: p.errorLog()}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: p.headerWait(), ErrorLog: p.errorLog()}
 	if track {
-		srv.ConnState = p.trackHTTP
+		srv.ConnState, srv.ConnContext = p.trackHTTP, connContext
+		ln = watchedListener{ln.(*net.TCPListener)}
 	}
 	p.servers = append(p.servers, srv)
 	p.wg.Add(1)
@@ -209,12 +217,16 @@ func (p *Proxy) serve(ln net.Listener, h http.Handler, track bool) {
 
 // trackHTTP counts net/http's connection goroutines into p.wg until they
 // are closed or hijacked (an upgraded connection is then counted by its
-// loop).
-func (p *Proxy) trackHTTP(_ net.Conn, state http.ConnState) {
+// loop). A connection closed before any request reached the handler is
+// bad input, and recorded as such.
+func (p *Proxy) trackHTTP(nc net.Conn, state http.ConnState) {
 	switch state {
 	case http.StateNew:
 		p.wg.Add(1)
-	case http.StateClosed, http.StateHijacked:
+	case http.StateClosed:
+		p.noteUnserved(nc)
+		p.wg.Done()
+	case http.StateHijacked:
 		p.wg.Done()
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/wschaos/wschaos/internal/wire"
 	"io"
 	"net"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 	"github.com/wschaos/wschaos/chaos"
@@ -82,9 +83,13 @@ func (c *conn) onRead(r readResult) {
 		c.swallow(f)
 		return
 	}
+	if f.Op == websocket.TextMessage && !utf8.Valid(f.Data) {
+		c.invalidText(f)
+		return
+	}
 	e := Entry{Kind: recvKind(r.from), Op: f.Op, Data: string(f.Data), Msg: f.Msg, Note: undecodable}
 	if r.from == profile.Server {
-		e.Note = joinNote(wire.FrameText(f.Op, string(f.Data)), undecodable)
+		e.Note = joinNote(wire.FrameText(f.Op, e.Data), undecodable)
 	}
 	c.record(e)
 	c.count(f.Dir, func(d *DirStatus) { d.Frames++; d.Bytes += int64(len(f.Data)) })
@@ -96,11 +101,20 @@ func (c *conn) onRead(r readResult) {
 		if g.Delay > 0 {
 			c.count(g.Dir, func(d *DirStatus) { d.Delayed++ })
 			c.schedule(g.Delay, &item{frame: g})
+		} else if sameBytes(g.Data, f.Data) {
+			c.writeAs(g, e.Data)
 		} else {
 			c.write(g)
 		}
 	}
 	c.runCuts()
+}
+
+// sameBytes reports whether a and b are the same bytes of the same array:
+// a payload the faults passed on untouched (they never change one in
+// place).
+func sameBytes(a, b []byte) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 func recvKind(from profile.Side) fakeserver.Kind {
@@ -172,6 +186,25 @@ func (c *conn) callFrame(ff chaos.FrameFault, in chaos.Frame) []chaos.Frame {
 	return out
 }
 
+// invalidText ends the connection with close 1007 to both sides: RFC 6455
+// (8.1) makes a text message that is not UTF-8 fatal, and gorilla leaves
+// the check to its caller. The frame is recorded as it came, so the
+// transcript shows what was wrong with it, and is not relayed.
+func (c *conn) invalidText(f chaos.Frame) {
+	const what = "not valid UTF-8"
+	e := Entry{Kind: recvKind(f.Dir), Op: f.Op, Data: string(f.Data), Note: what}
+	if f.Dir == profile.Server {
+		e.Note = joinNote(wire.FrameText(f.Op, e.Data), what)
+	}
+	c.record(e)
+	c.count(f.Dir, func(d *DirStatus) { d.Frames++; d.Bytes += int64(len(f.Data)); d.Dropped++ })
+	c.record(Entry{Kind: fakeserver.KindClose, Code: websocket.CloseInvalidFramePayloadData, By: profile.Server,
+		Note: fmt.Sprintf("%s text frame #%d is %s", f.Dir, f.Index, what)})
+	c.writeClose(f.Dir, websocket.CloseInvalidFramePayloadData, "invalid UTF-8")
+	c.writeClose(other(f.Dir), websocket.CloseInvalidFramePayloadData, "")
+	c.closing(nil, profile.Client, profile.Server)
+}
+
 // onReadError handles the end of what side sends: a close frame is
 // relayed to the other side, a vanished socket drops the other one.
 func (c *conn) onReadError(side profile.Side, err error) {
@@ -192,9 +225,13 @@ func (c *conn) onReadError(side profile.Side, err error) {
 			Note: fmt.Sprintf("%s socket gone: %s socket dropped", side, other(side))})
 		c.end()
 	case errors.Is(err, websocket.ErrReadLimit):
-		// gorilla has sent close 1009 to side.
 		c.record(Entry{Kind: fakeserver.KindClose, Code: profile.StatusMessageTooBig, By: profile.Server,
 			Note: fmt.Sprintf("%s frame over %d bytes", side, maxFrameSize)})
+		// gorilla sends side close 1009 itself, except for a length that
+		// does not fit in an int64 (2^63 and up), which it refuses in
+		// silence. It never writes a second close frame (ErrCloseSent), so
+		// this one goes out only when gorilla's did not.
+		c.writeClose(side, profile.StatusMessageTooBig, "")
 		c.writeClose(other(side), profile.StatusMessageTooBig, "")
 		c.closing(nil, other(side))
 	default:

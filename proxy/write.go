@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"errors"
 	"fmt"
 	"github.com/wschaos/wschaos/internal/wire"
 	"time"
@@ -26,20 +27,25 @@ func (c *conn) socket(side profile.Side) *websocket.Conn {
 // write puts a frame on the wire of the side it is headed to (a client
 // frame to the upstream, an upstream frame to the client): the loop is the
 // only writer.
-func (c *conn) write(f chaos.Frame) {
+func (c *conn) write(f chaos.Frame) { c.writeAs(f, string(f.Data)) }
+
+// writeAs is write for a frame whose payload is already a string: a frame
+// relayed untouched shares its arrival entry's copy, so the transcript
+// keeps one copy of it, not one per entry.
+func (c *conn) writeAs(f chaos.Frame, data string) {
 	switch c.state {
 	case stateHole:
 		c.swallow(f)
 		return
 	case stateClosing, stateEnded:
-		c.record(Entry{Kind: fakeserver.KindNote, Op: f.Op, Data: string(f.Data), Msg: f.Msg,
+		c.record(Entry{Kind: fakeserver.KindNote, Op: f.Op, Data: data, Msg: f.Msg,
 			Note: fmt.Sprintf("%s not sent: connection closing", wire.FrameName(f))})
 		return
 	}
 	to := other(f.Dir)
-	e := Entry{Kind: fakeserver.KindSend, Op: f.Op, Data: string(f.Data), Msg: f.Msg}
+	e := Entry{Kind: fakeserver.KindSend, Op: f.Op, Data: data, Msg: f.Msg}
 	if to == profile.Server {
-		e.Kind, e.Note = KindUpSend, wire.FrameText(f.Op, string(f.Data))
+		e.Kind, e.Note = KindUpSend, wire.FrameText(f.Op, data)
 	}
 	c.record(e)
 	c.count(f.Dir, func(d *DirStatus) { d.Delivered++ }) // before the peer can see it
@@ -68,7 +74,8 @@ func (c *conn) writeClose(to profile.Side, code profile.StatusCode, reason strin
 		reason = reason[:maxReason]
 	}
 	msg := websocket.FormatCloseMessage(int(code), reason)
-	if err := c.socket(to).WriteControl(websocket.CloseMessage, msg, time.Now().Add(writeWait)); err != nil {
+	err := c.socket(to).WriteControl(websocket.CloseMessage, msg, time.Now().Add(writeWait))
+	if err != nil && !errors.Is(err, websocket.ErrCloseSent) { // sent already: by gorilla, or a cut
 		c.p.logf(c.attempt, "close frame to %s not sent: %v", to, err)
 	}
 }

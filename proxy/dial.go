@@ -1,0 +1,39 @@
+package proxy
+
+import (
+	"context"
+	"net"
+	"time"
+)
+
+// interruptible dials the upstream's TCP connection for gorilla's Dialer
+// and lets the dial's context interrupt the handshake on it as well.
+// gorilla's DialContext watches its context only while it connects; the
+// handshake after that is bounded by the context's deadline alone, so
+// without this, Close (or a client giving up) would wait out dialTimeout
+// on an upstream that accepted and never answered.
+type interruptible struct {
+	// ctx is the dial's own context. Not the one dial is passed: gorilla
+	// cancels that one as DialContext returns, open connection or not.
+	ctx  context.Context
+	stop func() bool // set by dial: disarms the interruption
+}
+
+// dial is Dialer.NetDialContext.
+func (i *interruptible) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	nc, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	i.stop = context.AfterFunc(i.ctx, func() {
+		nc.SetDeadline(time.Unix(1, 0)) // in the past: every pending read and write fails now
+	})
+	return nc, nil
+}
+
+// interrupted disarms the interruption once the dial has returned, and
+// reports whether it had already fired: the connection is then unusable,
+// and the dial failed for the context's reason whatever gorilla says.
+func (i *interruptible) interrupted() bool {
+	return i.stop != nil && !i.stop()
+}
