@@ -130,7 +130,7 @@ func stepUntilFailure(t *T, p *profile.Profile) {
 		t.AwaitAny("the client's heartbeat", func() bool { return pings() > n || failed() })
 	}
 	t.settled++ // this failure is accounted for
-	t.Step()
+	t.stepToRetry()
 }
 
 // CaughtUp, in virtual time, waits until the client has reported a

@@ -94,7 +94,7 @@ var resumeScenario = Scenario{
 		t.AwaitEvent("the client noticing the restart", 0, 1, isState(StateReconnecting))
 		emitEvents(t, 4, 5) // kept for the resume
 		t.settled++         // this failure is accounted for
-		t.Step()
+		t.stepToRetry()
 		t.AwaitCount("the reconnect", first, 2, fakeserver.KindOpen, nil)
 		q, id := dialQuery(t, 2), helloID(t, p)
 		if q.ConnectionID != id || q.SequenceNumber != 4 {

@@ -308,8 +308,40 @@ func (t *T) SettleOn(what string) {
 	}
 	e := t.AwaitEvent(what, 0, t.settled, isState(StateReconnecting, StateGaveUp))
 	if e.State == StateReconnecting {
-		t.Step()
+		t.stepToRetry()
 	}
+}
+
+// stepToRetry steps to the client's retry once the server has recorded how
+// the last attempt ended: a client that drops its socket right after its
+// close frame may say "reconnecting" before the server has read it, and an
+// end stamped after the step would shorten the wait the judge sees.
+func (t *T) stepToRetry() {
+	t.AwaitEntries("the server's record of how the last attempt ended", 0, func(es []fakeserver.Entry) bool {
+		last := 0
+		for _, e := range es {
+			if e.Kind == fakeserver.KindDial {
+				last = max(last, e.Attempt)
+			}
+		}
+		for _, e := range es {
+			if e.Attempt == last && endsAttempt(e.Kind) {
+				return true
+			}
+		}
+		return false
+	})
+	t.Step()
+}
+
+// endsAttempt reports whether an entry of kind k ends an attempt, as far
+// as the server can tell (a stalled one ends on the client's side).
+func endsAttempt(k fakeserver.Kind) bool {
+	switch k {
+	case fakeserver.KindClose, fakeserver.KindRefuse, fakeserver.KindReset, fakeserver.KindStall:
+		return true
+	}
+	return false
 }
 
 // Quiet lets d of profile time pass with nothing asked of the client, for
