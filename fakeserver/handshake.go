@@ -9,13 +9,14 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/wschaos/wschaos/chaos"
+	"github.com/wschaos/wschaos/internal/wire"
 	"github.com/wschaos/wschaos/profile"
 )
 
 // serveHTTP takes one connection attempt from request to upgrade, through
 // the handshake faults, then serves the connection on this goroutine.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	markServed(r)
+	wire.MarkServed(r)
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()

@@ -13,6 +13,7 @@ import (
 
 	"github.com/jonboulle/clockwork"
 	"github.com/wschaos/wschaos/chaos"
+	"github.com/wschaos/wschaos/internal/wire"
 	"github.com/wschaos/wschaos/profile"
 )
 
@@ -143,12 +144,12 @@ func (s *Server) Start() {
 		ReadHeaderTimeout: s.headerWait(),
 		ErrorLog:          s.errorLog(),
 		ConnState:         s.trackHTTP,
-		ConnContext:       connContext,
+		ConnContext:       wire.ConnContext,
 	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		s.http.Serve(watchedListener{ln.(*net.TCPListener)}) // returns http.ErrServerClosed once Close runs
+		s.http.Serve(wire.WatchedListener{TCPListener: ln.(*net.TCPListener)}) // returns http.ErrServerClosed once Close runs
 	}()
 }
 

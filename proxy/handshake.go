@@ -16,6 +16,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/wschaos/wschaos/chaos"
 	"github.com/wschaos/wschaos/fakeserver"
+	"github.com/wschaos/wschaos/internal/wire"
 )
 
 // hopHeaders are not forwarded upstream: gorilla writes its own handshake
@@ -32,7 +33,7 @@ var hopHeaders = map[string]bool{
 // serveHTTP takes one attempt from request to a proxied connection: the
 // handshake faults, the upstream dial, then the client's upgrade.
 func (p *Proxy) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	markServed(r)
+	wire.MarkServed(r)
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()

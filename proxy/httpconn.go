@@ -1,128 +1,27 @@
 package proxy
 
 import (
-	"context"
-	"errors"
-	"fmt"
 	"net"
-	"net/http"
-	"strconv"
-	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/wschaos/wschaos/fakeserver"
+	"github.com/wschaos/wschaos/internal/wire"
 )
 
-// watchedListener hands net/http connections it can watch until a request
-// reaches the handler. net/http answers bytes that are no HTTP request
-// (400, 431, 501) and drops a client that never finishes its headers
-// within the header timeout without ever calling the handler, so this is
-// the only layer that sees such a connection and can put it in the
-// transcript. (The fake server watches its connections the same way.)
-type watchedListener struct{ *net.TCPListener }
-
-func (l watchedListener) Accept() (net.Conn, error) {
-	c, err := l.AcceptTCP()
-	if err != nil {
-		return nil, err
-	}
-	return &watchedConn{TCPConn: c}, nil
-}
-
-// watchedConn is an accepted connection that notes, until it is served,
-// how many bytes it read, whether a read timed out, and the status line
-// net/http wrote instead of calling the handler. Embedding *net.TCPConn
-// keeps what faults use after the upgrade (CloseWrite, SetLinger).
-type watchedConn struct {
-	*net.TCPConn
-	served atomic.Bool // a request reached the handler: nothing more to note
-
-	mu       sync.Mutex
-	read     int
-	timedOut bool
-	answer   string // "400 Bad Request"
-}
-
-func (c *watchedConn) Read(b []byte) (int, error) {
-	n, err := c.TCPConn.Read(b)
-	if !c.served.Load() {
-		var ne net.Error
-		c.mu.Lock()
-		c.read += n
-		c.timedOut = c.timedOut || errors.As(err, &ne) && ne.Timeout()
-		c.mu.Unlock()
-	}
-	return n, err
-}
-
-func (c *watchedConn) Write(b []byte) (int, error) {
-	if !c.served.Load() {
-		c.mu.Lock()
-		if c.answer == "" {
-			c.answer = statusLine(b)
-		}
-		c.mu.Unlock()
-	}
-	return c.TCPConn.Write(b)
-}
-
-// statusLine returns "400 Bad Request" from the start of a response.
-func statusLine(b []byte) string {
-	line, _, _ := strings.Cut(string(b[:min(len(b), 128)]), "\r\n")
-	_, status, ok := strings.Cut(line, " ")
-	if !ok || !strings.HasPrefix(line, "HTTP/") {
-		return ""
-	}
-	return status
-}
-
-// watchKey carries a connection's *watchedConn in its requests' contexts.
-type watchKey struct{}
-
-// connContext is http.Server.ConnContext: it lets the handler find the
-// connection its request came on.
-func connContext(ctx context.Context, c net.Conn) context.Context {
-	return context.WithValue(ctx, watchKey{}, c)
-}
-
-// markServed records that r reached the handler: its connection is an
-// attempt from now on, recorded as such.
-func markServed(r *http.Request) {
-	if c, ok := r.Context().Value(watchKey{}).(*watchedConn); ok {
-		c.served.Store(true)
-	}
-}
-
 // noteUnserved records a connection net/http closed without a request
-// reaching the handler, unless it sent nothing at all and hung up (a dial
-// given up before its request: not bad input, and it happens in runs that
-// behave) or the proxy is closing.
+// reaching the handler (garbage, a slow-loris client), unless there is
+// nothing to say or the proxy is closing.
 func (p *Proxy) noteUnserved(nc net.Conn) {
-	c, ok := nc.(*watchedConn)
-	if !ok || c.served.Load() || p.isClosed() {
+	if p.isClosed() {
 		return
 	}
-	c.mu.Lock()
-	read, timedOut, answer := c.read, c.timedOut, c.answer
-	c.mu.Unlock()
-	e := Entry{Kind: fakeserver.KindNote}
-	switch {
-	case timedOut:
-		e.Note = fmt.Sprintf("no HTTP request within %v (%d bytes of one)", p.headerWait(), read)
-	case answer != "":
-		e.Note = fmt.Sprintf("not an HTTP request the server can read (%d bytes)", read)
-	case read > 0:
-		e.Note = fmt.Sprintf("client hung up in the middle of its HTTP request (%d bytes)", read)
-	default:
+	note, status, ok := wire.Unserved(nc, p.headerWait())
+	if !ok {
 		return
 	}
-	if code, _, _ := strings.Cut(answer, " "); answer != "" {
-		e.Kind = fakeserver.KindRefuse
-		e.Status, _ = strconv.Atoi(code) // net/http's answer, written without the handler
-	} else if timedOut {
-		e.Note += ": connection dropped"
+	e := Entry{Kind: fakeserver.KindNote, Note: note}
+	if status != 0 {
+		e.Kind, e.Status = fakeserver.KindRefuse, status
 	}
 	p.record(e)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/jonboulle/clockwork"
 	"github.com/wschaos/wschaos/chaos"
 	"github.com/wschaos/wschaos/fakeserver"
+	"github.com/wschaos/wschaos/internal/wire"
 	"github.com/wschaos/wschaos/profile"
 )
 
@@ -204,8 +205,8 @@ func parseUpstream(s string) (*url.URL, error) {
 func (p *Proxy) serve(ln net.Listener, h http.Handler, track bool) {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: p.headerWait(), ErrorLog: p.errorLog()}
 	if track {
-		srv.ConnState, srv.ConnContext = p.trackHTTP, connContext
-		ln = watchedListener{ln.(*net.TCPListener)}
+		srv.ConnState, srv.ConnContext = p.trackHTTP, wire.ConnContext
+		ln = wire.WatchedListener{TCPListener: ln.(*net.TCPListener)}
 	}
 	p.servers = append(p.servers, srv)
 	p.wg.Add(1)
