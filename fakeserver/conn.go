@@ -85,8 +85,8 @@ type namedCut struct {
 	by  string
 }
 
-// serveConn serves an upgraded connection on the handler's goroutine,
-// which becomes the connection's loop.
+// serveConn serves an upgraded connection on its own goroutine, which
+// becomes the connection's loop.
 func (s *Server) serveConn(ws *websocket.Conn, n int, rng *rand.Rand, q *profile.ResumeQuery) {
 	c := &conn{
 		s:       s,

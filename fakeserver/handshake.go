@@ -14,7 +14,9 @@ import (
 )
 
 // serveHTTP takes one connection attempt from request to upgrade, through
-// the handshake faults, then serves the connection on this goroutine.
+// the handshake faults, then hands the connection to a goroutine of its
+// own and returns: net/http's deep handler stack and the request then go,
+// and a held connection costs only what it uses.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	wire.MarkServed(r)
 	s.mu.Lock()
@@ -51,6 +53,11 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	up := websocket.Upgrader{
 		HandshakeTimeout: writeWait,
+		// Small read buffers, and write buffers only while writing: an
+		// idle connection holds neither net/http's 4 KiB buffers nor its
+		// own.
+		ReadBufferSize:  readBufferSize,
+		WriteBufferPool: &s.writeBuffers,
 		CheckOrigin:      func(*http.Request) bool { return true },
 		Error: func(w http.ResponseWriter, _ *http.Request, status int, reason error) {
 			s.refuse(w, n, status, "", "not upgraded: "+reason.Error(), 0)
@@ -64,7 +71,11 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.upgraded()
 		return // answered and recorded by up.Error
 	}
-	s.serveConn(ws, n, rng, q)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.serveConn(ws, n, rng, q)
+	}()
 }
 
 // refusal carries out what a handshake fault decided, and reports whether

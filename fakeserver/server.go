@@ -34,6 +34,9 @@ const (
 	// maxFrameSize refuses bigger client frames with close 1009: no test
 	// needs more, and a fake server should not buffer unbounded input.
 	maxFrameSize = 1 << 20
+	// readBufferSize is each connection's read buffer: client frames are
+	// small, and a bigger one is read through it in pieces.
+	readBufferSize = 1 << 10
 	// defaultAddr listens on a free loopback port, like httptest.
 	defaultAddr = "127.0.0.1:0"
 )
@@ -64,7 +67,9 @@ type Server struct {
 	transcript *Transcript
 	done       chan struct{} // closed by Close, after the connections
 	closeOnce  sync.Once
-	wg         sync.WaitGroup // Serve, handlers, readers
+	wg         sync.WaitGroup // Serve, handlers, connection loops, readers
+	// writeBuffers lends connections a write buffer for one write at a time.
+	writeBuffers sync.Pool
 
 	// headerTimeout, when set, replaces readHeaderTimeout (tests shorten it).
 	headerTimeout time.Duration
