@@ -58,7 +58,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		// own.
 		ReadBufferSize:  readBufferSize,
 		WriteBufferPool: &s.writeBuffers,
-		CheckOrigin:      func(*http.Request) bool { return true },
+		CheckOrigin:     func(*http.Request) bool { return true },
 		Error: func(w http.ResponseWriter, _ *http.Request, status int, reason error) {
 			s.refuse(w, n, status, "", "not upgraded: "+reason.Error(), 0)
 		},
