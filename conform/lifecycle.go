@@ -121,6 +121,11 @@ func stepUntilFailure(t *T, p *profile.Profile) {
 		}
 		return n
 	}
+	if p.Heartbeat.OnOpen {
+		// Counted before the first step, or its late record would pass
+		// for the first tick's ping.
+		t.AwaitAny("the ping on open", func() bool { return pings() >= 1 })
+	}
 	for tick := 0; !failed(); tick++ {
 		if tick == deadLinkTicks {
 			t.Fatalf("after %d heartbeat intervals of a silent link the client still had not noticed", deadLinkTicks)

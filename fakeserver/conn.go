@@ -220,10 +220,10 @@ func (c *conn) record(e Entry) {
 }
 
 // publish hands this turn's entries to the transcript.
+// A turn's entries arrive in the transcript together, so a reader that
+// saw one (a ping received) also sees the rest (the pong sent for it).
 func (c *conn) publish() {
-	for _, e := range c.unpublished {
-		c.s.publish(e)
-	}
+	c.s.publish(c.unpublished...)
 	c.unpublished = nil
 }
 

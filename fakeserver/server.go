@@ -309,10 +309,12 @@ func (s *Server) record(e Entry) {
 }
 
 // publish adds an entry already stamped with the virtual time it happened.
-func (s *Server) publish(e Entry) {
-	s.transcript.add(e)
+func (s *Server) publish(es ...Entry) {
+	s.transcript.add(es...)
 	if s.Logger != nil {
-		s.Logger.Debug(e.String())
+		for _, e := range es {
+			s.Logger.Debug(e.String())
+		}
 	}
 }
 

@@ -103,10 +103,13 @@ func newTranscript() *Transcript {
 // Add appends e, stamped by the caller, and wakes every Wait.
 func (t *Transcript) Add(e Entry) { t.add(e) }
 
-func (t *Transcript) add(e Entry) {
+func (t *Transcript) add(es ...Entry) {
+	if len(es) == 0 {
+		return
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.entries = append(t.entries, e)
+	t.entries = append(t.entries, es...)
 	close(t.grew)
 	t.grew = make(chan struct{})
 }
