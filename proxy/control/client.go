@@ -132,12 +132,30 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	if resp.StatusCode >= 300 {
 		var ae proxy.APIError
 		if json.Unmarshal(data, &ae) != nil || ae.Error == "" {
-			ae.Error = strings.TrimSpace(string(data))
+			// Not the API's answer (a wrong URL, a proxy in the way):
+			// say what came back, briefly.
+			ae.Field, ae.Error = "", brief(strings.TrimSpace(string(data)))
+			if ae.Error == "" {
+				ae.Error = http.StatusText(resp.StatusCode)
+			}
 		}
 		return &Error{Status: resp.StatusCode, Field: ae.Field, Msg: ae.Error}
 	}
 	if out == nil {
 		return nil
 	}
-	return json.Unmarshal(data, out)
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("the answer is not the API's JSON (%v): %s", err, brief(string(data)))
+	}
+	return nil
+}
+
+// briefLimit bounds how much of an unexpected answer an error quotes.
+const briefLimit = 200
+
+func brief(s string) string {
+	if len(s) > briefLimit {
+		return s[:briefLimit] + "…"
+	}
+	return s
 }
