@@ -1,11 +1,7 @@
 package fakeserver_test
 
 import (
-	"bufio"
-	"encoding/binary"
-	"errors"
 	"fmt"
-	"io"
 	"net"
 	"strings"
 	"sync"
@@ -16,6 +12,7 @@ import (
 	"github.com/onsi/gomega"
 	"github.com/onsi/gomega/gleak"
 	"github.com/wschaos/wschaos/fakeserver"
+	"github.com/wschaos/wschaos/internal/wstest"
 	"github.com/wschaos/wschaos/profile"
 	"github.com/wschaos/wschaos/vclock"
 )
@@ -25,42 +22,6 @@ import (
 // connected before it keeps being served, new clients still connect, the
 // transcript keeps every entry it had, and the bad connection is in it
 // with what was wrong.
-
-// frame builds one client frame, masked unless mask is false. The first
-// byte is passed whole, so a test can set reserved bits and opcodes.
-func frame(first byte, payload []byte, mask bool) []byte {
-	b := []byte{first}
-	m := byte(0)
-	if mask {
-		m = 0x80
-	}
-	switch n := len(payload); {
-	case n < 126:
-		b = append(b, m|byte(n))
-	case n <= 0xffff:
-		b = append(b, m|126)
-		b = binary.BigEndian.AppendUint16(b, uint16(n))
-	default:
-		b = append(b, m|127)
-		b = binary.BigEndian.AppendUint64(b, uint64(n))
-	}
-	if !mask {
-		return append(b, payload...)
-	}
-	key := [4]byte{0x12, 0x34, 0x56, 0x78}
-	b = append(b, key[:]...)
-	for i, c := range payload {
-		b = append(b, c^key[i%4])
-	}
-	return b
-}
-
-// bigHeader is the header alone of a masked text frame of n bytes: the
-// server must refuse it before reading (or buffering) the payload.
-func bigHeader(n uint64) []byte {
-	b := binary.BigEndian.AppendUint64([]byte{0x81, 0x80 | 127}, n)
-	return append(b, 1, 2, 3, 4)
-}
 
 // healthy is a client that must not notice what other clients do.
 type healthy struct {
@@ -102,14 +63,8 @@ func arrived(s *fakeserver.Server) []string {
 func unharmed(t *testing.T, s *fakeserver.Server, h *healthy, before []string) {
 	t.Helper()
 	h.check()
-	now := arrived(s)
-	if len(now) < len(before) {
-		t.Fatalf("the transcript lost entries: %d before, %d now", len(before), len(now))
-	}
-	for i := range before {
-		if now[i] != before[i] {
-			t.Fatalf("transcript entry %d changed:\nwas %s\nnow %s", i, before[i], now[i])
-		}
+	if err := wstest.KeptAsItWas(before, arrived(s)); err != nil {
+		t.Fatal(err)
 	}
 	fresh := dial(t, s.URL)
 	send(t, fresh, s.Profile, ping(s.Profile, 1))
@@ -132,24 +87,12 @@ func noLeaks(t *testing.T) {
 // rawDial opens a TCP connection to the server, closed at cleanup.
 func rawDial(t *testing.T, s *fakeserver.Server) net.Conn {
 	t.Helper()
-	nc, err := net.DialTimeout("tcp", hostOf(s.URL), patience)
+	nc, err := net.DialTimeout("tcp", wstest.HostOf(s.URL), patience)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { nc.Close() })
 	return nc
-}
-
-func hostOf(url string) string {
-	host, _, _ := strings.Cut(strings.TrimPrefix(url, "ws://"), "/")
-	return host
-}
-
-// statusOf reads an HTTP answer's status line, "" if the server sent none.
-func statusOf(nc net.Conn) string {
-	nc.SetReadDeadline(time.Now().Add(patience))
-	line, _ := bufio.NewReader(nc).ReadString('\n')
-	return strings.TrimSpace(line)
 }
 
 func TestBadFramesCloseTheirConnectionWithTheRightCodeAndNothingElse(t *testing.T) {
@@ -160,20 +103,20 @@ func TestBadFramesCloseTheirConnectionWithTheRightCodeAndNothingElse(t *testing.
 		code int
 		line string // in the transcript
 	}{
-		{"invalid UTF-8 in a text frame", frame(0x81, []byte("{\"type\":\"ping\",\"payload\":\"\xff\xfe\"}"), true),
+		{"invalid UTF-8 in a text frame", wstest.Frame(0x81, []byte("{\"type\":\"ping\",\"payload\":\"\xff\xfe\"}"), true),
 			1007, "close 1007 by server: client text frame #1 is not valid UTF-8"},
-		{"invalid UTF-8 across fragments", append(frame(0x01, []byte(`{"type":"x","payload":"`+"\xc3"), true),
-			frame(0x80, []byte("(\"}"), true)...),
+		{"invalid UTF-8 across fragments", append(wstest.Frame(0x01, []byte(`{"type":"x","payload":"`+"\xc3"), true),
+			wstest.Frame(0x80, []byte("(\"}"), true)...),
 			1007, "close 1007 by server: client text frame #1 is not valid UTF-8"},
-		{"a frame over the read limit", bigHeader(1<<20 + 1), 1009, "close 1009 by server: client frame over 1048576 bytes"},
-		{"a frame claiming 2^63 bytes", bigHeader(1 << 63), 1009, "close 1009 by server: client frame over 1048576 bytes"},
-		{"an unmasked frame", frame(0x81, []byte("a"), false), 1002, "close 1002 by server: websocket: bad MASK"},
-		{"a reserved opcode", frame(0x83, []byte("a"), true), 1002, "close 1002 by server: websocket: bad opcode 3"},
-		{"reserved bits", frame(0xf1, []byte("a"), true), 1002, "close 1002 by server: websocket: RSV"},
-		{"a fragmented ping", frame(0x09, []byte("a"), true), 1002, "close 1002 by server: websocket: FIN not set on control"},
-		{"a continuation of nothing", frame(0x80, []byte("a"), true), 1002, "close 1002 by server: websocket: continuation after FIN"},
-		{"a close frame with a reserved code", frame(0x88, []byte{0x03, 0xed}, true), 1002, "close 1002 by server: websocket: bad close code 1005"},
-		{"a close reason that is not UTF-8", frame(0x88, []byte{0x03, 0xe8, 0xff}, true), 1002, "close 1002 by server: websocket: invalid utf8 payload in close frame"},
+		{"a frame over the read limit", wstest.BigHeader(1<<20+1, true), 1009, "close 1009 by server: client frame over 1048576 bytes"},
+		{"a frame claiming 2^63 bytes", wstest.BigHeader(1<<63, true), 1009, "close 1009 by server: client frame over 1048576 bytes"},
+		{"an unmasked frame", wstest.Frame(0x81, []byte("a"), false), 1002, "close 1002 by server: websocket: bad MASK"},
+		{"a reserved opcode", wstest.Frame(0x83, []byte("a"), true), 1002, "close 1002 by server: websocket: bad opcode 3"},
+		{"reserved bits", wstest.Frame(0xf1, []byte("a"), true), 1002, "close 1002 by server: websocket: RSV"},
+		{"a fragmented ping", wstest.Frame(0x09, []byte("a"), true), 1002, "close 1002 by server: websocket: FIN not set on control"},
+		{"a continuation of nothing", wstest.Frame(0x80, []byte("a"), true), 1002, "close 1002 by server: websocket: continuation after FIN"},
+		{"a close frame with a reserved code", wstest.Frame(0x88, []byte{0x03, 0xed}, true), 1002, "close 1002 by server: websocket: bad close code 1005"},
+		{"a close reason that is not UTF-8", wstest.Frame(0x88, []byte{0x03, 0xe8, 0xff}, true), 1002, "close 1002 by server: websocket: invalid utf8 payload in close frame"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, _ := newServer(t, profile.QueueProfile())
@@ -223,7 +166,7 @@ func TestBadHandshakesAreAnsweredWithAnHTTPErrorAndRecorded(t *testing.T) {
 
 			nc := rawDial(t, s)
 			go nc.Write([]byte(tc.send)) // the server may answer before it reads it all
-			if got := statusOf(nc); got != tc.status {
+			if got := wstest.StatusOf(nc, patience); got != tc.status {
 				t.Errorf("answer %q, want %q", got, tc.status)
 			}
 			waitLine(t, s, tc.line)
@@ -265,7 +208,7 @@ func TestSlowClientsAreDroppedAtTheHeaderTimeoutWithoutBlockingOthers(t *testing
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				dropped <- trickle(nc, k.bytes)
+				dropped <- wstest.Trickle(nc, k.bytes, patience)
 			}()
 		}
 	}
@@ -291,26 +234,6 @@ func TestSlowClientsAreDroppedAtTheHeaderTimeoutWithoutBlockingOthers(t *testing
 	unharmed(t, s, h, before)
 }
 
-// trickle writes b a byte at a time and then waits, until the server drops
-// the connection; it fails if the server has not done so after patience.
-func trickle(nc net.Conn, b string) error {
-	const gap = 5 * time.Millisecond // slower than any sane client
-	stop := time.Now().Add(patience)
-	for i := 0; i < len(b); i++ {
-		if _, err := nc.Write([]byte{b[i]}); err != nil {
-			return nil // dropped mid-trickle
-		}
-		time.Sleep(gap) // real time: the point is to be slow
-	}
-	nc.SetReadDeadline(stop)
-	_, err := io.Copy(io.Discard, nc)
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		return fmt.Errorf("a slow client (%d bytes) still connected after %v", len(b), patience)
-	}
-	return nil
-}
-
 // junkConns is how many junk connections the flood test makes, and
 // junkAtOnce how many of them are open together: thousands in all, in a
 // bounded number of sockets.
@@ -328,7 +251,7 @@ func TestThousandsOfJunkConnectionsLeaveTheServerServing(t *testing.T) {
 	// A quarter hang up at once, a quarter in the middle of a request (which
 	// net/http answers 400 too), the rest send garbage and read the 400.
 	junk := func(i int) error {
-		nc, err := net.DialTimeout("tcp", hostOf(s.URL), patience)
+		nc, err := net.DialTimeout("tcp", wstest.HostOf(s.URL), patience)
 		if err != nil {
 			return err
 		}
@@ -343,7 +266,7 @@ func TestThousandsOfJunkConnectionsLeaveTheServerServing(t *testing.T) {
 		if _, err := nc.Write([]byte(fmt.Sprintf("JUNK %d\r\n\r\n", i))); err != nil {
 			return err
 		}
-		if got := statusOf(nc); got != "HTTP/1.1 400 Bad Request" {
+		if got := wstest.StatusOf(nc, patience); got != "HTTP/1.1 400 Bad Request" {
 			return fmt.Errorf("junk %d answered %q", i, got)
 		}
 		return nil

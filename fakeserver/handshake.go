@@ -1,10 +1,8 @@
 package fakeserver
 
 import (
-	"math"
 	"math/rand/v2"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -130,30 +128,12 @@ func (s *Server) isClosed() bool {
 // refuse answers the attempt with an HTTP status, and records it.
 func (s *Server) refuse(w http.ResponseWriter, n, status int, fault, note string, retryAfter time.Duration) {
 	s.record(Entry{Attempt: n, Kind: KindRefuse, Status: status, Fault: fault, Note: note})
-	if retryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.FormatInt(int64(math.Ceil(retryAfter.Seconds())), 10))
-	}
-	w.Header().Set("Connection", "close")
-	body := "fakeserver: refused"
-	if fault != "" {
-		body += " by fault " + fault
-	}
-	if note != "" {
-		body += ": " + note
-	}
-	http.Error(w, body, status)
+	wire.Refuse(w, "fakeserver", status, fault, note, retryAfter)
 }
 
 // reset drops the attempt's TCP connection with an RST and no answer.
 func (s *Server) reset(w http.ResponseWriter, n int) {
-	nc, _, err := http.NewResponseController(w).Hijack()
-	if err != nil {
-		s.logf(n, "reset: cannot hijack, answering 500 instead: %v", err)
-		http.Error(w, "fakeserver: reset", http.StatusInternalServerError)
-		return
+	if err := wire.Reset(w, "fakeserver"); err != nil {
+		s.logf(n, "reset: %v", err)
 	}
-	if l, ok := nc.(interface{ SetLinger(int) error }); ok {
-		l.SetLinger(0) // close sends RST instead of FIN
-	}
-	nc.Close()
 }

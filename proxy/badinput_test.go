@@ -18,6 +18,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/onsi/gomega"
+	"github.com/wschaos/wschaos/internal/wstest"
 	"github.com/wschaos/wschaos/proxy"
 	"github.com/wschaos/wschaos/vclock"
 )
@@ -27,51 +28,6 @@ import (
 // nothing else: a healthy connection opened before it keeps relaying, new
 // clients still connect, the transcript keeps every entry it had, and the
 // bad connection is in it with what was wrong.
-
-// frame builds one frame, masked (as clients send) or not (as servers
-// do). The first byte is passed whole, so a test can set reserved bits and
-// opcodes.
-func frame(first byte, payload []byte, mask bool) []byte {
-	b := []byte{first}
-	m := byte(0)
-	if mask {
-		m = 0x80
-	}
-	switch n := len(payload); {
-	case n < 126:
-		b = append(b, m|byte(n))
-	case n <= 0xffff:
-		b = append(b, m|126)
-		b = binary.BigEndian.AppendUint16(b, uint16(n))
-	default:
-		b = append(b, m|127)
-		b = binary.BigEndian.AppendUint64(b, uint64(n))
-	}
-	if !mask {
-		return append(b, payload...)
-	}
-	key := [4]byte{0x12, 0x34, 0x56, 0x78}
-	b = append(b, key[:]...)
-	for i, c := range payload {
-		b = append(b, c^key[i%4])
-	}
-	return b
-}
-
-// bigHeader is the header alone of a text frame of n bytes: the proxy must
-// refuse it before reading (or buffering) the payload.
-func bigHeader(n uint64, mask bool) []byte {
-	b := frame(0x81, nil, mask)[:1]
-	m := byte(0)
-	if mask {
-		m = 0x80
-	}
-	b = binary.BigEndian.AppendUint64(append(b, m|127), n)
-	if mask {
-		b = append(b, 1, 2, 3, 4)
-	}
-	return b
-}
 
 // badUpstream is an upstream that, on path /bad, completes the handshake
 // by hand and writes bytes gorilla never would; on /hang it never answers;
@@ -197,14 +153,8 @@ func arrived(p *proxy.Proxy) []string {
 func unharmed(t *testing.T, p *proxy.Proxy, healthy *peer, before []string) {
 	t.Helper()
 	relays(t, healthy)
-	now := arrived(p)
-	if len(now) < len(before) {
-		t.Fatalf("the transcript lost entries: %d before, %d now", len(before), len(now))
-	}
-	for i := range before {
-		if now[i] != before[i] {
-			t.Fatalf("transcript entry %d changed:\nwas %s\nnow %s", i, before[i], now[i])
-		}
+	if err := wstest.KeptAsItWas(before, arrived(p)); err != nil {
+		t.Fatal(err)
 	}
 	fresh := dial(t, p.URL, nil)
 	relays(t, fresh)
@@ -234,16 +184,16 @@ func TestBadClientFramesCloseBothSidesWithTheRightCode(t *testing.T) {
 		code int
 		line string
 	}{
-		{"invalid UTF-8 in a text frame", frame(0x81, []byte("caf\xe9"), true),
+		{"invalid UTF-8 in a text frame", wstest.Frame(0x81, []byte("caf\xe9"), true),
 			1007, "close 1007 by server: client text frame #1 is not valid UTF-8"},
-		{"invalid UTF-8 across fragments", append(frame(0x01, []byte("caf\xc3"), true), frame(0x80, []byte("("), true)...),
+		{"invalid UTF-8 across fragments", append(wstest.Frame(0x01, []byte("caf\xc3"), true), wstest.Frame(0x80, []byte("("), true)...),
 			1007, "close 1007 by server: client text frame #1 is not valid UTF-8"},
-		{"a frame over the read limit", bigHeader(16<<20+1, true), 1009, "close 1009 by server: client frame over 16777216 bytes"},
-		{"a frame claiming 2^63 bytes", bigHeader(1<<63, true), 1009, "close 1009 by server: client frame over 16777216 bytes"},
-		{"an unmasked frame", frame(0x81, []byte("a"), false), 1002, "close 1002 by client: websocket: bad MASK"},
-		{"a reserved opcode", frame(0x83, []byte("a"), true), 1002, "close 1002 by client: websocket: bad opcode 3"},
-		{"a fragmented ping", frame(0x09, []byte("a"), true), 1002, "close 1002 by client: websocket: FIN not set on control"},
-		{"a close frame with a reserved code", frame(0x88, []byte{0x03, 0xed}, true), 1002, "close 1002 by client: websocket: bad close code 1005"},
+		{"a frame over the read limit", wstest.BigHeader(16<<20+1, true), 1009, "close 1009 by server: client frame over 16777216 bytes"},
+		{"a frame claiming 2^63 bytes", wstest.BigHeader(1<<63, true), 1009, "close 1009 by server: client frame over 16777216 bytes"},
+		{"an unmasked frame", wstest.Frame(0x81, []byte("a"), false), 1002, "close 1002 by client: websocket: bad MASK"},
+		{"a reserved opcode", wstest.Frame(0x83, []byte("a"), true), 1002, "close 1002 by client: websocket: bad opcode 3"},
+		{"a fragmented ping", wstest.Frame(0x09, []byte("a"), true), 1002, "close 1002 by client: websocket: FIN not set on control"},
+		{"a close frame with a reserved code", wstest.Frame(0x88, []byte{0x03, 0xed}, true), 1002, "close 1002 by client: websocket: bad close code 1005"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			up := newEcho(t)
@@ -282,12 +232,12 @@ func TestBadUpstreamFramesCloseBothSidesWithTheRightCode(t *testing.T) {
 		code int
 		line string
 	}{
-		{"invalid UTF-8 in a text frame", frame(0x81, []byte("caf\xe9"), false),
+		{"invalid UTF-8 in a text frame", wstest.Frame(0x81, []byte("caf\xe9"), false),
 			1007, `close 1007 by server: server text frame #1 is not valid UTF-8`},
-		{"a frame over the read limit", bigHeader(16<<20+1, false), 1009, "close 1009 by server: server frame over 16777216 bytes"},
-		{"a frame claiming 2^63 bytes", bigHeader(1<<63, false), 1009, "close 1009 by server: server frame over 16777216 bytes"},
-		{"a masked frame", frame(0x81, []byte("a"), true), 1002, "close 1002 by server: websocket: bad MASK"},
-		{"reserved bits", frame(0xe1, []byte("a"), false), 1002, "close 1002 by server: websocket: RSV1 set, RSV2 set"},
+		{"a frame over the read limit", wstest.BigHeader(16<<20+1, false), 1009, "close 1009 by server: server frame over 16777216 bytes"},
+		{"a frame claiming 2^63 bytes", wstest.BigHeader(1<<63, false), 1009, "close 1009 by server: server frame over 16777216 bytes"},
+		{"a masked frame", wstest.Frame(0x81, []byte("a"), true), 1002, "close 1002 by server: websocket: bad MASK"},
+		{"reserved bits", wstest.Frame(0xe1, []byte("a"), false), 1002, "close 1002 by server: websocket: RSV1 set, RSV2 set"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			up := newBadUpstream(t, tc.send)
@@ -340,7 +290,7 @@ func TestBadHandshakesAreRefusedBeforeTheUpstreamIsDialled(t *testing.T) {
 
 			nc := rawDial(t, p)
 			go nc.Write([]byte(tc.send)) // the proxy may answer before it reads it all
-			if got := statusOf(nc); got != tc.status {
+			if got := wstest.StatusOf(nc, patience); got != tc.status {
 				t.Errorf("answer %q, want %q", got, tc.status)
 			}
 			waitLine(t, p, tc.line)
@@ -355,24 +305,12 @@ func TestBadHandshakesAreRefusedBeforeTheUpstreamIsDialled(t *testing.T) {
 // rawDial opens a TCP connection to the proxy, closed at cleanup.
 func rawDial(t *testing.T, p *proxy.Proxy) net.Conn {
 	t.Helper()
-	nc, err := net.DialTimeout("tcp", hostOf(p.URL), patience)
+	nc, err := net.DialTimeout("tcp", wstest.HostOf(p.URL), patience)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { nc.Close() })
 	return nc
-}
-
-func hostOf(url string) string {
-	host, _, _ := strings.Cut(strings.TrimPrefix(url, "ws://"), "/")
-	return host
-}
-
-// statusOf reads an HTTP answer's status line, "" if none came.
-func statusOf(nc net.Conn) string {
-	nc.SetReadDeadline(time.Now().Add(patience))
-	line, _ := bufio.NewReader(nc).ReadString('\n')
-	return strings.TrimSpace(line)
 }
 
 // slowLorisWait is the header timeout of the slow-client test: long enough
@@ -407,7 +345,7 @@ func TestSlowClientsAreDroppedAtTheHeaderTimeoutWithoutBlockingOthers(t *testing
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				dropped <- trickle(nc, b)
+				dropped <- wstest.Trickle(nc, b, patience)
 			}()
 		}
 	}
@@ -440,25 +378,6 @@ func TestSlowClientsAreDroppedAtTheHeaderTimeoutWithoutBlockingOthers(t *testing
 	unharmed(t, p, healthy, before)
 }
 
-// trickle writes b a byte at a time and then waits, until the proxy drops
-// the connection; it fails if the proxy has not done so after patience.
-func trickle(nc net.Conn, b string) error {
-	const gap = 5 * time.Millisecond // slower than any sane client
-	for i := 0; i < len(b); i++ {
-		if _, err := nc.Write([]byte{b[i]}); err != nil {
-			return nil // dropped mid-trickle
-		}
-		time.Sleep(gap) // real time: the point is to be slow
-	}
-	nc.SetReadDeadline(time.Now().Add(patience))
-	_, err := io.Copy(io.Discard, nc)
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		return fmt.Errorf("a slow client (%d bytes) still connected after %v", len(b), patience)
-	}
-	return nil
-}
-
 // junkConns is how many junk connections the flood test makes, and
 // junkAtOnce how many of them are open together: thousands in all, in a
 // bounded number of sockets.
@@ -478,7 +397,7 @@ func TestThousandsOfJunkConnectionsLeaveTheProxyServing(t *testing.T) {
 	// A quarter hang up at once, a quarter send garbage, half send an
 	// upgrade with a bad key; all but the first read their 400.
 	junk := func(i int) error {
-		nc, err := net.DialTimeout("tcp", hostOf(p.URL), patience)
+		nc, err := net.DialTimeout("tcp", wstest.HostOf(p.URL), patience)
 		if err != nil {
 			return err
 		}
@@ -496,7 +415,7 @@ func TestThousandsOfJunkConnectionsLeaveTheProxyServing(t *testing.T) {
 		if _, err := nc.Write([]byte(req)); err != nil {
 			return err
 		}
-		if got := statusOf(nc); got != "HTTP/1.1 400 Bad Request" {
+		if got := wstest.StatusOf(nc, patience); got != "HTTP/1.1 400 Bad Request" {
 			return fmt.Errorf("junk %d answered %q", i, got)
 		}
 		return nil

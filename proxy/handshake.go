@@ -5,11 +5,9 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -249,30 +247,12 @@ func (p *Proxy) stall(r *http.Request, n int, fault string, d time.Duration) boo
 // refuse answers the attempt with an HTTP status, and records it.
 func (p *Proxy) refuse(w http.ResponseWriter, n, status int, fault, note string, retryAfter time.Duration) {
 	p.record(Entry{Attempt: n, Kind: fakeserver.KindRefuse, Status: status, Fault: fault, Note: note})
-	if retryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.FormatInt(int64(math.Ceil(retryAfter.Seconds())), 10))
-	}
-	w.Header().Set("Connection", "close")
-	body := "wschaos proxy: refused"
-	if fault != "" {
-		body += " by fault " + fault
-	}
-	if note != "" {
-		body += ": " + note
-	}
-	http.Error(w, body, status)
+	wire.Refuse(w, "wschaos proxy", status, fault, note, retryAfter)
 }
 
 // reset drops the attempt's TCP connection with an RST and no answer.
 func (p *Proxy) reset(w http.ResponseWriter, n int) {
-	nc, _, err := http.NewResponseController(w).Hijack()
-	if err != nil {
-		p.logf(n, "reset: cannot hijack, answering 500 instead: %v", err)
-		http.Error(w, "wschaos proxy: reset", http.StatusInternalServerError)
-		return
+	if err := wire.Reset(w, "wschaos proxy"); err != nil {
+		p.logf(n, "reset: %v", err)
 	}
-	if l, ok := nc.(interface{ SetLinger(int) error }); ok {
-		l.SetLinger(0) // close sends RST instead of FIN
-	}
-	nc.Close()
 }

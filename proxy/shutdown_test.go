@@ -10,6 +10,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/onsi/gomega/gleak"
 	"github.com/wschaos/wschaos/chaos"
+	"github.com/wschaos/wschaos/internal/wstest"
 	"github.com/wschaos/wschaos/profile"
 	"github.com/wschaos/wschaos/proxy"
 	"github.com/wschaos/wschaos/proxy/control"
@@ -86,7 +87,7 @@ func TestCloseLeavesNoGoroutineWhateverTheConnectionsAreDoing(t *testing.T) {
 			t.Fatal("a dial stalled at Close still waits")
 		}
 	}
-	if statusOf(loris) != "" {
+	if wstest.StatusOf(loris, patience) != "" {
 		t.Error("the slow client got an answer, want its connection dropped")
 	}
 	if !strings.Contains(p.Transcript().String(), `#3 note delayed server frame #1 (text) never delivered: connection ended`) {

@@ -1,0 +1,116 @@
+// Package wstest builds what a well-behaved WebSocket peer never sends, for
+// the bad-input tests of the fake server and the proxy: raw frames with any
+// first byte, lengths and masking, and HTTP requests written a byte at a
+// time.
+package wstest
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"time"
+)
+
+// maskKey masks every masked frame: a test needs a key, not a random one.
+var maskKey = [4]byte{0x12, 0x34, 0x56, 0x78}
+
+// Frame builds one frame, masked (as clients send) or not (as servers do).
+// The first byte is passed whole, so a test can set reserved bits and
+// opcodes.
+func Frame(first byte, payload []byte, mask bool) []byte {
+	b := append([]byte{first}, lengthBytes(uint64(len(payload)), mask)...)
+	if !mask {
+		return append(b, payload...)
+	}
+	b = append(b, maskKey[:]...)
+	for i, c := range payload {
+		b = append(b, c^maskKey[i%4])
+	}
+	return b
+}
+
+// BigHeader is the header alone of a text frame claiming n bytes (with
+// its mask key when masked): a peer must refuse it before reading, or
+// buffering, the payload.
+func BigHeader(n uint64, mask bool) []byte {
+	b := binary.BigEndian.AppendUint64([]byte{0x81, maskBit(mask) | 127}, n)
+	if mask {
+		b = append(b, maskKey[:]...)
+	}
+	return b
+}
+
+func maskBit(mask bool) byte {
+	if mask {
+		return 0x80
+	}
+	return 0
+}
+
+// lengthBytes is the frame's second byte and extended length.
+func lengthBytes(n uint64, mask bool) []byte {
+	m := maskBit(mask)
+	switch {
+	case n < 126:
+		return []byte{m | byte(n)}
+	case n <= 0xffff:
+		return binary.BigEndian.AppendUint16([]byte{m | 126}, uint16(n))
+	}
+	return binary.BigEndian.AppendUint64([]byte{m | 127}, n)
+}
+
+// HostOf is the host:port of a ws:// URL.
+func HostOf(url string) string {
+	host, _, _ := strings.Cut(strings.TrimPrefix(url, "ws://"), "/")
+	return host
+}
+
+// StatusOf reads an HTTP answer's status line, waiting at most patience;
+// "" if none came.
+func StatusOf(nc net.Conn, patience time.Duration) string {
+	nc.SetReadDeadline(time.Now().Add(patience))
+	line, _ := bufio.NewReader(nc).ReadString('\n')
+	return strings.TrimSpace(line)
+}
+
+// trickleGap is how long Trickle waits between bytes: slower than any sane
+// client.
+const trickleGap = 5 * time.Millisecond
+
+// Trickle writes b a byte at a time and then waits until the peer drops
+// the connection; it is an error if the peer has not done so after
+// patience. The waits are real time: the point is to be slow.
+func Trickle(nc net.Conn, b string, patience time.Duration) error {
+	stop := time.Now().Add(patience)
+	for i := 0; i < len(b); i++ {
+		if _, err := nc.Write([]byte{b[i]}); err != nil {
+			return nil // dropped mid-trickle
+		}
+		time.Sleep(trickleGap)
+	}
+	nc.SetReadDeadline(stop)
+	_, err := io.Copy(io.Discard, nc)
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return fmt.Errorf("a slow client (%d bytes) still connected after %v", len(b), patience)
+	}
+	return nil
+}
+
+// KeptAsItWas reports how now fails to begin with before: a record that
+// lost or changed an entry it had.
+func KeptAsItWas(before, now []string) error {
+	if len(now) < len(before) {
+		return fmt.Errorf("the transcript lost entries: %d before, %d now", len(before), len(now))
+	}
+	for i := range before {
+		if now[i] != before[i] {
+			return fmt.Errorf("transcript entry %d changed:\nwas %s\nnow %s", i, before[i], now[i])
+		}
+	}
+	return nil
+}
