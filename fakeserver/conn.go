@@ -29,9 +29,7 @@ type conn struct {
 	link    *chaos.Link
 	query   *profile.ResumeQuery // nil without sessions
 
-	in   chan readResult // from the reader
-	cmds chan command    // from Emit, CutAll, Close
-	done chan struct{}   // closed when the loop has ended
+	wire.Mailbox[readResult] // results from the reader; work from Emit, CutAll, Close
 
 	state         connState
 	writeFailed   bool     // closing because a write failed, not by choice
@@ -69,11 +67,6 @@ type readResult struct {
 	err  error
 }
 
-type command struct {
-	run  func()
-	done chan struct{}
-}
-
 // item is a delayed frame, or a scheduled cut.
 type item struct {
 	frame chaos.Frame
@@ -93,9 +86,7 @@ func (s *Server) serveConn(ws *websocket.Conn, n int, rng *rand.Rand, q *profile
 		ws:      ws,
 		attempt: n,
 		query:   q,
-		in:      make(chan readResult),
-		cmds:    make(chan command),
-		done:    make(chan struct{}),
+		Mailbox: wire.NewMailbox[readResult](),
 		delays:  wire.NewDelays[item](s.Clock),
 	}
 	now := s.since()
@@ -113,11 +104,11 @@ func (s *Server) serveConn(ws *websocket.Conn, n int, rng *rand.Rand, q *profile
 	ws.SetReadLimit(maxFrameSize)
 	ws.SetCloseHandler(func(int, string) error { return nil }) // the loop answers
 	ws.SetPingHandler(func(data string) error {
-		c.deliver(readResult{op: websocket.PingMessage, data: []byte(data)})
+		c.Deliver(readResult{op: websocket.PingMessage, data: []byte(data)})
 		return nil
 	})
 	ws.SetPongHandler(func(data string) error {
-		c.deliver(readResult{op: websocket.PongMessage, data: []byte(data)})
+		c.Deliver(readResult{op: websocket.PongMessage, data: []byte(data)})
 		return nil
 	})
 
@@ -132,24 +123,12 @@ func (s *Server) serveConn(ws *websocket.Conn, n int, rng *rand.Rand, q *profile
 	s.conns[c] = struct{}{}
 	s.wg.Add(1)
 	s.mu.Unlock()
-	defer close(c.done)
+	defer c.End()
 
 	go c.read()
 	c.open()
 	s.upgraded()
 	c.loop()
-}
-
-// do runs fn on the loop and waits for it; false if the loop has ended.
-func (c *conn) do(fn func()) bool {
-	cmd := command{run: fn, done: make(chan struct{})}
-	select {
-	case c.cmds <- cmd:
-	case <-c.done:
-		return false
-	}
-	<-cmd.done
-	return true
 }
 
 func (c *conn) loop() {
@@ -159,12 +138,12 @@ func (c *conn) loop() {
 			return
 		}
 		select {
-		case r := <-c.in:
+		case r := <-c.In:
 			c.onRead(r)
-		case cmd := <-c.cmds:
-			cmd.run()
+		case cmd := <-c.Cmds:
+			cmd.Run()
 			c.finishTurn() // so when Emit returns, what it sent is sent and what it delayed has its timer
-			close(cmd.done)
+			cmd.Finish()
 		case <-c.delays.C():
 			c.delays.Fired()
 		case <-c.s.done:

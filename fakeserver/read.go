@@ -18,12 +18,12 @@ func (c *conn) read() {
 	for {
 		op, data, err := c.ws.ReadMessage()
 		if err == nil {
-			if !c.deliver(readResult{op: op, data: data}) {
+			if !c.Deliver(readResult{op: op, data: data}) {
 				return
 			}
 			continue
 		}
-		if !c.deliver(readResult{err: err}) {
+		if !c.Deliver(readResult{err: err}) {
 			return
 		}
 		var ce *websocket.CloseError
@@ -36,18 +36,8 @@ func (c *conn) read() {
 		if err == nil {
 			err = io.EOF
 		}
-		c.deliver(readResult{err: err})
+		c.Deliver(readResult{err: err})
 		return
-	}
-}
-
-// deliver hands r to the loop; false once the loop has ended.
-func (c *conn) deliver(r readResult) bool {
-	select {
-	case c.in <- r:
-		return true
-	case <-c.done:
-		return false
 	}
 }
 

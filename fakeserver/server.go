@@ -241,7 +241,7 @@ func (s *Server) close() {
 	}
 	s.http.Close() // the listener, and handshakes not yet upgraded
 	for _, c := range s.openConns() {
-		c.do(c.shutdown)
+		c.Do(c.shutdown)
 	}
 	close(s.done)
 	s.wg.Wait()
@@ -281,7 +281,7 @@ func (s *Server) upgraded() {
 // it from a fault.
 func (s *Server) CutAll(c chaos.Cut) {
 	for _, cn := range s.openConns() {
-		cn.do(func() { cn.cut(c, "cut all") })
+		cn.Do(func() { cn.cut(c, "cut all") })
 	}
 }
 

@@ -250,7 +250,7 @@ func (s *Server) emitConns(m profile.Message) error {
 		return fmt.Errorf("fakeserver: cannot emit %s: no open connection", m.Type)
 	}
 	for _, c := range conns {
-		if !c.do(func() { c.send(m, false) }) {
+		if !c.Do(func() { c.send(m, false) }) {
 			s.record(Entry{Attempt: c.attempt, Kind: KindNote,
 				Note: fmt.Sprintf("emit %s: connection ended before the event was sent", m.Type)})
 		}
@@ -300,7 +300,7 @@ func (s *Server) deliver(ss *session, m profile.Message) {
 			return
 		}
 		sent := false
-		c.do(func() {
+		c.Do(func() {
 			s.mu.Lock()
 			sent = ss.live == c && !ss.abandoned
 			ev := m

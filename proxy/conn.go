@@ -45,9 +45,7 @@ type conn struct {
 	attempt int
 	link    *chaos.Link
 
-	in   chan readResult // from both readers
-	cmds chan command    // from CutAll, Close
-	done chan struct{}   // closed when the loop has ended
+	wire.Mailbox[readResult] // results from both readers; work from CutAll, Close
 
 	state  connState
 	holeBy string // the fault that black-holed the connection
@@ -86,11 +84,6 @@ type readResult struct {
 	err  error
 }
 
-type command struct {
-	run  func()
-	done chan struct{}
-}
-
 // item is a delayed frame, or a scheduled cut.
 type item struct {
 	frame chaos.Frame
@@ -118,9 +111,7 @@ func (p *Proxy) serveConn(client, up *websocket.Conn, n int, rng *rand.Rand, uri
 		client:   client,
 		up:       up,
 		attempt:  n,
-		in:       make(chan readResult),
-		cmds:     make(chan command),
-		done:     make(chan struct{}),
+		Mailbox:  wire.NewMailbox[readResult](),
 		delays:   wire.NewDelays[item](p.Clock),
 		pingSeqs: map[int64]bool{},
 	}
@@ -152,7 +143,7 @@ func (p *Proxy) serveConn(client, up *websocket.Conn, n int, rng *rand.Rand, uri
 	p.conns[c] = struct{}{}
 	p.wg.Add(2)
 	p.mu.Unlock()
-	defer close(c.done)
+	defer c.End()
 
 	go c.read(profile.Client, client)
 	go c.read(profile.Server, up)
@@ -178,18 +169,6 @@ func (c *conn) open() {
 	c.runCuts()
 }
 
-// do runs fn on the loop and waits for it; false if the loop has ended.
-func (c *conn) do(fn func()) bool {
-	cmd := command{run: fn, done: make(chan struct{})}
-	select {
-	case c.cmds <- cmd:
-	case <-c.done:
-		return false
-	}
-	<-cmd.done
-	return true
-}
-
 func (c *conn) loop() {
 	for {
 		c.runDue()
@@ -198,13 +177,13 @@ func (c *conn) loop() {
 			return
 		}
 		select {
-		case r := <-c.in:
+		case r := <-c.In:
 			c.onRead(r)
-		case cmd := <-c.cmds:
-			cmd.run()
+		case cmd := <-c.Cmds:
+			cmd.Run()
 			c.runDue()
 			c.publish()
-			close(cmd.done)
+			cmd.Finish()
 		case <-c.delays.C():
 			c.delays.Fired()
 		case <-c.p.done:

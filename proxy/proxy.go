@@ -258,7 +258,7 @@ func (p *Proxy) close() {
 		srv.Close() // the listeners, and handshakes not yet upgraded
 	}
 	for _, c := range p.openConns() {
-		c.do(c.shutdown)
+		c.Do(c.shutdown)
 	}
 	close(p.done)
 	p.wg.Wait()
@@ -283,7 +283,7 @@ func (p *Proxy) openConns() []*conn {
 // thundering herd. It returns once every cut is done.
 func (p *Proxy) CutAll(k chaos.Cut) {
 	for _, c := range p.openConns() {
-		c.do(func() { c.cut(k, "cut all") })
+		c.Do(func() { c.cut(k, "cut all") })
 	}
 }
 

@@ -21,22 +21,22 @@ func (c *conn) read(side profile.Side, ws *websocket.Conn) {
 	defer c.p.wg.Done()
 	ws.SetCloseHandler(func(int, string) error { return nil }) // the loop relays it
 	ws.SetPingHandler(func(data string) error {
-		c.deliver(readResult{from: side, op: websocket.PingMessage, data: []byte(data)})
+		c.Deliver(readResult{from: side, op: websocket.PingMessage, data: []byte(data)})
 		return nil
 	})
 	ws.SetPongHandler(func(data string) error {
-		c.deliver(readResult{from: side, op: websocket.PongMessage, data: []byte(data)})
+		c.Deliver(readResult{from: side, op: websocket.PongMessage, data: []byte(data)})
 		return nil
 	})
 	for {
 		op, data, err := ws.ReadMessage()
 		if err == nil {
-			if !c.deliver(readResult{from: side, op: op, data: data}) {
+			if !c.Deliver(readResult{from: side, op: op, data: data}) {
 				return
 			}
 			continue
 		}
-		if !c.deliver(readResult{from: side, err: err}) {
+		if !c.Deliver(readResult{from: side, err: err}) {
 			return
 		}
 		var ce *websocket.CloseError
@@ -49,18 +49,8 @@ func (c *conn) read(side profile.Side, ws *websocket.Conn) {
 		if err == nil {
 			err = io.EOF
 		}
-		c.deliver(readResult{from: side, err: err})
+		c.Deliver(readResult{from: side, err: err})
 		return
-	}
-}
-
-// deliver hands r to the loop; false once the loop has ended.
-func (c *conn) deliver(r readResult) bool {
-	select {
-	case c.in <- r:
-		return true
-	case <-c.done:
-		return false
 	}
 }
 
