@@ -134,8 +134,7 @@ func stepUntilFailure(t *T, p *profile.Profile) {
 		t.Step()
 		t.AwaitAny("the client's heartbeat", func() bool { return pings() > n || failed() })
 	}
-	t.settled++ // this failure is accounted for
-	t.stepToRetry()
+	t.StepToRetry()
 }
 
 // CaughtUp, in virtual time, waits until the client has reported a

@@ -76,6 +76,16 @@ func count(xs []Event, match func(Event) bool) int {
 
 func isResync(e Event) bool { return e.Kind == EventResync }
 
+// streamThenRestart connects the client, streams events 1..n to it, and
+// once it has them all, restarts the server's side of the connection.
+func streamThenRestart(t *T, n int) {
+	t.Connect()
+	t.AwaitEvent("the connected state", 0, 1, isState(StateConnected))
+	emitEvents(t, 1, n)
+	awaitDelivered(t, fmt.Sprintf("events 1-%d", n), n)
+	t.Server().CutAll(restart)
+}
+
 // restart closes the connection as a restarting server does.
 var restart = chaos.Cut{Kind: chaos.CloseFrame, Code: profile.StatusGoingAway, Reason: "restart"}
 
@@ -86,15 +96,10 @@ var resumeScenario = Scenario{
 	Run: func(t *T) {
 		p := t.Profile()
 		first, _ := wait(p, 1)
-		t.Connect()
-		t.AwaitEvent("the connected state", 0, 1, isState(StateConnected))
-		emitEvents(t, 1, 3)
-		awaitDelivered(t, "events 1-3", 3)
-		t.Server().CutAll(restart)
+		streamThenRestart(t, 3)
 		t.AwaitEvent("the client noticing the restart", 0, 1, isState(StateReconnecting))
 		emitEvents(t, 4, 5) // kept for the resume
-		t.settled++         // this failure is accounted for
-		t.stepToRetry()
+		t.StepToRetry()
 		t.AwaitCount("the reconnect", first, 2, fakeserver.KindOpen, nil)
 		q, id := dialQuery(t, 2), helloID(t, p)
 		if q.ConnectionID != id || q.SequenceNumber != 4 {
@@ -122,11 +127,7 @@ var newIDScenario = Scenario{
 	Run: func(t *T) {
 		p := t.Profile()
 		first, _ := wait(p, 1)
-		t.Connect()
-		t.AwaitEvent("the connected state", 0, 1, isState(StateConnected))
-		emitEvents(t, 1, 2)
-		awaitDelivered(t, "events 1-2", 2)
-		t.Server().CutAll(restart)
+		streamThenRestart(t, 2)
 		t.Settle()
 		t.AwaitCount("the reconnect", first, 2, fakeserver.KindOpen, nil)
 		t.AwaitEvent("the resync", 0, 1, isResync)

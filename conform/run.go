@@ -106,20 +106,19 @@ const owner = "client"
 
 // newT sets up the server and the clock for one scenario.
 func newT(ctx context.Context, cfg Config, s Scenario) (*T, error) {
-	p, timing := cfg.Profile, Timing{"scale": 1}
-	tol := Tolerance{}
+	scale, tol := 1.0, Tolerance{}
 	if !cfg.Virtual {
-		scale := cfg.Scale
+		scale, tol = cfg.Scale, cfg.Tolerance
 		if scale == 0 {
 			scale = 1
 		}
-		var err error
-		if p, timing, err = Scale(cfg.Profile, scale); err != nil {
-			return nil, err
-		}
-		tol = cfg.Tolerance
-	} else if _, t, err := Scale(cfg.Profile, 1); err == nil {
-		timing = t
+	}
+	p, timing, err := Scale(cfg.Profile, scale)
+	switch {
+	case err != nil && !cfg.Virtual:
+		return nil, err
+	case err != nil: // virtual time needs no scaling: run the profile as it is
+		p, timing = cfg.Profile, Timing{"scale": 1}
 	}
 	t := &T{ctx: ctx, p: p, timing: timing, tol: tol, seed: cfg.Seed, virtual: cfg.Virtual, changed: make(chan struct{})}
 	srv := fakeserver.NewUnstartedServer(p)

@@ -312,6 +312,13 @@ func (t *T) SettleOn(what string) {
 	}
 }
 
+// StepToRetry is Settle for a failure the scenario has already seen the
+// client report (it acted in between): it steps to the retry.
+func (t *T) StepToRetry() {
+	t.settled++
+	t.stepToRetry()
+}
+
 // stepToRetry steps to the client's retry once the server has recorded how
 // the last attempt ended: a client that drops its socket right after its
 // close frame may say "reconnecting" before the server has read it, and an
