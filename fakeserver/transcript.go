@@ -100,8 +100,9 @@ func newTranscript() *Transcript {
 	return &Transcript{grew: make(chan struct{})}
 }
 
-// Add appends e, stamped by the caller, and wakes every Wait.
-func (t *Transcript) Add(e Entry) { t.add(e) }
+// Add appends es, stamped by the caller, together: a reader sees all of
+// them or none. It wakes every Wait once.
+func (t *Transcript) Add(es ...Entry) { t.add(es...) }
 
 func (t *Transcript) add(es ...Entry) {
 	if len(es) == 0 {

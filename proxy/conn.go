@@ -36,21 +36,26 @@ func (s connState) String() string {
 }
 
 // conn is one proxied connection: the client's socket and the upstream's.
-// Everything below the channels belongs to its loop goroutine; other
-// goroutines hand it work through do.
+// It has no goroutine of its own. Everything below mu is guarded by it, and
+// changes only in a turn: a reader relaying what its socket brought, the
+// timer of delayed work, or a command (CutAll, Close). A reader that relays
+// its frames itself, rather than handing them to a loop, saves the frame a
+// goroutine switch each way.
 type conn struct {
 	p       *Proxy
 	client  *websocket.Conn
 	up      *websocket.Conn
 	attempt int
 	link    *chaos.Link
+	// socks are the buffered sockets under client and up, by profile.Side.
+	socks [2]*relayConn
 
-	wire.Mailbox[readResult] // results from both readers; work from CutAll, Close
-
+	mu     sync.Mutex
 	state  connState
 	holeBy string // the fault that black-holed the connection
-	// During a close: the sides whose answer the loop waits for, and the
-	// side that started it, which gets the other side's answer relayed.
+	// During a close: the sides whose answer the connection waits for,
+	// and the side that started it, which gets the other side's answer
+	// relayed.
 	awaiting  [2]bool
 	initiator *profile.Side
 
@@ -68,9 +73,10 @@ type conn struct {
 	inFrame bool
 	cuts    []namedCut
 
-	// unpublished holds this loop turn's entries: they reach the
-	// transcript once the turn is over and any timer it needs is armed,
-	// so whoever reads an entry may step the clock.
+	// unpublished holds this turn's entries: they reach the transcript
+	// together once the turn is over and any timer it needs is armed, so
+	// whoever reads an entry may step the clock; the frames the turn wrote
+	// reach the sockets after that.
 	unpublished []Entry
 
 	statMu sync.Mutex
@@ -103,18 +109,19 @@ func other(s profile.Side) profile.Side {
 	return profile.Client
 }
 
-// serveConn serves an upgraded connection on the handler's goroutine,
-// which becomes the connection's loop.
+// serveConn serves an upgraded connection. The handler's goroutine
+// becomes the client's reader; the upstream's reader gets one of its own.
 func (p *Proxy) serveConn(client, up *websocket.Conn, n int, rng *rand.Rand, uri string) {
 	c := &conn{
 		p:        p,
 		client:   client,
 		up:       up,
 		attempt:  n,
-		Mailbox:  wire.NewMailbox[readResult](),
-		delays:   wire.NewDelays[item](p.Clock),
 		pingSeqs: map[int64]bool{},
 	}
+	c.socks[profile.Client] = client.NetConn().(*relayConn)
+	c.socks[profile.Server] = up.NetConn().(*relayConn)
+	c.delays = wire.NewDelaysFunc[item](p.Clock, c.timerFired)
 	now := p.since()
 	c.link = &chaos.Link{
 		Attempt: n,
@@ -141,14 +148,18 @@ func (p *Proxy) serveConn(client, up *websocket.Conn, n int, rng *rand.Rand, uri
 		return
 	}
 	p.conns[c] = struct{}{}
-	p.wg.Add(2)
+	p.wg.Add(1)
 	p.mu.Unlock()
-	defer c.End()
 
-	go c.read(profile.Client, client)
-	go c.read(profile.Server, up)
-	c.open()
-	c.loop()
+	for _, s := range c.socks {
+		s.startBatching(c.flushAll)
+	}
+	c.do(c.open)
+	go func() {
+		defer p.wg.Done()
+		c.read(profile.Server, up)
+	}()
+	c.read(profile.Client, client)
 }
 
 // open records the open and runs the connection faults.
@@ -169,27 +180,81 @@ func (c *conn) open() {
 	c.runCuts()
 }
 
-func (c *conn) loop() {
-	for {
-		c.runDue()
-		c.publish()
-		if c.state == stateEnded {
-			return
-		}
-		select {
-		case r := <-c.In:
-			c.onRead(r)
-		case cmd := <-c.Cmds:
-			cmd.Run()
-			c.runDue()
-			c.publish()
-			cmd.Finish()
-		case <-c.delays.C():
-			c.delays.Fired()
-		case <-c.p.done:
-			c.shutdown()
+// do runs fn as a turn, then flushes what it wrote; false if the
+// connection had ended. It is how work from other goroutines (CutAll,
+// Close) and the delay timer reach the connection.
+func (c *conn) do(fn func()) bool {
+	c.mu.Lock()
+	if c.state == stateEnded {
+		c.mu.Unlock()
+		return false
+	}
+	fn()
+	c.endTurn()
+	c.mu.Unlock()
+	c.flushAll()
+	return true
+}
+
+// deliver runs the turn for what a reader brought; false if the
+// connection had ended. Its writes stay buffered while the reader has more
+// to relay: they leave when it runs dry (flushAll, before its next read
+// blocks), or at once past flushAt.
+func (c *conn) deliver(r readResult) bool {
+	c.mu.Lock()
+	if c.state == stateEnded {
+		c.mu.Unlock()
+		return false
+	}
+	c.onRead(r)
+	urgent := c.endTurn()
+	c.mu.Unlock()
+	if urgent {
+		c.flushAll()
+	}
+	return true
+}
+
+// timerFired is the delay timer's callback.
+func (c *conn) timerFired() {
+	c.do(c.delays.Fired)
+}
+
+// endTurn finishes a turn: the delayed work now due, the entries
+// published, then the writes sealed for flushing. It reports whether
+// enough is waiting to flush at once. c.mu must be held.
+func (c *conn) endTurn() (urgent bool) {
+	c.runDue()
+	c.publish()
+	for _, s := range c.socks {
+		urgent = s.seal() || urgent
+	}
+	return urgent
+}
+
+// flushAll writes what the turns so far have sealed, to both sockets. A
+// socket that cannot take it ends the connection, as a failed write does.
+// c.mu must not be held.
+func (c *conn) flushAll() {
+	for side, s := range c.socks {
+		if err := s.flush(); err != nil {
+			c.writeFailed(profile.Side(side), err)
 		}
 	}
+}
+
+// writeFailed ends the connection because the write to side failed.
+func (c *conn) writeFailed(to profile.Side, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state == stateEnded {
+		return
+	}
+	c.p.logf(c.attempt, "write to %s failed: %v", to, err)
+	c.record(Entry{Kind: fakeserver.KindClose, Code: profile.StatusAbnormalClosure, By: to,
+		Note: fmt.Sprintf("write to %s failed: %s socket dropped", to, other(to))})
+	c.end()
+	c.endTurn()
 }
 
 // end closes both sockets and forgets the connection; the loop then exits.
@@ -198,6 +263,10 @@ func (c *conn) end() {
 		return
 	}
 	c.setState(stateEnded)
+	for _, s := range c.socks {
+		s.seal()
+		s.flush() // what was relayed before the end goes first; best effort
+	}
 	for _, it := range c.delays.Drop() {
 		if it.cut == nil {
 			c.record(Entry{Kind: fakeserver.KindNote, Op: it.frame.Op, Data: string(it.frame.Data), Msg: it.frame.Msg,
@@ -245,12 +314,13 @@ func (c *conn) record(e Entry) {
 	c.unpublished = append(c.unpublished, e)
 }
 
-// publish hands this turn's entries to the transcript.
+// publish hands this turn's entries to the transcript, together.
 func (c *conn) publish() {
-	for _, e := range c.unpublished {
-		c.p.record(e)
+	if len(c.unpublished) == 0 {
+		return
 	}
-	c.unpublished = nil
+	c.p.record(c.unpublished...)
+	c.unpublished = c.unpublished[:0]
 }
 
 // faultEntry records that fault did what; f is the frame it acted on.

@@ -28,7 +28,7 @@ func (i *interruptible) dial(ctx context.Context, network, addr string) (net.Con
 	i.stop = context.AfterFunc(i.ctx, func() {
 		nc.SetDeadline(time.Unix(1, 0)) // in the past: every pending read and write fails now
 	})
-	return nc, nil
+	return newRelayConn(nc), nil
 }
 
 // interrupted disarms the interruption once the dial has returned, and

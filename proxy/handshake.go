@@ -73,6 +73,7 @@ func (p *Proxy) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	upgrader := websocket.Upgrader{
 		HandshakeTimeout: writeWait,
+		ReadBufferSize:   relayReadBuffer,
 		CheckOrigin:      func(*http.Request) bool { return true }, // the upstream judges origins
 		Error: func(w http.ResponseWriter, _ *http.Request, status int, reason error) {
 			p.refuse(w, n, status, "", "not upgraded: "+reason.Error(), 0)
@@ -125,6 +126,7 @@ func (p *Proxy) dialUpstream(r *http.Request, n int) (*websocket.Conn, *http.Res
 	it := interruptible{ctx: ctx}
 	d := websocket.Dialer{
 		HandshakeTimeout: dialTimeout,
+		ReadBufferSize:   relayReadBuffer,
 		Subprotocols:     websocket.Subprotocols(r),
 		Proxy:            nil, // the chaos proxy is the only proxy in the way
 		NetDialContext:   it.dial,

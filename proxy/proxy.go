@@ -206,7 +206,7 @@ func (p *Proxy) serve(ln net.Listener, h http.Handler, track bool) {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: p.headerWait(), ErrorLog: p.errorLog()}
 	if track {
 		srv.ConnState, srv.ConnContext = p.trackHTTP, wire.ConnContext
-		ln = wire.WatchedListener{TCPListener: ln.(*net.TCPListener)}
+		ln = relayListener{wire.WatchedListener{TCPListener: ln.(*net.TCPListener)}}
 	}
 	p.servers = append(p.servers, srv)
 	p.wg.Add(1)
@@ -258,7 +258,7 @@ func (p *Proxy) close() {
 		srv.Close() // the listeners, and handshakes not yet upgraded
 	}
 	for _, c := range p.openConns() {
-		c.Do(c.shutdown)
+		c.do(c.shutdown)
 	}
 	close(p.done)
 	p.wg.Wait()
@@ -283,19 +283,25 @@ func (p *Proxy) openConns() []*conn {
 // thundering herd. It returns once every cut is done.
 func (p *Proxy) CutAll(k chaos.Cut) {
 	for _, c := range p.openConns() {
-		c.Do(func() { c.cut(k, "cut all") })
+		c.do(func() { c.cut(k, "cut all") })
 	}
 }
 
 // since is virtual time since Start.
 func (p *Proxy) since() time.Duration { return p.Clock.Now().Sub(p.start) }
 
-// record stamps e with the virtual time and appends it to the transcript.
-func (p *Proxy) record(e Entry) {
-	e.At = p.since()
-	p.transcript.Add(e)
+// record stamps es with the virtual time and appends them to the
+// transcript, together.
+func (p *Proxy) record(es ...Entry) {
+	at := p.since()
+	for i := range es {
+		es[i].At = at
+	}
+	p.transcript.Add(es...)
 	if p.Logger != nil {
-		p.Logger.Debug(e.String())
+		for _, e := range es {
+			p.Logger.Debug(e.String())
+		}
 	}
 }
 

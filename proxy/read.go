@@ -14,29 +14,30 @@ import (
 	"github.com/wschaos/wschaos/profile"
 )
 
-// read forwards every frame side sends, control frames included, and the
-// final error to the loop. Pings are not answered here: the loop relays
-// them, so the far side's pong comes back through the faults.
+// read relays every frame side sends, control frames included, and the
+// final error, a turn each. Pings are not answered here but relayed, so
+// the far side's pong comes back through the faults. What the last turns
+// wrote is flushed before the reader returns.
 func (c *conn) read(side profile.Side, ws *websocket.Conn) {
-	defer c.p.wg.Done()
-	ws.SetCloseHandler(func(int, string) error { return nil }) // the loop relays it
+	defer c.flushAll()
+	ws.SetCloseHandler(func(int, string) error { return nil }) // relayed as the read error
 	ws.SetPingHandler(func(data string) error {
-		c.Deliver(readResult{from: side, op: websocket.PingMessage, data: []byte(data)})
+		c.deliver(readResult{from: side, op: websocket.PingMessage, data: []byte(data)})
 		return nil
 	})
 	ws.SetPongHandler(func(data string) error {
-		c.Deliver(readResult{from: side, op: websocket.PongMessage, data: []byte(data)})
+		c.deliver(readResult{from: side, op: websocket.PongMessage, data: []byte(data)})
 		return nil
 	})
 	for {
 		op, data, err := ws.ReadMessage()
 		if err == nil {
-			if !c.Deliver(readResult{from: side, op: op, data: data}) {
+			if !c.deliver(readResult{from: side, op: op, data: data}) {
 				return
 			}
 			continue
 		}
-		if !c.Deliver(readResult{from: side, err: err}) {
+		if !c.deliver(readResult{from: side, err: err}) {
 			return
 		}
 		var ce *websocket.CloseError
@@ -49,7 +50,7 @@ func (c *conn) read(side profile.Side, ws *websocket.Conn) {
 		if err == nil {
 			err = io.EOF
 		}
-		c.Deliver(readResult{from: side, err: err})
+		c.deliver(readResult{from: side, err: err})
 		return
 	}
 }

@@ -25,8 +25,7 @@ func (c *conn) socket(side profile.Side) *websocket.Conn {
 }
 
 // write puts a frame on the wire of the side it is headed to (a client
-// frame to the upstream, an upstream frame to the client): the loop is the
-// only writer.
+// frame to the upstream, an upstream frame to the client), in a turn.
 func (c *conn) write(f chaos.Frame) { c.writeAs(f, string(f.Data)) }
 
 // writeAs is write for a frame whose payload is already a string: a frame
@@ -50,16 +49,14 @@ func (c *conn) writeAs(f chaos.Frame, data string) {
 	c.record(e)
 	c.count(f.Dir, func(d *DirStatus) { d.Delivered++ }) // before the peer can see it
 	ws := c.socket(to)
-	deadline := time.Now().Add(writeWait)
 	var err error
 	switch f.Op {
 	case websocket.PingMessage, websocket.PongMessage, websocket.CloseMessage:
-		err = ws.WriteControl(f.Op, f.Data, deadline)
+		err = ws.WriteControl(f.Op, f.Data, time.Now().Add(writeWait))
 	default:
-		ws.SetWriteDeadline(deadline)
-		err = ws.WriteMessage(f.Op, f.Data)
+		err = ws.WriteMessage(f.Op, f.Data) // buffered: the flush has the deadline
 	}
-	if err != nil {
+	if err != nil { // the socket failed an earlier flush
 		c.p.logf(c.attempt, "write to %s failed: %v", to, err)
 		c.record(Entry{Kind: fakeserver.KindClose, Code: profile.StatusAbnormalClosure, By: to,
 			Note: fmt.Sprintf("write to %s failed: %s socket dropped", to, f.Dir)})

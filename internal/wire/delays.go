@@ -11,9 +11,10 @@ import (
 // on a virtual clock a connection with nothing delayed arms no timer, so a
 // spec can count pending timers exactly. Items due at the same time keep
 // the order they were added in. Not safe for concurrent use: the
-// connection's loop owns it.
+// connection's loop, or its lock, owns it.
 type Delays[T any] struct {
 	clock   clockwork.Clock
+	fire    func() // set by NewDelaysFunc: the timer calls it instead of sending on C
 	items   []delayed[T]
 	timer   clockwork.Timer
 	armed   bool
@@ -27,6 +28,15 @@ type delayed[T any] struct {
 
 // NewDelays returns an empty queue on clock.
 func NewDelays[T any](clock clockwork.Clock) *Delays[T] { return &Delays[T]{clock: clock} }
+
+// NewDelaysFunc returns an empty queue whose timer calls fire, on a
+// goroutine of its own, instead of sending on C: for a connection with no
+// loop goroutine to select on C. fire must call Fired, under the lock that
+// guards the queue, before it runs what is Due; a call for a deadline that
+// has since moved then finds nothing due, and Arm re-arms.
+func NewDelaysFunc[T any](clock clockwork.Clock, fire func()) *Delays[T] {
+	return &Delays[T]{clock: clock, fire: fire}
+}
 
 // Add queues v d from now, after everything due at the same time or earlier.
 func (q *Delays[T]) Add(d time.Duration, v T) {
@@ -63,9 +73,12 @@ func (q *Delays[T]) Arm() {
 		return
 	}
 	d := at.Sub(q.clock.Now())
-	if q.timer == nil {
+	switch {
+	case q.timer == nil && q.fire != nil:
+		q.timer = q.clock.AfterFunc(d, q.fire)
+	case q.timer == nil:
 		q.timer = q.clock.NewTimer(d)
-	} else {
+	default:
 		q.stop()
 		q.timer.Reset(d)
 	}
@@ -105,7 +118,7 @@ func (q *Delays[T]) Drop() []T {
 // stop stops the timer and drains a firing the loop has not read, so it
 // cannot wake the loop for a deadline that moved.
 func (q *Delays[T]) stop() {
-	if !q.timer.Stop() {
+	if !q.timer.Stop() && q.fire == nil {
 		select {
 		case <-q.timer.Chan():
 		default:

@@ -85,10 +85,26 @@ func ConnContext(ctx context.Context, c net.Conn) context.Context {
 	return context.WithValue(ctx, watchKey{}, c)
 }
 
+// watched finds the *watchedConn under nc, through wrappers that give
+// their socket with NetConn (as tls.Conn does).
+func watched(nc net.Conn) (*watchedConn, bool) {
+	for {
+		switch c := nc.(type) {
+		case *watchedConn:
+			return c, true
+		case interface{ NetConn() net.Conn }:
+			nc = c.NetConn()
+		default:
+			return nil, false
+		}
+	}
+}
+
 // MarkServed records that r reached the handler: its connection is an
 // attempt from now on, recorded as such.
 func MarkServed(r *http.Request) {
-	if c, ok := r.Context().Value(watchKey{}).(*watchedConn); ok {
+	nc, _ := r.Context().Value(watchKey{}).(net.Conn)
+	if c, ok := watched(nc); ok {
 		c.served.Store(true)
 	}
 }
@@ -101,8 +117,8 @@ func MarkServed(r *http.Request) {
 // happens in runs that behave). headerWait is the header timeout, for the
 // note.
 func Unserved(nc net.Conn, headerWait time.Duration) (note string, status int, ok bool) {
-	c, watched := nc.(*watchedConn)
-	if !watched || c.served.Load() {
+	c, ok := watched(nc)
+	if !ok || c.served.Load() {
 		return "", 0, false
 	}
 	c.mu.Lock()
