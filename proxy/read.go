@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"github.com/wschaos/wschaos/internal/wire"
@@ -29,8 +30,9 @@ func (c *conn) read(side profile.Side, ws *websocket.Conn) {
 		c.deliver(readResult{from: side, op: websocket.PongMessage, data: []byte(data)})
 		return nil
 	})
+	var buf bytes.Buffer // reused: a message is read once at its full size
 	for {
-		op, data, err := ws.ReadMessage()
+		op, data, err := readMessage(ws, &buf)
 		if err == nil {
 			if !c.deliver(readResult{from: side, op: op, data: data}) {
 				return
@@ -54,6 +56,28 @@ func (c *conn) read(side profile.Side, ws *websocket.Conn) {
 		return
 	}
 }
+
+// readMessage is ws.ReadMessage with buf to read into: the message is
+// copied out once, at its size, instead of through the doubling buffers
+// ReadMessage grows for each one.
+func readMessage(ws *websocket.Conn, buf *bytes.Buffer) (int, []byte, error) {
+	op, r, err := ws.NextReader()
+	if err != nil {
+		return op, nil, err
+	}
+	buf.Reset()
+	if _, err := buf.ReadFrom(r); err != nil {
+		return op, nil, err
+	}
+	if buf.Cap() > maxKeptReadBuffer {
+		defer func() { *buf = bytes.Buffer{} }() // one huge message: do not hold its buffer
+	}
+	return op, bytes.Clone(buf.Bytes()), nil
+}
+
+// maxKeptReadBuffer is the largest read buffer a reader keeps between
+// messages.
+const maxKeptReadBuffer = 1 << 20
 
 // onRead takes one result from a reader.
 func (c *conn) onRead(r readResult) {
