@@ -127,6 +127,8 @@ func (p *Proxy) dialUpstream(r *http.Request, n int) (*websocket.Conn, *http.Res
 	d := websocket.Dialer{
 		HandshakeTimeout: dialTimeout,
 		ReadBufferSize:   relayReadBuffer,
+		WriteBufferSize:  relayWriteBuffer,
+		WriteBufferPool:  relayWriteBuffers,
 		Subprotocols:     websocket.Subprotocols(r),
 		Proxy:            nil, // the chaos proxy is the only proxy in the way
 		NetDialContext:   it.dial,
