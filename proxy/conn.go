@@ -257,7 +257,8 @@ func (c *conn) writeFailed(to profile.Side, err error) {
 	c.endTurn()
 }
 
-// end closes both sockets and forgets the connection; the loop then exits.
+// end sends what the turns wrote, closes both sockets and forgets the
+// connection; the readers then return.
 func (c *conn) end() {
 	if c.state == stateEnded {
 		return

@@ -18,10 +18,13 @@
 //	                 [ConnFault]: cuts made on the client's side, the
 //	                 upstream gets close 1001 (or the same FIN / RST)
 //
-// Each connection has two readers and one loop that does everything else
-// in order (faults, delayed frames, scheduled cuts, every write), with one
-// clock timer armed only while a frame or cut is waiting: on a virtual
-// clock, delays are exact and a test can count timers.
+// Each connection has two readers, each relaying what its socket brings
+// through the faults, and one clock timer, armed only while a frame or cut
+// is waiting, for delayed work: on a virtual clock, delays are exact and a
+// test can count timers. Readers, timer and commands take turns under the
+// connection's lock, so faults see one frame at a time, in order. The
+// frames a turn writes leave once the turn's entries are in the
+// transcript, and a burst that came in one read leaves in one write.
 //
 // Close frames are relayed with their code and reason, both ways, and the
 // close handshake completes end to end; a side that vanishes (FIN, RST,

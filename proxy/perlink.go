@@ -17,8 +17,8 @@ type perLink[T any] struct {
 	m  map[weak.Pointer[chaos.Link]]*T
 }
 
-// get returns l's state, zero on first use. Faults are called from one
-// connection's loop at a time per Link, so the state needs no lock of its
+// get returns l's state, zero on first use. Faults are called in one
+// connection's turns, one at a time per Link, so the state needs no lock of its
 // own; the map does, being shared by every connection.
 func (p *perLink[T]) get(l *chaos.Link) *T {
 	key := weak.Make(l)

@@ -22,7 +22,7 @@ import (
 // Tunables. All are real-time safety nets: none affects a run that behaves.
 const (
 	// writeWait bounds one write, so a peer that stops reading cannot wedge
-	// its connection's loop.
+	// its connection.
 	writeWait = 5 * time.Second
 	// dialTimeout bounds the upstream dial and handshake; a stalled upstream
 	// is answered 502 rather than holding the client forever.
@@ -218,7 +218,7 @@ func (p *Proxy) serve(ln net.Listener, h http.Handler, track bool) {
 
 // trackHTTP counts net/http's connection goroutines into p.wg until they
 // are closed or hijacked (an upgraded connection is then counted by its
-// loop). A connection closed before any request reached the handler is
+// readers). A connection closed before any request reached the handler is
 // bad input, and recorded as such.
 func (p *Proxy) trackHTTP(nc net.Conn, state http.ConnState) {
 	switch state {
