@@ -2,7 +2,6 @@ package conform
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/wschaos/wschaos/chaos"
 	"github.com/wschaos/wschaos/fakeserver"
@@ -165,11 +164,12 @@ func (t *T) CaughtUp() {
 // AwaitAny waits, in real time bounded by the virtual-time patience, until
 // cond holds: for effects of more than one kind at once.
 func (t *T) AwaitAny(what string, cond func() bool) {
-	deadline := time.Now().Add(patience)
+	ctx, cancel := t.waitFor(patience)
+	defer cancel()
 	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not seen within %v", what, patience)
+		if ctx.Err() != nil {
+			t.Fatalf("%s: not seen within %v%s", what, patience, whyEnded(ctx))
 		}
-		quietReal(t.ctx, pollEvery)
+		quietReal(ctx, pollEvery) // ends early with ctx: look once more, then fail
 	}
 }

@@ -141,6 +141,8 @@ func newT(ctx context.Context, cfg Config, s Scenario) (*T, error) {
 // run builds the subject and plays the scenario; a failure ends it.
 func (t *T) run(s Scenario, f Factory) {
 	t.srv.Start()
+	port, portErr := listenPort(t.srv.URL)
+	t.port = port
 	t.mu.Lock()
 	t.t0 = t.clock.Now() // events share the transcript's origin
 	t.mu.Unlock()
@@ -161,6 +163,7 @@ func (t *T) run(s Scenario, f Factory) {
 		t.Fatalf("the client could not be made: %v", err)
 	}
 	t.subj = subj
+	t.quiet = inProcess(t.virtual, subj) && portErr == nil
 	defer t.release()
 	defer t.closeSubject()
 	s.Run(t)

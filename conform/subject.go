@@ -72,7 +72,9 @@ type Env struct {
 	Timing Timing
 	// Clock must drive every timer of the client. In virtual time it is a
 	// fake clock the scenario steps; the client must report a state (Emit)
-	// only once the timer that state waits on is armed.
+	// only once the timer that state waits on is armed, and nothing it
+	// does may wait on the real clock: a wait for its next effect ends as
+	// soon as client and server are idle.
 	Clock clockwork.Clock
 	// Rand is a seeded source for jitter, so a run replays.
 	Rand *rand.Rand

@@ -17,7 +17,8 @@ import (
 
 const (
 	// patience bounds every wait for an effect in virtual time: loopback
-	// I/O and a client's reaction, never a profile's timer.
+	// I/O and a client's reaction, never a profile's timer. A wait ends
+	// sooner once client and server are idle for good (waitFor).
 	patience = 5 * time.Second
 	// slack is added to every real-time wait on top of the tolerance: it
 	// only decides how long to wait before saying "never", never whether a
@@ -44,6 +45,10 @@ type T struct {
 	srv     *fakeserver.Server
 	subj    Subject
 	closed  bool
+	// quiet: server, client and clock are all in this process, so a wait
+	// may end as soon as the world is idle for good (waitFor).
+	quiet bool
+	port  int // the server's listen port
 	// adapterErr: the subject's adapter could not start or broke the protocol.
 	adapterErr string
 	t0         time.Time // the clock when the server started
@@ -189,10 +194,10 @@ func (t *T) budget(d time.Duration) time.Duration {
 // AwaitEntries waits until pred holds for the transcript, allowing d of
 // profile time, and returns the entries. what names the wait in a failure.
 func (t *T) AwaitEntries(what string, d time.Duration, pred func([]fakeserver.Entry) bool) []fakeserver.Entry {
-	ctx, cancel := context.WithTimeout(t.ctx, t.budget(d))
+	ctx, cancel := t.waitFor(t.budget(d))
 	defer cancel()
-	if err := t.srv.Transcript().Wait(ctx, pred); err != nil {
-		t.Fatalf("%s: not seen within %v", what, t.budget(d).Round(time.Millisecond))
+	if err := t.srv.Transcript().Wait(ctx, pred); err != nil && !pred(t.srv.Transcript().Entries()) {
+		t.Fatalf("%s: not seen within %v%s", what, t.budget(d).Round(time.Millisecond), whyEnded(ctx))
 	}
 	return t.srv.Transcript().Entries()
 }
@@ -226,9 +231,9 @@ func (t *T) Events() []Event {
 // AwaitEvent waits for the n-th event (from 1) on which pred holds,
 // allowing d of profile time, and returns it.
 func (t *T) AwaitEvent(what string, d time.Duration, n int, pred func(Event) bool) Event {
-	deadline := time.NewTimer(t.budget(d))
-	defer deadline.Stop()
-	for {
+	ctx, cancel := t.waitFor(t.budget(d))
+	defer cancel()
+	for ended := false; ; ended = ctx.Err() != nil {
 		t.mu.Lock()
 		seen := 0
 		for _, e := range t.events {
@@ -241,12 +246,15 @@ func (t *T) AwaitEvent(what string, d time.Duration, n int, pred func(Event) boo
 		}
 		changed := t.changed
 		t.mu.Unlock()
+		switch {
+		case ended && t.ctx.Err() != nil:
+			t.Fatalf("%s: %v", what, t.ctx.Err())
+		case ended:
+			t.Fatalf("%s: the client did not report it within %v%s", what, t.budget(d).Round(time.Millisecond), whyEnded(ctx))
+		}
 		select {
 		case <-changed:
-		case <-deadline.C:
-			t.Fatalf("%s: the client did not report it within %v", what, t.budget(d).Round(time.Millisecond))
-		case <-t.ctx.Done():
-			t.Fatalf("%s: %v", what, t.ctx.Err())
+		case <-ctx.Done(): // look once more, then fail
 		}
 	}
 }
@@ -273,15 +281,17 @@ func (t *T) Step() time.Duration {
 	if !t.virtual {
 		return 0
 	}
-	ctx, cancel := context.WithTimeout(t.ctx, patience)
+	ctx, cancel := t.waitFor(patience)
 	defer cancel()
 	tick := time.NewTicker(pollEvery)
 	defer tick.Stop()
 	for t.vclock.Pending(owner) == 0 {
+		if ctx.Err() != nil {
+			t.Fatalf("the client armed no timer within %v of real time (a retry, a heartbeat?)%s", patience, whyEnded(ctx))
+		}
 		select {
 		case <-tick.C:
-		case <-ctx.Done():
-			t.Fatalf("the client armed no timer within %v of real time (a retry, a heartbeat?)", patience)
+		case <-ctx.Done(): // look once more, then fail
 		}
 	}
 	next, _ := t.vclock.NextFor(owner)

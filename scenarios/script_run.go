@@ -93,6 +93,8 @@ type scriptRun struct {
 	w      *world
 	// Output already attributed to earlier commands.
 	serverSeen, clientSeen int
+	// idle: the last wait ended because the world was idle for good.
+	idle bool
 }
 
 // play runs every command and compares its output with the script's. It
@@ -107,7 +109,11 @@ func (r *scriptRun) play() ([][]string, error) {
 		out, ok := r.settle(c)
 		got = append(got, out)
 		if !ok {
-			return got, r.fail(c, "its output differs", out)
+			what := "its output differs"
+			if r.idle {
+				what += " " + idleNote
+			}
+			return got, r.fail(c, what, out)
 		}
 	}
 	return got, nil
@@ -137,13 +143,15 @@ func (r *scriptRun) world() *world {
 
 // settle waits for the command's output: until it equals the expected
 // output, or, rewriting, until it has been quiet a while. ok is false when
-// the expected output never came.
+// the expected output never came: by the wait's bound, or once the world
+// is idle for good with other output (r.idle).
 func (r *scriptRun) settle(c command) (out []string, ok bool) {
 	if r.w == nil { // nothing has run yet
 		return nil, len(c.want) == 0
 	}
 	deadline := time.Now().Add(r.wait)
 	last, lastChange := r.observe(), time.Now()
+	idle := r.w.idleFor()
 	for {
 		out = last
 		switch {
@@ -154,6 +162,9 @@ func (r *scriptRun) settle(c command) (out []string, ok bool) {
 			r.commit()
 			return out, true
 		case time.Now().After(deadline) || r.ctx.Err() != nil:
+			return out, false
+		case !r.rewrite && !slices.Equal(out, c.want) && idle.Idle(r.w.progress()+strings.Join(out, "\n")):
+			r.idle = true
 			return out, false
 		}
 		time.Sleep(pollEvery) // real time: waiting for an effect, not for virtual time
@@ -338,10 +349,14 @@ func (r *scriptRun) step(c command) error {
 		return fmt.Errorf("step takes no arguments: write one step per command, so each step's effects are stated")
 	}
 	deadline := time.Now().Add(r.wait)
+	idle := w.idleFor()
 	for w.clock.Pending("client") == 0 && time.Now().Before(deadline) {
 		switch w.cl.State() {
 		case client.StateGaveUp, client.StateDisconnected:
 			deadline = time.Now()
+		}
+		if idle.Idle(w.progress()) {
+			break // the client will arm nothing: step to what is pending
 		}
 		time.Sleep(pollEvery)
 	}

@@ -36,7 +36,8 @@ func misconfigured(bug string, change func(*profile.Profile), want string) twin 
 
 // twinWait bounds each wait in a twin's run. The reference client's effects
 // arrive in milliseconds; a twin that never produces one fails at this
-// bound, and only with the message its spec gives for that wait.
+// bound, or sooner once its world is idle for good (unlessIdle), and only
+// with the message its spec gives for that wait.
 const twinWait = 2 * time.Second
 
 // maker builds a world; specs take one so they can run against a twin.

@@ -49,7 +49,9 @@ type world struct {
 	states   log[client.StateChange]
 	msgs     log[profile.Message]
 	resyncs  atomic.Int32
+	others   atomic.Int32 // state changes of moreClients' clients
 	sockets  socketCounter
+	port     int           // the server's listen port: one end of every socket
 	stateCur int           // states consumed by awaitState
 	wait     time.Duration // bound on each wait for an effect
 	// clientOpts built w.cl; more clients of the same kind come from it.
@@ -113,6 +115,7 @@ func newWorld(p *profile.Profile, opts ...worldOption) *world {
 	w.srv.Faults = cfg.faults
 	w.srv.Start()
 	DeferCleanup(w.srv.Close)
+	w.port = listenPort(w.srv.URL)
 
 	cp := p
 	if len(cfg.clientProfile) > 0 {
@@ -182,7 +185,7 @@ func (w *world) awaitAny(ctx context.Context, states ...client.State) client.Sta
 			}
 		}
 		return false
-	}).WithTimeout(w.wait).Should(BeTrue(), "the client never became %v at %v; its states: %v",
+	}).WithTimeout(w.wait).Should(w.unlessIdle(BeTrue()), "the client never became %v at %v; its states: %v",
 		states, w.now(), w.states.snapshot())
 	return got
 }
@@ -190,10 +193,8 @@ func (w *world) awaitAny(ctx context.Context, states ...client.State) client.Sta
 // awaitTranscript waits until pred holds of the server's transcript.
 func (w *world) awaitTranscript(ctx context.Context, what string, pred func([]fakeserver.Entry) bool) {
 	GinkgoHelper()
-	wctx, cancel := context.WithTimeout(ctx, w.wait)
-	defer cancel()
-	err := w.srv.Transcript().Wait(wctx, pred)
-	Expect(err).NotTo(HaveOccurred(), "the server never saw %s by %v", what, w.now())
+	Eventually(ctx, func() bool { return pred(w.srv.Transcript().Entries()) }).WithTimeout(w.wait).
+		Should(w.unlessIdle(BeTrue()), "the server never saw %s by %v", what, w.now())
 }
 
 // awaitMessages waits until the client has delivered n messages for which
@@ -201,7 +202,7 @@ func (w *world) awaitTranscript(ctx context.Context, what string, pred func([]fa
 func (w *world) awaitMessages(ctx context.Context, n int, what string, match func(profile.Message) bool) {
 	GinkgoHelper()
 	Eventually(ctx, func() int { return count(w.msgs.snapshot(), match) }).WithTimeout(w.wait).
-		Should(BeNumerically(">=", n), "the client never delivered %d %s by %v", n, what, w.now())
+		Should(w.unlessIdle(BeNumerically(">=", n)), "the client never delivered %d %s by %v", n, what, w.now())
 }
 
 // step moves the clock exactly to the next pending timer and returns how far.
@@ -237,6 +238,12 @@ func (l *log[T]) add(v T) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.items = append(l.items, v)
+}
+
+func (l *log[T]) len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.items)
 }
 
 func (l *log[T]) snapshot() []T {
@@ -346,7 +353,10 @@ func (w *world) moreClients(n int, onState func(i int, ch client.StateChange)) [
 			o.Rand = rand.New(rand.NewPCG(w.seed, uint64(i+2)))
 		}
 		c := client.New(w.srv.URL, &o)
-		c.OnState(func(ch client.StateChange) { onState(i, ch) })
+		c.OnState(func(ch client.StateChange) {
+			w.others.Add(1)
+			onState(i, ch)
+		})
 		Expect(c.Start()).To(Succeed())
 		DeferCleanup(c.Close)
 		cls = append(cls, c)

@@ -1,0 +1,86 @@
+package conform
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/wschaos/wschaos/internal/quiet"
+)
+
+// errIdle ends a wait, in a world all in this process, that is idle for
+// good: the effect it waits for can no longer come.
+var errIdle = errors.New("the client and the server were idle: nothing more could happen without a step of the clock")
+
+// waitFor is the context of one wait for an effect: it ends after limit
+// of real time, with the scenario, or, when client, server and clock are
+// all in this process (T.quiet), once the world is idle for good; then
+// context.Cause is errIdle. An adapter's client lives in another process
+// on the real clock, where no such verdict can be made.
+func (t *T) waitFor(limit time.Duration) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(t.ctx, limit)
+	if !t.quiet {
+		return ctx, cancel
+	}
+	ctx, cancelIdle := context.WithCancelCause(ctx)
+	go func() {
+		d := quiet.NewDetector(t.port)
+		tick := time.NewTicker(quiet.Gap) // Idle observes at most once a gap
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				if d.Idle(t.progress()) {
+					cancelIdle(errIdle)
+					return
+				}
+			}
+		}
+	}()
+	return ctx, func() { cancelIdle(nil); cancel() }
+}
+
+// inProcess reports whether a subject's whole world can be observed from
+// here: virtual time, and a client in this process, not an adapter's.
+func inProcess(virtual bool, subj Subject) bool {
+	_, isAdapter := subj.(*process)
+	return virtual && !isAdapter
+}
+
+// whyEnded turns the end of a wait's context into the end of its failure
+// message: "" at its bound, the idle verdict otherwise.
+func whyEnded(ctx context.Context) string {
+	if errors.Is(context.Cause(ctx), errIdle) {
+		return " (" + errIdle.Error() + ")"
+	}
+	return ""
+}
+
+// progress is everything the world has done that a wait may watch: any
+// change means it is not idle.
+func (t *T) progress() string {
+	t.mu.Lock()
+	events := len(t.events)
+	t.mu.Unlock()
+	next, _ := t.vclock.Next()
+	return fmt.Sprint(events, t.srv.Transcript().Len(), t.vclock.Pending(owner), next.UnixNano())
+}
+
+// listenPort is the port of the server's URL: every socket of the world
+// has it at one end.
+func listenPort(rawURL string) (int, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return 0, fmt.Errorf("the server's URL %q: %w", rawURL, err)
+	}
+	p, err := strconv.Atoi(u.Port())
+	if err != nil {
+		return 0, fmt.Errorf("the server's URL %q has no port: %w", rawURL, err)
+	}
+	return p, nil
+}
