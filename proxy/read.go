@@ -76,8 +76,10 @@ func readMessage(ws *websocket.Conn, buf *bytes.Buffer) (int, []byte, error) {
 }
 
 // maxKeptReadBuffer is the largest read buffer a reader keeps between
-// messages.
-const maxKeptReadBuffer = 1 << 20
+// messages: one that held a 64 KiB message (bytes.Buffer grows past it).
+// A bigger message gets a buffer of its own, so an idle connection holds
+// little.
+const maxKeptReadBuffer = 128 << 10
 
 // onRead takes one result from a reader.
 func (c *conn) onRead(r readResult) {

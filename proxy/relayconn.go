@@ -117,7 +117,7 @@ func (r *relayConn) flush() error {
 	if cap(out) <= maxSpare {
 		r.spare = out[:0]
 	} else {
-		r.spare = nil // a burst of big frames: do not hold its array
+		r.spare = nil
 	}
 	if err != nil && r.err == nil {
 		r.err = err
@@ -125,8 +125,10 @@ func (r *relayConn) flush() error {
 	return err
 }
 
-// maxSpare is the biggest buffer a relayConn keeps between flushes.
-const maxSpare = 256 << 10
+// maxSpare is the biggest buffer a relayConn keeps between flushes: room
+// for a burst of small frames. A big frame's array is not kept, so an idle
+// connection holds little.
+const maxSpare = 64 << 10
 
 // NetConn returns the socket under the buffer, as tls.Conn does.
 func (r *relayConn) NetConn() net.Conn { return r.Conn }
