@@ -2,6 +2,8 @@ package bench
 
 import (
 	"bytes"
+	"flag"
+	"slices"
 	"testing"
 	"time"
 
@@ -17,6 +19,13 @@ const (
 	latencyWarmup = 200
 )
 
+// latencyAlone names the one proxy BenchmarkEchoLatency measures beside
+// the direct path, leaving the other out of the rotation: one proxy's
+// goroutines still winding down can delay the next path's round trip, so
+// this checks what each adds with no other proxy in the way.
+var latencyAlone = flag.String("latency-alone", "",
+	`BenchmarkEchoLatency: measure only "wschaos" or "toxiproxy" beside the direct path`)
+
 // BenchmarkEchoLatency measures a small text message's round trip to a
 // loopback echo, directly, through the wschaos proxy (no fault) and
 // through Toxiproxy (no toxic). One op is one round trip on each path, in
@@ -25,9 +34,18 @@ const (
 // direct p50 and p99 (a difference of percentiles):
 //
 //	go test -run='^$' -bench=EchoLatency -benchtime=20000x -count=6 ./bench/
+//	go test -run='^$' -bench=EchoLatency -benchtime=20000x -count=6 ./bench/ -args -latency-alone=toxiproxy
 func BenchmarkEchoLatency(b *testing.B) {
 	rig := newEchoRig(b)
 	conns := rig.dial(b)
+	measured := []int{pathDirect, pathWschaos, pathToxiproxy}
+	if *latencyAlone != "" {
+		i := slices.Index(pathNames, *latencyAlone)
+		if i <= pathDirect {
+			b.Fatalf("-latency-alone=%q: want wschaos or toxiproxy", *latencyAlone)
+		}
+		measured = []int{pathDirect, i}
+	}
 	msg := bytes.Repeat([]byte("x"), smallMessage)
 	buf := make([]byte, copyBuffer)
 	roundTrip := func(c *websocket.Conn) time.Duration {
@@ -48,20 +66,20 @@ func BenchmarkEchoLatency(b *testing.B) {
 	samples := make([][]time.Duration, len(conns))
 	turn := 0
 	for b.Loop() {
-		for k := range conns {
-			i := (turn + k) % len(conns)
+		for k := range measured {
+			i := measured[(turn+k)%len(measured)]
 			samples[i] = append(samples[i], roundTrip(conns[i]))
 		}
 		turn++
 	}
 	p50 := make([]time.Duration, len(conns))
 	p99 := make([]time.Duration, len(conns))
-	for i, name := range pathNames {
+	for _, i := range measured {
 		p50[i], p99[i] = percentile(samples[i], 0.50), percentile(samples[i], 0.99)
-		b.ReportMetric(micros(p50[i]), name+"-p50-us")
-		b.ReportMetric(micros(p99[i]), name+"-p99-us")
+		b.ReportMetric(micros(p50[i]), pathNames[i]+"-p50-us")
+		b.ReportMetric(micros(p99[i]), pathNames[i]+"-p99-us")
 	}
-	for _, i := range []int{pathWschaos, pathToxiproxy} {
+	for _, i := range measured[1:] {
 		b.ReportMetric(micros(p50[i]-p50[pathDirect]), pathNames[i]+"-added-p50-us")
 		b.ReportMetric(micros(p99[i]-p99[pathDirect]), pathNames[i]+"-added-p99-us")
 	}

@@ -16,8 +16,8 @@ var suiteRuns = flag.Int("suite-runs", 0,
 
 // suiteParts are the scenario suite's parts, timed apart: the specs on
 // the reference client, the same specs on the buggy twins (whose proofs
-// wait out real-time bounds), and the whole suite as `go tool ginkgo .`
-// runs it.
+// end once a wait finds the world idle, see internal/quiet), and the whole
+// suite as `go tool ginkgo .` runs it.
 var suiteParts = []struct{ name, filter string }{
 	{"reference", "!twin"},
 	{"twins", "twin"},
