@@ -2,8 +2,11 @@
 GO      ?= go
 GINKGO  ?= $(GO) tool ginkgo
 # Specs and packages run with the race detector; the scenario suite in a
-# random order, so hidden coupling between specs shows up.
-GINKGO_FLAGS ?= -race --randomize-all --timeout=10m $(if $(CI),--no-color)
+# random order, so hidden coupling between specs shows up, and over PROCS
+# processes: most of a spec's wall time is waiting on loopback, so four
+# share two cores well.
+PROCS ?= 4
+GINKGO_FLAGS ?= -race --randomize-all -p --procs=$(PROCS) --timeout=10m $(if $(CI),--no-color)
 
 .PHONY: test unit scenarios check vet fmt bench herd-plot rewrite fuzz soak conform-example
 
