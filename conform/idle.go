@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/wschaos/wschaos/internal/quiet"
@@ -69,18 +67,4 @@ func (t *T) progress() string {
 	t.mu.Unlock()
 	next, _ := t.vclock.Next()
 	return fmt.Sprint(events, t.srv.Transcript().Len(), t.vclock.Pending(owner), next.UnixNano())
-}
-
-// listenPort is the port of the server's URL: every socket of the world
-// has it at one end.
-func listenPort(rawURL string) (int, error) {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return 0, fmt.Errorf("the server's URL %q: %w", rawURL, err)
-	}
-	p, err := strconv.Atoi(u.Port())
-	if err != nil {
-		return 0, fmt.Errorf("the server's URL %q has no port: %w", rawURL, err)
-	}
-	return p, nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jonboulle/clockwork"
 	"github.com/wschaos/wschaos/fakeserver"
+	"github.com/wschaos/wschaos/internal/quiet"
 	"github.com/wschaos/wschaos/profile"
 	"github.com/wschaos/wschaos/vclock"
 )
@@ -141,7 +142,7 @@ func newT(ctx context.Context, cfg Config, s Scenario) (*T, error) {
 // run builds the subject and plays the scenario; a failure ends it.
 func (t *T) run(s Scenario, f Factory) {
 	t.srv.Start()
-	port, portErr := listenPort(t.srv.URL)
+	port, portErr := quiet.PortOf(t.srv.URL)
 	t.port = port
 	t.mu.Lock()
 	t.t0 = t.clock.Now() // events share the transcript's origin

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -199,31 +198,20 @@ func TestSlowClientsAreDroppedAtTheHeaderTimeoutWithoutBlockingOthers(t *testing
 		{"nothing at all", ""},
 		{"bytes without a line end", strings.Repeat("\x00\xff", 100)},
 	}
-	var wg sync.WaitGroup
-	dropped := make(chan error, each*len(kinds))
-	start := time.Now()
+	var payloads []string
 	for _, k := range kinds {
-		for range each {
-			nc := rawDial(t, s)
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				dropped <- wstest.Trickle(nc, k.bytes, patience)
-			}()
-		}
+		payloads = append(payloads, k.bytes)
 	}
+	slow := wstest.StartSlowClients(func() net.Conn { return rawDial(t, s) }, payloads, each, patience)
 	// While they trickle, everyone else is served.
 	h.check()
 	unharmed(t, s, h, before)
-	wg.Wait()
-	if took := time.Since(start); took < slowLorisWait {
+	took, err := slow.Wait()
+	if took < slowLorisWait {
 		t.Errorf("slow clients dropped after %v, before the %v header timeout", took, slowLorisWait)
 	}
-	close(dropped)
-	for err := range dropped {
-		if err != nil {
-			t.Error(err)
-		}
+	if err != nil {
+		t.Error(err)
 	}
 	waitCount(t, s, "no HTTP request within 300ms", each*len(kinds))
 	// Those that sent nothing are dropped in silence; net/http answers some
@@ -271,31 +259,8 @@ func TestThousandsOfJunkConnectionsLeaveTheServerServing(t *testing.T) {
 		}
 		return nil
 	}
-	work := make(chan int)
-	errs := make(chan error, junkConns)
-	var wg sync.WaitGroup
-	for range junkAtOnce {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				errs <- junk(i)
-			}
-		}()
-	}
-	for i := range junkConns {
-		work <- i
-		if i%200 == 0 {
-			h.check() // served throughout the flood
-		}
-	}
-	close(work)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Fatal(err)
-		}
+	if err := wstest.Flood(junkConns, junkAtOnce, 200, h.check, junk); err != nil { // h.check: served throughout
+		t.Fatal(err)
 	}
 
 	waitCount(t, s, "#- refuse 400: not an HTTP request the server can read (24 bytes)", junkConns/4)

@@ -336,31 +336,16 @@ func TestSlowClientsAreDroppedAtTheHeaderTimeoutWithoutBlockingOthers(t *testing
 		"",                              // nothing at all
 		strings.Repeat("\x00\xff", 100), // bytes without a line end
 	}
-	var wg sync.WaitGroup
-	dropped := make(chan error, each*len(trickles))
-	start := time.Now()
-	for _, b := range trickles {
-		for range each {
-			nc := rawDial(t, p)
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				dropped <- wstest.Trickle(nc, b, patience)
-			}()
-		}
-	}
+	slow := wstest.StartSlowClients(func() net.Conn { return rawDial(t, p) }, trickles, each, patience)
 	unharmed(t, p, healthy, before) // while they trickle
-	wg.Wait()
-	if took := time.Since(start); took < slowLorisWait {
+	took, err := slow.Wait()
+	if took < slowLorisWait {
 		t.Errorf("slow clients dropped after %v, before the %v header timeout", took, slowLorisWait)
 	}
-	close(dropped)
-	for err := range dropped {
-		if err != nil {
-			t.Error(err)
-		}
+	if err != nil {
+		t.Error(err)
 	}
-	err := p.Transcript().Wait(ctx(t), func(es []proxy.Entry) bool {
+	err = p.Transcript().Wait(ctx(t), func(es []proxy.Entry) bool {
 		n := 0
 		for _, e := range es {
 			if strings.Contains(e.String(), "#- ") && strings.Contains(e.Note, "no HTTP request within 300ms") {
@@ -420,31 +405,9 @@ func TestThousandsOfJunkConnectionsLeaveTheProxyServing(t *testing.T) {
 		}
 		return nil
 	}
-	work := make(chan int)
-	errs := make(chan error, junkConns)
-	var wg sync.WaitGroup
-	for range junkAtOnce {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				errs <- junk(i)
-			}
-		}()
-	}
-	for i := range junkConns {
-		work <- i
-		if i%200 == 0 {
-			relays(t, healthy) // served throughout the flood
-		}
-	}
-	close(work)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Fatal(err)
-		}
+	served := func() { relays(t, healthy) } // throughout the flood
+	if err := wstest.Flood(junkConns, junkAtOnce, 200, served, junk); err != nil {
+		t.Fatal(err)
 	}
 
 	var garbage, badKey int

@@ -2,9 +2,6 @@ package scenarios
 
 import (
 	"fmt"
-	"net/url"
-	"strconv"
-	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -67,20 +64,6 @@ func (w *world) progress() string {
 		w.clock.Pending("client"), w.clock.Pending("server"), next.UnixNano())
 }
 
-// listenPort is the port of a fake server's URL: every socket of its
-// world has it at one end.
-func listenPort(rawURL string) int {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		panic(fmt.Sprintf("scenarios: the fake server's URL %q: %v", rawURL, err))
-	}
-	p, err := strconv.Atoi(u.Port())
-	if err != nil {
-		panic(fmt.Sprintf("scenarios: the fake server's URL %q has no port: %v", rawURL, err))
-	}
-	return p
-}
-
 var _ = Describe("A wait on an idle world", Label("harness"), func() {
 	It("fails at once, saying the client and the server were idle", func(ctx SpecContext) {
 		if !quiet.Supported {
@@ -90,11 +73,10 @@ var _ = Describe("A wait on an idle world", Label("harness"), func() {
 		w.start()
 		w.awaitState(ctx, client.StateConnected)
 		// Connected, its heartbeat armed on the clock that nobody steps:
-		// nothing more can happen.
-		began := time.Now()
+		// nothing more can happen. Only the idle verdict adds idleNote; a
+		// wait that ran out its bound would fail without it.
 		err := InterceptGomegaFailure(func() { w.awaitState(ctx, client.StateReconnecting) })
 		Expect(err).To(MatchError(ContainSubstring(idleNote)))
 		Expect(err.Error()).To(ContainSubstring("the client never became [reconnecting]"), "the wait's own message comes first")
-		Expect(time.Since(began)).To(BeNumerically("<", w.wait/2), "the wait ran on to near its bound")
 	}, SpecTimeout(specTimeout))
 })

@@ -29,6 +29,7 @@ import (
 	"github.com/wschaos/wschaos/client"
 	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/internal/flaw"
+	"github.com/wschaos/wschaos/internal/quiet"
 	"github.com/wschaos/wschaos/profile"
 	"github.com/wschaos/wschaos/vclock"
 )
@@ -115,7 +116,9 @@ func newWorld(p *profile.Profile, opts ...worldOption) *world {
 	w.srv.Faults = cfg.faults
 	w.srv.Start()
 	DeferCleanup(w.srv.Close)
-	w.port = listenPort(w.srv.URL)
+	port, err := quiet.PortOf(w.srv.URL)
+	Expect(err).NotTo(HaveOccurred())
+	w.port = port
 
 	cp := p
 	if len(cfg.clientProfile) > 0 {

@@ -42,7 +42,10 @@
 package quiet
 
 import (
+	"fmt"
+	"net/url"
 	"runtime"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -57,6 +60,20 @@ const (
 	// that polls only for Idle need not poll more often.
 	Gap = 20 * time.Millisecond
 )
+
+// PortOf is the port of a server's URL (ws://127.0.0.1:PORT/...), for
+// NewDetector: every socket of the server's world has it at one end.
+func PortOf(rawURL string) (int, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return 0, fmt.Errorf("the server's URL %q: %w", rawURL, err)
+	}
+	p, err := strconv.Atoi(u.Port())
+	if err != nil {
+		return 0, fmt.Errorf("the server's URL %q has no port: %w", rawURL, err)
+	}
+	return p, nil
+}
 
 // Observe looks at the process's goroutines and at the TCP sockets on
 // ports once, and reports whether nothing is in flight; when something is,

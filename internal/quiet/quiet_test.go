@@ -163,3 +163,14 @@ func TestGoroutineFrames(t *testing.T) {
 		t.Error("a dump with a runnable goroutine is idle")
 	}
 }
+
+func TestPortOf(t *testing.T) {
+	if p, err := PortOf("ws://127.0.0.1:8080/ws?x=1"); err != nil || p != 8080 {
+		t.Errorf("PortOf of a server URL = %d, %v; want 8080", p, err)
+	}
+	for _, bad := range []string{"ws://127.0.0.1/ws", "ws://[::1", ""} {
+		if p, err := PortOf(bad); err == nil {
+			t.Errorf("PortOf(%q) = %d, want an error naming the URL", bad, p)
+		}
+	}
+}

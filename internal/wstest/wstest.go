@@ -1,7 +1,7 @@
 // Package wstest builds what a well-behaved WebSocket peer never sends, for
 // the bad-input tests of the fake server and the proxy: raw frames with any
 // first byte, lengths and masking, and HTTP requests written a byte at a
-// time.
+// time; and the slow and junk clients that throw them at a server.
 package wstest
 
 import (
@@ -12,6 +12,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -113,4 +114,74 @@ func KeptAsItWas(before, now []string) error {
 		}
 	}
 	return nil
+}
+
+// SlowClients are clients that trickle their bytes at once, each on its
+// own goroutine.
+type SlowClients struct {
+	start   time.Time
+	wg      sync.WaitGroup
+	dropped chan error
+}
+
+// StartSlowClients dials each of payloads each times and trickles it
+// (Trickle) on every connection, all at once.
+func StartSlowClients(dial func() net.Conn, payloads []string, each int, patience time.Duration) *SlowClients {
+	sc := &SlowClients{start: time.Now(), dropped: make(chan error, each*len(payloads))}
+	for _, b := range payloads {
+		for range each {
+			nc := dial()
+			sc.wg.Add(1)
+			go func() {
+				defer sc.wg.Done()
+				sc.dropped <- Trickle(nc, b, patience)
+			}()
+		}
+	}
+	return sc
+}
+
+// Wait waits until every slow client has been dropped or has given up,
+// and returns how long that took from the start, and what went wrong.
+func (sc *SlowClients) Wait() (time.Duration, error) {
+	sc.wg.Wait()
+	took := time.Since(sc.start)
+	close(sc.dropped)
+	var errs []error
+	for err := range sc.dropped {
+		errs = append(errs, err)
+	}
+	return took, errors.Join(errs...)
+}
+
+// Flood runs junk(0), ..., junk(n-1), at most atOnce at a time, and calls
+// check before every every-th: what else the server must still do during
+// the flood. It returns every error junk returned.
+func Flood(n, atOnce, every int, check func(), junk func(i int) error) error {
+	work := make(chan int)
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for range atOnce {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				errs <- junk(i)
+			}
+		}()
+	}
+	for i := range n {
+		if i%every == 0 {
+			check()
+		}
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	close(errs)
+	var all []error
+	for err := range errs {
+		all = append(all, err)
+	}
+	return errors.Join(all...)
 }
