@@ -5,11 +5,9 @@ import (
 	"net"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/onsi/gomega"
-	"github.com/onsi/gomega/gleak"
 	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/internal/wstest"
 	"github.com/wschaos/wschaos/profile"
@@ -73,16 +71,6 @@ func unharmed(t *testing.T, s *fakeserver.Server, h *healthy, before []string) {
 	fresh.Close()
 }
 
-// noLeaks fails t if goroutines started during it outlive its cleanups.
-// Call it first, so its cleanup runs last.
-func noLeaks(t *testing.T) {
-	t.Helper()
-	before := gleak.Goroutines()
-	t.Cleanup(func() {
-		gomega.NewWithT(t).Eventually(gleak.Goroutines).WithTimeout(patience).ShouldNot(gleak.HaveLeaked(before))
-	})
-}
-
 // rawDial opens a TCP connection to the server, closed at cleanup.
 func rawDial(t *testing.T, s *fakeserver.Server) net.Conn {
 	t.Helper()
@@ -95,7 +83,7 @@ func rawDial(t *testing.T, s *fakeserver.Server) net.Conn {
 }
 
 func TestBadFramesCloseTheirConnectionWithTheRightCodeAndNothingElse(t *testing.T) {
-	noLeaks(t)
+	wstest.NoLeaks(t, patience)
 	for _, tc := range []struct {
 		name string
 		send []byte
@@ -138,7 +126,7 @@ func TestBadFramesCloseTheirConnectionWithTheRightCodeAndNothingElse(t *testing.
 }
 
 func TestBadHandshakesAreAnsweredWithAnHTTPErrorAndRecorded(t *testing.T) {
-	noLeaks(t)
+	wstest.NoLeaks(t, patience)
 	for _, tc := range []struct {
 		name   string
 		send   string
@@ -174,16 +162,11 @@ func TestBadHandshakesAreAnsweredWithAnHTTPErrorAndRecorded(t *testing.T) {
 	}
 }
 
-// slowLorisWait is the header timeout of the slow-client test: long enough
-// that a trickle visibly sends part of a request, short enough for a unit
-// test.
-const slowLorisWait = 300 * time.Millisecond
-
 func TestSlowClientsAreDroppedAtTheHeaderTimeoutWithoutBlockingOthers(t *testing.T) {
-	noLeaks(t)
+	wstest.NoLeaks(t, patience)
 	s := fakeserver.NewUnstartedServer(profile.QueueProfile())
 	s.Clock = vclock.New()
-	fakeserver.SetHeaderTimeout(s, slowLorisWait)
+	fakeserver.SetHeaderTimeout(s, wstest.SlowLorisWait)
 	s.Start()
 	t.Cleanup(s.Close)
 	h := newHealthy(t, s)
@@ -207,8 +190,8 @@ func TestSlowClientsAreDroppedAtTheHeaderTimeoutWithoutBlockingOthers(t *testing
 	h.check()
 	unharmed(t, s, h, before)
 	took, err := slow.Wait()
-	if took < slowLorisWait {
-		t.Errorf("slow clients dropped after %v, before the %v header timeout", took, slowLorisWait)
+	if took < wstest.SlowLorisWait {
+		t.Errorf("slow clients dropped after %v, before the %v header timeout", took, wstest.SlowLorisWait)
 	}
 	if err != nil {
 		t.Error(err)
@@ -222,16 +205,8 @@ func TestSlowClientsAreDroppedAtTheHeaderTimeoutWithoutBlockingOthers(t *testing
 	unharmed(t, s, h, before)
 }
 
-// junkConns is how many junk connections the flood test makes, and
-// junkAtOnce how many of them are open together: thousands in all, in a
-// bounded number of sockets.
-const (
-	junkConns  = 2000
-	junkAtOnce = 32
-)
-
 func TestThousandsOfJunkConnectionsLeaveTheServerServing(t *testing.T) {
-	noLeaks(t)
+	wstest.NoLeaks(t, patience)
 	s, _ := newServer(t, profile.QueueProfile())
 	h := newHealthy(t, s)
 	before := arrived(s)
@@ -259,15 +234,15 @@ func TestThousandsOfJunkConnectionsLeaveTheServerServing(t *testing.T) {
 		}
 		return nil
 	}
-	if err := wstest.Flood(junkConns, junkAtOnce, 200, h.check, junk); err != nil { // h.check: served throughout
+	if err := wstest.Flood(wstest.JunkConns, wstest.JunkAtOnce, 200, h.check, junk); err != nil { // h.check: served throughout
 		t.Fatal(err)
 	}
 
-	waitCount(t, s, "#- refuse 400: not an HTTP request the server can read (24 bytes)", junkConns/4)
-	waitCount(t, s, "#- refuse 400: not an HTTP request", junkConns*3/4)
+	waitCount(t, s, "#- refuse 400: not an HTTP request the server can read (24 bytes)", wstest.JunkConns/4)
+	waitCount(t, s, "#- refuse 400: not an HTTP request", wstest.JunkConns*3/4)
 	unharmed(t, s, h, before)
-	if n := len(lines(s, "#- ")); n != junkConns*3/4 {
-		t.Errorf("%d junk connections recorded, want %d (those that hang up at once sent nothing)", n, junkConns*3/4)
+	if n := len(lines(s, "#- ")); n != wstest.JunkConns*3/4 {
+		t.Errorf("%d junk connections recorded, want %d (those that hang up at once sent nothing)", n, wstest.JunkConns*3/4)
 	}
 	gomega.NewWithT(t).Eventually(s.OpenConns).WithTimeout(patience).Should(gomega.Equal(1))
 }

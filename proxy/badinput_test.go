@@ -177,7 +177,7 @@ func closeCodeOf(err error) int {
 }
 
 func TestBadClientFramesCloseBothSidesWithTheRightCode(t *testing.T) {
-	noLeaks(t)
+	wstest.NoLeaks(t, patience)
 	for _, tc := range []struct {
 		name string
 		send []byte
@@ -225,7 +225,7 @@ func TestBadClientFramesCloseBothSidesWithTheRightCode(t *testing.T) {
 }
 
 func TestBadUpstreamFramesCloseBothSidesWithTheRightCode(t *testing.T) {
-	noLeaks(t)
+	wstest.NoLeaks(t, patience)
 	for _, tc := range []struct {
 		name string
 		send []byte
@@ -260,7 +260,7 @@ func TestBadUpstreamFramesCloseBothSidesWithTheRightCode(t *testing.T) {
 }
 
 func TestBadHandshakesAreRefusedBeforeTheUpstreamIsDialled(t *testing.T) {
-	noLeaks(t)
+	wstest.NoLeaks(t, patience)
 	upgrade := "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
 	for _, tc := range []struct {
 		name   string
@@ -313,17 +313,12 @@ func rawDial(t *testing.T, p *proxy.Proxy) net.Conn {
 	return nc
 }
 
-// slowLorisWait is the header timeout of the slow-client test: long enough
-// that a trickle visibly sends part of a request, short enough for a unit
-// test.
-const slowLorisWait = 300 * time.Millisecond
-
 func TestSlowClientsAreDroppedAtTheHeaderTimeoutWithoutBlockingOthers(t *testing.T) {
-	noLeaks(t)
+	wstest.NoLeaks(t, patience)
 	up := newEcho(t)
 	p := proxy.NewUnstarted(up.wsURL())
 	p.Clock = vclock.New()
-	proxy.SetHeaderTimeout(p, slowLorisWait)
+	proxy.SetHeaderTimeout(p, wstest.SlowLorisWait)
 	p.Start()
 	t.Cleanup(p.Close)
 	healthy := dial(t, p.URL, nil)
@@ -339,8 +334,8 @@ func TestSlowClientsAreDroppedAtTheHeaderTimeoutWithoutBlockingOthers(t *testing
 	slow := wstest.StartSlowClients(func() net.Conn { return rawDial(t, p) }, trickles, each, patience)
 	unharmed(t, p, healthy, before) // while they trickle
 	took, err := slow.Wait()
-	if took < slowLorisWait {
-		t.Errorf("slow clients dropped after %v, before the %v header timeout", took, slowLorisWait)
+	if took < wstest.SlowLorisWait {
+		t.Errorf("slow clients dropped after %v, before the %v header timeout", took, wstest.SlowLorisWait)
 	}
 	if err != nil {
 		t.Error(err)
@@ -363,16 +358,8 @@ func TestSlowClientsAreDroppedAtTheHeaderTimeoutWithoutBlockingOthers(t *testing
 	unharmed(t, p, healthy, before)
 }
 
-// junkConns is how many junk connections the flood test makes, and
-// junkAtOnce how many of them are open together: thousands in all, in a
-// bounded number of sockets.
-const (
-	junkConns  = 2000
-	junkAtOnce = 32
-)
-
 func TestThousandsOfJunkConnectionsLeaveTheProxyServing(t *testing.T) {
-	noLeaks(t)
+	wstest.NoLeaks(t, patience)
 	up := newEcho(t)
 	p, _ := newProxy(t, up.wsURL())
 	healthy := dial(t, p.URL, nil)
@@ -406,7 +393,7 @@ func TestThousandsOfJunkConnectionsLeaveTheProxyServing(t *testing.T) {
 		return nil
 	}
 	served := func() { relays(t, healthy) } // throughout the flood
-	if err := wstest.Flood(junkConns, junkAtOnce, 200, served, junk); err != nil {
+	if err := wstest.Flood(wstest.JunkConns, wstest.JunkAtOnce, 200, served, junk); err != nil {
 		t.Fatal(err)
 	}
 
@@ -421,17 +408,17 @@ func TestThousandsOfJunkConnectionsLeaveTheProxyServing(t *testing.T) {
 				badKey++
 			}
 		}
-		return garbage+badKey >= junkConns*3/4
+		return garbage+badKey >= wstest.JunkConns*3/4
 	})
-	if err != nil || garbage != junkConns/4 || badKey != junkConns/2 {
-		t.Fatalf("recorded %d garbage and %d bad keys, want %d and %d: %v", garbage, badKey, junkConns/4, junkConns/2, err)
+	if err != nil || garbage != wstest.JunkConns/4 || badKey != wstest.JunkConns/2 {
+		t.Fatalf("recorded %d garbage and %d bad keys, want %d and %d: %v", garbage, badKey, wstest.JunkConns/4, wstest.JunkConns/2, err)
 	}
 	if n := len(up.requests()); n != 1 {
 		t.Errorf("the upstream saw %d requests, want only the healthy one", n)
 	}
 	unharmed(t, p, healthy, before)
 	gomega.NewWithT(t).Eventually(func() int { return p.Status().Open }).WithTimeout(patience).Should(gomega.Equal(1))
-	if n := p.Status().Attempts; n != 1+junkConns/2+1 {
-		t.Errorf("%d attempts; want %d: the healthy client, the bad keys, the new client", n, 1+junkConns/2+1)
+	if n := p.Status().Attempts; n != 1+wstest.JunkConns/2+1 {
+		t.Errorf("%d attempts; want %d: the healthy client, the bad keys, the new client", n, 1+wstest.JunkConns/2+1)
 	}
 }

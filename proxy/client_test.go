@@ -9,6 +9,7 @@ import (
 	"github.com/wschaos/wschaos/chaos"
 	"github.com/wschaos/wschaos/client"
 	"github.com/wschaos/wschaos/fakeserver"
+	"github.com/wschaos/wschaos/internal/wstest"
 	"github.com/wschaos/wschaos/profile"
 	"github.com/wschaos/wschaos/proxy"
 	"github.com/wschaos/wschaos/vclock"
@@ -68,7 +69,7 @@ func waitClosed(t *testing.T, srv *fakeserver.Server, line string) {
 }
 
 func TestSwallowedPongsMakeTheClientClose4000AfterTheHeartbeat(t *testing.T) {
-	noLeaks(t)
+	wstest.NoLeaks(t, patience)
 	_, p, srv, clock := mattermost(t, proxy.FaultSpec{Fault: "swallow-pongs"})
 	// The ping on open is answered upstream; the proxy eats the answer.
 	waitFor(t, p.Transcript(), "swallow pongs: dropped server frame #2 (reply seq_reply=1 status=OK)")
@@ -80,7 +81,7 @@ func TestSwallowedPongsMakeTheClientClose4000AfterTheHeartbeat(t *testing.T) {
 }
 
 func TestADroppedEventMakesTheClientClose4001(t *testing.T) {
-	noLeaks(t)
+	wstest.NoLeaks(t, patience)
 	_, p, srv, _ := mattermost(t, proxy.FaultSpec{Fault: "drop",
 		Select: map[string]string{"type": "posted", "first": "1"}})
 	for range 2 {
@@ -94,7 +95,7 @@ func TestADroppedEventMakesTheClientClose4001(t *testing.T) {
 }
 
 func TestProfileLessProxyPassesTheClientThrough(t *testing.T) {
-	noLeaks(t)
+	wstest.NoLeaks(t, patience)
 	clock := vclock.New()
 	srv := fakeserver.NewUnstartedServer(profile.MattermostProfile())
 	srv.Clock = clock
@@ -132,7 +133,7 @@ func TestProfileLessProxyPassesTheClientThrough(t *testing.T) {
 }
 
 func TestSwallowedQueuePongsMakeTheClientClose4000(t *testing.T) {
-	noLeaks(t)
+	wstest.NoLeaks(t, patience)
 	clock := vclock.New()
 	srv := fakeserver.NewUnstartedServer(profile.QueueProfile())
 	srv.Clock = clock

@@ -6,10 +6,11 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/wschaos/wschaos/chaos"
+	"github.com/wschaos/wschaos/internal/wstest"
 )
 
 func TestCloseClosesBothSidesAndStalledHandshakes(t *testing.T) {
-	noLeaks(t)
+	wstest.NoLeaks(t, patience)
 	up := newEcho(t)
 	p, _ := newProxy(t, up.wsURL(), chaos.OnAttempts(chaos.Stall(-1), 2))
 	ws := dial(t, p.URL, nil)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wschaos/wschaos/internal/wstest"
 	"github.com/wschaos/wschaos/proxy"
 	"github.com/wschaos/wschaos/proxy/control"
 	"github.com/wschaos/wschaos/vclock"
@@ -30,7 +31,7 @@ func controlled(t *testing.T, upstream string) (*proxy.Proxy, *control.Client, *
 }
 
 func TestControlAPIAddsListsUpdatesRemovesAndResetsFaults(t *testing.T) {
-	noLeaks(t)
+	wstest.NoLeaks(t, patience)
 	up := newEcho(t)
 	p, cc, clock := controlled(t, up.wsURL())
 	ctx := ctx(t)
@@ -102,7 +103,7 @@ func TestControlAPIAddsListsUpdatesRemovesAndResetsFaults(t *testing.T) {
 }
 
 func TestControlAPIRejectsBadInputAndKeepsServing(t *testing.T) {
-	noLeaks(t)
+	wstest.NoLeaks(t, patience)
 	up := newEcho(t)
 	p, cc, _ := controlled(t, up.wsURL())
 	ctx := ctx(t)

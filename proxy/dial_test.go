@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/wschaos/wschaos/internal/wstest"
 )
 
 // An upstream that accepts the connection and never answers the
@@ -13,7 +14,7 @@ import (
 // upstream handshake is dropped at once, not after the proxy's own dial
 // timeout (10 s).
 func TestAClientGivingUpEndsItsUpstreamHandshake(t *testing.T) {
-	noLeaks(t)
+	wstest.NoLeaks(t, patience)
 	up := newBadUpstream(t, nil)
 	p, _ := newProxy(t, up.wsURL())
 

@@ -9,12 +9,13 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/wschaos/wschaos/chaos"
+	"github.com/wschaos/wschaos/internal/wstest"
 	"github.com/wschaos/wschaos/profile"
 	"github.com/wschaos/wschaos/proxy"
 )
 
 func TestBandwidthDelaysFramesByTheirSizeOnTheVirtualClock(t *testing.T) {
-	noLeaks(t)
+	wstest.NoLeaks(t, patience)
 	up := newEcho(t)
 	p, clock := newProxy(t, up.wsURL(), chaos.Dir(profile.Server, proxy.Bandwidth(1000)))
 	ws := dial(t, p.URL, nil)
@@ -46,7 +47,7 @@ func TestBandwidthDelaysFramesByTheirSizeOnTheVirtualClock(t *testing.T) {
 }
 
 func TestCutAfterFramesDropsTheLinkAfterTheNth(t *testing.T) {
-	noLeaks(t)
+	wstest.NoLeaks(t, patience)
 	up := newEcho(t)
 	p, _ := newProxy(t, up.wsURL(), chaos.Dir(profile.Server, proxy.CutAfterFrames(2, chaos.Cut{Kind: chaos.FIN})))
 	ws := dial(t, p.URL, nil)
@@ -66,7 +67,7 @@ func TestCutAfterFramesDropsTheLinkAfterTheNth(t *testing.T) {
 }
 
 func TestFieldSelectorMatchesRawJSON(t *testing.T) {
-	noLeaks(t)
+	wstest.NoLeaks(t, patience)
 	up := newEcho(t)
 	p, _ := newProxy(t, up.wsURL(), proxy.MatchField("event", "posted", chaos.Drop()))
 	ws := dial(t, p.URL, nil)
@@ -80,7 +81,7 @@ func TestFieldSelectorMatchesRawJSON(t *testing.T) {
 }
 
 func TestHandshakeFaultsApplyBeforeTheUpstreamIsDialled(t *testing.T) {
-	noLeaks(t)
+	wstest.NoLeaks(t, patience)
 	up := newEcho(t)
 	p := proxy.NewUnstarted(up.wsURL())
 	if _, err := p.AddFaultSpec(proxy.FaultSpec{Fault: "refuse", Args: []string{"503"},
@@ -107,7 +108,7 @@ func TestHandshakeFaultsApplyBeforeTheUpstreamIsDialled(t *testing.T) {
 }
 
 func TestCloseAfterClosesTheClientWithItsCodeAndTheUpstreamWith1001(t *testing.T) {
-	noLeaks(t)
+	wstest.NoLeaks(t, patience)
 	up := newEcho(t)
 	p, clock := newProxy(t, up.wsURL(), chaos.CloseAfter(10*time.Second, 4002, "chaos"))
 	ws := dial(t, p.URL, nil)
@@ -127,7 +128,7 @@ func TestCloseAfterClosesTheClientWithItsCodeAndTheUpstreamWith1001(t *testing.T
 }
 
 func TestBlackHoleLetsNothingThrough(t *testing.T) {
-	noLeaks(t)
+	wstest.NoLeaks(t, patience)
 	up := newEcho(t)
 	p, clock := newProxy(t, up.wsURL(), chaos.BlackHoleAfter(time.Second))
 	ws := dial(t, p.URL, nil)

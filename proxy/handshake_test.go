@@ -8,12 +8,13 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/wschaos/wschaos/chaos"
+	"github.com/wschaos/wschaos/internal/wstest"
 	"github.com/wschaos/wschaos/profile"
 	"github.com/wschaos/wschaos/proxy"
 )
 
 func TestStallHoldsTheHandshakeForVirtualTime(t *testing.T) {
-	noLeaks(t)
+	wstest.NoLeaks(t, patience)
 	up := newEcho(t)
 	p, clock := newProxy(t, up.wsURL(), chaos.Stall(3*time.Second))
 	dialed := make(chan error, 1)
@@ -39,7 +40,7 @@ func TestStallHoldsTheHandshakeForVirtualTime(t *testing.T) {
 }
 
 func TestResetHandshakeDropsTheAttempt(t *testing.T) {
-	noLeaks(t)
+	wstest.NoLeaks(t, patience)
 	up := newEcho(t)
 	p, _ := newProxy(t, up.wsURL(), chaos.ResetHandshake())
 	_, resp, err := websocket.DefaultDialer.Dial(p.URL, nil)
@@ -52,7 +53,7 @@ func TestResetHandshakeDropsTheAttempt(t *testing.T) {
 }
 
 func TestAcceptThenCloseClosesAtOnce(t *testing.T) {
-	noLeaks(t)
+	wstest.NoLeaks(t, patience)
 	up := newEcho(t)
 	p, _ := newProxy(t, up.wsURL(), chaos.AcceptThenClose(chaos.Cut{Kind: chaos.CloseFrame, Code: profile.StatusNormalClosure}))
 	ws := dial(t, p.URL, nil)
@@ -66,7 +67,7 @@ func TestAcceptThenCloseClosesAtOnce(t *testing.T) {
 }
 
 func TestSameSeedSameTranscript(t *testing.T) {
-	noLeaks(t)
+	wstest.NoLeaks(t, patience)
 	run := func(seed uint64) string {
 		up := newEcho(t)
 		p := proxy.NewUnstarted(up.wsURL())

@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/onsi/gomega"
-	"github.com/onsi/gomega/gleak"
 	"github.com/wschaos/wschaos/chaos"
 	"github.com/wschaos/wschaos/proxy"
 	"github.com/wschaos/wschaos/vclock"
@@ -24,17 +22,6 @@ const patience = 5 * time.Second
 
 // quiet is how long a test listens to conclude that nothing arrives.
 const quiet = 50 * time.Millisecond
-
-// noLeaks fails t if goroutines started during it outlive its cleanups.
-// Call it first, so its cleanup runs last.
-func noLeaks(t *testing.T) {
-	t.Helper()
-	before := gleak.Goroutines()
-	t.Cleanup(func() {
-		g := gomega.NewWithT(t)
-		g.Eventually(gleak.Goroutines).WithTimeout(patience).ShouldNot(gleak.HaveLeaked(before))
-	})
-}
 
 func ctx(t *testing.T) context.Context {
 	c, cancel := context.WithTimeout(context.Background(), patience)

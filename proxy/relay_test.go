@@ -6,10 +6,11 @@ import (
 	"testing"
 
 	"github.com/gorilla/websocket"
+	"github.com/wschaos/wschaos/internal/wstest"
 )
 
 func TestRelaysFramesPathQueryHeadersAndSubprotocol(t *testing.T) {
-	noLeaks(t)
+	wstest.NoLeaks(t, patience)
 	up := newEcho(t)
 	p, _ := newProxy(t, up.wsURL()+"/ws")
 	ws := dial(t, p.URL+"?token=abc", http.Header{"X-Auth": {"secret"}}, "v1", "v2.chat")
@@ -52,7 +53,7 @@ func TestRelaysFramesPathQueryHeadersAndSubprotocol(t *testing.T) {
 }
 
 func TestClientCloseIsRelayedWithItsCodeAndReason(t *testing.T) {
-	noLeaks(t)
+	wstest.NoLeaks(t, patience)
 	up := newEcho(t)
 	p, _ := newProxy(t, up.wsURL())
 	ws := dial(t, p.URL, nil)
@@ -67,7 +68,7 @@ func TestClientCloseIsRelayedWithItsCodeAndReason(t *testing.T) {
 }
 
 func TestUpstreamCloseIsRelayedWithItsCodeAndReason(t *testing.T) {
-	noLeaks(t)
+	wstest.NoLeaks(t, patience)
 	up := newEcho(t)
 	p, _ := newProxy(t, up.wsURL())
 	ws := dial(t, p.URL, nil)
@@ -80,7 +81,7 @@ func TestUpstreamCloseIsRelayedWithItsCodeAndReason(t *testing.T) {
 }
 
 func TestUpstreamDropDropsTheClient(t *testing.T) {
-	noLeaks(t)
+	wstest.NoLeaks(t, patience)
 	up := newEcho(t)
 	p, _ := newProxy(t, up.wsURL())
 	ws := dial(t, p.URL, nil)
@@ -95,7 +96,7 @@ func TestUpstreamDropDropsTheClient(t *testing.T) {
 }
 
 func TestUpstreamRefusalIsRelayed(t *testing.T) {
-	noLeaks(t)
+	wstest.NoLeaks(t, patience)
 	up := newEcho(t)
 	p, _ := newProxy(t, up.wsURL())
 	_, resp, err := websocket.DefaultDialer.Dial(p.URL+"/refuse", nil)
@@ -109,7 +110,7 @@ func TestUpstreamRefusalIsRelayed(t *testing.T) {
 }
 
 func TestUnreachableUpstreamIs502(t *testing.T) {
-	noLeaks(t)
+	wstest.NoLeaks(t, patience)
 	up := newEcho(t)
 	url := up.wsURL()
 	up.Close()

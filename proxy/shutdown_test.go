@@ -23,7 +23,7 @@ import (
 // dial still in flight, a client still trickling its headers, and a
 // keep-alive connection to the control API.
 func TestCloseLeavesNoGoroutineWhateverTheConnectionsAreDoing(t *testing.T) {
-	noLeaks(t)
+	wstest.NoLeaks(t, patience)
 	up := newBadUpstream(t, nil)
 	p := proxy.NewUnstarted(up.wsURL())
 	p.Clock, p.ControlAddr = vclock.New(), "127.0.0.1:0"

@@ -13,7 +13,11 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"testing"
 	"time"
+
+	"github.com/onsi/gomega"
+	"github.com/onsi/gomega/gleak"
 )
 
 // maskKey masks every masked frame: a test needs a key, not a random one.
@@ -184,4 +188,25 @@ func Flood(n, atOnce, every int, check func(), junk func(i int) error) error {
 		all = append(all, err)
 	}
 	return errors.Join(all...)
+}
+
+// The sizes of the bad-input suites. JunkConns junk connections make a
+// flood, JunkAtOnce of them open together: thousands in all, in a bounded
+// number of sockets. SlowLorisWait is the header timeout a server under
+// test is given, so slow clients are dropped in a fraction of a second.
+const (
+	JunkConns     = 2000
+	JunkAtOnce    = 32
+	SlowLorisWait = 300 * time.Millisecond
+)
+
+// NoLeaks fails t if goroutines started during it outlive its cleanups,
+// waiting up to patience for them to end. Call it first, so its cleanup
+// runs last.
+func NoLeaks(t *testing.T, patience time.Duration) {
+	t.Helper()
+	before := gleak.Goroutines()
+	t.Cleanup(func() {
+		gomega.NewWithT(t).Eventually(gleak.Goroutines).WithTimeout(patience).ShouldNot(gleak.HaveLeaked(before))
+	})
 }
