@@ -48,7 +48,7 @@ FUZZTIME ?= 30s
 FUZZ_TARGETS = \
 	FuzzTypedJSONDecode:./profile FuzzMattermostDecode:./profile FuzzParseResumeQuery:./profile \
 	FuzzParseScript:./scenarios FuzzBuild:./chaos/spec FuzzReadSpecs:./proxy \
-	FuzzControlAPI:./proxy FuzzAdapterOutput:./conform FuzzServeAdapter:./conform
+	FuzzControlAPI:./proxy FuzzFrameReader:./proxy FuzzAdapterOutput:./conform FuzzServeAdapter:./conform
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		name=$${t%%:*}; pkg=$${t#*:}; \

@@ -35,6 +35,11 @@ const (
 	KindRecv Kind = "recv"
 	// KindSend: a server frame hit the wire, at the time it did.
 	KindSend Kind = "send"
+	// KindUpRecv and KindUpSend are recv and send on the chaos proxy's
+	// upstream side: a frame from the upstream arrived; a client frame hit
+	// the upstream's wire. They print as recv and send do.
+	KindUpRecv Kind = "up-recv"
+	KindUpSend Kind = "up-send"
 	// KindFault: Fault acted; Note says what it did, Op, Data and Msg hold
 	// the frame it acted on, if any.
 	KindFault Kind = "fault"
@@ -85,7 +90,10 @@ type Entry struct {
 type Transcript struct {
 	mu      sync.Mutex
 	entries []Entry
-	grew    chan struct{} // closed and replaced on every append
+	// grew is closed by the next append, which sets it to nil; a waiter
+	// makes one when there is none, so appends nobody waits for make no
+	// channel.
+	grew chan struct{}
 }
 
 // waitTail is how many entries Wait's error shows: enough to see what
@@ -97,7 +105,7 @@ const waitTail = 30
 func NewTranscript() *Transcript { return newTranscript() }
 
 func newTranscript() *Transcript {
-	return &Transcript{grew: make(chan struct{})}
+	return &Transcript{}
 }
 
 // Add appends es, stamped by the caller, together: a reader sees all of
@@ -111,8 +119,10 @@ func (t *Transcript) add(es ...Entry) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.entries = append(t.entries, es...)
-	close(t.grew)
-	t.grew = make(chan struct{})
+	if t.grew != nil {
+		close(t.grew)
+		t.grew = nil
+	}
 }
 
 // Entries returns a copy of the entries so far. Msg pointers are shared:
@@ -157,6 +167,9 @@ func (t *Transcript) Len() int {
 func (t *Transcript) Wait(ctx context.Context, pred func([]Entry) bool) error {
 	for {
 		t.mu.Lock()
+		if t.grew == nil {
+			t.grew = make(chan struct{})
+		}
 		view, grew := t.entries[:len(t.entries):len(t.entries)], t.grew
 		t.mu.Unlock()
 		if pred(view) {
@@ -215,7 +228,7 @@ func (e Entry) body() string {
 		if e.Resumed {
 			b.WriteString(" resumed")
 		}
-	case KindRecv, KindSend:
+	case KindRecv, KindSend, KindUpRecv, KindUpSend:
 		b.WriteString(" " + wire.FrameText(e.Op, e.Data))
 	case KindFault:
 		b.WriteString(" " + e.Fault)

@@ -3,13 +3,13 @@ package proxy
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/wschaos/wschaos/internal/wire"
 	"math/rand/v2"
 	"sync"
 
 	"github.com/gorilla/websocket"
 	"github.com/wschaos/wschaos/chaos"
 	"github.com/wschaos/wschaos/fakeserver"
+	"github.com/wschaos/wschaos/internal/wire"
 	"github.com/wschaos/wschaos/profile"
 )
 
@@ -59,8 +59,13 @@ type conn struct {
 	awaiting  [2]bool
 	initiator *profile.Side
 
-	idx      [2]int         // frames per direction, by profile.Side
-	pingSeqs map[int64]bool // the client's unanswered ping requests
+	idx [2]int // frames per direction, by profile.Side
+	// streaming marks, by sender, a message being relayed fragment by
+	// fragment; held are the data frames from that sender's direction
+	// waiting for it to end (delayed ones, a flood's).
+	streaming [2]bool
+	held      [2][]heldFrame
+	pingSeqs  map[int64]bool // the client's unanswered ping requests
 
 	// delays holds delayed frames and scheduled cuts behind one timer.
 	delays *wire.Delays[item]
@@ -87,7 +92,18 @@ type readResult struct {
 	from profile.Side
 	op   int
 	data []byte
-	err  error
+	// raw is the frame as it came: the message's, the fragment's, or the
+	// last fragment's of a fragmented message (see message).
+	raw                                  []byte
+	fragment, first, badText, fragmented bool
+	err                                  error
+}
+
+// heldFrame is a data frame that waits for a message being relayed
+// fragment by fragment to end: frames of two messages must not mix.
+type heldFrame struct {
+	frame chaos.Frame
+	data  string
 }
 
 // item is a delayed frame, or a scheduled cut.
@@ -121,6 +137,11 @@ func (p *Proxy) serveConn(client, up *websocket.Conn, n int, rng *rand.Rand, uri
 	}
 	c.socks[profile.Client] = client.NetConn().(*relayConn)
 	c.socks[profile.Server] = up.NetConn().(*relayConn)
+	// gorilla read the handshakes; the relay reads the frames. The client
+	// sent none before its answer (gorilla refuses an upgrade that did);
+	// the upstream may have.
+	clientFrames := newFrameReader(c.socks[profile.Client], true, maxFrameSize, nil)
+	upFrames := newFrameReader(c.socks[profile.Server], false, maxFrameSize, c.socks[profile.Server].afterHandshake())
 	c.delays = wire.NewDelaysFunc[item](p.Clock, c.timerFired)
 	now := p.since()
 	c.link = &chaos.Link{
@@ -137,7 +158,6 @@ func (p *Proxy) serveConn(client, up *websocket.Conn, n int, rng *rand.Rand, uri
 	}
 	c.stat = ConnStatus{Attempt: n, URL: uri, Subprotocol: up.Subprotocol(),
 		OpenedAt: Duration(now), State: stateOpen.String()}
-	client.SetReadLimit(maxFrameSize)
 
 	p.mu.Lock()
 	if p.closed {
@@ -157,9 +177,9 @@ func (p *Proxy) serveConn(client, up *websocket.Conn, n int, rng *rand.Rand, uri
 	c.do(c.open)
 	go func() {
 		defer p.wg.Done()
-		c.read(profile.Server, up)
+		c.read(profile.Server, upFrames)
 	}()
-	c.read(profile.Client, client)
+	c.read(profile.Client, clientFrames)
 }
 
 // open records the open and runs the connection faults.

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"crypto/tls"
 	"net"
 	"time"
 )
@@ -28,7 +29,47 @@ func (i *interruptible) dial(ctx context.Context, network, addr string) (net.Con
 	i.stop = context.AfterFunc(i.ctx, func() {
 		nc.SetDeadline(time.Unix(1, 0)) // in the past: every pending read and write fails now
 	})
-	return newRelayConn(nc), nil
+	return nc, nil
+}
+
+// dialRelay is Dialer.NetDialContext: the TCP connection, as the socket
+// the relay will buffer, keeping what the handshake reads.
+func (i *interruptible) dialRelay(ctx context.Context, network, addr string) (net.Conn, error) {
+	nc, err := i.dial(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	return &relayConn{Conn: nc, teeing: true}, nil
+}
+
+// dialTLS is Dialer.NetDialTLSContext, for a wss:// upstream: the relay
+// buffers above TLS, so one flush is one run of TLS records, and the
+// handshake's read-ahead is kept in the clear. config nil verifies the
+// upstream's certificate against the system's roots.
+func (i *interruptible) dialTLS(config *tls.Config) func(context.Context, string, string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		nc, err := i.dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		cfg := &tls.Config{}
+		if config != nil {
+			cfg = config.Clone()
+		}
+		if cfg.ServerName == "" {
+			host, _, err := net.SplitHostPort(addr)
+			if err != nil {
+				host = addr
+			}
+			cfg.ServerName = host
+		}
+		tc := tls.Client(nc, cfg)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			nc.Close()
+			return nil, err
+		}
+		return &relayConn{Conn: tc, teeing: true}, nil
+	}
 }
 
 // interrupted disarms the interruption once the dial has returned, and

@@ -73,7 +73,6 @@ func (p *Proxy) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	upgrader := websocket.Upgrader{
 		HandshakeTimeout: writeWait,
-		ReadBufferSize:   relayReadBuffer,
 		CheckOrigin:      func(*http.Request) bool { return true }, // the upstream judges origins
 		Error: func(w http.ResponseWriter, _ *http.Request, status int, reason error) {
 			p.refuse(w, n, status, "", "not upgraded: "+reason.Error(), 0)
@@ -125,13 +124,12 @@ func (p *Proxy) dialUpstream(r *http.Request, n int) (*websocket.Conn, *http.Res
 	defer cancel()
 	it := interruptible{ctx: ctx}
 	d := websocket.Dialer{
-		HandshakeTimeout: dialTimeout,
-		ReadBufferSize:   relayReadBuffer,
-		WriteBufferSize:  relayWriteBuffer,
-		WriteBufferPool:  relayWriteBuffers,
-		Subprotocols:     websocket.Subprotocols(r),
-		Proxy:            nil, // the chaos proxy is the only proxy in the way
-		NetDialContext:   it.dial,
+		HandshakeTimeout:  dialTimeout,
+		WriteBufferPool:   relayWriteBuffers,
+		Subprotocols:      websocket.Subprotocols(r),
+		Proxy:             nil, // the chaos proxy is the only proxy in the way
+		NetDialContext:    it.dialRelay,
+		NetDialTLSContext: it.dialTLS(p.UpstreamTLS),
 	}
 	go func() { // Close ends a dial in flight
 		select {
@@ -160,7 +158,6 @@ func (p *Proxy) dialUpstream(r *http.Request, n int) (*websocket.Conn, *http.Res
 	if err != nil {
 		return nil, resp, fmt.Errorf("failed to dial upstream %s: %w", target.Redacted(), err)
 	}
-	ws.SetReadLimit(maxFrameSize)
 	return ws, resp, nil
 }
 

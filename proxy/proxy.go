@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"crypto/tls"
 	"fmt"
 	"io"
 	"log"
@@ -56,6 +57,9 @@ type Proxy struct {
 	// Upstream is the ws:// or wss:// URL of the real server; its scheme,
 	// host and query are used, the path comes from each request.
 	Upstream string
+	// UpstreamTLS configures the TLS of a wss:// upstream; nil verifies its
+	// certificate against the system's roots.
+	UpstreamTLS *tls.Config
 	// Profile, when set, decodes frames so faults can select by message
 	// type and seq, and marks the upstream's answers to pings as pongs.
 	// nil leaves frames opaque (Frame.Msg nil): only pong control frames

@@ -1,10 +1,8 @@
 package proxy
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"github.com/wschaos/wschaos/internal/wire"
 	"io"
 	"net"
 	"unicode/utf8"
@@ -12,6 +10,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/wschaos/wschaos/chaos"
 	"github.com/wschaos/wschaos/fakeserver"
+	"github.com/wschaos/wschaos/internal/wire"
 	"github.com/wschaos/wschaos/profile"
 )
 
@@ -19,22 +18,14 @@ import (
 // final error, a turn each. Pings are not answered here but relayed, so
 // the far side's pong comes back through the faults. What the last turns
 // wrote is flushed before the reader returns.
-func (c *conn) read(side profile.Side, ws *websocket.Conn) {
+func (c *conn) read(side profile.Side, fr *frameReader) {
 	defer c.flushAll()
-	ws.SetCloseHandler(func(int, string) error { return nil }) // relayed as the read error
-	ws.SetPingHandler(func(data string) error {
-		c.deliver(readResult{from: side, op: websocket.PingMessage, data: []byte(data)})
-		return nil
-	})
-	ws.SetPongHandler(func(data string) error {
-		c.deliver(readResult{from: side, op: websocket.PongMessage, data: []byte(data)})
-		return nil
-	})
-	var buf bytes.Buffer // reused: a message is read once at its full size
 	for {
-		op, data, err := readMessage(ws, &buf)
+		m, err := fr.next()
 		if err == nil {
-			if !c.deliver(readResult{from: side, op: op, data: data}) {
+			r := readResult{from: side, op: m.op, data: m.data, raw: m.raw,
+				fragment: m.fragment, first: m.first, badText: m.badText, fragmented: m.fragmented}
+			if !c.deliver(r) {
 				return
 			}
 			continue
@@ -46,40 +37,12 @@ func (c *conn) read(side profile.Side, ws *websocket.Conn) {
 		if !errors.As(err, &ce) || ce.Code == websocket.CloseAbnormalClosure {
 			return // no close frame: the socket is gone
 		}
-		// gorilla reads nothing after a close frame, but a black hole keeps
-		// the socket until the peer drops it: wait for that.
-		_, err = io.Copy(io.Discard, ws.NetConn())
-		if err == nil {
-			err = io.EOF
-		}
-		c.deliver(readResult{from: side, err: err})
+		// Nothing is read after a close frame, but a black hole keeps the
+		// socket until the peer drops it: wait for that.
+		c.deliver(readResult{from: side, err: fr.discard()})
 		return
 	}
 }
-
-// readMessage is ws.ReadMessage with buf to read into: the message is
-// copied out once, at its size, instead of through the doubling buffers
-// ReadMessage grows for each one.
-func readMessage(ws *websocket.Conn, buf *bytes.Buffer) (int, []byte, error) {
-	op, r, err := ws.NextReader()
-	if err != nil {
-		return op, nil, err
-	}
-	buf.Reset()
-	if _, err := buf.ReadFrom(r); err != nil {
-		return op, nil, err
-	}
-	if buf.Cap() > maxKeptReadBuffer {
-		defer func() { *buf = bytes.Buffer{} }() // one huge message: do not hold its buffer
-	}
-	return op, bytes.Clone(buf.Bytes()), nil
-}
-
-// maxKeptReadBuffer is the largest read buffer a reader keeps between
-// messages: one that held a 64 KiB message (bytes.Buffer grows past it).
-// A bigger message gets a buffer of its own, so an idle connection holds
-// little.
-const maxKeptReadBuffer = 128 << 10
 
 // onRead takes one result from a reader.
 func (c *conn) onRead(r readResult) {
@@ -87,14 +50,18 @@ func (c *conn) onRead(r readResult) {
 		c.onReadError(r.from, r.err)
 		return
 	}
+	if r.fragment {
+		c.onFragment(r)
+		return
+	}
+	streamed := c.streaming[r.from]
+	if streamed {
+		defer c.endStream(r.from)
+	}
 	f, undecodable := c.inbound(r)
 	switch c.state {
 	case stateClosing:
-		note := "ignored: closing"
-		if r.from == profile.Server {
-			note = wire.FrameText(f.Op, string(f.Data)) + " (" + note + ")"
-		}
-		c.record(Entry{Kind: recvKind(r.from), Op: f.Op, Data: string(f.Data), Msg: f.Msg, Note: note})
+		c.record(Entry{Kind: recvKind(r.from), Op: f.Op, Data: string(f.Data), Msg: f.Msg, Note: "ignored: closing"})
 		return
 	case stateHole:
 		c.swallow(f)
@@ -105,11 +72,17 @@ func (c *conn) onRead(r readResult) {
 		return
 	}
 	e := Entry{Kind: recvKind(r.from), Op: f.Op, Data: string(f.Data), Msg: f.Msg, Note: undecodable}
-	if r.from == profile.Server {
-		e.Note = joinNote(wire.FrameText(f.Op, e.Data), undecodable)
-	}
 	c.record(e)
 	c.count(f.Dir, func(d *DirStatus) { d.Frames++; d.Bytes += int64(len(f.Data)) })
+	if streamed {
+		c.streaming[r.from] = false // what follows is the message itself
+		c.writeAs(f, e.Data, r.raw) // its last fragment: the others went on as they came
+		return
+	}
+	raw := r.raw
+	if r.fragmented {
+		raw = nil // only the last fragment: the message goes on in one frame
+	}
 	out := c.pipeline(f)
 	if !passed(f, out) {
 		c.count(f.Dir, func(d *DirStatus) { d.Dropped++ })
@@ -118,13 +91,42 @@ func (c *conn) onRead(r readResult) {
 		if g.Delay > 0 {
 			c.count(g.Dir, func(d *DirStatus) { d.Delayed++ })
 			c.schedule(g.Delay, &item{frame: g})
-		} else if sameBytes(g.Data, f.Data) {
-			c.writeAs(g, e.Data)
+		} else if g.Op == f.Op && g.Dir == f.Dir && sameBytes(g.Data, f.Data) {
+			c.writeAs(g, e.Data, raw)
 		} else {
 			c.write(g)
 		}
 	}
 	c.runCuts()
+}
+
+// onFragment relays a fragment of a message that is still arriving, as it
+// came, if the message may go on before it is whole: no frame fault is
+// installed as it starts (a fault would need it whole), and its text is
+// UTF-8 so far. A message that has started goes on to its end, fragment by
+// fragment, unless the connection stops relaying (a black hole, a close)
+// or its text turns out not to be UTF-8 (the close 1007 follows once its
+// last fragment arrives; a close may come between fragments). Either way
+// its entries are recorded once it is whole, as for any message, and its
+// last fragment is relayed after them.
+func (c *conn) onFragment(r readResult) {
+	if r.first {
+		c.streaming[r.from] = c.state == stateOpen && !r.badText && len(faultsOf[chaos.FrameFault](c.p.faults)) == 0
+	}
+	if c.streaming[r.from] && c.state == stateOpen && !r.badText {
+		c.socks[other(r.from)].Write(r.raw) // a failure sticks: the flush reports it
+	}
+}
+
+// endStream ends the relaying of a message from side fragment by
+// fragment, and writes the data frames held back meanwhile.
+func (c *conn) endStream(from profile.Side) {
+	c.streaming[from] = false
+	held := c.held[from]
+	c.held[from] = nil
+	for _, h := range held {
+		c.writeAs(h.frame, h.data, nil)
+	}
 }
 
 // sameBytes reports whether a and b are the same bytes of the same array:
@@ -139,13 +141,6 @@ func recvKind(from profile.Side) fakeserver.Kind {
 		return KindUpRecv
 	}
 	return fakeserver.KindRecv
-}
-
-func joinNote(a, b string) string {
-	if b == "" {
-		return a
-	}
-	return a + " (" + b + ")"
 }
 
 // passed reports whether a copy of f is among what the faults returned.
@@ -206,14 +201,12 @@ func (c *conn) callFrame(ff chaos.FrameFault, in chaos.Frame) []chaos.Frame {
 // invalidText ends the connection with close 1007 to both sides: RFC 6455
 // (8.1) makes a text message that is not UTF-8 fatal, and gorilla leaves
 // the check to its caller. The frame is recorded as it came, so the
-// transcript shows what was wrong with it, and is not relayed.
+// transcript shows what was wrong with it, and is not relayed (but for
+// the fragments that went on before the bad one, if it came in fragments:
+// the close then ends an unfinished message, as RFC 6455 allows).
 func (c *conn) invalidText(f chaos.Frame) {
 	const what = "not valid UTF-8"
-	e := Entry{Kind: recvKind(f.Dir), Op: f.Op, Data: string(f.Data), Note: what}
-	if f.Dir == profile.Server {
-		e.Note = joinNote(wire.FrameText(f.Op, e.Data), what)
-	}
-	c.record(e)
+	c.record(Entry{Kind: recvKind(f.Dir), Op: f.Op, Data: string(f.Data), Note: what})
 	c.count(f.Dir, func(d *DirStatus) { d.Frames++; d.Bytes += int64(len(f.Data)); d.Dropped++ })
 	c.record(Entry{Kind: fakeserver.KindClose, Code: websocket.CloseInvalidFramePayloadData, By: profile.Server,
 		Note: fmt.Sprintf("%s text frame #%d is %s", f.Dir, f.Index, what)})
@@ -244,16 +237,16 @@ func (c *conn) onReadError(side profile.Side, err error) {
 	case errors.Is(err, websocket.ErrReadLimit):
 		c.record(Entry{Kind: fakeserver.KindClose, Code: profile.StatusMessageTooBig, By: profile.Server,
 			Note: fmt.Sprintf("%s frame over %d bytes", side, maxFrameSize)})
-		// gorilla sends side close 1009 itself, except for a length that
-		// does not fit in an int64 (2^63 and up), which it refuses in
-		// silence. It never writes a second close frame (ErrCloseSent), so
-		// this one goes out only when gorilla's did not.
 		c.writeClose(side, profile.StatusMessageTooBig, "")
 		c.writeClose(other(side), profile.StatusMessageTooBig, "")
 		c.closing(nil, other(side))
 	default:
-		// side broke the protocol: gorilla has sent it close 1002.
+		// side broke the protocol: it gets close 1002 saying how.
 		c.record(Entry{Kind: fakeserver.KindClose, Code: websocket.CloseProtocolError, By: side, Note: err.Error()})
+		var pe *protocolError
+		if errors.As(err, &pe) {
+			c.writeClose(side, websocket.CloseProtocolError, pe.msg)
+		}
 		c.writeClose(other(side), websocket.CloseProtocolError, "")
 		c.closing(nil, other(side))
 	}

@@ -1,8 +1,12 @@
 package proxy
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
+	"math/rand/v2"
 	"net"
+	"slices"
 	"sync"
 	"time"
 )
@@ -28,6 +32,12 @@ type relayConn struct {
 	// beforeRead runs before each read of the socket may block; set
 	// before relaying starts, read-only after.
 	beforeRead func()
+	// teeing keeps what the upstream's handshake reads in tee: gorilla's
+	// Dialer reads ahead, and the frames the upstream sent right after its
+	// answer are then in gorilla's buffer, which the relay does not read
+	// through. Used by the reader only, before relaying starts.
+	teeing bool
+	tee    []byte
 
 	mu       sync.Mutex
 	batching bool   // relaying has started: writes are buffered
@@ -54,7 +64,23 @@ func (r *relayConn) Read(b []byte) (int, error) {
 	if r.beforeRead != nil {
 		r.beforeRead()
 	}
-	return r.Conn.Read(b)
+	n, err := r.Conn.Read(b)
+	if r.teeing {
+		r.tee = append(r.tee, b[:n]...)
+	}
+	return n, err
+}
+
+// afterHandshake stops keeping what the handshake read, and returns what
+// of it came after the HTTP answer's blank line: the upstream's first
+// frames, read ahead into gorilla's buffer. A 101 answer has no body.
+func (r *relayConn) afterHandshake() []byte {
+	tee := r.tee
+	r.teeing, r.tee = false, nil
+	if i := bytes.Index(tee, []byte("\r\n\r\n")); i >= 0 {
+		return tee[i+4:]
+	}
+	return nil
 }
 
 func (r *relayConn) Write(b []byte) (int, error) {
@@ -69,6 +95,46 @@ func (r *relayConn) Write(b []byte) (int, error) {
 	}
 	r.buf = append(r.buf, b...)
 	return len(b), nil
+}
+
+// writeFrame frames a data message as one frame into the buffer, masked
+// with a fresh key when masked (a frame to the upstream): the payload is
+// copied once, where gorilla would mask it into a buffer of its own
+// first. Relaying must have started.
+func (r *relayConn) writeFrame(op int, payload []byte, masked bool) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.err != nil {
+		return r.err
+	}
+	r.buf = appendFrame(r.buf, op, payload, masked)
+	return nil
+}
+
+// appendFrame appends a final frame of op with payload to dst.
+func appendFrame(dst []byte, op int, payload []byte, masked bool) []byte {
+	var mask byte
+	if masked {
+		mask = maskBit
+	}
+	dst = append(dst, finBit|byte(op))
+	switch n := len(payload); {
+	case n < 126:
+		dst = append(dst, mask|byte(n))
+	case n <= 0xffff:
+		dst = binary.BigEndian.AppendUint16(append(dst, mask|126), uint16(n))
+	default:
+		dst = binary.BigEndian.AppendUint64(append(dst, mask|127), uint64(n))
+	}
+	if !masked {
+		return append(dst, payload...)
+	}
+	dst = binary.LittleEndian.AppendUint32(dst, rand.Uint32())
+	key := dst[len(dst)-4:]
+	n := len(dst)
+	dst = slices.Grow(dst, len(payload))[:n+len(payload)]
+	unmask(dst[n:], payload, key) // masking is the same XOR
+	return dst
 }
 
 // SetWriteDeadline applies to the handshake only: once relaying, each
@@ -133,9 +199,14 @@ const maxSpare = 64 << 10
 // NetConn returns the socket under the buffer, as tls.Conn does.
 func (r *relayConn) NetConn() net.Conn { return r.Conn }
 
-// SetLinger and CloseWrite reach the TCP socket, for the RST and FIN cuts.
+// SetLinger and CloseWrite reach the TCP socket, for the RST and FIN cuts;
+// SetLinger under TLS too.
 func (r *relayConn) SetLinger(sec int) error {
-	if l, ok := r.Conn.(interface{ SetLinger(int) error }); ok {
+	var nc net.Conn = r.Conn
+	if t, ok := nc.(interface{ NetConn() net.Conn }); ok {
+		nc = t.NetConn()
+	}
+	if l, ok := nc.(interface{ SetLinger(int) error }); ok {
 		return l.SetLinger(sec)
 	}
 	return errors.ErrUnsupported
@@ -165,11 +236,7 @@ func (l relayListener) Accept() (net.Conn, error) {
 // throughput in BenchmarkEchoThroughput).
 const relayReadBuffer = 32 << 10
 
-// relayWriteBuffer is the buffer gorilla masks a message to the upstream
-// in, and so the most it sends in one frame: with its default, 4 KiB, a
-// 64 KiB message went upstream as 16 fragments, each masked and written
-// apart. The buffers are pooled: a connection holds one only while it
-// writes.
-const relayWriteBuffer = 64 << 10
-
+// relayWriteBuffers makes gorilla's Dialer give a connection a write
+// buffer only when it writes a message through gorilla, which the relay
+// never does (writeFrame): it writes control frames only.
 var relayWriteBuffers = &sync.Pool{}

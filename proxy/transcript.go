@@ -11,14 +11,13 @@ import (
 // that closed); the upstream side adds KindUpRecv and KindUpSend.
 type Entry = fakeserver.Entry
 
-// Kinds of the upstream side of a connection. Op, Data and Msg hold the
-// frame; Note prints it, since fakeserver's Entry.String knows only its
-// own kinds.
+// Kinds of the upstream side of a connection.
 const (
 	// KindUpRecv: an upstream frame arrived (before any fault acts on it).
-	KindUpRecv fakeserver.Kind = "up-recv"
+	// Op, Data and Msg hold the frame; Note a decode error.
+	KindUpRecv = fakeserver.KindUpRecv
 	// KindUpSend: a client frame hit the upstream's wire.
-	KindUpSend fakeserver.Kind = "up-send"
+	KindUpSend = fakeserver.KindUpSend
 	// KindUpDial: the proxy dialled the upstream; URL is the upstream URL,
 	// Status its HTTP answer when it refused.
 	KindUpDial fakeserver.Kind = "up-dial"

@@ -3,12 +3,12 @@ package proxy
 import (
 	"errors"
 	"fmt"
-	"github.com/wschaos/wschaos/internal/wire"
 	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/wschaos/wschaos/chaos"
 	"github.com/wschaos/wschaos/fakeserver"
+	"github.com/wschaos/wschaos/internal/wire"
 	"github.com/wschaos/wschaos/profile"
 )
 
@@ -26,12 +26,18 @@ func (c *conn) socket(side profile.Side) *websocket.Conn {
 
 // write puts a frame on the wire of the side it is headed to (a client
 // frame to the upstream, an upstream frame to the client), in a turn.
-func (c *conn) write(f chaos.Frame) { c.writeAs(f, string(f.Data)) }
+func (c *conn) write(f chaos.Frame) { c.writeAs(f, string(f.Data), nil) }
 
-// writeAs is write for a frame whose payload is already a string: a frame
-// relayed untouched shares its arrival entry's copy, so the transcript
-// keeps one copy of it, not one per entry.
-func (c *conn) writeAs(f chaos.Frame, data string) {
+// writeAs is write for a frame relayed untouched: its payload is already a
+// string, its arrival entry's, so the transcript keeps one copy of it, not
+// one per entry; and raw, when set, is the frame as it came, which goes on
+// as it is. (A client's frame is masked with the client's key: the
+// upstream unmasks it as well with that key as with any other.)
+func (c *conn) writeAs(f chaos.Frame, data string, raw []byte) {
+	if c.streaming[f.Dir] && (f.Op == websocket.TextMessage || f.Op == websocket.BinaryMessage) {
+		c.held[f.Dir] = append(c.held[f.Dir], heldFrame{frame: f, data: data})
+		return
+	}
 	switch c.state {
 	case stateHole:
 		c.swallow(f)
@@ -44,17 +50,18 @@ func (c *conn) writeAs(f chaos.Frame, data string) {
 	to := other(f.Dir)
 	e := Entry{Kind: fakeserver.KindSend, Op: f.Op, Data: data, Msg: f.Msg}
 	if to == profile.Server {
-		e.Kind, e.Note = KindUpSend, wire.FrameText(f.Op, data)
+		e.Kind = KindUpSend
 	}
 	c.record(e)
 	c.count(f.Dir, func(d *DirStatus) { d.Delivered++ }) // before the peer can see it
-	ws := c.socket(to)
 	var err error
-	switch f.Op {
-	case websocket.PingMessage, websocket.PongMessage, websocket.CloseMessage:
-		err = ws.WriteControl(f.Op, f.Data, time.Now().Add(writeWait))
+	switch {
+	case f.Op == websocket.PingMessage, f.Op == websocket.PongMessage, f.Op == websocket.CloseMessage:
+		err = c.socket(to).WriteControl(f.Op, f.Data, time.Now().Add(writeWait))
+	case raw != nil:
+		_, err = c.socks[to].Write(raw) // buffered: the flush has the deadline
 	default:
-		err = ws.WriteMessage(f.Op, f.Data) // buffered: the flush has the deadline
+		err = c.socks[to].writeFrame(f.Op, f.Data, to == profile.Server)
 	}
 	if err != nil { // the socket failed an earlier flush
 		c.p.logf(c.attempt, "write to %s failed: %v", to, err)

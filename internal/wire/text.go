@@ -29,13 +29,13 @@ func FrameText(op int, data string) string {
 	}
 	if op == websocket.TextMessage && utf8.ValidString(short) && !strings.ContainsAny(short, "\r\n") {
 		if len(short) < len(data) {
-			return fmt.Sprintf("%s… (%d bytes)", short, len(data))
+			return short + "… (" + strconv.Itoa(len(data)) + " bytes)" // per frame relayed: no fmt
 		}
 		return data
 	}
 	s := OpName(op) + " " + strconv.Quote(short)
 	if len(short) < len(data) {
-		s += fmt.Sprintf("… (%d bytes)", len(data))
+		s += "… (" + strconv.Itoa(len(data)) + " bytes)"
 	}
 	return s
 }

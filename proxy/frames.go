@@ -1,0 +1,346 @@
+package proxy
+
+import (
+	"encoding/binary"
+	"errors"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gorilla/websocket"
+)
+
+// frameReader reads one side's WebSocket frames straight off its socket.
+// It checks what gorilla's reader checks, with gorilla's error values and
+// texts, so the transcript reads the same; what it adds is the frame as it
+// came: a message that arrived in one frame is relayed as those very bytes,
+// without being unmasked, copied out, framed and masked again.
+type frameReader struct {
+	r io.Reader
+	// masked is whether the frames must be masked: those of a client.
+	masked bool
+	limit  int64
+
+	buf        []byte // buf[start:end] is read and not yet parsed
+	start, end int
+
+	// The data message whose frames are arriving (fragmented), if any,
+	// unmasked into msgData, which becomes the message's data. It starts
+	// at the size of the last fragmented message (lastSize), so a stream
+	// of like messages grows no slice. For a text message,
+	// msgData[:validated] is checked UTF-8; badText is set once it is not.
+	inMessage bool
+	msgOp     int
+	msgData   []byte
+	lastSize  int
+	validated int
+	badText   bool
+}
+
+// message is what one next call returns: a data message, a control
+// frame, or a fragment of a data message that is still arriving.
+type message struct {
+	op   int
+	data []byte // unmasked; the caller's to keep. None for a fragment.
+	// raw is the data frame as it came, header and mask included: the whole
+	// message when it came in one frame, else this fragment (the last one
+	// for the whole message). It is valid until the next call.
+	raw []byte
+	// fragment marks a frame of a message that is not whole yet; first
+	// marks its first, and badText a text message whose bytes so far are
+	// not UTF-8.
+	fragment, first, badText bool
+	// fragmented marks a whole message that came in fragments.
+	fragmented bool
+}
+
+const (
+	finBit  = 0x80
+	rsvBits = 0x70
+	maskBit = 0x80
+	opMask  = 0x0f
+
+	opContinuation = 0
+	// maxControlPayload is the longest payload RFC 6455 allows a control
+	// frame (5.5).
+	maxControlPayload = 125
+)
+
+// errUnexpectedEOF is what gorilla returns when the socket ends, between
+// frames or within one.
+var errUnexpectedEOF = &websocket.CloseError{Code: websocket.CloseAbnormalClosure, Text: io.ErrUnexpectedEOF.Error()}
+
+// protocolError is a frame that breaks RFC 6455; the caller closes the
+// sender's side with 1002 and the error's text.
+type protocolError struct{ msg string }
+
+func (e *protocolError) Error() string { return "websocket: " + e.msg }
+
+func newFrameReader(r io.Reader, masked bool, limit int64, leftover []byte) *frameReader {
+	fr := &frameReader{r: r, masked: masked, limit: limit, buf: make([]byte, max(relayReadBuffer, len(leftover)))}
+	fr.end = copy(fr.buf, leftover)
+	return fr
+}
+
+// next returns the next data message or control frame. A fragmented
+// message's control frames come before it, as they arrived.
+func (fr *frameReader) next() (message, error) {
+	fr.release()
+	for {
+		if err := fr.fill(2); err != nil {
+			return message{}, err
+		}
+		b0, b1 := fr.buf[fr.start], fr.buf[fr.start+1]
+		op, fin := int(b0&opMask), b0&finBit != 0
+		if err := fr.check(b0, b1); err != nil {
+			return message{}, err
+		}
+		head := 2
+		switch b1 & 0x7f {
+		case 126:
+			head += 2
+		case 127:
+			head += 8
+		}
+		if b1&maskBit != 0 {
+			head += 4
+		}
+		if err := fr.fill(head); err != nil {
+			return message{}, err
+		}
+		h := fr.buf[fr.start : fr.start+head]
+		size := int64(b1 & 0x7f)
+		switch size {
+		case 126:
+			size = int64(binary.BigEndian.Uint16(h[2:]))
+		case 127:
+			u := binary.BigEndian.Uint64(h[2:])
+			if u > 1<<63-1 {
+				return message{}, websocket.ErrReadLimit // gorilla refuses it in silence
+			}
+			size = int64(u)
+		}
+		isData := op == websocket.TextMessage || op == websocket.BinaryMessage || op == opContinuation
+		var sofar int64 // of the message, before this frame
+		if op == opContinuation {
+			sofar = int64(len(fr.msgData))
+		}
+		if isData && fr.limit > 0 && sofar+size > fr.limit {
+			return message{}, websocket.ErrReadLimit
+		}
+		if err := fr.fill(head + int(size)); err != nil {
+			return message{}, err
+		}
+		raw := fr.buf[fr.start : fr.start+head+int(size)]
+		fr.start += len(raw)
+		var key []byte
+		if fr.masked {
+			key = raw[head-4 : head]
+		}
+		payload := raw[head:]
+
+		if !isData {
+			data := unmask(make([]byte, len(payload)), payload, key)
+			if op == websocket.CloseMessage {
+				if err := closeError(data); err != nil {
+					return message{}, err
+				}
+			}
+			return message{op: op, data: data}, nil
+		}
+		if op != opContinuation && fin {
+			return message{op: op, data: unmask(make([]byte, len(payload)), payload, key), raw: raw}, nil
+		}
+		first := op != opContinuation
+		if first {
+			fr.inMessage, fr.msgOp = true, op
+			fr.msgData = make([]byte, 0, max(len(payload), min(fr.lastSize, maxKeptReadBuffer)))
+			fr.validated, fr.badText = 0, false
+		}
+		n := len(fr.msgData)
+		fr.msgData = slices.Grow(fr.msgData, len(payload))[:n+len(payload)]
+		unmask(fr.msgData[n:], payload, key)
+		fr.validate(fin)
+		if !fin {
+			return message{op: fr.msgOp, raw: raw, fragment: true, first: first, badText: fr.badText}, nil
+		}
+		m := message{op: fr.msgOp, data: fr.msgData, raw: raw, fragmented: true}
+		fr.inMessage, fr.msgData, fr.lastSize = false, nil, len(m.data)
+		return m, nil
+	}
+}
+
+// validate checks the text message's bytes so far for UTF-8, up to a rune
+// the next fragment may complete (all of them at the last fragment).
+func (fr *frameReader) validate(last bool) {
+	if fr.msgOp != websocket.TextMessage || fr.badText {
+		return
+	}
+	cut := len(fr.msgData)
+	if !last {
+		for i := cut - 1; i >= max(fr.validated, cut-utf8.UTFMax+1); i-- {
+			if utf8.RuneStart(fr.msgData[i]) {
+				if !utf8.FullRune(fr.msgData[i:cut]) {
+					cut = i
+				}
+				break
+			}
+		}
+	}
+	fr.badText = !utf8.Valid(fr.msgData[fr.validated:cut])
+	fr.validated = cut
+}
+
+// check is gorilla's check of a frame's first two bytes: every problem
+// found, in its words.
+func (fr *frameReader) check(b0, b1 byte) error {
+	var problems []string
+	for i, bit := range []byte{0x40, 0x20, 0x10} {
+		if b0&bit != 0 {
+			problems = append(problems, "RSV"+strconv.Itoa(i+1)+" set")
+		}
+	}
+	fin := b0&finBit != 0
+	switch op := int(b0 & opMask); op {
+	case websocket.CloseMessage, websocket.PingMessage, websocket.PongMessage:
+		if b1&0x7f > maxControlPayload {
+			problems = append(problems, "len > 125 for control")
+		}
+		if !fin {
+			problems = append(problems, "FIN not set on control")
+		}
+	case websocket.TextMessage, websocket.BinaryMessage:
+		if fr.inMessage {
+			problems = append(problems, "data before FIN")
+		}
+	case opContinuation:
+		if !fr.inMessage {
+			problems = append(problems, "continuation after FIN")
+		}
+	default:
+		problems = append(problems, "bad opcode "+strconv.Itoa(op))
+	}
+	if (b1&maskBit != 0) != fr.masked {
+		problems = append(problems, "bad MASK")
+	}
+	if len(problems) > 0 {
+		return &protocolError{strings.Join(problems, ", ")}
+	}
+	return nil
+}
+
+// closeError is what a close frame's payload means: the close, or a
+// protocol error when its code or reason is not one a peer may send.
+func closeError(payload []byte) error {
+	if len(payload) < 2 {
+		return &websocket.CloseError{Code: websocket.CloseNoStatusReceived}
+	}
+	code := int(binary.BigEndian.Uint16(payload))
+	if !validReceivedCloseCode(code) {
+		return &protocolError{"bad close code " + strconv.Itoa(code)}
+	}
+	text := string(payload[2:])
+	if !utf8.ValidString(text) {
+		return &protocolError{"invalid utf8 payload in close frame"}
+	}
+	return &websocket.CloseError{Code: code, Text: text}
+}
+
+// validReceivedCloseCode reports whether a peer may send code in a close
+// frame: the codes gorilla accepts (RFC 6455 7.4.1 and the IANA registry,
+// less those only an endpoint may report), and 3000-4999.
+func validReceivedCloseCode(code int) bool {
+	switch code {
+	case websocket.CloseNormalClosure, websocket.CloseGoingAway, websocket.CloseProtocolError,
+		websocket.CloseUnsupportedData, websocket.CloseInvalidFramePayloadData,
+		websocket.ClosePolicyViolation, websocket.CloseMessageTooBig,
+		websocket.CloseMandatoryExtension, websocket.CloseInternalServerErr,
+		websocket.CloseServiceRestart, websocket.CloseTryAgainLater:
+		return true
+	}
+	return code >= 3000 && code <= 4999
+}
+
+// fill reads until buf[start:] holds n bytes. A frame bigger than the
+// buffer grows it as its bytes arrive, not when its header announces
+// them: a peer that announces 16 MiB and sends nothing holds no more than
+// it sent. The socket ending first is errUnexpectedEOF.
+func (fr *frameReader) fill(n int) error {
+	for fr.end-fr.start < n {
+		if fr.start > 0 && len(fr.buf)-fr.end < relayReadBuffer/2 {
+			// Move what is left to the front, so the read below can bring
+			// a full buffer's worth: a read into the last few bytes of the
+			// buffer would cost a system call (and a flush) for little.
+			fr.end = copy(fr.buf, fr.buf[fr.start:fr.end])
+			fr.start = 0
+		}
+		if fr.end == len(fr.buf) {
+			// Room for the frame and a read's worth after it, so the
+			// frames that follow fit without moving.
+			grown := make([]byte, min(2*len(fr.buf), n+relayReadBuffer))
+			fr.end = copy(grown, fr.buf[:fr.end])
+			fr.buf = grown
+		}
+		k, err := fr.r.Read(fr.buf[fr.end:])
+		fr.end += k
+		if fr.end-fr.start >= n {
+			return nil
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return errUnexpectedEOF
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// release drops a buffer grown for a big frame once nothing it holds is
+// still to be read into a small one, so an idle connection holds little.
+func (fr *frameReader) release() {
+	if len(fr.buf) <= maxKeptReadBuffer || fr.end-fr.start > relayReadBuffer {
+		return
+	}
+	small := make([]byte, relayReadBuffer)
+	fr.end = copy(small, fr.buf[fr.start:fr.end])
+	fr.start = 0
+	fr.buf = small
+}
+
+// discard reads and drops everything until the socket ends, and returns
+// how it ended (io.EOF for a clean end).
+func (fr *frameReader) discard() error {
+	fr.start, fr.end = 0, 0
+	_, err := io.Copy(io.Discard, fr.r)
+	if err == nil {
+		err = io.EOF
+	}
+	return err
+}
+
+// unmask copies src to dst, XORed with key when there is one, and returns
+// dst; dst and src may be the same.
+func unmask(dst, src, key []byte) []byte {
+	copy(dst, src)
+	if key == nil {
+		return dst
+	}
+	k := binary.LittleEndian.Uint32(key)
+	k8 := uint64(k) | uint64(k)<<32
+	i := 0
+	for ; i+8 <= len(dst); i += 8 {
+		binary.LittleEndian.PutUint64(dst[i:], binary.LittleEndian.Uint64(dst[i:])^k8)
+	}
+	for ; i < len(dst); i++ {
+		dst[i] ^= key[i&3]
+	}
+	return dst
+}
+
+// maxKeptReadBuffer is the largest read buffer a reader keeps between
+// messages: a bigger message gets a buffer of its own for its time, so an
+// idle connection holds little.
+const maxKeptReadBuffer = 128 << 10
