@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -176,7 +177,16 @@ func joinQuery(base, req string) string {
 // addresses), so transcripts replay.
 func dialFailure(err error) string {
 	var op *net.OpError
+	var cert *tls.CertificateVerificationError
+	var alert tls.AlertError
+	var header tls.RecordHeaderError
 	switch {
+	case errors.As(err, &cert):
+		return "TLS: upstream certificate not trusted"
+	case errors.As(err, &alert):
+		return "TLS: upstream refused the handshake: " + alert.Error()
+	case errors.As(err, &header):
+		return "TLS: upstream does not speak TLS"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "timed out"
 	case errors.Is(err, context.Canceled):

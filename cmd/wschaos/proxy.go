@@ -1,9 +1,12 @@
 package main
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -62,6 +65,7 @@ func newProxyFromFlags(args []string) (*proxy.Proxy, error) {
 	control := fs.String("control", "", "address of the control API, e.g. 127.0.0.1:8082 (none if empty)")
 	seed := fs.Uint64("seed", 0, "seed of the faults' random choices; the same seed replays them")
 	prof := fs.String("profile", "", "protocol profile to decode frames with: "+strings.Join(profile.Names(), "|")+" (opaque frames if empty)")
+	upstreamCA := fs.String("upstream-ca", "", "PEM file of the CA certificates to verify a wss:// upstream with, instead of the system's")
 	verbose := fs.Bool("v", false, "log every transcript line to stderr")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -78,6 +82,16 @@ func newProxyFromFlags(args []string) (*proxy.Proxy, error) {
 		if p.Profile = profile.ByName(*prof); p.Profile == nil {
 			return nil, fmt.Errorf("proxy: unknown --profile %q (known: %s)", *prof, strings.Join(profile.Names(), ", "))
 		}
+	}
+	if *upstreamCA != "" {
+		if u, err := url.Parse(*upstream); err != nil || u.Scheme != "wss" {
+			return nil, fmt.Errorf("proxy: --upstream-ca needs a wss:// upstream, not %q", *upstream)
+		}
+		pool, err := loadCAs(*upstreamCA)
+		if err != nil {
+			return nil, err
+		}
+		p.UpstreamTLS = &tls.Config{RootCAs: pool}
 	}
 	if *faults != "" {
 		if err := loadFaults(p, *faults); err != nil {
@@ -107,4 +121,17 @@ func loadFaults(p *proxy.Proxy, path string) error {
 		}
 	}
 	return nil
+}
+
+// loadCAs reads a PEM file of CA certificates into a pool.
+func loadCAs(path string) (*x509.CertPool, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("proxy: --upstream-ca: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(b) {
+		return nil, fmt.Errorf("proxy: --upstream-ca %s: no PEM certificate in it", path)
+	}
+	return pool, nil
 }
