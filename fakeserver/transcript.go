@@ -88,13 +88,23 @@ type Entry struct {
 // so the same inputs give the same transcript and String() can be compared
 // across runs. Since reads them in arrival order, for incremental readers.
 type Transcript struct {
-	mu      sync.Mutex
-	entries []Entry
+	mu sync.Mutex
+	// chunks hold the entries in arrival order, chunkSize to a chunk: an
+	// append never copies the entries already there, as growing one slice
+	// would, again and again, for a proxy that relays a long stream.
+	chunks [][]Entry
+	n      int
+	// flat is the entries in one slice, for Wait once there is more than
+	// one chunk; made when a waiter asks, and extended from then on.
+	flat []Entry
 	// grew is closed by the next append, which sets it to nil; a waiter
 	// makes one when there is none, so appends nobody waits for make no
 	// channel.
 	grew chan struct{}
 }
+
+// chunkSize is how many entries a chunk holds: about 180 kB of them.
+const chunkSize = 1024
 
 // waitTail is how many entries Wait's error shows: enough to see what
 // happened last without flooding the test log.
@@ -118,7 +128,17 @@ func (t *Transcript) add(es ...Entry) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.entries = append(t.entries, es...)
+	for len(es) > 0 {
+		last := len(t.chunks) - 1
+		if last < 0 || len(t.chunks[last]) == chunkSize {
+			t.chunks = append(t.chunks, make([]Entry, 0, chunkSize))
+			last++
+		}
+		k := min(len(es), chunkSize-len(t.chunks[last]))
+		t.chunks[last] = append(t.chunks[last], es[:k]...)
+		t.n += k
+		es = es[k:]
+	}
 	if t.grew != nil {
 		close(t.grew)
 		t.grew = nil
@@ -130,7 +150,7 @@ func (t *Transcript) add(es ...Entry) {
 func (t *Transcript) Entries() []Entry {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return canonical(t.entries)
+	return canonical(t.since(0))
 }
 
 // Since returns, in arrival order, the entries that arrived after the
@@ -138,13 +158,39 @@ func (t *Transcript) Entries() []Entry {
 func (t *Transcript) Since(n int) []Entry {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return slices.Clone(t.entries[min(n, len(t.entries)):])
+	return t.since(n)
 }
 
-// canonical is a sorted copy of es: by virtual time, then attempt, then
-// arrival.
+// since is a copy of the entries after the first n; t.mu must be held.
+func (t *Transcript) since(n int) []Entry {
+	n = min(max(n, 0), t.n)
+	out := make([]Entry, 0, t.n-n)
+	for _, c := range t.chunks[n/chunkSize:] {
+		out = append(out, c[n%chunkSize:]...)
+		n = 0
+	}
+	return out
+}
+
+// view is every entry in one slice that later appends leave alone; t.mu
+// must be held.
+func (t *Transcript) view() []Entry {
+	switch len(t.chunks) {
+	case 0:
+		return nil
+	case 1:
+		return t.chunks[0][:t.n:t.n]
+	}
+	for _, c := range t.chunks[len(t.flat)/chunkSize:] {
+		t.flat = append(t.flat, c[len(t.flat)%chunkSize:]...)
+	}
+	return t.flat[:t.n:t.n]
+}
+
+// canonical sorts es, in place, by virtual time, then attempt, then
+// arrival, and returns it.
 func canonical(es []Entry) []Entry {
-	out := slices.Clone(es)
+	out := es
 	slices.SortStableFunc(out, func(a, b Entry) int {
 		if a.At != b.At {
 			return cmp.Compare(a.At, b.At)
@@ -158,7 +204,7 @@ func canonical(es []Entry) []Entry {
 func (t *Transcript) Len() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return len(t.entries)
+	return t.n
 }
 
 // Wait blocks until pred holds for the entries so far, re-checking it on
@@ -170,7 +216,7 @@ func (t *Transcript) Wait(ctx context.Context, pred func([]Entry) bool) error {
 		if t.grew == nil {
 			t.grew = make(chan struct{})
 		}
-		view, grew := t.entries[:len(t.entries):len(t.entries)], t.grew
+		view, grew := t.view(), t.grew
 		t.mu.Unlock()
 		if pred(view) {
 			return nil
@@ -192,7 +238,7 @@ func (t *Transcript) Wait(ctx context.Context, pred func([]Entry) bool) error {
 func (t *Transcript) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return format(canonical(t.entries))
+	return format(canonical(t.since(0)))
 }
 
 func format(es []Entry) string {

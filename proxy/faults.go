@@ -24,6 +24,9 @@ type faultSet struct {
 	mu   sync.Mutex
 	next int
 	list []installed
+	// frames is list's frame faults, in order, made anew at each change:
+	// every relayed message asks for them.
+	frames []chaos.FrameFault
 }
 
 type installed struct {
@@ -54,6 +57,7 @@ func (s *faultSet) add(f chaos.Fault, spec *FaultSpec) int {
 	id := s.next
 	s.next++
 	s.list = append(s.list, installed{id: id, fault: f, spec: spec})
+	s.changed()
 	return id
 }
 
@@ -67,6 +71,7 @@ func (s *faultSet) update(id int, f chaos.Fault, spec *FaultSpec) bool {
 		return false
 	}
 	s.list[i] = installed{id: id, fault: f, spec: spec}
+	s.changed()
 	return true
 }
 
@@ -75,6 +80,7 @@ func (s *faultSet) remove(id int) bool {
 	defer s.mu.Unlock()
 	n := len(s.list)
 	s.list = slices.DeleteFunc(s.list, func(in installed) bool { return in.id == id })
+	s.changed()
 	return len(s.list) < n
 }
 
@@ -82,6 +88,25 @@ func (s *faultSet) reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.list = nil
+	s.changed()
+}
+
+// changed remakes frames after a change to list; s.mu must be held.
+func (s *faultSet) changed() {
+	s.frames = nil
+	for _, in := range s.list {
+		if f, ok := in.fault.(chaos.FrameFault); ok {
+			s.frames = append(s.frames, f)
+		}
+	}
+}
+
+// frameFaults returns the installed frame faults, in order. The slice is
+// shared: do not change it.
+func (s *faultSet) frameFaults() []chaos.FrameFault {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.frames
 }
 
 func (s *faultSet) infos() []FaultInfo {

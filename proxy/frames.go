@@ -27,14 +27,13 @@ type frameReader struct {
 	start, end int
 
 	// The data message whose frames are arriving (fragmented), if any,
-	// unmasked into msgData, which becomes the message's data. It starts
-	// at the size of the last fragmented message (lastSize), so a stream
-	// of like messages grows no slice. For a text message,
-	// msgData[:validated] is checked UTF-8; badText is set once it is not.
+	// unmasked into msgData. For a text message, msgData[:validated] is
+	// checked UTF-8; badText is set once it is not. msgData is kept
+	// between messages, as buf is, and is also where a masked message in
+	// one frame is unmasked: a message's data is read into no new slice.
 	inMessage bool
 	msgOp     int
 	msgData   []byte
-	lastSize  int
 	validated int
 	badText   bool
 }
@@ -42,8 +41,11 @@ type frameReader struct {
 // message is what one next call returns: a data message, a control
 // frame, or a fragment of a data message that is still arriving.
 type message struct {
-	op   int
-	data []byte // unmasked; the caller's to keep. None for a fragment.
+	op int
+	// data is the payload, unmasked: the caller's to keep for a control
+	// frame, valid until the next call for a data message. None for a
+	// fragment.
+	data []byte
 	// raw is the data frame as it came, header and mask included: the whole
 	// message when it came in one frame, else this fragment (the last one
 	// for the whole message). It is valid until the next call.
@@ -150,14 +152,21 @@ func (fr *frameReader) next() (message, error) {
 			}
 			return message{op: op, data: data}, nil
 		}
-		if op != opContinuation && fin {
-			return message{op: op, data: unmask(make([]byte, len(payload)), payload, key), raw: raw}, nil
-		}
 		first := op != opContinuation
 		if first {
 			fr.inMessage, fr.msgOp = true, op
-			fr.msgData = make([]byte, 0, max(len(payload), min(fr.lastSize, maxKeptReadBuffer)))
-			fr.validated, fr.badText = 0, false
+			fr.msgData, fr.validated, fr.badText = fr.msgData[:0], 0, false
+			if cap(fr.msgData) > maxKeptReadBuffer {
+				fr.msgData = nil // the last message was huge: do not hold its buffer
+			}
+		}
+		if first && fin {
+			fr.inMessage = false
+			if key == nil {
+				return message{op: op, data: payload, raw: raw}, nil // as it lies in the read buffer
+			}
+			fr.msgData = slices.Grow(fr.msgData, len(payload))[:len(payload)]
+			return message{op: op, data: unmask(fr.msgData, payload, key), raw: raw}, nil
 		}
 		n := len(fr.msgData)
 		fr.msgData = slices.Grow(fr.msgData, len(payload))[:n+len(payload)]
@@ -166,9 +175,8 @@ func (fr *frameReader) next() (message, error) {
 		if !fin {
 			return message{op: fr.msgOp, raw: raw, fragment: true, first: first, badText: fr.badText}, nil
 		}
-		m := message{op: fr.msgOp, data: fr.msgData, raw: raw, fragmented: true}
-		fr.inMessage, fr.msgData, fr.lastSize = false, nil, len(m.data)
-		return m, nil
+		fr.inMessage = false
+		return message{op: fr.msgOp, data: fr.msgData, raw: raw, fragmented: true}, nil
 	}
 }
 

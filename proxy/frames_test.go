@@ -344,7 +344,7 @@ func rawUpstream(t *testing.T, first []byte) (url string, got <-chan message) {
 				ch <- message{op: -1, data: []byte(err.Error())} // how it ended
 				return
 			}
-			m.raw = bytes.Clone(m.raw)
+			m.raw, m.data = bytes.Clone(m.raw), bytes.Clone(m.data)
 			ch <- m
 		}
 	}()

@@ -58,10 +58,18 @@ func (c *conn) onRead(r readResult) {
 	if streamed {
 		defer c.endStream(r.from)
 	}
+	// The transcript's copy of the payload, the only one: the reader's
+	// buffer is reused after this turn, so faults, which may keep a frame,
+	// get a copy of their own.
+	data := string(r.data)
+	faults := c.p.faults.frameFaults()
+	if len(faults) > 0 {
+		r.data = []byte(data)
+	}
 	f, undecodable := c.inbound(r)
 	switch c.state {
 	case stateClosing:
-		c.record(Entry{Kind: recvKind(r.from), Op: f.Op, Data: string(f.Data), Msg: f.Msg, Note: "ignored: closing"})
+		c.record(Entry{Kind: recvKind(r.from), Op: f.Op, Data: data, Msg: f.Msg, Note: "ignored: closing"})
 		return
 	case stateHole:
 		c.swallow(f)
@@ -71,7 +79,7 @@ func (c *conn) onRead(r readResult) {
 		c.invalidText(f)
 		return
 	}
-	e := Entry{Kind: recvKind(r.from), Op: f.Op, Data: string(f.Data), Msg: f.Msg, Note: undecodable}
+	e := Entry{Kind: recvKind(r.from), Op: f.Op, Data: data, Msg: f.Msg, Note: undecodable}
 	c.record(e)
 	c.count(f.Dir, func(d *DirStatus) { d.Frames++; d.Bytes += int64(len(f.Data)) })
 	if streamed {
@@ -83,7 +91,11 @@ func (c *conn) onRead(r readResult) {
 	if r.fragmented {
 		raw = nil // only the last fragment: the message goes on in one frame
 	}
-	out := c.pipeline(f)
+	if len(faults) == 0 {
+		c.writeAs(f, data, raw)
+		return
+	}
+	out := wire.Pipeline(faults, f, c.callFrame)
 	if !passed(f, out) {
 		c.count(f.Dir, func(d *DirStatus) { d.Dropped++ })
 	}
@@ -111,7 +123,7 @@ func (c *conn) onRead(r readResult) {
 // last fragment is relayed after them.
 func (c *conn) onFragment(r readResult) {
 	if r.first {
-		c.streaming[r.from] = c.state == stateOpen && !r.badText && len(faultsOf[chaos.FrameFault](c.p.faults)) == 0
+		c.streaming[r.from] = c.state == stateOpen && !r.badText && len(c.p.faults.frameFaults()) == 0
 	}
 	if c.streaming[r.from] && c.state == stateOpen && !r.badText {
 		c.socks[other(r.from)].Write(r.raw) // a failure sticks: the flush reports it
@@ -178,12 +190,6 @@ func (c *conn) inbound(r readResult) (f chaos.Frame, undecodable string) {
 		f.Pong = true
 	}
 	return f, ""
-}
-
-// pipeline runs f through the frame faults installed now, in order, and
-// returns what reaches the end.
-func (c *conn) pipeline(f chaos.Frame) []chaos.Frame {
-	return wire.Pipeline(faultsOf[chaos.FrameFault](c.p.faults), f, c.callFrame)
 }
 
 // callFrame calls one fault on one frame and records what it did.
