@@ -90,8 +90,9 @@ type Entry struct {
 type Transcript struct {
 	mu sync.Mutex
 	// chunks hold the entries in arrival order, chunkSize to a chunk: an
-	// append never copies the entries already there, as growing one slice
-	// would, again and again, for a proxy that relays a long stream.
+	// append copies at most a chunk's entries, where growing one slice
+	// would copy them all, again and again, for a proxy that relays a long
+	// stream. A short transcript is one small slice, as before.
 	chunks [][]Entry
 	n      int
 	// flat is the entries in one slice, for Wait once there is more than
@@ -131,7 +132,7 @@ func (t *Transcript) add(es ...Entry) {
 	for len(es) > 0 {
 		last := len(t.chunks) - 1
 		if last < 0 || len(t.chunks[last]) == chunkSize {
-			t.chunks = append(t.chunks, make([]Entry, 0, chunkSize))
+			t.chunks = append(t.chunks, nil) // grows as a slice does, up to chunkSize
 			last++
 		}
 		k := min(len(es), chunkSize-len(t.chunks[last]))
