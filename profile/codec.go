@@ -9,7 +9,9 @@ import (
 // Codec turns Messages into text frames and back, for one profile's envelope.
 type Codec interface {
 	Encode(m Message) ([]byte, error)
-	// Decode parses a frame that from sent.
+	// Decode parses a frame that from sent. It must not keep frame, nor
+	// a slice of it, once it returns: the chaos proxy reuses the buffer
+	// (encoding/json copies what it keeps, json.RawMessage included).
 	Decode(frame []byte, from Side) (Message, error)
 }
 
