@@ -81,12 +81,13 @@ type Entry struct {
 }
 
 // Transcript is the record of everything a Server saw and did, safe for
-// concurrent use. Nothing recorded is ever removed or changed. Connections
-// publish independently, so entries arrive in an order the goroutines
-// decide; Entries and String present them in a canonical order (virtual
-// time, then attempt, then arrival, which is causal within a connection),
-// so the same inputs give the same transcript and String() can be compared
-// across runs. Since reads them in arrival order, for incremental readers.
+// concurrent use. Nothing recorded is ever changed, nor let go unless Keep
+// bounds it. Connections publish independently, so entries arrive in an
+// order the goroutines decide; Entries and String present them in a
+// canonical order (virtual time, then attempt, then arrival, which is
+// causal within a connection), so the same inputs give the same transcript
+// and String() can be compared across runs. Since reads them in arrival
+// order, for incremental readers.
 type Transcript struct {
 	mu sync.Mutex
 	// chunks hold the entries in arrival order, chunkSize to a chunk: an
@@ -98,6 +99,10 @@ type Transcript struct {
 	// flat is the entries in one slice, for Wait once there is more than
 	// one chunk; made when a waiter asks, and extended from then on.
 	flat []Entry
+	// keep, when above 0, bounds the entries held: once more than keep
+	// are, the oldest chunks are let go, and dropped counts their entries.
+	// n counts every entry ever added, so positions stay absolute.
+	keep, dropped int
 	// grew is closed by the next append, which sets it to nil; a waiter
 	// makes one when there is none, so appends nobody waits for make no
 	// channel.
@@ -140,9 +145,74 @@ func (t *Transcript) add(es ...Entry) {
 		t.n += k
 		es = es[k:]
 	}
+	t.trim()
 	if t.grew != nil {
 		close(t.grew)
 		t.grew = nil
+	}
+}
+
+// Keep bounds how many entries t holds to about n, for a process that runs
+// for days (n <= 0: all of them, the default). Once more than n are held,
+// the oldest are let go, a chunk of 1,024 at a time: Entries, String and
+// Wait see what is held, Len and Since count every entry ever added, and
+// Dropped and Tail say how many were let go. Whoever needs all of them
+// reads them as they come (Tail), as `wschaos proxy --transcript` does.
+func (t *Transcript) Keep(n int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.keep = n
+	t.trim()
+}
+
+// trim lets go of the oldest chunks past keep; t.mu must be held.
+func (t *Transcript) trim() {
+	if t.keep <= 0 {
+		return
+	}
+	for len(t.chunks) > 1 && t.n-t.dropped-len(t.chunks[0]) >= t.keep {
+		t.dropped += len(t.chunks[0])
+		t.chunks[0] = nil
+		t.chunks = t.chunks[1:]
+		t.flat = nil
+	}
+}
+
+// Dropped returns how many entries Keep has let go.
+func (t *Transcript) Dropped() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.dropped
+}
+
+// Tail is Since(n) for a reader that must know what it missed: lost is how
+// many of the entries after the first n were let go before it asked.
+func (t *Transcript) Tail(n int) (es []Entry, lost int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.since(n), max(0, t.dropped-max(n, 0))
+}
+
+// WaitBeyond blocks until more than n entries have been added in all, and
+// returns ctx's error if they never are. Unlike Wait, it makes no view of
+// the entries: a follower of a long transcript costs nothing per entry.
+func (t *Transcript) WaitBeyond(ctx context.Context, n int) error {
+	for {
+		t.mu.Lock()
+		if t.n > n {
+			t.mu.Unlock()
+			return nil
+		}
+		if t.grew == nil {
+			t.grew = make(chan struct{})
+		}
+		grew := t.grew
+		t.mu.Unlock()
+		select {
+		case <-grew:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 }
 
@@ -162,10 +232,11 @@ func (t *Transcript) Since(n int) []Entry {
 	return t.since(n)
 }
 
-// since is a copy of the entries after the first n; t.mu must be held.
+// since is a copy of the held entries after the first n ever added; t.mu
+// must be held.
 func (t *Transcript) since(n int) []Entry {
-	n = min(max(n, 0), t.n)
-	out := make([]Entry, 0, t.n-n)
+	n = min(max(n, t.dropped), t.n) - t.dropped // from here, within what is held
+	out := make([]Entry, 0, t.n-t.dropped-n)
 	for _, c := range t.chunks[n/chunkSize:] {
 		out = append(out, c[n%chunkSize:]...)
 		n = 0
@@ -176,16 +247,17 @@ func (t *Transcript) since(n int) []Entry {
 // view is every entry in one slice that later appends leave alone; t.mu
 // must be held.
 func (t *Transcript) view() []Entry {
+	held := t.n - t.dropped
 	switch len(t.chunks) {
 	case 0:
 		return nil
 	case 1:
-		return t.chunks[0][:t.n:t.n]
+		return t.chunks[0][:held:held]
 	}
 	for _, c := range t.chunks[len(t.flat)/chunkSize:] {
 		t.flat = append(t.flat, c[len(t.flat)%chunkSize:]...)
 	}
-	return t.flat[:t.n:t.n]
+	return t.flat[:held:held]
 }
 
 // canonical sorts es, in place, by virtual time, then attempt, then
@@ -201,7 +273,8 @@ func canonical(es []Entry) []Entry {
 	return out
 }
 
-// Len returns the number of entries so far.
+// Len returns the number of entries added so far, those Keep let go
+// included.
 func (t *Transcript) Len() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -239,7 +312,11 @@ func (t *Transcript) Wait(ctx context.Context, pred func([]Entry) bool) error {
 func (t *Transcript) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return format(canonical(t.since(0)))
+	out := format(canonical(t.since(0)))
+	if t.dropped > 0 {
+		out = fmt.Sprintf("… %d earlier entries not kept (Keep %d)\n", t.dropped, t.keep) + out
+	}
+	return out
 }
 
 func format(es []Entry) string {

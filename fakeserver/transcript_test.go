@@ -2,6 +2,7 @@ package fakeserver_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -76,5 +77,52 @@ func TestTranscriptAcrossChunks(t *testing.T) {
 		return len(es) == total+len(more)
 	}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestTranscriptKeep: a bounded transcript lets go of its oldest entries,
+// a chunk at a time, and says so; positions stay those of every entry
+// ever added, and a reader that fell behind learns how many it lost.
+func TestTranscriptKeep(t *testing.T) {
+	tr := fakeserver.NewTranscript()
+	tr.Keep(1500)
+	add := func(from, to int) {
+		for i := from; i < to; i++ {
+			tr.Add(fakeserver.Entry{At: time.Duration(i), Kind: fakeserver.KindNote})
+		}
+	}
+	add(0, 2000)
+	if tr.Dropped() != 0 {
+		t.Fatalf("dropped %d of 2000 with Keep 1500; a chunk goes only once 1,500 are held without it", tr.Dropped())
+	}
+	add(2000, 3000)
+	if tr.Len() != 3000 || tr.Dropped() != 1024 {
+		t.Fatalf("Len %d, Dropped %d; want 3000 and one chunk, 1024", tr.Len(), tr.Dropped())
+	}
+	if es := tr.Entries(); len(es) != 3000-1024 || es[0].At != 1024 || es[len(es)-1].At != 2999 {
+		t.Fatalf("Entries: %d, from %v to %v", len(es), es[0].At, es[len(es)-1].At)
+	}
+	if s := tr.String(); !strings.HasPrefix(s, "… 1024 earlier entries not kept (Keep 1500)\n") {
+		t.Fatalf("String starts %.60q; want the count of entries let go", s)
+	}
+	es, lost := tr.Tail(1000)
+	if lost != 24 || len(es) != 3000-1024 || es[0].At != 1024 {
+		t.Fatalf("Tail(1000): lost %d, %d entries from %v; want 24 lost, then all held", lost, len(es), es[0].At)
+	}
+	if es, lost := tr.Tail(2990); lost != 0 || len(es) != 10 || es[0].At != 2990 {
+		t.Fatalf("Tail(2990): lost %d, %d entries", lost, len(es))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := tr.Wait(ctx, func(es []fakeserver.Entry) bool { return len(es) == 3000-1024 && es[0].At == 1024 }); err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.WaitBeyond(ctx, 2999); err != nil {
+		t.Fatal(err)
+	}
+	short, cancelShort := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancelShort()
+	if err := tr.WaitBeyond(short, 3000); err == nil {
+		t.Fatal("WaitBeyond(3000) returned with 3000 entries")
 	}
 }

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bufio"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/url"
 	"os"
@@ -31,29 +34,117 @@ flags:
 
 // runProxy is `wschaos proxy`: it runs until SIGINT or SIGTERM.
 func runProxy(args []string) error {
-	p, err := newProxyFromFlags(args)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return proxyUntil(ctx, args, os.Stderr)
+}
+
+// proxyUntil runs the proxy until ctx ends; it is runProxy with its
+// output and its end given, for tests.
+func proxyUntil(ctx context.Context, args []string, stderr io.Writer) error {
+	p, opts, err := parseProxyFlags(args)
 	if err != nil {
 		return err
 	}
+	var tf *transcriptFile
+	if opts.transcript != "" {
+		f, err := os.Create(opts.transcript)
+		if err != nil {
+			return fmt.Errorf("proxy: --transcript: %w", err)
+		}
+		tf = &transcriptFile{f: f, w: bufio.NewWriter(f), stderr: stderr}
+	}
 	if err := p.StartErr(); err != nil {
+		if tf != nil {
+			tf.f.Close()
+		}
 		return err
 	}
-	defer p.Close()
-	fmt.Fprintf(os.Stderr, "wschaos proxy: %s → %s\n", p.URL, p.Upstream)
+	fmt.Fprintf(stderr, "wschaos proxy: %s → %s\n", p.URL, p.Upstream)
 	if p.ControlURL != "" {
-		fmt.Fprintf(os.Stderr, "wschaos proxy: control API at %s\n", p.ControlURL)
+		fmt.Fprintf(stderr, "wschaos proxy: control API at %s\n", p.ControlURL)
 	}
 	for _, f := range p.ListFaults() {
-		fmt.Fprintf(os.Stderr, "wschaos proxy: fault %d: %s\n", f.ID, f.Fault)
+		fmt.Fprintf(stderr, "wschaos proxy: fault %d: %s\n", f.ID, f.Fault)
 	}
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	<-sig
+	if tf == nil {
+		<-ctx.Done()
+		p.Close()
+		return nil
+	}
+	fmt.Fprintf(stderr, "wschaos proxy: transcript to %s\n", opts.transcript)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for tf.err == nil && p.Transcript().WaitBeyond(ctx, tf.seen) == nil {
+			tf.write(p.Transcript())
+		}
+	}()
+	<-ctx.Done()
+	<-done
+	p.Close()
+	tf.write(p.Transcript()) // what the close recorded
+	return tf.close(opts.transcript)
+}
+
+// transcriptFile writes a proxy's transcript entries as they arrive, a
+// line each (Entry.String), in the order they arrive.
+type transcriptFile struct {
+	f      *os.File
+	w      *bufio.Writer
+	stderr io.Writer
+	seen   int   // entries written or counted as lost
+	err    error // the first failed write: no more are tried
+}
+
+// write writes what arrived since the last write; a failure is told on
+// stderr at once, and once.
+func (tf *transcriptFile) write(tr *proxy.Transcript) {
+	if tf.err != nil {
+		return
+	}
+	es, lost := tr.Tail(tf.seen)
+	if lost > 0 {
+		fmt.Fprintf(tf.w, "… %d entries let go before they were written (--keep)\n", lost)
+	}
+	for _, e := range es {
+		tf.w.WriteString(e.String())
+		tf.w.WriteByte('\n')
+	}
+	tf.seen += lost + len(es)
+	if err := tf.w.Flush(); err != nil {
+		tf.err = err
+		fmt.Fprintf(tf.stderr, "wschaos proxy: transcript not written from entry %d on: %v\n", tf.seen-len(es)+1, err)
+	}
+}
+
+// close closes the file, and says whether every entry reached it.
+func (tf *transcriptFile) close(path string) error {
+	err := tf.f.Close()
+	if tf.err != nil {
+		err = tf.err
+	}
+	if err != nil {
+		return fmt.Errorf("proxy: --transcript %s: %w", path, err)
+	}
 	return nil
+}
+
+// proxyOptions are the flags that are not the proxy's own settings.
+type proxyOptions struct {
+	transcript string // file to write the transcript to, "" for none
 }
 
 // newProxyFromFlags parses the proxy's flags into an unstarted proxy.
 func newProxyFromFlags(args []string) (*proxy.Proxy, error) {
+	p, _, err := parseProxyFlags(args)
+	return p, err
+}
+
+// parseProxyFlags parses the proxy's flags into an unstarted proxy and the
+// options around it.
+func parseProxyFlags(args []string) (*proxy.Proxy, proxyOptions, error) {
+	var opts proxyOptions
 	fs := flag.NewFlagSet("proxy", flag.ContinueOnError)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), proxyUsage)
@@ -67,41 +158,47 @@ func newProxyFromFlags(args []string) (*proxy.Proxy, error) {
 	prof := fs.String("profile", "", "protocol profile to decode frames with: "+strings.Join(profile.Names(), "|")+" (opaque frames if empty)")
 	upstreamCA := fs.String("upstream-ca", "", "PEM file of the CA certificates to verify a wss:// upstream with, instead of the system's")
 	verbose := fs.Bool("v", false, "log every transcript line to stderr")
+	fs.StringVar(&opts.transcript, "transcript", "", "file to write every transcript line to, as it is recorded")
+	keep := fs.Int("keep", defaultKeep, "transcript entries held in memory; older ones are let go (0: all)")
 	if err := fs.Parse(args); err != nil {
-		return nil, err
+		return nil, opts, err
 	}
 	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("proxy: unexpected arguments %q", fs.Args())
+		return nil, opts, fmt.Errorf("proxy: unexpected arguments %q", fs.Args())
 	}
 	if *upstream == "" {
-		return nil, fmt.Errorf("proxy: --upstream is required")
+		return nil, opts, fmt.Errorf("proxy: --upstream is required")
+	}
+	if *keep < 0 {
+		return nil, opts, fmt.Errorf("proxy: --keep %d: want 0 (all) or more", *keep)
 	}
 	p := proxy.NewUnstarted(*upstream)
+	p.Transcript().Keep(*keep)
 	p.Addr, p.ControlAddr, p.Seed = *listen, *control, *seed
 	if *prof != "" {
 		if p.Profile = profile.ByName(*prof); p.Profile == nil {
-			return nil, fmt.Errorf("proxy: unknown --profile %q (known: %s)", *prof, strings.Join(profile.Names(), ", "))
+			return nil, opts, fmt.Errorf("proxy: unknown --profile %q (known: %s)", *prof, strings.Join(profile.Names(), ", "))
 		}
 	}
 	if *upstreamCA != "" {
 		if u, err := url.Parse(*upstream); err != nil || u.Scheme != "wss" {
-			return nil, fmt.Errorf("proxy: --upstream-ca needs a wss:// upstream, not %q", *upstream)
+			return nil, opts, fmt.Errorf("proxy: --upstream-ca needs a wss:// upstream, not %q", *upstream)
 		}
 		pool, err := loadCAs(*upstreamCA)
 		if err != nil {
-			return nil, err
+			return nil, opts, err
 		}
 		p.UpstreamTLS = &tls.Config{RootCAs: pool}
 	}
 	if *faults != "" {
 		if err := loadFaults(p, *faults); err != nil {
-			return nil, err
+			return nil, opts, err
 		}
 	}
 	if *verbose {
 		p.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	return p, nil
+	return p, opts, nil
 }
 
 // loadFaults installs the faults of a faults file in p, in order.

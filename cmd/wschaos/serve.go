@@ -40,6 +40,10 @@ const (
 	// displayPrecision rounds real-clock times for reading; the judge
 	// works on the exact ones.
 	displayPrecision = time.Millisecond
+	// defaultKeep bounds the transcript a serve or proxy that runs for
+	// days holds: each entry is printed (serve) or can be written
+	// (proxy --transcript) as it comes, so memory need not keep them all.
+	defaultKeep = 10000
 )
 
 const serveUsage = `usage: wschaos serve [flags]
@@ -72,6 +76,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	emit := fs.Duration("emit", defaultEmit, "push an event to every connection this often (0: never)")
 	tol := fs.Duration("tolerance", defaultTolerance, "how far outside the profile's window a wait may fall on the real clock")
 	calm := fs.Bool("calm", false, "inject no faults at all")
+	keep := fs.Int("keep", defaultKeep, "transcript entries held in memory; older ones are let go once printed (0: all)")
 	var faults []string
 	fs.Func("fault", `a fault, in the scenario files' words, e.g. "refuse 503 attempts=1-3" (repeatable; replaces the default schedule)`,
 		func(v string) error { faults = append(faults, v); return nil })
@@ -96,8 +101,12 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 
+	if *keep < 0 {
+		return fmt.Errorf("serve: --keep %d: want 0 (all) or more", *keep)
+	}
 	srv := fakeserver.NewUnstartedServer(p)
 	srv.Addr, srv.Seed, srv.Faults = *addr, *seed, built
+	srv.Transcript().Keep(*keep)
 	if err := start(srv); err != nil {
 		return err
 	}
@@ -167,10 +176,15 @@ func start(srv *fakeserver.Server) (err error) {
 func follow(ctx context.Context, tr *fakeserver.Transcript, judge *timeline.Judge, w io.Writer, sum *summary) {
 	seen := 0
 	for {
-		if err := tr.Wait(ctx, func(es []fakeserver.Entry) bool { return len(es) > seen }); err != nil {
+		if err := tr.WaitBeyond(ctx, seen); err != nil {
 			return
 		}
-		for _, e := range tr.Since(seen) {
+		es, lost := tr.Tail(seen)
+		if lost > 0 {
+			fmt.Fprintf(w, "wschaos serve: %d entries let go before they were printed (--keep)\n", lost)
+			seen += lost
+		}
+		for _, e := range es {
 			seen++
 			if e.Kind == fakeserver.KindNote && strings.HasPrefix(e.Note, "emit ") {
 				continue // events pushed while no client is there: noise

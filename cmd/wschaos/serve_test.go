@@ -106,6 +106,7 @@ func TestServeRejectsBadFlags(t *testing.T) {
 		{"--fault explode", `--fault "explode"`},
 		{"--addr 127.0.0.1:notaport", "cannot start"},
 		{"extra", "unexpected arguments"},
+		{"--keep -1", "--keep -1: want 0 (all) or more"},
 	} {
 		err := serve(context.Background(), strings.Fields(tc.args), &syncBuffer{})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
