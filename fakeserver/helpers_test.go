@@ -10,6 +10,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/wschaos/wschaos/chaos"
 	"github.com/wschaos/wschaos/fakeserver"
+	"github.com/wschaos/wschaos/internal/wstest"
 	"github.com/wschaos/wschaos/profile"
 	"github.com/wschaos/wschaos/vclock"
 )
@@ -42,14 +43,7 @@ func ctx(t *testing.T) context.Context {
 // dial connects a plain gorilla client, closed at cleanup.
 func dial(t *testing.T, url string) *websocket.Conn {
 	t.Helper()
-	ws, resp, err := websocket.DefaultDialer.DialContext(ctx(t), url, nil)
-	if err != nil {
-		status := 0
-		if resp != nil {
-			status = resp.StatusCode
-		}
-		t.Fatalf("dial %s: %v (HTTP %d)", url, err, status)
-	}
+	ws := wstest.Dial(t, ctx(t), websocket.DefaultDialer, url, nil)
 	t.Cleanup(func() { ws.Close() })
 	return ws
 }

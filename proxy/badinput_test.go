@@ -54,17 +54,7 @@ func newBadUpstream(t *testing.T, send []byte) *badUpstream {
 			<-r.Context().Done() // a handshake never answered
 			return
 		}
-		ws, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer ws.Close()
-		for {
-			op, data, err := ws.ReadMessage()
-			if err != nil || ws.WriteMessage(op, data) != nil {
-				return
-			}
-		}
+		wstest.Echo(w, r)
 	}))
 	t.Cleanup(func() {
 		u.Server.CloseClientConnections()

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/wschaos/wschaos/internal/wstest"
 	"github.com/wschaos/wschaos/proxy"
 )
 
@@ -17,19 +18,7 @@ import (
 //
 //	go test -run='^$' -bench=EchoRoundTrip -count=5 ./proxy/ | benchstat -
 func BenchmarkEchoRoundTrip(b *testing.B) {
-	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		for {
-			op, data, err := c.ReadMessage()
-			if err != nil || c.WriteMessage(op, data) != nil {
-				return
-			}
-		}
-	}))
+	echo := httptest.NewServer(http.HandlerFunc(wstest.Echo))
 	defer echo.Close()
 	upstream := "ws" + strings.TrimPrefix(echo.URL, "http") + "/echo"
 	p := proxy.New(upstream)

@@ -18,26 +18,9 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/wschaos/wschaos/chaos"
+	"github.com/wschaos/wschaos/internal/wstest"
 	"github.com/wschaos/wschaos/vclock"
 )
-
-// clientFrame is a client's frame: masked with key, as it goes on the wire.
-func clientFrame(b0 byte, payload []byte, key uint32) []byte {
-	out := []byte{b0}
-	switch n := len(payload); {
-	case n < 126:
-		out = append(out, maskBit|byte(n))
-	case n <= 0xffff:
-		out = binary.BigEndian.AppendUint16(append(out, maskBit|126), uint16(n))
-	default:
-		out = binary.BigEndian.AppendUint64(append(out, maskBit|127), uint64(n))
-	}
-	out = binary.LittleEndian.AppendUint32(out, key)
-	n := len(out)
-	out = append(out, payload...)
-	unmask(out[n:], out[n:], out[n-4:n])
-	return out
-}
 
 func closePayload(code int, reason string) []byte {
 	return append(binary.BigEndian.AppendUint16(nil, uint16(code)), reason...)
@@ -126,32 +109,32 @@ func gorillas(t *testing.T, input []byte, limit int64) readOutcome {
 // clientInputs are client streams, good and bad, for the reader and
 // gorilla to agree on.
 var clientInputs = map[string][]byte{
-	"one text frame": clientFrame(0x81, []byte("hello"), 0x01020304),
-	"16-bit length":  clientFrame(0x82, bytes.Repeat([]byte{7}, 300), 0xdeadbeef),
-	"64-bit length":  clientFrame(0x82, bytes.Repeat([]byte{9}, 70000), 0x0badf00d),
+	"one text frame": wstest.Frame(0x81, []byte("hello"), true),
+	"16-bit length":  wstest.Frame(0x82, bytes.Repeat([]byte{7}, 300), true),
+	"64-bit length":  wstest.Frame(0x82, bytes.Repeat([]byte{9}, 70000), true),
 	"fragments around a ping": slicesConcat(
-		clientFrame(0x02, []byte("ab"), 1), clientFrame(0x89, []byte("p"), 2),
-		clientFrame(0x00, []byte("cd"), 3), clientFrame(0x80, []byte("ef"), 4)),
-	"empty text":           clientFrame(0x81, nil, 5),
-	"pong":                 clientFrame(0x8a, []byte("x"), 5),
-	"close 1000 with text": clientFrame(0x88, closePayload(1000, "bye"), 6),
-	"close without code":   clientFrame(0x88, nil, 6),
-	"close 1005":           clientFrame(0x88, closePayload(1005, ""), 6),
-	"close 1014":           clientFrame(0x88, closePayload(1014, ""), 6),
-	"close 4000":           clientFrame(0x88, closePayload(4000, "app"), 6),
-	"close bad utf8":       clientFrame(0x88, closePayload(1000, "\xff"), 6),
-	"RSV1":                 clientFrame(0xc1, []byte("x"), 7),
-	"RSV2 RSV3 bad opcode": clientFrame(0xb3, []byte("x"), 7),
-	"long ping":            clientFrame(0x89, bytes.Repeat([]byte{1}, 126), 8),
-	"ping without FIN":     clientFrame(0x09, []byte("x"), 8),
-	"continuation first":   clientFrame(0x80, []byte("x"), 9),
+		wstest.Frame(0x02, []byte("ab"), true), wstest.Frame(0x89, []byte("p"), true),
+		wstest.Frame(0x00, []byte("cd"), true), wstest.Frame(0x80, []byte("ef"), true)),
+	"empty text":           wstest.Frame(0x81, nil, true),
+	"pong":                 wstest.Frame(0x8a, []byte("x"), true),
+	"close 1000 with text": wstest.Frame(0x88, closePayload(1000, "bye"), true),
+	"close without code":   wstest.Frame(0x88, nil, true),
+	"close 1005":           wstest.Frame(0x88, closePayload(1005, ""), true),
+	"close 1014":           wstest.Frame(0x88, closePayload(1014, ""), true),
+	"close 4000":           wstest.Frame(0x88, closePayload(4000, "app"), true),
+	"close bad utf8":       wstest.Frame(0x88, closePayload(1000, "\xff"), true),
+	"RSV1":                 wstest.Frame(0xc1, []byte("x"), true),
+	"RSV2 RSV3 bad opcode": wstest.Frame(0xb3, []byte("x"), true),
+	"long ping":            wstest.Frame(0x89, bytes.Repeat([]byte{1}, 126), true),
+	"ping without FIN":     wstest.Frame(0x09, []byte("x"), true),
+	"continuation first":   wstest.Frame(0x80, []byte("x"), true),
 	"text inside a message": slicesConcat(
-		clientFrame(0x01, []byte("a"), 1), clientFrame(0x81, []byte("b"), 1)),
+		wstest.Frame(0x01, []byte("a"), true), wstest.Frame(0x81, []byte("b"), true)),
 	"unmasked":             {0x81, 0x01, 'x'},
-	"over the limit":       clientFrame(0x82, bytes.Repeat([]byte{1}, 1025), 10),
-	"fragments over limit": slicesConcat(clientFrame(0x02, bytes.Repeat([]byte{1}, 600), 1), clientFrame(0x80, bytes.Repeat([]byte{1}, 600), 1)),
+	"over the limit":       wstest.Frame(0x82, bytes.Repeat([]byte{1}, 1025), true),
+	"fragments over limit": slicesConcat(wstest.Frame(0x02, bytes.Repeat([]byte{1}, 600), true), wstest.Frame(0x80, bytes.Repeat([]byte{1}, 600), true)),
 	"cut mid-header":       {0x81},
-	"cut mid-payload":      clientFrame(0x81, []byte("hello"), 11)[:8],
+	"cut mid-payload":      wstest.Frame(0x81, []byte("hello"), true)[:8],
 	"nothing":              nil,
 }
 
@@ -186,8 +169,8 @@ func TestFrameReaderReadsAsGorillaDoes(t *testing.T) {
 // fragments comes fragment by fragment as they came, then whole with its
 // last fragment.
 func TestFrameReaderKeepsFramesAsTheyCame(t *testing.T) {
-	one := clientFrame(0x81, []byte("hello"), 0x01020304)
-	f1, f2, f3 := clientFrame(0x01, []byte("a"), 1), clientFrame(0x00, []byte("b"), 2), clientFrame(0x80, []byte("c"), 3)
+	one := wstest.Frame(0x81, []byte("hello"), true)
+	f1, f2, f3 := wstest.Frame(0x01, []byte("a"), true), wstest.Frame(0x00, []byte("b"), true), wstest.Frame(0x80, []byte("c"), true)
 	fr := newFrameReader(bytes.NewReader(slicesConcat(one, f1, f2, f3)), true, 1024, nil)
 	m, err := fr.next()
 	if err != nil || string(m.data) != "hello" || !bytes.Equal(m.raw, one) || m.fragment || m.fragmented {
@@ -228,7 +211,7 @@ func TestFrameReaderChecksTextAsItComes(t *testing.T) {
 			if i == len(tc.parts)-1 {
 				b0 |= finBit
 			}
-			in = append(in, clientFrame(b0, p, uint32(i))...)
+			in = append(in, wstest.Frame(b0, p, true)...)
 		}
 		fr := newFrameReader(bytes.NewReader(in), true, 1024, nil)
 		for i, want := range tc.bad {
@@ -260,7 +243,7 @@ func TestFrameReaderStartsWithLeftover(t *testing.T) {
 // TestFrameReaderRefusesMaskedServerFrames: a server's frames must not be
 // masked (RFC 6455 5.1).
 func TestFrameReaderRefusesMaskedServerFrames(t *testing.T) {
-	got := ours(clientFrame(0x81, []byte("x"), 1), false, 1024)
+	got := ours(wstest.Frame(0x81, []byte("x"), true), false, 1024)
 	if got.err != "websocket: bad MASK" {
 		t.Fatalf("masked server frame: %+v, want bad MASK", got)
 	}
@@ -413,7 +396,7 @@ func TestRelayPassesAClientFrameAsItCame(t *testing.T) {
 	p := New(url)
 	defer p.Close()
 	nc := rawClient(t, p)
-	one := clientFrame(0x81, []byte("as it came"), 0x11223344)
+	one := wstest.Frame(0x81, []byte("as it came"), true)
 	nc.Write(one)
 	if m := arrives(t, got); !bytes.Equal(m.raw, one) {
 		t.Fatalf("upstream got %x; want the client's frame as it came, %x", m.raw, one)
@@ -428,7 +411,7 @@ func TestRelayPassesFragmentsAsTheyCome(t *testing.T) {
 	p := New(url)
 	defer p.Close()
 	nc := rawClient(t, p)
-	frags := [][]byte{clientFrame(0x01, []byte("frag"), 1), clientFrame(0x00, []byte("men"), 2), clientFrame(0x80, []byte("ts"), 3)}
+	frags := [][]byte{wstest.Frame(0x01, []byte("frag"), true), wstest.Frame(0x00, []byte("men"), true), wstest.Frame(0x80, []byte("ts"), true)}
 	for i, f := range frags {
 		nc.Write(f)
 		if m := arrives(t, got); !bytes.Equal(m.raw, f) {
@@ -451,8 +434,8 @@ func TestFrameFaultsSeeFragmentedMessagesWhole(t *testing.T) {
 	p := New(url, chaos.Duplicate())
 	defer p.Close()
 	nc := rawClient(t, p)
-	nc.Write(clientFrame(0x01, []byte("who"), 1))
-	nc.Write(clientFrame(0x80, []byte("le"), 2))
+	nc.Write(wstest.Frame(0x01, []byte("who"), true))
+	nc.Write(wstest.Frame(0x80, []byte("le"), true))
 	for i := range 2 {
 		if m := arrives(t, got); m.fragment || m.fragmented || string(m.data) != "whole" {
 			t.Fatalf("copy %d: %+v; want whole in one frame", i+1, m)
@@ -475,16 +458,16 @@ func TestRelayHoldsDataFramesUntilAFragmentedMessageEnds(t *testing.T) {
 		t.Fatal(err)
 	}
 	nc := rawClient(t, p)
-	nc.Write(clientFrame(0x81, []byte("late"), 1))
+	nc.Write(wstest.Frame(0x81, []byte("late"), true))
 	waitEntries(t, p, "fault delay")
 	p.RemoveFault(id)
-	nc.Write(clientFrame(0x01, []byte("first "), 2))
+	nc.Write(wstest.Frame(0x01, []byte("first "), true))
 	if m := arrives(t, got); !m.fragment || !m.first {
 		t.Fatalf("got %+v; want the first fragment", m)
 	}
 	clock.Advance(time.Second) // "late" is due now, in the message's middle
 	waitEntries(t, p, "late")
-	nc.Write(clientFrame(0x80, []byte("last"), 3))
+	nc.Write(wstest.Frame(0x80, []byte("last"), true))
 	if m := arrives(t, got); !m.fragmented || string(m.data) != "first last" {
 		t.Fatalf("got %+v; want the message's last fragment before anything else", m)
 	}
@@ -501,12 +484,12 @@ func TestBadTextInFragmentsIsClosed1007(t *testing.T) {
 	p := New(url)
 	defer p.Close()
 	nc := rawClient(t, p)
-	nc.Write(clientFrame(0x01, []byte("fine"), 1))
+	nc.Write(wstest.Frame(0x01, []byte("fine"), true))
 	if m := arrives(t, got); !m.fragment {
 		t.Fatalf("got %+v; want the first fragment", m)
 	}
-	nc.Write(clientFrame(0x00, []byte{0xff}, 2))
-	nc.Write(clientFrame(0x80, []byte("end"), 3))
+	nc.Write(wstest.Frame(0x00, []byte{0xff}, true))
+	nc.Write(wstest.Frame(0x80, []byte("end"), true))
 	if m := arrives(t, got); m.op != -1 || !strings.Contains(string(m.data), "close 1007") {
 		t.Fatalf("after the bad fragment the upstream got %+v (%s); want close 1007", m, m.data)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/wschaos/wschaos/chaos"
+	"github.com/wschaos/wschaos/internal/wstest"
 	"github.com/wschaos/wschaos/proxy"
 	"github.com/wschaos/wschaos/vclock"
 )
@@ -54,11 +55,8 @@ type echo struct {
 func newEcho(t *testing.T) *echo {
 	t.Helper()
 	e := &echo{closes: make(chan *websocket.CloseError, 4)}
-	var wg sync.WaitGroup
 	up := websocket.Upgrader{Subprotocols: []string{"v2.chat"}}
-	e.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		wg.Add(1) // while httptest still counts the request, so before Close returns
-		defer wg.Done()
+	e.Server = wstest.StartServer(t, func(w http.ResponseWriter, r *http.Request) {
 		e.mu.Lock()
 		e.reqs = append(e.reqs, r)
 		e.mu.Unlock()
@@ -94,12 +92,7 @@ func newEcho(t *testing.T) *echo {
 				return
 			}
 		}
-	}))
-	t.Cleanup(func() {
-		e.Server.CloseClientConnections()
-		e.Server.Close()
-		wg.Wait()
-	})
+	}, false)
 	return e
 }
 
@@ -131,15 +124,7 @@ type peer struct {
 // dial connects a peer, closed at cleanup.
 func dial(t *testing.T, url string, h http.Header, protos ...string) *peer {
 	t.Helper()
-	d := websocket.Dialer{Subprotocols: protos}
-	ws, resp, err := d.DialContext(ctx(t), url, h)
-	if err != nil {
-		status := 0
-		if resp != nil {
-			status = resp.StatusCode
-		}
-		t.Fatalf("dial %s: %v (HTTP %d)", url, err, status)
-	}
+	ws := wstest.Dial(t, ctx(t), &websocket.Dialer{Subprotocols: protos}, url, h)
 	pr := &peer{ws: ws, msgs: make(chan string, 64), end: make(chan error, 1)}
 	done := make(chan struct{})
 	go func() {

@@ -5,12 +5,9 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-	"io"
-	"log"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -43,11 +40,8 @@ type tlsEnd struct{ ws, tcp error }
 func newTLSEcho(t *testing.T) *tlsEcho {
 	t.Helper()
 	e := &tlsEcho{ends: make(chan tlsEnd, 4)}
-	var wg sync.WaitGroup
 	up := websocket.Upgrader{ReadBufferSize: bigBuffer, WriteBufferSize: bigBuffer}
-	e.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		wg.Add(1) // while httptest still counts the request, so before Close returns
-		defer wg.Done()
+	e.Server = wstest.StartServer(t, func(w http.ResponseWriter, r *http.Request) {
 		ws, err := up.Upgrade(w, r, nil)
 		if err != nil {
 			return
@@ -66,16 +60,7 @@ func newTLSEcho(t *testing.T) *tlsEcho {
 				return
 			}
 		}
-	}))
-	// A proxy that does not trust the certificate fails the handshake; the
-	// server would log that.
-	e.Config.ErrorLog = log.New(io.Discard, "", 0)
-	e.StartTLS()
-	t.Cleanup(func() {
-		e.CloseClientConnections()
-		e.Close()
-		wg.Wait()
-	})
+	}, true)
 	return e
 }
 
@@ -116,15 +101,8 @@ func newTLSProxy(t *testing.T, e *tlsEcho, faults ...chaos.Fault) *proxy.Proxy {
 // goroutine's, so they see each message's type.
 func dialBig(t *testing.T, url string) *websocket.Conn {
 	t.Helper()
-	d := websocket.Dialer{ReadBufferSize: bigBuffer, WriteBufferSize: bigBuffer}
-	ws, resp, err := d.DialContext(ctx(t), url, nil)
-	if err != nil {
-		status := 0
-		if resp != nil {
-			status = resp.StatusCode
-		}
-		t.Fatalf("dial %s: %v (HTTP %d)", url, err, status)
-	}
+	d := &websocket.Dialer{ReadBufferSize: bigBuffer, WriteBufferSize: bigBuffer}
+	ws := wstest.Dial(t, ctx(t), d, url, nil)
 	t.Cleanup(func() { ws.Close() })
 	ws.SetReadDeadline(deadline())
 	return ws

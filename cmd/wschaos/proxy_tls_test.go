@@ -3,47 +3,22 @@ package main
 import (
 	"context"
 	"encoding/pem"
-	"io"
-	"log"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/wschaos/wschaos/internal/wstest"
 )
 
 // tlsEchoServer starts a gorilla echo server behind TLS and returns its
 // wss:// URL and a PEM file of its certificate.
 func tlsEchoServer(t *testing.T) (url, caFile string) {
 	t.Helper()
-	var wg sync.WaitGroup
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		wg.Add(1)
-		defer wg.Done()
-		ws, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer ws.Close()
-		for {
-			op, data, err := ws.ReadMessage()
-			if err != nil || ws.WriteMessage(op, data) != nil {
-				return
-			}
-		}
-	}))
-	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the untrusting dial's failed handshake
-	srv.StartTLS()
-	t.Cleanup(func() {
-		srv.CloseClientConnections()
-		srv.Close()
-		wg.Wait()
-	})
+	srv := wstest.StartEcho(t, true)
 	caFile = filepath.Join(t.TempDir(), "ca.pem")
 	b := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
 	if err := os.WriteFile(caFile, b, 0o600); err != nil {

@@ -3,50 +3,21 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/wschaos/wschaos/internal/wstest"
 )
-
-// echoServer starts a gorilla echo server and returns its ws:// URL.
-func echoServer(t *testing.T) string {
-	t.Helper()
-	var wg sync.WaitGroup
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		wg.Add(1)
-		defer wg.Done()
-		ws, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer ws.Close()
-		for {
-			op, data, err := ws.ReadMessage()
-			if err != nil || ws.WriteMessage(op, data) != nil {
-				return
-			}
-		}
-	}))
-	t.Cleanup(func() {
-		srv.CloseClientConnections()
-		srv.Close()
-		wg.Wait()
-	})
-	return "ws" + strings.TrimPrefix(srv.URL, "http") + "/ws"
-}
 
 // TestProxyWritesItsTranscript: --transcript writes every entry as it is
 // recorded, up to the close the proxy's end records, in the order they
 // came, while --keep bounds what stays in memory.
 func TestProxyWritesItsTranscript(t *testing.T) {
-	upstream := echoServer(t)
+	upstream := "ws" + strings.TrimPrefix(wstest.StartEcho(t, false).URL, "http") + "/ws"
 	path := filepath.Join(t.TempDir(), "transcript.txt")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -6,16 +6,21 @@ package wstest
 
 import (
 	"bufio"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/onsi/gomega"
 	"github.com/onsi/gomega/gleak"
 )
@@ -209,4 +214,65 @@ func NoLeaks(t *testing.T, patience time.Duration) {
 	t.Cleanup(func() {
 		gomega.NewWithT(t).Eventually(gleak.Goroutines).WithTimeout(patience).ShouldNot(gleak.HaveLeaked(before))
 	})
+}
+
+// Echo is the upstream most proxy tests need: it upgrades r and sends
+// each message back as it came, until the connection ends.
+func Echo(w http.ResponseWriter, r *http.Request) {
+	ws, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
+	if err != nil {
+		return
+	}
+	defer ws.Close()
+	for {
+		op, data, err := ws.ReadMessage()
+		if err != nil || ws.WriteMessage(op, data) != nil {
+			return
+		}
+	}
+}
+
+// StartEcho starts an Echo server on loopback, behind TLS when withTLS.
+func StartEcho(t testing.TB, withTLS bool) *httptest.Server {
+	t.Helper()
+	return StartServer(t, Echo, withTLS)
+}
+
+// StartServer starts h on loopback, behind TLS when withTLS, and returns
+// it; cleanup closes it once its handlers are done, so a test that checks
+// for leaked goroutines sees none of the server's.
+func StartServer(t testing.TB, h http.HandlerFunc, withTLS bool) *httptest.Server {
+	t.Helper()
+	var wg sync.WaitGroup
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		wg.Add(1) // while httptest still counts the request, so before Close returns
+		defer wg.Done()
+		h(w, r)
+	}))
+	if withTLS {
+		srv.Config.ErrorLog = log.New(io.Discard, "", 0) // a client that distrusts the certificate
+		srv.StartTLS()
+	} else {
+		srv.Start()
+	}
+	t.Cleanup(func() {
+		srv.CloseClientConnections()
+		srv.Close()
+		wg.Wait()
+	})
+	return srv
+}
+
+// Dial dials url with d, failing t with the HTTP status of a refusal.
+func Dial(t testing.TB, ctx context.Context, d *websocket.Dialer, url string, h http.Header) *websocket.Conn {
+	t.Helper()
+	ws, resp, err := d.DialContext(ctx, url, h)
+	if err != nil {
+		status := 0
+		if resp != nil {
+			status = resp.StatusCode
+		}
+		t.Fatalf("dial %s: %v (HTTP %d)", url, err, status)
+	}
+	return ws
 }
