@@ -75,7 +75,6 @@ type conn struct {
 	current string
 	frame   *chaos.Frame
 	noted   bool
-	inFrame bool
 	cuts    []namedCut
 
 	// unpublished holds this turn's entries: they reach the transcript

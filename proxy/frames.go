@@ -86,98 +86,98 @@ func newFrameReader(r io.Reader, masked bool, limit int64, leftover []byte) *fra
 	return fr
 }
 
-// next returns the next data message or control frame. A fragmented
-// message's control frames come before it, as they arrived.
+// next returns what the next frame brings: a control frame, a data
+// message in one frame, a fragment of one still arriving, or the last
+// fragment with the whole message. Control frames between fragments come
+// as they arrived.
 func (fr *frameReader) next() (message, error) {
 	fr.release()
-	for {
-		if err := fr.fill(2); err != nil {
-			return message{}, err
-		}
-		b0, b1 := fr.buf[fr.start], fr.buf[fr.start+1]
-		op, fin := int(b0&opMask), b0&finBit != 0
-		if err := fr.check(b0, b1); err != nil {
-			return message{}, err
-		}
-		head := 2
-		switch b1 & 0x7f {
-		case 126:
-			head += 2
-		case 127:
-			head += 8
-		}
-		if b1&maskBit != 0 {
-			head += 4
-		}
-		if err := fr.fill(head); err != nil {
-			return message{}, err
-		}
-		h := fr.buf[fr.start : fr.start+head]
-		size := int64(b1 & 0x7f)
-		switch size {
-		case 126:
-			size = int64(binary.BigEndian.Uint16(h[2:]))
-		case 127:
-			u := binary.BigEndian.Uint64(h[2:])
-			if u > 1<<63-1 {
-				return message{}, websocket.ErrReadLimit // gorilla refuses it in silence
-			}
-			size = int64(u)
-		}
-		isData := op == websocket.TextMessage || op == websocket.BinaryMessage || op == opContinuation
-		var sofar int64 // of the message, before this frame
-		if op == opContinuation {
-			sofar = int64(len(fr.msgData))
-		}
-		if isData && fr.limit > 0 && sofar+size > fr.limit {
-			return message{}, websocket.ErrReadLimit
-		}
-		if err := fr.fill(head + int(size)); err != nil {
-			return message{}, err
-		}
-		raw := fr.buf[fr.start : fr.start+head+int(size)]
-		fr.start += len(raw)
-		var key []byte
-		if fr.masked {
-			key = raw[head-4 : head]
-		}
-		payload := raw[head:]
-
-		if !isData {
-			data := unmask(make([]byte, len(payload)), payload, key)
-			if op == websocket.CloseMessage {
-				if err := closeError(data); err != nil {
-					return message{}, err
-				}
-			}
-			return message{op: op, data: data}, nil
-		}
-		first := op != opContinuation
-		if first {
-			fr.inMessage, fr.msgOp = true, op
-			fr.msgData, fr.validated, fr.badText = fr.msgData[:0], 0, false
-			if cap(fr.msgData) > maxKeptReadBuffer {
-				fr.msgData = nil // the last message was huge: do not hold its buffer
-			}
-		}
-		if first && fin {
-			fr.inMessage = false
-			if key == nil {
-				return message{op: op, data: payload, raw: raw}, nil // as it lies in the read buffer
-			}
-			fr.msgData = slices.Grow(fr.msgData, len(payload))[:len(payload)]
-			return message{op: op, data: unmask(fr.msgData, payload, key), raw: raw}, nil
-		}
-		n := len(fr.msgData)
-		fr.msgData = slices.Grow(fr.msgData, len(payload))[:n+len(payload)]
-		unmask(fr.msgData[n:], payload, key)
-		fr.validate(fin)
-		if !fin {
-			return message{op: fr.msgOp, raw: raw, fragment: true, first: first, badText: fr.badText}, nil
-		}
-		fr.inMessage = false
-		return message{op: fr.msgOp, data: fr.msgData, raw: raw, fragmented: true}, nil
+	if err := fr.fill(2); err != nil {
+		return message{}, err
 	}
+	b0, b1 := fr.buf[fr.start], fr.buf[fr.start+1]
+	op, fin := int(b0&opMask), b0&finBit != 0
+	if err := fr.check(b0, b1); err != nil {
+		return message{}, err
+	}
+	head := 2
+	switch b1 & 0x7f {
+	case 126:
+		head += 2
+	case 127:
+		head += 8
+	}
+	if b1&maskBit != 0 {
+		head += 4
+	}
+	if err := fr.fill(head); err != nil {
+		return message{}, err
+	}
+	h := fr.buf[fr.start : fr.start+head]
+	size := int64(b1 & 0x7f)
+	switch size {
+	case 126:
+		size = int64(binary.BigEndian.Uint16(h[2:]))
+	case 127:
+		u := binary.BigEndian.Uint64(h[2:])
+		if u > 1<<63-1 {
+			return message{}, websocket.ErrReadLimit // gorilla refuses it in silence
+		}
+		size = int64(u)
+	}
+	isData := op == websocket.TextMessage || op == websocket.BinaryMessage || op == opContinuation
+	var sofar int64 // of the message, before this frame
+	if op == opContinuation {
+		sofar = int64(len(fr.msgData))
+	}
+	if isData && fr.limit > 0 && sofar+size > fr.limit {
+		return message{}, websocket.ErrReadLimit
+	}
+	if err := fr.fill(head + int(size)); err != nil {
+		return message{}, err
+	}
+	raw := fr.buf[fr.start : fr.start+head+int(size)]
+	fr.start += len(raw)
+	var key []byte
+	if fr.masked {
+		key = raw[head-4 : head]
+	}
+	payload := raw[head:]
+
+	if !isData {
+		data := unmask(make([]byte, len(payload)), payload, key)
+		if op == websocket.CloseMessage {
+			if err := closeError(data); err != nil {
+				return message{}, err
+			}
+		}
+		return message{op: op, data: data}, nil
+	}
+	first := op != opContinuation
+	if first {
+		fr.inMessage, fr.msgOp = true, op
+		fr.msgData, fr.validated, fr.badText = fr.msgData[:0], 0, false
+		if cap(fr.msgData) > maxKeptReadBuffer {
+			fr.msgData = nil // the last message was huge: do not hold its buffer
+		}
+	}
+	if first && fin {
+		fr.inMessage = false
+		if key == nil {
+			return message{op: op, data: payload, raw: raw}, nil // as it lies in the read buffer
+		}
+		fr.msgData = slices.Grow(fr.msgData, len(payload))[:len(payload)]
+		return message{op: op, data: unmask(fr.msgData, payload, key), raw: raw}, nil
+	}
+	n := len(fr.msgData)
+	fr.msgData = slices.Grow(fr.msgData, len(payload))[:n+len(payload)]
+	unmask(fr.msgData[n:], payload, key)
+	fr.validate(fin)
+	if !fin {
+		return message{op: fr.msgOp, raw: raw, fragment: true, first: first, badText: fr.badText}, nil
+	}
+	fr.inMessage = false
+	return message{op: fr.msgOp, data: fr.msgData, raw: raw, fragmented: true}, nil
 }
 
 // validate checks the text message's bytes so far for UTF-8, up to a rune

@@ -198,7 +198,7 @@ func parseUpstream(s string) (*url.URL, error) {
 		return nil, fmt.Errorf("proxy: bad upstream %q: %w", s, err)
 	}
 	if (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
-		return nil, fmt.Errorf("proxy: bad upstream %q: want ws://host:port/path or wss://...", s)
+		return nil, fmt.Errorf("proxy: bad upstream %q: want ws://host:port/path or wss://host:port/path", s)
 	}
 	return u, nil
 }
