@@ -3,6 +3,7 @@ package proxy_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -43,4 +44,65 @@ func BenchmarkEchoRoundTrip(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkIdleConnMemory measures what the proxy holds for a connection
+// gone idle after relaying one 64 KiB message each way (in 4 KiB fragments
+// from the client, in one frame from the echo server, as gorilla sends
+// them): per op, the heap that idleConns connections hold through the
+// proxy, less what as many hold straight to the echo server, per
+// connection. The proxy's share includes its transcript, which keeps both
+// messages (msg-B/conn of it is their payload):
+//
+//	go test -run='^$' -bench=IdleConnMemory -count=6 ./proxy/
+func BenchmarkIdleConnMemory(b *testing.B) {
+	const idleConns = 100
+	echo := httptest.NewServer(http.HandlerFunc(wstest.Echo))
+	defer echo.Close()
+	upstream := "ws" + strings.TrimPrefix(echo.URL, "http") + "/echo"
+	p := proxy.New(upstream)
+	defer p.Close()
+	msg := []byte(strings.Repeat("x", 64<<10))
+
+	// held opens idleConns connections to url, relays msg once each way
+	// on each, and returns the heap they hold once idle.
+	held := func(url string) float64 {
+		conns := make([]*websocket.Conn, 0, idleConns)
+		defer func() {
+			for _, c := range conns {
+				c.Close()
+			}
+		}()
+		before := liveHeap()
+		for range idleConns {
+			c, _, err := websocket.DefaultDialer.Dial(url, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			conns = append(conns, c)
+			if err := c.WriteMessage(websocket.TextMessage, msg); err != nil {
+				b.Fatal(err)
+			}
+			if _, _, err := c.ReadMessage(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		return liveHeap() - before
+	}
+	var extra float64
+	for b.Loop() {
+		extra += held(p.URL) - held(upstream)
+	}
+	b.ReportMetric(extra/float64(b.N*idleConns), "proxy-B/conn")
+	b.ReportMetric(float64(2*len(msg)), "msg-B/conn")
+}
+
+// liveHeap is the heap in use once the garbage collector has run twice:
+// the second run also frees what pools let go of at the first.
+func liveHeap() float64 {
+	var m runtime.MemStats
+	runtime.GC()
+	runtime.GC()
+	runtime.ReadMemStats(&m)
+	return float64(m.HeapAlloc)
 }

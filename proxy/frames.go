@@ -25,15 +25,23 @@ type frameReader struct {
 
 	buf        []byte // buf[start:end] is read and not yet parsed
 	start, end int
+	// small is the reader's own read buffer, and buf but while a frame
+	// too big for it arrives: buf is then bigger, borrowed from
+	// readBuffers (bigHeld) or, past their size, made for the frame.
+	small   []byte
+	bigHeld *[]byte
 
 	// The data message whose frames are arriving (fragmented), if any,
 	// unmasked into msgData. For a text message, msgData[:validated] is
-	// checked UTF-8; badText is set once it is not. msgData is kept
-	// between messages, as buf is, and is also where a masked message in
-	// one frame is unmasked: a message's data is read into no new slice.
+	// checked UTF-8; badText is set once it is not. msgData is also where
+	// a masked message in one frame is unmasked. Its array, msgHeld, is
+	// borrowed from messageBuffers for the message and given back at the
+	// next call: a message's data is read into no new slice, and a reader
+	// between messages holds none.
 	inMessage bool
 	msgOp     int
 	msgData   []byte
+	msgHeld   *[]byte
 	validated int
 	badText   bool
 }
@@ -81,7 +89,11 @@ type protocolError struct{ msg string }
 func (e *protocolError) Error() string { return "websocket: " + e.msg }
 
 func newFrameReader(r io.Reader, masked bool, limit int64, leftover []byte) *frameReader {
-	fr := &frameReader{r: r, masked: masked, limit: limit, buf: make([]byte, max(relayReadBuffer, len(leftover)))}
+	fr := &frameReader{r: r, masked: masked, limit: limit, small: make([]byte, relayReadBuffer)}
+	fr.buf = fr.small
+	if len(leftover) > len(fr.small) {
+		fr.buf = make([]byte, len(leftover))
+	}
 	fr.end = copy(fr.buf, leftover)
 	return fr
 }
@@ -157,27 +169,34 @@ func (fr *frameReader) next() (message, error) {
 	if first {
 		fr.inMessage, fr.msgOp = true, op
 		fr.msgData, fr.validated, fr.badText = fr.msgData[:0], 0, false
-		if cap(fr.msgData) > maxKeptReadBuffer {
-			fr.msgData = nil // the last message was huge: do not hold its buffer
-		}
 	}
 	if first && fin {
 		fr.inMessage = false
 		if key == nil {
 			return message{op: op, data: payload, raw: raw}, nil // as it lies in the read buffer
 		}
-		fr.msgData = slices.Grow(fr.msgData, len(payload))[:len(payload)]
-		return message{op: op, data: unmask(fr.msgData, payload, key), raw: raw}, nil
+		fr.appendData(payload, key)
+		return message{op: op, data: fr.msgData, raw: raw}, nil
 	}
-	n := len(fr.msgData)
-	fr.msgData = slices.Grow(fr.msgData, len(payload))[:n+len(payload)]
-	unmask(fr.msgData[n:], payload, key)
+	fr.appendData(payload, key)
 	fr.validate(fin)
 	if !fin {
 		return message{op: fr.msgOp, raw: raw, fragment: true, first: first, badText: fr.badText}, nil
 	}
 	fr.inMessage = false
 	return message{op: fr.msgOp, data: fr.msgData, raw: raw, fragmented: true}, nil
+}
+
+// appendData appends payload, unmasked, to msgData, in an array borrowed
+// for the message.
+func (fr *frameReader) appendData(payload, key []byte) {
+	if fr.msgHeld == nil {
+		fr.msgHeld = messageBuffers.get()
+		fr.msgData = *fr.msgHeld
+	}
+	n := len(fr.msgData)
+	fr.msgData = slices.Grow(fr.msgData, len(payload))[:n+len(payload)]
+	unmask(fr.msgData[n:], payload, key)
 }
 
 // validate checks the text message's bytes so far for UTF-8, up to a rune
@@ -287,9 +306,7 @@ func (fr *frameReader) fill(n int) error {
 		if fr.end == len(fr.buf) {
 			// Room for the frame and a read's worth after it, so the
 			// frames that follow fit without moving.
-			grown := make([]byte, min(2*len(fr.buf), n+relayReadBuffer))
-			fr.end = copy(grown, fr.buf[:fr.end])
-			fr.buf = grown
+			fr.grow(min(2*len(fr.buf), n+relayReadBuffer))
 		}
 		k, err := fr.r.Read(fr.buf[fr.end:])
 		fr.end += k
@@ -306,16 +323,39 @@ func (fr *frameReader) fill(n int) error {
 	return nil
 }
 
-// release drops a buffer grown for a big frame once nothing it holds is
-// still to be read into a small one, so an idle connection holds little.
+// grow moves what buf holds to a bigger buffer of at least n bytes: one
+// of readBuffers' when that is big enough.
+func (fr *frameReader) grow(n int) {
+	var grown []byte
+	var held *[]byte
+	if n <= readBuffers.size {
+		held = readBuffers.get()
+		grown = (*held)[:cap(*held)]
+	} else {
+		grown = make([]byte, n)
+	}
+	fr.end = copy(grown, fr.buf[:fr.end])
+	readBuffers.put(fr.bigHeld)
+	fr.buf, fr.bigHeld = grown, held
+}
+
+// release gives back the last message's array, unless that message is
+// still arriving, and goes back to the small read buffer once what is
+// left to parse fits in it: a connection holds a big one only while a big
+// frame arrives.
 func (fr *frameReader) release() {
-	if len(fr.buf) <= maxKeptReadBuffer || fr.end-fr.start > relayReadBuffer {
+	if !fr.inMessage && fr.msgHeld != nil {
+		*fr.msgHeld = fr.msgData
+		messageBuffers.put(fr.msgHeld)
+		fr.msgData, fr.msgHeld = nil, nil
+	}
+	if &fr.buf[0] == &fr.small[0] || fr.end-fr.start > len(fr.small) {
 		return
 	}
-	small := make([]byte, relayReadBuffer)
-	fr.end = copy(small, fr.buf[fr.start:fr.end])
+	fr.end = copy(fr.small, fr.buf[fr.start:fr.end])
 	fr.start = 0
-	fr.buf = small
+	readBuffers.put(fr.bigHeld)
+	fr.buf, fr.bigHeld = fr.small, nil
 }
 
 // discard reads and drops everything until the socket ends, and returns
@@ -348,7 +388,6 @@ func unmask(dst, src, key []byte) []byte {
 	return dst
 }
 
-// maxKeptReadBuffer is the largest read buffer a reader keeps between
-// messages: a bigger message gets a buffer of its own for its time, so an
-// idle connection holds little.
+// maxKeptReadBuffer is the largest array the pools take back: a bigger
+// one, made for one huge frame, is let go of once the frame is relayed.
 const maxKeptReadBuffer = 128 << 10

@@ -250,19 +250,26 @@ func TestFrameReaderRefusesMaskedServerFrames(t *testing.T) {
 }
 
 // TestFrameReaderLetsGoOfABigBuffer: after a frame too big for the read
-// buffer, the reader goes back to a small one.
+// buffer, the reader goes back to its own small one, and gives back the
+// message's array: between messages it holds no more than it started with.
 func TestFrameReaderLetsGoOfABigBuffer(t *testing.T) {
-	big := bytes.Repeat([]byte{1}, 1<<20)
-	fr := newFrameReader(bytes.NewReader(slicesConcat(appendFrame(nil, websocket.BinaryMessage, big, false),
-		appendFrame(nil, websocket.TextMessage, []byte("small"), false))), false, 2<<20, nil)
-	if m, err := fr.next(); err != nil || !bytes.Equal(m.data, big) {
-		t.Fatalf("big frame: %d bytes, %v", len(m.data), err)
-	}
-	if m, err := fr.next(); err != nil || string(m.data) != "small" {
-		t.Fatalf("small frame: %q, %v", m.data, err)
-	}
-	if len(fr.buf) > maxKeptReadBuffer {
-		t.Fatalf("read buffer still %d bytes after a small frame; want at most %d", len(fr.buf), maxKeptReadBuffer)
+	for _, size := range []int{64 << 10, 1 << 20} {
+		for _, masked := range []bool{false, true} {
+			big := bytes.Repeat([]byte{1}, size)
+			fr := newFrameReader(bytes.NewReader(slicesConcat(appendFrame(nil, websocket.BinaryMessage, big, masked),
+				appendFrame(nil, websocket.TextMessage, []byte("small"), masked))), masked, 2<<20, nil)
+			if m, err := fr.next(); err != nil || !bytes.Equal(m.data, big) {
+				t.Fatalf("%d bytes, masked %v: big frame: %d bytes, %v", size, masked, len(m.data), err)
+			}
+			if m, err := fr.next(); err != nil || string(m.data) != "small" {
+				t.Fatalf("%d bytes, masked %v: small frame: %.40q, %v", size, masked, m.data, err)
+			}
+			fr.release() // as the next call would
+			if len(fr.buf) != relayReadBuffer || fr.bigHeld != nil || fr.msgHeld != nil || fr.msgData != nil {
+				t.Errorf("%d bytes, masked %v: after a small frame the reader holds a read buffer of %d bytes (want %d), a pooled one %v, message bytes %d",
+					size, masked, len(fr.buf), relayReadBuffer, fr.bigHeld != nil, cap(fr.msgData))
+			}
+		}
 	}
 }
 

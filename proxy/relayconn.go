@@ -40,11 +40,11 @@ type relayConn struct {
 	tee    []byte
 
 	mu       sync.Mutex
-	batching bool   // relaying has started: writes are buffered
-	buf      []byte // written and not yet flushed
-	sealed   int    // buf[:sealed] may be flushed
-	spare    []byte // the array the last flush wrote, for reuse
-	err      error  // the first failed flush: every later write fails with it
+	batching bool    // relaying has started: writes are buffered
+	buf      []byte  // written and not yet flushed
+	held     *[]byte // buf's array, borrowed from writeBuffers
+	sealed   int     // buf[:sealed] may be flushed
+	err      error   // the first failed flush: every later write fails with it
 
 	flushMu sync.Mutex // one flush at a time, so bytes leave in order
 }
@@ -93,7 +93,7 @@ func (r *relayConn) Write(b []byte) (int, error) {
 	if r.err != nil {
 		return 0, r.err
 	}
-	r.buf = append(r.buf, b...)
+	r.buf = append(r.borrowed(), b...)
 	return len(b), nil
 }
 
@@ -107,8 +107,18 @@ func (r *relayConn) writeFrame(op int, payload []byte, masked bool) error {
 	if r.err != nil {
 		return r.err
 	}
-	r.buf = appendFrame(r.buf, op, payload, masked)
+	r.buf = appendFrame(r.borrowed(), op, payload, masked)
 	return nil
+}
+
+// borrowed is buf, in an array from writeBuffers if it had none. r.mu
+// must be held.
+func (r *relayConn) borrowed() []byte {
+	if r.held == nil {
+		r.held = writeBuffers.get()
+		r.buf = *r.held
+	}
+	return r.buf
 }
 
 // appendFrame appends a final frame of op with payload to dst.
@@ -170,31 +180,27 @@ func (r *relayConn) flush() error {
 		r.mu.Unlock()
 		return err
 	}
-	out := r.buf[:r.sealed]
-	r.buf = append(r.spare[:0], r.buf[r.sealed:]...)
-	r.sealed = 0
+	out, rest, held := r.buf[:r.sealed], r.buf[r.sealed:], r.held
+	r.buf, r.held, r.sealed = nil, nil, 0
+	if len(rest) > 0 { // written by a turn not yet over
+		r.buf = append(r.borrowed(), rest...)
+	}
 	r.mu.Unlock()
 
 	r.Conn.SetWriteDeadline(time.Now().Add(writeWait))
 	_, err := r.Conn.Write(out)
+	*held = out
+	writeBuffers.put(held) // an idle socket holds no array
 
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if cap(out) <= maxSpare {
-		r.spare = out[:0]
-	} else {
-		r.spare = nil
-	}
-	if err != nil && r.err == nil {
-		r.err = err
+	if err != nil {
+		r.mu.Lock()
+		if r.err == nil {
+			r.err = err
+		}
+		r.mu.Unlock()
 	}
 	return err
 }
-
-// maxSpare is the biggest buffer a relayConn keeps between flushes: room
-// for a burst of small frames. A big frame's array is not kept, so an idle
-// connection holds little.
-const maxSpare = 64 << 10
 
 // NetConn returns the socket under the buffer, as tls.Conn does.
 func (r *relayConn) NetConn() net.Conn { return r.Conn }
