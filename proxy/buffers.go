@@ -39,11 +39,7 @@ func (p *bufferPool) put(h *[]byte) {
 // busy connection take no new array.
 var writeBuffers = &bufferPool{size: flushAt + relayReadBuffer, max: 4 * (flushAt + relayReadBuffer)}
 
-// readBuffers holds read buffers for frames too big for a reader's own:
-// a reader borrows one while such a frame arrives.
-var readBuffers = &bufferPool{size: maxKeptReadBuffer, max: maxKeptReadBuffer}
-
 // messageBuffers holds the unmasked bytes of a message while it arrives:
 // a masked message or a fragmented one is copied there from the read
 // buffer.
-var messageBuffers = &bufferPool{size: 4 << 10, max: maxKeptReadBuffer}
+var messageBuffers = &bufferPool{size: 4 << 10, max: 128 << 10}

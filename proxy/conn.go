@@ -65,7 +65,11 @@ type conn struct {
 	// waiting for it to end (delayed ones, a flood's).
 	streaming [2]bool
 	held      [2][]heldFrame
-	pingSeqs  map[int64]bool // the client's unanswered ping requests
+	// midFrame marks, by sender, a frame that came in pieces and is partly
+	// relayed: the rest of it goes on first, whatever else happens, as its
+	// peer would read what follows as more of it.
+	midFrame [2]bool
+	pingSeqs map[int64]bool // the client's unanswered ping requests
 
 	// delays holds delayed frames and scheduled cuts behind one timer.
 	delays *wire.Delays[item]
@@ -92,10 +96,11 @@ type readResult struct {
 	op   int
 	data []byte
 	// raw is the frame as it came: the message's, the fragment's, or the
-	// last fragment's of a fragmented message (see message).
-	raw                                  []byte
-	fragment, first, badText, fragmented bool
-	err                                  error
+	// last fragment's of a fragmented message, or a piece of a frame that
+	// came in pieces (see message).
+	raw                                           []byte
+	fragment, first, badText, partial, fragmented bool
+	err                                           error
 }
 
 // heldFrame is a data frame that waits for a message being relayed

@@ -25,11 +25,9 @@ type frameReader struct {
 
 	buf        []byte // buf[start:end] is read and not yet parsed
 	start, end int
-	// small is the reader's own read buffer, and buf but while a frame
-	// too big for it arrives: buf is then bigger, borrowed from
-	// readBuffers (bigHeld) or, past their size, made for the frame.
-	small   []byte
-	bigHeld *[]byte
+	// small is the reader's read buffer, relayReadBuffer long; buf is
+	// small but for a bigger one made for leftover bytes that did not fit.
+	small []byte
 
 	// The data message whose frames are arriving (fragmented), if any,
 	// unmasked into msgData. For a text message, msgData[:validated] is
@@ -44,7 +42,24 @@ type frameReader struct {
 	msgHeld   *[]byte
 	validated int
 	badText   bool
+
+	// A data frame with more than maxWholeFrame bytes of payload comes in
+	// pieces, as its bytes arrive, rather than once whole: pieceLeft bytes
+	// of its payload are still to come, pieceDone have come. pieceKey is
+	// its mask, pieceFin its FIN bit, and pieceFirst marks that its next
+	// piece is the first of its message.
+	pieceLeft  int64
+	pieceDone  int
+	pieceKey   [4]byte
+	pieceFin   bool
+	pieceFirst bool
 }
+
+// maxWholeFrame is the largest data frame a reader waits for whole: a
+// bigger one comes in pieces, as its bytes arrive, so it goes on without
+// waiting for its end, and the read buffer never grows for it. Half the
+// read buffer, so a frame it waits for always fits.
+const maxWholeFrame = relayReadBuffer / 2
 
 // message is what one next call returns: a data message, a control
 // frame, or a fragment of a data message that is still arriving.
@@ -56,13 +71,17 @@ type message struct {
 	data []byte
 	// raw is the data frame as it came, header and mask included: the whole
 	// message when it came in one frame, else this fragment (the last one
-	// for the whole message). It is valid until the next call.
+	// for the whole message). A frame over maxWholeFrame comes in pieces:
+	// raw is then this piece, the first with the frame's header. It is
+	// valid until the next call.
 	raw []byte
-	// fragment marks a frame of a message that is not whole yet; first
-	// marks its first, and badText a text message whose bytes so far are
-	// not UTF-8.
-	fragment, first, badText bool
-	// fragmented marks a whole message that came in fragments.
+	// fragment marks a frame, or a piece of one, of a message that is not
+	// whole yet; first marks its first, and badText a text message whose
+	// bytes so far are not UTF-8. partial marks a piece that is not the
+	// end of its frame: whoever relays it must relay the rest of the frame
+	// before anything else, or the peer reads what follows as more of it.
+	fragment, first, badText, partial bool
+	// fragmented marks a whole message that came in fragments or pieces.
 	fragmented bool
 }
 
@@ -104,6 +123,9 @@ func newFrameReader(r io.Reader, masked bool, limit int64, leftover []byte) *fra
 // as they arrived.
 func (fr *frameReader) next() (message, error) {
 	fr.release()
+	if fr.pieceLeft > 0 {
+		return fr.piece(0)
+	}
 	if err := fr.fill(2); err != nil {
 		return message{}, err
 	}
@@ -145,6 +167,17 @@ func (fr *frameReader) next() (message, error) {
 	if isData && fr.limit > 0 && sofar+size > fr.limit {
 		return message{}, websocket.ErrReadLimit
 	}
+	first := op != opContinuation
+	if isData && size > maxWholeFrame {
+		if first {
+			fr.startMessage(op)
+		}
+		fr.pieceLeft, fr.pieceDone, fr.pieceFin, fr.pieceFirst = size, 0, fin, first
+		if fr.masked {
+			copy(fr.pieceKey[:], h[head-4:head])
+		}
+		return fr.piece(head)
+	}
 	if err := fr.fill(head + int(size)); err != nil {
 		return message{}, err
 	}
@@ -165,10 +198,8 @@ func (fr *frameReader) next() (message, error) {
 		}
 		return message{op: op, data: data}, nil
 	}
-	first := op != opContinuation
 	if first {
-		fr.inMessage, fr.msgOp = true, op
-		fr.msgData, fr.validated, fr.badText = fr.msgData[:0], 0, false
+		fr.startMessage(op)
 	}
 	if first && fin {
 		fr.inMessage = false
@@ -185,6 +216,46 @@ func (fr *frameReader) next() (message, error) {
 	}
 	fr.inMessage = false
 	return message{op: fr.msgOp, data: fr.msgData, raw: raw, fragmented: true}, nil
+}
+
+// startMessage begins a data message of op.
+func (fr *frameReader) startMessage(op int) {
+	fr.inMessage, fr.msgOp = true, op
+	fr.msgData, fr.validated, fr.badText = fr.msgData[:0], 0, false
+}
+
+// piece returns what has come of a frame that comes in pieces, header
+// bytes first (the header of a frame's first piece), and at least one byte
+// of its payload, waiting for one if none has come. Its last piece
+// returns the whole message when the frame ends it: as a message in one
+// frame, raw being the frame, when the frame came in one piece.
+func (fr *frameReader) piece(head int) (message, error) {
+	if err := fr.fill(head + 1); err != nil {
+		return message{}, err
+	}
+	n := int(min(fr.pieceLeft, int64(fr.end-fr.start-head)))
+	raw := fr.buf[fr.start : fr.start+head+n]
+	fr.start += len(raw)
+	var key []byte
+	if fr.masked {
+		var k [4]byte // the mask as it lines up with this piece
+		for i := range k {
+			k[i] = fr.pieceKey[(fr.pieceDone+i)&3]
+		}
+		key = k[:]
+	}
+	fr.appendData(raw[head:], key)
+	fr.pieceDone += n
+	fr.pieceLeft -= int64(n)
+	frameDone := fr.pieceLeft == 0
+	first := fr.pieceFirst
+	fr.pieceFirst = false
+	fr.validate(frameDone && fr.pieceFin)
+	if frameDone && fr.pieceFin {
+		fr.inMessage = false
+		return message{op: fr.msgOp, data: fr.msgData, raw: raw, fragmented: !first}, nil
+	}
+	return message{op: fr.msgOp, raw: raw, fragment: true, first: first, badText: fr.badText, partial: !frameDone}, nil
 }
 
 // appendData appends payload, unmasked, to msgData, in an array borrowed
@@ -290,10 +361,8 @@ func validReceivedCloseCode(code int) bool {
 	return code >= 3000 && code <= 4999
 }
 
-// fill reads until buf[start:] holds n bytes. A frame bigger than the
-// buffer grows it as its bytes arrive, not when its header announces
-// them: a peer that announces 16 MiB and sends nothing holds no more than
-// it sent. The socket ending first is errUnexpectedEOF.
+// fill reads until buf[start:] holds n bytes. The socket ending first is
+// errUnexpectedEOF.
 func (fr *frameReader) fill(n int) error {
 	for fr.end-fr.start < n {
 		if fr.start > 0 && len(fr.buf)-fr.end < relayReadBuffer/2 {
@@ -304,9 +373,12 @@ func (fr *frameReader) fill(n int) error {
 			fr.start = 0
 		}
 		if fr.end == len(fr.buf) {
-			// Room for the frame and a read's worth after it, so the
-			// frames that follow fit without moving.
-			fr.grow(min(2*len(fr.buf), n+relayReadBuffer))
+			// Not reached: what a reader waits for (a header, a control
+			// frame, a frame up to maxWholeFrame) fits in the buffer once
+			// moved to its front. Growing beats reading nothing forever.
+			grown := make([]byte, n+relayReadBuffer)
+			fr.end = copy(grown, fr.buf[fr.start:fr.end])
+			fr.start, fr.buf = 0, grown
 		}
 		k, err := fr.r.Read(fr.buf[fr.end:])
 		fr.end += k
@@ -323,26 +395,9 @@ func (fr *frameReader) fill(n int) error {
 	return nil
 }
 
-// grow moves what buf holds to a bigger buffer of at least n bytes: one
-// of readBuffers' when that is big enough.
-func (fr *frameReader) grow(n int) {
-	var grown []byte
-	var held *[]byte
-	if n <= readBuffers.size {
-		held = readBuffers.get()
-		grown = (*held)[:cap(*held)]
-	} else {
-		grown = make([]byte, n)
-	}
-	fr.end = copy(grown, fr.buf[:fr.end])
-	readBuffers.put(fr.bigHeld)
-	fr.buf, fr.bigHeld = grown, held
-}
-
 // release gives back the last message's array, unless that message is
 // still arriving, and goes back to the small read buffer once what is
-// left to parse fits in it: a connection holds a big one only while a big
-// frame arrives.
+// left to parse fits in it.
 func (fr *frameReader) release() {
 	if !fr.inMessage && fr.msgHeld != nil {
 		*fr.msgHeld = fr.msgData
@@ -354,8 +409,7 @@ func (fr *frameReader) release() {
 	}
 	fr.end = copy(fr.small, fr.buf[fr.start:fr.end])
 	fr.start = 0
-	readBuffers.put(fr.bigHeld)
-	fr.buf, fr.bigHeld = fr.small, nil
+	fr.buf = fr.small
 }
 
 // discard reads and drops everything until the socket ends, and returns
@@ -387,7 +441,3 @@ func unmask(dst, src, key []byte) []byte {
 	}
 	return dst
 }
-
-// maxKeptReadBuffer is the largest array the pools take back: a bigger
-// one, made for one huge frame, is let go of once the frame is relayed.
-const maxKeptReadBuffer = 128 << 10

@@ -23,8 +23,8 @@ func (c *conn) read(side profile.Side, fr *frameReader) {
 	for {
 		m, err := fr.next()
 		if err == nil {
-			r := readResult{from: side, op: m.op, data: m.data, raw: m.raw,
-				fragment: m.fragment, first: m.first, badText: m.badText, fragmented: m.fragmented}
+			r := readResult{from: side, op: m.op, data: m.data, raw: m.raw, fragment: m.fragment,
+				first: m.first, badText: m.badText, partial: m.partial, fragmented: m.fragmented}
 			if !c.deliver(r) {
 				return
 			}
@@ -57,6 +57,10 @@ func (c *conn) onRead(r readResult) {
 	streamed := c.streaming[r.from]
 	if streamed {
 		defer c.endStream(r.from)
+	}
+	if c.finishesFrame(r) {
+		c.relayedWhole(r)
+		return
 	}
 	// The transcript's copy of the payload, the only one: the reader's
 	// buffer is reused after this turn, so faults, which may keep a frame,
@@ -121,12 +125,56 @@ func (c *conn) onRead(r readResult) {
 // last fragment arrives; a close may come between fragments). Either way
 // its entries are recorded once it is whole, as for any message, and its
 // last fragment is relayed after them.
+//
+// A frame over maxWholeFrame comes in pieces, each relayed as it comes
+// in the same way. Once part of a frame has gone on, the rest follows,
+// whatever else happens: a close, or text that is not UTF-8, waits for the
+// frame's end (its peer would read anything sent meanwhile as more of the
+// frame). Only a black hole stops it where it is, as a dead link would.
 func (c *conn) onFragment(r readResult) {
 	if r.first {
 		c.streaming[r.from] = c.state == stateOpen && !r.badText && len(c.p.faults.frameFaults()) == 0
 	}
+	if c.finishesFrame(r) {
+		return
+	}
 	if c.streaming[r.from] && c.state == stateOpen && !r.badText {
-		c.socks[other(r.from)].Write(r.raw) // a failure sticks: the flush reports it
+		c.socks[other(r.from)].writePiece(r.raw, r.partial) // a failure sticks: the flush reports it
+		c.midFrame[r.from] = r.partial
+	}
+}
+
+// finishesFrame relays r, the rest of a frame partly relayed, if that
+// frame must be finished, and reports whether it did.
+func (c *conn) finishesFrame(r readResult) bool {
+	if !c.midFrame[r.from] || c.state == stateHole {
+		return false
+	}
+	c.socks[other(r.from)].writePiece(r.raw, r.partial)
+	c.midFrame[r.from] = r.partial
+	return true
+}
+
+// relayedWhole records a message that went on whole as it came, its last
+// piece just now, whatever happened meanwhile: its arrival, its sending,
+// and, if its text is not UTF-8, the close 1007 that follows it.
+func (c *conn) relayedWhole(r readResult) {
+	data := string(r.data)
+	f, undecodable := c.inbound(r)
+	bad := f.Op == websocket.TextMessage && !utf8.Valid(f.Data)
+	e := Entry{Kind: recvKind(r.from), Op: f.Op, Data: data, Msg: f.Msg, Note: undecodable}
+	if bad {
+		e.Note = "not valid UTF-8: relayed, its first bytes had gone on"
+	}
+	c.record(e)
+	send := Entry{Kind: fakeserver.KindSend, Op: f.Op, Data: data, Msg: f.Msg}
+	if other(r.from) == profile.Server {
+		send.Kind = KindUpSend
+	}
+	c.record(send)
+	c.count(f.Dir, func(d *DirStatus) { d.Frames++; d.Bytes += int64(len(f.Data)); d.Delivered++ })
+	if bad && c.state == stateOpen {
+		c.closeInvalidText(f)
 	}
 }
 
@@ -211,11 +259,16 @@ func (c *conn) callFrame(ff chaos.FrameFault, in chaos.Frame) []chaos.Frame {
 // the fragments that went on before the bad one, if it came in fragments:
 // the close then ends an unfinished message, as RFC 6455 allows).
 func (c *conn) invalidText(f chaos.Frame) {
-	const what = "not valid UTF-8"
-	c.record(Entry{Kind: recvKind(f.Dir), Op: f.Op, Data: string(f.Data), Note: what})
+	c.record(Entry{Kind: recvKind(f.Dir), Op: f.Op, Data: string(f.Data), Note: "not valid UTF-8"})
 	c.count(f.Dir, func(d *DirStatus) { d.Frames++; d.Bytes += int64(len(f.Data)); d.Dropped++ })
+	c.closeInvalidText(f)
+}
+
+// closeInvalidText ends the connection with close 1007 to both sides, for
+// f, a text message that is not UTF-8.
+func (c *conn) closeInvalidText(f chaos.Frame) {
 	c.record(Entry{Kind: fakeserver.KindClose, Code: websocket.CloseInvalidFramePayloadData, By: profile.Server,
-		Note: fmt.Sprintf("%s text frame #%d is %s", f.Dir, f.Index, what)})
+		Note: fmt.Sprintf("%s text frame #%d is not valid UTF-8", f.Dir, f.Index)})
 	c.writeClose(f.Dir, websocket.CloseInvalidFramePayloadData, "invalid UTF-8")
 	c.writeClose(other(f.Dir), websocket.CloseInvalidFramePayloadData, "")
 	c.closing(nil, profile.Client, profile.Server)

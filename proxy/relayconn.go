@@ -45,6 +45,10 @@ type relayConn struct {
 	held     *[]byte // buf's array, borrowed from writeBuffers
 	sealed   int     // buf[:sealed] may be flushed
 	err      error   // the first failed flush: every later write fails with it
+	// partial marks a frame written in part (writePiece): other writes
+	// wait in later until its last piece, so they do not land inside it.
+	partial bool
+	later   []byte
 
 	flushMu sync.Mutex // one flush at a time, so bytes leave in order
 }
@@ -93,8 +97,29 @@ func (r *relayConn) Write(b []byte) (int, error) {
 	if r.err != nil {
 		return 0, r.err
 	}
+	if r.partial {
+		r.later = append(r.later, b...)
+		return len(b), nil
+	}
 	r.buf = append(r.borrowed(), b...)
 	return len(b), nil
+}
+
+// writePiece writes b, a piece of a frame relayed as it comes: partial
+// says more of the frame is to come. What else is written meanwhile
+// follows the frame's last piece. Relaying must have started.
+func (r *relayConn) writePiece(b []byte, partial bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.err != nil {
+		return
+	}
+	r.buf = append(r.borrowed(), b...)
+	r.partial = partial
+	if !partial && r.later != nil {
+		r.buf = append(r.buf, r.later...)
+		r.later = nil
+	}
 }
 
 // writeFrame frames a data message as one frame into the buffer, masked
@@ -106,6 +131,10 @@ func (r *relayConn) writeFrame(op int, payload []byte, masked bool) error {
 	defer r.mu.Unlock()
 	if r.err != nil {
 		return r.err
+	}
+	if r.partial {
+		r.later = appendFrame(r.later, op, payload, masked)
+		return nil
 	}
 	r.buf = appendFrame(r.borrowed(), op, payload, masked)
 	return nil
