@@ -19,11 +19,7 @@ import (
 //
 //	go test -run='^$' -bench=EchoRoundTrip -count=5 ./proxy/ | benchstat -
 func BenchmarkEchoRoundTrip(b *testing.B) {
-	echo := httptest.NewServer(http.HandlerFunc(wstest.Echo))
-	defer echo.Close()
-	upstream := "ws" + strings.TrimPrefix(echo.URL, "http") + "/echo"
-	p := proxy.New(upstream)
-	defer p.Close()
+	upstream, p := echoBehindProxy(b)
 
 	msg := []byte(strings.Repeat("x", 64))
 	for _, tc := range []struct{ name, url string }{{"direct", upstream}, {"proxy", p.URL}} {
@@ -57,11 +53,7 @@ func BenchmarkEchoRoundTrip(b *testing.B) {
 //	go test -run='^$' -bench=IdleConnMemory -count=6 ./proxy/
 func BenchmarkIdleConnMemory(b *testing.B) {
 	const idleConns = 100
-	echo := httptest.NewServer(http.HandlerFunc(wstest.Echo))
-	defer echo.Close()
-	upstream := "ws" + strings.TrimPrefix(echo.URL, "http") + "/echo"
-	p := proxy.New(upstream)
-	defer p.Close()
+	upstream, p := echoBehindProxy(b)
 	msg := []byte(strings.Repeat("x", 64<<10))
 
 	// held opens idleConns connections to url, relays msg once each way
@@ -116,11 +108,7 @@ func liveHeap() float64 {
 //
 //	go test -run='^$' -bench=BigFrameRoundTrip -count=6 ./proxy/
 func BenchmarkBigFrameRoundTrip(b *testing.B) {
-	echo := httptest.NewServer(http.HandlerFunc(wstest.Echo))
-	defer echo.Close()
-	upstream := "ws" + strings.TrimPrefix(echo.URL, "http") + "/echo"
-	p := proxy.New(upstream)
-	defer p.Close()
+	upstream, p := echoBehindProxy(b)
 	p.Transcript().Keep(100) // a long run would hold every megabyte
 
 	msg := []byte(strings.Repeat("x", 1<<20))
@@ -144,4 +132,16 @@ func BenchmarkBigFrameRoundTrip(b *testing.B) {
 			}
 		})
 	}
+}
+
+// echoBehindProxy starts a loopback echo server and a proxy with no fault
+// in front of it, both closed when b ends, and returns the echo's URL and
+// the proxy.
+func echoBehindProxy(b *testing.B) (upstream string, p *proxy.Proxy) {
+	echo := httptest.NewServer(http.HandlerFunc(wstest.Echo))
+	b.Cleanup(echo.Close)
+	upstream = "ws" + strings.TrimPrefix(echo.URL, "http") + "/echo"
+	p = proxy.New(upstream)
+	b.Cleanup(p.Close)
+	return upstream, p
 }

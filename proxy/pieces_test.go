@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bytes"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -36,6 +37,22 @@ func upTo(t *testing.T, got <-chan message, n int) ([]byte, message) {
 	}
 }
 
+// sendFirstPart starts a proxy between a raw upstream and a raw client,
+// has the client send the first firstPart bytes of a frame of op with
+// payload, and waits for them at the upstream. It returns what the rest of
+// a test needs.
+func sendFirstPart(t *testing.T, op byte, payload []byte) (p *Proxy, nc net.Conn, got <-chan message, frame, arrived []byte) {
+	t.Helper()
+	url, got := rawUpstream(t, nil)
+	p = New(url)
+	t.Cleanup(p.Close)
+	nc = rawClient(t, p)
+	frame = wstest.Frame(op, payload, true)
+	nc.Write(frame[:firstPart])
+	arrived, _ = upTo(t, got, firstPart)
+	return p, nc, got, frame, arrived
+}
+
 // TestRelayPassesABigFrameAsItComes: a message in one big frame goes on
 // as its bytes arrive, mask and all, not once it is whole, and is recorded
 // once, whole.
@@ -68,14 +85,8 @@ func TestRelayPassesABigFrameAsItComes(t *testing.T) {
 // frame is half relayed follows the frame's end; sent at once, it would
 // land inside the frame, and the peer would read it as more of the frame.
 func TestACloseWaitsForAFrameHalfRelayed(t *testing.T) {
-	url, got := rawUpstream(t, nil)
-	p := New(url)
-	defer p.Close()
-	nc := rawClient(t, p)
 	payload := bigPayload()
-	frame := wstest.Frame(0x82, payload, true)
-	nc.Write(frame[:firstPart])
-	raw, _ := upTo(t, got, firstPart)
+	p, nc, got, frame, raw := sendFirstPart(t, 0x82, payload)
 	p.CutAll(chaos.Cut{Kind: chaos.CloseFrame, Code: profile.StatusInternalError})
 	nc.Write(frame[firstPart:])
 	rest, m := upTo(t, got, len(frame)-len(raw))
@@ -91,15 +102,9 @@ func TestACloseWaitsForAFrameHalfRelayed(t *testing.T) {
 // be UTF-8 after part of its frame has gone on: the rest of the frame goes
 // on too, then both sides get close 1007, and the transcript says so.
 func TestBadTextInABigFrameGoesOnThenCloses1007(t *testing.T) {
-	url, got := rawUpstream(t, nil)
-	p := New(url)
-	defer p.Close()
-	nc := rawClient(t, p)
 	payload := bigPayload()
 	payload[firstPart+100] = 0xff // in a piece that is not the last
-	frame := wstest.Frame(0x81, payload, true)
-	nc.Write(frame[:firstPart])
-	raw, _ := upTo(t, got, firstPart)
+	p, nc, got, frame, raw := sendFirstPart(t, 0x81, payload)
 	nc.Write(frame[firstPart:])
 	rest, _ := upTo(t, got, len(frame)-len(raw))
 	if raw = append(raw, rest...); !bytes.Equal(raw, frame) {
@@ -120,13 +125,7 @@ func TestBadTextInABigFrameGoesOnThenCloses1007(t *testing.T) {
 // of a frame stops it there, as a dead link would: nothing more of it
 // reaches the upstream.
 func TestBlackHoleStopsAFrameWhereItIs(t *testing.T) {
-	url, got := rawUpstream(t, nil)
-	p := New(url)
-	defer p.Close()
-	nc := rawClient(t, p)
-	frame := wstest.Frame(0x82, bigPayload(), true)
-	nc.Write(frame[:firstPart])
-	raw, _ := upTo(t, got, firstPart)
+	p, nc, got, frame, raw := sendFirstPart(t, 0x82, bigPayload())
 	p.CutAll(chaos.Cut{Kind: chaos.BlackHole})
 	nc.Write(frame[firstPart:])
 	waitEntries(t, p, "swallowed client frame #1")
