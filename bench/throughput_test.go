@@ -28,7 +28,11 @@ const (
 // windowBytes in flight. One op streams burstBytes on each path in turn
 // (rotating the order). It reports each path's MB/s, each proxy's share
 // of the direct rate, and the bytes the wschaos proxy keeps per message
-// it relayed both ways (its transcript):
+// it relayed both ways (its transcript). Where the kernel counts them
+// (Linux), it also reports, for each path, the read and write system calls
+// per message echoed, the bytes they copied and the CPU time used per byte
+// echoed: the client's, the echo server's and the proxy's together, since
+// all three run in this process:
 //
 //	go test -run='^$' -bench=EchoThroughput -benchtime=100x -count=6 ./bench/
 //
@@ -46,6 +50,8 @@ func BenchmarkEchoThroughput(b *testing.B) {
 			defer toxi.Close()
 			count := burstBytes / size
 			elapsed := make([]time.Duration, len(pathNames))
+			kernel := make([]ioCounts, len(pathNames)) // what each path cost, as the kernel counts it
+			_, ioErr := readIOCounts()
 			var kept float64
 			turn := 0
 			for b.Loop() {
@@ -54,19 +60,32 @@ func BenchmarkEchoThroughput(b *testing.B) {
 				conns := []*websocket.Conn{direct, via, toxi}
 				for k := range conns {
 					i := (turn + k) % len(conns)
+					before, _ := readIOCounts()
 					d, err := stream(conns[i], size, count)
 					if err != nil {
 						b.Fatalf("%s: %v", pathNames[i], err)
 					}
+					after, _ := readIOCounts()
 					elapsed[i] += d
+					kernel[i].calls += after.calls - before.calls
+					kernel[i].bytes += after.bytes - before.bytes
+					kernel[i].cpu += after.cpu - before.cpu
 				}
 				kept += keptBy(func() { via.Close(); wp.Close() }) / float64(count)
 				turn++
 			}
-			moved := float64(b.N * count * size)
-			rate := func(i int) float64 { return moved / 1e6 / elapsed[i].Seconds() }
+			total := float64(b.N * count * size)
+			rate := func(i int) float64 { return total / 1e6 / elapsed[i].Seconds() }
 			for i, name := range pathNames {
 				b.ReportMetric(rate(i), name+"-MB/s")
+			}
+			if ioErr == nil {
+				msgs := float64(b.N * count)
+				for i, name := range pathNames {
+					b.ReportMetric(float64(kernel[i].calls)/msgs, name+"-syscalls/msg")
+					b.ReportMetric(float64(kernel[i].bytes)/total, name+"-copied/B")
+					b.ReportMetric(float64(kernel[i].cpu)/total, name+"-cpu-ns/B")
+				}
 			}
 			for _, i := range []int{pathWschaos, pathToxiproxy} {
 				b.ReportMetric(rate(i)/rate(pathDirect), pathNames[i]+"/direct")

@@ -1,0 +1,48 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"syscall"
+	"time"
+)
+
+// ioCounts are the process's system calls that move bytes and the bytes
+// they moved, as the kernel counts them (/proc/self/io): every read and
+// write on a socket, in every goroutine; and the CPU time the process has
+// used, user and system.
+type ioCounts struct {
+	calls, bytes int64
+	cpu          time.Duration
+}
+
+// readIOCounts reads the process's counts so far.
+func readIOCounts() (ioCounts, error) {
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return ioCounts{}, err
+	}
+	var c ioCounts
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return ioCounts{}, fmt.Errorf("getrusage: %w", err)
+	}
+	c.cpu = time.Duration(syscall.TimevalToNsec(ru.Utime) + syscall.TimevalToNsec(ru.Stime))
+	s := bufio.NewScanner(bytes.NewReader(b))
+	for s.Scan() {
+		var v int64
+		var key string
+		if _, err := fmt.Sscanf(s.Text(), "%s %d", &key, &v); err != nil {
+			return ioCounts{}, fmt.Errorf("/proc/self/io: line %q: %w", s.Text(), err)
+		}
+		switch key {
+		case "syscr:", "syscw:":
+			c.calls += v
+		case "rchar:", "wchar:":
+			c.bytes += v
+		}
+	}
+	return c, nil
+}
