@@ -139,6 +139,7 @@ func TestNames(t *testing.T) {
 		{chaos.RSTAfter(time.Second), "RST after 1s"},
 		{chaos.BlackHoleAfter(time.Second), "black hole after 1s"},
 		{chaos.OnAttempts(chaos.Drop(), 1, 3), "on attempts 1,3: drop"},
+		{chaos.OnAttemptSpans(chaos.Drop(), chaos.Span{From: 1, To: 1}, chaos.Span{From: 3, To: 4}, chaos.Span{From: 6, To: 1 << 40}), "on attempts 1,3,4,6-1099511627776: drop"},
 		{chaos.FromAttempt(2, chaos.Jitter(time.Second)), "from attempt 2: jitter <1s"},
 		{chaos.During(time.Second, 0, chaos.SwallowPongs()), "from 1s: swallow pongs"},
 		{chaos.During(time.Second, time.Minute, chaos.DelayPongs(time.Second)), "during [1s, 1m0s): delay pongs 1s"},
@@ -185,6 +186,7 @@ func TestAttemptAndTimeSelectors(t *testing.T) {
 		want  string // attempt 1..6 at 10s each: R refused, . through
 	}{
 		{chaos.OnAttempts(refuse, 2, 5), ".R..R."},
+		{chaos.OnAttemptSpans(refuse, chaos.Span{From: 1, To: 1}, chaos.Span{From: 4, To: 5}), "R..RR."},
 		{chaos.FromAttempt(4, refuse), "...RRR"},
 		{chaos.FirstN(2, refuse), "RR...."},
 		{chaos.EveryNth(3, refuse), "..R..R"},
@@ -366,5 +368,22 @@ func TestHoldingFaultsSayWhatTheyDo(t *testing.T) {
 	want := "held server frame #1 to swap with the next | sent server frame #1 after #2"
 	if got := strings.Join(notes, " | "); got != want {
 		t.Errorf("notes %q, want %q", got, want)
+	}
+}
+
+// A span is held by its ends: a fault on attempts 1-1000000000 neither
+// lists them nor fails to reach the last one.
+func TestOnAttemptSpansHoldsTheEndsOnly(t *testing.T) {
+	build := func(to int) chaos.Fault { return chaos.OnAttemptSpans(chaos.Refuse(503), chaos.Span{From: 2, To: to}) }
+	short := testing.AllocsPerRun(10, func() { build(1000) })
+	long := testing.AllocsPerRun(10, func() { build(1_000_000) })
+	if long != short {
+		t.Errorf("attempts 2-1000000 took %v allocations to build, 2-1000 took %v: the span is spelled out", long, short)
+	}
+	f := build(1_000_000_000).(chaos.HandshakeFault)
+	for n, want := range map[int]bool{1: false, 2: true, 999_999_999: true, 1_000_000_000: true, 1_000_000_001: false} {
+		if got := f.Handshake(&chaos.Attempt{N: n}) != nil; got != want {
+			t.Errorf("attempt %d refused: %v, want %v", n, got, want)
+		}
 	}
 }

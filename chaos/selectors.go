@@ -14,13 +14,40 @@ import (
 // selector it returns a fault with exactly the capabilities of f, so
 // selectors nest: OnAttempts(Dir(profile.Server, Drop()), 2).
 func OnAttempts(f Fault, ns ...int) Fault {
-	in := func(n int) bool { return slices.Contains(ns, n) }
 	strs := make([]string, len(ns))
 	for i, n := range ns {
 		strs[i] = fmt.Sprint(n)
 	}
+	return onAttempts(f, "on attempts "+strings.Join(strs, ","), func(n int) bool { return slices.Contains(ns, n) })
+}
+
+// Span is the attempts From to To, both included.
+type Span struct{ From, To int }
+
+// OnAttemptSpans is OnAttempts for runs of attempts, however long: it
+// holds the spans, not every number in them, and names a run of three or
+// more by its ends, "on attempts 1,4-1000".
+func OnAttemptSpans(f Fault, spans ...Span) Fault {
+	spans = slices.Clone(spans)
+	var strs []string
+	for _, s := range spans {
+		switch {
+		case s.To <= s.From:
+			strs = append(strs, fmt.Sprint(s.From))
+		case s.To == s.From+1:
+			strs = append(strs, fmt.Sprint(s.From), fmt.Sprint(s.To))
+		default:
+			strs = append(strs, fmt.Sprintf("%d-%d", s.From, s.To))
+		}
+	}
+	return onAttempts(f, "on attempts "+strings.Join(strs, ","), func(n int) bool {
+		return slices.ContainsFunc(spans, func(s Span) bool { return n >= s.From && n <= max(s.From, s.To) })
+	})
+}
+
+func onAttempts(f Fault, name string, in func(int) bool) Fault {
 	return wrap(&gate{
-		name:    "on attempts " + strings.Join(strs, ","),
+		name:    name,
 		inner:   f,
 		attempt: func(a *Attempt) bool { return in(a.N) },
 		conn:    func(l *Link) bool { return in(l.Attempt) },

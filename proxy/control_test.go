@@ -119,6 +119,7 @@ func TestControlAPIRejectsBadInputAndKeepsServing(t *testing.T) {
 		{"missing fault", "POST", "/faults", `{}`, 400, "fault", "missing"},
 		{"unknown selector", "POST", "/faults", `{"fault":"drop","select":{"colour":"red"}}`, 400, "select.colour", "unknown selector"},
 		{"bad selector value", "POST", "/faults", `{"fault":"drop","select":{"dir":"up"}}`, 400, "select.dir", `want "client" or "server"`},
+		{"probability not a number", "POST", "/faults", `{"fault":"drop","select":{"prob":"NaN"}}`, 400, "select.prob", "want a probability in [0, 1]"},
 		{"frame selector on a conn fault", "POST", "/faults", `{"fault":"fin-after","args":["1s"],"select":{"type":"x"}}`, 400, "select.type", "not a frame fault"},
 		{"bad duration", "POST", "/faults", `{"fault":"delay","args":["5 parsecs"]}`, 400, "args[0]", "not a duration"},
 		{"missing duration", "POST", "/faults", `{"fault":"delay"}`, 400, "args[0]", "missing a duration"},

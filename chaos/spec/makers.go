@@ -34,7 +34,13 @@ func defaultMakers() map[string]Maker {
 		"new-hello-after":       seqFault(chaos.NewHelloAfter),
 		"flood-before-pongs": func(args []string, _ map[string]string) (chaos.Fault, error) {
 			n, err := IntArg(args, 0, "a count")
-			return chaos.FloodBeforePongs(n), err
+			if err == nil && n < 1 {
+				err = Errorf("args[0]", "%d: want a count from 1", n)
+			}
+			if err != nil {
+				return nil, err
+			}
+			return chaos.FloodBeforePongs(n), nil
 		},
 	}
 }
@@ -103,6 +109,9 @@ func seqFault[F chaos.Fault](mk func(int64) F) Maker {
 		n, err := IntArg(args, 0, "a seq")
 		if err != nil {
 			return nil, err
+		}
+		if n < 0 {
+			return nil, Errorf("args[0]", "%d: want a seq from 0 (no event has a negative one)", n)
 		}
 		return mk(int64(n)), nil
 	}

@@ -46,7 +46,7 @@ func dir(f chaos.Fault, v string) (chaos.Fault, error) {
 
 func prob(f chaos.Fault, v string) (chaos.Fault, error) {
 	p, err := strconv.ParseFloat(v, 64)
-	if err != nil || p < 0 || p > 1 {
+	if err != nil || !(p >= 0 && p <= 1) { // NaN too
 		return nil, fmt.Errorf("%q: want a probability in [0, 1]", v)
 	}
 	return chaos.Probability(p, f), nil
@@ -63,9 +63,10 @@ func counted(sel func(int, chaos.Fault) chaos.Fault) func(chaos.Fault, string) (
 	}
 }
 
-// attempts reads "2", "1,3" or "2-4".
+// attempts reads "2", "1,3" or "2-4"; a range is kept as its ends, so
+// "1-1000000000" costs no more than "1-2".
 func attempts(f chaos.Fault, v string) (chaos.Fault, error) {
-	var ns []int
+	var spans []chaos.Span
 	for part := range strings.SplitSeq(v, ",") {
 		a, b, isRange := strings.Cut(part, "-")
 		lo, err1 := strconv.Atoi(a)
@@ -76,11 +77,9 @@ func attempts(f chaos.Fault, v string) (chaos.Fault, error) {
 		if err1 != nil || err2 != nil || lo < 1 || hi < lo {
 			return nil, fmt.Errorf("%q: want attempt numbers like 2, 1,3 or 2-4", v)
 		}
-		for n := lo; n <= hi; n++ {
-			ns = append(ns, n)
-		}
+		spans = append(spans, chaos.Span{From: lo, To: hi})
 	}
-	return chaos.OnAttempts(f, ns...), nil
+	return chaos.OnAttemptSpans(f, spans...), nil
 }
 
 // during reads FROM..TO.

@@ -81,6 +81,7 @@ func TestBuildAimsWithEachSelector(t *testing.T) {
 		{sel{"from": "2"}, "from attempt 2: drop"},
 		{sel{"attempts": "2"}, "on attempts 2: drop"},
 		{sel{"attempts": "1,3-4"}, "on attempts 1,3,4: drop"},
+		{sel{"attempts": "2,5-1000000000"}, "on attempts 2,5-1000000000: drop"},
 		{sel{"during": "10s..1m"}, "during [10s, 1m0s): drop"},
 		// All at once: the narrowest selector sits innermost.
 		{
@@ -120,6 +121,9 @@ func TestBuildErrorsNameTheField(t *testing.T) {
 		{"drop", nil, sel{"dir": "up"}, "select.dir", `"up": want "client" or "server"`},
 		{"drop", nil, sel{"every": "0"}, "select.every", `"0": want a positive count`},
 		{"drop", nil, sel{"prob": "2"}, "select.prob", `"2": want a probability in [0, 1]`},
+		{"drop", nil, sel{"prob": "NaN"}, "select.prob", `"NaN": want a probability in [0, 1]`},
+		{"seq-gap", []string{"-3"}, nil, "args[0]", "-3: want a seq from 0"},
+		{"flood-before-pongs", []string{"0"}, nil, "args[0]", "0: want a count from 1"},
 		{"drop", nil, sel{"first": "x"}, "select.first", "want a positive count"},
 		{"drop", nil, sel{"from": "-1"}, "select.from", "want a positive count"},
 		{"drop", nil, sel{"attempts": "3-1"}, "select.attempts", `"3-1": want attempt numbers`},
