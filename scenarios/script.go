@@ -79,6 +79,9 @@ func loadScript(path string) (*script, error) {
 
 // parseScript reads a scenario file; errors name the file and line.
 func parseScript(path, text string) (*script, error) {
+	// A file saved with Windows line ends reads as the same file: a line
+	// holding only "\r" would not end a command's output.
+	text = strings.ReplaceAll(text, "\r\n", "\n")
 	s := &script{path: path, lines: strings.Split(strings.TrimRight(text, "\n"), "\n")}
 	fail := func(line int, format string, args ...any) error {
 		return &scriptError{path: path, line: line, msg: fmt.Sprintf(format, args...)}
@@ -137,6 +140,9 @@ func (h *header) parse(line string) error {
 	case "bug":
 		h.bug = value
 	case "report":
+		if value == "" {
+			return fmt.Errorf("report: cite where the bug was reported (an issue, a pull request, a post)")
+		}
 		h.reports = append(h.reports, value)
 	case "profile":
 		fields := strings.Fields(value)

@@ -19,6 +19,7 @@ func TestParseScriptErrorsSayFileLineAndWhat(t *testing.T) {
 	}{
 		{"no bug line", "# report: x\n# profile: queue\n# twin: queue-lifo\n\nstart\n----\n", `f.txt:1: header: no "# bug:" line`},
 		{"no report", "# bug: b\n# profile: queue\n# twin: queue-lifo\n\nstart\n----\n", `f.txt:1: header: no "# report:" line`},
+		{"empty report", "# bug: b\n# report:\n# profile: queue\n# twin: queue-lifo\n\nstart\n----\n", `f.txt:2: report: cite where the bug was reported`},
 		{"no twin", "# bug: b\n# report: r\n# profile: queue\n\nstart\n----\n", `no "# twin:" line`},
 		{"unknown twin", "# bug: b\n# report: r\n# profile: queue\n# twin: nope\n\nstart\n----\n", `unknown twin "nope" (known: `},
 		{"unknown profile", "# bug: b\n# report: r\n# profile: discord\n# twin: queue-lifo\n\nstart\n----\n", `profile "discord" is not one of queue, mattermost`},
@@ -63,6 +64,27 @@ func TestParseScriptReadsCommandsAndOutputs(t *testing.T) {
 	want := goodHeader + "# seed: 9\n# free text: not a key\n\n# a comment\nstart\n----\n+1s new\n\nstep\n----\n+2s also new\n"
 	if got != want {
 		t.Fatalf("rewritten:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestParseScriptReadsWindowsLineEndsAsTheSameFile(t *testing.T) {
+	text := goodHeader + "\nstart\n----\n+0s line one\n\nstep\n----\n+1s line two\n"
+	lf, err := parseScript("f.txt", text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	crlf, err := parseScript("f.txt", strings.ReplaceAll(text, "\n", "\r\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(crlf.cmds) != len(lf.cmds) {
+		t.Fatalf("with CRLF line ends: %d commands, want %d", len(crlf.cmds), len(lf.cmds))
+	}
+	for i, c := range crlf.cmds {
+		if c.verb != lf.cmds[i].verb || c.line != lf.cmds[i].line || strings.Join(c.want, "|") != strings.Join(lf.cmds[i].want, "|") {
+			t.Errorf("command %d with CRLF line ends: %q at line %d wanting %q; want %q at line %d wanting %q",
+				i+1, c.verb, c.line, c.want, lf.cmds[i].verb, lf.cmds[i].line, lf.cmds[i].want)
+		}
 	}
 }
 
