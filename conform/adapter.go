@@ -8,8 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
+	"reflect"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -170,7 +174,15 @@ func (p *process) read(r io.Reader) {
 		}
 		var l line
 		if err := json.Unmarshal(raw, &l); err != nil {
-			p.breakf("output line %d is not a JSON object (%v): %s", n, err, truncate(raw))
+			if err, ok := wrongType(err, &l); ok {
+				p.breakf("output line %d: %v: %s", n, err, truncate(raw))
+			} else {
+				p.breakf("output line %d is not a JSON object (%v): %s", n, err, truncate(raw))
+			}
+			continue
+		}
+		if string(raw) == "null" { // decodes into a struct without an error
+			p.breakf("output line %d is not a JSON object: %s", n, raw)
 			continue
 		}
 		switch {
@@ -318,9 +330,9 @@ func (p *process) request(ctx context.Context, cmd map[string]any) error {
 		}
 		return nil
 	case <-ctx.Done():
-		p.mu.Lock()
-		delete(p.pending, id)
-		p.mu.Unlock()
+		// The command stays pending: its reply is still due, and may come
+		// late (a send waiting for a connected state that never came is
+		// refused once the client is closed). ch has room for it.
 		return fmt.Errorf("no reply to %s: %w", cmd["cmd"], ctx.Err())
 	}
 }
@@ -412,4 +424,92 @@ func truncate(b []byte) string {
 		return string(b[:max]) + "…"
 	}
 	return string(b)
+}
+
+// wrongType says which field has the wrong type, and the type it must
+// have, when err is from decoding a JSON object into the struct *into and
+// is about one field; ok is false for anything else (not JSON, not an
+// object).
+func wrongType(err error, into any) (_ error, ok bool) {
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) || te.Field == "" {
+		return err, false
+	}
+	want := te.Type // of the value inside, for a map or a pointer
+	t := reflect.TypeOf(into).Elem()
+	for i := range t.NumField() {
+		if tag, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); tag == te.Field {
+			want = t.Field(i).Type
+		}
+	}
+	return fieldTypeErr(te.Field, want, te), true
+}
+
+// fieldTypeErr says that field, which must hold a want, holds what te
+// found.
+func fieldTypeErr(field string, want reflect.Type, te *json.UnmarshalTypeError) error {
+	for want.Kind() == reflect.Pointer {
+		want = want.Elem()
+	}
+	if lit, ok := strings.CutPrefix(te.Value, "number "); ok { // a number that does not fit
+		f, err := strconv.ParseFloat(lit, 64)
+		isWhole := (err == nil || errors.Is(err, strconv.ErrRange)) && f == math.Trunc(f)
+		if isInt(te.Type) && !isWhole {
+			return fmt.Errorf("%q must be a whole number, not %s", field, lit)
+		}
+		return fmt.Errorf("%q: %s is out of range", field, lit)
+	}
+	got := te.Value
+	switch got {
+	case "array", "object":
+		got = "an " + got
+	case "bool":
+		got = "true or false"
+	default:
+		got = "a " + got
+	}
+	if want.Kind() == reflect.Map && want.Elem() == te.Type {
+		return fmt.Errorf("%q must hold %s, not %s", field, plural(te.Type), got)
+	}
+	return fmt.Errorf("%q must be %s, not %s", field, describe(want), got)
+}
+
+func isInt(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return true
+	}
+	return false
+}
+
+// describe names a Go type as the JSON it decodes from.
+func describe(t reflect.Type) string {
+	switch {
+	case isInt(t):
+		return "a whole number"
+	case t.Kind() == reflect.Float32 || t.Kind() == reflect.Float64:
+		return "a number"
+	case t.Kind() == reflect.String:
+		return "a string"
+	case t.Kind() == reflect.Bool:
+		return "true or false"
+	case t.Kind() == reflect.Map && t.Elem().Kind() != reflect.Interface:
+		return "an object of " + plural(t.Elem())
+	case t.Kind() == reflect.Map || t.Kind() == reflect.Struct:
+		return "an object"
+	case t.Kind() == reflect.Slice || t.Kind() == reflect.Array:
+		return "an array"
+	}
+	return t.String()
+}
+
+// plural names many values of a Go type as the JSON they decode from.
+func plural(t reflect.Type) string {
+	switch d := describe(t); d {
+	case "a whole number", "a number", "a string":
+		return strings.TrimPrefix(d, "a ") + "s"
+	default:
+		return "values that are each " + d
+	}
 }

@@ -2,12 +2,15 @@ package conform
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
+	"reflect"
 	"sync"
 
 	"github.com/jonboulle/clockwork"
@@ -18,24 +21,63 @@ import (
 // for a Go client made by f, on r and w, until r ends: a Go client can be
 // checked by wschaos conform like any other, and this is the protocol in
 // Go for anyone writing an adapter. name is the client's name in reports.
+//
+// Every command gets exactly one reply. A line it cannot read as a
+// command with an id is reported in a log event, and with the line (its
+// first 16 KiB) on standard error, and serving goes on with the next
+// line; a blank line is skipped. The error is for r or w failing, not for
+// what the lines say.
 func ServeAdapter(r io.Reader, w io.Writer, name string, f Factory) error {
+	return serveAdapter(r, w, os.Stderr, name, f)
+}
+
+// stderrLineLimit bounds the copy of an ignored line on standard error,
+// well within what the harness keeps of it (stderrLimit).
+const stderrLineLimit = 16 << 10
+
+// serveAdapter is ServeAdapter, with the lines it ignores written to
+// stderr.
+func serveAdapter(r io.Reader, w, stderr io.Writer, name string, f Factory) error {
 	s := &adapterServer{w: w, f: f}
 	if err := s.write(map[string]any{"event": "ready", "protocol": ProtocolVersion, "client": name}); err != nil {
 		return err
 	}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), lineLimit)
+	br := bufio.NewReaderSize(r, 64<<10)
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	for sc.Scan() {
-		var c command
-		if err := json.Unmarshal(sc.Bytes(), &c); err != nil {
-			return fmt.Errorf("failed to read a command %q: %w", truncate(sc.Bytes()), err)
+	var readErr error
+	for n := 1; ; n++ {
+		raw, long, err := readLine(br, lineLimit)
+		if err == io.EOF {
+			break
 		}
+		if err != nil {
+			readErr = fmt.Errorf("failed to read input line %d: %w", n, err)
+			break
+		}
+		raw = bytes.TrimSpace(raw)
+		if len(raw) == 0 && !long {
+			continue
+		}
+		c, hasID, err := parseCommand(raw, long)
 		// Commands run one at a time, in order, but off the reading
 		// goroutine: a send may wait while the reply to an earlier
 		// event's reaction is still to come.
 		wg.Wait()
+		if !hasID {
+			// Nobody to reply to: tell the report.
+			msg := fmt.Sprintf("adapter: ignored input line %d (%v)", n, err)
+			s.write(Event{Kind: EventLog, Message: msg + ": " + truncate(raw)})
+			if len(raw) > stderrLineLimit {
+				raw = append(raw[:stderrLineLimit:stderrLineLimit], "…"...)
+			}
+			fmt.Fprintf(stderr, "%s: %s\n", msg, raw)
+			continue
+		}
+		if err != nil {
+			s.reply(c.ID, err)
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -45,14 +87,80 @@ func ServeAdapter(r io.Reader, w io.Writer, name string, f Factory) error {
 		}()
 	}
 	wg.Wait()
+	if readErr != nil {
+		s.write(Event{Kind: EventLog, Message: "adapter: " + readErr.Error()})
+		fmt.Fprintf(stderr, "adapter: %v\n", readErr)
+		s.stop("the adapter's input could not be read")
+	} else {
+		s.stop("the adapter's input ended")
+	}
 	if s.subj != nil && !s.closed {
 		s.subj.Close(context.Background())
 	}
-	return sc.Err()
+	return readErr
+}
+
+// readLine reads the next line, without its end. A line longer than limit
+// is read to its end, and only its first limit bytes are returned, with
+// long set. io.EOF is only for no line at all.
+func readLine(br *bufio.Reader, limit int) (line []byte, long bool, err error) {
+	for {
+		frag, err := br.ReadSlice('\n')
+		if !long {
+			line = append(line, frag...)
+			if len(bytes.TrimSuffix(line, []byte("\n"))) > limit {
+				line, long = line[:limit], true
+			}
+		}
+		switch err {
+		case bufio.ErrBufferFull:
+			continue
+		case nil:
+			return bytes.TrimSuffix(line, []byte("\n")), long, nil
+		case io.EOF:
+			if len(line) == 0 {
+				return nil, false, io.EOF
+			}
+			return line, long, nil
+		default:
+			return nil, false, err
+		}
+	}
+}
+
+// parseCommand reads one line as a command. Without hasID there is no id
+// to reply to, and err says why; with it, err is a reply to c.ID saying
+// why the command cannot be carried out.
+func parseCommand(raw []byte, long bool) (c command, hasID bool, err error) {
+	if long {
+		return c, false, fmt.Errorf("longer than %d MiB", lineLimit>>20)
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil || fields == nil {
+		return c, false, errors.New("not a JSON object")
+	}
+	rawID, ok := fields["id"]
+	if !ok || string(rawID) == "null" {
+		return c, false, errors.New(`no "id" to reply to`)
+	}
+	if err := json.Unmarshal(rawID, &c.ID); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			err = fieldTypeErr("id", reflect.TypeOf(c.ID), te)
+		}
+		return c, false, err
+	}
+	if err := json.Unmarshal(raw, &c); err != nil {
+		err, _ = wrongType(err, &c)
+		return c, true, err
+	}
+	return c, true, nil
 }
 
 type command struct {
-	ID      int             `json:"id"`
+	// ID is the "id" field's, spelt exactly so (the decoder also matches
+	// keys in another case), read on its own: a wrong one has no reply.
+	ID      int             `json:"-"`
 	Cmd     string          `json:"cmd"`
 	URL     string          `json:"url"`
 	Profile string          `json:"profile"`
@@ -74,13 +182,32 @@ type adapterServer struct {
 
 	whenMu sync.Mutex
 	when   []command // sends waiting for the connected state
+	// ended says why no connected state can come any more, for good;
+	// gaveUp, that none can come unless the client starts again.
+	ended  string
+	gaveUp bool
 }
 
 // emit reports an event, then makes the sends that waited for it, from
-// inside the client's callback as an application's handler would.
+// inside the client's callback as an application's handler would. When
+// the client gives up, the sends that waited are refused.
 func (s *adapterServer) emit(e Event) {
 	s.write(e)
-	if e.Kind != EventState || e.State != StateConnected {
+	if e.Kind != EventState {
+		return
+	}
+	switch e.State {
+	case StateGaveUp:
+		s.whenMu.Lock()
+		s.gaveUp = true
+		s.whenMu.Unlock()
+		s.stop("")
+	case StateConnecting, StateReconnecting, StateConnected:
+		s.whenMu.Lock()
+		s.gaveUp = false
+		s.whenMu.Unlock()
+	}
+	if e.State != StateConnected {
 		return
 	}
 	s.whenMu.Lock()
@@ -90,6 +217,38 @@ func (s *adapterServer) emit(e Event) {
 	for _, c := range due {
 		s.reply(c.ID, s.subj.Send(context.Background(), c.Type, c.Payload))
 	}
+}
+
+// stop refuses every send waiting for the connected state, which can no
+// longer come: why says for good, or "" when only the client gave up.
+func (s *adapterServer) stop(why string) {
+	s.whenMu.Lock()
+	if s.ended == "" {
+		s.ended = why
+	}
+	why = s.never()
+	due := s.when
+	s.when = nil
+	s.whenMu.Unlock()
+	for _, c := range due {
+		s.reply(c.ID, noConnected(why))
+	}
+}
+
+// never says why no connected state can come, or is "" while one can;
+// whenMu is held.
+func (s *adapterServer) never() string {
+	switch {
+	case s.ended != "":
+		return s.ended
+	case s.gaveUp:
+		return "the client gave up"
+	}
+	return ""
+}
+
+func noConnected(why string) error {
+	return fmt.Errorf("send when connected: %s, so no connected state will come", why)
 }
 
 func (s *adapterServer) write(v any) error {
@@ -136,15 +295,25 @@ func (s *adapterServer) do(c command) error {
 			return fmt.Errorf("connect: %w", err)
 		}
 		s.subj = subj
-		return subj.Connect(ctx, c.URL)
+		if err := subj.Connect(ctx, c.URL); err != nil {
+			s.stop("the client did not start")
+			return err
+		}
+		return nil
 	case "send":
 		switch {
 		case s.subj == nil:
 			return fmt.Errorf("send before connect")
 		case c.When == StateConnected:
 			s.whenMu.Lock()
-			s.when = append(s.when, c)
+			why := s.never()
+			if why == "" {
+				s.when = append(s.when, c)
+			}
 			s.whenMu.Unlock()
+			if why != "" {
+				return noConnected(why)
+			}
 			return deferred
 		case c.When != "":
 			return fmt.Errorf("send: unknown when %q", c.When)
@@ -155,6 +324,8 @@ func (s *adapterServer) do(c command) error {
 			return fmt.Errorf("close before connect")
 		}
 		s.closed = true
+		// Refused before the close, which may take a while: at once.
+		s.stop("the client was closed")
 		return s.subj.Close(ctx)
 	}
 	return fmt.Errorf("unknown command %q", c.Cmd)
