@@ -9,16 +9,9 @@ import (
 	"time"
 )
 
-// ioCounts are the process's system calls that move bytes and the bytes
-// they moved, as the kernel counts them (/proc/self/io): every read and
-// write on a socket, in every goroutine; and the CPU time the process has
-// used, user and system.
-type ioCounts struct {
-	calls, bytes int64
-	cpu          time.Duration
-}
-
-// readIOCounts reads the process's counts so far.
+// readIOCounts reads the process's counts so far: the kernel's count of
+// read and write system calls and the bytes they moved (/proc/self/io),
+// and the CPU time used (getrusage).
 func readIOCounts() (ioCounts, error) {
 	b, err := os.ReadFile("/proc/self/io")
 	if err != nil {

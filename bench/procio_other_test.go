@@ -2,15 +2,7 @@
 
 package bench
 
-import (
-	"errors"
-	"time"
-)
-
-type ioCounts struct {
-	calls, bytes int64
-	cpu          time.Duration
-}
+import "errors"
 
 // readIOCounts is Linux's alone.
 func readIOCounts() (ioCounts, error) {

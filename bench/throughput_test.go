@@ -23,6 +23,14 @@ const (
 	windowBytes = 256 << 10
 )
 
+// ioCounts are what the process as a whole has spent so far: the system
+// calls that move bytes (every read and write on a socket, in every
+// goroutine), the bytes they moved, and the CPU time, user and system.
+type ioCounts struct {
+	calls, bytes int64
+	cpu          time.Duration
+}
+
 // BenchmarkEchoThroughput measures how fast a stream of text messages
 // echoes through each path, for 1 KiB and 64 KiB messages, with
 // windowBytes in flight. One op streams burstBytes on each path in turn
