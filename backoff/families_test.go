@@ -38,15 +38,15 @@ func TestFamilyValues(t *testing.T) {
 		{"grpc n=2", backoff.GRPCDefaults, 2, 0, window(1280*ms, 1920*ms)},
 		{"grpc n=12 capped", backoff.GRPCDefaults, 12, 0, window(96*time.Second, 144*time.Second)},
 		{"grpc n=200 capped", backoff.GRPCDefaults, 200, 0, window(96*time.Second, 144*time.Second)},
-		{"grpc no jitter", backoff.GRPC{Base: time.Second, Multiplier: 2, Max: time.Minute}, 3, 0, point(4 * time.Second)},
+		{"grpc no jitter", backoff.Exponential{Base: time.Second, Factor: 2, Max: time.Minute}, 3, 0, point(4 * time.Second)},
 
-		{"full jitter n=1", backoff.FullJitter{Base: 100 * ms, Cap: 10 * time.Second}, 1, 0, window(0, 100*ms)},
-		{"full jitter n=3", backoff.FullJitter{Base: 100 * ms, Cap: 10 * time.Second}, 3, 0, window(0, 400*ms)},
-		{"full jitter capped", backoff.FullJitter{Base: 100 * ms, Cap: 10 * time.Second}, 8, 0, window(0, 10*time.Second)},
+		{"full jitter n=1", backoff.FullJitter(100 * ms, 10 * time.Second), 1, 0, window(0, 100*ms)},
+		{"full jitter n=3", backoff.FullJitter(100 * ms, 10 * time.Second), 3, 0, window(0, 400*ms)},
+		{"full jitter capped", backoff.FullJitter(100 * ms, 10 * time.Second), 8, 0, window(0, 10*time.Second)},
 
-		{"equal jitter n=1", backoff.EqualJitter{Base: 100 * ms, Cap: 10 * time.Second}, 1, 0, window(50*ms, 100*ms)},
-		{"equal jitter n=3", backoff.EqualJitter{Base: 100 * ms, Cap: 10 * time.Second}, 3, 0, window(200*ms, 400*ms)},
-		{"equal jitter capped", backoff.EqualJitter{Base: 100 * ms, Cap: 10 * time.Second}, 8, 0, window(5*time.Second, 10*time.Second)},
+		{"equal jitter n=1", backoff.EqualJitter(100 * ms, 10 * time.Second), 1, 0, window(50*ms, 100*ms)},
+		{"equal jitter n=3", backoff.EqualJitter(100 * ms, 10 * time.Second), 3, 0, window(200*ms, 400*ms)},
+		{"equal jitter capped", backoff.EqualJitter(100 * ms, 10 * time.Second), 8, 0, window(5*time.Second, 10*time.Second)},
 
 		{"decorrelated first", backoff.Decorrelated{Base: 100 * ms, Cap: 10 * time.Second}, 1, 0, window(100*ms, 300*ms)},
 		{"decorrelated prev below base", backoff.Decorrelated{Base: 100 * ms, Cap: 10 * time.Second}, 2, 50 * ms, window(100*ms, 300*ms)},
@@ -55,8 +55,8 @@ func TestFamilyValues(t *testing.T) {
 		{"decorrelated capped", backoff.Decorrelated{Base: 100 * ms, Cap: 10 * time.Second}, 2, 5 * time.Second, backoff.Window{Min: 100 * ms, Max: 10 * time.Second}},
 		{"decorrelated cap below base", backoff.Decorrelated{Base: time.Second, Cap: 500 * ms}, 1, 0, point(500 * ms)},
 
-		{"steps n=3", backoff.Steps{time.Second, 2 * time.Second, 3 * time.Second}, 3, 0, point(3 * time.Second)},
-		{"steps repeat last", backoff.Steps{time.Second, 2 * time.Second}, 5, 0, point(2 * time.Second)},
+		{"steps n=3", backoff.Steps{Delays: []time.Duration{time.Second, 2 * time.Second, 3 * time.Second}}, 3, 0, point(3 * time.Second)},
+		{"steps repeat last", backoff.Steps{Delays: []time.Duration{time.Second, 2 * time.Second}}, 5, 0, point(2 * time.Second)},
 		{"steps empty", backoff.Steps{}, 1, 0, point(0)},
 
 		{"limit passes through", backoff.Limit{Policy: backoff.GRPCDefaults, Attempts: 3}, 3, 0, window(2048*ms, 3072*ms)},
@@ -97,9 +97,9 @@ func TestExponentialNoOverflow(t *testing.T) {
 	policies := []backoff.Policy{
 		backoff.Exponential{Base: time.Second, Factor: 2},
 		backoff.Exponential{Base: time.Millisecond, Factor: 1.6},
-		backoff.GRPC{Base: time.Second, Multiplier: 1.6, Jitter: 0.2},
-		backoff.FullJitter{Base: time.Second},
-		backoff.EqualJitter{Base: time.Second},
+		backoff.Exponential{Base: time.Second, Factor: 1.6, Jitter: backoff.JitterRatio, Ratio: 0.2},
+		backoff.FullJitter(time.Second, 0),
+		backoff.EqualJitter(time.Second, 0),
 	}
 	for _, p := range policies {
 		var prevMin time.Duration
@@ -142,7 +142,7 @@ func TestLimitGivesUp(t *testing.T) {
 		{5, 1000, false},
 	}
 	for _, tt := range tests {
-		l := backoff.Limit{Policy: backoff.Steps{time.Second}, Attempts: tt.attempts}
+		l := backoff.Limit{Policy: backoff.Steps{Delays: []time.Duration{time.Second}}, Attempts: tt.attempts}
 		d, ok := l.Delay(tt.n, 0, nil)
 		if ok != tt.ok {
 			t.Errorf("Limit %d: Delay(%d) ok = %v, want %v", tt.attempts, tt.n, ok, tt.ok)
@@ -166,22 +166,22 @@ var familyCases = []struct {
 	{"exponential", backoff.Exponential{Base: 100 * ms, Factor: 2, Max: 30 * time.Second}, 25},
 	{"exponential uncapped", backoff.Exponential{Base: time.Second, Factor: 2}, 200},
 	{"grpc", backoff.GRPCDefaults, 30},
-	{"grpc uncapped", backoff.GRPC{Base: time.Second, Multiplier: 1.6, Jitter: 0.2}, 200},
-	{"full jitter", backoff.FullJitter{Base: 100 * ms, Cap: 10 * time.Second}, 30},
-	{"full jitter uncapped", backoff.FullJitter{Base: 100 * ms}, 200},
-	{"equal jitter", backoff.EqualJitter{Base: 100 * ms, Cap: 10 * time.Second}, 30},
+	{"grpc uncapped", backoff.Exponential{Base: time.Second, Factor: 1.6, Jitter: backoff.JitterRatio, Ratio: 0.2}, 200},
+	{"full jitter", backoff.FullJitter(100 * ms, 10 * time.Second), 30},
+	{"full jitter uncapped", backoff.FullJitter(100 * ms, 0), 200},
+	{"equal jitter", backoff.EqualJitter(100 * ms, 10 * time.Second), 30},
 	{"decorrelated", backoff.Decorrelated{Base: 100 * ms, Cap: 10 * time.Second}, 30},
 	{"phoenix", backoff.PhoenixSteps, 15},
 	{"mattermost", backoff.MattermostDefaults, 30},
 	{"queue", backoff.Limit{Policy: backoff.Exponential{Base: time.Second, Factor: 2}, Attempts: 5}, 10},
 	{"limited grpc", backoff.Limit{Policy: backoff.GRPCDefaults, Attempts: 4}, 10},
 	{"zero exponential", backoff.Exponential{}, 3},
-	{"zero grpc", backoff.GRPC{}, 3},
-	{"zero full jitter", backoff.FullJitter{}, 3},
-	{"zero equal jitter", backoff.EqualJitter{}, 3},
+	{"zero grpc", backoff.Exponential{Jitter: backoff.JitterRatio}, 3},
+	{"zero full jitter", backoff.FullJitter(0, 0), 3},
+	{"zero equal jitter", backoff.EqualJitter(0, 0), 3},
 	{"zero decorrelated", backoff.Decorrelated{}, 3},
 	{"zero mattermost", backoff.Mattermost{}, 3},
-	{"one nanosecond base", backoff.EqualJitter{Base: 1, Cap: 1}, 3},
+	{"one nanosecond base", backoff.EqualJitter(1, 1), 3},
 }
 
 // TestDelayWithinWindow: over many seeded runs, each feeding its previous

@@ -23,7 +23,7 @@ type stream struct{ in, out int }
 
 func (s *stream) server(m profile.Message) chaos.Frame {
 	s.out++
-	data, _ := profile.MattermostJSON{}.Encode(m)
+	data, _ := profile.MattermostJSON.Encode(m)
 	return chaos.Frame{Dir: profile.Server, Index: s.out, Op: 1, Data: data, Msg: &m, Pong: m.Kind == profile.Reply}
 }
 

@@ -40,7 +40,7 @@ func (h *heartbeat) answered() {
 }
 
 func (h *heartbeat) isPong(m profile.Message) bool {
-	return h.outstanding && !h.p.Heartbeat.Frames && h.p.IsPong(m, h.seq)
+	return h.outstanding && h.p.Heartbeat.Mode != profile.HeartbeatFrames && h.p.IsPong(m, h.seq)
 }
 
 // deadline fires when a flawed pong timeout runs out; nil otherwise.
@@ -65,7 +65,7 @@ func (c *Client) ping(conn *websocket.Conn, h *heartbeat) error {
 	if h.pongTimer != nil {
 		h.pongTimer.Reset(c.flaws.PongTimeout)
 	}
-	if c.p.Heartbeat.Frames {
+	if c.p.Heartbeat.Mode == profile.HeartbeatFrames {
 		return conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait))
 	}
 	h.seq = c.reqSeq

@@ -188,7 +188,7 @@ func TestProfileAnswersRequests(t *testing.T) {
 
 func TestControlPingsAreAnsweredThroughTheFaults(t *testing.T) {
 	p := profile.QueueProfile()
-	p.Heartbeat.Frames = true
+	p.Heartbeat.Mode = profile.HeartbeatFrames
 	for _, tc := range []struct {
 		name   string
 		faults []chaos.Fault

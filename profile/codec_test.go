@@ -89,8 +89,8 @@ func TestCodecWireShapes(t *testing.T) {
 		c     profile.Codec
 		cases []codecCase
 	}{
-		{"typed", profile.TypedJSON{}, typedJSONCases},
-		{"mattermost", profile.MattermostJSON{}, mattermostCases},
+		{"typed", profile.TypedJSON, typedJSONCases},
+		{"mattermost", profile.MattermostJSON, mattermostCases},
 	}
 	for _, cc := range codecs {
 		for _, tt := range cc.cases {
@@ -129,14 +129,14 @@ func TestDecodeKeepsSeqZero(t *testing.T) {
 		{`{"action":"ping"}`, profile.Client, false},
 	}
 	for _, tt := range tests {
-		m, err := profile.MattermostJSON{}.Decode([]byte(tt.frame), tt.from)
+		m, err := profile.MattermostJSON.Decode([]byte(tt.frame), tt.from)
 		if err != nil {
 			t.Fatalf("Decode(%s): %v", tt.frame, err)
 		}
 		if m.HasSeq != tt.hasSeq || m.Seq != 0 {
 			t.Errorf("Decode(%s): Seq, HasSeq = %d, %v; want 0, %v", tt.frame, m.Seq, m.HasSeq, tt.hasSeq)
 		}
-		frame, err := profile.MattermostJSON{}.Encode(m)
+		frame, err := profile.MattermostJSON.Encode(m)
 		if err != nil {
 			t.Fatalf("Encode(%v): %v", m, err)
 		}
@@ -159,7 +159,7 @@ func TestDecodeServerFrames(t *testing.T) {
 			profile.Message{Kind: profile.Event, Type: "status_change", Seq: 12, HasSeq: true, Data: raw(`{"status":"away"}`), Broadcast: raw(`{"user_id":"u"}`)}},
 	}
 	for _, tt := range tests {
-		got, err := profile.MattermostJSON{}.Decode([]byte(tt.frame), profile.Server)
+		got, err := profile.MattermostJSON.Decode([]byte(tt.frame), profile.Server)
 		if err != nil {
 			t.Fatalf("Decode(%s): %v", tt.frame, err)
 		}
@@ -177,20 +177,20 @@ func TestDecodeErrors(t *testing.T) {
 		from  profile.Side
 		says  string // a part of the error message saying what is wrong
 	}{
-		{"typed not JSON", profile.TypedJSON{}, `ping`, profile.Client, "JSON"},
-		{"typed truncated", profile.TypedJSON{}, `{"type":"pi`, profile.Server, "JSON"},
-		{"typed array", profile.TypedJSON{}, `[{"type":"ping"}]`, profile.Client, "JSON"},
-		{"typed no type", profile.TypedJSON{}, `{"payload":{"id":"m1"}}`, profile.Client, `"type"`},
-		{"typed empty type", profile.TypedJSON{}, `{"type":"","payload":{}}`, profile.Server, `"type"`},
-		{"typed null", profile.TypedJSON{}, `null`, profile.Server, `"type"`},
-		{"typed type not a string", profile.TypedJSON{}, `{"type":5}`, profile.Server, "type"},
-		{"mattermost not JSON", profile.MattermostJSON{}, `hello`, profile.Server, "JSON"},
-		{"mattermost empty frame", profile.MattermostJSON{}, ``, profile.Server, "JSON"},
-		{"mattermost neither", profile.MattermostJSON{}, `{"data":{"connection_id":"abc"},"seq":0}`, profile.Server, `neither "event" nor "seq_reply"`},
-		{"mattermost empty event", profile.MattermostJSON{}, `{"event":"","seq":1}`, profile.Server, `neither "event" nor "seq_reply"`},
-		{"mattermost request without action", profile.MattermostJSON{}, `{"event":"ping","seq":1}`, profile.Client, `"action"`},
-		{"mattermost empty action", profile.MattermostJSON{}, `{"action":"","seq":1}`, profile.Client, `"action"`},
-		{"mattermost seq not a number", profile.MattermostJSON{}, `{"event":"posted","seq":"1"}`, profile.Server, "seq"},
+		{"typed not JSON", profile.TypedJSON, `ping`, profile.Client, "JSON"},
+		{"typed truncated", profile.TypedJSON, `{"type":"pi`, profile.Server, "JSON"},
+		{"typed array", profile.TypedJSON, `[{"type":"ping"}]`, profile.Client, "JSON"},
+		{"typed no type", profile.TypedJSON, `{"payload":{"id":"m1"}}`, profile.Client, `"type"`},
+		{"typed empty type", profile.TypedJSON, `{"type":"","payload":{}}`, profile.Server, `"type"`},
+		{"typed null", profile.TypedJSON, `null`, profile.Server, `"type"`},
+		{"typed type not a string", profile.TypedJSON, `{"type":5}`, profile.Server, "type"},
+		{"mattermost not JSON", profile.MattermostJSON, `hello`, profile.Server, "JSON"},
+		{"mattermost empty frame", profile.MattermostJSON, ``, profile.Server, "JSON"},
+		{"mattermost neither", profile.MattermostJSON, `{"data":{"connection_id":"abc"},"seq":0}`, profile.Server, `neither "event" nor "seq_reply"`},
+		{"mattermost empty event", profile.MattermostJSON, `{"event":"","seq":1}`, profile.Server, `neither "event" nor "seq_reply"`},
+		{"mattermost request without action", profile.MattermostJSON, `{"event":"ping","seq":1}`, profile.Client, `"action"`},
+		{"mattermost empty action", profile.MattermostJSON, `{"action":"","seq":1}`, profile.Client, `"action"`},
+		{"mattermost seq not a number", profile.MattermostJSON, `{"event":"posted","seq":"1"}`, profile.Server, "seq"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -214,11 +214,11 @@ func TestEncodeErrors(t *testing.T) {
 		c    profile.Codec
 		m    profile.Message
 	}{
-		{"typed without type", profile.TypedJSON{}, profile.Message{Kind: profile.Request, Data: raw(`{}`)}},
-		{"mattermost event without type", profile.MattermostJSON{}, profile.Message{Kind: profile.Event, Seq: 1, HasSeq: true}},
-		{"mattermost request without action", profile.MattermostJSON{}, profile.Message{Kind: profile.Request, Seq: 1, HasSeq: true}},
-		{"typed invalid data", profile.TypedJSON{}, profile.Message{Kind: profile.Request, Type: "x", Data: raw(`{`)}},
-		{"mattermost invalid data", profile.MattermostJSON{}, profile.Message{Kind: profile.Event, Type: "x", Data: raw(`{`)}},
+		{"typed without type", profile.TypedJSON, profile.Message{Kind: profile.Request, Data: raw(`{}`)}},
+		{"mattermost event without type", profile.MattermostJSON, profile.Message{Kind: profile.Event, Seq: 1, HasSeq: true}},
+		{"mattermost request without action", profile.MattermostJSON, profile.Message{Kind: profile.Request, Seq: 1, HasSeq: true}},
+		{"typed invalid data", profile.TypedJSON, profile.Message{Kind: profile.Request, Type: "x", Data: raw(`{`)}},
+		{"mattermost invalid data", profile.MattermostJSON, profile.Message{Kind: profile.Event, Type: "x", Data: raw(`{`)}},
 	}
 	for _, tt := range tests {
 		if frame, err := tt.c.Encode(tt.m); err == nil {

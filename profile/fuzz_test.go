@@ -97,13 +97,13 @@ func side(fromServer bool) profile.Side {
 
 func FuzzTypedJSONDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, frame []byte, fromServer bool) {
-		roundTrip(t, profile.TypedJSON{}, frame, side(fromServer), typedFields)
+		roundTrip(t, profile.TypedJSON, frame, side(fromServer), typedFields)
 	})
 }
 
 func FuzzMattermostDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, frame []byte, fromServer bool) {
-		roundTrip(t, profile.MattermostJSON{}, frame, side(fromServer), mattermostFields)
+		roundTrip(t, profile.MattermostJSON, frame, side(fromServer), mattermostFields)
 	})
 }
 

@@ -48,7 +48,7 @@ func (w *world) pings() int {
 		if e.Kind != fakeserver.KindRecv && e.Kind != fakeserver.KindFault {
 			return false
 		}
-		if w.p.Heartbeat.Frames {
+		if w.p.Heartbeat.Mode == profile.HeartbeatFrames {
 			return e.Op == websocket.PingMessage
 		}
 		return e.Msg != nil && e.Msg.Kind == profile.Request && e.Msg.Type == w.p.Heartbeat.PingType
@@ -57,7 +57,7 @@ func (w *world) pings() int {
 
 // withPingFrames switches p's heartbeat to WebSocket ping/pong frames.
 func withPingFrames(p *profile.Profile) *profile.Profile {
-	p.Heartbeat.Frames = true
+	p.Heartbeat.Mode = profile.HeartbeatFrames
 	return p
 }
 

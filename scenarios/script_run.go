@@ -73,7 +73,7 @@ func buildProfile(name string, options []string) (*profile.Profile, error) {
 			}
 			p.Queue.Limit = n
 		case "frames":
-			p.Heartbeat.Frames = true
+			p.Heartbeat.Mode = profile.HeartbeatFrames
 		default:
 			return nil, fmt.Errorf("unknown profile option %q (known: limit=N, frames)", o)
 		}

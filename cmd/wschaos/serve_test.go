@@ -92,7 +92,7 @@ func TestServeJudgesEachReconnectAgainstTheProfile(t *testing.T) {
 }
 
 func TestServeCatchesAClientWithTheWrongBackoff(t *testing.T) {
-	wrong := backoff.Steps{3 * time.Second} // 3 s where the profile waits 1 s
+	wrong := backoff.Steps{Delays: []time.Duration{3 * time.Second}} // 3 s where the profile waits 1 s
 	out := serveClient(t, wrong, "↳ reconnect #2", "--fault", "refuse 503 attempts=1")
 	if !strings.Contains(out, "(failure 1): WRONG: the profile waits [500ms, 1.5s]") ||
 		!strings.Contains(out, "0 within the profile, 1 wrong") {
