@@ -66,8 +66,8 @@ var herdPolicies = []herdPolicy{
 	{"exponential, no jitter (queue)", backoff.Exponential{Base: time.Second, Factor: 2}},
 	{"mattermost", backoff.MattermostDefaults},
 	{"gRPC", backoff.GRPCDefaults},
-	{"AWS full jitter", backoff.FullJitter(time.Second, 30 * time.Second)},
-	{"AWS equal jitter", backoff.EqualJitter(time.Second, 30 * time.Second)},
+	{"AWS full jitter", backoff.FullJitter(time.Second, 30*time.Second)},
+	{"AWS equal jitter", backoff.EqualJitter(time.Second, 30*time.Second)},
 	{"AWS decorrelated jitter", backoff.Decorrelated{Base: time.Second, Cap: 30 * time.Second}},
 }
 

@@ -41,9 +41,11 @@ func isPing(p *profile.Profile) func(fakeserver.Entry) bool {
 const heartbeatPings = 2
 
 var heartbeatScenario = Scenario{
-	Name:    "heartbeat",
-	Checks:  "pings at the profile's interval while connected (and at once on open where the profile says so)",
-	Applies: func(p *profile.Profile) bool { return p.Heartbeat.Interval > 0 && p.Heartbeat.Mode != profile.HeartbeatFrames },
+	Name:   "heartbeat",
+	Checks: "pings at the profile's interval while connected (and at once on open where the profile says so)",
+	Applies: func(p *profile.Profile) bool {
+		return p.Heartbeat.Interval > 0 && p.Heartbeat.Mode != profile.HeartbeatFrames
+	},
 	Run: func(t *T) {
 		p := t.Profile()
 		iv := p.Heartbeat.Interval
