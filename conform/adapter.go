@@ -16,11 +16,14 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/wschaos/wschaos/profile"
 )
 
 // ProtocolVersion is the adapter protocol this package speaks
 // (docs/adapter.md).
-const ProtocolVersion = 1
+// Version 2 sends the whole resolved profile in connect.
+const ProtocolVersion = 2
 
 const (
 	// readyPatience bounds the adapter's start, up to its ready line: a
@@ -340,7 +343,11 @@ func (p *process) request(ctx context.Context, cmd map[string]any) error {
 func (p *process) Name() string { return p.name }
 
 func (p *process) Connect(ctx context.Context, url string) error {
-	return p.request(ctx, map[string]any{"cmd": "connect", "url": url, "profile": p.env.Profile.Name, "timing": p.env.Timing})
+	prof, err := profile.JSON(p.env.Profile)
+	if err != nil {
+		return fmt.Errorf("cannot send the profile to the adapter: %w", err)
+	}
+	return p.request(ctx, map[string]any{"cmd": "connect", "url": url, "scale": p.env.Scale, "profile": json.RawMessage(prof)})
 }
 
 func (p *process) Send(ctx context.Context, typ string, payload json.RawMessage) error {

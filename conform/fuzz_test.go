@@ -84,13 +84,13 @@ func (s fuzzSubject) Send(_ context.Context, typ string, _ json.RawMessage) erro
 // line, every line with an id gets exactly one reply, and every other line
 // that is not blank a log event and a line on standard error.
 func FuzzServeAdapter(f *testing.F) {
-	f.Add([]byte(`{"id":1,"cmd":"connect","url":"ws://127.0.0.1:1/ws","profile":"queue","timing":{"scale":0.5}}` + "\n" +
+	f.Add([]byte(`{"id":1,"cmd":"connect","url":"ws://127.0.0.1:1/ws","profile":{"name":"queue","description":"a typical app client; backoff 1, 2, 4, 8, 16 s then gives up; ping every 30 s; offline queue","envelope":{"codec":"json","type":"type","payload":"payload"},"connect":{"timeout":10000},"backoff":{"family":"exponential","base":1000,"factor":2,"retries":5,"reset_after":0},"heartbeat":{"mode":"client","interval":30000,"ping_type":"ping","pong_type":"pong","dead":"next-ping","close_code":4000},"close":{"code":1000,"report":"frame"},"queue":{"enabled":true,"limit":256,"full":"error"},"error_type":"error","send_type":"message.send","ack_type":"message.received"},"scale":0.5}` + "\n" +
 		`{"id":2,"cmd":"send","type":"t","payload":{}}` + "\n" + `{"id":3,"cmd":"close"}` + "\n"))
 	f.Add([]byte(`{"id":1,"cmd":"send"}` + "\n" + `{"id":2,"cmd":"fly"}` + "\n"))
 	f.Add([]byte(`{"id":1,"cmd":"connect","profile":"nope"}` + "\n"))
-	f.Add([]byte(`{"id":1,"cmd":"connect","profile":"mattermost","timing":{"scale":-1}}` + "\n"))
+	f.Add([]byte(`{"id":1,"cmd":"connect","profile":{"name":"mattermost","description":"the Mattermost webapp client (@mattermost/client); resume by connection id and seq; 3 s ×7 then 3 s·n² to 300 s; no queue","envelope":{"codec":"json","request_type":"action","event_type":"event","payload":"data","seq":"seq","reply_to":"seq_reply","status":"status","error":"error","meta":"broadcast"},"connect":{"timeout":10000},"backoff":{"family":"mattermost","min":3000,"max_fails":7,"max":300000,"jitter":2000,"retries":"unlimited","reset_after":0},"heartbeat":{"mode":"client","interval":30000,"on_open":true,"ping_type":"ping","dead":"next-ping","close_code":4000,"reset_failures":true},"close":{"code":"none","report":"query","query":"disconnect_err_code"},"resume":{"hello_type":"hello","id_field":"connection_id","id_param":"connection_id","seq_param":"sequence_number","buffer_size":128,"gap_close_code":4001,"reset_failures":true},"replies":true},"scale":-1}` + "\n"))
 	f.Add([]byte("garbage\n"))
-	f.Add([]byte(`{"id":1,"cmd":"connect","profile":"queue"}` + "\n" +
+	f.Add([]byte(`{"id":1,"cmd":"connect","profile":{"name":"queue","description":"a typical app client; backoff 1, 2, 4, 8, 16 s then gives up; ping every 30 s; offline queue","envelope":{"codec":"json","type":"type","payload":"payload"},"connect":{"timeout":10000},"backoff":{"family":"exponential","base":1000,"factor":2,"retries":5,"reset_after":0},"heartbeat":{"mode":"client","interval":30000,"ping_type":"ping","pong_type":"pong","dead":"next-ping","close_code":4000},"close":{"code":1000,"report":"frame"},"queue":{"enabled":true,"limit":256,"full":"error"},"error_type":"error","send_type":"message.send","ack_type":"message.received"}}` + "\n" +
 		`{"id":2,"cmd":"send","type":"t","when":"connected"}` + "\n" +
 		`{"id":3,"cmd":"send","type":"state:gave-up"}` + "\n" +
 		`{"id":4,"cmd":"send","type":"t","when":"connected"}` + "\n" +

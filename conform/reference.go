@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"time"
 
 	"github.com/wschaos/wschaos/client"
 	"github.com/wschaos/wschaos/internal/flaw"
@@ -33,9 +32,7 @@ type reference struct {
 func (r *reference) Name() string { return "wschaos reference client" }
 
 func (r *reference) Connect(_ context.Context, url string) error {
-	timeout := time.Duration(r.env.Timing["connect_timeout_ms"] * float64(time.Millisecond))
-	r.c = client.New(url, &client.Options{Profile: r.env.Profile, Clock: r.env.Clock, Rand: r.env.Rand,
-		ConnectTimeout: timeout, Flaws: r.flaws})
+	r.c = client.New(url, &client.Options{Profile: r.env.Profile, Clock: r.env.Clock, Rand: r.env.Rand, Flaws: r.flaws})
 	emit := r.env.Emit
 	r.c.OnState(func(ch client.StateChange) {
 		if ch.From != ch.To || ch.To == client.StateReconnecting {

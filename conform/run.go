@@ -114,14 +114,14 @@ func newT(ctx context.Context, cfg Config, s Scenario) (*T, error) {
 			scale = 1
 		}
 	}
-	p, timing, err := Scale(cfg.Profile, scale)
-	switch {
-	case err != nil && !cfg.Virtual:
-		return nil, err
-	case err != nil: // virtual time needs no scaling: run the profile as it is
-		p, timing = cfg.Profile, Timing{"scale": 1}
+	p := cfg.Profile.Clone() // virtual time runs the profile as it is
+	if scale != 1 {
+		var err error
+		if p, err = cfg.Profile.Scaled(scale); err != nil {
+			return nil, err
+		}
 	}
-	t := &T{ctx: ctx, p: p, timing: timing, tol: tol, seed: cfg.Seed, virtual: cfg.Virtual, changed: make(chan struct{})}
+	t := &T{ctx: ctx, p: p, scale: scale, tol: tol, seed: cfg.Seed, virtual: cfg.Virtual, changed: make(chan struct{})}
 	srv := fakeserver.NewUnstartedServer(p)
 	srv.Seed = cfg.Seed
 	if cfg.Virtual {
@@ -155,7 +155,7 @@ func (t *T) run(s Scenario, f Factory) {
 			t.failures = append(t.failures, fmt.Sprintf("the scenario crashed: %v\n%s", v, debug.Stack()))
 		}
 	}()
-	subj, err := f(Env{Profile: t.p, Timing: t.timing, Clock: t.clock, Rand: rand.New(rand.NewPCG(t.seed, 0x5eed)), Emit: t.emit})
+	subj, err := f(Env{Profile: t.p, Scale: t.scale, Clock: t.clock, Rand: rand.New(rand.NewPCG(t.seed, 0x5eed)), Emit: t.emit})
 	if err != nil {
 		var pe *ProtocolError
 		if errors.As(err, &pe) {
@@ -203,7 +203,7 @@ func (t *T) finish(r *Result) {
 	r.Failures = t.failures
 	r.AdapterError = t.adapterErr
 	r.Tolerance = t.tol
-	r.Scale = t.timing["scale"]
+	r.Scale = t.scale
 	for _, m := range r.Marks {
 		r.End = max(r.End, m.At)
 	}

@@ -163,8 +163,8 @@ type command struct {
 	ID      int             `json:"-"`
 	Cmd     string          `json:"cmd"`
 	URL     string          `json:"url"`
-	Profile string          `json:"profile"`
-	Timing  Timing          `json:"timing"`
+	Profile json.RawMessage `json:"profile"`
+	Scale   float64         `json:"scale"`
 	Type    string          `json:"type"`
 	Payload json.RawMessage `json:"payload"`
 	When    string          `json:"when"`
@@ -277,19 +277,14 @@ func (s *adapterServer) do(c command) error {
 		if s.subj != nil {
 			return fmt.Errorf("connect: already connected")
 		}
-		p := profile.ByName(c.Profile)
-		if p == nil {
-			return fmt.Errorf("connect: unknown profile %q", c.Profile)
+		if len(c.Profile) == 0 {
+			return fmt.Errorf("connect: no profile")
 		}
-		scale := c.Timing["scale"]
-		if scale == 0 {
-			scale = 1
-		}
-		sp, timing, err := Scale(p, scale)
+		sp, err := profile.DecodeJSON(c.Profile)
 		if err != nil {
-			return fmt.Errorf("connect: %w", err)
+			return fmt.Errorf("connect: profile: %w", err)
 		}
-		subj, err := s.f(Env{Profile: sp, Timing: timing, Clock: clockwork.NewRealClock(),
+		subj, err := s.f(Env{Profile: sp, Scale: c.Scale, Clock: clockwork.NewRealClock(),
 			Rand: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())), Emit: s.emit})
 		if err != nil {
 			return fmt.Errorf("connect: %w", err)

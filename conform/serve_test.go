@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/wschaos/wschaos/profile"
 	"io"
 	"os"
 	"path/filepath"
@@ -172,10 +173,18 @@ func (s *served) state(state string) {
 	}
 }
 
-const (
-	connectLine = `{"id":1,"cmd":"connect","profile":"queue"}`
-	whenLine    = `{"id":%d,"cmd":"send","type":"t%[1]d","payload":null,"when":"connected"}`
-)
+// connectLine connects with the queue profile, as the harness sends it.
+var connectLine = `{"id":1,"cmd":"connect","profile":` + queueJSON + `}`
+
+var queueJSON = func() string {
+	j, err := profile.JSON(profile.QueueProfile())
+	if err != nil {
+		panic(err)
+	}
+	return string(j)
+}()
+
+const whenLine = `{"id":%d,"cmd":"send","type":"t%[1]d","payload":null,"when":"connected"}`
 
 // A send waiting for the connected state gets its one reply, ok:false and
 // at once, when that state can no longer come.
@@ -298,11 +307,11 @@ func TestServeAdapterReadsOnPastBadLines(t *testing.T) {
 			`{"event":"log","message":"adapter: ignored input line 4 (\"id\" must be a whole number, not 1.5): {\"id\":1.5}"}`,
 			`{"error":"close before connect","ok":false,"reply":1}`,
 		}},
-		{"wrong field types", []byte(`{"id":1,"cmd":"connect","profile":"queue","timing":[0.5]}` + "\n" +
-			`{"id":2,"cmd":"connect","profile":"queue","timing":{"scale":"0.5"}}` + "\n" +
+		{"wrong field types", []byte(`{"id":1,"cmd":"connect","profile":[0.5]}` + "\n" +
+			`{"id":2,"cmd":"connect","profile":` + queueJSON + `,"scale":"0.5"}` + "\n" +
 			`{"id":3,"cmd":true}` + "\n" + `{"id":4,"cmd":"fly"}` + "\n"), []string{
-			`{"error":"\"timing\" must be an object of numbers, not an array","ok":false,"reply":1}`,
-			`{"error":"\"timing\" must hold numbers, not a string","ok":false,"reply":2}`,
+			`{"error":"connect: profile: want a mapping of keys to values, got a list","ok":false,"reply":1}`,
+			`{"error":"\"scale\" must be a number, not a string","ok":false,"reply":2}`,
 			`{"error":"\"cmd\" must be a string, not true or false","ok":false,"reply":3}`,
 			`{"error":"unknown command \"fly\"","ok":false,"reply":4}`,
 		}},

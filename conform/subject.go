@@ -67,9 +67,9 @@ type Event struct {
 type Env struct {
 	// Profile is the contract to follow, with its timing already scaled.
 	Profile *profile.Profile
-	// Timing names the profile's scaled timing constants, as the adapter
-	// protocol's connect command sends them.
-	Timing Timing
+	// Scale is the factor the profile's durations were multiplied by (1
+	// in virtual time), as the adapter protocol's connect command sends it.
+	Scale float64
 	// Clock must drive every timer of the client. In virtual time it is a
 	// fake clock the scenario steps; the client must report a state (Emit)
 	// only once the timer that state waits on is armed, and nothing it

@@ -36,7 +36,7 @@ const (
 type T struct {
 	ctx     context.Context
 	p       *profile.Profile // scaled
-	timing  Timing
+	scale   float64 // the profile's, applied already
 	tol     Tolerance
 	seed    uint64
 	virtual bool

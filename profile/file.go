@@ -88,7 +88,7 @@ func Load(file string) (*Profile, error) {
 
 // Parse reads a profile from data; file names it in errors.
 func Parse(data []byte, file string) (*Profile, error) {
-	p, err := parse(data)
+	p, err := parse(data, false)
 	if err != nil {
 		var fe *filecodec.Error
 		if errors.As(err, &fe) && fe.Line > 0 {
@@ -99,16 +99,27 @@ func Parse(data []byte, file string) (*Profile, error) {
 	return p, nil
 }
 
-func parse(data []byte) (*Profile, error) {
+// DecodeJSON reads a profile in the adapter protocol's form (JSON, every
+// duration a number of milliseconds), as JSON writes it.
+func DecodeJSON(data []byte) (*Profile, error) {
+	p, err := parse(data, true)
+	var fe *filecodec.Error
+	if errors.As(err, &fe) {
+		return nil, errors.New(fe.Msg) // one line of JSON: no line to name
+	}
+	return p, err
+}
+
+func parse(data []byte, millis bool) (*Profile, error) {
 	root, err := filecodec.Parse(data)
 	if err != nil {
 		return nil, err
 	}
 	p := &Profile{}
-	d := &filecodec.Decoder{Hooks: map[reflect.Type]filecodec.Hook{
+	d := &filecodec.Decoder{Millis: millis, Hooks: map[reflect.Type]filecodec.Hook{
 		reflect.TypeOf((*Codec)(nil)).Elem(): decodeCodec,
 		reflect.TypeOf((*backoff.Policy)(nil)).Elem(): func(n *yaml.Node) (reflect.Value, error) {
-			pol, err := decodeBackoff(n, p)
+			pol, err := decodeBackoff(n, p, millis)
 			return reflect.ValueOf(&pol).Elem(), err
 		},
 	}}
@@ -143,7 +154,7 @@ func decodeCodec(n *yaml.Node) (reflect.Value, error) {
 		return reflect.Value{}, err
 	}
 	ptr := codecs[name]()
-	d := &filecodec.Decoder{}
+	d := &filecodec.Decoder{} // codecs have no durations
 	if err := d.DecodeFields(n, ptr, "codec"); err != nil {
 		return reflect.Value{}, err
 	}
@@ -179,13 +190,13 @@ type backoffRest struct {
 
 // decodeBackoff reads `family`, the family's parameters, and the keys every
 // family shares: retries (a Limit around it) and reset_after (p.ResetAfter).
-func decodeBackoff(n *yaml.Node, p *Profile) (backoff.Policy, error) {
+func decodeBackoff(n *yaml.Node, p *Profile, millis bool) (backoff.Policy, error) {
 	family, err := pick(n, "family", backoff.Families(), "backoff")
 	if err != nil {
 		return nil, err
 	}
 	ptr, _ := backoff.New(family)
-	d := &filecodec.Decoder{}
+	d := &filecodec.Decoder{Millis: millis}
 	if err := d.DecodeFields(n, ptr, "family", "retries", "reset_after"); err != nil {
 		return nil, err
 	}

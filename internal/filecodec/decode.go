@@ -67,6 +67,10 @@ type Hook func(n *yaml.Node) (reflect.Value, error)
 // reflection alone.
 type Decoder struct {
 	Hooks map[reflect.Type]Hook
+	// Millis reads durations as numbers of milliseconds, the form JSON
+	// writes them in for programs; otherwise a duration is text with a
+	// unit ("1.5s"), as people write it.
+	Millis bool
 }
 
 // Parse reads YAML text into a document node.
@@ -149,6 +153,9 @@ func (d *Decoder) value(n *yaml.Node, v reflect.Value, what string) error {
 		return nil
 	}
 	if v.Type() == durationType {
+		if d.Millis {
+			return millis(n, v, what)
+		}
 		return duration(n, v, what)
 	}
 	switch v.Kind() {
@@ -236,6 +243,19 @@ func duration(n *yaml.Node, v reflect.Value, what string) error {
 		return Errorf(n, "%s: must not be negative, got %s", what, n.Value)
 	}
 	v.SetInt(int64(dur))
+	return nil
+}
+
+// millis reads a number of milliseconds.
+func millis(n *yaml.Node, v reflect.Value, what string) error {
+	if n.Kind != yaml.ScalarNode || (n.Tag != "!!int" && n.Tag != "!!float") {
+		return Errorf(n, "%s: want a number of milliseconds, got %s", what, kindName(n))
+	}
+	f, err := strconv.ParseFloat(n.Value, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f < 0 || f > float64(math.MaxInt64)/float64(time.Millisecond) {
+		return Errorf(n, "%s: %q is not a number of milliseconds in range", what, n.Value)
+	}
+	v.SetInt(int64(math.Round(f * float64(time.Millisecond))))
 	return nil
 }
 
