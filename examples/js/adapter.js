@@ -1,16 +1,12 @@
 #!/usr/bin/env node
-// The wschaos adapter for QueueClient: protocol version 1 of docs/adapter.md.
+// The wschaos adapter for QueueClient: protocol version 2 of docs/adapter.md.
 // Commands arrive on stdin and events leave on stdout, one JSON object per
 // line; stderr carries debug output only.
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { QueueClient, BUGS, State } from './client.js';
 
-const PROTOCOL = 1;
-const PROFILE = 'queue';
-// The connect timeout when the harness sends none: 10 s, scaled like the
-// rest so a stalled handshake is given up on in proportion.
-const CONNECT_TIMEOUT_MS = 10000;
+const PROTOCOL = 2;
 // How long stdin's end waits for the close handshake before exiting anyway;
 // the harness kills the adapter after 2 s.
 const EXIT_GRACE_MS = 1000;
@@ -34,6 +30,31 @@ function emit(obj) {
 process.stdout.on('error', () => process.exit(0)); // the harness has gone
 
 let client = null;
+
+// optionsFor configures QueueClient from the resolved profile that connect
+// carries (durations in milliseconds, already scaled). QueueClient speaks
+// the queue profile's shape: {"type","payload"} messages, exponential
+// backoff with a retry limit, an app-level ping, a bounded queue. A profile
+// of another shape is refused, naming what does not fit.
+function optionsFor(p) {
+  if (p === null || typeof p !== 'object') throw new Error('connect needs a profile object');
+  const misfit = [];
+  if (p.envelope?.codec !== 'json' || p.envelope.type !== 'type' || p.envelope.payload !== 'payload') misfit.push('envelope');
+  if (p.backoff?.family !== 'exponential' || p.backoff.jitter || p.backoff.base_max || p.backoff.add_max) misfit.push('backoff');
+  if (typeof p.backoff?.retries !== 'number') misfit.push('backoff.retries');
+  if (p.heartbeat?.mode !== 'client' || p.heartbeat.dead !== 'next-ping' || p.heartbeat.on_open) misfit.push('heartbeat');
+  if (!p.queue?.enabled || p.queue.full !== 'error') misfit.push('queue');
+  if (p.resume || p.connect?.handshake || p.connect?.subprotocol) misfit.push('resume or handshake');
+  if (misfit.length > 0) throw new Error(`this client cannot play profile ${p.name}: its ${misfit.join(', ')} differ from QueueClient's`);
+  return {
+    backoffInitialMs: p.backoff.base,
+    backoffFactor: p.backoff.factor,
+    backoffMaxRetries: p.backoff.retries,
+    heartbeatIntervalMs: p.heartbeat.interval,
+    queueLimit: p.queue.limit,
+    connectTimeoutMs: p.connect?.timeout,
+  };
+}
 // DEFERRED, returned by a command, means its reply comes later.
 const DEFERRED = Symbol('deferred');
 // Sends with "when":"connected", waiting for the client's next connected
@@ -44,19 +65,8 @@ let whenConnected = [];
 const commands = {
   connect(cmd) {
     if (client) throw new Error('connect comes once per process');
-    if (cmd.profile !== undefined && cmd.profile !== PROFILE) {
-      throw new Error(`this client implements profile ${PROFILE}, not ${cmd.profile}`);
-    }
     if (typeof cmd.url !== 'string') throw new Error('connect needs a url');
-    const t = cmd.timing ?? {};
-    const c = new QueueClient(cmd.url, {
-      backoffInitialMs: t.backoff_initial_ms,
-      backoffFactor: t.backoff_factor,
-      backoffMaxRetries: t.backoff_max_retries,
-      heartbeatIntervalMs: t.heartbeat_interval_ms,
-      connectTimeoutMs: t.connect_timeout_ms ?? CONNECT_TIMEOUT_MS * (t.scale ?? 1),
-      bugs,
-    });
+    const c = new QueueClient(cmd.url, { ...optionsFor(cmd.profile), bugs });
     c.on('state', onState);
     c.on('message', (m) => emit({ event: 'message', type: m.type, payload: m.payload }));
     c.on('error', (err) => emit({ event: 'error', message: err.message }));

@@ -1,4 +1,4 @@
-// adapter.js speaking protocol 1 of docs/adapter.md, as the harness would
+// adapter.js speaking protocol 2 of docs/adapter.md, as the harness would
 // drive it: a child process, commands on stdin, events on stdout.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -50,6 +50,21 @@ function startAdapter(t, env = {}) {
 }
 
 const reply = (id) => (l) => l.reply === id;
+
+// The queue profile as connect carries it: resolved, durations in
+// milliseconds, scaled (here by 0.01, with a slower heartbeat).
+const QUEUE_PROFILE = {
+  name: 'queue',
+  envelope: { codec: 'json', type: 'type', payload: 'payload' },
+  connect: { timeout: 100 },
+  backoff: { family: 'exponential', base: 10, factor: 2, retries: 5, reset_after: 0 },
+  heartbeat: { mode: 'client', interval: 5000, ping_type: 'ping', pong_type: 'pong', dead: 'next-ping', close_code: 4000 },
+  close: { code: 1000, report: 'frame' },
+  queue: { enabled: true, limit: 256, full: 'error' },
+  error_type: 'error',
+  send_type: 'message.send',
+  ack_type: 'message.received',
+};
 const state = (s) => (l) => l.event === 'state' && l.state === s;
 
 test('the adapter handshake, commands, events, and exit on stdin end', async (t) => {
@@ -71,7 +86,7 @@ test('the adapter handshake, commands, events, and exit on stdin end', async (t)
 
   const ready = await a.next(() => true, 'the first line');
   assert.equal(ready.event, 'ready');
-  assert.equal(ready.protocol, 1);
+  assert.equal(ready.protocol, 2);
   assert.match(ready.client, /^wschaos-example-queue-client \d+\.\d+\.\d+$/);
 
   a.send({ id: 1, cmd: 'bogus' });
@@ -80,12 +95,18 @@ test('the adapter handshake, commands, events, and exit on stdin end', async (t)
   a.send({ id: 2, cmd: 'send', type: 'message.send', payload: { text: 'early' } });
   assert.equal((await a.next(reply(2), 'reply 2')).ok, false);
 
+  // A profile of another shape is refused, naming what does not fit.
+  a.send({ id: 10, cmd: 'connect', url, profile: { ...QUEUE_PROFILE, name: 'mattermost', envelope: { codec: 'json', request_type: 'action', event_type: 'event' } } });
+  const refused = await a.next(reply(10), 'reply 10');
+  assert.equal(refused.ok, false);
+  assert.match(refused.error, /cannot play profile mattermost: its envelope differ/);
+
   a.send({
     id: 3,
     cmd: 'connect',
     url,
-    profile: 'queue',
-    timing: { scale: 0.01, backoff_initial_ms: 10, backoff_factor: 2, backoff_max_retries: 5, heartbeat_interval_ms: 5000 },
+    scale: 0.01,
+    profile: QUEUE_PROFILE,
   });
   assert.deepEqual(await a.next(reply(3), 'reply 3'), { reply: 3, ok: true });
   await a.next(state('connecting'), 'state connecting');
@@ -109,7 +130,7 @@ test('the adapter handshake, commands, events, and exit on stdin end', async (t)
   const connected = a.lines.findLastIndex(state('connected'));
   assert.ok(connected < a.lines.findIndex(reply(7)), 'the deferred send replied before the connected state');
 
-  a.send({ id: 5, cmd: 'connect', url, timing: {} });
+  a.send({ id: 5, cmd: 'connect', url, profile: QUEUE_PROFILE });
   assert.equal((await a.next(reply(5), 'reply 5')).ok, false); // once per process
 
   a.send({ id: 6, cmd: 'close' });
