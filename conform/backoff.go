@@ -72,6 +72,8 @@ func resetRefusals(t *T) int {
 var resetScenario = Scenario{
 	Name:   "reset-on-open",
 	Checks: "a successful open resets the failure count: the wait after an accept-then-close is the first one",
+	// A profile that resets only after some uptime has its own scenario.
+	Applies: func(p *profile.Profile) bool { return p.ResetAfter == 0 },
 	Faults: func(t *T) []chaos.Fault {
 		n := resetRefusals(t)
 		refused := make([]int, n)

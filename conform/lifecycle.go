@@ -2,6 +2,7 @@ package conform
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/wschaos/wschaos/chaos"
 	"github.com/wschaos/wschaos/fakeserver"
@@ -10,15 +11,17 @@ import (
 
 var closeScenario = Scenario{
 	Name:   "close",
-	Checks: "an intentional close sends close code 1000 and never reconnects",
+	Checks: "an intentional close sends the profile's close code (1000, or none) and never reconnects",
 	Run: func(t *T) {
+		want := t.Profile().Close.Code
 		t.Connect()
 		t.AwaitCount("the open", 0, 1, fakeserver.KindOpen, nil)
 		t.AwaitEvent("the connected state", 0, 1, isState(StateConnected))
 		t.Close()
 		es := t.AwaitCount("the close", 0, 1, fakeserver.KindClose, nil)
-		if c := es[0]; c.By != profile.Client || c.Code != profile.StatusNormalClosure {
-			t.Errorf("the intentional close ended the socket with %d by the %s; want a close frame with 1000 from the client", c.Code, c.By)
+		if c := es[0]; c.By != profile.Client || c.Code != want {
+			t.Errorf("the intentional close ended the socket with %s by the %s; want a close frame with %s from the client",
+				codeName(c.Code), c.By, codeName(want))
 		}
 		first, _ := wait(t.Profile(), 1)
 		t.Quiet(3 * first)
@@ -26,6 +29,17 @@ var closeScenario = Scenario{
 			t.Errorf("the client dialed %d times after an intentional close", n-1)
 		}
 	},
+}
+
+// codeName says a close code as a person reads it.
+func codeName(c profile.StatusCode) string {
+	switch c {
+	case profile.StatusNoStatus:
+		return "no code (1005)"
+	case profile.StatusAbnormalClosure:
+		return "no close frame (1006)"
+	}
+	return fmt.Sprint(int(c))
 }
 
 // isPing matches the client's heartbeat, whether the server saw it or a
@@ -41,11 +55,9 @@ func isPing(p *profile.Profile) func(fakeserver.Entry) bool {
 const heartbeatPings = 2
 
 var heartbeatScenario = Scenario{
-	Name:   "heartbeat",
-	Checks: "pings at the profile's interval while connected (and at once on open where the profile says so)",
-	Applies: func(p *profile.Profile) bool {
-		return p.Heartbeat.Interval > 0 && p.Heartbeat.Mode != profile.HeartbeatFrames
-	},
+	Name:    "heartbeat",
+	Checks:  "pings at the profile's interval while connected (and at once on open where the profile says so)",
+	Applies: func(p *profile.Profile) bool { return p.Heartbeat.Mode == profile.HeartbeatClient },
 	Run: func(t *T) {
 		p := t.Profile()
 		iv := p.Heartbeat.Interval
@@ -79,15 +91,16 @@ const deadLinkTicks = 3
 
 var deadLinkScenario = Scenario{
 	Name:    "dead-link",
-	Checks:  "a half-open link (nothing flows, no close) is noticed within two heartbeat intervals, then the client reconnects",
-	Applies: func(p *profile.Profile) bool { return p.Heartbeat.Interval > 0 },
+	Checks:  "a half-open link (nothing flows, no close) is noticed as the profile's dead rule says, then the client reconnects",
+	Applies: func(p *profile.Profile) bool { return p.Heartbeat.Dead != "" },
 	Faults: func(*T) []chaos.Fault {
 		return []chaos.Fault{chaos.OnAttempts(chaos.BlackHoleAfter(0), 1)}
 	},
 	Run: func(t *T) {
 		p := t.Profile()
 		first, _ := wait(p, 1)
-		bound := 2*p.Heartbeat.Interval + first
+		notice, rule := deadWithin(p)
+		bound := notice + first
 		t.Connect()
 		open := t.AwaitCount("the open", 0, 1, fakeserver.KindOpen, nil)[0]
 		t.AwaitEvent("the connected state", 0, 1, isState(StateConnected))
@@ -96,10 +109,27 @@ var deadLinkScenario = Scenario{
 		}
 		dial := t.AwaitCount("a reconnect after the link went dark", bound, 2, fakeserver.KindDial, nil)[1]
 		if _, hi := t.tol.widen(0, bound); dial.At-open.At > hi {
-			t.Errorf("the client reconnected %v after the link went dark; the profile notices within two intervals and waits %v: %v at most",
-				round(dial.At-open.At), first, round(bound))
+			t.Errorf("the client reconnected %v after the link went dark; the profile notices within %v (%s) and waits %v: %v at most",
+				round(dial.At-open.At), round(notice), rule, first, round(bound))
 		}
 	},
+}
+
+// deadWithin is how long after it dies a link is noticed at the latest,
+// by the profile's dead rule, and the rule in words.
+func deadWithin(p *profile.Profile) (time.Duration, string) {
+	hb := p.Heartbeat
+	first := hb.Interval // the first ping, unless it goes on open
+	if hb.OnOpen {
+		first = 0
+	}
+	switch hb.Dead {
+	case profile.DeadTimeout:
+		return first + hb.Timeout, fmt.Sprintf("no answer within %v of a ping", hb.Timeout)
+	case profile.DeadSilence:
+		return hb.Timeout, fmt.Sprintf("nothing from the server for %v", hb.Timeout)
+	}
+	return first + hb.Interval, "a ping still unanswered when the next is due"
 }
 
 // stepUntilFailure steps a virtual clock through heartbeat ticks until the

@@ -24,14 +24,25 @@ func sent(p *profile.Profile, es []fakeserver.Entry) []string {
 	var out []string
 	for _, e := range es {
 		if e.Kind == fakeserver.KindRecv && e.Msg != nil && e.Msg.Type == p.SendType {
-			var x text
-			if json.Unmarshal(e.Msg.Data, &x) != nil {
-				x.Text = string(e.Msg.Data)
-			}
-			out = append(out, x.Text)
+			out = append(out, textOf(e.Msg.Data))
 		}
 	}
 	return out
+}
+
+// textOf reads the text the queue scenarios sent: {"text": …} as the
+// message's data, or as the text of a plain-text frame (the text codec
+// hands the frame over as a JSON string); anything else as it is.
+func textOf(data json.RawMessage) string {
+	var x text
+	if json.Unmarshal(data, &x) == nil && x.Text != "" {
+		return x.Text
+	}
+	var frame string
+	if json.Unmarshal(data, &frame) == nil && json.Unmarshal([]byte(frame), &x) == nil && x.Text != "" {
+		return x.Text
+	}
+	return string(data)
 }
 
 func isSend(p *profile.Profile) func(fakeserver.Entry) bool {

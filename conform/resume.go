@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"strconv"
 
 	"github.com/wschaos/wschaos/chaos"
 	"github.com/wschaos/wschaos/fakeserver"
@@ -50,18 +51,61 @@ func awaitDelivered(t *T, what string, n int) {
 	t.AwaitEvent(what, 0, n, func(e Event) bool { return e.Kind == EventMessage && e.Type == eventType })
 }
 
-// dialQuery reads the resume query of the n-th dial.
-func dialQuery(t *T, n int) profile.ResumeQuery {
+// connectQuery is what a client put on a connect URL, by the profile's
+// names for it.
+type connectQuery struct {
+	ID   string             // the connection id it resumes
+	Seq  int64              // the next event seq it expects
+	Code profile.StatusCode // the close code it reports; 0 if none
+}
+
+// dialQuery reads the query of the n-th dial.
+func dialQuery(t *T, n int) connectQuery {
 	dial := t.AwaitCount(fmt.Sprintf("dial %d", n), 0, n, fakeserver.KindDial, nil)[n-1]
 	u, err := url.Parse(dial.URL)
 	if err != nil {
 		t.Fatalf("dial %d: bad URL %q: %v", n, dial.URL, err)
 	}
-	q, err := profile.ParseResumeQuery(u.Query())
-	if err != nil {
-		t.Fatalf("dial %d: %v", n, err)
+	p, v := t.Profile(), u.Query()
+	var q connectQuery
+	if r := p.Resume; r != nil {
+		q.ID = v.Get(r.IDParam)
+		if s := v.Get(r.SeqParam); s != "" {
+			if q.Seq, err = strconv.ParseInt(s, 10, 64); err != nil {
+				t.Fatalf("dial %d: %s=%q is not a number", n, r.SeqParam, s)
+			}
+		}
+	}
+	if p.Close.InQuery() {
+		if s := v.Get(p.Close.Query); s != "" {
+			c, err := strconv.Atoi(s)
+			if err != nil {
+				t.Fatalf("dial %d: %s=%q is not a close code", n, p.Close.Query, s)
+			}
+			q.Code = profile.StatusCode(c)
+		}
 	}
 	return q
+}
+
+// errorClosed reports whether the client ended attempt n with an error
+// close of code, where the profile reports it: in the close frame, or on
+// the next connect's query; else it says what it saw instead.
+func errorClosed(t *T, n int, code profile.StatusCode) (bool, string) {
+	p := t.Profile()
+	c, ok := closeOf(t.Entries(), n)
+	if p.Close.InFrame() && (!ok || c.By != profile.Client || c.Code != code) {
+		return false, describeClose(c, ok)
+	}
+	if p.Close.InQuery() {
+		if ofKind(t.Entries(), fakeserver.KindDial) <= n {
+			return false, "no connect followed to report it"
+		}
+		if got := dialQuery(t, n+1).Code; got != code {
+			return false, fmt.Sprintf("the next connect reported %s=%d", p.Close.Query, got)
+		}
+	}
+	return true, ""
 }
 
 func count(xs []Event, match func(Event) bool) int {
@@ -101,10 +145,10 @@ var resumeScenario = Scenario{
 		emitEvents(t, 4, 5) // kept for the resume
 		t.StepToRetry()
 		t.AwaitCount("the reconnect", first, 2, fakeserver.KindOpen, nil)
-		q, id := dialQuery(t, 2), helloID(t, p)
-		if q.ConnectionID != id || q.SequenceNumber != 4 {
-			t.Errorf("the reconnect asked for connection_id=%q sequence_number=%d; want %q and 4, the next event it expects",
-				q.ConnectionID, q.SequenceNumber, id)
+		q, id, r := dialQuery(t, 2), helloID(t, p), p.Resume
+		if q.ID != id || q.Seq != 4 {
+			t.Errorf("the reconnect asked for %s=%q %s=%d; want %q and 4, the next event it expects",
+				r.IDParam, q.ID, r.SeqParam, q.Seq, id)
 		}
 		awaitDelivered(t, "the replayed events 4-5", 5)
 		t.Quiet(first)
@@ -140,9 +184,12 @@ var newIDScenario = Scenario{
 		if n := count(t.Events(), isResync); n != 1 {
 			t.Errorf("the client asked for %d resyncs; a new connection id means exactly one", n)
 		}
-		for _, e := range t.Entries() {
-			if e.Kind == fakeserver.KindClose && e.By == profile.Client && e.Code == p.Resume.GapCloseCode {
-				t.Errorf("the client closed with %d (sequence mismatch) on the new session: its expected seq was not reset", e.Code)
+		for n := 2; n <= ofKind(t.Entries(), fakeserver.KindOpen); n++ {
+			if _, ended := closeOf(t.Entries(), n); !ended {
+				break
+			}
+			if gap, _ := errorClosed(t, n, p.Resume.GapCloseCode); gap {
+				t.Errorf("the client closed with %d (sequence mismatch) on the new session: its expected seq was not reset", p.Resume.GapCloseCode)
 				break
 			}
 		}
@@ -151,7 +198,7 @@ var newIDScenario = Scenario{
 
 var seqGapScenario = Scenario{
 	Name:    "seq-gap",
-	Checks:  "a gap in the sequence closes with 4001 and resumes from the missing event; every event is delivered once, in order",
+	Checks:  "a gap in the sequence closes with the gap code (4001) where the profile reports it, and resumes from the missing event; every event is delivered once, in order",
 	Applies: resumes,
 	Faults: func(*T) []chaos.Fault {
 		return []chaos.Fault{chaos.OnAttempts(chaos.SeqGap(2), 1)}
@@ -164,11 +211,11 @@ var seqGapScenario = Scenario{
 		emitEvents(t, 1, 3) // seq 2 never arrives
 		t.SettleOn("the close on the gap and the retry after it")
 		t.AwaitCount("the reconnect after the gap", first, 2, fakeserver.KindOpen, nil)
-		if c, ok := closeOf(t.Entries(), 1); !ok || c.By != profile.Client || c.Code != p.Resume.GapCloseCode {
-			t.Errorf("the gap did not make the client close with %d: %s", p.Resume.GapCloseCode, describeClose(c, ok))
+		if ok, saw := errorClosed(t, 1, p.Resume.GapCloseCode); !ok {
+			t.Errorf("the gap did not make the client close with %d: %s", p.Resume.GapCloseCode, saw)
 		}
-		if q := dialQuery(t, 2); q.SequenceNumber != 2 {
-			t.Errorf("the reconnect asked for sequence_number=%d; want 2, the missing event", q.SequenceNumber)
+		if q := dialQuery(t, 2); q.Seq != 2 {
+			t.Errorf("the reconnect asked for %s=%d; want 2, the missing event", p.Resume.SeqParam, q.Seq)
 		}
 		awaitDelivered(t, "events 1-3", 3)
 		t.Quiet(first)
@@ -182,7 +229,7 @@ var seqGapScenario = Scenario{
 func helloID(t *T, p *profile.Profile) string {
 	for _, e := range t.Entries() {
 		if e.Kind == fakeserver.KindSend && e.Msg != nil && e.Msg.Type == p.Resume.HelloType {
-			return e.Msg.Field("connection_id")
+			return e.Msg.Field(p.Resume.IDField)
 		}
 	}
 	t.Fatalf("the server sent no %s", p.Resume.HelloType)

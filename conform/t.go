@@ -36,7 +36,7 @@ const (
 type T struct {
 	ctx     context.Context
 	p       *profile.Profile // scaled
-	scale   float64 // the profile's, applied already
+	scale   float64          // the profile's, applied already
 	tol     Tolerance
 	seed    uint64
 	virtual bool
@@ -400,6 +400,9 @@ func (t *T) judge(es []fakeserver.Entry, report bool) []Wait {
 		switch {
 		case v.Unjudged != "":
 			w.OK = true
+		case v.Fatal != 0:
+			w.GaveUp = true
+			w.Note = fmt.Sprintf("the server closed with %d, after which the profile never reconnects", v.Fatal)
 		case v.GaveUp:
 			w.Note = fmt.Sprintf("the profile gives up after %d failures in a row", v.Failure-1)
 		default:

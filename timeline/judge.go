@@ -5,6 +5,8 @@ package timeline
 
 import (
 	"fmt"
+	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/wschaos/wschaos/fakeserver"
@@ -21,6 +23,9 @@ type Verdict struct {
 	// OK: the wait is inside the window. GaveUp: the profile had given up,
 	// so there should have been no dial at all.
 	OK, GaveUp bool
+	// Fatal is the close code, one of the profile's fatal ones, after which
+	// the client dialed although it must never reconnect (0 if none).
+	Fatal profile.StatusCode
 	// Unjudged says why a reconnect could not be judged ("" if it was).
 	Unjudged string
 }
@@ -29,6 +34,8 @@ func (v Verdict) String() string {
 	switch {
 	case v.Unjudged != "":
 		return fmt.Sprintf("reconnect #%d: not judged: %s", v.Attempt, v.Unjudged)
+	case v.Fatal != 0:
+		return fmt.Sprintf("reconnect #%d after %v: WRONG: the profile never reconnects after close code %d", v.Attempt, v.Waited, v.Fatal)
 	case v.GaveUp:
 		return fmt.Sprintf("reconnect #%d after %v: WRONG: the profile gives up after %d failures", v.Attempt, v.Waited, v.Failure-1)
 	case v.OK:
@@ -54,6 +61,10 @@ type Judge struct {
 	lastEnd  time.Duration
 	stalled  bool // the last attempt stalled: its end is the client's, unseen
 	closed   map[int]bool
+	openAt   time.Duration      // when the current connection counted as connected
+	open     bool               // a connection is up and counts as connected
+	fatal    profile.StatusCode // the server closed with a fatal code
+	noCode   bool               // the client's last close carried no code
 }
 
 // NewJudge returns a judge of p's reconnects.
@@ -64,7 +75,13 @@ func NewJudge(p *profile.Profile) *Judge { return &Judge{p: p, closed: map[int]b
 func (j *Judge) See(e fakeserver.Entry) (Verdict, bool) {
 	switch e.Kind {
 	case fakeserver.KindOpen:
-		j.failures, j.prev = 0, 0
+		if j.p.Connect.Handshake == nil {
+			j.connected(e.At)
+		}
+	case fakeserver.KindSend:
+		if h := j.p.Connect.Handshake; h != nil && e.Msg != nil && e.Msg.Type == h.ReplyType {
+			j.connected(e.At)
+		}
 	case fakeserver.KindStall:
 		j.stalled = true
 	case fakeserver.KindRefuse, fakeserver.KindReset:
@@ -74,14 +91,48 @@ func (j *Judge) See(e fakeserver.Entry) (Verdict, bool) {
 			break // one end per attempt
 		}
 		j.closed[e.Attempt] = true
+		if j.open && e.At-j.openAt >= j.p.ResetAfter && j.p.ResetAfter > 0 {
+			j.failures, j.prev = 0, 0 // up long enough: the count resets
+		}
+		j.open = false
 		if e.By == profile.Client && j.resetsBefore(e.Code) {
 			j.failures = 0
+		}
+		j.noCode = e.By == profile.Client && e.Code == profile.StatusNoStatus
+		if e.By == profile.Server && j.p.Close.IsFatal(e.Code) {
+			j.fatal = e.Code
 		}
 		j.fail(e.At)
 	case fakeserver.KindDial:
 		return j.dial(e)
 	}
 	return Verdict{}, false
+}
+
+// connected is the moment the client counts as connected: the open, or
+// the handshake's reply. Without a reset_after the count resets now.
+func (j *Judge) connected(at time.Duration) {
+	j.open, j.openAt = true, at
+	if j.p.ResetAfter == 0 {
+		j.failures, j.prev = 0, 0
+	}
+}
+
+// reported reads the code the client reports on a connect URL, where the
+// profile reports error closes in the query (0 if none).
+func (j *Judge) reported(rawURL string) profile.StatusCode {
+	if !j.p.Close.InQuery() {
+		return 0
+	}
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return 0
+	}
+	n, err := strconv.Atoi(u.Query().Get(j.p.Close.Query))
+	if err != nil {
+		return 0
+	}
+	return profile.StatusCode(n)
 }
 
 func (j *Judge) fail(at time.Duration) {
@@ -106,7 +157,17 @@ func (j *Judge) dial(e fakeserver.Entry) (Verdict, bool) {
 		return Verdict{}, false // a first connect, or a manual one
 	}
 	j.ended = false
+	if j.noCode && j.resetsBefore(j.reported(e.URL)) {
+		// The close had no code; the query says which it was, and that
+		// code resets the count before the close.
+		j.failures = 1
+	}
+	j.noCode = false
 	v := Verdict{Attempt: e.Attempt, Failure: j.failures, Waited: e.At - j.lastEnd}
+	if j.fatal != 0 {
+		v.Fatal, j.fatal = j.fatal, 0
+		return v, true
+	}
 	w, ok := j.p.Backoff.Window(j.failures, j.prev)
 	if !ok {
 		v.GaveUp = true
