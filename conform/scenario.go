@@ -42,6 +42,10 @@ func All() []Scenario {
 		resumeScenario,
 		newIDScenario,
 		seqGapScenario,
+		handshakeScenario,
+		serverPingScenario,
+		fatalCloseScenario,
+		resetAfterUptimeScenario,
 	}
 }
 

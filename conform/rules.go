@@ -1,0 +1,198 @@
+package conform
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/wschaos/wschaos/chaos"
+	"github.com/wschaos/wschaos/fakeserver"
+	"github.com/wschaos/wschaos/profile"
+)
+
+// The scenarios of profile rules that only some profiles have: a
+// handshake message, server pings, fatal close codes, a reset only after
+// some uptime.
+
+// handshakeDelay holds the server's handshake reply back, in profile
+// time, so a client that counts itself connected before the reply shows:
+// 2 s, or half the connect timeout if that is shorter.
+func handshakeDelay(p *profile.Profile) time.Duration {
+	d := 2 * time.Second
+	if to := p.Connect.Timeout; to > 0 {
+		d = min(d, to/2)
+	}
+	return d
+}
+
+var handshakeScenario = Scenario{
+	Name:    "handshake",
+	Checks:  "sends the handshake message first on every open, and counts as connected only once the server's reply comes",
+	Applies: func(p *profile.Profile) bool { return p.Connect.Handshake != nil },
+	Faults: func(t *T) []chaos.Fault {
+		h := t.Profile().Connect.Handshake
+		return []chaos.Fault{chaos.Dir(profile.Server, chaos.Type(h.ReplyType, chaos.Delay(handshakeDelay(t.Profile()))))}
+	},
+	Run: func(t *T) {
+		h := t.Profile().Connect.Handshake
+		t.Connect()
+		open := t.AwaitCount("the open", 0, 1, fakeserver.KindOpen, nil)[0]
+		first := t.AwaitCount("the client's first message", 0, 1, fakeserver.KindRecv, clientMessage(t.Profile()))[0]
+		if first.Msg.Type != h.Type {
+			t.Errorf("the client's first message was %q; the profile's handshake sends %q first", first.Msg.Type, h.Type)
+		}
+		delay := handshakeDelay(t.Profile())
+		t.StepAny()
+		connected := t.AwaitEvent("the connected state, after the handshake's reply", delay, 1, isState(StateConnected))
+		if lo, _ := t.tol.widen(delay, delay); connected.At-open.At < lo {
+			t.Errorf("the client said connected %v after the open, before the server's %s (held back %v): it did not wait for the handshake",
+				round(connected.At-open.At), h.ReplyType, round(delay))
+		}
+	},
+}
+
+// clientMessage matches a message from the client that is not an answer
+// to the server's ping.
+func clientMessage(p *profile.Profile) func(fakeserver.Entry) bool {
+	return func(e fakeserver.Entry) bool {
+		return e.Msg != nil && !(p.Heartbeat.Mode == profile.HeartbeatServer && e.Msg.Type == p.Heartbeat.PongType)
+	}
+}
+
+// serverPings is how many server pings the server-ping scenario watches.
+const serverPings = 2
+
+var serverPingScenario = Scenario{
+	Name:    "server-ping",
+	Checks:  "answers every ping the server sends with the profile's pong, at once",
+	Applies: func(p *profile.Profile) bool { return p.Heartbeat.Mode == profile.HeartbeatServer },
+	Run: func(t *T) {
+		p := t.Profile()
+		hb := p.Heartbeat
+		t.Connect()
+		t.AwaitEvent("the connected state", 0, 1, isState(StateConnected))
+		isServerPing := func(e fakeserver.Entry) bool { return e.Msg != nil && e.Msg.Type == hb.PingType }
+		isPong := func(e fakeserver.Entry) bool { return e.Msg != nil && e.Msg.Type == hb.PongType }
+		for i := 1; i <= serverPings; i++ {
+			t.StepAny()
+			ping := t.AwaitCount(fmt.Sprintf("the server's ping %d", i), hb.Interval, i, fakeserver.KindSend, isServerPing)[i-1]
+			pongs := t.AwaitCount(fmt.Sprintf("the client's %s to ping %d", hb.PongType, i), 0, i, fakeserver.KindRecv, isPong)
+			if _, hi := t.tol.widen(0, 0); pongs[i-1].At-ping.At > hi {
+				t.Errorf("the %s to ping %d came %v after it; the profile answers at once", hb.PongType, i, round(pongs[i-1].At-ping.At))
+			}
+		}
+	},
+}
+
+var fatalCloseScenario = Scenario{
+	Name:    "fatal-close",
+	Checks:  "after a close code the profile calls fatal, the client gives up and never reconnects",
+	Applies: func(p *profile.Profile) bool { return len(p.Close.Fatal) > 0 },
+	Faults: func(t *T) []chaos.Fault {
+		code := t.Profile().Close.Fatal[0].Lo
+		return []chaos.Fault{chaos.OnAttempts(chaos.AcceptThenClose(chaos.Cut{Kind: chaos.CloseFrame, Code: code, Reason: "fatal"}), 1)}
+	},
+	Run: func(t *T) {
+		p := t.Profile()
+		code := p.Close.Fatal[0].Lo
+		t.Connect()
+		t.AwaitCount(fmt.Sprintf("the server's close with %d", code), 0, 1, fakeserver.KindClose, nil)
+		e := t.AwaitEvent(fmt.Sprintf("the gave-up state after the fatal close %d", code), 0, 1, isState(StateGaveUp, StateReconnecting))
+		if e.State == StateReconnecting {
+			t.Errorf("the client said it would reconnect after the server closed with %d; the profile never reconnects after it", code)
+		}
+		w, _ := p.Backoff.Window(1, 0)
+		t.Quiet(2 * w.Max)
+		if n := ofKind(t.Entries(), fakeserver.KindDial); n > 1 {
+			t.Errorf("the client dialed %d more times after the server closed with %d; the profile never reconnects after it", n-1, code)
+		}
+	},
+}
+
+// uptimeRefusals is how many refusals come first in the reset-after-uptime
+// scenario, so the failure count has grown before the short connection.
+const uptimeRefusals = 3
+
+var resetAfterUptimeScenario = Scenario{
+	Name: "reset-after-uptime",
+	Checks: "the failure count resets only after the profile's uptime: not after a connection that closed at once, " +
+		"and after one that stayed up long enough",
+	Applies: func(p *profile.Profile) bool { return p.ResetAfter > 0 },
+	Faults: func(t *T) []chaos.Fault {
+		p := t.Profile()
+		refused := make([]int, uptimeRefusals)
+		for i := range refused {
+			refused[i] = i + 1
+		}
+		first, _ := wait(p, 1)
+		hold := p.ResetAfter + first // up long enough, with room to spare
+		return []chaos.Fault{
+			chaos.OnAttempts(chaos.Refuse(503), refused...),
+			chaos.OnAttempts(chaos.AcceptThenClose(restart), uptimeRefusals+1),
+			chaos.OnAttempts(chaos.CloseAfter(hold, profile.StatusGoingAway, "restart"), uptimeRefusals+2),
+		}
+	},
+	Run: func(t *T) {
+		p := t.Profile()
+		k := uptimeRefusals
+		t.Connect()
+		var before time.Duration
+		for n := 1; n <= k; n++ {
+			t.AwaitCount(fmt.Sprintf("attempt %d", n), before, n, fakeserver.KindRefuse, nil)
+			t.Settle()
+			before, _ = wait(p, n)
+		}
+		t.AwaitCount("the short connection", before, 1, fakeserver.KindOpen, nil)
+		t.Settle()
+		short, _ := wait(p, k+1)
+		t.AwaitCount("the connection that stays up", short, 2, fakeserver.KindOpen, nil)
+		t.StepAny() // the server's close, once the connection has been up long enough
+		t.AwaitCount("its close after the uptime", p.ResetAfter, 2, fakeserver.KindClose, nil)
+		t.Settle()
+		first, _ := wait(p, 1)
+		t.AwaitCount("the reconnect after it", first, 3, fakeserver.KindOpen, nil)
+		ws := t.judge(t.Entries(), false)
+		if len(ws) >= k+2 {
+			checkUptimeRatios(t, ws[0].Waited, ws[k].Waited, ws[k+1].Waited)
+		}
+		t.CheckWaits()
+	},
+}
+
+// checkUptimeRatios compares the waits after the first failure (w1), after
+// the short connection (ws) and after the long one (wl) by their ratios:
+// where the base is drawn once per client the windows overlap, but the
+// ratio of two waits of one client is the schedule's own.
+func checkUptimeRatios(t *T, w1, ws, wl time.Duration) {
+	p := t.Profile()
+	k := uptimeRefusals
+	lo1, _ := p.Backoff.Window(1, 0)
+	loK, _ := p.Backoff.Window(k+1, 0)
+	if lo1.Min <= 0 || w1 <= 0 {
+		return
+	}
+	grown := float64(loK.Min) / float64(lo1.Min)
+	if grown < 1.2 {
+		return // the schedule hardly grows: the windows alone judge it
+	}
+	mid := (1 + grown) / 2
+	if r := float64(ws) / float64(w1); r < mid {
+		t.Errorf("the wait after a connection that closed at once was %v, %.2f× the first (%v); the profile resets the count only after %v up, so it waits %.2f× the first",
+			round(ws), r, round(w1), p.ResetAfter, grown)
+	}
+	if r := float64(wl) / float64(w1); r > mid {
+		t.Errorf("the wait after a connection that stayed up %v was %v, %.2f× the first (%v); the count had reset, so it waits the first wait again",
+			p.ResetAfter, round(wl), r, round(w1))
+	}
+}
+
+// StepAny, in virtual time, waits for any timer (the client's or the
+// server's) and moves the clock exactly to the earliest. In real time it
+// does nothing.
+func (t *T) StepAny() time.Duration {
+	if !t.virtual {
+		return 0
+	}
+	t.AwaitAny("a pending timer", func() bool { _, ok := t.vclock.Next(); return ok })
+	d, _ := t.vclock.AdvanceToNext()
+	return d
+}
