@@ -15,10 +15,11 @@ import (
 
 // handshakeDelay holds the server's handshake reply back, in profile
 // time, so a client that counts itself connected before the reply shows:
-// 2 s, or half the connect timeout if that is shorter.
-func handshakeDelay(p *profile.Profile) time.Duration {
-	d := 2 * time.Second
-	if to := p.Connect.Timeout; to > 0 {
+// 2 s of profile time (scaled like the profile), or half the connect
+// timeout if that is shorter.
+func handshakeDelay(t *T) time.Duration {
+	d := time.Duration(float64(2*time.Second) * t.scale)
+	if to := t.Profile().Connect.Timeout; to > 0 {
 		d = min(d, to/2)
 	}
 	return d
@@ -30,7 +31,7 @@ var handshakeScenario = Scenario{
 	Applies: func(p *profile.Profile) bool { return p.Connect.Handshake != nil },
 	Faults: func(t *T) []chaos.Fault {
 		h := t.Profile().Connect.Handshake
-		return []chaos.Fault{chaos.Dir(profile.Server, chaos.Type(h.ReplyType, chaos.Delay(handshakeDelay(t.Profile()))))}
+		return []chaos.Fault{chaos.Dir(profile.Server, chaos.Type(h.ReplyType, chaos.Delay(handshakeDelay(t))))}
 	},
 	Run: func(t *T) {
 		h := t.Profile().Connect.Handshake
@@ -40,7 +41,7 @@ var handshakeScenario = Scenario{
 		if first.Msg.Type != h.Type {
 			t.Errorf("the client's first message was %q; the profile's handshake sends %q first", first.Msg.Type, h.Type)
 		}
-		delay := handshakeDelay(t.Profile())
+		delay := handshakeDelay(t)
 		t.StepAny()
 		connected := t.AwaitEvent("the connected state, after the handshake's reply", delay, 1, isState(StateConnected))
 		if lo, _ := t.tol.widen(delay, delay); connected.At-open.At < lo {
