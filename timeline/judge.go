@@ -5,8 +5,6 @@ package timeline
 
 import (
 	"fmt"
-	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/wschaos/wschaos/fakeserver"
@@ -64,7 +62,6 @@ type Judge struct {
 	openAt   time.Duration      // when the current connection counted as connected
 	open     bool               // a connection is up and counts as connected
 	fatal    profile.StatusCode // the server closed with a fatal code
-	noCode   bool               // the client's last close carried no code
 }
 
 // NewJudge returns a judge of p's reconnects.
@@ -98,7 +95,6 @@ func (j *Judge) See(e fakeserver.Entry) (Verdict, bool) {
 		if e.By == profile.Client && j.resetsBefore(e.Code) {
 			j.failures = 0
 		}
-		j.noCode = e.By == profile.Client && e.Code == profile.StatusNoStatus
 		if e.By == profile.Server && j.p.Close.IsFatal(e.Code) {
 			j.fatal = e.Code
 		}
@@ -116,23 +112,6 @@ func (j *Judge) connected(at time.Duration) {
 	if j.p.ResetAfter == 0 {
 		j.failures, j.prev = 0, 0
 	}
-}
-
-// reported reads the code the client reports on a connect URL, where the
-// profile reports error closes in the query (0 if none).
-func (j *Judge) reported(rawURL string) profile.StatusCode {
-	if !j.p.Close.InQuery() {
-		return 0
-	}
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return 0
-	}
-	n, err := strconv.Atoi(u.Query().Get(j.p.Close.Query))
-	if err != nil {
-		return 0
-	}
-	return profile.StatusCode(n)
 }
 
 func (j *Judge) fail(at time.Duration) {
@@ -157,12 +136,6 @@ func (j *Judge) dial(e fakeserver.Entry) (Verdict, bool) {
 		return Verdict{}, false // a first connect, or a manual one
 	}
 	j.ended = false
-	if j.noCode && j.resetsBefore(j.reported(e.URL)) {
-		// The close had no code; the query says which it was, and that
-		// code resets the count before the close.
-		j.failures = 1
-	}
-	j.noCode = false
 	v := Verdict{Attempt: e.Attempt, Failure: j.failures, Waited: e.At - j.lastEnd}
 	if j.fatal != 0 {
 		v.Fatal, j.fatal = j.fatal, 0

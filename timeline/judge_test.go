@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wschaos/wschaos/backoff"
 	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/profile"
 	"github.com/wschaos/wschaos/timeline"
@@ -111,5 +112,67 @@ func TestStalledHandshakeIsNotJudged(t *testing.T) {
 	got := run(profile.MattermostProfile(), 0, es...)
 	if len(got) != 1 || !strings.Contains(got[0], "not judged: the previous handshake stalled") {
 		t.Fatalf("%q", got)
+	}
+}
+
+func send(n int, at float64, typ string) fakeserver.Entry {
+	return fakeserver.Entry{Kind: fakeserver.KindSend, Attempt: n, At: s(at), Msg: &profile.Message{Kind: profile.Event, Type: typ}}
+}
+
+// A profile that resets only after some uptime: a connection that closed
+// at once keeps the count growing; one that stayed up resets it.
+func TestResetAfterUptime(t *testing.T) {
+	p := profile.ByName("reconnecting-websocket")
+	p.Backoff = backoff.Exponential{Base: time.Second, Factor: 2, Max: time.Minute} // one base, exact windows
+	got := run(p, 0,
+		dial(1, 0), refuse(1, 0),
+		dial(2, 1), open(2, 1), closed(2, 2, 1001, profile.Server), // up 1 s < 5 s: failure 2
+		dial(3, 4), open(3, 4), closed(3, 10, 1001, profile.Server), // up 6 s: reset, failure 1
+		dial(4, 11))
+	want := []string{"(failure 1): ok, within [1s, 1s]", "(failure 2): ok, within [2s, 2s]", "(failure 1): ok, within [1s, 1s]"}
+	if len(got) != len(want) {
+		t.Fatalf("verdicts %q", got)
+	}
+	for i := range want {
+		if !strings.Contains(got[i], want[i]) {
+			t.Errorf("verdict %d = %q, want it to say %q", i+1, got[i], want[i])
+		}
+	}
+	// The same transcript, judged as if the count reset on open, is wrong
+	// about the second wait: the judge tells the two rules apart.
+	p.ResetAfter = 0
+	if got := run(p, 0, dial(1, 0), refuse(1, 0), dial(2, 1), open(2, 1), closed(2, 2, 1001, profile.Server), dial(3, 4)); !strings.Contains(got[1], "WRONG") {
+		t.Errorf("reset on open judged a 2 s wait after a 1 s connection as %q, want WRONG", got[1])
+	}
+}
+
+// With a handshake, the client counts as connected (and resets) only on
+// the server's reply: an open whose reply never came is still a failure.
+func TestHandshakeReplyIsTheReset(t *testing.T) {
+	p := profile.ByName("graphql-ws")
+	p.Backoff = backoff.Exponential{Base: time.Second, Factor: 2}
+	got := run(p, 0,
+		dial(1, 0), refuse(1, 0),
+		dial(2, 1), open(2, 1), closed(2, 1, 1001, profile.Server), // no ack: failure 2
+		dial(3, 3), open(3, 3), send(3, 3, "connection_ack"), closed(3, 4, 1001, profile.Server), // acked: failure 1
+		dial(4, 5))
+	want := []string{"(failure 1)", "(failure 2): ok, within [2s, 2s]", "(failure 1): ok, within [1s, 1s]"}
+	for i := range want {
+		if i >= len(got) || !strings.Contains(got[i], want[i]) {
+			t.Fatalf("verdicts %q, want %q", got, want)
+		}
+	}
+}
+
+// A reconnect after a close code the profile calls fatal is wrong.
+func TestReconnectAfterFatalCodeIsWrong(t *testing.T) {
+	p := profile.ByName("graphql-ws")
+	got := run(p, 0, dial(1, 0), open(1, 0), closed(1, 0, 4400, profile.Server), dial(2, 2))
+	if len(got) != 1 || !strings.Contains(got[0], "WRONG: the profile never reconnects after close code 4400") {
+		t.Errorf("verdicts %q, want the reconnect after 4400 called wrong", got)
+	}
+	got = run(p, 0, dial(1, 0), open(1, 0), send(1, 0, "connection_ack"), closed(1, 0, 4403, profile.Server), dial(2, 1.5))
+	if len(got) != 1 || strings.Contains(got[0], "WRONG") {
+		t.Errorf("verdicts %q after 4403, which is not fatal, want a judged wait", got)
 	}
 }
