@@ -58,6 +58,15 @@ var heartbeatScenario = Scenario{
 	Name:    "heartbeat",
 	Checks:  "pings at the profile's interval while connected (and at once on open where the profile says so)",
 	Applies: func(p *profile.Profile) bool { return p.Heartbeat.Mode == profile.HeartbeatClient },
+	// Under the timeout rule the next ping goes one interval after the
+	// answer: the pongs come late, so that interval shows, and so does a
+	// timeout shorter than the profile's.
+	Faults: func(t *T) []chaos.Fault {
+		if d := pongLag(t.Profile()); d > 0 {
+			return []chaos.Fault{chaos.DelayPongs(d)}
+		}
+		return nil
+	},
 	Run: func(t *T) {
 		p := t.Profile()
 		iv := p.Heartbeat.Interval
@@ -73,16 +82,40 @@ var heartbeatScenario = Scenario{
 			prev, k = ping.At, 1
 		}
 		for i := 1; i <= heartbeatPings; i++ {
+			gapWant := iv
+			if k+i > 1 { // a ping was answered before this one
+				gapWant += pongLag(p)
+				if pongLag(p) > 0 {
+					t.StepAny() // the late pong
+				}
+			}
 			t.CaughtUp() // the pong is in before the next ping is due
 			t.Step()
-			ping := t.AwaitCount(fmt.Sprintf("ping %d", k+i), iv, k+i, fakeserver.KindRecv, isPing(p))[k+i-1]
+			ping := t.AwaitCount(fmt.Sprintf("ping %d", k+i), gapWant, k+i, fakeserver.KindRecv, isPing(p))[k+i-1]
 			gap := ping.At - prev
-			if lo, hi := t.tol.widen(iv, iv); gap < lo || gap > hi {
-				t.Errorf("ping %d came %v after the previous one; the profile pings every %v (checked within %v)", k+i, round(gap), iv, window(lo, hi))
+			if lo, hi := t.tol.widen(gapWant, gapWant); gap < lo || gap > hi {
+				t.Errorf("ping %d came %v after the previous one; the profile pings every %v%s (checked within %v)",
+				k+i, round(gap), p.Heartbeat.Interval, lagNote(p), window(lo, hi))
 			}
 			prev = ping.At
 		}
 	},
+}
+
+// pongLag is how late the heartbeat scenario has the server answer pings:
+// under the timeout rule, 60 % of the timeout; otherwise not at all.
+func pongLag(p *profile.Profile) time.Duration {
+	if p.Heartbeat.Dead != profile.DeadTimeout {
+		return 0
+	}
+	return p.Heartbeat.Timeout * 6 / 10
+}
+
+func lagNote(p *profile.Profile) string {
+	if d := pongLag(p); d > 0 {
+		return fmt.Sprintf(" after each answer (here %v after the ping)", d)
+	}
+	return ""
 }
 
 // deadLinkTicks bounds the heartbeat intervals a virtual-time dead-link
@@ -108,6 +141,9 @@ var deadLinkScenario = Scenario{
 			stepUntilFailure(t, p)
 		}
 		dial := t.AwaitCount("a reconnect after the link went dark", bound, 2, fakeserver.KindDial, nil)[1]
+		if ok, saw := errorClosed(t, 1, p.Heartbeat.CloseCode); !ok {
+			t.Errorf("the dead link was not closed with %d (%s): %s", p.Heartbeat.CloseCode, reportedWhere(p), saw)
+		}
 		if _, hi := t.tol.widen(0, bound); dial.At-open.At > hi {
 			t.Errorf("the client reconnected %v after the link went dark; the profile notices within %v (%s) and waits %v: %v at most",
 				round(dial.At-open.At), round(notice), rule, first, round(bound))
@@ -204,4 +240,39 @@ func (t *T) AwaitAny(what string, cond func() bool) {
 		}
 		quietReal(ctx, pollEvery) // ends early with ctx: look once more, then fail
 	}
+}
+
+// reportedWhere says where the profile reports an error close's code.
+func reportedWhere(p *profile.Profile) string {
+	switch p.Close.Report {
+	case profile.ReportQuery:
+		return "reported as " + p.Close.Query + " on the next connect"
+	case profile.ReportBoth:
+		return "in the close frame and as " + p.Close.Query + " on the next connect"
+	}
+	return "in the close frame"
+}
+
+var stalledHandshakeScenario = Scenario{
+	Name:    "stalled-handshake",
+	Checks:  "a handshake that never completes counts as a failure after the connect timeout, and the client retries",
+	Applies: func(p *profile.Profile) bool { return p.Connect.Timeout > 0 },
+	Faults: func(*T) []chaos.Fault {
+		return []chaos.Fault{chaos.OnAttempts(chaos.Stall(-1), 1)} // stalled forever
+	},
+	Run: func(t *T) {
+		p := t.Profile()
+		to := p.Connect.Timeout
+		first, _ := wait(p, 1)
+		t.Connect()
+		dial := t.AwaitCount("the first attempt", 0, 1, fakeserver.KindDial, nil)[0]
+		t.Step() // to the connect timeout
+		t.SettleOn(fmt.Sprintf("the client giving up on the stalled handshake after its %v connect timeout", to))
+		retry := t.AwaitCount(fmt.Sprintf("the retry, %v after the stalled attempt was given up", first), to+first, 2, fakeserver.KindDial, nil)[1]
+		w, _ := p.Backoff.Window(1, 0)
+		lo, hi := t.tol.widen(to+w.Min, to+w.Max)
+		if gap := retry.At - dial.At; gap < lo || gap > hi {
+			t.Errorf("the retry came %v after the stalled attempt began; the profile gives up after %v and waits %v: %v", round(gap), to, w, window(lo, hi))
+		}
+	},
 }

@@ -94,6 +94,9 @@ func dialQuery(t *T, n int) connectQuery {
 func errorClosed(t *T, n int, code profile.StatusCode) (bool, string) {
 	p := t.Profile()
 	c, ok := closeOf(t.Entries(), n)
+	if sent, sentOK := clientCloseFrame(t.Entries(), n); sentOK {
+		c, ok = sent, true // the frame a black hole swallowed says what the client sent
+	}
 	if p.Close.InFrame() && (!ok || c.By != profile.Client || c.Code != code) {
 		return false, describeClose(c, ok)
 	}
@@ -234,6 +237,17 @@ func helloID(t *T, p *profile.Profile) string {
 	}
 	t.Fatalf("the server sent no %s", p.Resume.HelloType)
 	return ""
+}
+
+// clientCloseFrame is the close frame the client sent on attempt n that a
+// fault swallowed before the server read it, if any.
+func clientCloseFrame(es []fakeserver.Entry, n int) (fakeserver.Entry, bool) {
+	for _, e := range es {
+		if e.Kind == fakeserver.KindFault && e.Attempt == n && e.By == profile.Client && e.Code != 0 {
+			return e, true
+		}
+	}
+	return fakeserver.Entry{}, false
 }
 
 func describeClose(c fakeserver.Entry, ok bool) string {

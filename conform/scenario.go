@@ -42,6 +42,7 @@ func All() []Scenario {
 		resumeScenario,
 		newIDScenario,
 		seqGapScenario,
+		stalledHandshakeScenario,
 		handshakeScenario,
 		serverPingScenario,
 		fatalCloseScenario,
