@@ -95,7 +95,7 @@ var heartbeatScenario = Scenario{
 			gap := ping.At - prev
 			if lo, hi := t.tol.widen(gapWant, gapWant); gap < lo || gap > hi {
 				t.Errorf("ping %d came %v after the previous one; the profile pings every %v%s (checked within %v)",
-				k+i, round(gap), p.Heartbeat.Interval, lagNote(p), window(lo, hi))
+					k+i, round(gap), p.Heartbeat.Interval, lagNote(p), window(lo, hi))
 			}
 			prev = ping.At
 		}
