@@ -2,17 +2,72 @@ package conform
 
 import (
 	"fmt"
+	"math/rand/v2"
+	"reflect"
 	"time"
 
+	"github.com/wschaos/wschaos/backoff"
 	"github.com/wschaos/wschaos/chaos"
 	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/profile"
 )
 
 // backoffFailures is how many refusals in a row the backoff scenario
-// watches when the profile never gives up: enough to pass mattermost's n²
-// cliff (failure 8).
+// watches in real time when the profile never gives up: enough to pass
+// mattermost's n² cliff (failure 8).
 const backoffFailures = 8
+
+// maxBackoffFailures bounds the failures watched in virtual time.
+const maxBackoffFailures = 24
+
+// backoffWatch is how many refusals the backoff scenario watches: in
+// virtual time, where waits cost nothing, until the schedule has been the
+// same for three failures (its cap reached and held: mattermost's first
+// matters at failure 11); in real time, backoffFailures.
+func backoffWatch(t *T) int {
+	if !t.Virtual() {
+		return backoffFailures
+	}
+	p := t.Profile()
+	for n := 3; n < maxBackoffFailures; n++ {
+		a, _ := p.Backoff.Window(n-2, 0)
+		b, _ := p.Backoff.Window(n-1, 0)
+		c, _ := p.Backoff.Window(n, 0)
+		if a == b && b == c {
+			return n
+		}
+	}
+	return maxBackoffFailures
+}
+
+// jitterWaits is the fewest waits with room for jitter that the jitter
+// check needs: a client with jitter puts them all in the lowest tenth of
+// their windows once in 10^jitterWaits.
+const jitterWaits = 5
+
+// checkJitter fails a client whose waits all sit at the bottom of windows
+// the profile spreads them over: a client without jitter. Where the base
+// is drawn once per client the waits move together, so one client says
+// nothing of it; those profiles are not judged here.
+func checkJitter(t *T, ws []Wait) {
+	p := t.Profile()
+	if !reflect.DeepEqual(backoff.ForClient(p.Backoff, rand.New(rand.NewPCG(1, 2))), p.Backoff) {
+		return
+	}
+	seen, low := 0, 0
+	for _, w := range ws {
+		if w.Note != "" || w.Max-w.Min < w.Max/10 {
+			continue
+		}
+		seen++
+		if w.Waited-w.Min < (w.Max-w.Min)/10 {
+			low++
+		}
+	}
+	if seen >= jitterWaits && low == seen {
+		t.Errorf("no jitter: the profile spreads each wait over its window, yet all %d waits sat in the lowest tenth of their windows (by chance, once in 10^%d)", seen, seen)
+	}
+}
 
 var backoffScenario = Scenario{
 	Name:   "backoff",
@@ -34,7 +89,7 @@ var backoffScenario = Scenario{
 				}
 				break
 			}
-			if n == backoffFailures {
+			if n == backoffWatch(t) {
 				t.Settle()
 				t.AwaitCount(fmt.Sprintf("attempt %d", n+1), d, n+1, fakeserver.KindDial, nil)
 				break
@@ -43,6 +98,7 @@ var backoffScenario = Scenario{
 			before = d
 		}
 		t.CheckWaits()
+		checkJitter(t, t.judge(t.Entries(), false))
 	},
 }
 

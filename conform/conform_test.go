@@ -40,9 +40,9 @@ func TestReferencePassesInVirtualTime(t *testing.T) {
 func misconfigured(change func(p *profile.Profile)) Factory {
 	ref := Reference()
 	return func(env Env) (Subject, error) {
-		cp := *env.Profile
-		change(&cp)
-		env.Profile = &cp
+		cp := env.Profile.Clone()
+		change(cp)
+		env.Profile = cp
 		return ref(env)
 	}
 }

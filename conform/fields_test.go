@@ -1,0 +1,210 @@
+package conform
+
+import (
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wschaos/wschaos/backoff"
+	"github.com/wschaos/wschaos/internal/filecodec"
+	"github.com/wschaos/wschaos/profile"
+)
+
+// fieldTwin is the reference client ignoring one profile field: its own
+// copy of the profile has that field changed to what a client that never
+// read it would do. It must fail a scenario of the profile it ignores.
+type fieldTwin struct {
+	ignore func(p *profile.Profile)
+	// scenario must fail ("" for whichever the field breaks first, for
+	// envelope keys without which nothing can be read), saying want.
+	scenario, want string
+}
+
+// unproven are the file keys no client twin can be caught ignoring, and
+// why: each is the server's, the checks', or a name.
+var unproven = map[string]string{
+	"name":                     "a name",
+	"description":              "a description",
+	"backoff.family":           "the family is the schedule: its parameters are proven one by one",
+	"resume.buffer_size":       "the server's replay buffer",
+	"replies":                  "the server answers every request; a client reads replies only as pongs, proven by heartbeat",
+	"send_type":                "the type the checks send with; a client sends whatever type it is given",
+	"ack_type":                 "the server's acknowledgement",
+	"heartbeat.reset_failures": "with reset_after 0 the open already reset the count: resetting again before the close changes no wait",
+	"resume.reset_failures":    "with reset_after 0 the open already reset the count: resetting again before the close changes no wait",
+	"backoff.base_max":         "a draw made once per client: one client's waits cannot show it, only a herd of clients",
+}
+
+// serverOnly are keys that only the server reads in some modes.
+func serverOnly(p *profile.Profile, path string) string {
+	if path == "heartbeat.interval" && p.Heartbeat.Mode == profile.HeartbeatServer {
+		return "in mode server the interval is the server's ping period"
+	}
+	return ""
+}
+
+// setBackoff changes one parameter of the profile's family (inside a
+// retry limit if there is one).
+func setBackoff(field string, v any) func(p *profile.Profile) {
+	return func(p *profile.Profile) {
+		pol, limit := p.Backoff, 0
+		if l, ok := pol.(backoff.Limit); ok {
+			pol, limit = l.Policy, l.Attempts
+		}
+		rv := reflect.New(reflect.TypeOf(pol)).Elem()
+		rv.Set(reflect.ValueOf(pol))
+		f := rv.FieldByIndex(filecodec.Fields(rv.Type())[field].Index)
+		f.Set(reflect.ValueOf(v).Convert(f.Type()))
+		pol = rv.Interface().(backoff.Policy)
+		if limit > 0 {
+			pol = backoff.Limit{Policy: pol, Attempts: limit}
+		}
+		p.Backoff = pol
+	}
+}
+
+var fieldTwins = map[string]fieldTwin{
+	"envelope": {func(p *profile.Profile) { p.Codec = profile.JSONObject{Type: "kind", Payload: "body"} }, "", ""},
+
+	"connect.timeout":     {func(p *profile.Profile) { p.Connect.Timeout = 0 }, "stalled-handshake", "giving up on the stalled handshake"},
+	"connect.subprotocol": {func(p *profile.Profile) { p.Connect.Subprotocol = "" }, "", ""},
+	"connect.handshake":   {func(p *profile.Profile) { p.Connect.Handshake = nil }, "handshake", "first message"},
+
+	"backoff.base":      {setBackoff("base", time.Duration(0)), "backoff", "the profile waits"},
+	"backoff.factor":    {setBackoff("factor", 1.0), "backoff", "the profile waits"},
+	"backoff.max":       {setBackoff("max", time.Duration(0)), "backoff", "the profile waits"},
+	"backoff.add_min":   {setBackoff("add_min", time.Duration(0)), "backoff", "the profile waits"},
+	"backoff.add_max":   {setBackoff("add_max", time.Duration(0)), "backoff", "the profile waits"},
+	"backoff.min":       {setBackoff("min", time.Duration(0)), "backoff", "the profile waits"},
+	"backoff.max_fails": {setBackoff("max_fails", 0), "backoff", "the profile waits"},
+	"backoff.jitter":    {setBackoff("jitter", time.Duration(0)), "backoff", "no jitter"},
+	"backoff.delays":    {setBackoff("delays", []time.Duration{0}), "backoff", "the profile waits"},
+	"backoff.retries": {func(p *profile.Profile) {
+		if l, ok := p.Backoff.(backoff.Limit); ok {
+			p.Backoff = l.Policy
+		} else {
+			p.Backoff = backoff.Limit{Policy: p.Backoff, Attempts: 2}
+		}
+	}, "backoff", "giving up"},
+	"backoff.reset_after": {func(p *profile.Profile) { p.ResetAfter = 0 }, "reset-after-uptime", "resets the count only after"},
+
+	"heartbeat.mode":       {func(p *profile.Profile) { p.Heartbeat = profile.Heartbeat{Mode: profile.HeartbeatNone} }, "", ""},
+	"heartbeat.interval":   {func(p *profile.Profile) { p.Heartbeat.Interval *= 2 }, "heartbeat", "the profile pings every"},
+	"heartbeat.on_open":    {func(p *profile.Profile) { p.Heartbeat.OnOpen = !p.Heartbeat.OnOpen }, "heartbeat", "ping"},
+	"heartbeat.ping_type":  {func(p *profile.Profile) { p.Heartbeat.PingType = "x-ping" }, "heartbeat", "ping"},
+	"heartbeat.pong_type":  {func(p *profile.Profile) { p.Heartbeat.PongType = "x-pong" }, "", ""},
+	"heartbeat.dead":       {func(p *profile.Profile) { p.Heartbeat.Dead, p.Heartbeat.Timeout = profile.DeadNextPing, 0 }, "heartbeat", "after each answer"},
+	"heartbeat.timeout":    {func(p *profile.Profile) { p.Heartbeat.Timeout /= 2 }, "heartbeat", "ping"},
+	"heartbeat.close_code": {func(p *profile.Profile) { p.Heartbeat.CloseCode = 4999 }, "dead-link", "the dead link was not closed with"},
+
+	"close.code":   {func(p *profile.Profile) { p.Close.Code = otherCode(p.Close.Code) }, "close", "want a close frame with"},
+	"close.report": {func(p *profile.Profile) { p.Close.Report = otherReport(p.Close.Report) }, "", "not closed with"},
+	"close.query":  {func(p *profile.Profile) { p.Close.Query = "x_code" }, "seq-gap", "reported"},
+	"close.fatal":  {func(p *profile.Profile) { p.Close.Fatal = nil }, "fatal-close", "never reconnects"},
+
+	"queue.enabled": {func(p *profile.Profile) { p.Queue = profile.Queue{} }, "queue-order", "the profile queues it"},
+	"queue.limit":   {func(p *profile.Profile) { p.Queue.Limit, p.Queue.Full = 0, "" }, "queue-bound", "must refuse it"},
+	"queue.full":    {func(p *profile.Profile) { p.Queue.Full = profile.QueueDropNewest }, "queue-bound", "must refuse it"},
+
+	"resume.hello_type":     {func(p *profile.Profile) { p.Resume.HelloType = "x-hello" }, "", ""},
+	"resume.id_field":       {func(p *profile.Profile) { p.Resume.IDField = "x_id" }, "resume", "the next event it expects"},
+	"resume.id_param":       {func(p *profile.Profile) { p.Resume.IDParam = "x_id" }, "resume", "the next event it expects"},
+	"resume.seq_param":      {func(p *profile.Profile) { p.Resume.SeqParam = "x_seq" }, "resume", "the next event it expects"},
+	"resume.gap_close_code": {func(p *profile.Profile) { p.Resume.GapCloseCode = 4999 }, "seq-gap", "did not make the client close with"},
+
+	"error_type": {func(p *profile.Profile) { p.ErrorType = "" }, "error-state", "the error state"},
+}
+
+func otherCode(c profile.StatusCode) profile.StatusCode {
+	if c == profile.StatusNormalClosure {
+		return profile.StatusNoStatus
+	}
+	return profile.StatusNormalClosure
+}
+
+func otherReport(r profile.Report) profile.Report {
+	if r == profile.ReportQuery {
+		return profile.ReportFrame
+	}
+	return profile.ReportQuery
+}
+
+// paths lists a profile's file keys, as "section.key"; a section whose
+// keys are proven together (the envelope, the handshake) is one path.
+func paths(t *testing.T, p *profile.Profile) []string {
+	m, err := profile.Encode(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, kv := range m {
+		sub, ok := kv.Value.(filecodec.Map)
+		if !ok || kv.Key == "envelope" {
+			out = append(out, kv.Key)
+			continue
+		}
+		for _, skv := range sub {
+			if skv.Key == "handshake" {
+				out = append(out, kv.Key+".handshake")
+				continue
+			}
+			out = append(out, kv.Key+"."+skv.Key)
+		}
+	}
+	return out
+}
+
+// Every field of every shipped profile is proven: the reference client
+// that ignores it fails a scenario that names the behaviour, and the
+// fields that cannot be proven so say why.
+func TestEveryProfileFieldIsProven(t *testing.T) {
+	for _, name := range profile.Names() {
+		p := profile.ByName(name)
+		for _, path := range paths(t, p) {
+			if why := unproven[path]; why != "" || serverOnly(p, path) != "" {
+				continue
+			}
+			tw, ok := fieldTwins[path]
+			if path == "backoff.reset_after" && p.ResetAfter == 0 {
+				continue
+			}
+			if !ok {
+				t.Errorf("%s: field %s has no twin proving a client that ignores it fails", name, path)
+				continue
+			}
+			t.Run(name+"/"+path, func(t *testing.T) {
+				t.Parallel()
+				cfg := Config{Profile: profile.ByName(name), Virtual: true, Seed: 1}
+				if tw.scenario != "" {
+					cfg.Only = []string{tw.scenario}
+				}
+				rs, err := Run(ctx(t), cfg, misconfigured(tw.ignore))
+				if err != nil {
+					t.Fatal(err)
+				}
+				var failed []string
+				for _, r := range rs {
+					if !r.Passed {
+						failed = append(failed, fmt.Sprintf("%s: %s", r.Scenario, strings.Join(r.Failures, "; ")))
+					}
+				}
+				if len(failed) == 0 {
+					t.Fatalf("a client ignoring %s passed every scenario%s", path, only(tw.scenario))
+				}
+				if !slices.ContainsFunc(failed, func(f string) bool { return strings.Contains(f, tw.want) }) {
+					t.Errorf("a client ignoring %s failed, but no failure says %q:\n%s", path, tw.want, strings.Join(failed, "\n"))
+				}
+			})
+		}
+	}
+}
+
+func only(s string) string {
+	if s == "" {
+		return ""
+	}
+	return " (" + s + ")"
+}
