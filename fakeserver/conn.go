@@ -27,7 +27,7 @@ type conn struct {
 	ws      *websocket.Conn
 	attempt int
 	link    *chaos.Link
-	query   *profile.ResumeQuery // nil without sessions
+	query   *Query // nil without sessions
 
 	wire.Mailbox[readResult] // results from the reader; work from Emit, CutAll, Close
 
@@ -80,7 +80,7 @@ type namedCut struct {
 
 // serveConn serves an upgraded connection on its own goroutine, which
 // becomes the connection's loop.
-func (s *Server) serveConn(ws *websocket.Conn, n int, rng *rand.Rand, q *profile.ResumeQuery) {
+func (s *Server) serveConn(ws *websocket.Conn, n int, rng *rand.Rand, q *Query) {
 	c := &conn{
 		s:       s,
 		ws:      ws,

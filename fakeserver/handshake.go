@@ -8,7 +8,6 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/wschaos/wschaos/chaos"
 	"github.com/wschaos/wschaos/internal/wire"
-	"github.com/wschaos/wschaos/profile"
 )
 
 // serveHTTP takes one connection attempt from request to upgrade, through
@@ -30,7 +29,11 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	defer s.wg.Done()
 
 	rng := rand.New(rand.NewPCG(s.Seed, uint64(n)))
-	s.record(Entry{Attempt: n, Kind: KindDial, URL: r.URL.RequestURI()})
+	query := r.URL.Query()
+	// The reported code is part of the dial's record, whatever becomes of
+	// the attempt: it is about the connection before this one.
+	code, codeErr := reportedCode(s.Profile, query)
+	s.record(Entry{Attempt: n, Kind: KindDial, URL: r.URL.RequestURI(), ReportedCode: code})
 	u := *r.URL
 	a := &chaos.Attempt{N: n, URL: &u, Rand: rng}
 	for _, f := range s.handshakes {
@@ -40,9 +43,13 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	var q *profile.ResumeQuery
+	if codeErr != nil {
+		s.refuse(w, n, http.StatusBadRequest, "", "bad close report: "+codeErr.Error(), 0)
+		return
+	}
+	var q *Query
 	if s.Profile.Resume != nil {
-		rq, err := profile.ParseResumeQuery(r.URL.Query())
+		rq, err := resumeQuery(s.Profile, query)
 		if err != nil {
 			s.refuse(w, n, http.StatusBadRequest, "", "bad resume query: "+err.Error(), 0)
 			return
