@@ -32,7 +32,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	query := r.URL.Query()
 	// The reported code is part of the dial's record, whatever becomes of
 	// the attempt: it is about the connection before this one.
-	code, codeErr := reportedCode(s.Profile, query)
+	code, codeErr := ReportedCode(s.Profile, query)
 	s.record(Entry{Attempt: n, Kind: KindDial, URL: r.URL.RequestURI(), ReportedCode: code})
 	u := *r.URL
 	a := &chaos.Attempt{N: n, URL: &u, Rand: rng}

@@ -26,7 +26,7 @@ type Query struct {
 // Parameters p does not name are ignored; a malformed value is an error
 // that names its parameter.
 func ParseQuery(p *profile.Profile, v url.Values) (Query, error) {
-	code, err := reportedCode(p, v)
+	code, err := ReportedCode(p, v)
 	if err != nil {
 		return Query{}, err
 	}
@@ -35,10 +35,11 @@ func ParseQuery(p *profile.Profile, v url.Values) (Query, error) {
 	return q, err
 }
 
-// reportedCode reads the code the client reports in the query for its
-// previous close (mattermost's disconnect_err_code): 0 when the profile
-// reports codes in the close frame only, or the client sends none.
-func reportedCode(p *profile.Profile, v url.Values) (profile.StatusCode, error) {
+// ReportedCode reads the code a client reports in the connect query v for
+// its previous close (mattermost's disconnect_err_code): 0 when p reports
+// codes in the close frame only, or the client sends none. The chaos proxy
+// reads it too, for its own dial entries.
+func ReportedCode(p *profile.Profile, v url.Values) (profile.StatusCode, error) {
 	if !p.Close.InQuery() || p.Close.Query == "" {
 		return 0, nil
 	}
