@@ -143,6 +143,9 @@ func (c *conn) open() {
 		}
 		c.outMsg(m, false)
 	}
+	if c.handshaken { // else the handshake's reply starts the pings
+		c.startHeartbeat()
+	}
 }
 
 // newSession is Link.NewSession: abandon the connection's session (during
