@@ -20,7 +20,8 @@
 // delayed frames, scheduled cuts, every write). Faults are only ever called
 // from the loop. A connection arms one clock timer, and only while it holds
 // a delayed frame, a scheduled cut or (heartbeat mode server) its next
-// ping, so a spec can count timers with BlockUntilContext. Network deadlines run on real time, as safety nets only.
+// ping, so a spec can count timers with BlockUntilContext. Network
+// deadlines run on real time, as safety nets only.
 //
 // Client WebSocket pings are always answered with pongs (RFC 6455 requires
 // it), through the loop and its faults, marked Frame.Pong.

@@ -24,7 +24,8 @@ type Query struct {
 
 // ParseQuery reads the query of a connect URL as the server does for p.
 // Parameters p does not name are ignored; a malformed value is an error
-// that names its parameter.
+// that names its parameter (quoting at most 20 characters of the value: a
+// URL is the client's to make as long as it likes).
 func ParseQuery(p *profile.Profile, v url.Values) (Query, error) {
 	code, err := ReportedCode(p, v)
 	if err != nil {
@@ -49,7 +50,7 @@ func ReportedCode(p *profile.Profile, v url.Values) (profile.StatusCode, error) 
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 1000 || n > 4999 {
-		return 0, fmt.Errorf("%s %q is not a close code (1000 to 4999)", p.Close.Query, s)
+		return 0, fmt.Errorf("%s %.20q is not a close code (1000 to 4999)", p.Close.Query, s)
 	}
 	return profile.StatusCode(n), nil
 }
@@ -64,7 +65,7 @@ func resumeQuery(p *profile.Profile, v url.Values) (Query, error) {
 	if s := v.Get(r.SeqParam); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || n < 0 {
-			return q, fmt.Errorf("%s %q is not a non-negative integer", r.SeqParam, s)
+			return q, fmt.Errorf("%s %.20q is not a non-negative integer", r.SeqParam, s)
 		}
 		q.Seq = n
 	}
