@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"github.com/wschaos/wschaos/internal/wire"
 	"math/rand/v2"
+	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/wschaos/wschaos/chaos"
@@ -27,7 +28,7 @@ type conn struct {
 	ws      *websocket.Conn
 	attempt int
 	link    *chaos.Link
-	query   *profile.ResumeQuery // nil without sessions
+	query   *Query // nil without sessions
 
 	wire.Mailbox[readResult] // results from the reader; work from Emit, CutAll, Close
 
@@ -38,8 +39,16 @@ type conn struct {
 	session       *session // guarded by s.mu where other conns may look
 	inIdx, outIdx int
 
-	// delays holds delayed frames and scheduled cuts behind one timer.
+	// delays holds delayed frames, scheduled cuts and the next server
+	// ping behind one timer.
 	delays *wire.Delays[item]
+
+	// handshaken: the profile's handshake message is answered, or there
+	// is none. pinging: the server's pings are armed (heartbeat mode
+	// server), the next one due at nextPing.
+	handshaken bool
+	pinging    bool
+	nextPing   time.Time
 
 	// The fault being called, for what it does through the Link.
 	current string
@@ -67,10 +76,11 @@ type readResult struct {
 	err  error
 }
 
-// item is a delayed frame, or a scheduled cut.
+// item is a delayed frame, a scheduled cut, or the next server ping.
 type item struct {
 	frame chaos.Frame
 	cut   *namedCut
+	ping  bool
 }
 
 type namedCut struct {
@@ -80,14 +90,16 @@ type namedCut struct {
 
 // serveConn serves an upgraded connection on its own goroutine, which
 // becomes the connection's loop.
-func (s *Server) serveConn(ws *websocket.Conn, n int, rng *rand.Rand, q *profile.ResumeQuery) {
+func (s *Server) serveConn(ws *websocket.Conn, n int, rng *rand.Rand, q *Query) {
 	c := &conn{
 		s:       s,
 		ws:      ws,
 		attempt: n,
 		query:   q,
-		Mailbox: wire.NewMailbox[readResult](),
-		delays:  wire.NewDelays[item](s.Clock),
+		// Without a handshake message the connection is ready at once.
+		handshaken: s.Profile.Connect.Handshake == nil,
+		Mailbox:    wire.NewMailbox[readResult](),
+		delays:     wire.NewDelays[item](s.Clock),
 	}
 	now := s.since()
 	c.link = &chaos.Link{
@@ -160,7 +172,7 @@ func (c *conn) end() {
 	}
 	c.state = stateEnded
 	for _, it := range c.delays.Drop() {
-		if it.cut == nil {
+		if it.cut == nil && !it.ping {
 			c.record(Entry{Kind: KindNote, Op: it.frame.Op, Data: string(it.frame.Data), Msg: it.frame.Msg,
 				Note: fmt.Sprintf("delayed %s never delivered: connection ended", wire.FrameName(it.frame))})
 		}

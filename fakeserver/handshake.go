@@ -1,8 +1,11 @@
 package fakeserver
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -30,7 +33,11 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	defer s.wg.Done()
 
 	rng := rand.New(rand.NewPCG(s.Seed, uint64(n)))
-	s.record(Entry{Attempt: n, Kind: KindDial, URL: r.URL.RequestURI()})
+	query := r.URL.Query()
+	// The reported code is part of the dial's record, whatever becomes of
+	// the attempt: it is about the connection before this one.
+	code, codeErr := ReportedCode(s.Profile, query)
+	s.record(Entry{Attempt: n, Kind: KindDial, URL: r.URL.RequestURI(), ReportedCode: code})
 	u := *r.URL
 	a := &chaos.Attempt{N: n, URL: &u, Rand: rng}
 	for _, f := range s.handshakes {
@@ -40,9 +47,19 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	var q *profile.ResumeQuery
+	if proto := s.Profile.Connect.Subprotocol; proto != "" && !slices.Contains(websocket.Subprotocols(r), proto) {
+		// A server of the protocol (graphql-ws's) refuses a client that
+		// does not speak it, before any frame.
+		s.refuse(w, n, http.StatusBadRequest, "", fmt.Sprintf("subprotocol %s missing (offered: %s)", proto, offered(r)), 0)
+		return
+	}
+	if codeErr != nil {
+		s.refuse(w, n, http.StatusBadRequest, "", "bad close report: "+codeErr.Error(), 0)
+		return
+	}
+	var q *Query
 	if s.Profile.Resume != nil {
-		rq, err := profile.ParseResumeQuery(r.URL.Query())
+		rq, err := resumeQuery(s.Profile, query)
 		if err != nil {
 			s.refuse(w, n, http.StatusBadRequest, "", "bad resume query: "+err.Error(), 0)
 			return
@@ -57,6 +74,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		ReadBufferSize:  readBufferSize,
 		WriteBufferPool: &s.writeBuffers,
 		CheckOrigin:     func(*http.Request) bool { return true },
+		// The profile's subprotocol, offered (checked above), is selected.
+		Subprotocols: subprotocols(s.Profile),
 		Error: func(w http.ResponseWriter, _ *http.Request, status int, reason error) {
 			s.refuse(w, n, status, "", "not upgraded: "+reason.Error(), 0)
 		},
@@ -74,6 +93,29 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		defer s.wg.Done()
 		s.serveConn(ws, n, rng, q)
 	}()
+}
+
+// subprotocols is what the server speaks: the profile's subprotocol, or
+// none (gorilla then selects none of what a client offers).
+func subprotocols(p *profile.Profile) []string {
+	if p.Connect.Subprotocol == "" {
+		return nil
+	}
+	return []string{p.Connect.Subprotocol}
+}
+
+// offered lists the subprotocols r offers, for a refusal's note, cut
+// short: the header is the client's to make as long as it likes.
+func offered(r *http.Request) string {
+	const most = 100
+	s := strings.Join(websocket.Subprotocols(r), ", ")
+	switch {
+	case s == "":
+		return "none"
+	case len(s) > most:
+		return strings.ToValidUTF8(s[:most], "") + "…"
+	}
+	return s
 }
 
 // refusal carries out what a handshake fault decided, and reports whether

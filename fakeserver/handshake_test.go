@@ -125,3 +125,50 @@ func TestPlainHTTPIsRefusedAndRecorded(t *testing.T) {
 	}
 	waitLine(t, s, "#1 refuse 400: not upgraded")
 }
+
+func graphqlWS() *profile.Profile { return profile.ByName("graphql-ws") }
+
+// dialProtos dials url offering protos and returns the connection and the
+// subprotocol the server selected.
+func dialProtos(t *testing.T, url string, protos ...string) (*websocket.Conn, string) {
+	t.Helper()
+	ws, resp, err := (&websocket.Dialer{Subprotocols: protos}).DialContext(ctx(t), url, nil)
+	if err != nil {
+		t.Fatalf("dial offering %q: %v, %+v", protos, err, resp)
+	}
+	t.Cleanup(func() { ws.Close() })
+	return ws, ws.Subprotocol()
+}
+
+func TestProfileSubprotocolIsSelected(t *testing.T) {
+	s, _ := newServer(t, graphqlWS())
+	if _, got := dialProtos(t, s.URL, "graphql-transport-ws"); got != "graphql-transport-ws" {
+		t.Errorf("selected %q, want graphql-transport-ws", got)
+	}
+	if _, got := dialProtos(t, s.URL, "graphql-ws", "graphql-transport-ws"); got != "graphql-transport-ws" {
+		t.Errorf("offering two: selected %q, want graphql-transport-ws", got)
+	}
+	waitLine(t, s, "#2 open")
+}
+
+func TestHandshakeWithoutTheSubprotocolIsRefused(t *testing.T) {
+	s, _ := newServer(t, graphqlWS())
+	for _, protos := range [][]string{nil, {"graphql-ws"}} {
+		_, resp, err := (&websocket.Dialer{Subprotocols: protos}).DialContext(ctx(t), s.URL, nil)
+		if !errors.Is(err, websocket.ErrBadHandshake) || resp == nil || resp.StatusCode != 400 {
+			t.Fatalf("dial offering %q: %v, %+v; want a 400 refusal", protos, err, resp)
+		}
+	}
+	waitLine(t, s, "#1 refuse 400: subprotocol graphql-transport-ws missing (offered: none)")
+	waitLine(t, s, "#2 refuse 400: subprotocol graphql-transport-ws missing (offered: graphql-ws)")
+	if n := s.OpenConns(); n != 0 {
+		t.Errorf("%d connections open after two refusals", n)
+	}
+}
+
+func TestNoSubprotocolIsSelectedWithoutOneInTheProfile(t *testing.T) {
+	s, _ := newServer(t, profile.QueueProfile())
+	if _, got := dialProtos(t, s.URL, "graphql-transport-ws"); got != "" {
+		t.Errorf("selected %q for a profile with no subprotocol", got)
+	}
+}

@@ -33,9 +33,14 @@ func (c *conn) handle(f chaos.Frame) {
 	}
 }
 
-// answer sends what the profile says a request gets: a pong for a ping, an
-// ack for a send, a reply for anything when the profile replies.
+// answer sends what the profile says a request gets: the handshake's reply
+// for the handshake message, a pong for a ping, an ack for a send, a reply
+// for anything when the profile replies; nothing for a pong to a server
+// ping.
 func (c *conn) answer(req profile.Message) {
+	if c.answerHandshake(req) || c.isServerPong(req) {
+		return
+	}
 	p := c.s.Profile
 	if p.Heartbeat.PingType != "" && req.Type == p.Heartbeat.PingType {
 		c.send(p.Pong(req), true)

@@ -18,6 +18,8 @@ func (c *conn) runDue() {
 			break
 		}
 		switch {
+		case it.ping:
+			c.ping()
 		case it.cut != nil:
 			c.cut(it.cut.cut, it.cut.by)
 		case it.frame.Dir == profile.Client:

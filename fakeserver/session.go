@@ -23,13 +23,14 @@ type session struct {
 	live      *conn // the connection events go out on; nil while away
 }
 
-// newSessionLocked starts session conn-N with its hello at seq 0; s.mu held.
+// newSessionLocked starts session conn-N with its hello at seq 0, whose
+// data carries the id under Resume.IDField; s.mu held.
 func (s *Server) newSessionLocked() *session {
 	r := s.Profile.Resume
 	id := fmt.Sprintf("conn-%d", len(s.sessions)+1)
 	ss := &session{id: id, size: r.BufferSize}
 	ss.append(&profile.Message{Kind: profile.Event, Type: r.HelloType,
-		Data: profile.MustData(map[string]string{"connection_id": id})})
+		Data: profile.MustData(map[string]string{r.IDField: id})})
 	s.sessions = append(s.sessions, ss)
 	s.byID[id] = ss
 	return ss
@@ -82,15 +83,15 @@ func (c *conn) attach() ([]profile.Message, Entry) {
 	}
 	old := s.byID[q.ConnectionID]
 	switch {
-	case old != nil && !old.abandoned && old.canResume(q.SequenceNumber):
+	case old != nil && !old.abandoned && old.canResume(q.Seq):
 		old.live = c // a stale connection still on it stops getting events
 		c.session = old
 		e.Session, e.Resumed = old.id, true
-		e.Note = fmt.Sprintf("replaying from seq %d", q.SequenceNumber)
-		return old.from(q.SequenceNumber), e
+		e.Note = fmt.Sprintf("replaying from seq %d", q.Seq)
+		return old.from(q.Seq), e
 	case old != nil && !old.abandoned:
 		e.Note = fmt.Sprintf("cannot resume %s at seq %d (buffer holds %s, next is %d); %s abandoned",
-			old.id, q.SequenceNumber, old.holds(), old.next, old.id)
+			old.id, q.Seq, old.holds(), old.next, old.id)
 		old.abandoned, old.live = true, nil
 	case old != nil:
 		e.Note = fmt.Sprintf("cannot resume %s: abandoned", old.id)
@@ -141,6 +142,9 @@ func (c *conn) open() {
 			break
 		}
 		c.outMsg(m, false)
+	}
+	if c.handshaken { // else the handshake's reply starts the pings
+		c.startHeartbeat()
 	}
 }
 

@@ -18,7 +18,8 @@ import (
 type Kind string
 
 const (
-	// KindDial: an HTTP request arrived; URL is its path and query.
+	// KindDial: an HTTP request arrived; URL is its path and query, and
+	// ReportedCode the close code that query reports, if any.
 	KindDial Kind = "dial"
 	// KindRefuse: the attempt was answered with HTTP Status instead of the
 	// upgrade, by Fault or (Fault empty) for the reason in Note.
@@ -62,10 +63,14 @@ type Entry struct {
 	Attempt int
 	Kind    Kind
 
-	URL     string
-	Session string
-	Resumed bool
-	Status  int
+	URL string
+	// ReportedCode is, on a dial, the close code the client reports in
+	// the connect URL for its previous connection (Close.Query, when
+	// Close.Report is query or both); 0 when it reports none.
+	ReportedCode profile.StatusCode
+	Session      string
+	Resumed      bool
+	Status       int
 
 	// Op is the WebSocket opcode, Data the frame's payload, Msg the
 	// profile message it decodes to (nil if it does not).
@@ -343,6 +348,9 @@ func (e Entry) body() string {
 	switch e.Kind {
 	case KindDial:
 		b.WriteString(" " + e.URL)
+		if e.ReportedCode != 0 {
+			fmt.Fprintf(&b, " (reports %d)", e.ReportedCode)
+		}
 	case KindRefuse:
 		fmt.Fprintf(&b, " %d", e.Status)
 	case KindOpen:

@@ -142,3 +142,24 @@ func TestBlackHoleLetsNothingThrough(t *testing.T) {
 		t.Errorf("dropped = %d, want 1", n)
 	}
 }
+
+// In heartbeat mode server the upstream's pings are its heartbeat frames:
+// the pong faults act on them, as they do on the fake server's.
+func TestPongFaultsActOnUpstreamPingsInServerMode(t *testing.T) {
+	wstest.NoLeaks(t, patience)
+	up := newEcho(t)
+	p := proxy.NewUnstarted(up.wsURL())
+	p.Clock, p.Profile = newClock(), profile.ByName("graphql-ws")
+	p.Faults = []chaos.Fault{chaos.SwallowPongs()}
+	p.Start()
+	t.Cleanup(p.Close)
+	ws := dial(t, p.URL, nil, "graphql-transport-ws")
+	write(t, ws, `{"type":"ping"}`) // echoed: a ping from the upstream
+	write(t, ws, `{"type":"pong"}`) // echoed: its pong to a client ping
+	write(t, ws, `{"type":"connection_ack"}`)
+	if got := readMsg(t, ws); got != `{"type":"connection_ack"}` {
+		t.Errorf("got %s, want the ping and the pong swallowed", got)
+	}
+	waitFor(t, p.Transcript(), "swallow pongs: dropped server frame #1 (event ping)")
+	waitFor(t, p.Transcript(), "swallow pongs: dropped server frame #2 (event pong)")
+}

@@ -46,7 +46,13 @@ func (p *Proxy) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	defer p.wg.Done()
 
 	rng := rand.New(rand.NewPCG(p.Seed, uint64(n)))
-	p.record(Entry{Attempt: n, Kind: fakeserver.KindDial, URL: r.URL.RequestURI()})
+	dial := Entry{Attempt: n, Kind: fakeserver.KindDial, URL: r.URL.RequestURI()}
+	if p.Profile != nil {
+		// The code the client reports for its last close, as the fake
+		// server records it; a malformed one is the upstream's to judge.
+		dial.ReportedCode, _ = fakeserver.ReportedCode(p.Profile, r.URL.Query())
+	}
+	p.record(dial)
 	u := *r.URL
 	a := &chaos.Attempt{N: n, URL: &u, Rand: rng}
 	for _, f := range faultsOf[chaos.HandshakeFault](p.faults) {

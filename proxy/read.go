@@ -214,7 +214,9 @@ func passed(f chaos.Frame, out []chaos.Frame) bool {
 }
 
 // inbound makes the Frame for what r.from sent, decoding it with the
-// profile when there is one, and marks the upstream's answers to pings.
+// profile when there is one, and marks the upstream's heartbeat frames:
+// its answers to pings, and in heartbeat mode server its own pings (as the
+// fake server marks them, so the pong faults act on them).
 func (c *conn) inbound(r readResult) (f chaos.Frame, undecodable string) {
 	c.idx[r.from]++
 	f = chaos.Frame{Dir: r.from, Index: c.idx[r.from], Op: r.op, Data: r.data, Pong: r.op == websocket.PongMessage && r.from == profile.Server}
@@ -231,6 +233,9 @@ func (c *conn) inbound(r readResult) (f chaos.Frame, undecodable string) {
 	switch {
 	case r.from == profile.Client && pr.Replies && m.Type == hb.PingType && m.HasSeq:
 		c.pingSeqs[m.Seq] = true
+	case r.from == profile.Server && hb.Mode == profile.HeartbeatServer && m.Kind == profile.Event &&
+		(m.Type == hb.PingType || m.Type == hb.PongType):
+		f.Pong = true
 	case r.from == profile.Server && pr.Replies && m.Kind == profile.Reply && c.pingSeqs[m.SeqReply]:
 		delete(c.pingSeqs, m.SeqReply)
 		f.Pong = true
