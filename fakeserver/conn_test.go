@@ -2,6 +2,7 @@ package fakeserver_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/onsi/gomega"
 	"github.com/wschaos/wschaos/chaos"
+	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/profile"
 )
 
@@ -91,6 +93,11 @@ func TestBlackHoleLetsNothingThroughAndRecordsWhatItSwallows(t *testing.T) {
 
 	ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(4000, "ping timeout"), time.Now().Add(patience))
 	waitLine(t, s, `black hole after 5s: swallowed client close 4000 "ping timeout"`)
+	if !slices.ContainsFunc(s.Transcript().Entries(), func(e fakeserver.Entry) bool {
+		return e.Kind == fakeserver.KindFault && e.Code == 4000 && e.Reason == "ping timeout" && e.By == profile.Client
+	}) {
+		t.Errorf("the swallowed close's entry does not keep its code, reason and side: %v", s.Transcript().Entries())
+	}
 	ws.Close()
 	waitLine(t, s, "#1 close 1006 by client")
 	if got := lines(s, "recv"); len(got) != 1 {

@@ -115,7 +115,10 @@ func (c *conn) onReadError(err error) {
 		c.s.logf(c.attempt, "client vanished: %v", err)
 		c.record(Entry{Kind: KindClose, Code: profile.StatusAbnormalClosure, By: profile.Client})
 	case errors.As(err, &ce) && c.state == stateHole:
-		c.faultEntry(c.holeBy, fmt.Sprintf("swallowed client close %d %q", ce.Code, ce.Text), nil)
+		// Code and By keep what the client sent, for checks of its close
+		// code on a link that went dark.
+		c.record(Entry{Kind: KindFault, Fault: c.holeBy, Note: fmt.Sprintf("swallowed client close %d %q", ce.Code, ce.Text),
+			Code: profile.StatusCode(ce.Code), Reason: ce.Text, By: profile.Client})
 		return // the reader now waits for the client to drop the socket
 	case errors.As(err, &ce):
 		c.record(Entry{Kind: KindClose, Code: profile.StatusCode(ce.Code), Reason: ce.Text, By: profile.Client})
