@@ -45,7 +45,7 @@ type peer struct {
 	stall bool
 	// subprotocols the upgrader may select.
 	subprotocols []string
-	quit chan struct{}
+	quit         chan struct{}
 }
 
 func newPeer(t *testing.T) *peer {
