@@ -2,14 +2,21 @@
 // behaviour every profile demands, done right, so the harness has a client
 // that passes every scenario and a model to compare others against.
 //
+// Everything it does is read from its profile.Profile: the connect timeout,
+// subprotocol and handshake, the heartbeat's mode and dead rule, the close
+// codes and where they are reported, the fatal codes, when the failure
+// count resets, and what a full queue does.
+//
 // One goroutine owns the connection's life (dial, heartbeat, backoff); every
 // timer it arms comes from the injected clockwork.Clock and every random draw
 // from the injected *rand.Rand, so a run on a fake clock with a seeded source
-// replays exactly. While running, the client has exactly one pending timer:
-// the connect timeout while dialing, the heartbeat while connected, the
-// backoff while waiting to retry. A state notification is posted only after
-// the timer of the new state is armed, so a spec that has seen it may step
-// the clock.
+// replays exactly. While running, the client has at most one pending timer:
+// the connect timeout while dialing and awaiting the handshake reply, the
+// heartbeat's next deadline while connected, the backoff while waiting to
+// retry (none where the profile has no such timer). A state notification is
+// posted only after the timer of the new state is armed, and a ping or pong
+// is written only after the timer that follows it is, so a spec that has
+// seen either may step the clock.
 package client
 
 import (
