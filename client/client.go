@@ -2,14 +2,21 @@
 // behaviour every profile demands, done right, so the harness has a client
 // that passes every scenario and a model to compare others against.
 //
+// Everything it does is read from its profile.Profile: the connect timeout,
+// subprotocol and handshake, the heartbeat's mode and dead rule, the close
+// codes and where they are reported, the fatal codes, when the failure
+// count resets, and what a full queue does.
+//
 // One goroutine owns the connection's life (dial, heartbeat, backoff); every
 // timer it arms comes from the injected clockwork.Clock and every random draw
 // from the injected *rand.Rand, so a run on a fake clock with a seeded source
-// replays exactly. While running, the client has exactly one pending timer:
-// the connect timeout while dialing, the heartbeat while connected, the
-// backoff while waiting to retry. A state notification is posted only after
-// the timer of the new state is armed, so a spec that has seen it may step
-// the clock.
+// replays exactly. While running, the client has at most one pending timer:
+// the connect timeout while dialing and awaiting the handshake reply, the
+// heartbeat's next deadline while connected, the backoff while waiting to
+// retry (none where the profile has no such timer). A state notification is
+// posted only after the timer of the new state is armed, and a ping or pong
+// is written only after the timer that follows it is, so a spec that has
+// seen either may step the clock.
 package client
 
 import (
@@ -20,6 +27,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -31,14 +39,9 @@ import (
 	"github.com/wschaos/wschaos/profile"
 )
 
-const (
-	// defaultConnectTimeout bounds a dial and handshake on the client's
-	// clock, so a stalled handshake counts as a failure and backs off.
-	defaultConnectTimeout = 10 * time.Second
-	// writeWait is the real-time bound on one socket write: a safety net
-	// against a peer that stops reading, never a protocol timer.
-	writeWait = 10 * time.Second
-)
+// writeWait is the real-time bound on one socket write: a safety net
+// against a peer that stops reading, never a protocol timer.
+const writeWait = 10 * time.Second
 
 // Errors returned by Send and Start.
 var (
@@ -58,11 +61,15 @@ type Options struct {
 	// Pass a seeded source to make a run replayable.
 	Rand *rand.Rand
 	// Dialer opens sockets; nil means a zero websocket.Dialer. Its
-	// HandshakeTimeout is ignored: ConnectTimeout, on Clock, bounds dials.
+	// HandshakeTimeout is ignored: the connect timeout, on Clock, bounds
+	// dials. Its Subprotocols are replaced by the profile's
+	// Connect.Subprotocol when the profile names one.
 	Dialer *websocket.Dialer
 	// Header is sent with every handshake.
 	Header http.Header
-	// ConnectTimeout bounds one dial and handshake on Clock; 0 means 10 s.
+	// ConnectTimeout, when positive, bounds one dial and handshake on Clock
+	// instead of the profile's Connect.Timeout. With neither, a dial waits
+	// until it ends or Close: the profile says its client has no timeout.
 	ConnectTimeout time.Duration
 	// MaxAttempts, when positive, makes the client give up after that many
 	// consecutive failures even if the profile's backoff never does.
@@ -83,7 +90,7 @@ type Client struct {
 	rng     *rand.Rand
 	dialer  websocket.Dialer
 	header  http.Header
-	timeout time.Duration
+	timeout time.Duration // the connect timeout; 0 for none
 	policy  backoff.Policy
 	log     *slog.Logger
 	flaws   flaw.Set
@@ -101,6 +108,7 @@ type Client struct {
 	conn    *websocket.Conn // the open socket, nil while not connected
 	reqSeq  int64           // next request id on conn (mattermost "seq")
 	queue   []profile.Message
+	dropped int // sends a full drop-newest or drop-oldest queue dropped
 
 	// Resume state, owned by the loop but read by accessors under mu.
 	connID      string
@@ -127,20 +135,23 @@ func New(url string, opts *Options) *Client {
 	if o.Rand == nil {
 		o.Rand = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
 	}
-	if o.ConnectTimeout <= 0 {
-		o.ConnectTimeout = defaultConnectTimeout
+	timeout := o.Profile.Connect.Timeout
+	if o.ConnectTimeout > 0 {
+		timeout = o.ConnectTimeout
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	c := &Client{
-		url:       url,
-		p:         o.Profile,
-		clock:     o.Clock,
-		rng:       o.Rand,
-		header:    o.Header.Clone(),
-		timeout:   o.ConnectTimeout,
-		policy:    o.Profile.Backoff,
+		url:     url,
+		p:       o.Profile,
+		clock:   o.Clock,
+		rng:     o.Rand,
+		header:  o.Header.Clone(),
+		timeout: timeout,
+		// A per-client draw (reconnecting-websocket's minimum delay) is
+		// made once, here, so every retry of this client shares it.
+		policy:    backoff.ForClient(o.Profile.Backoff, o.Rand),
 		log:       o.Logger.With("profile", o.Profile.Name),
 		flaws:     o.Flaws,
 		reconnect: make(chan struct{}, 1),
@@ -151,6 +162,9 @@ func New(url string, opts *Options) *Client {
 		c.dialer = *o.Dialer
 	}
 	c.dialer.HandshakeTimeout = 0
+	if sp := o.Profile.Connect.Subprotocol; sp != "" {
+		c.dialer.Subprotocols = []string{sp}
+	}
 	if o.MaxAttempts > 0 {
 		c.policy = backoff.Limit{Policy: c.policy, Attempts: o.MaxAttempts}
 	}
@@ -176,7 +190,8 @@ func (c *Client) Start() error {
 }
 
 // Close is the intentional disconnect: in any state it closes the socket
-// (with 1000), cancels a dial or a pending retry, and returns once no socket
+// (with the profile's Close.Code, or a close frame without a code when that
+// is "none"), cancels a dial or a pending retry, and returns once no socket
 // is open and the client will never reconnect. Callbacks already queued are
 // still delivered; Close may be called from one.
 func (c *Client) Close() error {
@@ -210,11 +225,16 @@ func (c *Client) Reconnect() {
 	}
 }
 
-// Send sends a request of type typ whose data is v marshalled to JSON.
+// Send sends a request of type typ whose data is v marshalled to JSON, in
+// the profile's envelope (the text envelope sends the JSON as it is, and a
+// JSON string as its contents).
+//
 // While not connected, a queueing profile queues it (flushed in order on the
-// next open, before anything sent after that open) and Send returns nil; a
-// full queue returns ErrQueueFull. A profile without a queue returns
-// ErrNotConnected: nothing is dropped without the caller knowing.
+// next open, before anything sent after that open) and Send returns nil. A
+// full queue does what the profile's Queue.Full says: "error" returns
+// ErrQueueFull; "drop-newest" drops this send and "drop-oldest" the oldest
+// queued one, both returning nil, logged at Warn and counted in Dropped. A
+// profile without a queue returns ErrNotConnected.
 func (c *Client) Send(ctx context.Context, typ string, v any) error {
 	data, err := json.Marshal(v)
 	if err != nil {
@@ -234,21 +254,43 @@ func (c *Client) Send(ctx context.Context, typ string, v any) error {
 	case !c.p.Queue.Enabled:
 		return fmt.Errorf("failed to send %s: %w", typ, ErrNotConnected)
 	case c.p.Queue.Limit > 0 && len(c.queue) >= c.p.Queue.Limit:
-		return fmt.Errorf("failed to queue %s: %w (limit %d)", typ, ErrQueueFull, c.p.Queue.Limit)
+		q := c.p.Queue
+		switch q.Full {
+		case profile.QueueDropNewest:
+			c.dropped++
+			c.log.Warn("queue full: dropped the new send", "type", typ, "limit", q.Limit, "dropped", c.dropped)
+			return nil
+		case profile.QueueDropOldest:
+			c.dropped++
+			c.log.Warn("queue full: dropped the oldest send", "type", c.queue[0].Type, "limit", q.Limit, "dropped", c.dropped)
+			c.queue = slices.Delete(c.queue, 0, 1)
+		default:
+			if c.flaws.QueueDropsSilentlyOnError {
+				return nil
+			}
+			return fmt.Errorf("failed to queue %s: %w (limit %d)", typ, ErrQueueFull, q.Limit)
+		}
 	}
 	c.queue = append(c.queue, m)
 	c.log.Debug("queued", "type", typ, "queued", len(c.queue))
 	return nil
 }
 
-// writeLocked encodes m, stamps a request id where the profile uses them,
-// and writes it to the open socket. c.mu must be held.
+// writeLocked stamps a request id on m where the profile uses them, and
+// writes it to the open socket. c.mu must be held.
 func (c *Client) writeLocked(ctx context.Context, m profile.Message) error {
 	if m.Kind == profile.Request && !m.HasSeq {
 		m.Seq, m.HasSeq = c.reqSeq, true
 		c.reqSeq++
 	}
-	frame, err := c.p.Codec.Encode(m)
+	return writeMessage(ctx, c.conn, c.p.Codec, m)
+}
+
+// writeMessage encodes m as it is (no request id added: a handshake or a
+// pong carries none) and writes it to conn. Writes to one conn must be
+// serialized: callers hold c.mu.
+func writeMessage(ctx context.Context, conn *websocket.Conn, codec profile.Codec, m profile.Message) error {
+	frame, err := codec.Encode(m)
 	if err != nil {
 		return err
 	}
@@ -256,8 +298,8 @@ func (c *Client) writeLocked(ctx context.Context, m profile.Message) error {
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
-	c.conn.SetWriteDeadline(deadline)
-	return c.conn.WriteMessage(websocket.TextMessage, frame)
+	conn.SetWriteDeadline(deadline)
+	return conn.WriteMessage(websocket.TextMessage, frame)
 }
 
 // State is the current connection state.
@@ -272,6 +314,14 @@ func (c *Client) Queued() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.queue)
+}
+
+// Dropped is the number of sends a full queue dropped (profiles whose
+// Queue.Full is drop-newest or drop-oldest).
+func (c *Client) Dropped() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.dropped
 }
 
 // ConnectionID is the id the last hello carried ("" before any).

@@ -63,12 +63,16 @@ func newServer(t *testing.T) *server {
 
 func wsURL(s *server) string { return "ws" + strings.TrimPrefix(s.URL, "http") }
 
+// waitPatience bounds, in real time, each wait for an effect; effects take
+// milliseconds.
+const waitPatience = 5 * time.Second
+
 func waitFor[T any](t *testing.T, ch <-chan T, what string) T {
 	t.Helper()
 	select {
 	case v := <-ch:
 		return v
-	case <-time.After(5 * time.Second):
+	case <-time.After(waitPatience):
 		t.Fatalf("timed out waiting for %s", what)
 		panic("unreachable")
 	}

@@ -16,7 +16,17 @@ import (
 
 // ending is how one socket's life ended, as the loop needs to know it.
 type ending struct {
-	code profile.StatusCode // the close code seen or sent; 1006 without one
+	// code is the close code seen or sent (1006 without one), for the
+	// connect URL's report; 0 for an intentional close, which reports
+	// nothing.
+	code profile.StatusCode
+	// byServer: the server closed the socket with code (a Fatal code then
+	// stops the client).
+	byServer bool
+	// opened: the socket got as far as connected (past the handshake
+	// reply, if any), for uptime; uptime is how long it stayed so.
+	opened bool
+	uptime time.Duration
 	// resetFailures: the profile restarts the failure count before this
 	// close (mattermost's ping timeout and seq mismatch).
 	resetFailures bool
@@ -37,15 +47,22 @@ func (c *Client) run(ctx context.Context) {
 	stopTimer(timer)
 
 	var (
-		failures int                // consecutive failures since the last open
-		prev     time.Duration      // the previous backoff delay
-		lastCode profile.StatusCode // how the last socket closed
-		next     = StateConnecting
+		failures int           // consecutive failures since the last reset
+		prev     time.Duration // the previous backoff delay
+		// firstCode is the first close code seen since the last
+		// successful open (0: none), for the connect URL's report.
+		firstCode profile.StatusCode
+		next      = StateConnecting
 	)
+	seen := func(code profile.StatusCode) {
+		if firstCode == 0 {
+			firstCode = code
+		}
+	}
 	for {
 		c.setState(next, nil)
 		next = StateReconnecting
-		conn, err := c.dial(ctx, timer, lastCode)
+		conn, err := c.dial(ctx, timer, firstCode)
 		if ctx.Err() != nil {
 			if conn != nil && !c.flaws.CloseLeavesDial { // the handshake won the race with Close
 				conn.Close()
@@ -53,22 +70,37 @@ func (c *Client) run(ctx context.Context) {
 			return
 		}
 		if err == nil {
-			if !c.flaws.NoResetOnOpen {
-				failures, prev = 0, 0
-			}
 			end := c.serve(ctx, conn, timer)
 			if ctx.Err() != nil {
 				return
 			}
-			lastCode = end.code
+			if end.opened {
+				firstCode = 0
+				if c.resetsOnEnd(end.uptime) {
+					failures, prev = 0, 0
+				}
+			}
+			if end.code != 0 {
+				seen(end.code)
+			}
 			if end.resetFailures {
 				failures = 0
 			}
 			if end.now {
 				continue
 			}
+			if end.byServer && c.p.Close.IsFatal(end.code) && !c.flaws.IgnoreFatalCodes {
+				c.setState(StateGaveUp, fmt.Errorf("gave up: the server closed with %d, a fatal code in profile %s: %w",
+					end.code, c.p.Name, end.err))
+				if !c.waitReconnect(ctx) {
+					return
+				}
+				failures, prev = 0, 0
+				continue
+			}
 			err = end.err
 		} else {
+			seen(profile.StatusAbnormalClosure)
 			c.log.Info("connect failed", "err", err)
 		}
 
@@ -104,6 +136,21 @@ func (c *Client) run(ctx context.Context) {
 	}
 }
 
+// resetsOnEnd reports whether a connection that stayed connected for
+// uptime restarts the failure count: always when the profile's ResetAfter
+// is 0, else only after that much uptime (reconnecting-websocket's
+// minUptime), so a server that accepts and drops at once still sees the
+// backoff grow.
+func (c *Client) resetsOnEnd(uptime time.Duration) bool {
+	switch {
+	case c.flaws.NoResetOnOpen:
+		return false
+	case c.flaws.ResetOnOpenDespiteUptime:
+		return true
+	}
+	return c.p.ResetAfter <= 0 || uptime >= c.p.ResetAfter
+}
+
 // waitReconnect parks in the given-up state until Reconnect or Close.
 func (c *Client) waitReconnect(ctx context.Context) bool {
 	select {
@@ -128,32 +175,19 @@ func stopTimer(t interface {
 	}
 }
 
-// dialURL is the URL of the next attempt: with the resume query when the
-// profile resumes.
-func (c *Client) dialURL(lastCode profile.StatusCode) (string, error) {
-	if c.p.Resume == nil {
-		return c.url, nil
-	}
-	c.mu.Lock()
-	q := profile.ResumeQuery{ConnectionID: c.connID, SequenceNumber: c.expectedSeq, DisconnectCode: lastCode}
-	c.mu.Unlock()
-	if c.flaws.ResumeFromLastSeen && q.SequenceNumber > 0 {
-		q.SequenceNumber--
-	}
-	return q.URL(c.url)
-}
-
 type dialResult struct {
 	conn *websocket.Conn
 	err  error
 }
 
-// dial opens one socket, bounded by the connect timeout on the client's
-// clock. Close or the timeout aborts it by closing the raw connection, since
-// the handshake does not watch its context; dial returns only once the
-// attempt is over, so no socket outlives it.
-func (c *Client) dial(ctx context.Context, timer clockTimer, lastCode profile.StatusCode) (*websocket.Conn, error) {
-	url, err := c.dialURL(lastCode)
+// dial opens one socket, bounded by the connect timeout (if any) on the
+// client's clock. Close or the timeout aborts it by closing the raw
+// connection, since the handshake does not watch its context; dial returns
+// only once the attempt is over, so no socket outlives it. On success the
+// timer is left armed: the same timeout bounds the handshake reply, and
+// serve stops it once the socket is connected.
+func (c *Client) dial(ctx context.Context, timer clockTimer, code profile.StatusCode) (*websocket.Conn, error) {
+	url, err := c.connectURL(code)
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +230,7 @@ func (c *Client) dial(ctx context.Context, timer clockTimer, lastCode profile.St
 	c.log.Debug("dialing", "url", url)
 	// Armed before the dial starts, so whatever the server sees of this
 	// attempt, the timeout is already pending.
-	if !c.flaws.NoConnectTimeout {
+	if c.timeout > 0 && !c.flaws.NoConnectTimeout {
 		timer.Reset(c.timeout)
 	}
 	result := make(chan dialResult, 1)
@@ -211,7 +245,6 @@ func (c *Client) dial(ctx context.Context, timer clockTimer, lastCode profile.St
 	var r dialResult
 	select {
 	case r = <-result:
-		stopTimer(timer)
 	case <-timer.Chan():
 		cancel()
 		r = <-result
@@ -229,7 +262,15 @@ func (c *Client) dial(ctx context.Context, timer clockTimer, lastCode profile.St
 		return nil, ctx.Err()
 	}
 	if r.err != nil {
+		stopTimer(timer)
 		return nil, fmt.Errorf("failed to dial %s: %w", url, r.err)
+	}
+	if want := c.p.Connect.Subprotocol; want != "" && r.conn.Subprotocol() != want {
+		// A browser fails such a connection: the socket just drops.
+		stopTimer(timer)
+		r.conn.Close()
+		return nil, fmt.Errorf("failed to dial %s: the server did not select subprotocol %q (it chose %q)",
+			url, want, r.conn.Subprotocol())
 	}
 	return r.conn, nil
 }
@@ -245,123 +286,351 @@ type inbound struct {
 	op   int
 	data []byte
 	pong bool // a pong control frame
+	ping bool // a ping control frame (already answered)
 	err  error
+}
+
+// link is one open socket while serve runs it: the socket, the loop's
+// timer, the heartbeat and the reader goroutine's channel.
+type link struct {
+	c     *Client
+	conn  *websocket.Conn
+	timer clockTimer
+	hb    *heartbeat
+	// armedAt is the deadline the timer is armed for; zero when stopped.
+	armedAt time.Time
+
+	reads      chan inbound
+	done       chan struct{} // closed when serve returns: the reader stops pushing
+	readerDone chan struct{}
+	reading    bool // the reader goroutine was started
+
+	opened      bool // connected: past the handshake reply, queue flushed
+	connectedAt time.Time
 }
 
 // serve runs one open socket until it ends, and returns how it ended. It
 // closes the socket and waits for its reader before returning: the old
 // socket can deliver nothing after the next one opens.
-func (c *Client) serve(ctx context.Context, conn *websocket.Conn, timer clockTimer) ending {
-	reads := make(chan inbound)
-	done := make(chan struct{})
-	readerDone := make(chan struct{})
-	push := func(in inbound) bool {
-		select {
-		case reads <- in:
-			return true
-		case <-done:
-			return false
-		}
-	}
-	leave := false   // flaw OverlapOnReconnect: keep the socket open
-	reading := false // the reader goroutine was started
+//
+// The socket is connected only once the profile's handshake reply came
+// (when it has a handshake); until then the connect timeout still runs and
+// sends are not let through.
+func (c *Client) serve(ctx context.Context, conn *websocket.Conn, timer clockTimer) (end ending) {
+	l := &link{c: c, conn: conn, timer: timer, hb: c.newHeartbeat(),
+		reads: make(chan inbound), done: make(chan struct{}), readerDone: make(chan struct{})}
+	leave := false // flaw OverlapOnReconnect: keep the socket open
 	defer func() {
-		close(done)
-		if !reading {
-			close(readerDone)
+		close(l.done)
+		if !l.reading {
+			close(l.readerDone)
 		}
 		c.mu.Lock()
 		c.conn = nil
 		if leave {
-			c.stale = &staleSocket{conn, readerDone}
+			c.stale = &staleSocket{conn, l.readerDone}
 			c.mu.Unlock()
 			return
 		}
 		c.mu.Unlock()
 		conn.Close()
-		<-readerDone
+		<-l.readerDone
 	}()
+	defer func() {
+		if l.opened {
+			end.opened, end.uptime = true, c.clock.Now().Sub(l.connectedAt)
+		}
+	}()
+	defer stopTimer(timer)
+	defer l.hb.stop()
+	if c.flaws.StaleHeartbeat {
+		defer func() { c.staleHB = l.hb }()
+	}
+	conn.SetPongHandler(func(string) error { l.push(inbound{pong: true}); return nil })
+	conn.SetPingHandler(func(data string) error {
+		l.push(inbound{ping: true})
+		err := conn.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(writeWait))
+		if errors.Is(err, websocket.ErrCloseSent) {
+			return nil // the socket is closing; the pong does not matter
+		}
+		return err
+	})
+
+	if hs := c.p.Connect.Handshake; hs != nil {
+		m := profile.Message{Kind: profile.Request, Type: hs.Type, Data: hs.Data}
+		c.mu.Lock()
+		err := writeMessage(context.Background(), conn, c.p.Codec, m)
+		c.mu.Unlock()
+		if err != nil {
+			return closeSocket(conn, profile.StatusAbnormalClosure, "", false,
+				fmt.Errorf("failed to send the handshake %s: %w", hs.Type, err))
+		}
+		l.startReader()
+		if !c.flaws.NoHandshakeWait {
+			if end, ok := l.awaitReply(ctx, hs.ReplyType); !ok {
+				return end
+			}
+		}
+	}
+	stopTimer(timer) // connected: the connect timeout is over
 
 	if err := c.open(conn); err != nil {
-		return c.closeWith(conn, profile.StatusAbnormalClosure, "", false, err)
+		return closeSocket(conn, profile.StatusAbnormalClosure, "", false, err)
 	}
+	l.opened, l.connectedAt = true, c.clock.Now()
 	c.closeStale()
-	hb := c.newHeartbeat()
-	if c.flaws.StaleHeartbeat {
-		defer func() { c.staleHB = hb }()
-	}
-	if c.p.Heartbeat.OnOpen && !hb.outstanding {
-		if err := c.ping(conn, hb); err != nil {
-			return c.closeWith(conn, profile.StatusAbnormalClosure, "", false, err)
+	pingNow := l.hb.start(l.connectedAt)
+	l.arm()
+	if pingNow {
+		if err := l.ping(); err != nil {
+			return closeSocket(conn, profile.StatusAbnormalClosure, "", false, err)
 		}
 	}
 	// Read only once the open's own writes (queue, first ping) are out: a
 	// close the server sent at once is then answered after them, never
 	// before (gorilla refuses writes once it has answered a close).
-	conn.SetPongHandler(func(string) error { push(inbound{pong: true}); return nil })
-	reading = true
-	go func() {
-		defer close(readerDone)
-		for {
-			op, data, err := conn.ReadMessage()
-			if !push(inbound{op: op, data: data, err: err}) || err != nil {
-				return
-			}
-		}
-	}()
-	if c.p.Heartbeat.Interval > 0 {
-		timer.Reset(c.p.Heartbeat.Interval)
-	}
-	defer stopTimer(timer)
-	defer hb.stop()
+	l.startReader()
 	c.setState(StateConnected, nil) // announced once the heartbeat is armed
 
 	for {
 		select {
-		case in := <-reads:
+		case in := <-l.reads:
 			if in.err != nil {
 				return closedByPeer(in.err)
 			}
-			if in.pong {
-				hb.answered()
+			now := c.clock.Now()
+			l.hb.heard(now)
+			if in.pong && c.p.Heartbeat.Mode == profile.HeartbeatFrames {
+				l.hb.answered(now)
+			}
+			if in.pong || in.ping {
+				l.arm()
 				continue
 			}
-			if end, ok := c.receive(conn, hb, in); !ok {
+			if end, ok := l.receive(in); !ok {
 				return end
 			}
-		case <-hb.deadline():
-			if hb.outstanding {
+		case <-l.hb.deadline():
+			if l.hb.outstanding {
 				cfg := c.p.Heartbeat
-				return c.closeWith(conn, cfg.CloseCode, "pong timeout", cfg.ResetFailures,
+				return l.errorClose(cfg.CloseCode, "pong timeout", cfg.ResetFailures,
 					errors.New("no answer to the last ping within the pong timeout"))
 			}
 		case <-timer.Chan():
-			if hb.outstanding && !c.flaws.NoPongCheck {
+			l.armedAt = time.Time{}
+			switch l.hb.fired(c.clock.Now()) {
+			case hbDead:
 				cfg := c.p.Heartbeat
-				return c.closeWith(conn, cfg.CloseCode, "ping timeout", cfg.ResetFailures,
-					errors.New("no answer to the last ping within the heartbeat interval"))
+				return l.errorClose(cfg.CloseCode, "ping timeout", cfg.ResetFailures, l.hb.why())
+			case hbPing:
+				if err := l.ping(); err != nil {
+					return closeSocket(conn, profile.StatusAbnormalClosure, "", false, err)
+				}
+			default:
+				l.arm()
 			}
-			if err := c.ping(conn, hb); err != nil {
-				return c.closeWith(conn, profile.StatusAbnormalClosure, "", false, err)
-			}
-			timer.Reset(c.p.Heartbeat.Interval)
 		case <-c.reconnect:
 			if c.flaws.OverlapOnReconnect {
 				leave = true
-				return ending{code: profile.StatusNormalClosure, resetFailures: true, now: true}
+				return ending{resetFailures: true, now: true}
 			}
-			end := c.closeWith(conn, profile.StatusNormalClosure, "reconnect", true, nil)
-			end.now = true
-			return end
+			return l.reconnectNow()
 		case <-ctx.Done():
-			if c.flaws.CloseWithoutFrame {
-				c.closeWith(conn, profile.StatusAbnormalClosure, "", false, nil)
-				return ending{code: profile.StatusAbnormalClosure}
-			}
-			c.closeWith(conn, profile.StatusNormalClosure, "client closing", false, nil)
-			return ending{code: profile.StatusNormalClosure}
+			l.closeIntentionally()
+			return ending{}
 		}
 	}
+}
+
+// push hands one read to serve; false once serve has returned.
+func (l *link) push(in inbound) bool {
+	select {
+	case l.reads <- in:
+		return true
+	case <-l.done:
+		return false
+	}
+}
+
+// startReader starts the goroutine that reads the socket, once.
+func (l *link) startReader() {
+	if l.reading {
+		return
+	}
+	l.reading = true
+	go func() {
+		defer close(l.readerDone)
+		for {
+			op, data, err := l.conn.ReadMessage()
+			if !l.push(inbound{op: op, data: data, err: err}) || err != nil {
+				return
+			}
+		}
+	}()
+}
+
+// arm points the timer at the heartbeat's earliest deadline, or stops it
+// when there is none.
+func (l *link) arm() {
+	at, ok := l.hb.due()
+	switch {
+	case !ok:
+		stopTimer(l.timer)
+		l.armedAt = time.Time{}
+	case !at.Equal(l.armedAt):
+		stopTimer(l.timer)
+		l.timer.Reset(at.Sub(l.c.clock.Now()))
+		l.armedAt = at
+	}
+}
+
+// ping sends one heartbeat and marks it unanswered. The timer is re-armed
+// before the ping goes out, so a peer that saw the ping may step the clock.
+func (l *link) ping() error {
+	c := l.c
+	l.hb.sent(c.clock.Now())
+	if l.hb.pongTimer != nil {
+		l.hb.pongTimer.Reset(c.flaws.PongTimeout)
+	}
+	l.arm()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.p.Heartbeat.Mode == profile.HeartbeatFrames {
+		return l.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait))
+	}
+	l.hb.seq = c.reqSeq
+	m := c.p.Ping(l.hb.seq)
+	m.HasSeq = false // writeLocked stamps the id and advances reqSeq
+	return c.writeLocked(context.Background(), m)
+}
+
+// pong answers a server's ping at once (mode server).
+func (l *link) pong(ping profile.Message) error {
+	c := l.c
+	if c.flaws.NoServerPongs {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return writeMessage(context.Background(), l.conn, c.p.Codec, c.p.Pong(ping))
+}
+
+// awaitReply waits for the handshake's reply, answering server pings
+// meanwhile, bounded by the connect timeout still armed from the dial. ok
+// is false when the socket ended first.
+func (l *link) awaitReply(ctx context.Context, replyType string) (end ending, ok bool) {
+	c := l.c
+	for {
+		select {
+		case in := <-l.reads:
+			if in.err != nil {
+				return closedByPeer(in.err), false
+			}
+			m, ok := l.decode(in)
+			if !ok {
+				continue
+			}
+			if l.hb.isServerPing(m) {
+				if err := l.pong(m); err != nil {
+					return closeSocket(l.conn, profile.StatusAbnormalClosure, "", false, err), false
+				}
+			}
+			c.deliver(m)
+			if m.Kind == profile.Event && m.Type == replyType {
+				return ending{}, true
+			}
+		case <-l.timer.Chan():
+			return closeSocket(l.conn, profile.StatusAbnormalClosure, "", false,
+				fmt.Errorf("no %s within the connect timeout %v", replyType, c.timeout)), false
+		case <-c.reconnect:
+			stopTimer(l.timer)
+			return l.reconnectNow(), false
+		case <-ctx.Done():
+			stopTimer(l.timer)
+			l.closeIntentionally()
+			return ending{}, false
+		}
+	}
+}
+
+// decode reads a text frame; ok is false for anything else, and for a
+// frame the envelope refuses (reported, not fatal).
+func (l *link) decode(in inbound) (m profile.Message, ok bool) {
+	if in.op != websocket.TextMessage {
+		return m, false
+	}
+	m, err := l.c.p.Codec.Decode(in.data, profile.Server)
+	if err != nil {
+		err = fmt.Errorf("failed to decode %q: %w", truncate(in.data), err)
+		l.c.log.Warn("bad frame", "err", err)
+		l.c.notifyError(err)
+		return m, false
+	}
+	return m, true
+}
+
+// reconnectNow is Reconnect on an open socket: an intentional close, then
+// a dial at once with the failure count reset.
+func (l *link) reconnectNow() ending {
+	l.closeIntentionally()
+	return ending{resetFailures: true, now: true}
+}
+
+// closeIntentionally closes with the profile's Close.Code.
+func (l *link) closeIntentionally() {
+	code := l.c.p.Close.Code
+	if l.c.flaws.CloseWithoutFrame {
+		code = profile.StatusAbnormalClosure
+	}
+	closeSocket(l.conn, code, "client closing", false, nil)
+}
+
+// errorClose closes on an error the client found (a dead link, a seq gap)
+// with code: in the close frame when the profile reports it there, and in
+// the ending for the next connect URL's report either way.
+func (l *link) errorClose(code profile.StatusCode, reason string, reset bool, err error) ending {
+	frame := code
+	if !l.c.p.Close.InFrame() && !l.c.flaws.CloseCodeInFrame {
+		frame = profile.StatusNoStatus
+	}
+	closeSocket(l.conn, frame, reason, reset, err)
+	return ending{code: code, resetFailures: reset, err: err}
+}
+
+// receive acts on one frame; ok is false when the socket must end.
+func (l *link) receive(in inbound) (end ending, ok bool) {
+	c := l.c
+	m, ok := l.decode(in)
+	if !ok {
+		return ending{}, true
+	}
+	now := c.clock.Now()
+	if l.hb.isPong(m) {
+		l.hb.answered(now)
+	}
+	serverPing := l.hb.isServerPing(m)
+	if serverPing {
+		l.hb.serverPinged(now)
+	}
+	// Re-armed before anything goes out or is delivered: whoever saw the
+	// effect may step the clock.
+	l.arm()
+	if serverPing {
+		if err := l.pong(m); err != nil {
+			return closeSocket(l.conn, profile.StatusAbnormalClosure, "", false, err), false
+		}
+	}
+	if r := c.p.Resume; r != nil && m.Kind == profile.Event {
+		if !c.sequence(m) {
+			return l.errorClose(r.GapCloseCode, "sequence mismatch", r.ResetFailures,
+				fmt.Errorf("event %s out of sequence", m)), false
+		}
+	}
+	if c.p.ErrorType != "" && m.Kind == profile.Event && m.Type == c.p.ErrorType {
+		c.setState(StateError, fmt.Errorf("server error: %s", m.Data))
+	}
+	c.deliver(m)
+	return ending{}, true
 }
 
 // open makes conn the client's socket: it flushes the offline queue in
@@ -405,41 +674,13 @@ func (c *Client) open(conn *websocket.Conn) error {
 	return nil
 }
 
-// receive acts on one frame; ok is false when the socket must end.
-func (c *Client) receive(conn *websocket.Conn, hb *heartbeat, in inbound) (end ending, ok bool) {
-	if in.op != websocket.TextMessage {
-		return ending{}, true
-	}
-	m, err := c.p.Codec.Decode(in.data, profile.Server)
-	if err != nil {
-		err = fmt.Errorf("failed to decode %q: %w", truncate(in.data), err)
-		c.log.Warn("bad frame", "err", err)
-		c.notifyError(err)
-		return ending{}, true
-	}
-	if hb.isPong(m) {
-		hb.answered()
-	}
-	if r := c.p.Resume; r != nil && m.Kind == profile.Event {
-		if !c.sequence(m) {
-			return c.closeWith(conn, r.GapCloseCode, "sequence mismatch", r.ResetFailures,
-				fmt.Errorf("event %s out of sequence", m)), false
-		}
-	}
-	if c.p.ErrorType != "" && m.Kind == profile.Event && m.Type == c.p.ErrorType {
-		c.setState(StateError, fmt.Errorf("server error: %s", m.Data))
-	}
-	c.deliver(m)
-	return ending{}, true
-}
-
 // sequence applies the hello and seq rules to an event and reports whether
 // its seq is the expected one.
 func (c *Client) sequence(m profile.Message) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if m.Type == c.p.Resume.HelloType {
-		if id := m.Field("connection_id"); id != "" {
+		if id := m.Field(c.p.Resume.IDField); id != "" {
 			if c.connID != "" && c.connID != id {
 				c.log.Info("new connection id: events were missed", "old", c.connID, "new", id)
 				if !c.flaws.NoResyncOnNewID {
@@ -460,9 +701,10 @@ func (c *Client) sequence(m profile.Message) bool {
 	return true
 }
 
-// closeWith ends the socket from this side with a close frame (none for
-// 1006) and says how.
-func (c *Client) closeWith(conn *websocket.Conn, code profile.StatusCode, reason string, reset bool, err error) ending {
+// closeSocket ends the socket from this side: a close frame with code, or
+// one without a code for StatusNoStatus (gorilla writes it empty), or none
+// at all for StatusAbnormalClosure; then the TCP connection is closed.
+func closeSocket(conn *websocket.Conn, code profile.StatusCode, reason string, reset bool, err error) ending {
 	if code != profile.StatusAbnormalClosure {
 		msg := websocket.FormatCloseMessage(int(code), reason)
 		conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(writeWait))
@@ -475,7 +717,8 @@ func (c *Client) closeWith(conn *websocket.Conn, code profile.StatusCode, reason
 func closedByPeer(err error) ending {
 	var ce *websocket.CloseError
 	if errors.As(err, &ce) {
-		return ending{code: profile.StatusCode(ce.Code), err: fmt.Errorf("server closed the socket: %w", err)}
+		return ending{code: profile.StatusCode(ce.Code), byServer: true,
+			err: fmt.Errorf("server closed the socket: %w", err)}
 	}
 	return ending{code: profile.StatusAbnormalClosure, err: fmt.Errorf("socket failed: %w", err)}
 }

@@ -8,11 +8,13 @@ const (
 	StateDisconnected State = iota
 	// StateConnecting: the first attempt is under way.
 	StateConnecting
-	// StateConnected: a socket is open.
+	// StateConnected: a socket is open, past the profile's handshake
+	// reply when it has one.
 	StateConnected
 	// StateReconnecting: waiting to retry, or retrying, after a failure.
 	StateReconnecting
-	// StateGaveUp: the backoff policy stopped retrying; Reconnect restarts.
+	// StateGaveUp: the backoff policy stopped retrying, or the server
+	// closed with one of the profile's fatal codes; Reconnect restarts.
 	StateGaveUp
 	// StateError: a socket is open but the server reported an error
 	// (profile ErrorType).

@@ -58,4 +58,34 @@ type Set struct {
 	ResumeFromLastSeen bool
 	// NoConnectTimeout waits for a stalled handshake forever.
 	NoConnectTimeout bool
+	// IgnoreFatalCodes reconnects after a server close whose code the
+	// profile calls fatal (graphql-ws's 4401 Unauthorized, 4400 Bad
+	// request): an onclose that retries whatever the code, so a client
+	// the server will refuse every time hammers it until retries run out.
+	IgnoreFatalCodes bool
+	// NoHandshakeWait counts as connected as soon as the socket opens,
+	// without waiting for the handshake's reply: it flushes its queue and
+	// sends before connection_ack, which a graphql-ws server answers by
+	// closing with 4401.
+	NoHandshakeWait bool
+	// ResetOnOpenDespiteUptime resets the failure count as soon as a
+	// socket opens though the profile wants ResetAfter of uptime first:
+	// against a server that accepts and drops at once, the retries never
+	// slow down (what reconnecting-websocket's minUptime prevents).
+	ResetOnOpenDespiteUptime bool
+	// CloseCodeInFrame puts an error close's code (ping timeout, seq gap)
+	// in the close frame when the profile reports it only on the next
+	// connect URL: a port of the mattermost client that calls
+	// close(4000) where the original calls close() and sends
+	// disconnect_err_code.
+	CloseCodeInFrame bool
+	// NoServerPongs never answers the server's pings (heartbeat mode
+	// server): a server that drops silent clients (Engine.IO's
+	// pingTimeout) keeps cutting a healthy link.
+	NoServerPongs bool
+	// QueueDropsSilentlyOnError drops a send the full queue cannot take
+	// and returns nil, though the profile says the caller gets an error:
+	// reconnecting-websocket's silent loss past maxEnqueuedMessages, in a
+	// client that promised to report it.
+	QueueDropsSilentlyOnError bool
 }
