@@ -86,7 +86,8 @@ var heartbeatScenario = Scenario{
 			if k+i > 1 { // a ping was answered before this one
 				gapWant += pongLag(p)
 				if pongLag(p) > 0 {
-					t.StepAny() // the late pong
+					t.StepToServer(fmt.Sprintf("the server's late answer to ping %d", k+i-1))
+					t.AwaitCount(fmt.Sprintf("the answer to ping %d", k+i-1), 0, k+i-1, fakeserver.KindSend, isPong(p))
 				}
 			}
 			t.CaughtUp() // the pong is in before the next ping is due
@@ -100,6 +101,11 @@ var heartbeatScenario = Scenario{
 			prev = ping.At
 		}
 	},
+}
+
+// isPong matches the server's answer to a heartbeat ping.
+func isPong(p *profile.Profile) func(fakeserver.Entry) bool {
+	return func(e fakeserver.Entry) bool { return e.Msg != nil && p.IsPong(*e.Msg, e.Msg.SeqReply) }
 }
 
 // pongLag is how late the heartbeat scenario has the server answer pings:

@@ -42,7 +42,7 @@ var handshakeScenario = Scenario{
 			t.Errorf("the client's first message was %q; the profile's handshake sends %q first", first.Msg.Type, h.Type)
 		}
 		delay := handshakeDelay(t)
-		t.StepAny()
+		t.StepToServer("the server's held-back " + h.ReplyType)
 		connected := t.AwaitEvent("the connected state, after the handshake's reply", delay, 1, isState(StateConnected))
 		if lo, _ := t.tol.widen(delay, delay); connected.At-open.At < lo {
 			t.Errorf("the client said connected %v after the open, before the server's %s (held back %v): it did not wait for the handshake",
@@ -74,7 +74,7 @@ var serverPingScenario = Scenario{
 		isServerPing := func(e fakeserver.Entry) bool { return e.Msg != nil && e.Msg.Type == hb.PingType }
 		isPong := func(e fakeserver.Entry) bool { return e.Msg != nil && e.Msg.Type == hb.PongType }
 		for i := 1; i <= serverPings; i++ {
-			t.StepAny()
+			t.StepToServer(fmt.Sprintf("the server's ping %d", i))
 			ping := t.AwaitCount(fmt.Sprintf("the server's ping %d", i), hb.Interval, i, fakeserver.KindSend, isServerPing)[i-1]
 			pongs := t.AwaitCount(fmt.Sprintf("the client's %s to ping %d", hb.PongType, i), 0, i, fakeserver.KindRecv, isPong)
 			if _, hi := t.tol.widen(0, 0); pongs[i-1].At-ping.At > hi {
@@ -146,7 +146,8 @@ var resetAfterUptimeScenario = Scenario{
 		t.Settle()
 		short, _ := wait(p, k+1)
 		t.AwaitCount("the connection that stays up", short, 2, fakeserver.KindOpen, nil)
-		t.StepAny() // the server's close, once the connection has been up long enough
+		t.AwaitEvent("the connected state", 0, 2, isState(StateConnected)) // the client's timers are set
+		t.StepToServer("the server's close, once the connection has been up long enough")
 		t.AwaitCount("its close after the uptime", p.ResetAfter, 2, fakeserver.KindClose, nil)
 		t.Settle()
 		first, _ := wait(p, 1)
@@ -186,14 +187,19 @@ func checkUptimeRatios(t *T, w1, ws, wl time.Duration) {
 	}
 }
 
-// StepAny, in virtual time, waits for any timer (the client's or the
-// server's) and moves the clock exactly to the earliest. In real time it
-// does nothing.
-func (t *T) StepAny() time.Duration {
+// StepToServer, in virtual time, waits until the earliest pending timer
+// is the server's (a held-back frame, a scheduled close, a ping), not the
+// client's, and moves the clock exactly to it: the scenario's next effect
+// is the server's. In real time it does nothing.
+func (t *T) StepToServer(what string) time.Duration {
 	if !t.virtual {
 		return 0
 	}
-	t.AwaitAny("a pending timer", func() bool { _, ok := t.vclock.Next(); return ok })
+	t.AwaitAny(what+" (the server's timer, before any of the client's)", func() bool {
+		next, ok := t.vclock.Next()
+		mine, armed := t.vclock.NextFor(owner)
+		return ok && (!armed || next.Before(mine))
+	})
 	d, _ := t.vclock.AdvanceToNext()
 	return d
 }
