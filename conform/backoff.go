@@ -21,23 +21,28 @@ const backoffFailures = 8
 const maxBackoffFailures = 24
 
 // backoffWatch is how many refusals the backoff scenario watches: in
-// virtual time, where waits cost nothing, until the schedule has been the
-// same for three failures (its cap reached and held: mattermost's first
-// matters at failure 11); in real time, backoffFailures.
+// virtual time, where waits cost nothing, until the schedule has stopped
+// changing and held for two more failures (its cap reached and kept:
+// mattermost's first matters at failure 11), and never fewer than in real
+// time, backoffFailures.
 func backoffWatch(t *T) int {
 	if !t.Virtual() {
 		return backoffFailures
 	}
 	p := t.Profile()
-	for n := 3; n < maxBackoffFailures; n++ {
-		a, _ := p.Backoff.Window(n-2, 0)
-		b, _ := p.Backoff.Window(n-1, 0)
-		c, _ := p.Backoff.Window(n, 0)
-		if a == b && b == c {
-			return n
+	last := 1 // the last failure whose window differs from the one before
+	prev, _ := p.Backoff.Window(1, 0)
+	for n := 2; n < maxBackoffFailures; n++ {
+		w, ok := p.Backoff.Window(n, 0)
+		if !ok {
+			break
 		}
+		if w != prev {
+			last = n
+		}
+		prev = w
 	}
-	return maxBackoffFailures
+	return min(max(backoffFailures, last+2), maxBackoffFailures)
 }
 
 // jitterWaits is the fewest waits with room for jitter that the jitter
@@ -91,15 +96,37 @@ var backoffScenario = Scenario{
 			}
 			if n == backoffWatch(t) {
 				t.Settle()
+				giveUpEarly(t, n)
 				t.AwaitCount(fmt.Sprintf("attempt %d", n+1), d, n+1, fakeserver.KindDial, nil)
 				break
 			}
 			t.Settle()
+			giveUpEarly(t, n)
 			before = d
 		}
 		t.CheckWaits()
 		checkJitter(t, t.judge(t.Entries(), false))
 	},
+}
+
+// giveUpEarly fails a client that gave up after failure n where the
+// profile retries.
+func giveUpEarly(t *T, n int) {
+	if t.gaveUp() {
+		d, _ := wait(t.Profile(), n)
+		t.Fatalf("the client gave up after %d failures; the profile retries after failure %d (waiting %v) and %s",
+			n, n, round(d), givesUpWhen(t.Profile()))
+	}
+}
+
+// givesUpWhen says when a profile gives up.
+func givesUpWhen(p *profile.Profile) string {
+	for n := 1; n <= maxBackoffFailures*4; n++ {
+		if _, ok := p.Backoff.Window(n, 0); !ok {
+			return fmt.Sprintf("gives up after %d failures in a row", n-1)
+		}
+	}
+	return "never gives up"
 }
 
 // maxResetRefusals bounds the refusals before the accepted attempt.
@@ -127,7 +154,7 @@ func resetRefusals(t *T) int {
 
 var resetScenario = Scenario{
 	Name:   "reset-on-open",
-	Checks: "a successful open resets the failure count: the wait after an accept-then-close is the first one",
+	Checks: "a successful open (after the handshake's reply, where there is one) resets the failure count: the wait after an accept-then-close is the first one",
 	// A profile that resets only after some uptime has its own scenario.
 	Applies: func(p *profile.Profile) bool { return p.ResetAfter == 0 },
 	Faults: func(t *T) []chaos.Fault {
@@ -136,10 +163,13 @@ var resetScenario = Scenario{
 		for i := range refused {
 			refused[i] = i + 1
 		}
-		return []chaos.Fault{
-			chaos.OnAttempts(chaos.Refuse(503), refused...),
-			chaos.OnAttempts(chaos.AcceptThenClose(chaos.Cut{Kind: chaos.CloseFrame, Code: profile.StatusGoingAway, Reason: "restart"}), n+1),
+		accepted := chaos.AcceptThenClose(restart)
+		if p := t.Profile(); p.Connect.Handshake != nil {
+			// Connected means the handshake's reply: close just after it.
+			first, _ := wait(p, 1)
+			accepted = chaos.CloseAfter(first/4, restart.Code, restart.Reason)
 		}
+		return []chaos.Fault{chaos.OnAttempts(chaos.Refuse(503), refused...), chaos.OnAttempts(accepted, n+1)}
 	},
 	Run: func(t *T) {
 		p := t.Profile()
@@ -151,7 +181,14 @@ var resetScenario = Scenario{
 			before, _ = wait(p, n)
 		}
 		t.AwaitCount("the accepted attempt", before, 1, fakeserver.KindOpen, nil)
-		t.AwaitCount("the server's close", 0, 1, fakeserver.KindClose, nil)
+		if p.Connect.Handshake != nil {
+			t.AwaitEvent("the connected state, on the handshake's reply", 0, 1, isState(StateConnected))
+			first, _ := wait(p, 1)
+			t.StepToServer("the server's close after the handshake")
+			t.AwaitCount("the server's close", first/4, 1, fakeserver.KindClose, nil)
+		} else {
+			t.AwaitCount("the server's close", 0, 1, fakeserver.KindClose, nil)
+		}
 		t.Settle()
 		first, _ := wait(p, 1)
 		t.AwaitCount(fmt.Sprintf("the reconnect after the accept-then-close, due after %v (a failure count reset on open)", round(first)),

@@ -67,7 +67,7 @@ func TestScenariosFailOnTheirBugs(t *testing.T) {
 		}), "giving up after 6 failures"},
 		{"gives up after 7 (RxJS port)", "backoff", "mattermost", misconfigured(func(p *profile.Profile) {
 			p.Backoff = backoff.Limit{Policy: p.Backoff, Attempts: 7}
-		}), "attempt 9"},
+		}), "the client gave up after 8 failures"},
 		{"no reset on open", "reset-on-open", "queue", referenceWith(flaw.Set{NoResetOnOpen: true}), "the profile waits 1s"},
 		{"no reset on open", "reset-on-open", "mattermost", referenceWith(flaw.Set{NoResetOnOpen: true}), "after failure 1; the profile waits [3s, 5s]"},
 		{"close without a frame", "close", "queue", referenceWith(flaw.Set{CloseWithoutFrame: true}), "want a close frame with 1000"},
@@ -84,6 +84,18 @@ func TestScenariosFailOnTheirBugs(t *testing.T) {
 		{"keeps the seq on a new id", "new-id", "mattermost", referenceWith(flaw.Set{KeepSeqOnNewID: true}), "its expected seq was not reset"},
 		{"no seq check", "seq-gap", "mattermost", referenceWith(flaw.Set{NoSeqCheck: true}), "the close on the gap"},
 		{"ignores server errors", "error-state", "queue", misconfigured(func(p *profile.Profile) { p.ErrorType = "" }), "the error state"},
+		{"no connect timeout", "stalled-handshake", "queue", referenceWith(flaw.Set{NoConnectTimeout: true}), "no connect timeout"},
+		{"connected before the reply", "handshake", "graphql-ws", referenceWith(flaw.Set{NoHandshakeWait: true}), "did not wait for the handshake"},
+		{"no pongs to server pings", "server-ping", "graphql-ws", referenceWith(flaw.Set{NoServerPongs: true}), "the client's pong to ping 1"},
+		{"reconnects after a fatal code", "fatal-close", "graphql-ws", referenceWith(flaw.Set{IgnoreFatalCodes: true}), "never reconnects after it"},
+		{"resets on open despite the uptime rule", "reset-after-uptime", "reconnecting-websocket",
+			referenceWith(flaw.Set{ResetOnOpenDespiteUptime: true}), "resets the count only after 5s up"},
+		{"error code in the frame, not the query", "seq-gap", "mattermost", referenceWith(flaw.Set{CloseCodeInFrame: true}), "it put 4001 in the close frame"},
+		{"no jitter", "backoff", "mattermost", misconfigured(func(p *profile.Profile) {
+			m := p.Backoff.(backoff.Mattermost)
+			m.Jitter = 0
+			p.Backoff = m
+		}), "no jitter"},
 	}
 	covered := map[string]bool{}
 	for _, tw := range twins {

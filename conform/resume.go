@@ -100,6 +100,9 @@ func errorClosed(t *T, n int, code profile.StatusCode) (bool, string) {
 	if p.Close.InFrame() && (!ok || c.By != profile.Client || c.Code != code) {
 		return false, describeClose(c, ok)
 	}
+	if !p.Close.InFrame() && ok && c.By == profile.Client && c.Code == code {
+		return false, fmt.Sprintf("it put %d in the close frame, where the profile's error close carries no code", code)
+	}
 	if p.Close.InQuery() {
 		if ofKind(t.Entries(), fakeserver.KindDial) <= n {
 			return false, "no connect followed to report it"

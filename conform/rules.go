@@ -42,6 +42,14 @@ var handshakeScenario = Scenario{
 			t.Errorf("the client's first message was %q; the profile's handshake sends %q first", first.Msg.Type, h.Type)
 		}
 		delay := handshakeDelay(t)
+		if t.Virtual() {
+			// Before the reply is released: once client and server are
+			// idle, a connected state already reported came too early.
+			t.awaitIdle()
+			if n := count(t.Events(), isState(StateConnected)); n > 0 {
+				t.Fatalf("the client said connected before the server's %s (held back %v): it did not wait for the handshake", h.ReplyType, round(delay))
+			}
+		}
 		t.StepToServer("the server's held-back " + h.ReplyType)
 		connected := t.AwaitEvent("the connected state, after the handshake's reply", delay, 1, isState(StateConnected))
 		if lo, _ := t.tol.widen(delay, delay); connected.At-open.At < lo {
@@ -185,6 +193,17 @@ func checkUptimeRatios(t *T, w1, ws, wl time.Duration) {
 		t.Errorf("the wait after a connection that stayed up %v was %v, %.2f× the first (%v); the count had reset, so it waits the first wait again",
 			p.ResetAfter, round(wl), r, round(w1))
 	}
+}
+
+// awaitIdle, for an in-process subject, waits until client and server are
+// idle: nothing more can happen without a step of the clock.
+func (t *T) awaitIdle() {
+	if !t.quiet {
+		return
+	}
+	ctx, cancel := t.waitFor(patience)
+	defer cancel()
+	<-ctx.Done()
 }
 
 // StepToServer, in virtual time, waits until the earliest pending timer

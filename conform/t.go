@@ -278,6 +278,12 @@ func isState(states ...string) func(Event) bool {
 // the clock exactly to its earliest deadline. In real time time moves on
 // its own and Step does nothing.
 func (t *T) Step() time.Duration {
+	return t.StepOr(fmt.Sprintf("the client armed no timer within %v of real time (a retry, a heartbeat?)", patience))
+}
+
+// StepOr is Step with the failure to report, in the scenario's words, when
+// the client arms no timer.
+func (t *T) StepOr(failure string) time.Duration {
 	if !t.virtual {
 		return 0
 	}
@@ -287,7 +293,7 @@ func (t *T) Step() time.Duration {
 	defer tick.Stop()
 	for t.vclock.Pending(owner) == 0 {
 		if ctx.Err() != nil {
-			t.Fatalf("the client armed no timer within %v of real time (a retry, a heartbeat?)%s", patience, whyEnded(ctx))
+			t.Fatalf("%s%s", failure, whyEnded(ctx))
 		}
 		select {
 		case <-tick.C:
@@ -322,6 +328,17 @@ func (t *T) SettleOn(what string) {
 	}
 }
 
+// gaveUp reports whether the client's last state is gave-up.
+func (t *T) gaveUp() bool {
+	es := t.Events()
+	for i := len(es) - 1; i >= 0; i-- {
+		if es[i].Kind == EventState {
+			return es[i].State == StateGaveUp
+		}
+	}
+	return false
+}
+
 // StepToRetry is Settle for a failure the scenario has already seen the
 // client report (it acted in between): it steps to the retry.
 func (t *T) StepToRetry() {
@@ -334,6 +351,7 @@ func (t *T) StepToRetry() {
 // close frame may say "reconnecting" before the server has read it, and an
 // end stamped after the step would shorten the wait the judge sees.
 func (t *T) stepToRetry() {
+	var ended int // the attempt whose end was seen
 	t.AwaitEntries("the server's record of how the last attempt ended", 0, func(es []fakeserver.Entry) bool {
 		last := 0
 		for _, e := range es {
@@ -343,12 +361,33 @@ func (t *T) stepToRetry() {
 		}
 		for _, e := range es {
 			if e.Attempt == last && endsAttempt(e.Kind) {
+				ended = last
 				return true
 			}
 		}
 		return false
 	})
-	t.Step()
+	// A client that retries at once arms no timer: its retry is no step
+	// away, and the judge will say how long it waited.
+	redialed := func() bool {
+		for _, e := range t.Entries() {
+			if e.Kind == fakeserver.KindDial && e.Attempt > ended {
+				return true
+			}
+		}
+		return false
+	}
+	ctx, cancel := t.waitFor(patience)
+	defer cancel()
+	for !redialed() && t.vclock.Pending(owner) == 0 {
+		if ctx.Err() != nil {
+			t.Fatalf("after attempt %d ended the client neither armed a retry timer nor dialed again%s", ended, whyEnded(ctx))
+		}
+		quietReal(ctx, pollEvery)
+	}
+	if !redialed() {
+		t.Step()
+	}
 }
 
 // endsAttempt reports whether an entry of kind k ends an attempt, as far
