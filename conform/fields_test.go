@@ -115,11 +115,11 @@ var fieldTwins = map[string]fieldTwin{
 	}, "backoff", "giving up|gave up"},
 	"backoff.reset_after": {func(p *profile.Profile) { p.ResetAfter = 0 }, "reset-after-uptime", "resets the count only after"},
 
-	"heartbeat.mode":       {func(p *profile.Profile) { p.Heartbeat = profile.Heartbeat{Mode: profile.HeartbeatNone} }, "", ""},
-	"heartbeat.interval":   {func(p *profile.Profile) { p.Heartbeat.Interval *= 2 }, "heartbeat", "the profile pings every"},
-	"heartbeat.on_open":    {func(p *profile.Profile) { p.Heartbeat.OnOpen = !p.Heartbeat.OnOpen }, "heartbeat", "ping"},
-	"heartbeat.ping_type":  {func(p *profile.Profile) { p.Heartbeat.PingType = "x-ping" }, "heartbeat", "ping"},
-	"heartbeat.pong_type":  {func(p *profile.Profile) { p.Heartbeat.PongType = "x-pong" }, "", ""},
+	"heartbeat.mode":      {func(p *profile.Profile) { p.Heartbeat = profile.Heartbeat{Mode: profile.HeartbeatNone} }, "", ""},
+	"heartbeat.interval":  {func(p *profile.Profile) { p.Heartbeat.Interval *= 2 }, "heartbeat", "the profile pings every"},
+	"heartbeat.on_open":   {func(p *profile.Profile) { p.Heartbeat.OnOpen = !p.Heartbeat.OnOpen }, "heartbeat", "ping"},
+	"heartbeat.ping_type": {func(p *profile.Profile) { p.Heartbeat.PingType = "x-ping" }, "heartbeat", "ping"},
+	"heartbeat.pong_type": {func(p *profile.Profile) { p.Heartbeat.PongType = "x-pong" }, "", ""},
 	"heartbeat.dead": {func(p *profile.Profile) {
 		hb := &p.Heartbeat
 		if hb.Dead == profile.DeadNextPing { // judges by silence instead, half an interval of it
