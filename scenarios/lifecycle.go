@@ -39,16 +39,16 @@ var _ = Describe("Intentional close", Label("lifecycle"), func() {
 				w.expectStaysClosed()
 			}, flawed("lets a handshake in progress run on after Close", flaw.Set{CloseLeavesDial: true}, "socket is still open"))
 
-			spec("while connected: closes with 1000 and never reconnects", func(ctx SpecContext, mk maker) {
+			spec("while connected: closes with the profile's code and never reconnects", func(ctx SpecContext, mk maker) {
 				w := mk(p)
 				w.start()
 				w.awaitState(ctx, client.StateConnected)
 				Expect(w.cl.Close()).To(Succeed())
 				c := w.firstClose(ctx)
-				Expect(c.Code).To(Equal(profile.StatusNormalClosure), "an intentional close must send 1000")
+				Expect(c.Code).To(Equal(p.Close.Code), "an intentional close must send the profile's close code (1005: a frame with none)")
 				Expect(c.By).To(Equal(profile.Client))
 				w.expectStaysClosed()
-			}, flawed("drops the connection without a close frame", flaw.Set{CloseWithoutFrame: true}, "must send 1000"))
+			}, flawed("drops the connection without a close frame", flaw.Set{CloseWithoutFrame: true}, "must send the profile's close code"))
 
 			spec("while waiting to retry: the pending retry is cancelled", func(ctx SpecContext, mk maker) {
 				w := mk(p, withFaults(chaos.Refuse(503)))

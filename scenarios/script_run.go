@@ -382,6 +382,11 @@ func (r *scriptRun) check(c command) error {
 		return err
 	}
 	w.note("check " + strings.Join(c.args, " ") + ": " + verdict)
+	if strings.HasPrefix(verdict, "FAIL") {
+		// A failed check fails the run, whatever the file expects, and
+		// -rewrite never writes it into the file as if it were expected.
+		return fmt.Errorf("check %s: %s", strings.Join(c.args, " "), verdict)
+	}
 	return nil
 }
 
@@ -515,6 +520,6 @@ func checkCloses(w *world, args []string) (string, error) {
 		return "", err
 	}
 	return checkCount(fmt.Sprintf("closes with %d", code), func(w *world) int {
-		return count(w.srv.Transcript().Entries(), closesWith(code))
+		return closesCounted(w.p, w.srv.Transcript().Entries(), code)
 	})(w, args[1:])
 }

@@ -122,7 +122,7 @@ func newWorld(p *profile.Profile, opts ...worldOption) *world {
 
 	cp := p
 	if len(cfg.clientProfile) > 0 {
-		cp = cloneProfile(p)
+		cp = p.Clone()
 		for _, change := range cfg.clientProfile {
 			change(cp)
 		}
@@ -306,15 +306,6 @@ func (c *countedConn) Close() error {
 
 func jsonUnmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
 
-// cloneProfile copies p deeply enough that a twin may change its copy.
-func cloneProfile(p *profile.Profile) *profile.Profile {
-	cp := *p
-	if p.Resume != nil {
-		r := *p.Resume
-		cp.Resume = &r
-	}
-	return &cp
-}
 
 // clientEvent is one line of the client's side of a timeline.
 type clientEvent struct {
