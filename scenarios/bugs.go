@@ -97,3 +97,37 @@ var _ = ReportAfterSuite("bug library coverage", func(r Report) {
 			covered, len(shapes))
 	}
 })
+
+// expectsFail is a scenario file that expects a failed check.
+const expectsFail = `# bug: a file that expects a failed check
+# report: none
+# profile: queue
+# seed: 1
+# twin: queue-lifo
+#
+# The client dials once here, so "check dials 2" fails.
+
+start
+----
++0s        #1 dial /ws
++0s        #1 open
++0s        client connecting
++0s        client connected
+
+check dials 2
+----
++0s        client check dials 2: FAIL: dials: 1, want 2
+`
+
+var _ = Describe("Scenario files", Label("bug"), func() {
+	for _, rewrite := range []bool{false, true} {
+		It(fmt.Sprintf("fail on a failed check even when the file expects its FAIL line (rewrite %v)", rewrite), func(ctx SpecContext) {
+			s, err := parseScript("expects-fail.txt", expectsFail)
+			Expect(err).NotTo(HaveOccurred())
+			r := &scriptRun{s: s, ctx: ctx, rewrite: rewrite, wait: scriptWait}
+			_, err = r.play()
+			Expect(err).To(MatchError(ContainSubstring("check dials 2: FAIL: dials: 1, want 2")),
+				"a failed check must fail the run, and -rewrite must refuse to write it")
+		}, SpecTimeout(specTimeout))
+	}
+})

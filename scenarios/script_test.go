@@ -117,3 +117,4 @@ func TestEveryLibraryFileParsesAndIsDocumented(t *testing.T) {
 		}
 	}
 }
+
