@@ -180,6 +180,23 @@ func TestProfileCheck(t *testing.T) {
 	}
 }
 
+// conform takes a file as serve does, and defaults to the same profile.
+func TestConformProfileFlag(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "mine.yaml")
+	src, _ := profile.ShippedSource("queue")
+	os.WriteFile(f, src, 0o600)
+	fromFile, err := conformRun(t, "--list", "--profile", f)
+	if err != nil || fromFile == "" {
+		t.Fatalf("conform --list --profile %s: %v\n%s", f, err, fromFile)
+	}
+	if byDefault, _ := conformRun(t, "--list"); byDefault != fromFile {
+		t.Errorf("conform --list without --profile lists\n%s\nwant the %s profile's\n%s", byDefault, defaultProfile, fromFile)
+	}
+	if _, err := conformRun(t, "--list", "--profile", "quee"); exitCode(err) != exitUsage || !strings.Contains(err.Error(), `did you mean "queue"?`) {
+		t.Errorf("conform --profile quee: exit %d, %v", exitCode(err), err)
+	}
+}
+
 func TestProfileUsage(t *testing.T) {
 	for _, tc := range []struct {
 		args []string

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -102,7 +104,9 @@ func TestServeCatchesAClientWithTheWrongBackoff(t *testing.T) {
 
 func TestServeRejectsBadFlags(t *testing.T) {
 	for _, tc := range []struct{ args, want string }{
-		{"--profile discord", `unknown --profile "discord"`},
+		{"--profile discord", `--profile: unknown profile "discord"`},
+		{"--profile quee", `(did you mean "queue"?)`},
+		{"--profile no-such.yaml", "--profile: cannot read profile"},
 		{"--fault explode", `--fault "explode"`},
 		{"--addr 127.0.0.1:notaport", "cannot start"},
 		{"extra", "unexpected arguments"},
@@ -112,5 +116,35 @@ func TestServeRejectsBadFlags(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("serve %s: %v, want an error containing %q", tc.args, err, tc.want)
 		}
+	}
+}
+
+// serveBanner starts serve with args and returns its output once it has
+// said what it speaks.
+func serveBanner(t *testing.T, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- serve(ctx, append([]string{"--addr", "127.0.0.1:0", "--emit", "0", "--calm"}, args...), out)
+	}()
+	waitLine(t, ctx, out, "judging reconnect waits")
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+	return out.String()
+}
+
+// serve plays a profile file as it plays a shipped profile.
+func TestServePlaysAProfileFile(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "mine.yaml")
+	src, _ := profile.ShippedSource("queue")
+	os.WriteFile(f, bytes.Replace(src, []byte("name: queue"), []byte("name: mine"), 1), 0o600)
+	out := serveBanner(t, "--profile", f)
+	if !strings.Contains(out, "(profile mine, seed 1)") {
+		t.Errorf("serve --profile %s:\n%s", f, out)
 	}
 }
