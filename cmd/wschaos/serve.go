@@ -114,6 +114,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 
 	w := &lockedWriter{w: out}
 	fmt.Fprintf(w, "wschaos serve: %s (profile %s, seed %d)\n", srv.URL, p.Name, *seed)
+	fmt.Fprintf(w, "wschaos serve: profile %s: %s\n", p.Name, p.WireFormat())
 	for _, f := range built {
 		fmt.Fprintf(w, "wschaos serve: fault %s\n", f)
 	}

@@ -138,13 +138,35 @@ func serveBanner(t *testing.T, args ...string) string {
 	return out.String()
 }
 
+// The banner says which profile serve plays and what its messages look
+// like, so a user can tell at once whether the client speaks it.
+func TestServeBannerSaysWhatItSpeaks(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, `wschaos serve: profile queue: {"type","payload"} messages` + "\n"},
+		{[]string{"--profile", "mattermost"}, `wschaos serve: profile mattermost: {"event","data","seq"} events, {"action","seq","data"} requests, {"status","seq_reply"} replies` + "\n"},
+		{[]string{"--profile", "phoenix"}, `wschaos serve: profile phoenix: [null, seq, topic, type, payload] arrays, "phx_reply" replies` + "\n"},
+	} {
+		out := serveBanner(t, tc.args...)
+		if !strings.Contains(out, tc.want) {
+			t.Errorf("serve %q: no line %q in:\n%s", tc.args, tc.want, out)
+		}
+		name := strings.TrimSuffix(strings.Fields(tc.want)[3], ":")
+		if !strings.Contains(out, "(profile "+name+", seed 1)\n") {
+			t.Errorf("serve %q: the start line names another profile:\n%s", tc.args, out)
+		}
+	}
+}
+
 // serve plays a profile file as it plays a shipped profile.
 func TestServePlaysAProfileFile(t *testing.T) {
 	f := filepath.Join(t.TempDir(), "mine.yaml")
 	src, _ := profile.ShippedSource("queue")
 	os.WriteFile(f, bytes.Replace(src, []byte("name: queue"), []byte("name: mine"), 1), 0o600)
 	out := serveBanner(t, "--profile", f)
-	if !strings.Contains(out, "(profile mine, seed 1)") {
+	if !strings.Contains(out, `wschaos serve: profile mine: {"type","payload"} messages`) {
 		t.Errorf("serve --profile %s:\n%s", f, out)
 	}
 }
