@@ -229,3 +229,27 @@ func TestYAMLRoundTrips(t *testing.T) {
 		})
 	}
 }
+
+// FuzzParseProfile: Parse never panics, refuses with "file:line: what" or
+// "file: what", and what it reads, YAML writes back exactly. The seed
+// corpus (testdata/fuzz/FuzzParseProfile) is the shipped files and broken
+// variants of them.
+func FuzzParseProfile(f *testing.F) {
+	for _, name := range Names() {
+		src, _ := ShippedSource(name)
+		f.Add(src)
+	}
+	for _, gf := range goodFiles {
+		f.Add([]byte(gf.text))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, err := Parse(data, "f.yaml")
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "f.yaml:") {
+				t.Fatalf("error %q does not name the file", err)
+			}
+			return
+		}
+		roundTrip(t, p)
+	})
+}
