@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -177,6 +178,76 @@ func TestProfileCheck(t *testing.T) {
 	out, errOut, code = profileRun(t, "check", good, bad)
 	if code != exitUsage || !strings.Contains(out, "good.yaml: ok") || !strings.HasPrefix(errOut, want) {
 		t.Errorf("check good bad: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
+
+// The example written in docs/profiles.md from reconnecting-websocket's
+// README is a valid profile, and says what the shipped one says.
+func TestExampleProfileFromTheDocsChecks(t *testing.T) {
+	f := filepath.Join("..", "..", "examples", "profiles", "reconnecting-websocket-defaults.yaml")
+	out, errOut, code := profileRun(t, "check", f)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if want := f + ": ok (profile reconnecting-websocket-defaults)\n"; out != want {
+		t.Errorf("stdout %q, want %q", out, want)
+	}
+	mine, _ := profile.Load(f)
+	shipped := profile.ByName("reconnecting-websocket")
+	mine.Name, mine.Description = shipped.Name, shipped.Description
+	if !reflect.DeepEqual(mine, shipped) {
+		t.Errorf("written from the README:\n%+v\nread from the source:\n%+v", mine, shipped)
+	}
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "profiles.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	example, _ := os.ReadFile(f)
+	if !bytes.Contains(doc, example) {
+		t.Errorf("docs/profiles.md does not show %s as it is", f)
+	}
+}
+
+// Every whole profile in docs/profiles.md loads, and every schedule the
+// page shows is what profile show prints for the profile above it, or for
+// the file its command names.
+func TestProfilesDocExamples(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "profiles.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := strings.Split(string(doc), "```")
+	var last *profile.Profile
+	profiles, schedules := 0, 0
+	for i := 1; i < len(blocks); i += 2 {
+		lang, body, _ := strings.Cut(blocks[i], "\n")
+		switch {
+		case lang == "yaml" && strings.Contains("\n"+body, "\nname: "):
+			p, err := profile.Parse([]byte(body), fmt.Sprintf("docs/profiles.md block %d", i/2+1))
+			if err != nil {
+				t.Errorf("%v\n%s", err, body)
+				continue
+			}
+			last, profiles = p, profiles+1
+		case lang == "" && strings.Contains(body, "# failure 1:"):
+			p := last
+			if cmd, _, _ := strings.Cut(body, "\n"); strings.Contains(cmd, "profile show ") {
+				f := strings.Fields(cmd)
+				if p, err = profile.Load(filepath.Join("..", "..", f[len(f)-1])); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got := "\n" + strings.Join(describeSchedule(p), "\n") + "\n"
+			for _, line := range strings.Split(body, "\n") {
+				if l, ok := strings.CutPrefix(line, "# "); ok && !strings.Contains(got, "\n"+l+"\n") {
+					t.Errorf("docs/profiles.md shows %q for %s; profile show does not print it:%s", line, p.Name, got)
+				}
+			}
+			schedules++
+		}
+	}
+	if profiles < 2 || schedules < 2 {
+		t.Errorf("found %d profiles and %d schedules in docs/profiles.md, want at least 2 of each", profiles, schedules)
 	}
 }
 
