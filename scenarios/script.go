@@ -3,6 +3,7 @@ package scenarios
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -25,6 +26,10 @@ import (
 //	+0s        #1 dial /ws?connection_id=&sequence_number=0
 //	...
 //
+// "# profile:" names a shipped profile, or a profile file by its path from
+// the scenario file's directory (# profile: profiles/my-client.yaml),
+// then options (limit=N, frames).
+//
 // A command is one line; "----" ends it; its expected output runs to the
 // next blank line. Lines starting with # between commands are comments.
 type script struct {
@@ -39,12 +44,14 @@ type script struct {
 type header struct {
 	bug     string   // the behaviour, named in every failure
 	reports []string // public reports of the bug
-	profile string   // the profile both sides play
+	profile string   // the profile both sides play: a shipped name, or a file
 	options []string // profile options: limit=N, frames
-	seed    uint64
-	jitter  string   // "seeded" (default) or "none"
-	twins   []string // buggy clients the script must fail on
-	labels  []string
+	// profileLine is the line of "# profile:", where its errors are told.
+	profileLine int
+	seed        uint64
+	jitter      string   // "seeded" (default) or "none"
+	twins       []string // buggy clients the script must fail on
+	labels      []string
 }
 
 // command is one step of a script.
@@ -89,12 +96,15 @@ func parseScript(path, text string) (*script, error) {
 	i := 0
 	// The header: the leading comment block.
 	for ; i < len(s.lines) && strings.HasPrefix(s.lines[i], "#"); i++ {
-		if err := s.header.parse(strings.TrimSpace(strings.TrimPrefix(s.lines[i], "#"))); err != nil {
+		if err := s.header.parse(strings.TrimSpace(strings.TrimPrefix(s.lines[i], "#")), i+1); err != nil {
 			return nil, fail(i+1, "%v", err)
 		}
 	}
 	if err := s.header.check(); err != nil {
 		return nil, fail(1, "header: %v", err)
+	}
+	if _, err := buildProfile(s.dir(), s.header.profile, s.header.options); err != nil {
+		return nil, fail(s.header.profileLine, "%v", err)
 	}
 	for i < len(s.lines) {
 		line := strings.TrimSpace(s.lines[i])
@@ -130,7 +140,10 @@ func parseScript(path, text string) (*script, error) {
 	return s, nil
 }
 
-func (h *header) parse(line string) error {
+// dir is the scenario file's directory, where a "# profile:" path starts.
+func (s *script) dir() string { return filepath.Dir(s.path) }
+
+func (h *header) parse(line string, lineNo int) error {
 	key, value, ok := strings.Cut(line, ":")
 	if !ok || strings.ContainsAny(key, " \t") {
 		return nil // free text
@@ -149,7 +162,7 @@ func (h *header) parse(line string) error {
 		if len(fields) == 0 {
 			return fmt.Errorf("profile: name a profile")
 		}
-		h.profile, h.options = fields[0], fields[1:]
+		h.profile, h.options, h.profileLine = fields[0], fields[1:], lineNo
 	case "seed":
 		n, err := strconv.ParseUint(value, 10, 64)
 		if err != nil {
@@ -188,9 +201,6 @@ func (h *header) check() error {
 		if _, ok := twinsByName[t]; !ok {
 			return fmt.Errorf("unknown twin %q (known: %s)", t, knownTwins())
 		}
-	}
-	if _, err := buildProfile(h.profile, h.options); err != nil {
-		return err
 	}
 	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -14,6 +16,7 @@ import (
 	"github.com/wschaos/wschaos/chaos"
 	"github.com/wschaos/wschaos/client"
 	"github.com/wschaos/wschaos/fakeserver"
+	"github.com/wschaos/wschaos/internal/filecodec"
 	"github.com/wschaos/wschaos/profile"
 )
 
@@ -57,11 +60,14 @@ func knownVerbs() string {
 
 func sortedStrings(xs []string) []string { slices.Sort(xs); return xs }
 
-// buildProfile returns a shipped profile with a script's options applied.
-func buildProfile(name string, options []string) (*profile.Profile, error) {
-	p := profile.ByName(name)
-	if p == nil {
-		return nil, fmt.Errorf("profile %q is not one of %s", name, strings.Join(profile.Names(), ", "))
+// buildProfile returns a script's profile with its options applied: a
+// shipped profile by name, or a profile file at a path relative to dir,
+// the scenario file's directory, so a scenario and its profile move
+// together.
+func buildProfile(dir, name string, options []string) (*profile.Profile, error) {
+	p, err := scriptProfile(dir, name)
+	if err != nil {
+		return nil, err
 	}
 	for _, o := range options {
 		k, v, _ := strings.Cut(o, "=")
@@ -79,6 +85,31 @@ func buildProfile(name string, options []string) (*profile.Profile, error) {
 		}
 	}
 	return p, nil
+}
+
+// scriptProfile resolves "# profile: NAME|PATH" from the directory dir.
+func scriptProfile(dir, name string) (*profile.Profile, error) {
+	if p := profile.ByName(name); p != nil {
+		return p, nil
+	}
+	if filepath.IsAbs(name) {
+		return nil, fmt.Errorf("profile %q: want a shipped profile's name, or a path relative to the scenario file", name)
+	}
+	file := filepath.Join(dir, name)
+	fi, err := os.Stat(file)
+	switch {
+	case err != nil && !strings.ContainsAny(name, "/\\."):
+		// A word, not a path: most likely a misspelt shipped profile.
+		return nil, fmt.Errorf("profile %q is not one of %s, nor a file in %s%s", name,
+			strings.Join(profile.Names(), ", "), dir, filecodec.DidYouMean(name, profile.Names()))
+	case err != nil:
+		return nil, fmt.Errorf("profile %q: no such file in %s", name, dir)
+	case !fi.Mode().IsRegular():
+		// A directory or a device (/dev/zero) is never a profile; reading
+		// one could block.
+		return nil, fmt.Errorf("profile %q: %s is not a regular file", name, file)
+	}
+	return profile.Load(file)
 }
 
 // scriptRun plays one script against one client: the reference, or a twin.
@@ -131,7 +162,7 @@ func (r *scriptRun) fail(c command, what string, got []string) error {
 func (r *scriptRun) world() *world {
 	if r.w == nil {
 		h := r.s.header
-		p, _ := buildProfile(h.profile, h.options) // checked at parse time
+		p, _ := buildProfile(r.s.dir(), h.profile, h.options) // checked at parse time
 		opts := []worldOption{withSeed(h.seed), withFaults(r.faults...)}
 		if h.jitter == "none" {
 			opts = append(opts, withRand(rand.New(lowSource{})))

@@ -1,10 +1,14 @@
 package scenarios
 
 import (
+	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/wschaos/wschaos/profile"
 )
 
 const goodHeader = `# bug: something goes wrong
@@ -22,8 +26,12 @@ func TestParseScriptErrorsSayFileLineAndWhat(t *testing.T) {
 		{"empty report", "# bug: b\n# report:\n# profile: queue\n# twin: queue-lifo\n\nstart\n----\n", `f.txt:2: report: cite where the bug was reported`},
 		{"no twin", "# bug: b\n# report: r\n# profile: queue\n\nstart\n----\n", `no "# twin:" line`},
 		{"unknown twin", "# bug: b\n# report: r\n# profile: queue\n# twin: nope\n\nstart\n----\n", `unknown twin "nope" (known: `},
-		{"unknown profile", "# bug: b\n# report: r\n# profile: discord\n# twin: queue-lifo\n\nstart\n----\n", `profile "discord" is not one of queue, mattermost`},
-		{"bad profile option", "# bug: b\n# report: r\n# profile: queue limit=x\n# twin: queue-lifo\n\nstart\n----\n", `limit="x"`},
+		{"unknown profile", "# bug: b\n# report: r\n# profile: discord\n# twin: queue-lifo\n\nstart\n----\n", `f.txt:3: profile "discord" is not one of queue, mattermost`},
+		{"misspelt profile", "# bug: b\n# report: r\n# twin: queue-lifo\n# seed: 1\n# profile: mattermots\n\nstart\n----\n", `f.txt:5: profile "mattermots" is not one of queue, mattermost, graphql-ws, phoenix, reconnecting-websocket, nor a file in . (did you mean "mattermost"?)`},
+		{"no such profile file", "# bug: b\n# report: r\n# twin: queue-lifo\n# profile: profiles/mine.yaml\n\nstart\n----\n", `f.txt:4: profile "profiles/mine.yaml": no such file in .`},
+		{"absolute profile path", "# bug: b\n# report: r\n# twin: queue-lifo\n# profile: /dev/zero\n\nstart\n----\n", `f.txt:4: profile "/dev/zero": want a shipped profile's name, or a path relative to the scenario file`},
+		{"profile is a directory", "# bug: b\n# report: r\n# twin: queue-lifo\n# profile: testdata\n\nstart\n----\n", `f.txt:4: profile "testdata": testdata is not a regular file`},
+		{"bad profile option", "# bug: b\n# report: r\n# profile: queue limit=x\n# twin: queue-lifo\n\nstart\n----\n", `f.txt:3: profile option limit="x"`},
 		{"bad seed", "# bug: b\n# report: r\n# seed: -1\n", `f.txt:3: seed "-1" is not a non-negative integer`},
 		{"bad jitter", "# bug: b\n# jitter: some\n", `f.txt:2: jitter "some"`},
 		{"unknown command", goodHeader + "\nstart\n----\n\nteleport\n----\n", `f.txt:9: unknown command "teleport" (known: `},
@@ -118,3 +126,40 @@ func TestEveryLibraryFileParsesAndIsDocumented(t *testing.T) {
 	}
 }
 
+// "# profile:" names a profile file relative to the scenario file, so a
+// scenario and the profile of the client it was written for travel
+// together; a bad file is told at the header's line, with the file's own
+// line.
+func TestScriptProfileFileRelativeToTheScenario(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "bugs", "profiles"), 0o755)
+	src, ok := profile.ShippedSource("reconnecting-websocket")
+	if !ok {
+		t.Fatal("no shipped reconnecting-websocket")
+	}
+	mine := bytes.Replace(src, []byte("name: reconnecting-websocket"), []byte("name: my-client"), 1)
+	os.WriteFile(filepath.Join(dir, "bugs", "profiles", "my-client.yaml"), mine, 0o600)
+	os.WriteFile(filepath.Join(dir, "bugs", "profiles", "broken.yaml"), []byte("name: broken\nenvelope:\n  codec: jsno\n"), 0o600)
+
+	header := "# bug: b\n# report: r\n# twin: queue-lifo\n# profile: %s\n\nstart\n----\n"
+	path := filepath.Join(dir, "bugs", "one.txt")
+	s, err := parseScript(path, fmt.Sprintf(header, "profiles/my-client.yaml limit=3"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := buildProfile(s.dir(), s.header.profile, s.header.options)
+	if err != nil || p.Name != "my-client" || p.Queue.Limit != 3 {
+		t.Fatalf("buildProfile = %+v, %v; want my-client's profile with limit 3", p, err)
+	}
+
+	// The same header from another directory names no file.
+	if _, err := parseScript(filepath.Join(dir, "one.txt"), fmt.Sprintf(header, "profiles/my-client.yaml")); err == nil ||
+		!strings.Contains(err.Error(), "one.txt:4: profile \"profiles/my-client.yaml\": no such file in "+dir) {
+		t.Errorf("from the parent directory: %v", err)
+	}
+	_, err = parseScript(path, fmt.Sprintf(header, "profiles/broken.yaml"))
+	want := path + ":4: " + filepath.Join(dir, "bugs", "profiles", "broken.yaml") + `:3: envelope: unknown codec "jsno" (did you mean "json"?)`
+	if err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("broken profile file: %v\nwant %s", err, want)
+	}
+}

@@ -65,7 +65,7 @@ func conformCmd(ctx context.Context, args []string, out io.Writer) error {
 	fs.Usage = func() { fmt.Fprint(fs.Output(), conformUsage); fs.PrintDefaults() }
 	adapter := fs.String("adapter", "", `the adapter's command line, e.g. "node examples/js/adapter.js"`)
 	reference := fs.Bool("reference", false, "check the reference client, in process, in virtual time")
-	prof := fs.String("profile", "queue", "the profile to check against: "+strings.Join(profile.Names(), "|"))
+	prof := fs.String("profile", defaultProfile, profileFlag("the profile to check against"))
 	scale := fs.Float64("scale", 0.25, "multiply every timing constant of the profile by this (1: real speed)")
 	early := fs.Duration("early", conform.DefaultTolerance.Early, "how much sooner than its window a wait may be seen")
 	late := fs.Duration("late", conform.DefaultTolerance.Late, "how much later than its window a wait may be seen, plus --late-ratio")
@@ -85,12 +85,12 @@ func conformCmd(ctx context.Context, args []string, out io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return usageErr(err)
 	}
-	p := profile.ByName(*prof)
+	p, perr := loadProfile(*prof)
 	switch {
 	case fs.NArg() > 0:
 		return usageErr(fmt.Errorf("unexpected argument %q (quote the adapter's command line)", fs.Arg(0)))
-	case p == nil:
-		return usageErr(fmt.Errorf("--profile %q: want one of %s", *prof, strings.Join(profile.Names(), ", ")))
+	case perr != nil:
+		return usageErr(perr)
 	case *list:
 		return listScenarios(out, p)
 	case (*adapter == "") == !*reference:

@@ -4,6 +4,7 @@
 //	wschaos serve --profile mattermost
 //	wschaos conform --profile queue --adapter "node examples/js/adapter.js"
 //	wschaos proxy --listen 127.0.0.1:8081 --upstream ws://127.0.0.1:8080/ws
+//	wschaos profile show my-client.yaml
 package main
 
 import (
@@ -20,6 +21,7 @@ import (
 // flags from args (everything after its name).
 var subcommands = map[string]func(args []string) error{
 	"conform": runConform,
+	"profile": runProfile,
 	"proxy":   runProxy,
 	"serve":   runServe,
 }
@@ -27,13 +29,15 @@ var subcommands = map[string]func(args []string) error{
 // summaries is one line per subcommand, for usage.
 var summaries = map[string]string{
 	"conform": "check a client in any language against a profile's conformance scenarios",
+	"profile": "list the shipped profiles, show one's schedule, check a profile file",
 	"proxy":   "run a WebSocket chaos proxy in front of a real server",
 	"serve":   "run the fake server with chaos and a live timeline of a client's reconnects",
 }
 
 func main() {
 	if err := run(os.Args[1:], os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
+		var pe printedError
+		if !errors.Is(err, flag.ErrHelp) && !errors.As(err, &pe) {
 			fmt.Fprintln(os.Stderr, "wschaos:", err)
 		}
 		var ee *exitError
@@ -43,6 +47,16 @@ func main() {
 		os.Exit(2)
 	}
 }
+
+// printedError is an error its subcommand has already written to stderr in
+// its own form (profile check's "file:line: what", which editors and CI
+// annotations read): main exits with its code and writes nothing more.
+type printedError struct{ *exitError }
+
+func (e printedError) Unwrap() error { return e.exitError }
+
+// printed marks err as written already, to exit with code.
+func printed(code int, err error) error { return printedError{&exitError{code: code, err: err}} }
 
 // run dispatches args to a subcommand.
 func run(args []string, stderr io.Writer) error {

@@ -58,7 +58,7 @@ func TestProxyFlags(t *testing.T) {
 		want string
 	}{
 		{[]string{}, "--upstream is required"},
-		{[]string{"--upstream", "ws://h/", "--profile", "irc"}, `unknown --profile "irc"`},
+		{[]string{"--upstream", "ws://h/", "--profile", "irc"}, `proxy: --profile: unknown profile "irc"`},
 		{[]string{"--upstream", "ws://h/", "--faults", bad}, `select.dir: "sideways"`},
 		{[]string{"--upstream", "ws://h/", "--faults", filepath.Join(dir, "none.json")}, "failed to open faults file"},
 		{[]string{"--upstream", "ws://h/", "extra"}, "unexpected arguments"},

@@ -12,10 +12,8 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
-	"github.com/wschaos/wschaos/profile"
 	"github.com/wschaos/wschaos/proxy"
 )
 
@@ -155,7 +153,7 @@ func parseProxyFlags(args []string) (*proxy.Proxy, proxyOptions, error) {
 	faults := fs.String("faults", "", "JSON file of fault specs to start with")
 	control := fs.String("control", "", "address of the control API, e.g. 127.0.0.1:8082 (none if empty)")
 	seed := fs.Uint64("seed", 0, "seed of the faults' random choices; the same seed replays them")
-	prof := fs.String("profile", "", "protocol profile to decode frames with: "+strings.Join(profile.Names(), "|")+" (opaque frames if empty)")
+	prof := fs.String("profile", "", profileFlag("protocol profile to decode frames with")+"; opaque frames if empty")
 	upstreamCA := fs.String("upstream-ca", "", "PEM file of the CA certificates to verify a wss:// upstream with, instead of the system's")
 	verbose := fs.Bool("v", false, "log every transcript line to stderr")
 	fs.StringVar(&opts.transcript, "transcript", "", "file to write every transcript line to, as it is recorded")
@@ -176,8 +174,9 @@ func parseProxyFlags(args []string) (*proxy.Proxy, proxyOptions, error) {
 	p.Transcript().Keep(*keep)
 	p.Addr, p.ControlAddr, p.Seed = *listen, *control, *seed
 	if *prof != "" {
-		if p.Profile = profile.ByName(*prof); p.Profile == nil {
-			return nil, opts, fmt.Errorf("proxy: unknown --profile %q (known: %s)", *prof, strings.Join(profile.Names(), ", "))
+		var err error
+		if p.Profile, err = loadProfile(*prof); err != nil {
+			return nil, opts, fmt.Errorf("proxy: %w", err)
 		}
 	}
 	if *upstreamCA != "" {

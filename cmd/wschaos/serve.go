@@ -70,7 +70,7 @@ func runServe(args []string) error {
 func serve(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.Usage = func() { fmt.Fprint(fs.Output(), serveUsage); fs.PrintDefaults() }
-	prof := fs.String("profile", "mattermost", "protocol profile to play: "+strings.Join(profile.Names(), "|"))
+	prof := fs.String("profile", defaultProfile, profileFlag("protocol profile to play"))
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on (port 0 picks a free one)")
 	seed := fs.Uint64("seed", 1, "seed of the faults' random choices; the same seed replays them")
 	emit := fs.Duration("emit", defaultEmit, "push an event to every connection this often (0: never)")
@@ -86,9 +86,9 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("serve: unexpected arguments %q", fs.Args())
 	}
-	p := profile.ByName(*prof)
-	if p == nil {
-		return fmt.Errorf("serve: unknown --profile %q (known: %s)", *prof, strings.Join(profile.Names(), ", "))
+	p, err := loadProfile(*prof)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
 	}
 	switch {
 	case *calm:
@@ -114,6 +114,7 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 
 	w := &lockedWriter{w: out}
 	fmt.Fprintf(w, "wschaos serve: %s (profile %s, seed %d)\n", srv.URL, p.Name, *seed)
+	fmt.Fprintf(w, "wschaos serve: profile %s: %s\n", p.Name, p.WireFormat())
 	for _, f := range built {
 		fmt.Fprintf(w, "wschaos serve: fault %s\n", f)
 	}

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -102,7 +104,9 @@ func TestServeCatchesAClientWithTheWrongBackoff(t *testing.T) {
 
 func TestServeRejectsBadFlags(t *testing.T) {
 	for _, tc := range []struct{ args, want string }{
-		{"--profile discord", `unknown --profile "discord"`},
+		{"--profile discord", `--profile: unknown profile "discord"`},
+		{"--profile quee", `(did you mean "queue"?)`},
+		{"--profile no-such.yaml", "--profile: cannot read profile"},
 		{"--fault explode", `--fault "explode"`},
 		{"--addr 127.0.0.1:notaport", "cannot start"},
 		{"extra", "unexpected arguments"},
@@ -112,5 +116,57 @@ func TestServeRejectsBadFlags(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("serve %s: %v, want an error containing %q", tc.args, err, tc.want)
 		}
+	}
+}
+
+// serveBanner starts serve with args and returns its output once it has
+// said what it speaks.
+func serveBanner(t *testing.T, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- serve(ctx, append([]string{"--addr", "127.0.0.1:0", "--emit", "0", "--calm"}, args...), out)
+	}()
+	waitLine(t, ctx, out, "judging reconnect waits")
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+	return out.String()
+}
+
+// The banner says which profile serve plays and what its messages look
+// like, so a user can tell at once whether the client speaks it.
+func TestServeBannerSaysWhatItSpeaks(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, `wschaos serve: profile queue: {"type","payload"} messages` + "\n"},
+		{[]string{"--profile", "mattermost"}, `wschaos serve: profile mattermost: {"event","data","seq"} events, {"action","seq","data"} requests, {"status","seq_reply"} replies` + "\n"},
+		{[]string{"--profile", "phoenix"}, `wschaos serve: profile phoenix: [null, seq, topic, type, payload] arrays, "phx_reply" replies` + "\n"},
+	} {
+		out := serveBanner(t, tc.args...)
+		if !strings.Contains(out, tc.want) {
+			t.Errorf("serve %q: no line %q in:\n%s", tc.args, tc.want, out)
+		}
+		name := strings.TrimSuffix(strings.Fields(tc.want)[3], ":")
+		if !strings.Contains(out, "(profile "+name+", seed 1)\n") {
+			t.Errorf("serve %q: the start line names another profile:\n%s", tc.args, out)
+		}
+	}
+}
+
+// serve plays a profile file as it plays a shipped profile.
+func TestServePlaysAProfileFile(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "mine.yaml")
+	src, _ := profile.ShippedSource("queue")
+	os.WriteFile(f, bytes.Replace(src, []byte("name: queue"), []byte("name: mine"), 1), 0o600)
+	out := serveBanner(t, "--profile", f)
+	if !strings.Contains(out, `wschaos serve: profile mine: {"type","payload"} messages`) {
+		t.Errorf("serve --profile %s:\n%s", f, out)
 	}
 }
