@@ -41,7 +41,7 @@ func serveTestAdapter(mode string) int {
 	case "never-gives-up":
 		f = misconfigured(func(p *profile.Profile) { p.Backoff = p.Backoff.(backoff.Limit).Policy })
 	case "garbage":
-		fmt.Println(`{"event":"ready","protocol":1,"client":"garbage"}`)
+		fmt.Println(`{"event":"ready","protocol":2,"client":"garbage"}`)
 		fmt.Println(`this is not JSON`)
 		time.Sleep(time.Second)
 		return 0
@@ -144,7 +144,7 @@ func TestAdapterTwinsFail(t *testing.T) {
 func TestBrokenAdaptersAreReported(t *testing.T) {
 	for _, tc := range []struct{ mode, want string }{
 		{"garbage", `output line 2 is not a JSON object`},
-		{"old", "speaks protocol 0; this wschaos speaks 1"},
+		{"old", "speaks protocol 0; this wschaos speaks 2"},
 	} {
 		t.Run(tc.mode, func(t *testing.T) {
 			c, cancel := context.WithTimeout(context.Background(), 30*time.Second)

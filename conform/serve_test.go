@@ -359,7 +359,7 @@ func TestServeAdapterReadsOnPastBadLines(t *testing.T) {
 // The harness says which field of an output line has the wrong type, and
 // what it must be, rather than that the line is not a JSON object.
 func TestAdapterOutputNamesTheWrongField(t *testing.T) {
-	const ready = `{"event":"ready","protocol":1,"client":"x"}` + "\n"
+	const ready = `{"event":"ready","protocol":2,"client":"x"}` + "\n"
 	for _, tc := range []struct {
 		name string
 		out  []byte
@@ -407,7 +407,7 @@ func TestLateReplyIsNotAProtocolError(t *testing.T) {
 		readDone: make(chan struct{}), pending: map[int]chan reply{},
 		ready: make(chan readyLine, 1), stderr: &capped{limit: 1 << 10}, stdin: discardCloser{io.Discard}}
 	go p.read(outR)
-	io.WriteString(outW, `{"event":"ready","protocol":1,"client":"x"}`+"\n")
+	io.WriteString(outW, `{"event":"ready","protocol":2,"client":"x"}`+"\n")
 	<-p.ready
 	c, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
 	defer cancel()

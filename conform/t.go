@@ -367,6 +367,9 @@ func (t *T) stepToRetry() {
 		}
 		return false
 	})
+	if !t.virtual {
+		return // the retry comes on its own
+	}
 	// A client that retries at once arms no timer: its retry is no step
 	// away, and the judge will say how long it waited.
 	redialed := func() bool {

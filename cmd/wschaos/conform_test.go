@@ -81,7 +81,7 @@ func TestConformReferencePassesAndWritesReports(t *testing.T) {
 
 // A shell adapter that answers every command and drives no client: the
 // client never connects, so the scenario fails with exit code 1.
-const idleAdapter = `echo '{"event":"ready","protocol":1,"client":"idle"}'
+const idleAdapter = `echo '{"event":"ready","protocol":2,"client":"idle"}'
 while read -r l; do id=$(echo "$l" | sed 's/.*"id":\([0-9]*\).*/\1/'); echo "{\"reply\":$id,\"ok\":true}"; done`
 
 func TestConformFailingClientExitsOne(t *testing.T) {
