@@ -186,6 +186,9 @@ var newIDScenario = Scenario{
 		t.AwaitAny("event 3 delivered, or a close", func() bool {
 			return len(delivered(t)) >= 3 || ofKind(t.Entries(), fakeserver.KindClose) > 1
 		})
+		if got := delivered(t); !slices.Contains(got, 3) {
+			t.Errorf("the client did not deliver event 3, the new session's seq 1 (it delivered %v): its expected seq was not reset", got)
+		}
 		t.Quiet(first)
 		if n := count(t.Events(), isResync); n != 1 {
 			t.Errorf("the client asked for %d resyncs; a new connection id means exactly one", n)

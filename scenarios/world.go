@@ -306,7 +306,6 @@ func (c *countedConn) Close() error {
 
 func jsonUnmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
 
-
 // clientEvent is one line of the client's side of a timeline.
 type clientEvent struct {
 	at   time.Duration
