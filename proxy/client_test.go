@@ -68,21 +68,25 @@ func waitClosed(t *testing.T, srv *fakeserver.Server, line string) {
 	}
 }
 
-func TestSwallowedPongsMakeTheClientClose4000AfterTheHeartbeat(t *testing.T) {
+// Mattermost closes a dead link with no code in the frame and reports
+// 4000 on the next connect, which the proxy relays and records.
+func TestSwallowedPongsMakeTheClientCloseAndReport4000(t *testing.T) {
 	wstest.NoLeaks(t, patience)
-	_, p, srv, clock := mattermost(t, proxy.FaultSpec{Fault: "swallow-pongs"})
+	c, p, srv, clock := mattermost(t, proxy.FaultSpec{Fault: "swallow-pongs"})
 	// The ping on open is answered upstream; the proxy eats the answer.
 	waitFor(t, p.Transcript(), "swallow pongs: dropped server frame #2 (reply seq_reply=1 status=OK)")
 	if d, _ := clock.AdvanceToNext(); d != profile.MattermostProfile().Heartbeat.Interval {
 		t.Fatalf("next timer after %v, want the client's 30s heartbeat", d)
 	}
-	waitFor(t, p.Transcript(), `+30s       #1 close 4000 "ping timeout" by client`)
-	waitClosed(t, srv, `close 4000 "ping timeout" by client`) // relayed with its code
+	waitFor(t, p.Transcript(), `+30s       #1 close 1005 by client`)
+	waitClosed(t, srv, `close 1005 by client`) // relayed as it was: no code
+	advanceToRetry(t, c, clock)
+	waitFor(t, p.Transcript(), "#2 dial", "(reports 4000)")
 }
 
-func TestADroppedEventMakesTheClientClose4001(t *testing.T) {
+func TestADroppedEventMakesTheClientCloseAndReport4001(t *testing.T) {
 	wstest.NoLeaks(t, patience)
-	_, p, srv, _ := mattermost(t, proxy.FaultSpec{Fault: "drop",
+	c, p, srv, clock := mattermost(t, proxy.FaultSpec{Fault: "drop",
 		Select: map[string]string{"type": "posted", "first": "1"}})
 	for range 2 {
 		if err := srv.Emit("posted", map[string]string{"message": "hi"}); err != nil {
@@ -90,8 +94,10 @@ func TestADroppedEventMakesTheClientClose4001(t *testing.T) {
 		}
 	}
 	waitFor(t, p.Transcript(), "first 1: type posted: drop: dropped server frame #", "(event posted seq=1)")
-	waitFor(t, p.Transcript(), `close 4001 "sequence mismatch" by client`)
-	waitClosed(t, srv, `close 4001 "sequence mismatch" by client`)
+	waitFor(t, p.Transcript(), `close 1005 by client`)
+	waitClosed(t, srv, `close 1005 by client`)
+	advanceToRetry(t, c, clock)
+	waitFor(t, p.Transcript(), "#2 dial", "(reports 4001)")
 }
 
 func TestProfileLessProxyPassesTheClientThrough(t *testing.T) {
@@ -129,7 +135,7 @@ func TestProfileLessProxyPassesTheClientThrough(t *testing.T) {
 		t.Fatalf("second reply answers %d, want 2", got)
 	}
 	c.Close()
-	waitClosed(t, srv, `close 1000 "client closing" by client`)
+	waitClosed(t, srv, `close 1005 by client`) // mattermost's close() sends no code
 }
 
 func TestSwallowedQueuePongsMakeTheClientClose4000(t *testing.T) {
@@ -164,4 +170,18 @@ func TestSwallowedQueuePongsMakeTheClientClose4000(t *testing.T) {
 	clock.AdvanceToNext()               // the next ping is due with the first unanswered
 	waitFor(t, p.Transcript(), `+1m0s      #1 close 4000 "ping timeout" by client`)
 	waitClosed(t, srv, `close 4000 "ping timeout" by client`)
+}
+
+// advanceToRetry steps the clock to the client's retry once it is armed:
+// the client says reconnecting only then.
+func advanceToRetry(t *testing.T, c *client.Client, clock *vclock.Clock) {
+	t.Helper()
+	deadline := time.Now().Add(patience)
+	for c.State() != client.StateReconnecting {
+		if time.Now().After(deadline) {
+			t.Fatal("the client armed no retry")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	clock.AdvanceToNext()
 }

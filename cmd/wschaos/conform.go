@@ -119,11 +119,15 @@ func conformCmd(ctx context.Context, args []string, out io.Writer) error {
 	if len(only) > 0 {
 		total = len(only)
 	}
+	width := 0 // the longest scenario name, so the verdicts line up
+	for _, n := range conform.Names(p) {
+		width = max(width, len(n))
+	}
 	i := 0
 	cfg.Progress = func(s conform.Scenario, r *conform.Result) {
 		if r == nil {
 			i++
-			fmt.Fprintf(out, "[%d/%d] %-14s ", i, total, s.Name)
+			fmt.Fprintf(out, "[%d/%d] %-*s ", i, total, width, s.Name)
 			return
 		}
 		if r.Passed {

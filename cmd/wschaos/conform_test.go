@@ -57,7 +57,7 @@ func TestConformReferencePassesAndWritesReports(t *testing.T) {
 	if err != nil {
 		t.Fatalf("exit %d: %v\n%s", exitCode(err), err, out)
 	}
-	for _, want := range []string{"[1/8] backoff", "PASS", "SCENARIO", "8 of 8 scenarios passed"} {
+	for _, want := range []string{"[1/9] backoff", "PASS", "SCENARIO", "9 of 9 scenarios passed"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
@@ -69,7 +69,7 @@ func TestConformReferencePassesAndWritesReports(t *testing.T) {
 	var run struct {
 		Results []struct{ Scenario string }
 	}
-	if err := json.Unmarshal(data, &run); err != nil || len(run.Results) != 8 {
+	if err := json.Unmarshal(data, &run); err != nil || len(run.Results) != 9 {
 		t.Errorf("report.json: %v, %d results", err, len(run.Results))
 	}
 	for _, f := range []string{"junit.xml", "report.html"} {
