@@ -110,16 +110,18 @@ func (d *Decoder) Decode(n *yaml.Node, v any) error {
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
 		panic("filecodec: Decode needs a non-nil pointer")
 	}
-	return d.value(n, rv.Elem(), "")
+	return d.value(n, rv.Elem(), "", nil)
 }
 
 // DecodeFields fills the struct v points at from the mapping n, except the
 // keys in skip, which the caller reads itself.
 func (d *Decoder) DecodeFields(n *yaml.Node, v any, skip ...string) error {
-	return d.structFields(n, reflect.ValueOf(v).Elem(), skip)
+	return d.structFields(n, reflect.ValueOf(v).Elem(), skip, nil)
 }
 
-func (d *Decoder) value(n *yaml.Node, v reflect.Value, what string) error {
+// value decodes n into v; at is the key that names n, for errors about
+// what n lacks (nil at the top).
+func (d *Decoder) value(n *yaml.Node, v reflect.Value, what string, at *yaml.Node) error {
 	if n.Kind == yaml.AliasNode {
 		n = n.Alias
 	}
@@ -165,20 +167,20 @@ func (d *Decoder) value(n *yaml.Node, v reflect.Value, what string) error {
 			return nil
 		}
 		p := reflect.New(v.Type().Elem())
-		if err := d.value(n, p.Elem(), what); err != nil {
+		if err := d.value(n, p.Elem(), what, at); err != nil {
 			return err
 		}
 		v.Set(p)
 		return nil
 	case reflect.Struct:
-		return d.structFields(n, v, nil)
+		return d.structFields(n, v, nil, at)
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
 			return Errorf(n, "%s: want a list, got %s", what, kindName(n))
 		}
 		s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
 		for i, item := range n.Content {
-			if err := d.value(item, s.Index(i), fmt.Sprintf("%s[%d]", what, i)); err != nil {
+			if err := d.value(item, s.Index(i), fmt.Sprintf("%s[%d]", what, i), item); err != nil {
 				return err
 			}
 		}
@@ -194,7 +196,7 @@ func (d *Decoder) value(n *yaml.Node, v reflect.Value, what string) error {
 		if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
 			return Errorf(n, "%s: want true or false, got %s", what, kindName(n))
 		}
-		v.SetBool(n.Value == "true")
+		v.SetBool(strings.EqualFold(n.Value, "true")) // YAML's core schema also reads True and TRUE
 		return nil
 	case reflect.Int, reflect.Int64:
 		if n.Kind != yaml.ScalarNode || n.Tag != "!!int" {
@@ -259,8 +261,10 @@ func millis(n *yaml.Node, v reflect.Value, what string) error {
 	return nil
 }
 
-// structFields decodes the mapping n into the struct v, key by key.
-func (d *Decoder) structFields(n *yaml.Node, v reflect.Value, skip []string) error {
+// structFields decodes the mapping n into the struct v, key by key; the
+// keys in skip are read by the caller. A missing key is blamed on at, the
+// key that names the mapping, where there is one.
+func (d *Decoder) structFields(n *yaml.Node, v reflect.Value, skip []string, at *yaml.Node) error {
 	if n.Kind != yaml.MappingNode {
 		return Errorf(n, "want a mapping of keys to values, got %s", kindName(n))
 	}
@@ -277,9 +281,11 @@ func (d *Decoder) structFields(n *yaml.Node, v reflect.Value, skip []string) err
 		lines[k.Value] = k
 		f, ok := fields[k.Value]
 		if !ok {
-			return Errorf(k, "unknown key %q%s; known keys: %s", k.Value, didYouMean(k.Value, keys(fields)), strings.Join(keys(fields), ", "))
+			known := append(keys(fields), skip...)
+			slices.Sort(known)
+			return Errorf(k, "unknown key %q%s; known keys: %s", k.Value, didYouMean(k.Value, known), strings.Join(known, ", "))
 		}
-		if err := d.value(val, v.FieldByIndex(f.Index), k.Value); err != nil {
+		if err := d.value(val, v.FieldByIndex(f.Index), k.Value, k); err != nil {
 			return err
 		}
 	}
@@ -289,7 +295,13 @@ func (d *Decoder) structFields(n *yaml.Node, v reflect.Value, skip []string) err
 				if k := lines[fe.Field]; k != nil {
 					return Errorf(k, "%s: %s", fe.Field, fe.Msg)
 				}
+				if at != nil {
+					return Errorf(at, "%s: %s: %s", at.Value, fe.Field, fe.Msg)
+				}
 				return Errorf(n, "%s: %s", fe.Field, fe.Msg)
+			}
+			if at != nil {
+				return Errorf(at, "%s: %v", at.Value, err)
 			}
 			return Errorf(n, "%v", err)
 		}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"time"
 
@@ -161,19 +162,53 @@ func yamlNode(x any) *yaml.Node {
 	case time.Duration:
 		return &yaml.Node{Kind: yaml.ScalarNode, Value: FormatDuration(t)}
 	case json.RawMessage:
+		dec := json.NewDecoder(bytes.NewReader(t))
+		dec.UseNumber() // a number is written as it was, not through float64
 		var v any
-		if len(t) == 0 || json.Unmarshal(t, &v) != nil {
+		if len(t) == 0 || dec.Decode(&v) != nil {
 			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"}
 		}
-		var n yaml.Node
-		n.Encode(v)
-		n.Style = yaml.FlowStyle
-		return &n
+		n := jsonNode(v)
+		n.Style |= yaml.FlowStyle
+		return n
 	case nil:
 		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"}
 	}
 	var n yaml.Node
 	n.Encode(x)
+	return &n
+}
+
+// jsonNode writes a value decoded from JSON (numbers as json.Number) as a
+// YAML node, keys in sorted order as JSON writes them.
+func jsonNode(v any) *yaml.Node {
+	switch t := v.(type) {
+	case json.Number:
+		tag := "!!int"
+		if _, err := t.Int64(); err != nil {
+			tag = "!!float"
+		}
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: t.String()}
+	case map[string]any:
+		n := &yaml.Node{Kind: yaml.MappingNode}
+		ks := make([]string, 0, len(t))
+		for k := range t {
+			ks = append(ks, k)
+		}
+		slices.Sort(ks)
+		for _, k := range ks {
+			n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: k}, jsonNode(t[k]))
+		}
+		return n
+	case []any:
+		n := &yaml.Node{Kind: yaml.SequenceNode}
+		for _, x := range t {
+			n.Content = append(n.Content, jsonNode(x))
+		}
+		return n
+	}
+	var n yaml.Node
+	n.Encode(v)
 	return &n
 }
 
