@@ -8,7 +8,7 @@ GINKGO  ?= $(GO) tool ginkgo
 PROCS ?= 4
 GINKGO_FLAGS ?= -race --randomize-all -p --procs=$(PROCS) --timeout=10m $(if $(CI),--no-color)
 
-.PHONY: test unit scenarios check vet fmt bench herd-plot rewrite fuzz soak conform-example
+.PHONY: test unit scenarios check vet fmt bench herd-plot rewrite fuzz soak conform-example conform-reference
 
 ## test: everything: unit tests of every package, then the scenario suite.
 test: unit scenarios
@@ -80,3 +80,15 @@ conform-example:
 		--report-dir $(EXAMPLE_REPORTS)/js-no-reset); code=$$?; echo "$$out"; \
 	if [ $$code -ne 1 ]; then echo "want exit code 1, got $$code"; exit 1; fi; \
 	echo "$$out" | grep -q "reset-on-open  FAIL" || { echo "the bug was not named"; exit 1; }
+
+## conform-reference: the reference client passes wschaos conform, in
+## virtual time, under every shipped profile and the example profile file
+## written from a library's docs (examples/profiles).
+conform-reference:
+	$(GO) build -o $(EXAMPLE_REPORTS)/wschaos ./cmd/wschaos
+	@set -e; for p in $$($(EXAMPLE_REPORTS)/wschaos profile list | awk '{print $$1}') examples/profiles/*.yaml; do \
+		echo "== conform --reference --profile $$p"; \
+		$(EXAMPLE_REPORTS)/wschaos conform --reference --profile $$p > $(EXAMPLE_REPORTS)/reference.txt 2>&1 \
+			|| { cat $(EXAMPLE_REPORTS)/reference.txt; exit 1; }; \
+		tail -1 $(EXAMPLE_REPORTS)/reference.txt; \
+	done
