@@ -38,6 +38,31 @@ type Result struct {
 	// failure is the adapter's, not the client's.
 	AdapterError string    `json:"adapter_error,omitempty"`
 	Tolerance    Tolerance `json:"tolerance"`
+	// ExpectedFailure, when set, is why this scenario is known to fail on
+	// this client (a bug kept upstream, conform --expect-fail): its failure
+	// is expected, and its passing is the surprise.
+	ExpectedFailure string `json:"expected_failure,omitempty"`
+}
+
+// Outcome is PASS, FAIL, XFAIL (failed, as expected) or XPASS (passed,
+// though expected to fail: the bug may be fixed).
+func (r Result) Outcome() string {
+	switch {
+	case r.ExpectedFailure == "" && r.Passed:
+		return "PASS"
+	case r.ExpectedFailure == "":
+		return "FAIL"
+	case r.Passed:
+		return "XPASS"
+	}
+	return "XFAIL"
+}
+
+// AsExpected reports whether the outcome is the one expected: a pass, or
+// a failure the caller said to expect. An adapter error never is.
+func (r Result) AsExpected() bool {
+	o := r.Outcome()
+	return r.AdapterError == "" && (o == "PASS" || o == "XFAIL")
 }
 
 // Mark is one transcript entry on the timeline.

@@ -103,3 +103,40 @@ func TestConformBrokenAdapterExitsThree(t *testing.T) {
 		t.Errorf("the adapter's fault is not named: %v", err)
 	}
 }
+
+// --expect-fail keeps a client with a known bug green while that bug is
+// the only failure, says so in every report, and fails the run the day
+// the scenario passes or another one fails.
+func TestConformExpectFail(t *testing.T) {
+	dir := t.TempDir()
+	out, err := conformRun(t, "--adapter", idleAdapter, "--only", "close", "--scale", "0.05",
+		"--expect-fail", "close: never connects (a test stub)", "--report-dir", dir)
+	if exitCode(err) != 0 {
+		t.Fatalf("exit %d (%v) with the one failure expected, want 0\n%s", exitCode(err), err, out)
+	}
+	for _, want := range []string{"XFAIL", "expected to fail: never connects (a test stub)", "0 of 1 scenarios passed, 1 failed as expected"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	junit, _ := os.ReadFile(filepath.Join(dir, "junit.xml"))
+	if !strings.Contains(string(junit), `skipped="1"`) || !strings.Contains(string(junit), `<skipped message="expected failure (never connects (a test stub))`) {
+		t.Errorf("junit.xml does not mark the expected failure as skipped:\n%s", junit)
+	}
+
+	out, err = conformRun(t, "--reference", "--profile", "queue", "--only", "close", "--expect-fail", "close: believed broken")
+	if exitCode(err) != exitFailed || !strings.Contains(out, "XPASS") || !strings.Contains(out, "the bug may be fixed") {
+		t.Errorf("an expected failure that passed: exit %d (%v), want %d and XPASS\n%s", exitCode(err), err, exitFailed, out)
+	}
+
+	out, err = conformRun(t, "--adapter", idleAdapter, "--only", "close,heartbeat", "--scale", "0.05", "--expect-fail", "close: never connects")
+	if exitCode(err) != exitFailed {
+		t.Errorf("another scenario failed beside the expected one: exit %d (%v), want %d\n%s", exitCode(err), err, exitFailed, out)
+	}
+
+	for _, bad := range []string{"close", "close:", "no-such-scenario: why", "seq-gap: queue has no resume"} {
+		if _, err := conformRun(t, "--reference", "--profile", "queue", "--expect-fail", bad); exitCode(err) != exitUsage {
+			t.Errorf("--expect-fail %q: exit %d (%v), want %d", bad, exitCode(err), err, exitUsage)
+		}
+	}
+}

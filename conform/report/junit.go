@@ -44,7 +44,12 @@ type (
 		Time      string        `xml:"time,attr"`
 		Failure   *junitFailure `xml:"failure,omitempty"`
 		Error     *junitFailure `xml:"error,omitempty"`
+		Skipped   *junitSkipped `xml:"skipped,omitempty"`
 		SystemErr *cdata        `xml:"system-err,omitempty"`
+	}
+	// junitSkipped marks an expected failure: known, reported, not counted.
+	junitSkipped struct {
+		Message string `xml:"message,attr"`
 	}
 	junitFailure struct {
 		Message string `xml:"message,attr"`
@@ -76,6 +81,7 @@ func WriteJUnit(w io.Writer, run *Run) error {
 		Tests:    len(run.Results),
 		Failures: run.Failed() - errs,
 		Errors:   errs,
+		Skipped:  run.ExpectedFailures(),
 		Time:     seconds(runWall(run)),
 	}
 	if !run.Started.IsZero() {
@@ -143,6 +149,11 @@ func junitCaseOf(profile string, r conform.Result) junitCase {
 	switch {
 	case r.AdapterError != "":
 		c.Error = &junitFailure{Message: clean(r.AdapterError), Type: "adapter", Body: clean(failureBody(r))}
+	case r.Outcome() == "XFAIL":
+		c.Skipped = &junitSkipped{Message: clean("expected failure (" + r.ExpectedFailure + "): " + reason(r))}
+	case r.Outcome() == "XPASS":
+		c.Failure = &junitFailure{Message: clean("passed, though expected to fail (" + r.ExpectedFailure + "): the bug may be fixed; drop --expect-fail"),
+			Type: "unexpected-pass", Body: clean(failureBody(r))}
 	case !r.Passed:
 		c.Failure = &junitFailure{Message: clean(reason(r)), Type: "conformance", Body: clean(failureBody(r))}
 	}

@@ -21,11 +21,23 @@ type Run struct {
 	Results []conform.Result `json:"results"`
 }
 
-// Failed returns how many scenarios failed.
+// Failed returns how many scenarios did not end as expected: failed, or
+// passed where a failure was expected (conform.Result.AsExpected).
 func (r *Run) Failed() int {
 	n := 0
 	for _, res := range r.Results {
-		if !res.Passed {
+		if !res.AsExpected() {
+			n++
+		}
+	}
+	return n
+}
+
+// ExpectedFailures returns how many scenarios failed as expected.
+func (r *Run) ExpectedFailures() int {
+	n := 0
+	for _, res := range r.Results {
+		if res.Outcome() == "XFAIL" && res.AdapterError == "" {
 			n++
 		}
 	}
