@@ -129,6 +129,23 @@ func givesUpWhen(p *profile.Profile) string {
 	return "never gives up"
 }
 
+// refuseFirst refuses the first n attempts.
+func refuseFirst(n int) chaos.Fault {
+	return chaos.OnAttemptSpans(chaos.Refuse(503), chaos.Span{From: 1, To: n})
+}
+
+// followRefusals follows the first n attempts, each refused, through the
+// client's waits, and returns the wait due before the next attempt.
+func (t *T) followRefusals(n int) time.Duration {
+	var before time.Duration
+	for i := 1; i <= n; i++ {
+		t.AwaitCount(fmt.Sprintf("attempt %d", i), before, i, fakeserver.KindRefuse, nil)
+		t.Settle()
+		before, _ = wait(t.Profile(), i)
+	}
+	return before
+}
+
 // maxResetRefusals bounds the refusals before the accepted attempt.
 const maxResetRefusals = 12
 
@@ -159,27 +176,18 @@ var resetScenario = Scenario{
 	Applies: func(p *profile.Profile) bool { return p.ResetAfter == 0 },
 	Faults: func(t *T) []chaos.Fault {
 		n := resetRefusals(t)
-		refused := make([]int, n)
-		for i := range refused {
-			refused[i] = i + 1
-		}
 		accepted := chaos.AcceptThenClose(restart)
 		if p := t.Profile(); p.Connect.Handshake != nil {
 			// Connected means the handshake's reply: close just after it.
 			first, _ := wait(p, 1)
 			accepted = chaos.CloseAfter(first/4, restart.Code, restart.Reason)
 		}
-		return []chaos.Fault{chaos.OnAttempts(chaos.Refuse(503), refused...), chaos.OnAttempts(accepted, n+1)}
+		return []chaos.Fault{refuseFirst(n), chaos.OnAttempts(accepted, n+1)}
 	},
 	Run: func(t *T) {
 		p := t.Profile()
 		t.Connect()
-		var before time.Duration
-		for n := 1; n <= resetRefusals(t); n++ {
-			t.AwaitCount(fmt.Sprintf("attempt %d", n), before, n, fakeserver.KindRefuse, nil)
-			t.Settle()
-			before, _ = wait(p, n)
-		}
+		before := t.followRefusals(resetRefusals(t))
 		t.AwaitCount("the accepted attempt", before, 1, fakeserver.KindOpen, nil)
 		if p.Connect.Handshake != nil {
 			t.AwaitEvent("the connected state, on the handshake's reply", 0, 1, isState(StateConnected))

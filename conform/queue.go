@@ -76,11 +76,7 @@ var queueOrderScenario = Scenario{
 	Checks:  "sends while disconnected are flushed on open in order, exactly once, before a send made on open, and never again",
 	Applies: queues,
 	Faults: func(t *T) []chaos.Fault {
-		refused := make([]int, queueRefusals(t))
-		for i := range refused {
-			refused[i] = i + 1
-		}
-		return []chaos.Fault{chaos.OnAttempts(chaos.Refuse(503), refused...)}
+		return []chaos.Fault{refuseFirst(queueRefusals(t))}
 	},
 	Run: func(t *T) {
 		p := t.Profile()
@@ -104,12 +100,7 @@ var queueOrderScenario = Scenario{
 		if ofKind(t.Entries(), fakeserver.KindOpen) > 0 {
 			t.Fatalf("the client reconnected before the sends were queued: nothing checked (raise the scale)")
 		}
-		var before time.Duration
-		for n := 1; n <= k; n++ {
-			t.AwaitCount(fmt.Sprintf("refused attempt %d", n), before, n, fakeserver.KindRefuse, nil)
-			t.Settle()
-			before, _ = wait(p, n)
-		}
+		before := t.followRefusals(k)
 		t.AwaitCount("the open", before, 1, fakeserver.KindOpen, nil)
 		t.AwaitEvent("the connected state", 0, 1, isState(StateConnected))
 		if err := <-afterOpen; err != nil {
@@ -136,7 +127,7 @@ var queueBoundScenario = Scenario{
 	Checks:  "a send beyond the queue's bound is refused with an error, and the queued ones are all delivered",
 	Applies: func(p *profile.Profile) bool { return queues(p) && p.Queue.Limit > 0 },
 	Faults: func(*T) []chaos.Fault {
-		return []chaos.Fault{chaos.OnAttempts(chaos.Refuse(503), 1, 2, 3)}
+		return []chaos.Fault{refuseFirst(boundRefusals)}
 	},
 	Run: func(t *T) {
 		p := t.Profile()
@@ -158,12 +149,7 @@ var queueBoundScenario = Scenario{
 		if err == nil {
 			t.Errorf("send %d was accepted with %d already queued; the queue holds %d and must refuse it, not drop it later", limit+1, limit, limit)
 		}
-		var before time.Duration
-		for n := 1; n <= boundRefusals; n++ {
-			t.AwaitCount(fmt.Sprintf("attempt %d", n), before, n, fakeserver.KindRefuse, nil)
-			t.Settle()
-			before, _ = wait(p, n)
-		}
+		before := t.followRefusals(boundRefusals)
 		t.AwaitCount("the open", before, 1, fakeserver.KindOpen, nil)
 		t.AwaitCount("the queued messages", 0, limit, fakeserver.KindRecv, isSend(p))
 		first, _ := wait(p, 1)

@@ -128,14 +128,10 @@ var resetAfterUptimeScenario = Scenario{
 	Applies: func(p *profile.Profile) bool { return p.ResetAfter > 0 },
 	Faults: func(t *T) []chaos.Fault {
 		p := t.Profile()
-		refused := make([]int, uptimeRefusals)
-		for i := range refused {
-			refused[i] = i + 1
-		}
 		first, _ := wait(p, 1)
 		hold := p.ResetAfter + first // up long enough, with room to spare
 		return []chaos.Fault{
-			chaos.OnAttempts(chaos.Refuse(503), refused...),
+			refuseFirst(uptimeRefusals),
 			chaos.OnAttempts(chaos.AcceptThenClose(restart), uptimeRefusals+1),
 			chaos.OnAttempts(chaos.CloseAfter(hold, profile.StatusGoingAway, "restart"), uptimeRefusals+2),
 		}
@@ -144,12 +140,7 @@ var resetAfterUptimeScenario = Scenario{
 		p := t.Profile()
 		k := uptimeRefusals
 		t.Connect()
-		var before time.Duration
-		for n := 1; n <= k; n++ {
-			t.AwaitCount(fmt.Sprintf("attempt %d", n), before, n, fakeserver.KindRefuse, nil)
-			t.Settle()
-			before, _ = wait(p, n)
-		}
+		before := t.followRefusals(k)
 		t.AwaitCount("the short connection", before, 1, fakeserver.KindOpen, nil)
 		t.Settle()
 		short, _ := wait(p, k+1)
