@@ -377,7 +377,10 @@ func TestOnAttemptSpansHoldsTheEndsOnly(t *testing.T) {
 	build := func(to int) chaos.Fault { return chaos.OnAttemptSpans(chaos.Refuse(503), chaos.Span{From: 2, To: to}) }
 	short := testing.AllocsPerRun(10, func() { build(1000) })
 	long := testing.AllocsPerRun(10, func() { build(1_000_000) })
-	if long != short {
+	// Spelled out, a thousand times more attempts would take about ten
+	// more allocations (a slice doubling); one more is the race detector's
+	// noise, seen under -race.
+	if long > short+1 {
 		t.Errorf("attempts 2-1000000 took %v allocations to build, 2-1000 took %v: the span is spelled out", long, short)
 	}
 	f := build(1_000_000_000).(chaos.HandshakeFault)
