@@ -8,7 +8,7 @@ GINKGO  ?= $(GO) tool ginkgo
 PROCS ?= 4
 GINKGO_FLAGS ?= -race --randomize-all -p --procs=$(PROCS) --timeout=10m $(if $(CI),--no-color)
 
-.PHONY: test unit scenarios check vet fmt bench herd-plot rewrite fuzz soak conform-example conform-reference
+.PHONY: test unit scenarios check vet fmt bench herd-plot rewrite fuzz soak conform-example conform-reference real-clients
 
 ## test: everything: unit tests of every package, then the scenario suite.
 test: unit scenarios
@@ -92,3 +92,11 @@ conform-reference:
 			|| { cat $(EXAMPLE_REPORTS)/reference.txt; exit 1; }; \
 		tail -1 $(EXAMPLE_REPORTS)/reference.txt; \
 	done
+
+## real-clients: wschaos conform against real client libraries from npm
+## and the seeds' clients (examples/*/conform.args), JOBS at a time; each
+## known upstream bug is an --expect-fail with its reason, and
+## docs/real-clients.md says what each one is.
+JOBS ?= 2
+real-clients:
+	JOBS=$(JOBS) REPORTS=$(EXAMPLE_REPORTS)/real bash examples/real-clients.sh

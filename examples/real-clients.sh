@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Runs wschaos conform against every client in examples/ that has a
+# conform.args file: real libraries from npm and the seeds' clients, each
+# through its adapter, under its profile, with its known upstream bugs
+# named by --expect-fail. Exits non-zero if any run does not end as
+# expected. Runs JOBS clients at once (2 by default: each runs on the real
+# clock, and a loaded machine makes timers late).
+#
+# conform.args holds conform's arguments, one per line, unquoted; lines
+# starting with # are comments. The adapter is always DIR/adapter.js.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+out=${REPORTS:-conform-reports/real}
+bin=$out/wschaos
+jobs=${JOBS:-2}
+mkdir -p "$out"
+go build -o "$bin" ./cmd/wschaos || exit 2
+
+run_one() {
+	local dir=$1 name log start code
+	name=$(basename "$dir")
+	log=$out/$name.log
+	start=$(date +%s)
+	if ! (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error && npm run build --if-present) >"$log" 2>&1; then
+		echo "$name: npm ci or build failed (see $log)"
+		return 1
+	fi
+	local args=()
+	while IFS= read -r line; do
+		case $line in '' | '#'*) continue ;; esac
+		args+=("$line")
+	done <"$dir/conform.args"
+	"$bin" conform "${args[@]}" --adapter "node $dir/adapter.js" --report-dir "$out/$name" >>"$log" 2>&1
+	code=$?
+	printf '%-24s exit %d in %3ds: %s\n' "$name" "$code" "$(($(date +%s) - start))" "$(grep -E 'scenarios passed' "$log" | tail -1)"
+	return "$code"
+}
+
+names=()
+for args in examples/*/conform.args; do
+	dir=$(dirname "$args")
+	while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do sleep 1; done
+	name=$(basename "$dir")
+	names+=("$name")
+	(run_one "$dir"; echo $? >"$out/$name.code") &
+done
+wait
+failed=0
+for name in "${names[@]}"; do
+	if [ "$(cat "$out/$name.code" 2>/dev/null)" != 0 ]; then
+		failed=$((failed + 1))
+		echo "== $name did not end as expected; its log:"
+		cat "$out/$name.log"
+	fi
+done
+if [ "$failed" -gt 0 ]; then
+	echo "$failed of ${#names[@]} clients did not end as expected"
+	exit 1
+fi
+echo "all ${#names[@]} clients ended as expected (reports in $out)"
