@@ -87,7 +87,7 @@ var heartbeatScenario = Scenario{
 				gapWant += pongLag(p)
 				if pongLag(p) > 0 {
 					t.StepToServer(fmt.Sprintf("the server's late answer to ping %d", k+i-1))
-					t.AwaitCount(fmt.Sprintf("the answer to ping %d", k+i-1), 0, k+i-1, fakeserver.KindSend, isPong(p))
+					t.AwaitCount(fmt.Sprintf("the answer to ping %d", k+i-1), pongLag(p), k+i-1, fakeserver.KindSend, isPong(p))
 				}
 			}
 			t.CaughtUp() // the pong is in before the next ping is due

@@ -130,6 +130,7 @@ func conformCmd(ctx context.Context, args []string, out io.Writer) error {
 	if !*reference {
 		a := &conform.Adapter{Command: *adapter}
 		f, run.Adapter = a.Factory(), *adapter
+		run.Client = "the adapter (it named no client)" // until its ready line does
 		fmt.Fprintf(out, "conform: profile %s, scale %v, tolerance -%v/+%v+%g%%, seed %d\nadapter: %s\n",
 			p.Name, *scale, *early, *late, *lateRatio*100, *seed, *adapter)
 	} else {
