@@ -107,7 +107,7 @@ const commands = {
     // L1387-1390); the fake server takes any path and ignores the query.
     const s = new Socket(cmd.url, opts.socket);
     // Socket has no callback for "a retry is scheduled": every failure, a
-    // closed socket (L1742) or a heartbeat timeout (L1662), ends in
+    // closed socket (L1744) or a heartbeat timeout (L1662), ends in
     // reconnectTimer.scheduleTimeout(), so the adapter reports it there.
     const schedule = s.reconnectTimer.scheduleTimeout.bind(s.reconnectTimer);
     s.reconnectTimer.scheduleTimeout = () => {
