@@ -33,12 +33,18 @@ process.stdout.on('error', () => process.exit(0)); // the harness has gone
 // (dist/reconnecting-websocket-cjs.js L531-540); ws then emits 'error' for
 // the aborted handshake, which on a bare EventEmitter would crash the
 // process instead of being ignored.
+//
+// WSCHAOS_RWS_NODE_WS=1 uses ws as it is, as a Node application that
+// passes it to the library would: the connect timeout then kills the
+// process ("WebSocket was closed before the connection was established",
+// pladaria/reconnecting-websocket#183), which stalled-handshake shows.
 class BrowserLikeWS extends WS {
   constructor(...args) {
     super(...args);
     this.on('error', () => {});
   }
 }
+const WebSocketImpl = process.env.WSCHAOS_RWS_NODE_WS === '1' ? WS : BrowserLikeWS;
 
 // optionsFor maps the resolved profile (durations in milliseconds, already
 // scaled) onto the library's options, or throws naming what the library
@@ -64,7 +70,7 @@ function optionsFor(p) {
   // draw, so the adapter makes the same draw over the scaled range.
   const min = b.base_max ? b.base + Math.random() * (b.base_max - b.base) : b.base;
   return {
-    WebSocket: BrowserLikeWS,
+    WebSocket: WebSocketImpl,
     minReconnectionDelay: min,
     reconnectionDelayGrowFactor: b.factor,
     maxReconnectionDelay: b.max || Infinity,
