@@ -110,8 +110,12 @@ var backoffScenario = Scenario{
 }
 
 // giveUpEarly fails a client that gave up after failure n where the
-// profile retries.
+// profile retries. On the real clock the client's word on failure n
+// (reconnecting or gave-up) may come a moment after the server saw it.
 func giveUpEarly(t *T, n int) {
+	if !t.Virtual() {
+		t.ReportedWithin(n, isState(StateReconnecting, StateGaveUp))
+	}
 	if t.gaveUp() {
 		d, _ := wait(t.Profile(), n)
 		t.Fatalf("the client gave up after %d failures; the profile retries after failure %d (waiting %v) and %s",

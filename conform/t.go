@@ -230,6 +230,35 @@ func (t *T) Events() []Event {
 
 // AwaitEvent waits for the n-th event (from 1) on which pred holds,
 // allowing d of profile time, and returns it.
+// ReportedWithin returns the client's n-th event on which pred holds, if
+// it comes within the tolerance's late margin (real time) or before the
+// world is idle (virtual time); ok is false if it does not. It never fails
+// the scenario: for checks that want to read the client's own word when
+// it gives one.
+func (t *T) ReportedWithin(n int, pred func(Event) bool) (Event, bool) {
+	ctx, cancel := t.waitFor(t.budget(0))
+	defer cancel()
+	for {
+		t.mu.Lock()
+		seen := 0
+		for _, e := range t.events {
+			if pred(e) {
+				if seen++; seen == n {
+					t.mu.Unlock()
+					return e, true
+				}
+			}
+		}
+		changed := t.changed
+		t.mu.Unlock()
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return Event{}, false
+		}
+	}
+}
+
 func (t *T) AwaitEvent(what string, d time.Duration, n int, pred func(Event) bool) Event {
 	ctx, cancel := t.waitFor(t.budget(d))
 	defer cancel()
