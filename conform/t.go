@@ -357,16 +357,9 @@ func (t *T) SettleOn(what string) {
 	}
 }
 
-// gaveUp reports whether the client's last state is gave-up.
-func (t *T) gaveUp() bool {
-	es := t.Events()
-	for i := len(es) - 1; i >= 0; i-- {
-		if es[i].Kind == EventState {
-			return es[i].State == StateGaveUp
-		}
-	}
-	return false
-}
+// gaveUp reports whether the client has said it gave up (whatever it said
+// after: an adapter may report its own disconnected state next).
+func (t *T) gaveUp() bool { return count(t.Events(), isState(StateGaveUp)) > 0 }
 
 // StepToRetry is Settle for a failure the scenario has already seen the
 // client report (it acted in between): it steps to the retry.
