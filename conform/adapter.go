@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wschaos/wschaos/profile"
@@ -80,6 +81,7 @@ type process struct {
 	readDone   chan struct{} // closed when stdout is at its end
 	exited     chan struct{} // closed when the process has been waited for
 	waitErr    error
+	released   atomic.Bool // the harness closed its input: from now on it may exit
 
 	mu      sync.Mutex
 	nextID  int
@@ -142,6 +144,11 @@ func (a *Adapter) start(env Env) (*process, error) {
 	go func() {
 		<-p.readDone // Wait closes stdout: read it all first
 		p.waitErr = cmd.Wait()
+		if !p.released.Load() {
+			// It was not asked to end: the client, or its adapter, died.
+			p.breakf("the adapter exited in the middle of the scenario (%s), before the harness ended it: the client or its adapter died%s",
+				exitStatus(p.waitErr), p.stderr.tail())
+		}
 		close(p.exited)
 	}()
 	select {
@@ -370,6 +377,7 @@ func (p *process) Close(ctx context.Context) error {
 // Release ends the process: its input closes, it has exitPatience to exit,
 // then it is killed. Every event it wrote has been reported on return.
 func (p *process) Release() {
+	p.released.Store(true)
 	p.stdin.Close()
 	select {
 	case <-p.exited:
@@ -378,6 +386,14 @@ func (p *process) Release() {
 		<-p.exited
 	}
 	<-p.dispatched
+}
+
+// exitStatus says how a process ended, from its Wait error.
+func exitStatus(err error) string {
+	if err == nil {
+		return "exit status 0"
+	}
+	return err.Error()
 }
 
 // Stderr is what the adapter wrote on its standard error (the end of it,

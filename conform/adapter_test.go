@@ -1,7 +1,9 @@
 package conform
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"regexp"
@@ -47,6 +49,19 @@ func serveTestAdapter(mode string) int {
 		return 0
 	case "old":
 		fmt.Println(`{"event":"ready","protocol":0,"client":"old"}`)
+		return 0
+	case "dies":
+		// The client dies of an uncaught error once it is connecting, as
+		// reconnecting-websocket does under Node on its connect timeout.
+		fmt.Println(`{"event":"ready","protocol":2,"client":"dies"}`)
+		sc := bufio.NewScanner(os.Stdin)
+		for sc.Scan() {
+			var c struct{ ID int }
+			json.Unmarshal(sc.Bytes(), &c)
+			fmt.Printf("{\"reply\":%d,\"ok\":true}\n{\"event\":\"state\",\"state\":\"connecting\"}\n", c.ID)
+			fmt.Fprintln(os.Stderr, "Error: WebSocket was closed before the connection was established")
+			return 1
+		}
 		return 0
 	case "silent":
 		time.Sleep(time.Minute)
@@ -145,6 +160,7 @@ func TestBrokenAdaptersAreReported(t *testing.T) {
 	for _, tc := range []struct{ mode, want string }{
 		{"garbage", `output line 2 is not a JSON object`},
 		{"old", "speaks protocol 0; this wschaos speaks 2"},
+		{"dies", "the adapter exited in the middle of the scenario (exit status 1), before the harness ended it: the client or its adapter died"},
 	} {
 		t.Run(tc.mode, func(t *testing.T) {
 			c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -153,7 +169,7 @@ func TestBrokenAdaptersAreReported(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if rs[0].Passed || !strings.Contains(rs[0].AdapterError, tc.want) {
+			if rs[0].Passed || !strings.Contains(rs[0].AdapterError, tc.want) || !strings.Contains(rs[0].Reason, tc.want) {
 				t.Errorf("want an adapter error with %q, got passed=%v adapter error %q, failures %q",
 					tc.want, rs[0].Passed, rs[0].AdapterError, rs[0].Failures)
 			}

@@ -217,7 +217,9 @@ func (t *T) finish(r *Result) {
 		r.Stderr = se.Stderr()
 	}
 	if b, ok := t.subj.(interface{ Broken() error }); ok && b.Broken() != nil {
+		// The adapter's fault comes first: what the scenario saw after it
+		// follows from it.
 		r.AdapterError = b.Broken().Error()
-		r.Failures = append(r.Failures, r.AdapterError)
+		r.Failures = append([]string{r.AdapterError}, r.Failures...)
 	}
 }

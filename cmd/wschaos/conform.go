@@ -49,8 +49,9 @@ The client runs on the real clock, so the profile's timing constants are
 multiplied by --scale (told to the adapter in its connect command) and
 each wait is checked against its window widened by --early and --late.
 
-Exit codes: 0 every scenario passed, 1 a scenario failed, 2 bad command
-line, 3 the adapter could not start or broke the protocol.
+Exit codes: 0 every scenario passed (or failed as --expect-fail said), 1 a
+scenario failed (or an expected failure passed), 2 bad command line, 3 the
+adapter could not start, broke the protocol, or exited mid-scenario.
 
 `
 
