@@ -21,7 +21,7 @@ func TestSendThroughCodec(t *testing.T) {
 		{"reconnecting-websocket", "message", "hello world", `hello world`},
 		{"reconnecting-websocket", "message", map[string]int{"a": 1}, `{"a":1}`},
 		{"phoenix", "new_msg", map[string]string{"body": "hi"}, `[null,"1","phoenix","new_msg",{"body":"hi"}]`},
-		{"graphql-ws", "subscribe", map[string]string{"query": "{a}"}, `{"type":"subscribe","id":"1","payload":{"query":"{a}"}}`},
+		{"graphql-ws", "subscribe", map[string]string{"query": "{a}"}, `{"type":"subscribe","payload":{"query":"{a}"}}`},
 	} {
 		t.Run(fmt.Sprintf("%s %T", tc.profile, tc.v), func(t *testing.T) {
 			pr := newPeer(t)
