@@ -93,6 +93,14 @@ func dialQuery(t *T, n int) connectQuery {
 // the next connect's query; else it says what it saw instead.
 func errorClosed(t *T, n int, code profile.StatusCode) (bool, string) {
 	p := t.Profile()
+	// On the real clock the reconnect can be recorded before the old
+	// connection's end: wait for that end (or the frame a black hole
+	// swallowed) before reading its code.
+	t.AwaitEntries(fmt.Sprintf("the end of connection %d", n), 0, func(es []fakeserver.Entry) bool {
+		_, closed := closeOf(es, n)
+		_, sent := clientCloseFrame(es, n)
+		return closed || sent
+	})
 	c, ok := closeOf(t.Entries(), n)
 	if sent, sentOK := clientCloseFrame(t.Entries(), n); sentOK {
 		c, ok = sent, true // the frame a black hole swallowed says what the client sent
