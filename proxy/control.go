@@ -40,8 +40,12 @@ type FaultList struct {
 //	POST   /reset        204 (every fault removed)
 //	GET    /status       200 Status
 //
-// Bad input is answered 400 (404 for an unknown id) with an APIError
-// naming the field; the proxy keeps serving.
+// Bad input is answered 400 (404 for an unknown id, 413 for a body over
+// maxSpecBytes, 408 for one not sent within the read timeout, 409 past
+// MaxFaults) with an APIError naming the field; the proxy keeps serving.
+// Before any of it the guard refuses a foreign Origin or Host (403), a
+// missing ControlToken (401) and a write that is not application/json
+// (415).
 func (p *Proxy) ControlHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /faults", func(w http.ResponseWriter, _ *http.Request) {
@@ -89,7 +93,7 @@ func (p *Proxy) ControlHandler() http.Handler {
 		writeJSON(w, http.StatusOK, p.Status())
 	})
 	mux.HandleFunc("/", noEndpoint)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return p.guard(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// ServeMux answers a path it would clean ("/faults/../status",
 		// "//faults") with a redirect and "*" with a bare 400, neither an
 		// answer the API promises: no endpoint is written so.
@@ -98,7 +102,7 @@ func (p *Proxy) ControlHandler() http.Handler {
 			return
 		}
 		mux.ServeHTTP(w, r)
-	})
+	}))
 }
 
 func noEndpoint(w http.ResponseWriter, r *http.Request) {

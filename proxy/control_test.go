@@ -139,6 +139,9 @@ func TestControlAPIRejectsBadInputAndKeepsServing(t *testing.T) {
 	t.Cleanup(hc.CloseIdleConnections)
 	for _, tc := range cases {
 		req, _ := http.NewRequestWithContext(ctx, tc.method, p.ControlURL+tc.path, strings.NewReader(tc.body))
+		if tc.body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
 		resp, err := hc.Do(req)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)

@@ -77,8 +77,14 @@ type Proxy struct {
 	Addr string
 	// ControlAddr, when set, serves the control API (ControlHandler) there;
 	// ControlURL is then its "http://" base URL.
+	// ControlAddr is a loopback address unless ControlToken is set: see
+	// the guard in ControlHandler.
 	ControlAddr string
 	ControlURL  string
+	// ControlToken, when set, is required of every control API request
+	// as "Authorization: Bearer ControlToken" (401 otherwise): set it when
+	// ControlAddr is reachable from other hosts.
+	ControlToken string
 	// Logger gets every transcript line at debug level, and the network
 	// errors the transcript leaves out; nil is silent.
 	Logger *slog.Logger
@@ -91,6 +97,12 @@ type Proxy struct {
 
 	// headerTimeout, when set, replaces readHeaderTimeout (tests shorten it).
 	headerTimeout time.Duration
+	// controlReadTimeout, when set, replaces controlReadWait (tests
+	// shorten it).
+	controlReadTimeout time.Duration
+	// controlHost is ControlAddr's host, "0.0.0.0" for every interface:
+	// the guard answers requests that name it.
+	controlHost string
 
 	// Set by Start, read-only after.
 	start    time.Time
@@ -175,6 +187,10 @@ func (p *Proxy) StartErr() error {
 	p.serve(ln, http.HandlerFunc(p.serveHTTP), true)
 	if cln != nil {
 		p.ControlURL = "http://" + cln.Addr().String()
+		p.controlHost, _, _ = net.SplitHostPort(p.ControlAddr)
+		if p.controlHost == "" {
+			p.controlHost = "0.0.0.0"
+		}
 		p.serve(cln, p.ControlHandler(), false)
 	}
 	return nil
