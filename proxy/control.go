@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path"
 	"strconv"
 	"strings"
@@ -113,7 +114,15 @@ func noEndpoint(w http.ResponseWriter, r *http.Request) {
 // error itself when it is bad.
 func readSpec(w http.ResponseWriter, r *http.Request) (*FaultSpec, chaos.Fault, bool) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxSpecBytes))
-	if err != nil {
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		writeError(w, http.StatusRequestEntityTooLarge, "body", fmt.Sprintf("over %d bytes: a fault spec is a few hundred", maxSpecBytes))
+		return nil, nil, false
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		writeError(w, http.StatusRequestTimeout, "body", "not sent within the read timeout")
+		return nil, nil, false
+	case err != nil:
 		writeError(w, http.StatusBadRequest, "body", fmt.Sprintf("cannot read the body: %v", err))
 		return nil, nil, false
 	}

@@ -36,6 +36,21 @@ const (
 	// sends none is dropped then, and holds nothing but its own socket
 	// until it is.
 	readHeaderTimeout = 10 * time.Second
+	// idleWait closes a keep-alive connection that sends no next request:
+	// each is a file descriptor, and idle ones held forever (19,900 took
+	// the process to its descriptor limit). Upgraded connections are not
+	// affected.
+	idleWait = 30 * time.Second
+	// controlReadWait bounds a whole control request, body included: a
+	// spec is a few hundred bytes, and a body trickled a byte at a time
+	// must not hold a connection forever.
+	controlReadWait = 10 * time.Second
+	// controlWriteWait bounds writing an answer to a control client that
+	// does not read it.
+	controlWriteWait = 10 * time.Second
+	// controlMaxHeaderBytes bounds a control request's headers: a tool
+	// sends a few hundred bytes, net/http's default allows 1 MiB.
+	controlMaxHeaderBytes = 16 << 10
 	// maxFrameSize bounds one relayed message: a test proxy should not
 	// buffer unbounded input; bigger ones end the connection with 1009.
 	maxFrameSize = 16 << 20
@@ -97,9 +112,9 @@ type Proxy struct {
 
 	// headerTimeout, when set, replaces readHeaderTimeout (tests shorten it).
 	headerTimeout time.Duration
-	// controlReadTimeout, when set, replaces controlReadWait (tests
-	// shorten it).
-	controlReadTimeout time.Duration
+	// controlReadTimeout and idleTimeout, when set, replace
+	// controlReadWait and idleWait (tests shorten them).
+	controlReadTimeout, idleTimeout time.Duration
 	// controlHost is ControlAddr's host, "0.0.0.0" for every interface:
 	// the guard answers requests that name it.
 	controlHost string
@@ -184,14 +199,20 @@ func (p *Proxy) StartErr() error {
 	}
 	p.start = p.Clock.Now()
 	p.URL = (&url.URL{Scheme: "ws", Host: ln.Addr().String(), Path: up.Path, RawQuery: up.RawQuery}).String()
-	p.serve(ln, http.HandlerFunc(p.serveHTTP), true)
+	p.serve(ln, &http.Server{Handler: http.HandlerFunc(p.serveHTTP), IdleTimeout: p.idleWait()}, true)
 	if cln != nil {
 		p.ControlURL = "http://" + cln.Addr().String()
 		p.controlHost, _, _ = net.SplitHostPort(p.ControlAddr)
 		if p.controlHost == "" {
 			p.controlHost = "0.0.0.0"
 		}
-		p.serve(cln, p.ControlHandler(), false)
+		p.serve(cln, &http.Server{
+			Handler:        p.ControlHandler(),
+			ReadTimeout:    p.controlReadWait(),
+			WriteTimeout:   controlWriteWait,
+			IdleTimeout:    p.idleWait(),
+			MaxHeaderBytes: controlMaxHeaderBytes,
+		}, false)
 	}
 	return nil
 }
@@ -219,11 +240,11 @@ func parseUpstream(s string) (*url.URL, error) {
 	return u, nil
 }
 
-// serve runs an HTTP server on ln until Close; track counts its connection
-// goroutines too, so Close waits for them, and records connections that
-// never made a request.
-func (p *Proxy) serve(ln net.Listener, h http.Handler, track bool) {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: p.headerWait(), ErrorLog: p.errorLog()}
+// serve runs srv on ln until Close, with the proxy's header timeout and
+// error log; track counts its connection goroutines too, so Close waits
+// for them, and records connections that never made a request.
+func (p *Proxy) serve(ln net.Listener, srv *http.Server, track bool) {
+	srv.ReadHeaderTimeout, srv.ErrorLog = p.headerWait(), p.errorLog()
 	if track {
 		srv.ConnState, srv.ConnContext = p.trackHTTP, wire.ConnContext
 		ln = relayListener{wire.WatchedListener{TCPListener: ln.(*net.TCPListener)}}
