@@ -57,7 +57,11 @@ func (p *Proxy) ControlHandler() http.Handler {
 		if !ok {
 			return
 		}
-		id := p.faults.add(f, spec)
+		id, err := p.faults.add(f, spec)
+		if err != nil {
+			writeError(w, http.StatusConflict, "", err.Error()+" (DELETE /faults/{id} or POST /reset)")
+			return
+		}
 		writeJSON(w, http.StatusCreated, FaultInfo{ID: id, Fault: f.String(), Spec: spec})
 	})
 	mux.HandleFunc("PUT /faults/{id}", func(w http.ResponseWriter, r *http.Request) {

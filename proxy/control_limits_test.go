@@ -2,12 +2,14 @@ package proxy_test
 
 import (
 	"bufio"
+	"errors"
 	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/wschaos/wschaos/chaos"
 	"github.com/wschaos/wschaos/internal/wstest"
 	"github.com/wschaos/wschaos/proxy"
 	"github.com/wschaos/wschaos/vclock"
@@ -118,5 +120,48 @@ func TestControlAPIClosesIdleConnections(t *testing.T) {
 	}
 	if took := time.Since(start); took > idle+time.Second {
 		t.Errorf("closed after %v idle, want soon after %v", took, idle)
+	}
+}
+
+// Faults are capped at MaxFaults: at 50,000 an echo took 36 ms instead of
+// 0.13. Past the cap an add is refused with a 409 that says the cap.
+func TestFaultsAreCapped(t *testing.T) {
+	wstest.NoLeaks(t, patience)
+	p, cc, _ := controlled(t, "ws://127.0.0.1:1/ws")
+	for i := range proxy.MaxFaults {
+		if _, err := p.AddFaultSpec(proxy.FaultSpec{Fault: "drop"}); err != nil {
+			t.Fatalf("fault %d: %v", i+1, err)
+		}
+	}
+	status, ae := call(t, "POST", p.ControlURL+"/faults", `{"fault":"drop"}`, map[string]string{"Content-Type": "application/json"})
+	if status != http.StatusConflict || !strings.Contains(ae.Error, "1000 faults are installed, the most a proxy holds") {
+		t.Errorf("fault %d through the API: %d %+v, want 409 naming the cap", proxy.MaxFaults+1, status, ae)
+	}
+	if _, err := p.AddFault(chaos.Drop()); !errors.Is(err, proxy.ErrTooManyFaults) {
+		t.Errorf("AddFault past the cap: %v, want ErrTooManyFaults", err)
+	}
+	if _, err := p.AddFaultSpec(proxy.FaultSpec{Fault: "drop"}); !errors.Is(err, proxy.ErrTooManyFaults) {
+		t.Errorf("AddFaultSpec past the cap: %v, want ErrTooManyFaults", err)
+	}
+	if n := len(p.ListFaults()); n != proxy.MaxFaults {
+		t.Errorf("%d faults installed, want %d", n, proxy.MaxFaults)
+	}
+	// Removing one makes room for one.
+	if err := cc.Remove(ctx(t), 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cc.Add(ctx(t), proxy.FaultSpec{Fault: "drop"}); err != nil {
+		t.Errorf("an add after a remove: %v", err)
+	}
+
+	// Start refuses too many initial faults.
+	q := proxy.NewUnstarted("ws://127.0.0.1:1/ws")
+	q.Faults = make([]chaos.Fault, proxy.MaxFaults+1)
+	for i := range q.Faults {
+		q.Faults[i] = chaos.Drop()
+	}
+	if err := q.StartErr(); !errors.Is(err, proxy.ErrTooManyFaults) {
+		q.Close()
+		t.Errorf("StartErr with %d faults: %v, want ErrTooManyFaults", len(q.Faults), err)
 	}
 }

@@ -179,6 +179,9 @@ func (p *Proxy) StartErr() error {
 			return fmt.Errorf("proxy: Faults[%d]: %w", i, err)
 		}
 	}
+	if n := len(p.faults.infos()) + len(p.Faults); n > MaxFaults {
+		return fmt.Errorf("proxy: %d faults (Faults and those added before Start): %w", n, ErrTooManyFaults)
+	}
 	ln, err := listen(p.Addr)
 	if err != nil {
 		return err
@@ -192,7 +195,7 @@ func (p *Proxy) StartErr() error {
 	}
 	p.started, p.upstream = true, up
 	for _, f := range p.Faults {
-		p.faults.add(f, nil)
+		p.faults.add(f, nil) // cannot fail: counted above
 	}
 	if p.Clock == nil {
 		p.Clock = clockwork.NewRealClock()
