@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path"
 	"strconv"
 	"strings"
@@ -40,8 +41,12 @@ type FaultList struct {
 //	POST   /reset        204 (every fault removed)
 //	GET    /status       200 Status
 //
-// Bad input is answered 400 (404 for an unknown id) with an APIError
-// naming the field; the proxy keeps serving.
+// Bad input is answered 400 (404 for an unknown id, 413 for a body over
+// maxSpecBytes, 408 for one not sent within the read timeout, 409 past
+// MaxFaults) with an APIError naming the field; the proxy keeps serving.
+// Before any of it the guard refuses a foreign Origin or Host (403), a
+// missing ControlToken (401) and a write that is not application/json
+// (415).
 func (p *Proxy) ControlHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /faults", func(w http.ResponseWriter, _ *http.Request) {
@@ -52,7 +57,11 @@ func (p *Proxy) ControlHandler() http.Handler {
 		if !ok {
 			return
 		}
-		id := p.faults.add(f, spec)
+		id, err := p.faults.add(f, spec)
+		if err != nil {
+			writeError(w, http.StatusConflict, "", err.Error()+" (DELETE /faults/{id} or POST /reset)")
+			return
+		}
 		writeJSON(w, http.StatusCreated, FaultInfo{ID: id, Fault: f.String(), Spec: spec})
 	})
 	mux.HandleFunc("PUT /faults/{id}", func(w http.ResponseWriter, r *http.Request) {
@@ -89,7 +98,7 @@ func (p *Proxy) ControlHandler() http.Handler {
 		writeJSON(w, http.StatusOK, p.Status())
 	})
 	mux.HandleFunc("/", noEndpoint)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return p.guard(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// ServeMux answers a path it would clean ("/faults/../status",
 		// "//faults") with a redirect and "*" with a bare 400, neither an
 		// answer the API promises: no endpoint is written so.
@@ -98,7 +107,7 @@ func (p *Proxy) ControlHandler() http.Handler {
 			return
 		}
 		mux.ServeHTTP(w, r)
-	})
+	}))
 }
 
 func noEndpoint(w http.ResponseWriter, r *http.Request) {
@@ -109,7 +118,15 @@ func noEndpoint(w http.ResponseWriter, r *http.Request) {
 // error itself when it is bad.
 func readSpec(w http.ResponseWriter, r *http.Request) (*FaultSpec, chaos.Fault, bool) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxSpecBytes))
-	if err != nil {
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		writeError(w, http.StatusRequestEntityTooLarge, "body", fmt.Sprintf("over %d bytes: a fault spec is a few hundred", maxSpecBytes))
+		return nil, nil, false
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		writeError(w, http.StatusRequestTimeout, "body", "not sent within the read timeout")
+		return nil, nil, false
+	case err != nil:
 		writeError(w, http.StatusBadRequest, "body", fmt.Sprintf("cannot read the body: %v", err))
 		return nil, nil, false
 	}

@@ -124,6 +124,10 @@ func TestControlAPIRejectsBadInputAndKeepsServing(t *testing.T) {
 		{"bad duration", "POST", "/faults", `{"fault":"delay","args":["5 parsecs"]}`, 400, "args[0]", "not a duration"},
 		{"missing duration", "POST", "/faults", `{"fault":"delay"}`, 400, "args[0]", "missing a duration"},
 		{"bad code", "POST", "/faults", `{"fault":"close-after","args":["1s"],"select":{"code":99}}`, 400, "select.code", "close code"},
+		{"code a client may not receive", "POST", "/faults", `{"fault":"close-after","args":["1s"],"select":{"code":1006}}`, 400, "select.code", "1000-1003, 1007-1014 or 3000-4999"},
+		{"cut with code 1015", "POST", "/faults", `{"fault":"cut-after","args":[3],"select":{"code":"1015"}}`, 400, "select.code", "1000-1003, 1007-1014 or 3000-4999"},
+		{"reason too long", "POST", "/faults", `{"fault":"close-after","args":["1s"],"select":{"code":4000,"reason":"` + strings.Repeat("r", 124) + `"}}`, 400, "select.reason", "124 bytes: a close frame carries at most 123"},
+		{"cut reason too long", "POST", "/faults", `{"fault":"cut-after","args":[3],"select":{"code":4000,"reason":"` + strings.Repeat("r", 200) + `"}}`, 400, "select.reason", "at most 123"},
 		{"bad field", "POST", "/faults", `{"fault":"drop","select":{"field":"event"}}`, 400, "select.field", "PATH=VALUE"},
 		{"bad bandwidth", "POST", "/faults", `{"fault":"bandwidth","args":[0]}`, 400, "args[0]", "positive rate"},
 		{"unknown id", "DELETE", "/faults/42", ``, 404, "id", "no fault with id 42"},
@@ -135,6 +139,9 @@ func TestControlAPIRejectsBadInputAndKeepsServing(t *testing.T) {
 	t.Cleanup(hc.CloseIdleConnections)
 	for _, tc := range cases {
 		req, _ := http.NewRequestWithContext(ctx, tc.method, p.ControlURL+tc.path, strings.NewReader(tc.body))
+		if tc.body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
 		resp, err := hc.Do(req)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)

@@ -39,3 +39,19 @@ func (p *Proxy) isClosed() bool {
 	defer p.mu.Unlock()
 	return p.closed
 }
+
+// controlReadWait is how long a control client has to send a whole request.
+func (p *Proxy) controlReadWait() time.Duration {
+	if p.controlReadTimeout > 0 {
+		return p.controlReadTimeout
+	}
+	return controlReadWait
+}
+
+// idleWait is how long a keep-alive connection may wait for its next request.
+func (p *Proxy) idleWait() time.Duration {
+	if p.idleTimeout > 0 {
+		return p.idleTimeout
+	}
+	return idleWait
+}

@@ -71,7 +71,10 @@ func needsSessions([]string, map[string]string) (chaos.Fault, error) {
 func cutArg(args []string, i int, sel map[string]string) (chaos.Cut, error) {
 	if _, ok := sel["code"]; ok {
 		code, err := spec.CloseCode(sel, profile.StatusGoingAway)
-		reason, _ := spec.Take(sel, "reason")
+		if err != nil {
+			return chaos.Cut{}, err
+		}
+		reason, err := spec.CloseReason(sel)
 		return chaos.Cut{Kind: chaos.CloseFrame, Code: code, Reason: reason}, err
 	}
 	kind := "fin"

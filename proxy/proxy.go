@@ -36,6 +36,21 @@ const (
 	// sends none is dropped then, and holds nothing but its own socket
 	// until it is.
 	readHeaderTimeout = 10 * time.Second
+	// idleWait closes a keep-alive connection that sends no next request:
+	// each is a file descriptor, and idle ones held forever (19,900 took
+	// the process to its descriptor limit). Upgraded connections are not
+	// affected.
+	idleWait = 30 * time.Second
+	// controlReadWait bounds a whole control request, body included: a
+	// spec is a few hundred bytes, and a body trickled a byte at a time
+	// must not hold a connection forever.
+	controlReadWait = 10 * time.Second
+	// controlWriteWait bounds writing an answer to a control client that
+	// does not read it.
+	controlWriteWait = 10 * time.Second
+	// controlMaxHeaderBytes bounds a control request's headers: a tool
+	// sends a few hundred bytes, net/http's default allows 1 MiB.
+	controlMaxHeaderBytes = 16 << 10
 	// maxFrameSize bounds one relayed message: a test proxy should not
 	// buffer unbounded input; bigger ones end the connection with 1009.
 	maxFrameSize = 16 << 20
@@ -77,8 +92,14 @@ type Proxy struct {
 	Addr string
 	// ControlAddr, when set, serves the control API (ControlHandler) there;
 	// ControlURL is then its "http://" base URL.
+	// ControlAddr is a loopback address unless ControlToken is set: see
+	// the guard in ControlHandler.
 	ControlAddr string
 	ControlURL  string
+	// ControlToken, when set, is required of every control API request
+	// as "Authorization: Bearer ControlToken" (401 otherwise): set it when
+	// ControlAddr is reachable from other hosts.
+	ControlToken string
 	// Logger gets every transcript line at debug level, and the network
 	// errors the transcript leaves out; nil is silent.
 	Logger *slog.Logger
@@ -91,6 +112,12 @@ type Proxy struct {
 
 	// headerTimeout, when set, replaces readHeaderTimeout (tests shorten it).
 	headerTimeout time.Duration
+	// controlReadTimeout and idleTimeout, when set, replace
+	// controlReadWait and idleWait (tests shorten them).
+	controlReadTimeout, idleTimeout time.Duration
+	// controlHost is ControlAddr's host, "0.0.0.0" for every interface:
+	// the guard answers requests that name it.
+	controlHost string
 
 	// Set by Start, read-only after.
 	start    time.Time
@@ -152,6 +179,9 @@ func (p *Proxy) StartErr() error {
 			return fmt.Errorf("proxy: Faults[%d]: %w", i, err)
 		}
 	}
+	if n := len(p.faults.infos()) + len(p.Faults); n > MaxFaults {
+		return fmt.Errorf("proxy: %d faults (Faults and those added before Start): %w", n, ErrTooManyFaults)
+	}
 	ln, err := listen(p.Addr)
 	if err != nil {
 		return err
@@ -165,17 +195,27 @@ func (p *Proxy) StartErr() error {
 	}
 	p.started, p.upstream = true, up
 	for _, f := range p.Faults {
-		p.faults.add(f, nil)
+		p.faults.add(f, nil) // cannot fail: counted above
 	}
 	if p.Clock == nil {
 		p.Clock = clockwork.NewRealClock()
 	}
 	p.start = p.Clock.Now()
 	p.URL = (&url.URL{Scheme: "ws", Host: ln.Addr().String(), Path: up.Path, RawQuery: up.RawQuery}).String()
-	p.serve(ln, http.HandlerFunc(p.serveHTTP), true)
+	p.serve(ln, &http.Server{Handler: http.HandlerFunc(p.serveHTTP), IdleTimeout: p.idleWait()}, true)
 	if cln != nil {
 		p.ControlURL = "http://" + cln.Addr().String()
-		p.serve(cln, p.ControlHandler(), false)
+		p.controlHost, _, _ = net.SplitHostPort(p.ControlAddr)
+		if p.controlHost == "" {
+			p.controlHost = "0.0.0.0"
+		}
+		p.serve(cln, &http.Server{
+			Handler:        p.ControlHandler(),
+			ReadTimeout:    p.controlReadWait(),
+			WriteTimeout:   controlWriteWait,
+			IdleTimeout:    p.idleWait(),
+			MaxHeaderBytes: controlMaxHeaderBytes,
+		}, false)
 	}
 	return nil
 }
@@ -203,11 +243,11 @@ func parseUpstream(s string) (*url.URL, error) {
 	return u, nil
 }
 
-// serve runs an HTTP server on ln until Close; track counts its connection
-// goroutines too, so Close waits for them, and records connections that
-// never made a request.
-func (p *Proxy) serve(ln net.Listener, h http.Handler, track bool) {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: p.headerWait(), ErrorLog: p.errorLog()}
+// serve runs srv on ln until Close, with the proxy's header timeout and
+// error log; track counts its connection goroutines too, so Close waits
+// for them, and records connections that never made a request.
+func (p *Proxy) serve(ln net.Listener, srv *http.Server, track bool) {
+	srv.ReadHeaderTimeout, srv.ErrorLog = p.headerWait(), p.errorLog()
 	if track {
 		srv.ConnState, srv.ConnContext = p.trackHTTP, wire.ConnContext
 		ln = relayListener{wire.WatchedListener{TCPListener: ln.(*net.TCPListener)}}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/wschaos/wschaos/chaos"
 	"github.com/wschaos/wschaos/profile"
@@ -85,8 +86,14 @@ func closeAfter(args []string, sel map[string]string) (chaos.Fault, error) {
 		return nil, err
 	}
 	code, err := CloseCode(sel, profile.StatusGoingAway)
-	reason, _ := Take(sel, "reason")
-	return chaos.CloseAfter(d, code, reason), err
+	if err != nil {
+		return nil, err
+	}
+	reason, err := CloseReason(sel)
+	if err != nil {
+		return nil, err
+	}
+	return chaos.CloseAfter(d, code, reason), nil
 }
 
 // plain makes a fault without arguments.
@@ -151,18 +158,54 @@ func DurationArg(args []string, i int) (time.Duration, error) {
 	return d, nil
 }
 
-// CloseCode takes option code from sel: a WebSocket close code, def if
-// there is none.
+// CloseCode takes option code from sel: a WebSocket close code a client
+// may receive (ValidCloseCode), def if there is none.
 func CloseCode(sel map[string]string, def profile.StatusCode) (profile.StatusCode, error) {
 	v, ok := Take(sel, "code")
 	if !ok {
 		return def, nil
 	}
 	n, err := strconv.Atoi(v)
-	if err != nil || n < 1000 || n > 4999 {
-		return 0, Errorf("select.code", "%q: want a close code from 1000 to 4999", v)
+	if err != nil || !ValidCloseCode(n) {
+		return 0, Errorf("select.code", "%q: want a close code a client may receive: %s", v, closeCodeRanges)
 	}
 	return profile.StatusCode(n), nil
+}
+
+// closeCodeRanges says in words what ValidCloseCode accepts.
+const closeCodeRanges = "1000-1003, 1007-1014 or 3000-4999"
+
+// ValidCloseCode reports whether a server may send code in a close frame:
+// RFC 6455 7.4 and the IANA registry (1000-1003, 1007-1014) and the
+// application range 3000-4999. 1004 is reserved, 1005, 1006 and 1015 are
+// what an endpoint reports when no code, no close frame or no TLS came,
+// and 1016-2999 are unassigned: a client that checks (Node's ws, browsers)
+// fails the connection on any of them instead of reconnecting as the
+// fault meant it to.
+func ValidCloseCode(code int) bool {
+	switch {
+	case code >= 1000 && code <= 1003, code >= 1007 && code <= 1014:
+		return true
+	}
+	return code >= 3000 && code <= 4999
+}
+
+// MaxCloseReason is the longest close reason, in bytes, a close frame
+// carries: 125 bytes of control frame payload less the 2-byte code.
+const MaxCloseReason = 123
+
+// CloseReason takes option reason from sel, "" if there is none. A reason
+// longer than MaxCloseReason is refused rather than cut where no one sees
+// it, and one not UTF-8 too: a client fails the connection with 1007 on it.
+func CloseReason(sel map[string]string) (string, error) {
+	v, _ := Take(sel, "reason")
+	if len(v) > MaxCloseReason {
+		return "", Errorf("select.reason", "%d bytes: a close frame carries at most %d", len(v), MaxCloseReason)
+	}
+	if !utf8.ValidString(v) {
+		return "", Errorf("select.reason", "%q is not UTF-8, which a close reason must be", v)
+	}
+	return v, nil
 }
 
 // parseDuration reads a non-negative Go duration.

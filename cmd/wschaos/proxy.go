@@ -26,9 +26,19 @@ the faults. Faults come from --faults (a JSON array of specs like
 {"fault":"delay","args":["5s"],"select":{"dir":"server","type":"posted"}})
 and change at run time through the control API on --control:
 GET/POST /faults, PUT/DELETE /faults/{id}, POST /reset, GET /status.
+Writes must be Content-Type: application/json; requests from a web page on
+another origin, or naming this machine by a name other than localhost, are
+refused. --control beyond loopback (":9001", "0.0.0.0:9001", a LAN address)
+needs --control-token (or WSCHAOS_CONTROL_TOKEN), which every request must
+then send as "Authorization: Bearer TOKEN"; --control-insecure binds it
+without one, for anyone on the network to change the faults.
 
 flags:
 `
+
+// controlTokenEnv names the environment variable --control-token defaults
+// to: a token on the command line is visible to every user in ps.
+const controlTokenEnv = "WSCHAOS_CONTROL_TOKEN"
 
 // runProxy is `wschaos proxy`: it runs until SIGINT or SIGTERM.
 func runProxy(args []string) error {
@@ -61,6 +71,7 @@ func proxyUntil(ctx context.Context, args []string, stderr io.Writer) error {
 	fmt.Fprintf(stderr, "wschaos proxy: %s → %s\n", p.URL, p.Upstream)
 	if p.ControlURL != "" {
 		fmt.Fprintf(stderr, "wschaos proxy: control API at %s\n", p.ControlURL)
+		warnBeyondLoopback(stderr, p)
 	}
 	for _, f := range p.ListFaults() {
 		fmt.Fprintf(stderr, "wschaos proxy: fault %d: %s\n", f.ID, f.Fault)
@@ -128,6 +139,19 @@ func (tf *transcriptFile) close(path string) error {
 	return nil
 }
 
+// warnBeyondLoopback says loudly, at start, that the control API can be
+// reached from other hosts, and who can change the faults then.
+func warnBeyondLoopback(stderr io.Writer, p *proxy.Proxy) {
+	if !proxy.BeyondLoopback(p.ControlAddr) {
+		return
+	}
+	if p.ControlToken == "" {
+		fmt.Fprintf(stderr, "wschaos proxy: WARNING: the control API on %s is reachable from other hosts WITHOUT A TOKEN (--control-insecure): anyone on the network can change the faults and read /status\n", p.ControlAddr)
+		return
+	}
+	fmt.Fprintf(stderr, "wschaos proxy: WARNING: the control API on %s is reachable from other hosts; every request must send Authorization: Bearer <--control-token>, in clear text over HTTP\n", p.ControlAddr)
+}
+
 // proxyOptions are the flags that are not the proxy's own settings.
 type proxyOptions struct {
 	transcript string // file to write the transcript to, "" for none
@@ -151,7 +175,9 @@ func parseProxyFlags(args []string) (*proxy.Proxy, proxyOptions, error) {
 	listen := fs.String("listen", "127.0.0.1:0", "address to accept clients on")
 	upstream := fs.String("upstream", "", "the real server's ws:// or wss:// URL (required)")
 	faults := fs.String("faults", "", "JSON file of fault specs to start with")
-	control := fs.String("control", "", "address of the control API, e.g. 127.0.0.1:8082 (none if empty)")
+	control := fs.String("control", "", "address of the control API, e.g. 127.0.0.1:8082 (none if empty); beyond loopback it needs --control-token")
+	token := fs.String("control-token", os.Getenv(controlTokenEnv), "bearer token every control API request must send (default $"+controlTokenEnv+")")
+	insecure := fs.Bool("control-insecure", false, "let --control bind beyond loopback without a token: anyone on the network can change the faults")
 	seed := fs.Uint64("seed", 0, "seed of the faults' random choices; the same seed replays them")
 	prof := fs.String("profile", "", profileFlag("protocol profile to decode frames with")+"; opaque frames if empty")
 	upstreamCA := fs.String("upstream-ca", "", "PEM file of the CA certificates to verify a wss:// upstream with, instead of the system's")
@@ -170,9 +196,12 @@ func parseProxyFlags(args []string) (*proxy.Proxy, proxyOptions, error) {
 	if *keep < 0 {
 		return nil, opts, fmt.Errorf("proxy: --keep %d: want 0 (all) or more", *keep)
 	}
+	if *control != "" && proxy.BeyondLoopback(*control) && *token == "" && !*insecure {
+		return nil, opts, fmt.Errorf("proxy: --control %s is reachable from other hosts: give --control-token TOKEN (or $%s), or --control-insecure to let anyone on the network change the faults", *control, controlTokenEnv)
+	}
 	p := proxy.NewUnstarted(*upstream)
 	p.Transcript().Keep(*keep)
-	p.Addr, p.ControlAddr, p.Seed = *listen, *control, *seed
+	p.Addr, p.ControlAddr, p.ControlToken, p.Seed = *listen, *control, *token, *seed
 	if *prof != "" {
 		var err error
 		if p.Profile, err = loadProfile(*prof); err != nil {

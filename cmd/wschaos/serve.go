@@ -16,6 +16,7 @@ import (
 	"github.com/wschaos/wschaos/chaos/spec"
 	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/profile"
+	"github.com/wschaos/wschaos/proxy"
 	"github.com/wschaos/wschaos/timeline"
 )
 
@@ -114,6 +115,9 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 
 	w := &lockedWriter{w: out}
 	fmt.Fprintf(w, "wschaos serve: %s (profile %s, seed %d)\n", srv.URL, p.Name, *seed)
+	if proxy.BeyondLoopback(*addr) {
+		fmt.Fprintf(w, "wschaos serve: WARNING: --addr %s is reachable from other hosts: anyone on the network can connect and is shown the faults\n", *addr)
+	}
 	fmt.Fprintf(w, "wschaos serve: profile %s: %s\n", p.Name, p.WireFormat())
 	for _, f := range built {
 		fmt.Fprintf(w, "wschaos serve: fault %s\n", f)

@@ -22,6 +22,10 @@ const maxResponseBytes = 4 << 20
 
 // Client talks to one proxy's control API.
 type Client struct {
+	// Token, when set, is sent as "Authorization: Bearer Token": the
+	// proxy's ControlToken (--control-token). Set it before use.
+	Token string
+
 	base string
 	http *http.Client
 }
@@ -119,6 +123,9 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	}
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
