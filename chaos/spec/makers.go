@@ -173,18 +173,20 @@ func CloseCode(sel map[string]string, def profile.StatusCode) (profile.StatusCod
 }
 
 // closeCodeRanges says in words what ValidCloseCode accepts.
-const closeCodeRanges = "1000-1003, 1007-1014 or 3000-4999"
+const closeCodeRanges = "1000-1003, 1007-1013 or 3000-4999"
 
 // ValidCloseCode reports whether a server may send code in a close frame:
-// RFC 6455 7.4 and the IANA registry (1000-1003, 1007-1014) and the
-// application range 3000-4999. 1004 is reserved, 1005, 1006 and 1015 are
-// what an endpoint reports when no code, no close frame or no TLS came,
-// and 1016-2999 are unassigned: a client that checks (Node's ws, browsers)
-// fails the connection on any of them instead of reconnecting as the
-// fault meant it to.
+// RFC 6455 7.4 (1000-1003, 1007-1011), the IANA registry's 1012-1013, and
+// the application range 3000-4999. 1004 is reserved, 1005, 1006 and 1015
+// are what an endpoint reports when no code, no close frame or no TLS
+// came, and 1016-2999 are unassigned: a client that checks (Node's ws,
+// browsers) fails the connection on any of them instead of reconnecting
+// as the fault meant it to. 1014 (Bad Gateway) is in the registry, but
+// gorilla/websocket, and so the reference client and many Go clients,
+// refuses it on receipt as a protocol error: it is left out too.
 func ValidCloseCode(code int) bool {
 	switch {
-	case code >= 1000 && code <= 1003, code >= 1007 && code <= 1014:
+	case code >= 1000 && code <= 1003, code >= 1007 && code <= 1013:
 		return true
 	}
 	return code >= 3000 && code <= 4999

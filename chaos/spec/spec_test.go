@@ -113,7 +113,7 @@ func TestBuildErrorsNameTheField(t *testing.T) {
 		{"stall", []string{"-1s"}, nil, "args[0]", `"-1s" is not a duration`},
 		{"delay", nil, nil, "args[0]", "missing a duration"},
 		{"delay-pongs", []string{"30"}, nil, "args[0]", `"30" is not a duration`},
-		{"close-after", []string{"1s"}, sel{"code": "99"}, "select.code", `"99": want a close code a client may receive: 1000-1003, 1007-1014 or 3000-4999`},
+		{"close-after", []string{"1s"}, sel{"code": "99"}, "select.code", `"99": want a close code a client may receive: 1000-1003, 1007-1013 or 3000-4999`},
 		{"accept-then-close", nil, sel{"code": "x"}, "select.code", "want a close code"},
 		{"seq-gap", []string{"three"}, nil, "args[0]", `"three" is not a seq`},
 		{"flood-before-pongs", nil, nil, "args[0]", "missing a count"},
@@ -220,22 +220,22 @@ func TestWordsSplitsNameArgsAndSelectors(t *testing.T) {
 	}
 }
 
-// A close code a client may not receive (1004-1006, 1015, 1016-2999) breaks
+// A close code a client may not receive (1004-1006, 1014 for gorilla, 1015, 1016-2999) breaks
 // the client with "bad close code" instead of testing its reconnect: it is
 // refused where the fault is read, in scenario files and the API alike.
 func TestCloseCodesAreThoseAClientMayReceive(t *testing.T) {
-	for _, c := range []int{1000, 1001, 1002, 1003, 1007, 1011, 1014, 3000, 4000, 4999} {
+	for _, c := range []int{1000, 1001, 1002, 1003, 1007, 1011, 1013, 3000, 4000, 4999} {
 		for _, name := range []string{"close-after", "accept-then-close"} {
 			if _, err := spec.Default().Build(name, []string{"1s"}, sel{"code": strconv.Itoa(c)}); err != nil {
 				t.Errorf("%s code=%d: %v", name, c, err)
 			}
 		}
 	}
-	for _, c := range []string{"999", "1004", "1005", "1006", "1015", "1016", "2500", "2999", "5000", "x"} {
+	for _, c := range []string{"999", "1004", "1005", "1006", "1014", "1015", "1016", "2500", "2999", "5000", "x"} {
 		for _, name := range []string{"close-after", "accept-then-close"} {
 			_, err := spec.Default().Build(name, []string{"1s"}, sel{"code": c})
 			var se *spec.Error
-			if !errors.As(err, &se) || se.Field != "select.code" || !strings.Contains(se.Msg, "1000-1003, 1007-1014 or 3000-4999") {
+			if !errors.As(err, &se) || se.Field != "select.code" || !strings.Contains(se.Msg, "1000-1003, 1007-1013 or 3000-4999") {
 				t.Errorf("%s code=%s: %v, want select.code naming the allowed ranges", name, c, err)
 			}
 		}
