@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/wschaos/wschaos/internal/filecodec"
 )
 
 // A script is one scenario file: a header that states the bug and where it
@@ -51,7 +54,20 @@ type header struct {
 	seed        uint64
 	jitter      string   // "seeded" (default) or "none"
 	twins       []string // buggy clients the script must fail on
+	twinLine    int      // the line of "# twin:"
 	labels      []string
+}
+
+// headerKeys are the keys a header's leading "# key: value" lines may use.
+var headerKeys = []string{"bug", "report", "profile", "seed", "jitter", "twin", "labels"}
+
+// keyLine reads "key: value" where key is one lower-case word.
+func keyLine(line string) (key string, ok bool) {
+	k, _, found := strings.Cut(line, ":")
+	if !found || k == "" || strings.Trim(k, "abcdefghijklmnopqrstuvwxyz-") != "" {
+		return "", false
+	}
+	return k, true
 }
 
 // command is one step of a script.
@@ -94,14 +110,27 @@ func parseScript(path, text string) (*script, error) {
 		return &scriptError{path: path, line: line, msg: fmt.Sprintf(format, args...)}
 	}
 	i := 0
-	// The header: the leading comment block.
+	// The header: the leading comment block. Its first lines are keys; the
+	// first line that is not one (a bare "#", free text) ends them, and a
+	// misspelt key among them is an error, never free text.
+	keys := true
 	for ; i < len(s.lines) && strings.HasPrefix(s.lines[i], "#"); i++ {
-		if err := s.header.parse(strings.TrimSpace(strings.TrimPrefix(s.lines[i], "#")), i+1); err != nil {
+		text := strings.TrimSpace(strings.TrimPrefix(s.lines[i], "#"))
+		key, isKey := keyLine(text)
+		if keys && isKey && !slices.Contains(headerKeys, key) {
+			return nil, fail(i+1, "unknown header key %q%s; known keys: %s", key, filecodec.DidYouMean(key, headerKeys), strings.Join(headerKeys, ", "))
+		}
+		keys = keys && isKey
+		if err := s.header.parse(text, i+1); err != nil {
 			return nil, fail(i+1, "%v", err)
 		}
 	}
 	if err := s.header.check(); err != nil {
-		return nil, fail(1, "header: %v", err)
+		line := 1
+		if strings.HasPrefix(err.Error(), "unknown twin") {
+			line = s.header.twinLine
+		}
+		return nil, fail(line, "header: %v", err)
 	}
 	if _, err := buildProfile(s.dir(), s.header.profile, s.header.options); err != nil {
 		return nil, fail(s.header.profileLine, "%v", err)
@@ -128,6 +157,12 @@ func parseScript(path, text string) (*script, error) {
 		i++
 		c.outFrom = i
 		for i < len(s.lines) && s.lines[i] != "" {
+			// A command where its output is expected: the blank line that
+			// ends the output was left out, and -rewrite would delete it.
+			if f := strings.Fields(s.lines[i]); len(f) > 0 && verbs[f[0]] != nil {
+				return nil, fail(i+1, "%q stands where the output of %q (line %d) is expected: put a blank line before it",
+					strings.TrimSpace(s.lines[i]), c.verb, c.line)
+			}
 			c.want = append(c.want, s.lines[i])
 			i++
 		}
@@ -175,6 +210,7 @@ func (h *header) parse(line string, lineNo int) error {
 		}
 		h.jitter = value
 	case "twin":
+		h.twinLine = lineNo
 		for _, t := range strings.Split(value, ",") {
 			if t = strings.TrimSpace(t); t != "" {
 				h.twins = append(h.twins, t)
