@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"regexp"
@@ -174,5 +175,41 @@ func TestBrokenAdaptersAreReported(t *testing.T) {
 					tc.want, rs[0].Passed, rs[0].AdapterError, rs[0].Failures)
 			}
 		})
+	}
+}
+
+// A run cancelled mid-scenario never passes: the running scenario is
+// INTERRUPTED, whatever it saw, and every later one is listed NOT RUN.
+func TestInterruptedRunNeverPasses(t *testing.T) {
+	c, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	time.AfterFunc(700*time.Millisecond, func() { cancel(errors.New("interrupted by SIGTERM")) })
+	p := profile.QueueProfile()
+	rs, err := Run(c, realConfig(p), testAdapter(t, "reference").Factory())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != len(Names(p)) {
+		t.Fatalf("%d results, want one for each of the %d scenarios", len(rs), len(Names(p)))
+	}
+	seen := 0
+	for _, r := range rs {
+		switch o := r.Outcome(); {
+		case seen == 0 && o == "PASS":
+		case seen == 0 && o == "INTERRUPTED":
+			seen++
+			if r.Passed || r.AsExpected() || !strings.Contains(r.Reason, r.Scenario+" was interrupted by SIGTERM before it finished") {
+				t.Errorf("%s: passed %v, reason %q", r.Scenario, r.Passed, r.Reason)
+			}
+		case seen == 1 && o == "NOT RUN":
+			if r.Passed || r.AsExpected() || r.Reason != "not run: the run was interrupted by SIGTERM" {
+				t.Errorf("%s: passed %v, reason %q", r.Scenario, r.Passed, r.Reason)
+			}
+		default:
+			t.Errorf("%s: %s after %d interrupted: %s", r.Scenario, o, seen, r.Reason)
+		}
+	}
+	if seen != 1 {
+		t.Errorf("%d scenarios interrupted, want 1", seen)
 	}
 }
