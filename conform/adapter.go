@@ -175,15 +175,26 @@ func (p *process) read(r io.Reader) {
 	defer close(p.events)
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), lineLimit)
-	n, sawReady := 0, false
+	n, sawReady, notReady := 0, false, false
 	for sc.Scan() {
 		n++
 		raw := bytes.TrimSpace(sc.Bytes())
-		if len(raw) == 0 {
-			continue
+		if len(raw) == 0 || notReady {
+			continue // after a bad start, only drained: the adapter must not block on its writes
 		}
 		var l line
-		if err := json.Unmarshal(raw, &l); err != nil {
+		err := json.Unmarshal(raw, &l)
+		if !sawReady {
+			if what := notReadyLine(err, &l, raw); what != "" {
+				// Named at once, rather than as a missing ready line when
+				// readyPatience is up.
+				p.breakf("output line %d comes before the ready event and is not it: %s: %s", n, what, truncate(raw))
+				notReady = true
+				close(p.ready)
+				continue
+			}
+		}
+		if err != nil {
 			if err, ok := wrongType(err, &l); ok {
 				p.breakf("output line %d: %v: %s", n, err, truncate(raw))
 			} else {
@@ -207,8 +218,6 @@ func (p *process) read(r io.Reader) {
 			}
 			sawReady = true
 			p.ready <- readyLine{protocol: l.Protocol, client: l.Client}
-		case !sawReady:
-			p.breakf("output line %d: %q before the ready event", n, *l.Event)
 		default:
 			e, err := toEvent(l)
 			if err != nil {
@@ -221,10 +230,31 @@ func (p *process) read(r io.Reader) {
 	if err := sc.Err(); err != nil {
 		p.breakf("reading its output after line %d: %v", n, err)
 	}
-	if !sawReady {
+	if !sawReady && !notReady {
 		close(p.ready)
 	}
 	p.failPending("the adapter's output ended")
+}
+
+// notReadyLine says what a line that should be the ready event is
+// instead, given how it decoded into *l; it is empty for a ready event.
+func notReadyLine(err error, l *line, raw []byte) string {
+	switch {
+	case err != nil:
+		if err, ok := wrongType(err, l); ok {
+			return err.Error()
+		}
+		return fmt.Sprintf("not a JSON object (%v)", err)
+	case string(raw) == "null":
+		return "not a JSON object"
+	case l.Reply != nil:
+		return fmt.Sprintf("a reply to command %d", *l.Reply)
+	case l.Event == nil:
+		return `neither "event" nor "reply"`
+	case *l.Event != "ready":
+		return fmt.Sprintf("a %q event", *l.Event)
+	}
+	return ""
 }
 
 // toEvent checks an event line against the protocol.

@@ -64,6 +64,14 @@ func serveTestAdapter(mode string) int {
 			return 1
 		}
 		return 0
+	case "noise-first":
+		fmt.Println("Starting the client…") // a log line on stdout, not stderr
+		time.Sleep(time.Minute)
+		return 0
+	case "log-first":
+		fmt.Println(`{"event":"log","message":"starting"}`)
+		time.Sleep(time.Minute)
+		return 0
 	case "silent":
 		time.Sleep(time.Minute)
 		return 0
@@ -211,5 +219,30 @@ func TestInterruptedRunNeverPasses(t *testing.T) {
 	}
 	if seen != 1 {
 		t.Errorf("%d scenarios interrupted, want 1", seen)
+	}
+}
+
+// A line before the ready event that is not it is named, with its number,
+// as soon as it is read: not as a missing ready line once the start's
+// patience is up.
+func TestNotReadyLineNamedAtOnce(t *testing.T) {
+	for _, tc := range []struct{ mode, want string }{
+		{"noise-first", "output line 1 comes before the ready event and is not it: not a JSON object (invalid character 'S' looking for beginning of value): Starting the client…"},
+		{"log-first", `output line 1 comes before the ready event and is not it: a "log" event: {"event":"log","message":"starting"}`},
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			t.Parallel()
+			start := time.Now()
+			rs, err := Run(ctx(t), realConfig(profile.QueueProfile(), "close"), testAdapter(t, tc.mode).Factory())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if took := time.Since(start); took > readyPatience/2 {
+				t.Errorf("took %v: the line was not named at once", took.Round(time.Millisecond))
+			}
+			if rs[0].AdapterError == "" || !strings.Contains(rs[0].Reason, tc.want) {
+				t.Errorf("want an adapter error with %q, got adapter error %q, reason %q", tc.want, rs[0].AdapterError, rs[0].Reason)
+			}
+		})
 	}
 }
