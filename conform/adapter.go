@@ -38,7 +38,9 @@ const (
 	exitPatience = 2 * time.Second
 	// stderrLimit bounds the adapter's standard error kept for reports.
 	stderrLimit = 64 << 10
-	// lineLimit bounds one line of adapter output.
+	// lineLimit bounds one line of adapter output, in whole MiB (its error
+	// says it so): far above any message a scenario sends, low enough that
+	// a runaway line cannot take the harness's memory.
 	lineLimit = 4 << 20
 )
 
@@ -227,8 +229,14 @@ func (p *process) read(r io.Reader) {
 			p.events <- e
 		}
 	}
-	if err := sc.Err(); err != nil {
+	switch err := sc.Err(); {
+	case errors.Is(err, bufio.ErrTooLong):
+		p.breakf("output line %d is longer than %d MiB, the protocol's limit", n+1, lineLimit>>20)
+	case err != nil:
 		p.breakf("reading its output after line %d: %v", n, err)
+	}
+	if sc.Err() != nil {
+		io.Copy(io.Discard, r) // drained, so the adapter does not block on its writes until it is ended
 	}
 	if !sawReady && !notReady {
 		close(p.ready)

@@ -72,6 +72,11 @@ func serveTestAdapter(mode string) int {
 		fmt.Println(`{"event":"log","message":"starting"}`)
 		time.Sleep(time.Minute)
 		return 0
+	case "long-line":
+		fmt.Println(`{"event":"ready","protocol":2,"client":"long-line"}`)
+		fmt.Printf("{\"event\":\"log\",\"message\":\"%s\"}\n", strings.Repeat("x", 5<<20))
+		time.Sleep(time.Minute)
+		return 0
 	case "silent":
 		time.Sleep(time.Minute)
 		return 0
@@ -169,6 +174,7 @@ func TestBrokenAdaptersAreReported(t *testing.T) {
 	for _, tc := range []struct{ mode, want string }{
 		{"garbage", `output line 2 is not a JSON object`},
 		{"old", "speaks protocol 0; this wschaos speaks 2"},
+		{"long-line", "output line 2 is longer than 4 MiB, the protocol's limit"},
 		{"dies", "the adapter exited in the middle of the scenario (exit status 1), before the harness ended it: the client or its adapter died"},
 	} {
 		t.Run(tc.mode, func(t *testing.T) {
