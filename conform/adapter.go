@@ -70,6 +70,10 @@ func (a *Adapter) Factory() Factory {
 	return func(env Env) (Subject, error) { return a.start(env) }
 }
 
+// adapterRuns numbers the adapters this process starts, for their
+// markers.
+var adapterRuns atomic.Int64
+
 // process is one running adapter.
 type process struct {
 	cmd    *exec.Cmd
@@ -77,6 +81,9 @@ type process struct {
 	env    Env
 	stderr *capped
 	name   string
+	// marker is in the environment of the adapter and so of everything it
+	// starts, so the sweep finds what it left behind.
+	marker string
 
 	events     chan Event    // to the dispatcher, in order
 	dispatched chan struct{} // closed when the dispatcher is done
@@ -118,12 +125,14 @@ type line struct {
 }
 
 func (a *Adapter) start(env Env) (*process, error) {
+	becomeSubreaper()
+	marker := fmt.Sprintf("WSCHAOS_ADAPTER_RUN=%d.%d", os.Getpid(), adapterRuns.Add(1))
 	cmd := exec.Command("sh", "-c", a.Command)
 	cmd.Dir = a.Dir
-	cmd.Env = append(append(os.Environ(), fmt.Sprintf("WSCHAOS_ADAPTER_PROTOCOL=%d", ProtocolVersion)), a.Env...)
+	cmd.Env = append(append(os.Environ(), fmt.Sprintf("WSCHAOS_ADAPTER_PROTOCOL=%d", ProtocolVersion), marker), a.Env...)
 	setProcessGroup(cmd)
 	p := &process{
-		cmd: cmd, env: env, stderr: &capped{limit: stderrLimit},
+		cmd: cmd, env: env, stderr: &capped{limit: stderrLimit}, marker: marker,
 		events: make(chan Event, 1024), dispatched: make(chan struct{}),
 		readDone: make(chan struct{}), exited: make(chan struct{}),
 		pending: map[int]chan reply{}, ready: make(chan readyLine, 1),
@@ -413,16 +422,23 @@ func (p *process) Close(ctx context.Context) error {
 }
 
 // Release ends the process: its input closes, it has exitPatience to exit,
-// then it is killed. Every event it wrote has been reported on return.
+// then it is killed. Whatever it started is killed too, whether it still
+// runs or not, so nothing of one scenario lives on into the next or past
+// conform. Every event it wrote has been reported on return.
 func (p *process) Release() {
 	p.released.Store(true)
 	p.stdin.Close()
 	select {
 	case <-p.exited:
 	case <-time.After(exitPatience):
+		// The sweep too: a descendant out of the group that holds its
+		// stdout would keep it open, and exited from closing.
 		killProcessGroup(p.cmd)
+		sweep(p.marker)
 		<-p.exited
 	}
+	sweep(p.marker)
+	killProcessGroup(p.cmd) // any that cleared its environment but stayed in the group
 	<-p.dispatched
 }
 
