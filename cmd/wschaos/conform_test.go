@@ -204,13 +204,13 @@ func conformInterrupted(t *testing.T, sig syscall.Signal, code int) {
 	copied := make(chan struct{})
 	go func() {
 		defer close(copied)
-		buf := make([]byte, 4096)
+		buf, seen := make([]byte, 4096), false
 		for {
 			n, err := stdout.Read(buf) // the progress line ends only with its verdict
 			out.Write(buf[:n])
-			if started != nil && strings.Contains(out.String(), "[1/") {
+			if !seen && strings.Contains(out.String(), "[1/") {
 				close(started)
-				started = nil
+				seen = true
 			}
 			if err != nil {
 				return
