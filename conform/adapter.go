@@ -38,7 +38,9 @@ const (
 	exitPatience = 2 * time.Second
 	// stderrLimit bounds the adapter's standard error kept for reports.
 	stderrLimit = 64 << 10
-	// lineLimit bounds one line of adapter output.
+	// lineLimit bounds one line of adapter output, in whole MiB (its error
+	// says it so): far above any message a scenario sends, low enough that
+	// a runaway line cannot take the harness's memory.
 	lineLimit = 4 << 20
 )
 
@@ -68,6 +70,10 @@ func (a *Adapter) Factory() Factory {
 	return func(env Env) (Subject, error) { return a.start(env) }
 }
 
+// adapterRuns numbers the adapters this process starts, for their
+// markers.
+var adapterRuns atomic.Int64
+
 // process is one running adapter.
 type process struct {
 	cmd    *exec.Cmd
@@ -75,6 +81,9 @@ type process struct {
 	env    Env
 	stderr *capped
 	name   string
+	// marker is in the environment of the adapter and so of everything it
+	// starts, so the sweep finds what it left behind.
+	marker string
 
 	events     chan Event    // to the dispatcher, in order
 	dispatched chan struct{} // closed when the dispatcher is done
@@ -116,12 +125,14 @@ type line struct {
 }
 
 func (a *Adapter) start(env Env) (*process, error) {
+	becomeSubreaper()
+	marker := fmt.Sprintf("WSCHAOS_ADAPTER_RUN=%d.%d", os.Getpid(), adapterRuns.Add(1))
 	cmd := exec.Command("sh", "-c", a.Command)
 	cmd.Dir = a.Dir
-	cmd.Env = append(append(os.Environ(), fmt.Sprintf("WSCHAOS_ADAPTER_PROTOCOL=%d", ProtocolVersion)), a.Env...)
+	cmd.Env = append(append(os.Environ(), fmt.Sprintf("WSCHAOS_ADAPTER_PROTOCOL=%d", ProtocolVersion), marker), a.Env...)
 	setProcessGroup(cmd)
 	p := &process{
-		cmd: cmd, env: env, stderr: &capped{limit: stderrLimit},
+		cmd: cmd, env: env, stderr: &capped{limit: stderrLimit}, marker: marker,
 		events: make(chan Event, 1024), dispatched: make(chan struct{}),
 		readDone: make(chan struct{}), exited: make(chan struct{}),
 		pending: map[int]chan reply{}, ready: make(chan readyLine, 1),
@@ -175,15 +186,26 @@ func (p *process) read(r io.Reader) {
 	defer close(p.events)
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), lineLimit)
-	n, sawReady := 0, false
+	n, sawReady, notReady := 0, false, false
 	for sc.Scan() {
 		n++
 		raw := bytes.TrimSpace(sc.Bytes())
-		if len(raw) == 0 {
-			continue
+		if len(raw) == 0 || notReady {
+			continue // after a bad start, only drained: the adapter must not block on its writes
 		}
 		var l line
-		if err := json.Unmarshal(raw, &l); err != nil {
+		err := json.Unmarshal(raw, &l)
+		if !sawReady {
+			if what := notReadyLine(err, &l, raw); what != "" {
+				// Named at once, rather than as a missing ready line when
+				// readyPatience is up.
+				p.breakf("output line %d comes before the ready event and is not it: %s: %s", n, what, truncate(raw))
+				notReady = true
+				close(p.ready)
+				continue
+			}
+		}
+		if err != nil {
 			if err, ok := wrongType(err, &l); ok {
 				p.breakf("output line %d: %v: %s", n, err, truncate(raw))
 			} else {
@@ -207,8 +229,6 @@ func (p *process) read(r io.Reader) {
 			}
 			sawReady = true
 			p.ready <- readyLine{protocol: l.Protocol, client: l.Client}
-		case !sawReady:
-			p.breakf("output line %d: %q before the ready event", n, *l.Event)
 		default:
 			e, err := toEvent(l)
 			if err != nil {
@@ -218,13 +238,40 @@ func (p *process) read(r io.Reader) {
 			p.events <- e
 		}
 	}
-	if err := sc.Err(); err != nil {
+	switch err := sc.Err(); {
+	case errors.Is(err, bufio.ErrTooLong):
+		p.breakf("output line %d is longer than %d MiB, the protocol's limit", n+1, lineLimit>>20)
+	case err != nil:
 		p.breakf("reading its output after line %d: %v", n, err)
 	}
-	if !sawReady {
+	if sc.Err() != nil {
+		io.Copy(io.Discard, r) // drained, so the adapter does not block on its writes until it is ended
+	}
+	if !sawReady && !notReady {
 		close(p.ready)
 	}
 	p.failPending("the adapter's output ended")
+}
+
+// notReadyLine says what a line that should be the ready event is
+// instead, given how it decoded into *l; it is empty for a ready event.
+func notReadyLine(err error, l *line, raw []byte) string {
+	switch {
+	case err != nil:
+		if err, ok := wrongType(err, l); ok {
+			return err.Error()
+		}
+		return fmt.Sprintf("not a JSON object (%v)", err)
+	case string(raw) == "null":
+		return "not a JSON object"
+	case l.Reply != nil:
+		return fmt.Sprintf("a reply to command %d", *l.Reply)
+	case l.Event == nil:
+		return `neither "event" nor "reply"`
+	case *l.Event != "ready":
+		return fmt.Sprintf("a %q event", *l.Event)
+	}
+	return ""
 }
 
 // toEvent checks an event line against the protocol.
@@ -375,16 +422,23 @@ func (p *process) Close(ctx context.Context) error {
 }
 
 // Release ends the process: its input closes, it has exitPatience to exit,
-// then it is killed. Every event it wrote has been reported on return.
+// then it is killed. Whatever it started is killed too, whether it still
+// runs or not, so nothing of one scenario lives on into the next or past
+// conform. Every event it wrote has been reported on return.
 func (p *process) Release() {
 	p.released.Store(true)
 	p.stdin.Close()
 	select {
 	case <-p.exited:
 	case <-time.After(exitPatience):
+		// The sweep too: a descendant out of the group that holds its
+		// stdout would keep it open, and exited from closing.
 		killProcessGroup(p.cmd)
+		sweep(p.marker)
 		<-p.exited
 	}
+	sweep(p.marker)
+	killProcessGroup(p.cmd) // any that cleared its environment but stayed in the group
 	<-p.dispatched
 }
 

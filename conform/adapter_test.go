@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"regexp"
@@ -62,6 +63,19 @@ func serveTestAdapter(mode string) int {
 			fmt.Fprintln(os.Stderr, "Error: WebSocket was closed before the connection was established")
 			return 1
 		}
+		return 0
+	case "noise-first":
+		fmt.Println("Starting the client…") // a log line on stdout, not stderr
+		time.Sleep(time.Minute)
+		return 0
+	case "log-first":
+		fmt.Println(`{"event":"log","message":"starting"}`)
+		time.Sleep(time.Minute)
+		return 0
+	case "long-line":
+		fmt.Println(`{"event":"ready","protocol":2,"client":"long-line"}`)
+		fmt.Printf("{\"event\":\"log\",\"message\":\"%s\"}\n", strings.Repeat("x", 5<<20))
+		time.Sleep(time.Minute)
 		return 0
 	case "silent":
 		time.Sleep(time.Minute)
@@ -160,6 +174,7 @@ func TestBrokenAdaptersAreReported(t *testing.T) {
 	for _, tc := range []struct{ mode, want string }{
 		{"garbage", `output line 2 is not a JSON object`},
 		{"old", "speaks protocol 0; this wschaos speaks 2"},
+		{"long-line", "output line 2 is longer than 4 MiB, the protocol's limit"},
 		{"dies", "the adapter exited in the middle of the scenario (exit status 1), before the harness ended it: the client or its adapter died"},
 	} {
 		t.Run(tc.mode, func(t *testing.T) {
@@ -172,6 +187,67 @@ func TestBrokenAdaptersAreReported(t *testing.T) {
 			if rs[0].Passed || !strings.Contains(rs[0].AdapterError, tc.want) || !strings.Contains(rs[0].Reason, tc.want) {
 				t.Errorf("want an adapter error with %q, got passed=%v adapter error %q, failures %q",
 					tc.want, rs[0].Passed, rs[0].AdapterError, rs[0].Failures)
+			}
+		})
+	}
+}
+
+// A run cancelled mid-scenario never passes: the running scenario is
+// INTERRUPTED, whatever it saw, and every later one is listed NOT RUN.
+func TestInterruptedRunNeverPasses(t *testing.T) {
+	c, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	time.AfterFunc(700*time.Millisecond, func() { cancel(errors.New("interrupted by SIGTERM")) })
+	p := profile.QueueProfile()
+	rs, err := Run(c, realConfig(p), testAdapter(t, "reference").Factory())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != len(Names(p)) {
+		t.Fatalf("%d results, want one for each of the %d scenarios", len(rs), len(Names(p)))
+	}
+	seen := 0
+	for _, r := range rs {
+		switch o := r.Outcome(); {
+		case seen == 0 && o == "PASS":
+		case seen == 0 && o == "INTERRUPTED":
+			seen++
+			if r.Passed || r.AsExpected() || !strings.Contains(r.Reason, r.Scenario+" was interrupted by SIGTERM before it finished") {
+				t.Errorf("%s: passed %v, reason %q", r.Scenario, r.Passed, r.Reason)
+			}
+		case seen == 1 && o == "NOT RUN":
+			if r.Passed || r.AsExpected() || r.Reason != "not run: the run was interrupted by SIGTERM" {
+				t.Errorf("%s: passed %v, reason %q", r.Scenario, r.Passed, r.Reason)
+			}
+		default:
+			t.Errorf("%s: %s after %d interrupted: %s", r.Scenario, o, seen, r.Reason)
+		}
+	}
+	if seen != 1 {
+		t.Errorf("%d scenarios interrupted, want 1", seen)
+	}
+}
+
+// A line before the ready event that is not it is named, with its number,
+// as soon as it is read: not as a missing ready line once the start's
+// patience is up.
+func TestNotReadyLineNamedAtOnce(t *testing.T) {
+	for _, tc := range []struct{ mode, want string }{
+		{"noise-first", "output line 1 comes before the ready event and is not it: not a JSON object (invalid character 'S' looking for beginning of value): Starting the client…"},
+		{"log-first", `output line 1 comes before the ready event and is not it: a "log" event: {"event":"log","message":"starting"}`},
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			t.Parallel()
+			start := time.Now()
+			rs, err := Run(ctx(t), realConfig(profile.QueueProfile(), "close"), testAdapter(t, tc.mode).Factory())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if took := time.Since(start); took > readyPatience/2 {
+				t.Errorf("took %v: the line was not named at once", took.Round(time.Millisecond))
+			}
+			if rs[0].AdapterError == "" || !strings.Contains(rs[0].Reason, tc.want) {
+				t.Errorf("want an adapter error with %q, got adapter error %q, reason %q", tc.want, rs[0].AdapterError, rs[0].Reason)
 			}
 		})
 	}

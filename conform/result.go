@@ -42,12 +42,24 @@ type Result struct {
 	// this client (a bug kept upstream, conform --expect-fail): its failure
 	// is expected, and its passing is the surprise.
 	ExpectedFailure string `json:"expected_failure,omitempty"`
+	// Interrupted, when set, says why the run was stopped while this
+	// scenario ran (a signal): it did not finish, so it neither passed nor
+	// failed, and a wait cut short must never read as a quiet client.
+	Interrupted string `json:"interrupted,omitempty"`
+	// NotRun, when set, says why this scenario never started: the run was
+	// interrupted before it.
+	NotRun string `json:"not_run,omitempty"`
 }
 
-// Outcome is PASS, FAIL, XFAIL (failed, as expected) or XPASS (passed,
-// though expected to fail: the bug may be fixed).
+// Outcome is PASS, FAIL, XFAIL (failed, as expected), XPASS (passed,
+// though expected to fail: the bug may be fixed), INTERRUPTED (stopped
+// before its verdict) or NOT RUN.
 func (r Result) Outcome() string {
 	switch {
+	case r.Interrupted != "":
+		return "INTERRUPTED"
+	case r.NotRun != "":
+		return "NOT RUN"
 	case r.ExpectedFailure == "" && r.Passed:
 		return "PASS"
 	case r.ExpectedFailure == "":
@@ -59,7 +71,8 @@ func (r Result) Outcome() string {
 }
 
 // AsExpected reports whether the outcome is the one expected: a pass, or
-// a failure the caller said to expect. An adapter error never is.
+// a failure the caller said to expect. An adapter error never is, nor a
+// scenario interrupted or not run: nothing was checked.
 func (r Result) AsExpected() bool {
 	o := r.Outcome()
 	return r.AdapterError == "" && (o == "PASS" || o == "XFAIL")

@@ -67,7 +67,15 @@ func Run(ctx context.Context, cfg Config, f Factory) ([]Result, error) {
 		return nil, fmt.Errorf("no scenario of %v applies to profile %s", cfg.Only, cfg.Profile.Name)
 	}
 	var results []Result
-	for _, s := range todo {
+	for i, s := range todo {
+		if ctx.Err() != nil {
+			// Listed, not dropped: a report that leaves them out reads as
+			// a shorter run that passed.
+			for _, s := range todo[i:] {
+				results = append(results, notRun(ctx, cfg, s))
+			}
+			break
+		}
 		if cfg.Progress != nil {
 			cfg.Progress(s, nil)
 		}
@@ -76,11 +84,31 @@ func Run(ctx context.Context, cfg Config, f Factory) ([]Result, error) {
 			cfg.Progress(s, &r)
 		}
 		results = append(results, r)
-		if ctx.Err() != nil {
-			break
-		}
 	}
 	return results, nil
+}
+
+// notRun is the result of a scenario the run never started, ctx being
+// done.
+func notRun(ctx context.Context, cfg Config, s Scenario) Result {
+	why := "not run: the run was " + interruption(ctx)
+	return Result{Scenario: s.Name, Profile: cfg.Profile.Name, Checks: s.Checks, Virtual: cfg.Virtual, Seed: cfg.Seed,
+		NotRun: why, Reason: why, Failures: []string{why}}
+}
+
+// interruption says what ended ctx, to follow "was": the cancel cause's
+// own words ("interrupted by SIGTERM"), or "interrupted (...)".
+func interruption(ctx context.Context) string {
+	cause := context.Cause(ctx)
+	switch {
+	case cause == nil:
+		return "interrupted"
+	case errors.Is(cause, context.DeadlineExceeded):
+		return "interrupted (its deadline passed)"
+	case errors.Is(cause, context.Canceled):
+		return "interrupted (cancelled)"
+	}
+	return cause.Error()
 }
 
 // RunOne runs scenario s against a fresh subject from f.
@@ -95,6 +123,13 @@ func RunOne(ctx context.Context, cfg Config, s Scenario, f Factory) Result {
 		t.finish(&r)
 	}
 	r.Wall = time.Since(start)
+	if ctx.Err() != nil {
+		// Whatever it saw, the scenario did not run to its end: a quiet
+		// period cut short would otherwise read as a pass, and a wait cut
+		// short as the client's failure.
+		r.Interrupted = r.Scenario + " was " + interruption(ctx) + " before it finished: no verdict"
+		r.Failures = append([]string{r.Interrupted}, r.Failures...)
+	}
 	r.Passed = len(r.Failures) == 0
 	if !r.Passed {
 		r.Reason = r.Failures[0]

@@ -25,6 +25,10 @@ const (
 	exitFailed  = 1 // a scenario failed
 	exitUsage   = 2 // bad command line
 	exitAdapter = 3 // the adapter could not start or broke the protocol
+	// exitSignal plus the signal's number is the exit of a run a signal
+	// interrupted (130 SIGINT, 143 SIGTERM): what a shell reports for a
+	// process the signal killed, so a CI timeout stays a failure.
+	exitSignal = 128
 )
 
 // exitError carries a process exit code up to main.
@@ -51,14 +55,52 @@ each wait is checked against its window widened by --early and --late.
 
 Exit codes: 0 every scenario passed (or failed as --expect-fail said), 1 a
 scenario failed (or an expected failure passed), 2 bad command line, 3 the
-adapter could not start, broke the protocol, or exited mid-scenario.
+adapter could not start, broke the protocol, or exited mid-scenario, 130 or
+143 interrupted by SIGINT or SIGTERM: the running scenario is INTERRUPTED,
+the rest NOT RUN, and the reports are written. A second signal ends conform
+at once.
 
 `
 
 func runConform(args []string) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible(context.Background())
 	defer stop()
 	return conformCmd(ctx, args, os.Stdout)
+}
+
+// interrupt is the cause of a run cancelled by a signal.
+type interrupt struct{ sig syscall.Signal }
+
+func (i interrupt) Error() string { return "interrupted by " + signalName(i.sig) }
+
+func signalName(sig syscall.Signal) string {
+	switch sig {
+	case syscall.SIGINT:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	}
+	return sig.String()
+}
+
+// interruptible is a context the first SIGINT or SIGTERM cancels, with an
+// interrupt as its cause, so the run can name the signal and exit with its
+// code. The signals' default action is then restored: a second one ends
+// the process at once, for a user who will not wait for the cleanup.
+func interruptible(parent context.Context) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(parent)
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case s := <-ch:
+			signal.Stop(ch)
+			sig, _ := s.(syscall.Signal)
+			cancel(interrupt{sig})
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() { signal.Stop(ch); cancel(nil) }
 }
 
 // conformCmd is runConform with its output given, for tests.
@@ -184,6 +226,10 @@ func conformCmd(ctx context.Context, args []string, out io.Writer) error {
 		}
 		fmt.Fprintf(out, "reports: %s\n", filepath.Join(*reportDir, "{report.html,junit.xml,report.json}"))
 	}
+	var in interrupt
+	if errors.As(context.Cause(ctx), &in) && run.Interrupted() != "" {
+		return &exitError{code: exitSignal + int(in.sig), err: fmt.Errorf("%v: the run did not finish, and did not pass", in)}
+	}
 	return verdict(run)
 }
 
@@ -229,6 +275,18 @@ func summarize(out io.Writer, run *report.Run) {
 	}
 	fmt.Fprintf(out, "\n%d of %d scenarios passed%s (%s, profile %s) in %v\n",
 		passed, len(run.Results), known, run.Client, run.Profile, run.Wall.Round(time.Millisecond))
+	if run.Interrupted() != "" {
+		cut, notRun := 0, 0
+		for _, r := range run.Results {
+			switch r.Outcome() {
+			case "INTERRUPTED":
+				cut++
+			case "NOT RUN":
+				notRun++
+			}
+		}
+		fmt.Fprintf(out, "INTERRUPTED: %d scenario cut short, %d not run: the run is incomplete and did not pass\n", cut, notRun)
+	}
 }
 
 func firstLine(s string) string {

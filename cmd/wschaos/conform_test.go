@@ -5,12 +5,32 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/wschaos/wschaos/conform"
 )
+
+// testAdapterEnv makes this test binary an adapter of the reference
+// client, for tests that run wschaos conform as a process.
+const testAdapterEnv = "WSCHAOS_TEST_ADAPTER"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(testAdapterEnv) != "" {
+		if err := conform.ServeAdapter(os.Stdin, os.Stdout, "reference via adapter", conform.Reference()); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
 
 func conformRun(t *testing.T, args ...string) (string, error) {
 	t.Helper()
@@ -137,6 +157,98 @@ func TestConformExpectFail(t *testing.T) {
 	for _, bad := range []string{"close", "close:", "no-such-scenario: why", "seq-gap: queue has no resume"} {
 		if _, err := conformRun(t, "--reference", "--profile", "queue", "--expect-fail", bad); exitCode(err) != exitUsage {
 			t.Errorf("--expect-fail %q: exit %d (%v), want %d", bad, exitCode(err), err, exitUsage)
+		}
+	}
+}
+
+// SIGTERM in the middle of a scenario (a CI job's timeout) never turns
+// into a pass: exit 143, the scenario INTERRUPTED in junit.xml, the rest
+// listed as not run, and the summary says so. SIGINT (Ctrl-C) exits 130.
+func TestConformSIGTERMMidScenarioExits143(t *testing.T) {
+	if args := os.Getenv(mainArgsEnv); args != "" {
+		os.Args = []string{"wschaos"}
+		json.Unmarshal([]byte(args), &os.Args)
+		os.Args = append([]string{"wschaos"}, os.Args...)
+		main()
+		os.Exit(0)
+	}
+	for _, tc := range []struct {
+		sig  syscall.Signal
+		code int
+	}{{syscall.SIGTERM, 143}, {syscall.SIGINT, 130}} {
+		t.Run(signalName(tc.sig), func(t *testing.T) { conformInterrupted(t, tc.sig, tc.code) })
+	}
+}
+
+func conformInterrupted(t *testing.T, sig syscall.Signal, code int) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	args, _ := json.Marshal([]string{"conform", "--profile", "queue", "--scale", "1", "--report-dir", dir,
+		"--adapter", fmt.Sprintf("%s=reference exec %q", testAdapterEnv, exe)})
+	cmd := exec.Command(exe, "-test.run=^TestConformSIGTERMMidScenarioExits143$")
+	cmd.Env = append(os.Environ(), mainArgsEnv+"="+string(args))
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder // written by the copier until copied is closed
+	started := make(chan struct{})
+	copied := make(chan struct{})
+	go func() {
+		defer close(copied)
+		buf, seen := make([]byte, 4096), false
+		for {
+			n, err := stdout.Read(buf) // the progress line ends only with its verdict
+			out.Write(buf[:n])
+			if !seen && strings.Contains(out.String(), "[1/") {
+				close(started)
+				seen = true
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	select {
+	case <-started:
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("the first scenario did not start")
+	}
+	time.Sleep(time.Second) // well inside the first scenario, at scale 1
+	cmd.Process.Signal(sig)
+	done := make(chan error, 1)
+	go func() { <-copied; done <- cmd.Wait() }()
+	select {
+	case err = <-done:
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("conform did not end within 30s of %s", signalName(sig))
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != code {
+		t.Errorf("exit: %v, want exit status %d\nstdout:\n%s\nstderr:\n%s", err, code, out.String(), stderr.String())
+	}
+	for _, want := range []string{"INTERRUPTED", "NOT RUN", "INTERRUPTED: 1 scenario cut short, 8 not run"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("stdout lacks %q:\n%s", want, out.String())
+		}
+	}
+	if !strings.Contains(stderr.String(), "interrupted by "+signalName(sig)) {
+		t.Errorf("stderr does not name the signal: %s", stderr.String())
+	}
+	junit, _ := os.ReadFile(filepath.Join(dir, "junit.xml"))
+	for _, want := range []string{`type="interrupted"`, "was interrupted by " + signalName(sig) + " before it finished", `<skipped message="not run: the run was interrupted by ` + signalName(sig) + `">`} {
+		if !strings.Contains(string(junit), want) {
+			t.Errorf("junit.xml lacks %s:\n%s", want, junit)
 		}
 	}
 }

@@ -48,7 +48,10 @@ type pageView struct {
 	Settings                                settings
 	Total, Failed, Succeeded, Broken        int
 	Passed                                  bool
-	Scenarios                               []scenarioView
+	// Verdict is PASS, FAIL or INTERRUPTED: an interrupted run did not
+	// fail its client, and did not pass it either.
+	Verdict   string
+	Scenarios []scenarioView
 }
 
 type scenarioView struct {
@@ -56,7 +59,8 @@ type scenarioView struct {
 	AdapterError             string // the adapter failed, not the client
 	Failures                 []string
 	Passed                   bool
-	GaveUp                   bool // a wait came after the profile gave up: the legend explains the band
+	Verdict                  string // as the summary table shows it: PASS, FAIL, ERROR, INTERRUPTED...
+	GaveUp                   bool   // a wait came after the profile gave up: the legend explains the band
 	Wall, End, Seed          string
 	Settings                 settings
 	Timeline                 timeline
@@ -83,7 +87,13 @@ func newPage(run *Run) pageView {
 		Wall:     human(runWall(run)),
 		Settings: settingsOf(run.Results),
 		Total:    len(run.Results), Failed: run.Failed(), Succeeded: len(run.Results) - run.Failed(),
-		Passed: run.Passed(), Broken: adapterErrors(run),
+		Passed: run.Passed(), Broken: adapterErrors(run), Verdict: "FAIL",
+	}
+	switch {
+	case run.Interrupted() != "":
+		p.Verdict = "INTERRUPTED"
+	case p.Passed:
+		p.Verdict = "PASS"
 	}
 	if p.Client == "" {
 		p.Client = "unnamed client"
@@ -101,7 +111,7 @@ func newScenario(i int, r conform.Result) scenarioView {
 	s := scenarioView{
 		ID:   fmt.Sprintf("scenario-%d", i+1),
 		Name: clean(r.Scenario), Checks: clean(r.Checks),
-		Passed: r.Passed, AdapterError: clean(r.AdapterError),
+		Passed: r.Passed, AdapterError: clean(r.AdapterError), Verdict: verdictOf(r),
 		Wall: human(r.Wall), End: human(r.End), Seed: strconv.FormatUint(r.Seed, 10),
 		Settings:   settingsFor(r),
 		Timeline:   newTimeline(r),
@@ -128,6 +138,15 @@ func newScenario(i int, r conform.Result) scenarioView {
 		s.Events = append(s.Events, eventView{At: human(e.At), Kind: clean(string(e.Kind)), Detail: clean(eventDetail(e))})
 	}
 	return s
+}
+
+// verdictOf is a scenario's outcome as the page shows it: an adapter's
+// fault is an ERROR, unless the run was interrupted first.
+func verdictOf(r conform.Result) string {
+	if o := r.Outcome(); r.AdapterError == "" || o == "INTERRUPTED" || o == "NOT RUN" {
+		return o
+	}
+	return "ERROR"
 }
 
 // eventDetail is the part of an event that says what happened.

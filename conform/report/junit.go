@@ -73,23 +73,31 @@ const junitTimestamp = "2006-01-02T15:04:05"
 // every failure plus the server's transcript as the body, since that body
 // is all a CI page shows; the adapter's stderr goes to <system-err>. A
 // scenario the adapter broke is an <error>, not a <failure>: the client was
-// not what failed.
+// not what failed. So is a scenario interrupted (by a signal) before its
+// verdict: every CI system shows an error red, where a skip may pass for
+// green. The scenarios an interruption kept from running are <skipped>,
+// each saying so.
 func WriteJUnit(w io.Writer, run *Run) error {
-	errs := adapterErrors(run)
 	suite := junitSuite{
-		Name:     "wschaos conform " + clean(run.Profile),
-		Tests:    len(run.Results),
-		Failures: run.Failed() - errs,
-		Errors:   errs,
-		Skipped:  run.ExpectedFailures(),
-		Time:     seconds(runWall(run)),
+		Name: "wschaos conform " + clean(run.Profile),
+		Time: seconds(runWall(run)),
 	}
 	if !run.Started.IsZero() {
 		suite.Timestamp = run.Started.UTC().Format(junitTimestamp)
 	}
 	suite.Properties = junitProperties(run)
 	for _, r := range run.Results {
-		suite.Cases = append(suite.Cases, junitCaseOf(run.Profile, r))
+		c := junitCaseOf(run.Profile, r)
+		suite.Tests++
+		switch {
+		case c.Error != nil:
+			suite.Errors++
+		case c.Failure != nil:
+			suite.Failures++
+		case c.Skipped != nil:
+			suite.Skipped++
+		}
+		suite.Cases = append(suite.Cases, c)
 	}
 	doc := junitSuites{
 		Name: "wschaos conform", Tests: suite.Tests, Failures: suite.Failures,
@@ -147,6 +155,10 @@ func junitCaseOf(profile string, r conform.Result) junitCase {
 		c.SystemErr = &cdata{clean(r.Stderr)}
 	}
 	switch {
+	case r.Interrupted != "":
+		c.Error = &junitFailure{Message: clean(r.Interrupted), Type: "interrupted", Body: clean(failureBody(r))}
+	case r.NotRun != "":
+		c.Skipped = &junitSkipped{Message: clean(r.NotRun)}
 	case r.AdapterError != "":
 		c.Error = &junitFailure{Message: clean(r.AdapterError), Type: "adapter", Body: clean(failureBody(r))}
 	case r.Outcome() == "XFAIL":
@@ -160,11 +172,12 @@ func junitCaseOf(profile string, r conform.Result) junitCase {
 	return c
 }
 
-// adapterErrors counts the scenarios the adapter broke.
+// adapterErrors counts the scenarios the adapter broke, interrupted ones
+// aside.
 func adapterErrors(run *Run) int {
 	n := 0
 	for _, r := range run.Results {
-		if r.AdapterError != "" {
+		if r.AdapterError != "" && r.Interrupted == "" {
 			n++
 		}
 	}

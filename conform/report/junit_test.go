@@ -5,6 +5,8 @@ import (
 	"encoding/xml"
 	"strings"
 	"testing"
+
+	"github.com/wschaos/wschaos/conform"
 )
 
 // The JUnit document as a CI system reads it.
@@ -118,5 +120,59 @@ func TestJUnitAdapterErrorIsAnError(t *testing.T) {
 	c := s.Cases[1]
 	if c.Failure != nil || c.Error == nil || c.Error.Message != r.AdapterError || c.Error.Type != "adapter" {
 		t.Errorf("case: failure %+v, error %+v", c.Failure, c.Error)
+	}
+}
+
+// interruptedRun is sampleRun stopped by SIGTERM in its second scenario,
+// with a third never started.
+func interruptedRun() *Run {
+	run := sampleRun()
+	cut := &run.Results[1]
+	cut.Interrupted = "gives-up was interrupted by SIGTERM before it finished: no verdict"
+	cut.Reason = cut.Interrupted
+	cut.Failures = append([]string{cut.Interrupted}, cut.Failures...)
+	why := "not run: the run was interrupted by SIGTERM"
+	run.Results = append(run.Results, conform.Result{Scenario: "close", Profile: "queue", NotRun: why, Reason: why, Failures: []string{why}})
+	return run
+}
+
+// An interrupted scenario is an <error> (red on every CI page), one never
+// run is <skipped> saying why, and neither counts as a failure of the
+// client.
+func TestJUnitMarksAnInterruptedRun(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteJUnit(&b, interruptedRun()); err != nil {
+		t.Fatal(err)
+	}
+	doc := readJUnit(t, interruptedRun())
+	s := doc.Suites[0]
+	if s.Tests != 3 || s.Failures != 0 || s.Errors != 1 || !strings.Contains(b.String(), `skipped="1"`) {
+		t.Errorf("suite: %d tests, %d failures, %d errors; want 3, 0, 1 and one skipped\n%s", s.Tests, s.Failures, s.Errors, b.String())
+	}
+	if e := s.Cases[1].Error; e == nil || e.Type != "interrupted" || !strings.Contains(e.Message, "interrupted by SIGTERM") {
+		t.Errorf("the interrupted scenario: error %+v, failure %+v", e, s.Cases[1].Failure)
+	}
+	if !strings.Contains(b.String(), `<skipped message="not run: the run was interrupted by SIGTERM">`) {
+		t.Errorf("the scenario not run is not marked skipped:\n%s", b.String())
+	}
+}
+
+func TestJSONAndHTMLSayTheRunWasInterrupted(t *testing.T) {
+	var j, h bytes.Buffer
+	if err := WriteJSON(&j, interruptedRun()); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"passed": false`, `"interrupted": "gives-up was interrupted by SIGTERM`, `"not_run": "not run: the run was interrupted by SIGTERM"`} {
+		if !strings.Contains(j.String(), want) {
+			t.Errorf("report.json lacks %s", want)
+		}
+	}
+	if err := WriteHTML(&h, interruptedRun()); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"<title>wschaos conform: example-client 1.4.0, queue: INTERRUPTED</title>", ">INTERRUPTED</span> gives-up", ">NOT RUN</span> close"} {
+		if !strings.Contains(h.String(), want) {
+			t.Errorf("report.html lacks %s", want)
+		}
 	}
 }

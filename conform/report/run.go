@@ -47,3 +47,14 @@ func (r *Run) ExpectedFailures() int {
 // Passed reports whether every scenario passed. A run with no scenarios
 // did not pass: it checked nothing.
 func (r *Run) Passed() bool { return len(r.Results) > 0 && r.Failed() == 0 }
+
+// Interrupted says how the run was cut short (a signal) before every
+// scenario had its verdict, or is empty when it was not.
+func (r *Run) Interrupted() string {
+	for _, res := range r.Results {
+		if res.Interrupted != "" || res.NotRun != "" {
+			return res.Interrupted + res.NotRun
+		}
+	}
+	return ""
+}
