@@ -3,23 +3,19 @@
 // version 2 of docs/adapter.md. Commands arrive on stdin and events leave on
 // stdout, one JSON object per line; stderr carries debug output only.
 // Line numbers below are node_modules/graphql-ws/dist/client.js's.
-import { createInterface } from 'node:readline';
 import { createRequire } from 'node:module';
+import { runAdapter, consoleToStderr, emit, DEFERRED, WhenConnected } from '../adapter-kit/adapter-kit.js';
 import { createClient, GRAPHQL_TRANSPORT_WS_PROTOCOL } from 'graphql-ws';
 import WS from 'ws';
 
 // Adapters own stdout; the library's default onNonLazyError is
 // console.error, which is stderr already, but nothing may reach stdout.
-console.log = (...a) => console.error(...a);
+consoleToStderr();
 
 const require = createRequire(import.meta.url);
 const LIBRARY = 'graphql-ws';
 const libraryVersion = require(`${LIBRARY}/package.json`).version;
 
-const PROTOCOL = 2;
-// How long stdin's end waits for the close handshake before exiting anyway;
-// the harness kills the adapter after 2 s.
-const EXIT_GRACE_MS = 1000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 // WSCHAOS_GQL_RETRY=errors passes shouldRetry: () => true, so a dial that
@@ -31,11 +27,6 @@ if (RETRY !== 'default' && RETRY !== 'errors') {
   process.stderr.write(`adapter: WSCHAOS_GQL_RETRY is "default" or "errors", not ${JSON.stringify(RETRY)}\n`);
   process.exit(2);
 }
-
-function emit(obj) {
-  process.stdout.write(JSON.stringify(obj) + '\n');
-}
-process.stdout.on('error', () => process.exit(0)); // the harness has gone
 
 // fatalCodes lists the library's own fatal close codes (L292-307, L487-506),
 // to compare with the profile's close.fatal.
@@ -110,18 +101,12 @@ let client = null;
 let disposing = false;
 let lastState = null;
 let everConnected = false;
-// DEFERRED, returned by a command, means its reply comes later.
-const DEFERRED = Symbol('deferred');
-let whenConnected = [];
+const waiting = new WhenConnected();
 
 function state(s) {
   lastState = s;
   emit({ event: 'state', state: s });
-  if (s !== 'connected' && !willConnect()) {
-    const due = whenConnected;
-    whenConnected = [];
-    for (const cmd of due) emit({ reply: cmd.id, ok: false, error: `the client will not connect again (state ${s})` });
-  }
+  if (s !== 'connected' && !willConnect()) waiting.fail(`the client will not connect again (state ${s})`);
 }
 
 function willConnect() {
@@ -192,9 +177,7 @@ const commands = {
         connected: () => {
           everConnected = true;
           state('connected');
-          const due = whenConnected;
-          whenConnected = [];
-          for (const c of due) replyTo(c.id, () => subscribe(c));
+          waiting.connected(subscribe);
         },
         closed: (ev) => {
           emit({ event: 'log', message: `closed ${errText(ev)}` });
@@ -208,12 +191,7 @@ const commands = {
   send(cmd) {
     if (!client) throw new Error('no client yet: connect first');
     if (typeof cmd.type !== 'string') throw new Error('send needs a string type');
-    if (cmd.when !== undefined) {
-      if (cmd.when !== 'connected') throw new Error(`cannot send when ${JSON.stringify(cmd.when)}: only "connected"`);
-      if (!willConnect()) throw new Error(`the client will not connect again (state ${lastState})`);
-      whenConnected.push(cmd);
-      return DEFERRED;
-    }
+    if (cmd.when !== undefined) return waiting.defer(cmd, willConnect() ? null : `the client will not connect again (state ${lastState})`);
     subscribe(cmd);
   },
   close(cmd) {
@@ -229,47 +207,12 @@ const commands = {
   },
 };
 
-function replyTo(id, effect) {
-  let result;
-  try {
-    result = effect();
-  } catch (err) {
-    emit({ reply: id, ok: false, error: err.message });
-    return;
-  }
-  if (result !== DEFERRED) emit({ reply: id, ok: true });
-}
-
-let lineNo = 0;
-function handle(line) {
-  lineNo++;
-  if (line.trim() === '') return;
-  let cmd = null;
-  try {
-    cmd = JSON.parse(line);
-  } catch {
-    cmd = null;
-  }
-  if (cmd === null || typeof cmd !== 'object' || Array.isArray(cmd) || !Number.isInteger(cmd.id)) {
-    process.stderr.write(`adapter: line ${lineNo} is not a command: ${line}\n`);
-    emit({ event: 'log', message: `adapter ignored line ${lineNo}, not a command: ${line}` });
-    return;
-  }
-  const run = Object.hasOwn(commands, cmd.cmd) ? commands[cmd.cmd] : null;
-  if (!run) {
-    emit({ reply: cmd.id, ok: false, error: `unknown command ${JSON.stringify(cmd.cmd ?? null)}` });
-    return;
-  }
-  replyTo(cmd.id, () => run(cmd));
-}
-
 const label = RETRY === 'errors' ? ' (shouldRetry: () => true)' : '';
-emit({ event: 'ready', protocol: PROTOCOL, client: `${LIBRARY} ${libraryVersion}${label}` });
-
-const input = createInterface({ input: process.stdin, crlfDelay: Infinity });
-input.on('line', handle);
-input.on('close', () => {
-  disposing = true;
-  client?.dispose().catch(() => {});
-  setTimeout(() => process.exit(0), EXIT_GRACE_MS).unref();
+runAdapter({
+  client: `${LIBRARY} ${libraryVersion}${label}`,
+  commands,
+  onEnd() {
+    disposing = true;
+    client?.dispose().catch(() => {});
+  },
 });

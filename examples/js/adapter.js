@@ -3,13 +3,8 @@
 // Commands arrive on stdin and events leave on stdout, one JSON object per
 // line; stderr carries debug output only.
 import { readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { runAdapter, emit, WhenConnected } from '../adapter-kit/adapter-kit.js';
 import { QueueClient, BUGS, State } from './client.js';
-
-const PROTOCOL = 2;
-// How long stdin's end waits for the close handshake before exiting anyway;
-// the harness kills the adapter after 2 s.
-const EXIT_GRACE_MS = 1000;
 
 const { name, version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
 
@@ -21,13 +16,6 @@ if (unknown.length > 0) {
   process.stderr.write(`adapter: unknown WSCHAOS_JS_BUG ${unknown.join(', ')} (known: ${Object.keys(BUGS).join(', ')})\n`);
   process.exit(2);
 }
-
-// emit writes one line whole. stdout to a pipe is synchronous in Node on
-// Linux and macOS, so lines leave in the order they were written.
-function emit(obj) {
-  process.stdout.write(JSON.stringify(obj) + '\n');
-}
-process.stdout.on('error', () => process.exit(0)); // the harness has gone
 
 let client = null;
 
@@ -55,12 +43,10 @@ function optionsFor(p) {
     connectTimeoutMs: p.connect?.timeout,
   };
 }
-// DEFERRED, returned by a command, means its reply comes later.
-const DEFERRED = Symbol('deferred');
 // Sends with "when":"connected", waiting for the client's next connected
 // state; each is made from inside the client's own state listener, as an
 // application's open handler would, and only then replied to.
-let whenConnected = [];
+const waiting = new WhenConnected();
 
 const commands = {
   connect(cmd) {
@@ -75,12 +61,7 @@ const commands = {
     c.connect(); // returns once dialing has started; the reply does not wait for the open
   },
   send(cmd) {
-    if (cmd.when !== undefined) {
-      if (cmd.when !== 'connected') throw new Error(`cannot send when ${JSON.stringify(cmd.when)}: only "connected"`);
-      if (!willConnect()) throw new Error(`the client will not connect again (state ${client.state})`);
-      whenConnected.push(cmd);
-      return DEFERRED;
-    }
+    if (cmd.when !== undefined) return waiting.defer(cmd, willConnect() ? null : `the client will not connect again (state ${client.state})`);
     if (!client) throw new Error('no client yet: connect first');
     client.send(cmd.type, cmd.payload);
   },
@@ -93,14 +74,10 @@ const commands = {
 function onState(state) {
   emit({ event: 'state', state });
   if (state === State.CONNECTED) {
-    const due = whenConnected;
-    whenConnected = [];
-    for (const cmd of due) replyTo(cmd.id, () => client.send(cmd.type, cmd.payload));
+    waiting.connected((cmd) => client.send(cmd.type, cmd.payload));
   } else if (!willConnect()) {
     // No connected state will come: every command still gets its one reply.
-    const due = whenConnected;
-    whenConnected = [];
-    for (const cmd of due) emit({ reply: cmd.id, ok: false, error: `the client will not connect again (state ${state})` });
+    waiting.fail(`the client will not connect again (state ${state})`);
   }
 }
 
@@ -110,49 +87,11 @@ function willConnect() {
   return client === null || (client.state !== State.DISCONNECTED && client.state !== State.GAVE_UP);
 }
 
-// replyTo runs a command's effect and replies with its outcome.
-function replyTo(id, effect) {
-  let result;
-  try {
-    result = effect();
-  } catch (err) {
-    emit({ reply: id, ok: false, error: err.message });
-    return;
-  }
-  if (result !== DEFERRED) emit({ reply: id, ok: true });
-}
-
-// handle runs one command line and replies once it has taken effect.
-function handle(line) {
-  if (line.trim() === '') return;
-  let cmd;
-  try {
-    cmd = JSON.parse(line);
-  } catch (err) {
-    cmd = null;
-  }
-  if (cmd === null || typeof cmd !== 'object' || Array.isArray(cmd) || cmd.id === undefined) {
-    // Without an id there is nobody to reply to.
-    process.stderr.write(`adapter: ignored a line that is not a command: ${line}\n`);
-    emit({ event: 'log', message: `adapter ignored a line that is not a command: ${line}` });
-    return;
-  }
-  const run = Object.hasOwn(commands, cmd.cmd) ? commands[cmd.cmd] : null;
-  if (!run) {
-    emit({ reply: cmd.id, ok: false, error: `unknown command ${JSON.stringify(cmd.cmd ?? null)}` });
-    return;
-  }
-  replyTo(cmd.id, () => run(cmd));
-}
-
 const label = bugs.length > 0 ? ` (deliberate bugs: ${bugs.join(', ')})` : '';
-emit({ event: 'ready', protocol: PROTOCOL, client: `${name} ${version}${label}` });
-
-const input = createInterface({ input: process.stdin, crlfDelay: Infinity });
-input.on('line', handle);
-input.on('close', () => {
+runAdapter({
+  client: `${name} ${version}${label}`,
+  commands,
   // The scenario is over: close the client, then let the close handshake
   // finish; the process exits by itself once nothing is left, or at the grace.
-  client?.close();
-  setTimeout(() => process.exit(0), EXIT_GRACE_MS).unref();
+  onEnd: () => client?.close(),
 });

@@ -5,13 +5,12 @@
 // JSON object per line; stderr carries debug output only.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
+import { runAdapter, consoleToStderr, emit, WhenConnected } from '../adapter-kit/adapter-kit.js';
 
 // stdout belongs to the protocol: the library logs with console.log (e.g.
 // lib/websocket.js L105, L177, L241), so everything goes to stderr.
-console.log = (...a) => console.error(...a);
-console.info = (...a) => console.error(...a);
+consoleToStderr();
 
 const require = createRequire(import.meta.url);
 const WebSocket = require('ws');
@@ -35,17 +34,7 @@ if (typeof globalThis.CloseEvent === 'undefined') {
 
 const WebSocketClient = require('@mattermost/client/lib/websocket').default;
 
-const PROTOCOL = 2;
-// How long stdin's end waits for the close handshake before exiting anyway;
-// the harness kills the adapter after 2 s.
-const EXIT_GRACE_MS = 1000;
-
 const clientVersion = JSON.parse(readFileSync(new URL('../package.json', pathToFileURL(require.resolve('@mattermost/client/lib/websocket'))), 'utf8')).version;
-
-function emit(obj) {
-  process.stdout.write(JSON.stringify(obj) + '\n');
-}
-process.stdout.on('error', () => process.exit(0)); // the harness has gone
 
 // configFor maps the resolved profile (durations in milliseconds, already
 // scaled) onto WebSocketClient's config (L9-18). The client has one shape:
@@ -94,11 +83,9 @@ function configFor(p) {
   };
 }
 
-const DEFERRED = Symbol('deferred');
-
 let client = null;
 let closed = false; // the application called close()
-let whenConnected = [];
+const waiting = new WhenConnected();
 
 function isOpen() {
   return client.conn !== null && client.conn !== undefined && client.conn.readyState === WebSocket.OPEN;
@@ -119,9 +106,7 @@ function send(type, payload) {
 
 function onConnected() {
   emit({ event: 'state', state: 'connected' });
-  const due = whenConnected;
-  whenConnected = [];
-  for (const c of due) replyTo(c.id, () => send(c.type, c.payload));
+  waiting.connected((c) => send(c.type, c.payload));
 }
 
 const commands = {
@@ -151,12 +136,7 @@ const commands = {
   send(cmd) {
     if (!client) throw new Error('no client yet: connect first');
     if (typeof cmd.type !== 'string') throw new Error('send needs a string type');
-    if (cmd.when !== undefined) {
-      if (cmd.when !== 'connected') throw new Error(`cannot send when ${JSON.stringify(cmd.when)}: only "connected"`);
-      if (closed) throw new Error('the client was closed: it will not connect again');
-      whenConnected.push(cmd);
-      return DEFERRED;
-    }
+    if (cmd.when !== undefined) return waiting.defer(cmd, closed ? 'the client was closed: it will not connect again' : null);
     send(cmd.type, cmd.payload);
   },
   close() {
@@ -164,54 +144,17 @@ const commands = {
     closed = true;
     client.close();
     emit({ event: 'state', state: 'disconnected' });
-    const due = whenConnected;
-    whenConnected = [];
-    for (const c of due) emit({ reply: c.id, ok: false, error: 'the client was closed: it will not connect again' });
+    waiting.fail('the client was closed: it will not connect again');
   },
 };
 
-function replyTo(id, effect) {
-  let result;
-  try {
-    result = effect();
-  } catch (err) {
-    emit({ reply: id, ok: false, error: err.message });
-    return;
-  }
-  if (result !== DEFERRED) emit({ reply: id, ok: true });
-}
-
-let lineNo = 0;
-function handle(line) {
-  lineNo++;
-  if (line.trim() === '') return;
-  let cmd;
-  try {
-    cmd = JSON.parse(line);
-  } catch {
-    cmd = null;
-  }
-  if (cmd === null || typeof cmd !== 'object' || Array.isArray(cmd) || !Number.isInteger(cmd.id)) {
-    process.stderr.write(`adapter: line ${lineNo} is not a command: ${line}\n`);
-    emit({ event: 'log', message: `adapter ignored line ${lineNo}, not a command: ${line}` });
-    return;
-  }
-  const run = Object.hasOwn(commands, cmd.cmd) ? commands[cmd.cmd] : null;
-  if (!run) {
-    emit({ reply: cmd.id, ok: false, error: `unknown command ${JSON.stringify(cmd.cmd ?? null)}` });
-    return;
-  }
-  replyTo(cmd.id, () => run(cmd));
-}
-
-emit({ event: 'ready', protocol: PROTOCOL, client: `@mattermost/client ${clientVersion} (WebSocketClient, ws as the global WebSocket)` });
-
-const input = createInterface({ input: process.stdin, crlfDelay: Infinity });
-input.on('line', handle);
-input.on('close', () => {
-  if (client && !closed) {
-    closed = true;
-    client.close();
-  }
-  setTimeout(() => process.exit(0), EXIT_GRACE_MS).unref();
+runAdapter({
+  client: `@mattermost/client ${clientVersion} (WebSocketClient, ws as the global WebSocket)`,
+  commands,
+  onEnd() {
+    if (client && !closed) {
+      closed = true;
+      client.close();
+    }
+  },
 });

@@ -5,31 +5,20 @@
 // line; stderr carries debug output only.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
+import { runAdapter, consoleToStderr, emit, WhenConnected } from '../adapter-kit/adapter-kit.js';
 
 // stdout belongs to the protocol: anything the library logs goes to stderr.
-console.log = (...a) => console.error(...a);
-console.info = (...a) => console.error(...a);
+consoleToStderr();
 
 const require = createRequire(import.meta.url);
 // The CommonJS build, whose line numbers the README and the profile cite.
 const { Socket } = require('phoenix');
 const WebSocket = require('ws');
 
-const PROTOCOL = 2;
-// How long stdin's end waits for the close handshake before exiting anyway;
-// the harness kills the adapter after 2 s.
-const EXIT_GRACE_MS = 1000;
-
 // phoenix's exports map hides its package.json: read it beside the build
 // (priv/static/phoenix.cjs.js).
 const phoenixVersion = JSON.parse(readFileSync(new URL('../../package.json', pathToFileURL(require.resolve('phoenix'))), 'utf8')).version;
-
-function emit(obj) {
-  process.stdout.write(JSON.stringify(obj) + '\n');
-}
-process.stdout.on('error', () => process.exit(0)); // the harness has gone
 
 // optionsFor maps the resolved profile (durations in milliseconds, already
 // scaled) onto Socket's options. Phoenix's Socket has one shape: v2 arrays,
@@ -81,12 +70,10 @@ function safeJSON(v) {
   }
 }
 
-const DEFERRED = Symbol('deferred');
-
 let socket = null;
 let topic = null;
 let closed = false; // the application called disconnect()
-let whenConnected = [];
+const waiting = new WhenConnected();
 
 function push(type, payload) {
   // The serializer reads payload.constructor (phoenix.cjs.js L1035): a null
@@ -125,12 +112,7 @@ const commands = {
   send(cmd) {
     if (!socket) throw new Error('no client yet: connect first');
     if (typeof cmd.type !== 'string') throw new Error('send needs a string type');
-    if (cmd.when !== undefined) {
-      if (cmd.when !== 'connected') throw new Error(`cannot send when ${JSON.stringify(cmd.when)}: only "connected"`);
-      if (closed) throw new Error('the client was closed: it will not connect again');
-      whenConnected.push(cmd);
-      return DEFERRED;
-    }
+    if (cmd.when !== undefined) return waiting.defer(cmd, closed ? 'the client was closed: it will not connect again' : null);
     if (closed) throw new Error('the client was closed');
     push(cmd.type, cmd.payload);
   },
@@ -139,9 +121,7 @@ const commands = {
     closed = true;
     socket.disconnect();
     emit({ event: 'state', state: 'disconnected' });
-    const due = whenConnected;
-    whenConnected = [];
-    for (const c of due) emit({ reply: c.id, ok: false, error: 'the client was closed: it will not connect again' });
+    waiting.fail('the client was closed: it will not connect again');
   },
 };
 
@@ -149,53 +129,16 @@ const commands = {
 // flushed (L1636-1639): the application's open handler.
 function onOpen() {
   emit({ event: 'state', state: 'connected' });
-  const due = whenConnected;
-  whenConnected = [];
-  for (const c of due) replyTo(c.id, () => push(c.type, c.payload));
+  waiting.connected((c) => push(c.type, c.payload));
 }
 
-function replyTo(id, effect) {
-  let result;
-  try {
-    result = effect();
-  } catch (err) {
-    emit({ reply: id, ok: false, error: err.message });
-    return;
-  }
-  if (result !== DEFERRED) emit({ reply: id, ok: true });
-}
-
-let lineNo = 0;
-function handle(line) {
-  lineNo++;
-  if (line.trim() === '') return;
-  let cmd;
-  try {
-    cmd = JSON.parse(line);
-  } catch {
-    cmd = null;
-  }
-  if (cmd === null || typeof cmd !== 'object' || Array.isArray(cmd) || !Number.isInteger(cmd.id)) {
-    process.stderr.write(`adapter: line ${lineNo} is not a command: ${line}\n`);
-    emit({ event: 'log', message: `adapter ignored line ${lineNo}, not a command: ${line}` });
-    return;
-  }
-  const run = Object.hasOwn(commands, cmd.cmd) ? commands[cmd.cmd] : null;
-  if (!run) {
-    emit({ reply: cmd.id, ok: false, error: `unknown command ${JSON.stringify(cmd.cmd ?? null)}` });
-    return;
-  }
-  replyTo(cmd.id, () => run(cmd));
-}
-
-emit({ event: 'ready', protocol: PROTOCOL, client: `phoenix ${phoenixVersion} (Socket, ws transport)` });
-
-const input = createInterface({ input: process.stdin, crlfDelay: Infinity });
-input.on('line', handle);
-input.on('close', () => {
-  if (socket && !closed) {
-    closed = true;
-    socket.disconnect();
-  }
-  setTimeout(() => process.exit(0), EXIT_GRACE_MS).unref();
+runAdapter({
+  client: `phoenix ${phoenixVersion} (Socket, ws transport)`,
+  commands,
+  onEnd() {
+    if (socket && !closed) {
+      closed = true;
+      socket.disconnect();
+    }
+  },
 });

@@ -2,29 +2,19 @@
 // The wschaos adapter for reconnecting-websocket 4.4.0: protocol version 2
 // of docs/adapter.md. Commands arrive on stdin and events leave on stdout,
 // one JSON object per line; stderr carries debug output only.
-import { readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { createRequire } from 'node:module';
+import { runAdapter, consoleToStderr, emit, WhenConnected } from '../adapter-kit/adapter-kit.js';
 import ReconnectingWebSocket from 'reconnecting-websocket';
 import WS from 'ws';
 
 // Adapters own stdout: the library's debug option logs with console.log.
-console.log = (...a) => console.error(...a);
+consoleToStderr();
 
 const require = createRequire(import.meta.url);
 const LIBRARY = 'reconnecting-websocket';
 const libraryVersion = require(`${LIBRARY}/package.json`).version;
 
-const PROTOCOL = 2;
-// How long stdin's end waits for the close handshake before exiting anyway;
-// the harness kills the adapter after 2 s.
-const EXIT_GRACE_MS = 1000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
-
-function emit(obj) {
-  process.stdout.write(JSON.stringify(obj) + '\n');
-}
-process.stdout.on('error', () => process.exit(0)); // the harness has gone
 
 // BrowserLikeWS is the ws package's WebSocket with one difference: an
 // 'error' with no listener is harmless, as it is in a browser, the
@@ -90,20 +80,14 @@ let options = null;
 let closing = false;
 // The retry count just before the library handles a close (see watchRetries).
 let countBeforeClose = null;
-// DEFERRED, returned by a command, means its reply comes later.
-const DEFERRED = Symbol('deferred');
 // Sends with "when":"connected", made from the client's own open listener.
-let whenConnected = [];
+const waiting = new WhenConnected();
 let lastState = null;
 
 function state(s) {
   lastState = s;
   emit({ event: 'state', state: s });
-  if (s !== 'connected' && !willConnect()) {
-    const due = whenConnected;
-    whenConnected = [];
-    for (const cmd of due) emit({ reply: cmd.id, ok: false, error: `the client will not connect again (state ${s})` });
-  }
+  if (s !== 'connected' && !willConnect()) waiting.fail(`the client will not connect again (state ${s})`);
 }
 
 function willConnect() {
@@ -152,9 +136,7 @@ const commands = {
     watchRetries(r);
     r.addEventListener('open', () => {
       state('connected');
-      const due = whenConnected;
-      whenConnected = [];
-      for (const c of due) replyTo(c.id, () => send(c));
+      waiting.connected(send);
     });
     r.addEventListener('message', (e) => {
       emit({ event: 'message', type: 'message', payload: typeof e.data === 'string' ? e.data : String(e.data) });
@@ -174,12 +156,7 @@ const commands = {
   },
   send(cmd) {
     if (!rws) throw new Error('no client yet: connect first');
-    if (cmd.when !== undefined) {
-      if (cmd.when !== 'connected') throw new Error(`cannot send when ${JSON.stringify(cmd.when)}: only "connected"`);
-      if (!willConnect()) throw new Error(`the client will not connect again (state ${lastState})`);
-      whenConnected.push(cmd);
-      return DEFERRED;
-    }
+    if (cmd.when !== undefined) return waiting.defer(cmd, willConnect() ? null : `the client will not connect again (state ${lastState})`);
     send(cmd);
   },
   close() {
@@ -194,46 +171,11 @@ const commands = {
   },
 };
 
-function replyTo(id, effect) {
-  let result;
-  try {
-    result = effect();
-  } catch (err) {
-    emit({ reply: id, ok: false, error: err.message });
-    return;
-  }
-  if (result !== DEFERRED) emit({ reply: id, ok: true });
-}
-
-let lineNo = 0;
-function handle(line) {
-  lineNo++;
-  if (line.trim() === '') return;
-  let cmd = null;
-  try {
-    cmd = JSON.parse(line);
-  } catch {
-    cmd = null;
-  }
-  if (cmd === null || typeof cmd !== 'object' || Array.isArray(cmd) || !Number.isInteger(cmd.id)) {
-    process.stderr.write(`adapter: line ${lineNo} is not a command: ${line}\n`);
-    emit({ event: 'log', message: `adapter ignored line ${lineNo}, not a command: ${line}` });
-    return;
-  }
-  const run = Object.hasOwn(commands, cmd.cmd) ? commands[cmd.cmd] : null;
-  if (!run) {
-    emit({ reply: cmd.id, ok: false, error: `unknown command ${JSON.stringify(cmd.cmd ?? null)}` });
-    return;
-  }
-  replyTo(cmd.id, () => run(cmd));
-}
-
-emit({ event: 'ready', protocol: PROTOCOL, client: `${LIBRARY} ${libraryVersion}` });
-
-const input = createInterface({ input: process.stdin, crlfDelay: Infinity });
-input.on('line', handle);
-input.on('close', () => {
-  closing = true;
-  rws?.close();
-  setTimeout(() => process.exit(0), EXIT_GRACE_MS).unref();
+runAdapter({
+  client: `${LIBRARY} ${libraryVersion}`,
+  commands,
+  onEnd() {
+    closing = true;
+    rws?.close();
+  },
 });

@@ -4,13 +4,10 @@
 // stdin, events leave on stdout, one JSON object per line; the service's own
 // console output goes to stderr.
 import { readFileSync, existsSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { runAdapter, consoleToStderr, emit, WhenConnected } from '../adapter-kit/adapter-kit.js';
 
 // The service logs with console.log/warn; stdout belongs to the protocol.
-for (const k of ['log', 'info', 'warn', 'debug']) console[k] = (...a) => console.error(...a);
-
-const PROTOCOL = 2;
-const EXIT_GRACE_MS = 1000; // the harness kills the adapter 2 s after stdin ends
+consoleToStderr();
 
 const dist = new URL('./dist/websocket.js', import.meta.url);
 if (!existsSync(dist)) {
@@ -20,11 +17,6 @@ if (!existsSync(dist)) {
 const { WebSocketService } = await import(dist.href);
 const { websocket } = await import(new URL('./dist/stores.js', import.meta.url).href);
 const { name, version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
-
-function emit(obj) {
-  process.stdout.write(JSON.stringify(obj) + '\n');
-}
-process.stdout.on('error', () => process.exit(0));
 
 let service = null;
 let closed = false; // disconnect() was called
@@ -54,8 +46,7 @@ function configFor(url, p) {
   };
 }
 
-const DEFERRED = Symbol('deferred');
-let whenConnected = [];
+const waiting = new WhenConnected();
 
 // The store's 'error' state carries three things the protocol tells apart,
 // by the detail the service passes: its give-up ('Failed to reconnect', the
@@ -72,13 +63,9 @@ function onStoreState(state, detail) {
     emit({ event: 'state', state });
   }
   if (state === 'connected') {
-    const due = whenConnected;
-    whenConnected = [];
-    for (const cmd of due) replyTo(cmd.id, () => service.send({ type: cmd.type, payload: cmd.payload }));
+    waiting.connected((cmd) => service.send({ type: cmd.type, payload: cmd.payload }));
   } else if (!willConnect()) {
-    const due = whenConnected;
-    whenConnected = [];
-    for (const cmd of due) emit({ reply: cmd.id, ok: false, error: `the service will not connect again (${gaveUp ? 'it gave up' : 'disconnected'})` });
+    waiting.fail(`the service will not connect again (${gaveUp ? 'it gave up' : 'disconnected'})`);
   }
 }
 
@@ -99,12 +86,7 @@ const commands = {
   send(cmd) {
     if (!service) throw new Error('no client yet: connect first');
     if (typeof cmd.type !== 'string') throw new Error('send needs a string type');
-    if (cmd.when !== undefined) {
-      if (cmd.when !== 'connected') throw new Error(`cannot send when ${JSON.stringify(cmd.when)}: only "connected"`);
-      if (!willConnect()) throw new Error('the service will not connect again');
-      whenConnected.push(cmd);
-      return DEFERRED;
-    }
+    if (cmd.when !== undefined) return waiting.defer(cmd, willConnect() ? null : 'the service will not connect again');
     // send() returns nothing and never refuses: it sends, or queues.
     service.send({ type: cmd.type, payload: cmd.payload });
   },
@@ -115,44 +97,11 @@ const commands = {
   },
 };
 
-function replyTo(id, effect) {
-  let result;
-  try {
-    result = effect();
-  } catch (err) {
-    emit({ reply: id, ok: false, error: err.message });
-    return;
-  }
-  if (result !== DEFERRED) emit({ reply: id, ok: true });
-}
-
-let lineNo = 0;
-function handle(line) {
-  lineNo++;
-  if (line.trim() === '') return;
-  let cmd = null;
-  try {
-    cmd = JSON.parse(line);
-  } catch {}
-  if (cmd === null || typeof cmd !== 'object' || Array.isArray(cmd) || !Number.isInteger(cmd.id)) {
-    process.stderr.write(`adapter: line ${lineNo} is not a command: ${line}\n`);
-    emit({ event: 'log', message: `adapter ignored line ${lineNo}, not a command: ${line}` });
-    return;
-  }
-  const run = Object.hasOwn(commands, cmd.cmd) ? commands[cmd.cmd] : null;
-  if (!run) {
-    emit({ reply: cmd.id, ok: false, error: `unknown command ${JSON.stringify(cmd.cmd ?? null)}` });
-    return;
-  }
-  replyTo(cmd.id, () => run(cmd));
-}
-
-emit({ event: 'ready', protocol: PROTOCOL, client: `${name} ${version} (seed 000 WebSocketService)` });
-
-const input = createInterface({ input: process.stdin, crlfDelay: Infinity });
-input.on('line', handle);
-input.on('close', () => {
-  closed = true;
-  service?.disconnect();
-  setTimeout(() => process.exit(0), EXIT_GRACE_MS).unref();
+runAdapter({
+  client: `${name} ${version} (seed 000 WebSocketService)`,
+  commands,
+  onEnd() {
+    closed = true;
+    service?.disconnect();
+  },
 });

@@ -8,12 +8,9 @@
 // resetReconnect() also set the status "connected": the document's service
 // never sets it, and this reading looks past that at the rest.
 import { readFileSync, existsSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { runAdapter, consoleToStderr, emit, WhenConnected } from '../adapter-kit/adapter-kit.js';
 
-for (const k of ['log', 'info', 'warn', 'debug']) console[k] = (...a) => console.error(...a);
-
-const PROTOCOL = 2;
-const EXIT_GRACE_MS = 1000; // the harness kills the adapter 2 s after stdin ends
+consoleToStderr();
 
 const dist = new URL('./dist/socket.js', import.meta.url);
 if (!existsSync(dist)) {
@@ -31,11 +28,6 @@ if (storeMode !== '' && storeMode !== 'open-connects') {
   process.exit(2);
 }
 storeOptions.openConnects = storeMode === 'open-connects';
-
-function emit(obj) {
-  process.stdout.write(JSON.stringify(obj) + '\n');
-}
-process.stdout.on('error', () => process.exit(0));
 
 let started = false;
 let closed = false; // disconnect() was called
@@ -64,8 +56,7 @@ function configFor(url, p) {
   };
 }
 
-const DEFERRED = Symbol('deferred');
-let whenConnected = [];
+const waiting = new WhenConnected();
 
 // Every store action notifies (as zustand's set does); each status it sets
 // is reported, so a "reconnecting" comes for every retry the service schedules.
@@ -73,17 +64,7 @@ function onStore(s, prev, action) {
   const sets = action === 'setConnectionState' || action === 'setStatus' || (action === 'resetReconnect' && s.status !== prev.status);
   if (!sets) return; // a count, seq or id update
   emit({ event: 'state', state: s.status });
-  if (s.status === 'connected') {
-    const due = whenConnected;
-    whenConnected = [];
-    for (const cmd of due) replyTo(cmd.id, () => doSend(cmd));
-  }
-}
-
-function failWaiting(why) {
-  const due = whenConnected;
-  whenConnected = [];
-  for (const cmd of due) emit({ reply: cmd.id, ok: false, error: why });
+  if (s.status === 'connected') waiting.connected(doSend);
 }
 
 // doSend sends through the service. send() returns nothing: when it refuses
@@ -111,70 +92,32 @@ const commands = {
         // catchError → EMPTY: the retry gave up; the service has no such state.
         gaveUp = true;
         emit({ event: 'state', state: 'gave-up' });
-        failWaiting('the service gave up');
+        waiting.fail('the service gave up');
       },
     });
   },
   send(cmd) {
     if (!started) throw new Error('no client yet: connect first');
     if (typeof cmd.type !== 'string') throw new Error('send needs a string type');
-    if (cmd.when !== undefined) {
-      if (cmd.when !== 'connected') throw new Error(`cannot send when ${JSON.stringify(cmd.when)}: only "connected"`);
-      if (closed || gaveUp) throw new Error('the service will not connect again');
-      whenConnected.push(cmd);
-      return DEFERRED;
-    }
+    if (cmd.when !== undefined) return waiting.defer(cmd, closed || gaveUp ? 'the service will not connect again' : null);
     doSend(cmd);
   },
   close() {
     if (!started) throw new Error('no client yet: connect first');
     closed = true;
     websocketService.disconnect();
-    failWaiting('the service was disconnected');
+    waiting.fail('the service was disconnected');
   },
 };
 
-function replyTo(id, effect) {
-  let result;
-  try {
-    result = effect();
-  } catch (err) {
-    emit({ reply: id, ok: false, error: err.message });
-    return;
-  }
-  if (result !== DEFERRED) emit({ reply: id, ok: true });
-}
-
-let lineNo = 0;
-function handle(line) {
-  lineNo++;
-  if (line.trim() === '') return;
-  let cmd = null;
-  try {
-    cmd = JSON.parse(line);
-  } catch {}
-  if (cmd === null || typeof cmd !== 'object' || Array.isArray(cmd) || !Number.isInteger(cmd.id)) {
-    process.stderr.write(`adapter: line ${lineNo} is not a command: ${line}\n`);
-    emit({ event: 'log', message: `adapter ignored line ${lineNo}, not a command: ${line}` });
-    return;
-  }
-  const run = Object.hasOwn(commands, cmd.cmd) ? commands[cmd.cmd] : null;
-  if (!run) {
-    emit({ reply: cmd.id, ok: false, error: `unknown command ${JSON.stringify(cmd.cmd ?? null)}` });
-    return;
-  }
-  replyTo(cmd.id, () => run(cmd));
-}
-
 const label = storeOptions.openConnects ? ' (store: open-connects)' : '';
-emit({ event: 'ready', protocol: PROTOCOL, client: `${name} ${version}, rxjs ${rxjsVersion} (seed 002 WebSocketService)${label}` });
-
-const input = createInterface({ input: process.stdin, crlfDelay: Infinity });
-input.on('line', handle);
-input.on('close', () => {
-  if (started && !closed) {
-    closed = true;
-    websocketService.disconnect();
-  }
-  setTimeout(() => process.exit(0), EXIT_GRACE_MS).unref();
+runAdapter({
+  client: `${name} ${version}, rxjs ${rxjsVersion} (seed 002 WebSocketService)${label}`,
+  commands,
+  onEnd() {
+    if (started && !closed) {
+      closed = true;
+      websocketService.disconnect();
+    }
+  },
 });

@@ -1,0 +1,137 @@
+// The plumbing of a wschaos adapter (protocol 2, docs/adapter.md), written
+// once: reading commands from stdin line by line, refusing a line that is not
+// a command, one reply per command, events on stdout, the ready line, and the
+// exit after stdin ends. An adapter keeps only what is specific to its
+// client: how a profile maps onto the client's options, and what connect,
+// send and close do with it. No dependencies, so an adapter can import it by
+// a relative path without installing anything.
+import { createInterface } from 'node:readline';
+
+export const PROTOCOL = 2;
+
+// EXIT_GRACE_MS is how long stdin's end waits for the client's close
+// handshake before exiting anyway; the harness kills the adapter after 2 s.
+export const EXIT_GRACE_MS = 1000;
+
+// DEFERRED, returned by a command, means its reply comes later: the adapter
+// sends it itself (with emit, or through WhenConnected).
+export const DEFERRED = Symbol('deferred');
+
+// emit writes one protocol line whole. stdout to a pipe is synchronous in
+// Node on Linux and macOS, so lines leave in the order they were written.
+export function emit(obj) {
+  process.stdout.write(JSON.stringify(obj) + '\n');
+}
+process.stdout.on('error', () => process.exit(0)); // the harness has gone
+
+// consoleToStderr sends what a library logs with console to stderr: stdout
+// belongs to the protocol, and a stray log line there fails the scenario.
+// Call it before loading the library. (console.warn and console.error go to
+// stderr already.)
+export function consoleToStderr() {
+  for (const k of ['log', 'info', 'warn', 'debug']) console[k] = (...a) => console.error(...a);
+}
+
+// replyTo runs a command's effect and replies with its outcome: ok once it
+// returned, or once the promise it returned settled; ok: false with the
+// error's message if it threw or rejected; nothing if it returned DEFERRED.
+export function replyTo(id, effect) {
+  let result;
+  try {
+    result = effect();
+  } catch (err) {
+    emit({ reply: id, ok: false, error: errorMessage(err) });
+    return;
+  }
+  if (result === DEFERRED) return;
+  if (result !== null && typeof result === 'object' && typeof result.then === 'function') {
+    result.then(
+      () => emit({ reply: id, ok: true }),
+      (err) => emit({ reply: id, ok: false, error: errorMessage(err) }),
+    );
+    return;
+  }
+  emit({ reply: id, ok: true });
+}
+
+function errorMessage(err) {
+  return err instanceof Error ? err.message : String(err);
+}
+
+// WhenConnected holds the sends that carry "when":"connected": each is made
+// from the client's own handler of its next connected state, as an
+// application's open handler would, and only then replied to. If that state
+// can no longer come, each still gets its one reply, ok: false.
+export class WhenConnected {
+  #cmds = [];
+
+  // defer checks cmd.when and keeps cmd for the next connected state.
+  // refusal, when given, is why that state will not come: the send is then
+  // refused at once. Returns DEFERRED, for the command to return.
+  defer(cmd, refusal) {
+    if (cmd.when !== 'connected') throw new Error(`cannot send when ${JSON.stringify(cmd.when)}: only "connected"`);
+    if (refusal) throw new Error(refusal);
+    this.#cmds.push(cmd);
+    return DEFERRED;
+  }
+
+  // connected makes every waiting send with send(cmd), replying to each.
+  connected(send) {
+    for (const cmd of this.#take()) replyTo(cmd.id, () => send(cmd));
+  }
+
+  // fail refuses every waiting send with this error.
+  fail(error) {
+    for (const cmd of this.#take()) emit({ reply: cmd.id, ok: false, error });
+  }
+
+  #take() {
+    const due = this.#cmds;
+    this.#cmds = [];
+    return due;
+  }
+}
+
+// runAdapter writes the ready line naming client, then reads commands from
+// stdin and runs each with commands[cmd.cmd](cmd), replying as replyTo says.
+// A line that is not a command (not a JSON object, or no whole-number id) has
+// nobody to reply to: it is written to stderr and reported as a log event,
+// with its line number, and skipped. An unknown command gets ok: false. When
+// stdin ends the scenario is over: onEnd closes the client, and the process
+// exits by itself once nothing is left, or after EXIT_GRACE_MS.
+export function runAdapter({ client, commands, onEnd = () => {}, input = process.stdin }) {
+  let lineNo = 0;
+  function handle(line) {
+    lineNo++;
+    if (line.trim() === '') return;
+    let cmd = null;
+    try {
+      cmd = JSON.parse(line);
+    } catch {
+      cmd = null;
+    }
+    if (cmd === null || typeof cmd !== 'object' || Array.isArray(cmd) || !Number.isInteger(cmd.id)) {
+      process.stderr.write(`adapter: line ${lineNo} is not a command: ${line}\n`);
+      emit({ event: 'log', message: `adapter ignored line ${lineNo}, not a command: ${line}` });
+      return;
+    }
+    const run = Object.hasOwn(commands, cmd.cmd) ? commands[cmd.cmd] : null;
+    if (!run) {
+      emit({ reply: cmd.id, ok: false, error: `unknown command ${JSON.stringify(cmd.cmd ?? null)}` });
+      return;
+    }
+    replyTo(cmd.id, () => run(cmd));
+  }
+
+  emit({ event: 'ready', protocol: PROTOCOL, client });
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  lines.on('line', handle);
+  lines.on('close', () => {
+    try {
+      onEnd();
+    } catch (err) {
+      process.stderr.write(`adapter: closing the client at stdin's end failed: ${err?.stack ?? err}\n`);
+    }
+    setTimeout(() => process.exit(0), EXIT_GRACE_MS).unref();
+  });
+}
