@@ -65,11 +65,13 @@ REPEAT ?= 10
 soak:
 	$(GINKGO) -race --randomize-all --repeat=$(REPEAT) $(if $(CI),--no-color) .
 
-## conform-example: the JavaScript example client (examples/js) must pass
+## conform-example: the adapter kit's own tests pass, and the JavaScript
+## example client (examples/js) must pass
 ## wschaos conform, and its deliberate-bug variant must fail it, naming the
 ## behaviour. Needs Node.js 20; installs the example with npm ci.
 EXAMPLE_REPORTS ?= $(CURDIR)/conform-reports
 conform-example:
+	node --test examples/adapter-kit/test/
 	cd examples/js && npm ci --no-audit --no-fund && npm test
 	$(GO) build -o $(EXAMPLE_REPORTS)/wschaos ./cmd/wschaos
 	$(EXAMPLE_REPORTS)/wschaos conform --profile queue --adapter "node examples/js/adapter.js" \
