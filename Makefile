@@ -49,7 +49,7 @@ rewrite:
 ## exceeded" as the time runs out (go.dev/issue/75804), never by count.
 FUZZTIME ?= 500000x
 FUZZ_TARGETS = \
-	FuzzTypedJSONDecode:./profile FuzzMattermostDecode:./profile FuzzParseResumeQuery:./profile FuzzParseProfile:./profile \
+	FuzzTypedJSONDecode:./profile FuzzMattermostDecode:./profile FuzzParseConnectQuery:./profile FuzzParseProfile:./profile \
 	FuzzParseScript:./scenarios FuzzBuild:./chaos/spec FuzzReadSpecs:./proxy \
 	FuzzControlAPI:./proxy FuzzFrameReader:./proxy FuzzAdapterOutput:./conform FuzzServeAdapter:./conform
 fuzz:

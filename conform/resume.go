@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
-	"strconv"
 
 	"github.com/wschaos/wschaos/chaos"
 	"github.com/wschaos/wschaos/fakeserver"
@@ -51,39 +50,16 @@ func awaitDelivered(t *T, what string, n int) {
 	t.AwaitEvent(what, 0, n, func(e Event) bool { return e.Kind == EventMessage && e.Type == eventType })
 }
 
-// connectQuery is what a client put on a connect URL, by the profile's
-// names for it.
-type connectQuery struct {
-	ID   string             // the connection id it resumes
-	Seq  int64              // the next event seq it expects
-	Code profile.StatusCode // the close code it reports; 0 if none
-}
-
-// dialQuery reads the query of the n-th dial.
-func dialQuery(t *T, n int) connectQuery {
+// dialQuery reads the query of the n-th dial, by the profile's names.
+func dialQuery(t *T, n int) profile.ConnectQuery {
 	dial := t.AwaitCount(fmt.Sprintf("dial %d", n), 0, n, fakeserver.KindDial, nil)[n-1]
 	u, err := url.Parse(dial.URL)
 	if err != nil {
 		t.Fatalf("dial %d: bad URL %q: %v", n, dial.URL, err)
 	}
-	p, v := t.Profile(), u.Query()
-	var q connectQuery
-	if r := p.Resume; r != nil {
-		q.ID = v.Get(r.IDParam)
-		if s := v.Get(r.SeqParam); s != "" {
-			if q.Seq, err = strconv.ParseInt(s, 10, 64); err != nil {
-				t.Fatalf("dial %d: %s=%q is not a number", n, r.SeqParam, s)
-			}
-		}
-	}
-	if p.Close.InQuery() {
-		if s := v.Get(p.Close.Query); s != "" {
-			c, err := strconv.Atoi(s)
-			if err != nil {
-				t.Fatalf("dial %d: %s=%q is not a close code", n, p.Close.Query, s)
-			}
-			q.Code = profile.StatusCode(c)
-		}
+	q, err := t.Profile().ParseConnectQuery(u.Query())
+	if err != nil {
+		t.Fatalf("dial %d: %v", n, err)
 	}
 	return q
 }
@@ -115,7 +91,7 @@ func errorClosed(t *T, n int, code profile.StatusCode) (bool, string) {
 		if ofKind(t.Entries(), fakeserver.KindDial) <= n {
 			return false, "no connect followed to report it"
 		}
-		if got := dialQuery(t, n+1).Code; got != code {
+		if got := dialQuery(t, n+1).ReportedCode; got != code {
 			return false, fmt.Sprintf("the next connect reported %s=%d", p.Close.Query, got)
 		}
 	}
@@ -160,9 +136,9 @@ var resumeScenario = Scenario{
 		t.StepToRetry()
 		t.AwaitCount("the reconnect", first, 2, fakeserver.KindOpen, nil)
 		q, id, r := dialQuery(t, 2), helloID(t, p), p.Resume
-		if q.ID != id || q.Seq != 4 {
+		if q.ConnectionID != id || q.Seq != 4 {
 			t.Errorf("the reconnect asked for %s=%q %s=%d; want %q and 4, the next event it expects",
-				r.IDParam, q.ID, r.SeqParam, q.Seq, id)
+				r.IDParam, q.ConnectionID, r.SeqParam, q.Seq, id)
 		}
 		awaitDelivered(t, "the replayed events 4-5", 5)
 		t.Quiet(first)

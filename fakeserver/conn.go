@@ -28,7 +28,7 @@ type conn struct {
 	ws      *websocket.Conn
 	attempt int
 	link    *chaos.Link
-	query   *Query // nil without sessions
+	query   *profile.ConnectQuery // nil without sessions
 
 	wire.Mailbox[readResult] // results from the reader; work from Emit, CutAll, Close
 
@@ -90,7 +90,7 @@ type namedCut struct {
 
 // serveConn serves an upgraded connection on its own goroutine, which
 // becomes the connection's loop.
-func (s *Server) serveConn(ws *websocket.Conn, n int, rng *rand.Rand, q *Query) {
+func (s *Server) serveConn(ws *websocket.Conn, n int, rng *rand.Rand, q *profile.ConnectQuery) {
 	c := &conn{
 		s:       s,
 		ws:      ws,

@@ -36,8 +36,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	query := r.URL.Query()
 	// The reported code is part of the dial's record, whatever becomes of
 	// the attempt: it is about the connection before this one.
-	code, codeErr := ReportedCode(s.Profile, query)
-	s.record(Entry{Attempt: n, Kind: KindDial, URL: r.URL.RequestURI(), ReportedCode: code})
+	cq, qErr := s.Profile.ParseConnectQuery(query)
+	s.record(Entry{Attempt: n, Kind: KindDial, URL: r.URL.RequestURI(), ReportedCode: cq.ReportedCode})
 	u := *r.URL
 	a := &chaos.Attempt{N: n, URL: &u, Rand: rng}
 	for _, f := range s.handshakes {
@@ -53,18 +53,13 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, n, http.StatusBadRequest, "", fmt.Sprintf("subprotocol %s missing (offered: %s)", proto, offered(r)), 0)
 		return
 	}
-	if codeErr != nil {
-		s.refuse(w, n, http.StatusBadRequest, "", "bad close report: "+codeErr.Error(), 0)
+	if qErr != nil {
+		s.refuse(w, n, http.StatusBadRequest, "", "bad connect query: "+qErr.Error(), 0)
 		return
 	}
-	var q *Query
+	var q *profile.ConnectQuery // nil without sessions
 	if s.Profile.Resume != nil {
-		rq, err := resumeQuery(s.Profile, query)
-		if err != nil {
-			s.refuse(w, n, http.StatusBadRequest, "", "bad resume query: "+err.Error(), 0)
-			return
-		}
-		q = &rq
+		q = &cq
 	}
 	up := websocket.Upgrader{
 		HandshakeTimeout: writeWait,

@@ -51,7 +51,7 @@ func dial(t *testing.T, url string) *websocket.Conn {
 // resumeURL is a mattermost connect URL.
 func resumeURL(t *testing.T, s *fakeserver.Server, id string, seq int64) string {
 	t.Helper()
-	u, err := profile.ResumeQuery{ConnectionID: id, SequenceNumber: seq}.URL(s.URL)
+	u, err := s.Profile.ConnectURL(s.URL, profile.ConnectQuery{ConnectionID: id, Seq: seq})
 	if err != nil {
 		t.Fatal(err)
 	}

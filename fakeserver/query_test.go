@@ -106,24 +106,9 @@ func TestBadReportedCodeIsRefusedWith400(t *testing.T) {
 				t.Fatalf("dial: %v; want 400", err)
 			}
 			l := waitLine(t, s, "refuse 400")
-			if want := `bad close report: disconnect_err_code "` + code + `" is not a close code`; !strings.Contains(l.Note, want) {
+			if want := `bad connect query: disconnect_err_code "` + code + `" is not a close code`; !strings.Contains(l.Note, want) {
 				t.Errorf("refusal note %q, want %q", l.Note, want)
 			}
 		})
-	}
-}
-
-func TestParseQuery(t *testing.T) {
-	p := profile.MattermostProfile()
-	q, err := fakeserver.ParseQuery(p, url.Values{"connection_id": {"conn-3"}, "sequence_number": {"7"}, "disconnect_err_code": {"1005"}})
-	if want := (fakeserver.Query{ConnectionID: "conn-3", Seq: 7, ReportedCode: profile.StatusNoStatus}); err != nil || q != want {
-		t.Errorf("ParseQuery = %+v, %v; want %+v", q, err, want)
-	}
-	if _, err := fakeserver.ParseQuery(p, url.Values{"sequence_number": {"-1"}}); err == nil || !strings.Contains(err.Error(), "sequence_number") {
-		t.Errorf("negative seq: err %v, want one naming sequence_number", err)
-	}
-	q, err = fakeserver.ParseQuery(profile.QueueProfile(), url.Values{"connection_id": {"conn-3"}, "disconnect_err_code": {"x"}})
-	if err != nil || q != (fakeserver.Query{}) {
-		t.Errorf("queue profile: %+v, %v; want nothing read: it names no parameter", q, err)
 	}
 }

@@ -107,22 +107,23 @@ func FuzzMattermostDecode(f *testing.F) {
 	})
 }
 
-// FuzzParseResumeQuery: a parsed query rebuilds a URL that parses back to
-// the same ResumeQuery; a rejected one names the field that is wrong.
-func FuzzParseResumeQuery(f *testing.F) {
+// FuzzParseConnectQuery: a query mattermost's names parse rebuilds a URL
+// that parses back to the same ConnectQuery; a rejected one names the
+// parameter that is wrong.
+func FuzzParseConnectQuery(f *testing.F) {
 	f.Fuzz(func(t *testing.T, rawQuery string) {
 		v, _ := url.ParseQuery(rawQuery) // the server reads r.URL.Query(), which drops bad pairs the same way
-		q, err := profile.ParseResumeQuery(v)
+		q, err := mm.ParseConnectQuery(v)
 		if err != nil {
 			if !strings.Contains(err.Error(), "sequence_number") && !strings.Contains(err.Error(), "disconnect_err_code") {
-				t.Fatalf("ParseResumeQuery(%q) error %q names no field", rawQuery, err)
+				t.Fatalf("ParseConnectQuery(%q) error %q names no field", rawQuery, err)
 			}
 			return
 		}
-		if q.SequenceNumber < 0 {
-			t.Fatalf("ParseResumeQuery(%q) = %+v, a negative sequence number", rawQuery, q)
+		if q.Seq < 0 {
+			t.Fatalf("ParseConnectQuery(%q) = %+v, a negative sequence number", rawQuery, q)
 		}
-		s, err := q.URL(wsBase)
+		s, err := mm.ConnectURL(wsBase, q)
 		if err != nil {
 			t.Fatalf("URL(%+v): %v", q, err)
 		}
@@ -130,12 +131,12 @@ func FuzzParseResumeQuery(f *testing.F) {
 		if err != nil {
 			t.Fatalf("URL(%+v) = %q, which does not parse: %v", q, s, err)
 		}
-		if u.Query().Has("disconnect_err_code") != (q.DisconnectCode != 0) {
+		if u.Query().Has("disconnect_err_code") != (q.ReportedCode != 0) {
 			t.Fatalf("URL(%+v) = %q: disconnect_err_code must appear exactly when non-zero", q, s)
 		}
-		back, err := profile.ParseResumeQuery(u.Query())
+		back, err := mm.ParseConnectQuery(u.Query())
 		if err != nil || back != q {
-			t.Fatalf("ParseResumeQuery(URL(%+v) = %q) = %+v, %v", q, s, back, err)
+			t.Fatalf("ParseConnectQuery(URL(%+v) = %q) = %+v, %v", q, s, back, err)
 		}
 	})
 }

@@ -50,7 +50,8 @@ func (p *Proxy) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if p.Profile != nil {
 		// The code the client reports for its last close, as the fake
 		// server records it; a malformed one is the upstream's to judge.
-		dial.ReportedCode, _ = fakeserver.ReportedCode(p.Profile, r.URL.Query())
+		q, _ := p.Profile.ParseConnectQuery(r.URL.Query())
+		dial.ReportedCode = q.ReportedCode
 	}
 	p.record(dial)
 	u := *r.URL
