@@ -165,13 +165,7 @@ func TestConformExpectFail(t *testing.T) {
 // into a pass: exit 143, the scenario INTERRUPTED in junit.xml, the rest
 // listed as not run, and the summary says so. SIGINT (Ctrl-C) exits 130.
 func TestConformSIGTERMMidScenarioExits143(t *testing.T) {
-	if args := os.Getenv(mainArgsEnv); args != "" {
-		os.Args = []string{"wschaos"}
-		json.Unmarshal([]byte(args), &os.Args)
-		os.Args = append([]string{"wschaos"}, os.Args...)
-		main()
-		os.Exit(0)
-	}
+	runMainIfAsked()
 	for _, tc := range []struct {
 		sig  syscall.Signal
 		code int

@@ -303,14 +303,23 @@ func TestProfileUsage(t *testing.T) {
 // runs main, so a test sees the real exit code and stderr.
 const mainArgsEnv = "WSCHAOS_TEST_MAIN_ARGS"
 
-func TestMainProfileCheckExitsTwoWithFileLine(t *testing.T) {
-	if args := os.Getenv(mainArgsEnv); args != "" {
-		os.Args = []string{"wschaos"}
-		json.Unmarshal([]byte(args), &os.Args)
-		os.Args = append([]string{"wschaos"}, os.Args...)
-		main()
-		os.Exit(0)
+// runMainIfAsked, in a re-run of this test binary, runs main with the
+// arguments mainArgsEnv carries and exits as main does; otherwise it
+// returns at once.
+func runMainIfAsked() {
+	args := os.Getenv(mainArgsEnv)
+	if args == "" {
+		return
 	}
+	var a []string
+	json.Unmarshal([]byte(args), &a)
+	os.Args = append([]string{"wschaos"}, a...)
+	main()
+	os.Exit(0)
+}
+
+func TestMainProfileCheckExitsTwoWithFileLine(t *testing.T) {
+	runMainIfAsked()
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
 	os.WriteFile(bad, []byte("name: bad\nenvelope:\n  codec: jsn\n"), 0o600)
 	args, _ := json.Marshal([]string{"profile", "check", bad})
