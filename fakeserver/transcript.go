@@ -112,6 +112,10 @@ type Transcript struct {
 	// makes one when there is none, so appends nobody waits for make no
 	// channel.
 	grew chan struct{}
+	// pins are the readers Keep may not pass (Pin); room, made with the
+	// first pin, wakes recorders that wait for one to read on.
+	pins []*Pin
+	room *sync.Cond
 }
 
 // chunkSize is how many entries a chunk holds: about 180 kB of them.
@@ -139,6 +143,9 @@ func (t *Transcript) add(es ...Entry) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if len(t.pins) > 0 && t.keep > 0 {
+		t.waitRoom()
+	}
 	for len(es) > 0 {
 		last := len(t.chunks) - 1
 		if last < 0 || len(t.chunks[last]) == chunkSize {
@@ -168,19 +175,107 @@ func (t *Transcript) Keep(n int) {
 	defer t.mu.Unlock()
 	t.keep = n
 	t.trim()
+	if t.room != nil {
+		t.room.Broadcast() // a larger bound, or none, makes room
+	}
 }
 
-// trim lets go of the oldest chunks past keep; t.mu must be held.
+// trim lets go of the oldest chunks past keep, but none a pin has not
+// read past; t.mu must be held.
 func (t *Transcript) trim() {
 	if t.keep <= 0 {
 		return
 	}
-	for len(t.chunks) > 1 && t.n-t.dropped-len(t.chunks[0]) >= t.keep {
+	pinned := t.n
+	for _, p := range t.pins {
+		pinned = min(pinned, p.pos)
+	}
+	for len(t.chunks) > 1 && t.n-t.dropped-len(t.chunks[0]) >= t.keep && t.dropped+len(t.chunks[0]) <= pinned {
 		t.dropped += len(t.chunks[0])
 		t.chunks[0] = nil
 		t.chunks = t.chunks[1:]
 		t.flat = nil
 	}
+}
+
+// Pin is a reader of a transcript that must see every entry, as
+// `wschaos proxy --transcript` does: Keep lets go of no entry the pin has
+// not read, and once a bounded transcript (Keep above 0) holds as many
+// unread entries as it may keep (at least a chunk's 1,024), Add waits for
+// the pin's reader to catch up. That back-pressure is the price of losing
+// nothing; a reader that stops reading must Release, or the recorders
+// wait for ever. An unbounded transcript never waits. A transcript with
+// no pin costs one comparison per Add more than it would without pins.
+type Pin struct {
+	t        *Transcript
+	pos      int // entries read: the next one Next returns is pos+1st
+	released bool
+}
+
+// Pin starts a reader at the oldest entry held.
+func (t *Transcript) Pin() *Pin {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	p := &Pin{t: t, pos: t.dropped}
+	t.pins = append(t.pins, p)
+	if t.room == nil {
+		t.room = sync.NewCond(&t.mu)
+	}
+	return p
+}
+
+// waitRoom waits until every pin has room for another entry, or is
+// released; t.mu must be held.
+func (t *Transcript) waitRoom() {
+	limit := max(t.keep, chunkSize)
+	for t.keep > 0 && slices.ContainsFunc(t.pins, func(p *Pin) bool { return t.n-p.pos >= limit }) {
+		t.room.Wait()
+	}
+}
+
+// Next waits until there are entries the pin has not read, and returns
+// them in arrival order, moving the pin past them: recorders waiting for
+// room go on. It returns ctx's error if none come, and nothing once
+// released.
+func (p *Pin) Next(ctx context.Context) ([]Entry, error) {
+	p.t.mu.Lock()
+	pos := p.pos
+	p.t.mu.Unlock()
+	if err := p.t.WaitBeyond(ctx, pos); err != nil {
+		return nil, err
+	}
+	return p.Take(), nil
+}
+
+// Take returns, without waiting, the entries the pin has not read, and
+// moves the pin past them.
+func (p *Pin) Take() []Entry {
+	t := p.t
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if p.released {
+		return nil
+	}
+	es := t.since(p.pos)
+	p.pos = t.n
+	t.trim()
+	t.room.Broadcast()
+	return es
+}
+
+// Release ends the pin: Keep may let go of what it has not read, and no
+// recorder waits for it any more. Releasing twice is harmless.
+func (p *Pin) Release() {
+	t := p.t
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if p.released {
+		return
+	}
+	p.released = true
+	t.pins = slices.DeleteFunc(t.pins, func(q *Pin) bool { return q == p })
+	t.trim()
+	t.room.Broadcast()
 }
 
 // Dropped returns how many entries Keep has let go.

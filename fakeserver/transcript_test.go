@@ -126,3 +126,84 @@ func TestTranscriptKeep(t *testing.T) {
 		t.Fatal("WaitBeyond(3000) returned with 3000 entries")
 	}
 }
+
+// TestTranscriptPinLosesNothing: with a pinned reader slower than the
+// recorders, a transcript bounded to 10 entries still hands the reader
+// every entry, in order: the recorders wait for it instead of Keep
+// letting entries go, and memory stays within about a chunk.
+func TestTranscriptPinLosesNothing(t *testing.T) {
+	tr := fakeserver.NewTranscript()
+	tr.Keep(10)
+	pin := tr.Pin()
+	defer pin.Release()
+	const recorders, each = 4, 3000
+	for r := range recorders {
+		go func() {
+			for i := range each {
+				tr.Add(fakeserver.Entry{Attempt: r + 1, At: time.Duration(i), Kind: fakeserver.KindNote})
+			}
+		}()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	next := make([]time.Duration, recorders)
+	got := 0
+	for got < recorders*each {
+		es, err := pin.Next(ctx)
+		if err != nil {
+			t.Fatalf("after %d of %d entries: %v (dropped %d)", got, recorders*each, err, tr.Dropped())
+		}
+		for _, e := range es {
+			if e.At != next[e.Attempt-1] {
+				t.Fatalf("recorder %d: entry %v after %v: entries were let go", e.Attempt, e.At, next[e.Attempt-1]-1)
+			}
+			next[e.Attempt-1]++
+		}
+		got += len(es)
+		if held := len(tr.Entries()); held > 3*1024 {
+			t.Fatalf("%d entries held with Keep 10 and the reader caught up", held)
+		}
+		time.Sleep(time.Millisecond) // a slow reader: the recorders must wait for it
+	}
+	if tr.Dropped() == 0 {
+		t.Errorf("Dropped 0: Keep let go of nothing the reader had read")
+	}
+}
+
+// TestTranscriptPinReleaseFreesRecorders: a recorder waiting for a pinned
+// reader goes on once the reader releases its pin, so closing never
+// deadlocks; the transcript then bounds itself as without a pin.
+func TestTranscriptPinReleaseFreesRecorders(t *testing.T) {
+	tr := fakeserver.NewTranscript()
+	tr.Keep(10)
+	pin := tr.Pin()
+	for i := range 1024 {
+		tr.Add(fakeserver.Entry{At: time.Duration(i), Kind: fakeserver.KindNote})
+	}
+	added := make(chan struct{})
+	go func() {
+		tr.Add(fakeserver.Entry{At: 1024, Kind: fakeserver.KindNote})
+		close(added)
+	}()
+	select {
+	case <-added:
+		t.Fatal("the 1,025th entry was added while 1,024 waited unread by the pin")
+	case <-time.After(50 * time.Millisecond):
+	}
+	pin.Release()
+	select {
+	case <-added:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the recorder still waits after Release")
+	}
+	pin.Release() // twice is harmless
+	if pin.Take() != nil {
+		t.Error("a released pin still reads")
+	}
+	for i := 1025; i < 3000; i++ {
+		tr.Add(fakeserver.Entry{At: time.Duration(i), Kind: fakeserver.KindNote})
+	}
+	if tr.Dropped() == 0 {
+		t.Error("Keep let nothing go once the pin was released")
+	}
+}
