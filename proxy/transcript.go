@@ -26,3 +26,7 @@ const (
 // Transcript is fakeserver's transcript: the same String format and Wait,
 // so one reader handles both records.
 type Transcript = fakeserver.Transcript
+
+// Pin is fakeserver's pinned transcript reader: it reads every entry, and
+// the relay waits for it rather than let one go (Transcript.Pin).
+type Pin = fakeserver.Pin

@@ -60,7 +60,10 @@ func proxyUntil(ctx context.Context, args []string, stderr io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("proxy: --transcript: %w", err)
 		}
-		tf = &transcriptFile{f: f, w: bufio.NewWriter(f), stderr: stderr}
+		// Pinned before the first connection: no entry is let go before
+		// it is written, and the relay waits for the file if it must.
+		tf = &transcriptFile{f: f, w: bufio.NewWriter(f), stderr: stderr, pin: p.Transcript().Pin()}
+		defer tf.pin.Release()
 	}
 	if err := p.StartErr(); err != nil {
 		if tf != nil {
@@ -82,47 +85,56 @@ func proxyUntil(ctx context.Context, args []string, stderr io.Writer) error {
 		return nil
 	}
 	fmt.Fprintf(stderr, "wschaos proxy: transcript to %s\n", opts.transcript)
+	// The writer outlives ctx until the proxy is closed: closing records
+	// the connections' ends, and a relay waiting for the writer must get
+	// on for the close to finish.
+	writing, stopWriting := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		for tf.err == nil && p.Transcript().WaitBeyond(ctx, tf.seen) == nil {
-			tf.write(p.Transcript())
+		for tf.err == nil {
+			es, err := tf.pin.Next(writing)
+			if err != nil {
+				return
+			}
+			tf.write(es)
 		}
 	}()
 	<-ctx.Done()
-	<-done
 	p.Close()
-	tf.write(p.Transcript()) // what the close recorded
+	stopWriting()
+	<-done
+	tf.write(tf.pin.Take()) // what the close recorded
 	return tf.close(opts.transcript)
 }
 
 // transcriptFile writes a proxy's transcript entries as they arrive, a
-// line each (Entry.String), in the order they arrive.
+// line each (Entry.String), in the order they arrive. Its pin keeps every
+// entry until it is written.
 type transcriptFile struct {
 	f      *os.File
 	w      *bufio.Writer
 	stderr io.Writer
-	seen   int   // entries written or counted as lost
+	pin    *proxy.Pin
+	seen   int   // entries written
 	err    error // the first failed write: no more are tried
 }
 
-// write writes what arrived since the last write; a failure is told on
-// stderr at once, and once.
-func (tf *transcriptFile) write(tr *proxy.Transcript) {
+// write writes es; a failure is told on stderr at once, and once, and
+// releases the pin: the relay no longer waits for a file that takes no
+// more.
+func (tf *transcriptFile) write(es []proxy.Entry) {
 	if tf.err != nil {
 		return
-	}
-	es, lost := tr.Tail(tf.seen)
-	if lost > 0 {
-		fmt.Fprintf(tf.w, "… %d entries let go before they were written (--keep)\n", lost)
 	}
 	for _, e := range es {
 		tf.w.WriteString(e.String())
 		tf.w.WriteByte('\n')
 	}
-	tf.seen += lost + len(es)
+	tf.seen += len(es)
 	if err := tf.w.Flush(); err != nil {
 		tf.err = err
+		tf.pin.Release()
 		fmt.Fprintf(tf.stderr, "wschaos proxy: transcript not written from entry %d on: %v\n", tf.seen-len(es)+1, err)
 	}
 }
@@ -182,7 +194,7 @@ func parseProxyFlags(args []string) (*proxy.Proxy, proxyOptions, error) {
 	prof := fs.String("profile", "", profileFlag("protocol profile to decode frames with")+"; opaque frames if empty")
 	upstreamCA := fs.String("upstream-ca", "", "PEM file of the CA certificates to verify a wss:// upstream with, instead of the system's")
 	verbose := fs.Bool("v", false, "log every transcript line to stderr")
-	fs.StringVar(&opts.transcript, "transcript", "", "file to write every transcript line to, as it is recorded")
+	fs.StringVar(&opts.transcript, "transcript", "", "file to write every transcript line to, as it is recorded; the relay waits for it rather than lose one")
 	keep := fs.Int("keep", defaultKeep, "transcript entries held in memory; older ones are let go (0: all)")
 	if err := fs.Parse(args); err != nil {
 		return nil, opts, err
