@@ -100,7 +100,7 @@ func TestServeWarnsWhenReachableFromOtherHosts(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		out := &syncBuffer{}
 		done := make(chan error, 1)
-		go func() { done <- serve(ctx, []string{"--addr", addr, "--calm", "--emit", "0"}, out) }()
+		go func() { done <- serve(ctx, []string{"--addr", addr, "--calm", "--emit", "0"}, out, &syncBuffer{}) }()
 		waitLine(t, ctx, out, "judging reconnect waits")
 		cancel()
 		if err := <-done; err != nil {

@@ -54,6 +54,13 @@ prints a live timeline: every attempt, frame, fault and close, and after each
 reconnect the wait before it and whether the profile allows it. Point one
 client at the printed URL. Ctrl-C stops it and prints a summary.
 
+The timeline is a live display: when the output falls behind by more than
+--keep entries, the oldest unprinted ones are let go rather than slow the
+server down. serve then says so on stderr (at most once a second), marks
+the gap in the timeline, and its summary counts the entries not printed;
+the exit status stays 0. Give --keep 0 to print every entry, whatever the
+memory it takes.
+
 Without --fault it plays the default schedule: attempt 1 is closed with 1001
 after 20 s, attempt 2 is refused with 503, attempt 3 is accepted then closed,
 attempt 4 goes half-open after 10 s, and later attempts are left alone.
@@ -63,12 +70,12 @@ attempt 4 goes half-open after 10 s, and later attempts are left alone.
 func runServe(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return serve(ctx, args, os.Stdout)
+	return serve(ctx, args, os.Stdout, os.Stderr)
 }
 
 // serve runs until ctx ends; it is runServe with its output and its end
 // given, for tests.
-func serve(ctx context.Context, args []string, out io.Writer) error {
+func serve(ctx context.Context, args []string, out, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.Usage = func() { fmt.Fprint(fs.Output(), serveUsage); fs.PrintDefaults() }
 	prof := fs.String("profile", defaultProfile, profileFlag("protocol profile to play"))
@@ -127,11 +134,12 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	judge := timeline.NewJudge(p)
 	judge.Tolerance = *tol
 	var sum summary
+	drops := &dropReport{w: stderr, keep: *keep, now: time.Now}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		follow(ctx, srv.Transcript(), judge, w, &sum)
+		follow(ctx, srv.Transcript(), judge, w, &sum, drops)
 	}()
 	if *emit > 0 {
 		wg.Add(1)
@@ -142,7 +150,8 @@ func serve(ctx context.Context, args []string, out io.Writer) error {
 	}
 	<-ctx.Done()
 	wg.Wait()
-	fmt.Fprintf(w, "wschaos serve: %s\n", sum.String())
+	fmt.Fprintf(w, "wschaos serve: %s%s\n", sum.String(), drops.summary())
+	drops.end()
 	return nil
 }
 
@@ -177,17 +186,17 @@ func start(srv *fakeserver.Server) (err error) {
 }
 
 // follow prints each transcript entry as it arrives, with the judge's
-// verdict after every reconnect.
-func follow(ctx context.Context, tr *fakeserver.Transcript, judge *timeline.Judge, w io.Writer, sum *summary) {
+// verdict after every reconnect, and what arrived before ctx ended; drops
+// counts the entries let go before they were printed.
+func follow(ctx context.Context, tr *fakeserver.Transcript, judge *timeline.Judge, w io.Writer, sum *summary, drops *dropReport) {
 	seen := 0
 	for {
-		if err := tr.WaitBeyond(ctx, seen); err != nil {
-			return
-		}
+		last := tr.WaitBeyond(ctx, seen) != nil
 		es, lost := tr.Tail(seen)
 		if lost > 0 {
 			fmt.Fprintf(w, "wschaos serve: %d entries let go before they were printed (--keep)\n", lost)
 			seen += lost
+			drops.add(lost)
 		}
 		for _, e := range es {
 			seen++
@@ -204,7 +213,53 @@ func follow(ctx context.Context, tr *fakeserver.Transcript, judge *timeline.Judg
 				fmt.Fprintf(w, "%-10s    ↳ %s\n", "", v)
 			}
 		}
+		if last {
+			return
+		}
 	}
+}
+
+// dropReport counts the timeline entries let go before they were printed
+// and says so on stderr as it happens, at most once a second, so a slow
+// terminal is never mistaken for a quiet client.
+type dropReport struct {
+	w     io.Writer
+	keep  int
+	now   func() time.Time
+	total int       // entries let go in all
+	said  int       // of which stderr has been told
+	last  time.Time // when stderr was last told
+}
+
+// add counts n more entries let go, and tells stderr unless it was told
+// less than a second ago.
+func (d *dropReport) add(n int) {
+	d.total += n
+	if now := d.now(); d.said == 0 || now.Sub(d.last) >= time.Second {
+		d.tell()
+		d.last = now
+	}
+}
+
+func (d *dropReport) tell() {
+	fmt.Fprintf(d.w, "wschaos serve: %d timeline entries not printed so far: the output fell more than --keep %d behind\n", d.total, d.keep)
+	d.said = d.total
+}
+
+// end tells stderr the final count, if it has not been told.
+func (d *dropReport) end() {
+	if d.total > d.said {
+		d.tell()
+	}
+}
+
+// summary is what the summary line adds about dropped entries: nothing if
+// none were.
+func (d *dropReport) summary() string {
+	if d.total == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; %d entries not printed (the output fell behind --keep %d)", d.total, d.keep)
 }
 
 // pushEvents emits a numbered event to every connection every interval.

@@ -3,13 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/wschaos/wschaos/backoff"
 	"github.com/wschaos/wschaos/client"
 	"github.com/wschaos/wschaos/profile"
@@ -45,7 +49,7 @@ func serveClient(t *testing.T, b backoff.Policy, want string, args ...string) st
 		// A wide tolerance: the reference client's 1 s wait must never be
 		// judged wrong on a loaded machine; the wrong client is 2 s off.
 		base := []string{"--addr", "127.0.0.1:0", "--emit", "0", "--profile", "queue", "--tolerance", "500ms"}
-		done <- serve(ctx, append(base, args...), out)
+		done <- serve(ctx, append(base, args...), out, &syncBuffer{})
 	}()
 
 	url := waitLine(t, ctx, out, "wschaos serve: ws://")
@@ -112,7 +116,7 @@ func TestServeRejectsBadFlags(t *testing.T) {
 		{"extra", "unexpected arguments"},
 		{"--keep -1", "--keep -1: want 0 (all) or more"},
 	} {
-		err := serve(context.Background(), strings.Fields(tc.args), &syncBuffer{})
+		err := serve(context.Background(), strings.Fields(tc.args), &syncBuffer{}, &syncBuffer{})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("serve %s: %v, want an error containing %q", tc.args, err, tc.want)
 		}
@@ -128,7 +132,7 @@ func serveBanner(t *testing.T, args ...string) string {
 	out := &syncBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		done <- serve(ctx, append([]string{"--addr", "127.0.0.1:0", "--emit", "0", "--calm"}, args...), out)
+		done <- serve(ctx, append([]string{"--addr", "127.0.0.1:0", "--emit", "0", "--calm"}, args...), out, &syncBuffer{})
 	}()
 	waitLine(t, ctx, out, "judging reconnect waits")
 	cancel()
@@ -168,5 +172,102 @@ func TestServePlaysAProfileFile(t *testing.T) {
 	out := serveBanner(t, "--profile", f)
 	if !strings.Contains(out, `wschaos serve: profile mine: {"type","payload"} messages`) {
 		t.Errorf("serve --profile %s:\n%s", f, out)
+	}
+}
+
+// gatedWriter holds the first write that contains at until open is
+// closed: a terminal that stops reading for a while.
+type gatedWriter struct {
+	syncBuffer
+	at   string
+	once sync.Once
+	open chan struct{}
+}
+
+func (g *gatedWriter) Write(p []byte) (int, error) {
+	if strings.Contains(string(p), g.at) {
+		g.once.Do(func() { <-g.open })
+	}
+	return g.syncBuffer.Write(p)
+}
+
+// TestServeSaysWhatASlowOutputLost: when the timeline's output stalls
+// past --keep, serve lets entries go, as documented, but says so on
+// stderr while it happens and counts them in its summary line.
+func TestServeSaysWhatASlowOutputLost(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	out := &gatedWriter{at: " dial ", open: make(chan struct{})}
+	stderr := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- serve(ctx, []string{"--addr", "127.0.0.1:0", "--emit", "0", "--calm", "--profile", "queue", "--keep", "1"}, out, stderr)
+	}()
+	url := waitLine(t, ctx, &out.syncBuffer, "wschaos serve: ws://")
+	url = strings.Fields(strings.TrimPrefix(url, "wschaos serve: "))[0]
+	ws, _, err := websocket.DefaultDialer.DialContext(ctx, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 3000 // with the printer stalled at the dial, more than two chunks past --keep
+	for i := range n {
+		if err := ws.WriteMessage(websocket.TextMessage, fmt.Appendf(nil, `{"type":"m","payload":%d}`, i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The server answers the close once it has read, and recorded, every
+	// frame before it.
+	ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))
+	for {
+		if _, _, err := ws.ReadMessage(); err != nil {
+			break
+		}
+	}
+	ws.Close()
+	close(out.open)
+	waitLine(t, ctx, &out.syncBuffer, " close 1000")
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+	m := regexp.MustCompile(`wschaos serve: (\d+) timeline entries not printed so far: the output fell more than --keep 1 behind\n`).FindStringSubmatch(stderr.String())
+	if m == nil {
+		t.Fatalf("stderr does not say entries were lost:\n%s", stderr)
+	}
+	want := fmt.Sprintf("; %s entries not printed (the output fell behind --keep 1)\n", m[1])
+	if !strings.Contains(out.String(), want) {
+		t.Errorf("the summary line does not end with %q:\n%s", want, out.String()[max(0, len(out.String())-500):])
+	}
+	if lost, _ := strconv.Atoi(m[1]); lost < 1024 {
+		t.Errorf("%d entries not printed; want at least a chunk, 1,024, of the %d frames", lost, n)
+	}
+}
+
+// TestServeDropReportAtMostOnceASecond: drops are told at once, then at
+// most once a second, and the end tells whatever was not told yet.
+func TestServeDropReportAtMostOnceASecond(t *testing.T) {
+	var now time.Time
+	out := &syncBuffer{}
+	d := &dropReport{w: out, keep: 10, now: func() time.Time { return now }}
+	d.add(5)                        // told at once
+	now = now.Add(time.Second / 2)  // too soon
+	d.add(7)                        // counted, not told
+	now = now.Add(time.Second / 2)  // a second on
+	d.add(1)                        // told, with the total
+	now = now.Add(time.Second / 10) // too soon again
+	d.add(2)
+	d.end()
+	d.end() // nothing new to tell
+	got := strings.Count(out.String(), "\n")
+	for _, n := range []string{"5", "13", "15"} {
+		if !strings.Contains(out.String(), "wschaos serve: "+n+" timeline entries not printed so far") {
+			t.Errorf("no report of %s in:\n%s", n, out)
+		}
+	}
+	if got != 3 {
+		t.Errorf("%d reports, want 3:\n%s", got, out)
+	}
+	if d.summary() != "; 15 entries not printed (the output fell behind --keep 10)" {
+		t.Errorf("summary %q", d.summary())
 	}
 }
