@@ -3,6 +3,7 @@ package fakeserver
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"github.com/wschaos/wschaos/internal/wire"
 	"slices"
@@ -233,18 +234,28 @@ func (t *Transcript) waitRoom() {
 	}
 }
 
+// ErrPinReleased is Next's error once its pin is released: a reader's
+// loop ends rather than spin on nothing.
+var ErrPinReleased = errors.New("transcript pin released")
+
 // Next waits until there are entries the pin has not read, and returns
 // them in arrival order, moving the pin past them: recorders waiting for
-// room go on. It returns ctx's error if none come, and nothing once
-// released.
+// room go on. It returns ctx's error if none come, and ErrPinReleased
+// once released.
 func (p *Pin) Next(ctx context.Context) ([]Entry, error) {
 	p.t.mu.Lock()
-	pos := p.pos
+	pos, released := p.pos, p.released
 	p.t.mu.Unlock()
+	if released {
+		return nil, ErrPinReleased
+	}
 	if err := p.t.WaitBeyond(ctx, pos); err != nil {
 		return nil, err
 	}
-	return p.Take(), nil
+	if es := p.Take(); es != nil {
+		return es, nil
+	}
+	return nil, ErrPinReleased // released while it waited
 }
 
 // Take returns, without waiting, the entries the pin has not read, and

@@ -200,6 +200,9 @@ func TestTranscriptPinReleaseFreesRecorders(t *testing.T) {
 	if pin.Take() != nil {
 		t.Error("a released pin still reads")
 	}
+	if _, err := pin.Next(context.Background()); err != fakeserver.ErrPinReleased {
+		t.Errorf("Next on a released pin: %v, want ErrPinReleased", err)
+	}
 	for i := 1025; i < 3000; i++ {
 		tr.Add(fakeserver.Entry{At: time.Duration(i), Kind: fakeserver.KindNote})
 	}
