@@ -16,7 +16,10 @@ import (
 // Each is killed, and reaped: no zombie is left either.
 func TestAdapterDescendantsDoNotSurvive(t *testing.T) {
 	a := testAdapter(t, "reference")
-	a.Command = "sleep 3141 >/dev/null 2>&1 & setsid sleep 3142 >/dev/null 2>&1 & " + a.Command
+	// Durations no other process uses (this test's pid in the fraction), so
+	// a run of the tests beside this one cannot pass for its leftovers.
+	detached, setsid := fmt.Sprintf("3141.%d", os.Getpid()), fmt.Sprintf("3142.%d", os.Getpid())
+	a.Command = "sleep " + detached + " >/dev/null 2>&1 & setsid sleep " + setsid + " >/dev/null 2>&1 & " + a.Command
 	rs, err := Run(ctx(t), realConfig(profile.QueueProfile(), "close"), a.Factory())
 	if err != nil {
 		t.Fatal(err)
@@ -24,7 +27,7 @@ func TestAdapterDescendantsDoNotSurvive(t *testing.T) {
 	if !rs[0].Passed {
 		t.Fatalf("the scenario failed: %s", rs[0].Reason)
 	}
-	for _, p := range leftovers(t, "3141", "3142") {
+	for _, p := range leftovers(t, detached, setsid) {
 		t.Error(p)
 	}
 }
