@@ -92,6 +92,34 @@ export class WhenConnected {
   }
 }
 
+// States reports a client's states as state events, remembers the last,
+// and refuses the sends waiting for a connected state once gave-up or
+// disconnected says none can come (for a client that never restarts on its
+// own after those).
+export class States {
+  last = null;
+
+  constructor(waiting) {
+    this.waiting = waiting;
+  }
+
+  report(s) {
+    this.last = s;
+    emit({ event: 'state', state: s });
+    if (s !== 'connected' && !this.willConnect()) this.waiting.fail(`the client will not connect again (state ${s})`);
+  }
+
+  willConnect() {
+    return this.last !== 'gave-up' && this.last !== 'disconnected';
+  }
+
+  // refusal is why a send for the next connected state must be refused
+  // now, or null: the second argument of WhenConnected.defer.
+  refusal() {
+    return this.willConnect() ? null : `the client will not connect again (state ${this.last})`;
+  }
+}
+
 // runAdapter writes the ready line naming client, then reads commands from
 // stdin and runs each with commands[cmd.cmd](cmd), replying as replyTo says.
 // A line that is not a command (not a JSON object, or no whole-number id) has

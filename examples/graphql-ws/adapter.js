@@ -4,7 +4,7 @@
 // stdout, one JSON object per line; stderr carries debug output only.
 // Line numbers below are node_modules/graphql-ws/dist/client.js's.
 import { createRequire } from 'node:module';
-import { runAdapter, consoleToStderr, emit, DEFERRED, WhenConnected } from '../adapter-kit/adapter-kit.js';
+import { runAdapter, consoleToStderr, emit, DEFERRED, WhenConnected, States } from '../adapter-kit/adapter-kit.js';
 import { createClient, GRAPHQL_TRANSPORT_WS_PROTOCOL } from 'graphql-ws';
 import WS from 'ws';
 
@@ -99,19 +99,11 @@ function optionsFor(p) {
 
 let client = null;
 let disposing = false;
-let lastState = null;
 let everConnected = false;
 const waiting = new WhenConnected();
 
-function state(s) {
-  lastState = s;
-  emit({ event: 'state', state: s });
-  if (s !== 'connected' && !willConnect()) waiting.fail(`the client will not connect again (state ${s})`);
-}
-
-function willConnect() {
-  return lastState !== 'gave-up' && lastState !== 'disconnected';
-}
+const states = new States(waiting);
+const state = (s) => states.report(s);
 
 // subscribe starts a subscription, the one request graphql-ws lets an
 // application send: the harness's payload becomes the request. A payload
@@ -131,7 +123,7 @@ function subscribe(cmd) {
     error: (err) => emit({ event: 'log', message: `subscription ${JSON.stringify(request.query)} ended with an error: ${errText(err)}` }),
     complete: () => emit({ event: 'log', message: `subscription ${JSON.stringify(request.query)} completed` }),
   });
-  if (lastState !== 'connected') emit({ event: 'log', message: 'subscribe accepted while not connected: the library sends it after the next connection_ack' });
+  if (states.last !== 'connected') emit({ event: 'log', message: 'subscribe accepted while not connected: the library sends it after the next connection_ack' });
 }
 
 function errText(err) {
@@ -171,7 +163,7 @@ const commands = {
         connecting: (isRetry) => {
           // A 1000 close is retried at once without retryWait (L309-310):
           // report the retry before its dial.
-          if (everConnected && lastState === 'connected') state('reconnecting');
+          if (everConnected && states.last === 'connected') state('reconnecting');
           state('connecting');
         },
         connected: () => {
@@ -191,7 +183,7 @@ const commands = {
   send(cmd) {
     if (!client) throw new Error('no client yet: connect first');
     if (typeof cmd.type !== 'string') throw new Error('send needs a string type');
-    if (cmd.when !== undefined) return waiting.defer(cmd, willConnect() ? null : `the client will not connect again (state ${lastState})`);
+    if (cmd.when !== undefined) return waiting.defer(cmd, states.refusal());
     subscribe(cmd);
   },
   close(cmd) {

@@ -3,7 +3,7 @@
 // of docs/adapter.md. Commands arrive on stdin and events leave on stdout,
 // one JSON object per line; stderr carries debug output only.
 import { createRequire } from 'node:module';
-import { runAdapter, consoleToStderr, emit, WhenConnected } from '../adapter-kit/adapter-kit.js';
+import { runAdapter, consoleToStderr, emit, WhenConnected, States } from '../adapter-kit/adapter-kit.js';
 import ReconnectingWebSocket from 'reconnecting-websocket';
 import WS from 'ws';
 
@@ -82,17 +82,9 @@ let closing = false;
 let countBeforeClose = null;
 // Sends with "when":"connected", made from the client's own open listener.
 const waiting = new WhenConnected();
-let lastState = null;
 
-function state(s) {
-  lastState = s;
-  emit({ event: 'state', state: s });
-  if (s !== 'connected' && !willConnect()) waiting.fail(`the client will not connect again (state ${s})`);
-}
-
-function willConnect() {
-  return lastState !== 'gave-up' && lastState !== 'disconnected';
-}
+const states = new States(waiting);
+const state = (s) => states.report(s);
 
 // watchRetries records the retry count before the library's own close
 // handler runs. The library has no gave-up event: when maxRetries is
@@ -156,7 +148,7 @@ const commands = {
   },
   send(cmd) {
     if (!rws) throw new Error('no client yet: connect first');
-    if (cmd.when !== undefined) return waiting.defer(cmd, willConnect() ? null : `the client will not connect again (state ${lastState})`);
+    if (cmd.when !== undefined) return waiting.defer(cmd, states.refusal());
     send(cmd);
   },
   close() {

@@ -121,6 +121,24 @@ test('a DEFERRED reply is sent later, by the adapter', async (t) => {
   assert.deepEqual(await a.next(reply(7), 'reply 7'), { reply: 7, ok: false, error: 'closed: no connected state will come' });
 });
 
+test('States reports states, and refuses waiting sends once no connected state can come', async (t) => {
+  const a = start(t);
+  a.send({ id: 1, cmd: 'state', state: 'reconnecting' });
+  a.send({ id: 2, cmd: 'sendWhen', payload: 'a' });
+  assert.deepEqual(await a.next(reply(1), 'reply 1'), { reply: 1, ok: true });
+  assert.ok(a.lines.some((l) => l.event === 'state' && l.state === 'reconnecting'), 'the state is reported');
+  a.send({ id: 3, cmd: 'state', state: 'gave-up' });
+  assert.deepEqual(await a.next(reply(2), 'reply 2'), { reply: 2, ok: false, error: 'the client will not connect again (state gave-up)' });
+  a.send({ id: 4, cmd: 'sendWhen', payload: 'b' });
+  assert.deepEqual(await a.next(reply(4), 'reply 4'), { reply: 4, ok: false, error: 'the client will not connect again (state gave-up)' });
+  // A client that comes back (Reconnect) may connect again.
+  a.send({ id: 5, cmd: 'state', state: 'connecting' });
+  a.send({ id: 6, cmd: 'sendWhen', payload: 'c' });
+  a.send({ id: 7, cmd: 'state', state: 'connected' });
+  assert.deepEqual(await a.next(reply(6), 'reply 6'), { reply: 6, ok: true });
+  assert.ok(a.lines.some((l) => l.message === 'sent c'), 'sent from the connected handler');
+});
+
 test("stdin's end calls the end hook and exits after the grace period", async (t) => {
   const a = start(t);
   await a.next(() => true, 'the ready line');
