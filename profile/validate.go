@@ -33,7 +33,7 @@ func (p *Profile) Validate() error {
 	if p.Resume != nil && !carriesSeq(p.Codec) {
 		return fieldErr("resume", "the envelope has no seq: events cannot be numbered")
 	}
-	if (p.SendType == "") != (p.AckType == "") && p.AckType != "" {
+	if p.AckType != "" && p.SendType == "" {
 		return fieldErr("ack_type", "needs send_type: the request it acknowledges")
 	}
 	return nil
