@@ -41,7 +41,7 @@ herd-plot:
 ## rewrite: regenerate the expected outputs of scenario files from the
 ## reference client; review the diff before committing it.
 rewrite:
-	$(GO) test -count=1 . -run TestScenarios -args -rewrite -ginkgo.label-filter='bug'
+	$(GO) test -count=1 ./conform -run TestLibrary -args -rewrite
 
 ## fuzz: every fuzz target for FUZZTIME each: a number of runs (500000x)
 ## or a time (make fuzz FUZZTIME=5m). A count is the default: Go 1.26's
@@ -50,7 +50,7 @@ rewrite:
 FUZZTIME ?= 500000x
 FUZZ_TARGETS = \
 	FuzzTypedJSONDecode:./profile FuzzMattermostDecode:./profile FuzzParseConnectQuery:./profile FuzzParseProfile:./profile \
-	FuzzParseScript:./scenarios FuzzBuild:./chaos/spec FuzzReadSpecs:./proxy \
+	FuzzParseScript:./conform FuzzBuild:./chaos/spec FuzzReadSpecs:./proxy \
 	FuzzControlAPI:./proxy FuzzFrameReader:./proxy FuzzAdapterOutput:./conform FuzzServeAdapter:./conform
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \

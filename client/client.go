@@ -117,7 +117,7 @@ type Client struct {
 	// Left behind by flaws: a heartbeat carried into the next connection,
 	// a socket left open across a reconnect.
 	staleHB *heartbeat
-	stale   *staleSocket
+	stale   []*staleSocket
 }
 
 // New returns a client for url; it does nothing until Start.

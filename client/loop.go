@@ -38,6 +38,7 @@ type ending struct {
 // run is the client's one loop: dial, serve, back off, until ctx ends.
 func (c *Client) run(ctx context.Context) {
 	defer close(c.loopDone)
+	defer c.closeStale()
 	defer func() {
 		if !c.flaws.ClosedStateNotAnnounced || c.State() != StateGaveUp {
 			c.setState(StateDisconnected, nil)
@@ -126,6 +127,15 @@ func (c *Client) run(ctx context.Context) {
 		}
 		select {
 		case <-timer.Chan():
+			if c.flaws.RetryIgnoresClose && ctx.Err() != nil {
+				// The retry armed before Close still dials, as
+				// reconnecting-websocket's did (#86): once, and the
+				// socket it opens is dropped.
+				if conn, _ := c.dial(context.WithoutCancel(ctx), timer, firstCode); conn != nil {
+					conn.Close()
+				}
+				return
+			}
 		case <-c.reconnect:
 			stopTimer(timer)
 			failures, prev = 0, 0
@@ -328,7 +338,7 @@ func (c *Client) serve(ctx context.Context, conn *websocket.Conn, timer clockTim
 		c.mu.Lock()
 		c.conn = nil
 		if leave {
-			c.stale = &staleSocket{conn, l.readerDone}
+			c.stale = append(c.stale, &staleSocket{conn, l.readerDone})
 			c.mu.Unlock()
 			return
 		}
@@ -378,7 +388,6 @@ func (c *Client) serve(ctx context.Context, conn *websocket.Conn, timer clockTim
 		return closeSocket(conn, profile.StatusAbnormalClosure, "", false, err)
 	}
 	l.opened, l.connectedAt = true, c.clock.Now()
-	c.closeStale()
 	pingNow := l.hb.start(l.connectedAt)
 	l.arm()
 	if pingNow {
@@ -737,13 +746,15 @@ type staleSocket struct {
 	readerDone chan struct{}
 }
 
-// closeStale closes a socket a flaw left open, once the next one is open.
+// closeStale closes the sockets flaw OverlapOnReconnect left open, once
+// the client stops: until then each stays open beside its successors, as
+// a client's that forgot its old socket does.
 func (c *Client) closeStale() {
 	c.mu.Lock()
-	st := c.stale
+	stale := c.stale
 	c.stale = nil
 	c.mu.Unlock()
-	if st != nil {
+	for _, st := range stale {
 		st.conn.Close()
 		<-st.readerDone
 	}

@@ -38,11 +38,11 @@ func serveTestAdapter(mode string) int {
 	case "sends-overtake":
 		f = referenceWith(flaw.Set{SendsOvertakeQueue: true})
 	case "constant-backoff":
-		f = misconfigured(func(p *profile.Profile) {
+		f = changed(func(p *profile.Profile) {
 			p.Backoff = backoff.Limit{Policy: backoff.Exponential{Base: p.Backoff.(backoff.Limit).Policy.(backoff.Exponential).Base, Factor: 1}, Attempts: 5}
 		})
 	case "never-gives-up":
-		f = misconfigured(func(p *profile.Profile) { p.Backoff = p.Backoff.(backoff.Limit).Policy })
+		f = changed(func(p *profile.Profile) { p.Backoff = p.Backoff.(backoff.Limit).Policy })
 	case "garbage":
 		fmt.Println(`{"event":"ready","protocol":2,"client":"garbage"}`)
 		fmt.Println(`this is not JSON`)

@@ -35,20 +35,9 @@ func TestReferencePassesInVirtualTime(t *testing.T) {
 	}
 }
 
-// misconfigured is the reference client running a profile other than the
-// one it is checked against.
-func misconfigured(change func(p *profile.Profile)) Factory {
-	ref := Reference()
-	return func(env Env) (Subject, error) {
-		cp := env.Profile.Clone()
-		change(cp)
-		env.Profile = cp
-		return ref(env)
-	}
-}
-
-// twin is a client with one bug, and the words a failure must use.
-type twin struct {
+// proof is a client with one bug for a Go scenario, and the words its
+// failure must use.
+type proof struct {
 	name     string
 	scenario string
 	profile  string
@@ -56,34 +45,38 @@ type twin struct {
 	want     string
 }
 
+// changed is the reference client following a changed copy of the
+// profile it is checked against.
+func changed(change func(p *profile.Profile)) Factory { return misconfigured("", change).Make }
+
 // Every scenario fails on a client with the bug it names, and says why.
 func TestScenariosFailOnTheirBugs(t *testing.T) {
-	twins := []twin{
-		{"backoff factor 3", "backoff", "queue", misconfigured(func(p *profile.Profile) {
+	twins := []proof{
+		{"backoff factor 3", "backoff", "queue", changed(func(p *profile.Profile) {
 			p.Backoff = backoff.Limit{Policy: backoff.Exponential{Base: time.Second, Factor: 3}, Attempts: 5}
 		}), "the profile waits"},
-		{"never gives up", "backoff", "queue", misconfigured(func(p *profile.Profile) {
+		{"never gives up", "backoff", "queue", changed(func(p *profile.Profile) {
 			p.Backoff = backoff.Exponential{Base: time.Second, Factor: 2}
 		}), "giving up after 6 failures"},
-		{"gives up after 7 (RxJS port)", "backoff", "mattermost", misconfigured(func(p *profile.Profile) {
+		{"gives up after 7 (RxJS port)", "backoff", "mattermost", changed(func(p *profile.Profile) {
 			p.Backoff = backoff.Limit{Policy: p.Backoff, Attempts: 7}
 		}), "the client gave up after 8 failures"},
 		{"no reset on open", "reset-on-open", "queue", referenceWith(flaw.Set{NoResetOnOpen: true}), "the profile waits 1s"},
 		{"no reset on open", "reset-on-open", "mattermost", referenceWith(flaw.Set{NoResetOnOpen: true}), "after failure 1; the profile waits [3s, 5s]"},
 		{"close without a frame", "close", "queue", referenceWith(flaw.Set{CloseWithoutFrame: true}), "want a close frame with 1000"},
-		{"pings every 60 s", "heartbeat", "queue", misconfigured(func(p *profile.Profile) { p.Heartbeat.Interval *= 2 }), "pings every 30s"},
-		{"no ping on open", "heartbeat", "mattermost", misconfigured(func(p *profile.Profile) { p.Heartbeat.OnOpen = false }), "ping"},
+		{"pings every 60 s", "heartbeat", "queue", changed(func(p *profile.Profile) { p.Heartbeat.Interval *= 2 }), "pings every 30s"},
+		{"no ping on open", "heartbeat", "mattermost", changed(func(p *profile.Profile) { p.Heartbeat.OnOpen = false }), "ping"},
 		{"no pong check", "dead-link", "queue", referenceWith(flaw.Set{NoPongCheck: true}), "still had not noticed"},
 		{"no pong check", "dead-link", "mattermost", referenceWith(flaw.Set{NoPongCheck: true}), "still had not noticed"},
 		{"LIFO flush", "queue-order", "queue", referenceWith(flaw.Set{QueueLIFO: true}), "in order"},
 		{"sends overtake the queue", "queue-order", "queue", referenceWith(flaw.Set{SendsOvertakeQueue: true}), "before the send made on open"},
 		{"flush keeps the queue", "queue-order", "queue", referenceWith(flaw.Set{FlushKeepsQueue: true}), "once each"},
-		{"unbounded queue", "queue-bound", "queue", misconfigured(func(p *profile.Profile) { p.Queue.Limit = 0 }), "must refuse it"},
+		{"unbounded queue", "queue-bound", "queue", changed(func(p *profile.Profile) { p.Queue.Limit = 0 }), "must refuse it"},
 		{"resumes from the last seen event", "resume", "mattermost", referenceWith(flaw.Set{ResumeFromLastSeen: true}), "want \"conn-1\" and 4"},
 		{"no resync on a new id", "new-id", "mattermost", referenceWith(flaw.Set{NoResyncOnNewID: true}), "the resync: the client did not report it"},
 		{"keeps the seq on a new id", "new-id", "mattermost", referenceWith(flaw.Set{KeepSeqOnNewID: true}), "its expected seq was not reset"},
 		{"no seq check", "seq-gap", "mattermost", referenceWith(flaw.Set{NoSeqCheck: true}), "the close on the gap"},
-		{"ignores server errors", "error-state", "queue", misconfigured(func(p *profile.Profile) { p.ErrorType = "" }), "the error state"},
+		{"ignores server errors", "error-state", "queue", changed(func(p *profile.Profile) { p.ErrorType = "" }), "the error state"},
 		{"no connect timeout", "stalled-handshake", "queue", referenceWith(flaw.Set{NoConnectTimeout: true}), "no connect timeout"},
 		{"connected before the reply", "handshake", "graphql-ws", referenceWith(flaw.Set{NoHandshakeWait: true}), "did not wait for the handshake"},
 		{"no pongs to server pings", "server-ping", "graphql-ws", referenceWith(flaw.Set{NoServerPongs: true}), "the client's pong to ping 1"},
@@ -91,7 +84,7 @@ func TestScenariosFailOnTheirBugs(t *testing.T) {
 		{"resets on open despite the uptime rule", "reset-after-uptime", "reconnecting-websocket",
 			referenceWith(flaw.Set{ResetOnOpenDespiteUptime: true}), "resets the count only after 5s up"},
 		{"error code in the frame, not the query", "seq-gap", "mattermost", referenceWith(flaw.Set{CloseCodeInFrame: true}), "it put 4001 in the close frame"},
-		{"no jitter", "backoff", "mattermost", misconfigured(func(p *profile.Profile) {
+		{"no jitter", "backoff", "mattermost", changed(func(p *profile.Profile) {
 			m := p.Backoff.(backoff.Mattermost)
 			m.Jitter = 0
 			p.Backoff = m

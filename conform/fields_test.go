@@ -224,7 +224,7 @@ func TestEveryProfileFieldIsProven(t *testing.T) {
 				if scenario != "" {
 					cfg.Only = []string{scenario}
 				}
-				rs, err := Run(ctx(t), cfg, misconfigured(tw.ignore))
+				rs, err := Run(ctx(t), cfg, changed(tw.ignore))
 				if err != nil {
 					t.Fatal(err)
 				}

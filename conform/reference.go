@@ -64,3 +64,13 @@ func (r *reference) Close(context.Context) error {
 	}
 	return r.c.Close()
 }
+
+// Reconnect drops the connection and opens a new one at once, as the
+// application asks.
+func (r *reference) Reconnect(context.Context) error {
+	if r.c == nil {
+		return errors.New("reconnect before connect")
+	}
+	r.c.Reconnect()
+	return nil
+}

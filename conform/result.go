@@ -49,6 +49,16 @@ type Result struct {
 	// NotRun, when set, says why this scenario never started: the run was
 	// interrupted before it.
 	NotRun string `json:"not_run,omitempty"`
+	// Skipped, when set, says why the scenario does not apply to this
+	// client: its profile lacks what the scenario needs, or the client a
+	// capability it uses.
+	Skipped string `json:"skipped,omitempty"`
+	// Steps are a scenario file's commands, each with the output the file
+	// expects and the output seen.
+	Steps []Step `json:"steps,omitempty"`
+	// unmade: the factory failed, so no subject ran (an adapter that could
+	// not start); a run stops there rather than fail every scenario alike.
+	unmade bool
 }
 
 // Outcome is PASS, FAIL, XFAIL (failed, as expected), XPASS (passed,
@@ -60,6 +70,8 @@ func (r Result) Outcome() string {
 		return "INTERRUPTED"
 	case r.NotRun != "":
 		return "NOT RUN"
+	case r.Skipped != "" && r.Passed:
+		return "SKIP"
 	case r.ExpectedFailure == "" && r.Passed:
 		return "PASS"
 	case r.ExpectedFailure == "":
@@ -75,7 +87,7 @@ func (r Result) Outcome() string {
 // scenario interrupted or not run: nothing was checked.
 func (r Result) AsExpected() bool {
 	o := r.Outcome()
-	return r.AdapterError == "" && (o == "PASS" || o == "XFAIL")
+	return r.AdapterError == "" && (o == "PASS" || o == "XFAIL" || o == "SKIP")
 }
 
 // Mark is one transcript entry on the timeline.

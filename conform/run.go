@@ -32,6 +32,17 @@ type Config struct {
 	Only []string
 	// Progress, when set, hears of each scenario as it starts and ends.
 	Progress func(s Scenario, r *Result)
+	// Scenarios, when set, are the scenarios to run instead of All().
+	// Those that do not apply to the profile are reported as skipped,
+	// with the reason.
+	Scenarios []Scenario
+	// Exact: a scenario file's every command must bring exactly the
+	// output the file gives (the reference client, in virtual time).
+	// Otherwise its check lines are the verdict.
+	Exact bool
+	// Rewrite takes each command's output as it comes, so the file can
+	// be rewritten from Result.Steps.
+	Rewrite bool
 }
 
 // Names lists the scenarios that apply to p.
@@ -49,43 +60,103 @@ func Names(p *profile.Profile) []string {
 // subjects from f, one after another, and returns their results. An error
 // is for a configuration it cannot run; failures are in the results.
 func Run(ctx context.Context, cfg Config, f Factory) ([]Result, error) {
-	if cfg.Profile == nil {
-		return nil, errors.New("no profile")
+	all, explicit := All(), cfg.Scenarios != nil
+	if explicit {
+		all = cfg.Scenarios
 	}
-	var todo []Scenario
-	for _, s := range All() {
-		if s.AppliesTo(cfg.Profile) && (len(cfg.Only) == 0 || slices.Contains(cfg.Only, s.Name)) {
-			todo = append(todo, s)
+	// The plan, in order: each scenario to run, or its skip.
+	type item struct {
+		s    Scenario
+		skip *Result
+	}
+	var plan []item
+	runs := 0
+	for _, s := range all {
+		if len(cfg.Only) > 0 && !slices.Contains(cfg.Only, s.Name) {
+			continue
+		}
+		p := cfg.Profile
+		if p == nil {
+			p = s.Profile
+		}
+		switch {
+		case p == nil:
+			return nil, fmt.Errorf("%s names no profile, and the run gives none", s.Name)
+		case s.AppliesTo(p):
+			plan = append(plan, item{s: s})
+			runs++
+		case explicit:
+			// Asked for by name: say why it did not run, never drop it.
+			r := skipped(cfg, s, p)
+			plan = append(plan, item{s: s, skip: &r})
 		}
 	}
 	for _, name := range cfg.Only {
-		if !slices.ContainsFunc(All(), func(s Scenario) bool { return s.Name == name }) {
-			return nil, fmt.Errorf("no scenario %q (there are: %v)", name, scenarioNames())
+		if !slices.ContainsFunc(all, func(s Scenario) bool { return s.Name == name }) {
+			var names []string
+			for _, s := range all {
+				names = append(names, s.Name)
+			}
+			return nil, fmt.Errorf("no scenario %q (there are: %v)", name, names)
 		}
 	}
-	if len(todo) == 0 {
+	if len(plan) == 0 {
 		return nil, fmt.Errorf("no scenario of %v applies to profile %s", cfg.Only, cfg.Profile.Name)
 	}
 	var results []Result
-	for i, s := range todo {
-		if ctx.Err() != nil {
+	broken := "" // the adapter could not start: nothing else can run
+	for _, it := range plan {
+		var r Result
+		switch {
+		case it.skip != nil:
+			r = *it.skip
+		case ctx.Err() != nil:
 			// Listed, not dropped: a report that leaves them out reads as
 			// a shorter run that passed.
-			for _, s := range todo[i:] {
-				results = append(results, notRun(ctx, cfg, s))
+			results = append(results, notRun(ctx, cfg, it.s))
+			continue
+		case broken != "":
+			why := "not run: " + broken
+			results = append(results, Result{Scenario: it.s.Name, Profile: cfg.profileName(it.s), Checks: it.s.Checks,
+				Virtual: cfg.Virtual, Seed: cfg.Seed, NotRun: why, Reason: why, Failures: []string{why}})
+			continue
+		}
+		if cfg.Progress != nil {
+			cfg.Progress(it.s, nil)
+		}
+		if it.skip == nil {
+			r = RunOne(ctx, cfg, it.s, f)
+			if r.unmade && r.AdapterError != "" {
+				broken = fmt.Sprintf("the adapter could not start (%s says why)", it.s.Name)
 			}
-			break
 		}
 		if cfg.Progress != nil {
-			cfg.Progress(s, nil)
-		}
-		r := RunOne(ctx, cfg, s, f)
-		if cfg.Progress != nil {
-			cfg.Progress(s, &r)
+			cfg.Progress(it.s, &r)
 		}
 		results = append(results, r)
 	}
 	return results, nil
+}
+
+// profileName names the profile s runs under.
+func (cfg Config) profileName(s Scenario) string {
+	switch {
+	case cfg.Profile != nil:
+		return cfg.Profile.Name
+	case s.Profile != nil:
+		return s.Profile.Name
+	}
+	return ""
+}
+
+// skipped is the result of a scenario that does not apply to p.
+func skipped(cfg Config, s Scenario, p *profile.Profile) Result {
+	why := "does not apply"
+	if s.Why != nil {
+		why = s.Why(p)
+	}
+	return Result{Scenario: s.Name, Profile: p.Name, Checks: s.Checks, Virtual: cfg.Virtual, Seed: cfg.Seed,
+		Skipped: why, Reason: why, Passed: true}
 }
 
 // notRun is the result of a scenario the run never started, ctx being
@@ -114,6 +185,20 @@ func interruption(ctx context.Context) string {
 // RunOne runs scenario s against a fresh subject from f.
 func RunOne(ctx context.Context, cfg Config, s Scenario, f Factory) Result {
 	start := time.Now()
+	var perr error
+	switch {
+	case s.file != nil && cfg.Profile != nil:
+		// The run's profile, with the file's options on it.
+		cfg.Profile, perr = applyOptions(cfg.Profile, s.file.header.options)
+	case cfg.Profile == nil:
+		cfg.Profile = s.Profile
+	}
+	if s.file != nil && s.file.header.seed != 0 {
+		cfg.Seed = s.file.header.seed // the file replays with its own seed
+	}
+	if perr != nil {
+		return Result{Scenario: s.Name, Profile: cfg.Profile.Name, Checks: s.Checks, Failures: []string{perr.Error()}, Reason: perr.Error()}
+	}
 	r := Result{Scenario: s.Name, Profile: cfg.Profile.Name, Checks: s.Checks, Virtual: cfg.Virtual, Seed: cfg.Seed}
 	t, err := newT(ctx, cfg, s)
 	if err != nil {
@@ -131,11 +216,21 @@ func RunOne(ctx context.Context, cfg Config, s Scenario, f Factory) Result {
 		r.Failures = append([]string{r.Interrupted}, r.Failures...)
 	}
 	r.Passed = len(r.Failures) == 0
+	if r.Skipped != "" && r.Passed {
+		r.Reason = r.Skipped
+	}
 	if !r.Passed {
 		r.Reason = r.Failures[0]
 	}
 	return r
 }
+
+// lowSource makes every jitter draw 0, exposing the base schedule: a
+// file's "# jitter: none". (A source of constant 0 would not do:
+// math/rand/v2 rejects it and draws forever.)
+type lowSource struct{}
+
+func (lowSource) Uint64() uint64 { return 1 }
 
 // owner is the name the subject's timers go by on the virtual clock.
 const owner = "client"
@@ -156,7 +251,8 @@ func newT(ctx context.Context, cfg Config, s Scenario) (*T, error) {
 			return nil, err
 		}
 	}
-	t := &T{ctx: ctx, p: p, scale: scale, tol: tol, seed: cfg.Seed, virtual: cfg.Virtual, changed: make(chan struct{})}
+	t := &T{ctx: ctx, p: p, scale: scale, tol: tol, seed: cfg.Seed, virtual: cfg.Virtual, changed: make(chan struct{}),
+		exact: cfg.Exact && cfg.Virtual, rewrite: cfg.Rewrite}
 	srv := fakeserver.NewUnstartedServer(p)
 	srv.Seed = cfg.Seed
 	if cfg.Virtual {
@@ -190,12 +286,17 @@ func (t *T) run(s Scenario, f Factory) {
 			t.failures = append(t.failures, fmt.Sprintf("the scenario crashed: %v\n%s", v, debug.Stack()))
 		}
 	}()
-	subj, err := f(Env{Profile: t.p, Scale: t.scale, Clock: t.clock, Rand: rand.New(rand.NewPCG(t.seed, 0x5eed)), Emit: t.emit})
+	rng := rand.New(rand.NewPCG(t.seed, 0x5eed))
+	if s.file != nil && s.file.header.jitter == "none" {
+		rng = rand.New(lowSource{})
+	}
+	subj, err := f(Env{Profile: t.p, Scale: t.scale, Clock: t.clock, Rand: rng, Emit: t.emit})
 	if err != nil {
 		var pe *ProtocolError
 		if errors.As(err, &pe) {
 			t.adapterErr = err.Error()
 		}
+		t.unmade = true
 		t.Fatalf("the client could not be made: %v", err)
 	}
 	t.subj = subj
@@ -236,6 +337,9 @@ func (t *T) finish(r *Result) {
 	r.Events = slices.Clone(t.events)
 	t.mu.Unlock()
 	r.Failures = t.failures
+	r.Skipped = t.skipped
+	r.unmade = t.unmade
+	r.Steps = t.steps
 	r.AdapterError = t.adapterErr
 	r.Tolerance = t.tol
 	r.Scale = t.scale

@@ -23,7 +23,18 @@ type Scenario struct {
 	Faults func(t *T) []chaos.Fault
 	// Run plays the scenario.
 	Run func(t *T)
+	// Why, when set, says why the scenario does not apply to a profile,
+	// for the skip's line in the output and the reports.
+	Why func(p *profile.Profile) string
+	// Profile, when set, is the profile the scenario was written for: it
+	// runs under it when the run names none.
+	Profile *profile.Profile
+	// file is the scenario file this scenario plays, if it is one.
+	file *File
 }
+
+// File returns the scenario file s plays, or nil for a Go scenario.
+func (s Scenario) File() *File { return s.file }
 
 // AppliesTo reports whether s runs for p.
 func (s Scenario) AppliesTo(p *profile.Profile) bool { return s.Applies == nil || s.Applies(p) }

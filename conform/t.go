@@ -59,6 +59,25 @@ type T struct {
 	failures []string
 	settled  int // failures Settle has seen
 	hooks    []hook
+	skipped  string // why the scenario stopped without a verdict (Skipf)
+	unmade   bool   // the factory failed: there was no subject
+
+	// A scenario file's play: compare outputs exactly (exact), or take
+	// them as they come to rewrite the file (rewrite); steps is what each
+	// command expected and saw; idleSeen says a wait ended on an idle
+	// world.
+	exact, rewrite bool
+	steps          []Step
+	idleSeen       bool
+}
+
+// Step is one command of a scenario file: what the file expects it to
+// bring and what it brought, for the report to show side by side.
+type Step struct {
+	Line    int      `json:"line"`
+	Command string   `json:"command"`
+	Want    []string `json:"want,omitempty"`
+	Got     []string `json:"got,omitempty"`
 }
 
 // hook is an application reaction: it runs inside the client's event
@@ -98,6 +117,15 @@ func (t *T) Errorf(format string, args ...any) {
 	t.mu.Lock()
 	t.failures = append(t.failures, fmt.Sprintf(format, args...))
 	t.mu.Unlock()
+}
+
+// Skipf ends the scenario without a verdict: it cannot run on this
+// subject (a file that needs a capability the client lacks).
+func (t *T) Skipf(format string, args ...any) {
+	t.mu.Lock()
+	t.skipped = fmt.Sprintf(format, args...)
+	t.mu.Unlock()
+	panic(stop{})
 }
 
 // Fatalf records a failure and ends the scenario.

@@ -2,8 +2,6 @@ package scenarios
 
 import (
 	"fmt"
-	"github.com/wschaos/wschaos/backoff"
-	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -58,45 +56,4 @@ func spec(text string, body func(ctx SpecContext, mk maker), twins ...twin) {
 				"the spec %q failed on a client that %s, but its message does not name the behaviour", text, t.bug)
 		}, SpecTimeout(specTimeout))
 	}
-}
-
-// twinsByName are the twins a scenario file may name in its "# twin:" line.
-var twinsByName = map[string]twin{
-	"gives-up-after-7":   rxjsGivesUp,
-	"backoff-2n":         rxjsPrevious,
-	"cliff-off-by-one":   cliffOffByOne,
-	"cap-240s":           capTooLow,
-	"no-jitter":          noJitter,
-	"no-reset-on-open":   noResetOnOpen,
-	"no-resync":          noResync,
-	"keep-seq-on-new-id": keepSeq,
-	"resume-off-by-one":  offByOne,
-	"no-seq-check":       noSeqTest,
-	"no-pong-check":      noPongCheck,
-	"no-heartbeat":       noHeartbeat,
-	"never-gives-up": misconfigured("never gives up", func(p *profile.Profile) {
-		p.Backoff = backoff.Exponential{Base: time.Second, Factor: 2}
-	}, ""),
-	"unbounded-queue":      misconfigured("has an unbounded queue", func(p *profile.Profile) { p.Queue.Limit = 0 }, ""),
-	"queues-when-closed":   misconfigured("queues sends while not open", func(p *profile.Profile) { p.Queue = profile.Queue{Enabled: true, Limit: 10} }, ""),
-	"no-resume":            misconfigured("does not speak the resume protocol", func(p *profile.Profile) { p.Resume = nil }, ""),
-	"queue-lifo":           flawed("flushes its queue newest first", flaw.Set{QueueLIFO: true}, ""),
-	"sends-overtake":       flawed("lets new sends out before flushing its queue", flaw.Set{SendsOvertakeQueue: true}, ""),
-	"flush-keeps-queue":    flawed("keeps its queue after flushing it", flaw.Set{FlushKeepsQueue: true}, ""),
-	"pong-timeout-10s":     flawed("wants each pong within 10 s", flaw.Set{PongTimeout: 10 * time.Second}, ""),
-	"stale-heartbeat":      flawed("carries an unanswered ping into the next connection", flaw.Set{StaleHeartbeat: true}, ""),
-	"overlap-on-reconnect": flawed("opens the new socket before closing the old", flaw.Set{OverlapOnReconnect: true}, ""),
-	"close-without-frame":  flawed("drops the connection without a close frame", flaw.Set{CloseWithoutFrame: true}, ""),
-	"retry-ignores-close":  flawed("leaves its retry armed after Close", flaw.Set{RetryIgnoresClose: true}, ""),
-	"close-leaves-dial":    flawed("lets a handshake in progress run on after Close", flaw.Set{CloseLeavesDial: true}, ""),
-	"no-connect-timeout":   flawed("waits for a stalled handshake forever", flaw.Set{NoConnectTimeout: true}, ""),
-	"stale-gave-up":        flawed("still says gave-up after Close", flaw.Set{ClosedStateNotAnnounced: true}, ""),
-}
-
-func knownTwins() string {
-	var names []string
-	for n := range twinsByName {
-		names = append(names, n)
-	}
-	return strings.Join(sortedStrings(names), ", ")
 }

@@ -103,89 +103,205 @@ func interruptible(parent context.Context) (context.Context, func()) {
 	return ctx, func() { signal.Stop(ch); cancel(nil) }
 }
 
-// conformCmd is runConform with its output given, for tests.
-func conformCmd(ctx context.Context, args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("conform", flag.ContinueOnError)
-	fs.Usage = func() { fmt.Fprint(fs.Output(), conformUsage); fs.PrintDefaults() }
-	adapter := fs.String("adapter", "", `the adapter's command line, e.g. "node examples/js/adapter.js"`)
-	reference := fs.Bool("reference", false, "check the reference client, in process, in virtual time")
-	prof := fs.String("profile", defaultProfile, profileFlag("the profile to check against"))
-	scale := fs.Float64("scale", 0.25, "multiply every timing constant of the profile by this (1: real speed)")
-	early := fs.Duration("early", conform.DefaultTolerance.Early, "how much sooner than its window a wait may be seen")
-	late := fs.Duration("late", conform.DefaultTolerance.Late, "how much later than its window a wait may be seen, plus --late-ratio")
-	lateRatio := fs.Float64("late-ratio", conform.DefaultTolerance.LateRatio, "a further allowance for lateness, as a fraction of the window's upper bound")
-	seed := fs.Uint64("seed", 1, "seed of the faults' and jitter's random choices")
-	reportDir := fs.String("report-dir", "", "write report.json, junit.xml and report.html here")
-	list := fs.Bool("list", false, "list the profile's scenarios and exit")
-	var only []string
+// checkFlags are the flags conform and run share: the subject, the clock,
+// the tolerance, the expected failures and the reports.
+type checkFlags struct {
+	fs               *flag.FlagSet
+	adapter          *string
+	reference        *bool
+	scale, lateRatio *float64
+	early, late      *time.Duration
+	seed             *uint64
+	reportDir        *string
+	only             []string
+	expected         map[string]string // scenario → why it is known to fail
+	scenarioDirs     []string          // --scenarios: a team's own files
+}
+
+func newCheckFlags(name, usage string) *checkFlags {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.Usage = func() { fmt.Fprint(fs.Output(), usage); fs.PrintDefaults() }
+	f := &checkFlags{fs: fs, expected: map[string]string{}}
+	f.adapter = fs.String("adapter", "", `the adapter's command line, e.g. "node examples/js/adapter.js"`)
+	f.reference = fs.Bool("reference", false, "check the reference client, in process, in virtual time")
+	f.scale = fs.Float64("scale", 0.25, "multiply every timing constant of the profile by this (1: real speed)")
+	f.early = fs.Duration("early", conform.DefaultTolerance.Early, "how much sooner than its window a wait may be seen")
+	f.late = fs.Duration("late", conform.DefaultTolerance.Late, "how much later than its window a wait may be seen, plus --late-ratio")
+	f.lateRatio = fs.Float64("late-ratio", conform.DefaultTolerance.LateRatio, "a further allowance for lateness, as a fraction of the window's upper bound")
+	f.seed = fs.Uint64("seed", 1, "seed of the faults' and jitter's random choices (a scenario file's own # seed: wins)")
+	f.reportDir = fs.String("report-dir", "", "write report.json, junit.xml and report.html here")
 	fs.Func("only", "run only this scenario (repeatable, or comma-separated)", func(v string) error {
 		for _, s := range strings.Split(v, ",") {
 			if s = strings.TrimSpace(s); s != "" {
-				only = append(only, s)
+				f.only = append(f.only, s)
 			}
 		}
 		return nil
 	})
-	expected := map[string]string{} // scenario → why it is known to fail
 	fs.Func("expect-fail", `"SCENARIO: REASON": the scenario is known to fail on this client (a bug kept upstream); the run fails if it passes (repeatable)`, func(v string) error {
 		name, why, ok := strings.Cut(v, ":")
 		name, why = strings.TrimSpace(name), strings.TrimSpace(why)
 		switch {
 		case !ok || name == "" || why == "":
 			return fmt.Errorf("%q: want \"SCENARIO: REASON\", e.g. \"fatal-close: reconnects after 4400 (upstream issue 123)\"", v)
-		case expected[name] != "":
+		case f.expected[name] != "":
 			return fmt.Errorf("%s is expected to fail twice", name)
 		}
-		expected[name] = why
+		f.expected[name] = why
 		return nil
 	})
-	if err := fs.Parse(args); err != nil {
+	fs.Func("scenarios", "also run the scenario files in this directory, or this file (repeatable)", func(v string) error {
+		f.scenarioDirs = append(f.scenarioDirs, v)
+		return nil
+	})
+	return f
+}
+
+// validate checks the flags every run needs.
+func (f *checkFlags) validate() error {
+	switch {
+	case (*f.adapter == "") == !*f.reference:
+		return errors.New("want exactly one of --adapter CMD and --reference")
+	case *f.scale <= 0 || *f.scale > 10:
+		return fmt.Errorf("--scale %v: want a factor in (0, 10]", *f.scale)
+	case *f.early < 0 || *f.late < 0 || *f.lateRatio < 0:
+		return errors.New("--early, --late and --late-ratio cannot be negative")
+	}
+	return nil
+}
+
+// conformCmd is runConform with its output given, for tests.
+func conformCmd(ctx context.Context, args []string, out io.Writer) error {
+	f := newCheckFlags("conform", conformUsage)
+	prof := f.fs.String("profile", defaultProfile, profileFlag("the profile to check against"))
+	list := f.fs.Bool("list", false, "list the profile's scenarios and exit")
+	if err := f.fs.Parse(args); err != nil {
 		return usageErr(err)
 	}
 	p, perr := loadProfile(*prof)
 	switch {
-	case fs.NArg() > 0:
-		return usageErr(fmt.Errorf("unexpected argument %q (quote the adapter's command line)", fs.Arg(0)))
+	case f.fs.NArg() > 0:
+		return usageErr(fmt.Errorf("unexpected argument %q (quote the adapter's command line)", f.fs.Arg(0)))
 	case perr != nil:
 		return usageErr(perr)
-	case *list:
-		return listScenarios(out, p)
-	case (*adapter == "") == !*reference:
-		return usageErr(errors.New("want exactly one of --adapter CMD and --reference"))
-	case *scale <= 0 || *scale > 10:
-		return usageErr(fmt.Errorf("--scale %v: want a factor in (0, 10]", *scale))
-	case *early < 0 || *late < 0 || *lateRatio < 0:
-		return usageErr(errors.New("--early, --late and --late-ratio cannot be negative"))
 	}
-	for name := range expected {
-		if !slices.Contains(conform.Names(p), name) {
+	set, err := conformSet(p, f.scenarioDirs)
+	if err != nil {
+		return usageErr(err)
+	}
+	if *list {
+		return listScenarios(out, set)
+	}
+	if err := f.validate(); err != nil {
+		return usageErr(err)
+	}
+	var names []string
+	for _, s := range set {
+		names = append(names, s.Name)
+	}
+	for name := range f.expected {
+		if !slices.Contains(names, name) {
 			return usageErr(fmt.Errorf("--expect-fail %s: profile %s has no such scenario (its scenarios: %s)",
-				name, p.Name, strings.Join(conform.Names(p), ", ")))
+				name, p.Name, strings.Join(names, ", ")))
 		}
 	}
+	return execute(ctx, out, f, p, set, false)
+}
 
+// conformSet is what conform runs for p: the Go scenarios and the files
+// of the scenario library tagged "conform", those that apply to p, then
+// the files of --scenarios.
+func conformSet(p *profile.Profile, extra []string) ([]conform.Scenario, error) {
+	var set []conform.Scenario
+	for _, s := range conform.All() {
+		if s.AppliesTo(p) {
+			set = append(set, s)
+		}
+	}
+	lib, err := conform.Library()
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range lib {
+		if slices.Contains(f.Labels(), "conform") {
+			if s := f.Scenario(); s.AppliesTo(p) {
+				set = append(set, s)
+			}
+		}
+	}
+	files, err := loadScenarioFiles(extra)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		set = append(set, f.Scenario()) // a team's own: skipped with the reason if it does not apply
+	}
+	return set, nil
+}
+
+// loadScenarioFiles reads scenario files, and the *.txt files of
+// directories, in order; an error names the file and line.
+func loadScenarioFiles(paths []string) ([]*conform.File, error) {
+	var out []*conform.File
+	seen := map[string]string{}
+	for _, p := range paths {
+		fi, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("scenario %s: %w", p, errors.Unwrap(err))
+		}
+		files := []string{p}
+		if fi.IsDir() {
+			files, _ = filepath.Glob(filepath.Join(p, "*.txt"))
+			if len(files) == 0 {
+				return nil, fmt.Errorf("scenario directory %s holds no *.txt files", p)
+			}
+		}
+		for _, path := range files {
+			f, err := conform.LoadFile(path)
+			if err != nil {
+				return nil, err
+			}
+			if other, dup := seen[f.Name()]; dup {
+				return nil, fmt.Errorf("two scenarios named %s: %s and %s (a scenario is named by its file)", f.Name(), other, path)
+			}
+			seen[f.Name()] = path
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}
+
+// execute runs set against the subject the flags name, prints progress and
+// the summary, writes the reports, and returns the run's verdict. p may be
+// nil (run without --profile): each file then runs under its own.
+func execute(ctx context.Context, out io.Writer, f *checkFlags, p *profile.Profile, set []conform.Scenario, exact bool) error {
 	cfg := conform.Config{
-		Profile: p, Scale: *scale, Seed: *seed, Only: only, Virtual: *reference,
-		Tolerance: conform.Tolerance{Early: *early, Late: *late, LateRatio: *lateRatio},
+		Profile: p, Scale: *f.scale, Seed: *f.seed, Only: f.only, Virtual: *f.reference, Exact: exact,
+		Tolerance: conform.Tolerance{Early: *f.early, Late: *f.late, LateRatio: *f.lateRatio},
+		Scenarios: set,
 	}
-	f := conform.Reference()
-	run := &report.Run{Profile: p.Name, Client: "wschaos reference client", Started: time.Now()}
-	if !*reference {
-		a := &conform.Adapter{Command: *adapter}
-		f, run.Adapter = a.Factory(), *adapter
+	profName := "each file's own"
+	if p != nil {
+		profName = p.Name
+	}
+	factory := conform.Reference()
+	run := &report.Run{Profile: profName, Client: "wschaos reference client", Started: time.Now()}
+	if !*f.reference {
+		a := &conform.Adapter{Command: *f.adapter}
+		factory, run.Adapter = a.Factory(), *f.adapter
 		run.Client = "the adapter (it named no client)" // until its ready line does
-		fmt.Fprintf(out, "conform: profile %s, scale %v, tolerance -%v/+%v+%g%%, seed %d\nadapter: %s\n",
-			p.Name, *scale, *early, *late, *lateRatio*100, *seed, *adapter)
+		fmt.Fprintf(out, "%s: profile %s, scale %v, tolerance -%v/+%v+%g%%, seed %d\nadapter: %s\n",
+			f.fs.Name(), profName, *f.scale, *f.early, *f.late, *f.lateRatio*100, *f.seed, *f.adapter)
 	} else {
-		fmt.Fprintf(out, "conform: profile %s, virtual time, seed %d\nclient: the reference client\n", p.Name, *seed)
+		fmt.Fprintf(out, "%s: profile %s, virtual time, seed %d\nclient: the reference client\n", f.fs.Name(), profName, *f.seed)
 	}
-	total := len(conform.Names(p))
-	if len(only) > 0 {
-		total = len(only)
+	total := len(set)
+	if len(f.only) > 0 {
+		total = len(f.only)
 	}
 	width := 0 // the longest scenario name, so the verdicts line up
-	for _, n := range conform.Names(p) {
-		width = max(width, len(n))
+	for _, s := range set {
+		width = max(width, len(s.Name))
 	}
 	i := 0
 	cfg.Progress = func(s conform.Scenario, r *conform.Result) {
@@ -194,23 +310,25 @@ func conformCmd(ctx context.Context, args []string, out io.Writer) error {
 			fmt.Fprintf(out, "[%d/%d] %-*s ", i, total, width, s.Name)
 			return
 		}
-		r.ExpectedFailure = expected[s.Name]
+		r.ExpectedFailure = f.expected[s.Name]
 		switch o := r.Outcome(); o {
 		case "PASS":
 			fmt.Fprintf(out, "PASS  %v\n", r.Wall.Round(time.Millisecond))
 		case "XPASS":
 			fmt.Fprintf(out, "XPASS %v\n        passed, though expected to fail (%s): the bug may be fixed; drop its --expect-fail\n",
 				r.Wall.Round(time.Millisecond), r.ExpectedFailure)
+		case "SKIP":
+			fmt.Fprintf(out, "SKIP  %s\n", r.Skipped)
 		default:
 			fmt.Fprintf(out, "%-5s %v\n        %s\n", o, r.Wall.Round(time.Millisecond), r.Reason)
 		}
 	}
-	results, err := conform.Run(ctx, cfg, f)
+	results, err := conform.Run(ctx, cfg, factory)
 	if err != nil {
 		return usageErr(err)
 	}
 	for i := range results {
-		results[i].ExpectedFailure = expected[results[i].Scenario]
+		results[i].ExpectedFailure = f.expected[results[i].Scenario]
 	}
 	run.Wall, run.Results = time.Since(run.Started), results
 	for _, r := range results {
@@ -220,11 +338,11 @@ func conformCmd(ctx context.Context, args []string, out io.Writer) error {
 		}
 	}
 	summarize(out, run)
-	if *reportDir != "" {
-		if err := writeReports(*reportDir, run); err != nil {
+	if *f.reportDir != "" {
+		if err := writeReports(*f.reportDir, run); err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "reports: %s\n", filepath.Join(*reportDir, "{report.html,junit.xml,report.json}"))
+		fmt.Fprintf(out, "reports: %s\n", filepath.Join(*f.reportDir, "{report.html,junit.xml,report.json}"))
 	}
 	var in interrupt
 	if errors.As(context.Cause(ctx), &in) && run.Interrupted() != "" {
@@ -240,12 +358,14 @@ func usageErr(err error) error {
 	return &exitError{code: exitUsage, err: err}
 }
 
-func listScenarios(out io.Writer, p *profile.Profile) error {
+func listScenarios(out io.Writer, set []conform.Scenario) error {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	for _, s := range conform.All() {
-		if s.AppliesTo(p) {
-			fmt.Fprintf(tw, "%s\t%s\n", s.Name, s.Checks)
+	for _, s := range set {
+		kind := "go"
+		if f := s.File(); f != nil {
+			kind = f.Path()
 		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Name, s.Checks, kind)
 	}
 	return tw.Flush()
 }
@@ -263,18 +383,24 @@ func summarize(out io.Writer, run *report.Run) {
 		fmt.Fprintf(tw, "%s\t%s\t%v\t%s\n", r.Scenario, r.Outcome(), r.Wall.Round(time.Millisecond), why)
 	}
 	tw.Flush()
-	passed := 0
+	passed, skipped := 0, 0
 	for _, r := range run.Results {
-		if r.Outcome() == "PASS" {
+		switch r.Outcome() {
+		case "PASS":
 			passed++
+		case "SKIP":
+			skipped++
 		}
 	}
 	known := ""
 	if n := run.ExpectedFailures(); n > 0 {
 		known = fmt.Sprintf(", %d failed as expected", n)
 	}
+	if skipped > 0 {
+		known += fmt.Sprintf(", %d skipped", skipped)
+	}
 	fmt.Fprintf(out, "\n%d of %d scenarios passed%s (%s, profile %s) in %v\n",
-		passed, len(run.Results), known, run.Client, run.Profile, run.Wall.Round(time.Millisecond))
+		passed, len(run.Results)-skipped, known, run.Client, run.Profile, run.Wall.Round(time.Millisecond))
 	if run.Interrupted() != "" {
 		cut, notRun := 0, 0
 		for _, r := range run.Results {
@@ -302,6 +428,10 @@ func verdict(run *report.Run) error {
 		if r.AdapterError != "" {
 			return &exitError{code: exitAdapter, err: fmt.Errorf("the adapter failed: %s", r.AdapterError)}
 		}
+	}
+	ran := slices.ContainsFunc(run.Results, func(r conform.Result) bool { return r.Outcome() != "SKIP" })
+	if !ran {
+		return &exitError{code: exitUsage, err: errors.New("nothing ran: every scenario was skipped (see the reasons above)")}
 	}
 	if !run.Passed() {
 		return &exitError{code: exitFailed, err: fmt.Errorf("%d of %d scenarios did not end as expected", run.Failed(), len(run.Results))}

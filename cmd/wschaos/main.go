@@ -3,6 +3,7 @@
 //
 //	wschaos serve --profile mattermost
 //	wschaos conform --profile queue --adapter "node examples/js/adapter.js"
+//	wschaos run scenarios/library/close-while-waiting.txt --adapter "node my-adapter.js"
 //	wschaos proxy --listen 127.0.0.1:8081 --upstream ws://127.0.0.1:8080/ws
 //	wschaos profile show my-client.yaml
 package main
@@ -23,6 +24,7 @@ var subcommands = map[string]func(args []string) error{
 	"conform": runConform,
 	"profile": runProfile,
 	"proxy":   runProxy,
+	"run":     runRun,
 	"serve":   runServe,
 }
 
@@ -31,6 +33,7 @@ var summaries = map[string]string{
 	"conform": "check a client in any language against a profile's conformance scenarios",
 	"profile": "list the shipped profiles, show one's schedule, check a profile file",
 	"proxy":   "run a WebSocket chaos proxy in front of a real server",
+	"run":     "play scenario files (a bug from the library, or your own) against a client",
 	"serve":   "run the fake server with chaos and a live timeline of a client's reconnects",
 }
 

@@ -39,13 +39,15 @@ type Set struct {
 	// StaleHeartbeat carries an unanswered ping into the next connection
 	// (phoenix-socket-dart #28, firezone #5534).
 	StaleHeartbeat bool
-	// OverlapOnReconnect opens the new socket before closing the old one on
-	// a manual reconnect (reconnecting-websocket #86 shape).
+	// OverlapOnReconnect opens the new socket on a manual reconnect and
+	// leaves the old one open beside it until the client stops
+	// (reconnecting-websocket #86 shape).
 	OverlapOnReconnect bool
 	// CloseWithoutFrame drops the TCP connection on Close with no close
 	// frame, so the server sees 1006 instead of 1000.
 	CloseWithoutFrame bool
-	// RetryIgnoresClose leaves a pending retry armed after Close.
+	// RetryIgnoresClose leaves a pending retry armed after Close, and
+	// when it fires dials once more (and drops what it opens).
 	RetryIgnoresClose bool
 	// CloseLeavesDial does not abort a handshake in progress on Close.
 	CloseLeavesDial bool

@@ -1,0 +1,251 @@
+package conform
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wschaos/wschaos/fakeserver"
+	"github.com/wschaos/wschaos/profile"
+)
+
+// checks are what "check NAME ARGS" may name. Each reads the run so far,
+// as the server recorded it and the client reported it, so each means the
+// same on every subject; durations are the profile's, scaled and widened
+// by the tolerance on the real clock.
+var checks = map[string]func(pl *player, args []string) (string, error){
+	"delays":    checkDelays,
+	"state":     checkState,
+	"sent":      checkSent,
+	"delivered": checkDelivered,
+	"resyncs": checkCount("resyncs", func(pl *player) int {
+		return count(pl.t.Events(), func(e Event) bool { return e.Kind == EventResync })
+	}),
+	"dials":  checkCount("dials", func(pl *player) int { return len(entriesOf(pl.t.Entries(), fakeserver.KindDial)) }),
+	"open":   checkCount("sockets open now", func(pl *player) int { return openNow(pl.t.Entries()) }),
+	"closes": checkCloses,
+}
+
+func checkNames() []string {
+	var names []string
+	for n := range checks {
+		names = append(names, n)
+	}
+	return names
+}
+
+func verdict(ok bool, format string, args ...any) string {
+	if ok {
+		return "ok"
+	}
+	return "FAIL: " + fmt.Sprintf(format, args...)
+}
+
+// span is a wait the file allows: [lo, hi).
+type span struct{ lo, hi time.Duration }
+
+func (w span) String() string {
+	if w.hi == w.lo+1 {
+		return w.lo.String()
+	}
+	return fmt.Sprintf("[%v, %v)", w.lo, w.hi)
+}
+
+// parseSpans reads "3s..5s x7 192s..194s 300s..302s x2" or exact "1s 2s 4s".
+func parseSpans(args []string) ([]span, error) {
+	var want []span
+	for _, a := range args {
+		if n, ok := strings.CutPrefix(a, "x"); ok {
+			k, err := strconv.Atoi(n)
+			if err != nil || k < 1 || len(want) == 0 {
+				return nil, fmt.Errorf("%q: a repeat follows a window, like 3s..5s x7", a)
+			}
+			for range k - 1 {
+				want = append(want, want[len(want)-1])
+			}
+			continue
+		}
+		lo, hi, isRange := strings.Cut(a, "..")
+		l, err1 := time.ParseDuration(lo)
+		h, err2 := l+1, error(nil)
+		if isRange {
+			h, err2 = time.ParseDuration(hi)
+		}
+		if err1 != nil || err2 != nil || h <= l {
+			return nil, fmt.Errorf("%q: want a delay like 1s or a window like 3s..5s", a)
+		}
+		want = append(want, span{l, h})
+	}
+	return want, nil
+}
+
+// checkDelays: every measured retry delay in order, and no more. On the
+// real clock each window is scaled and widened by the tolerance.
+func checkDelays(pl *player, args []string) (string, error) {
+	want, err := parseSpans(args)
+	if err != nil {
+		return "", err
+	}
+	got := retryDelays(pl.t.Entries())
+	for i, d := range got {
+		if i >= len(want) {
+			return verdict(false, "%d retries, want %d", len(got), len(want)), nil
+		}
+		w := want[i]
+		if !pl.t.virtual {
+			lo, hi := pl.t.tol.widen(scaleDur(w.lo, pl.t.scale), scaleDur(w.hi, pl.t.scale))
+			if d < lo || d > hi {
+				return verdict(false, "the delay after failure %d was %v, want %s scaled by %v (checked within %v)",
+					i+1, round(d), w, pl.t.scale, window(lo, hi)), nil
+			}
+			continue
+		}
+		if d < w.lo || d >= w.hi {
+			return verdict(false, "the delay after failure %d was %v, want %s", i+1, d, w), nil
+		}
+	}
+	return verdict(len(got) == len(want), "%d retries, want %d", len(got), len(want)), nil
+}
+
+// retryDelays measures, from the server's side, each wait between the end
+// of one attempt and the dial of the next.
+func retryDelays(es []fakeserver.Entry) []time.Duration {
+	ends := map[int]time.Duration{}
+	var delays []time.Duration
+	for _, e := range es {
+		switch e.Kind {
+		case fakeserver.KindRefuse, fakeserver.KindClose, fakeserver.KindReset:
+			ends[e.Attempt] = e.At
+		case fakeserver.KindDial:
+			if end, ok := ends[e.Attempt-1]; ok {
+				delays = append(delays, e.At-end)
+			}
+		}
+	}
+	return delays
+}
+
+// checkState: the state the client last reported.
+func checkState(pl *player, args []string) (string, error) {
+	if len(args) != 1 {
+		return "", fmt.Errorf("check state takes one state name")
+	}
+	got := lastState(pl.t.Events())
+	return verdict(got == args[0], "the client is %s, want %s", got, args[0]), nil
+}
+
+// checkSent: the server received exactly these ids, in this order.
+func checkSent(pl *player, args []string) (string, error) {
+	typ := pl.sendType()
+	var got []string
+	for _, e := range entriesOf(pl.t.Entries(), fakeserver.KindRecv) {
+		if e.Msg != nil && e.Msg.Type == typ {
+			got = append(got, e.Msg.Field("id"))
+		}
+	}
+	if len(args) == 1 && args[0] == "none" {
+		args = nil
+	}
+	return verdict(slices.Equal(got, args), "the server received %v, want %v", got, args), nil
+}
+
+// checkDelivered: the client delivered posted events n=lo..hi, each once,
+// in order.
+func checkDelivered(pl *player, args []string) (string, error) {
+	if len(args) != 1 {
+		return "", fmt.Errorf("check delivered takes a range like 1-6")
+	}
+	lo, hi, err := numberRange(args[0])
+	if err != nil {
+		return "", err
+	}
+	var got, want []int
+	for _, e := range pl.t.Events() {
+		if e.Kind == EventMessage && e.Type == "posted" {
+			if n, ok := payloadN(e.Payload); ok {
+				got = append(got, n)
+			}
+		}
+	}
+	for n := lo; n <= hi; n++ {
+		want = append(want, n)
+	}
+	return verdict(slices.Equal(got, want), "the client delivered %v, want %v", got, want), nil
+}
+
+func checkCount(what string, count func(*player) int) func(*player, []string) (string, error) {
+	return func(pl *player, args []string) (string, error) {
+		if len(args) != 1 {
+			return "", fmt.Errorf("want one number")
+		}
+		n, err := strconv.Atoi(args[0])
+		if err != nil {
+			return "", fmt.Errorf("%q is not a number", args[0])
+		}
+		got := count(pl)
+		return verdict(got == n, "%s: %d, want %d", what, got, n), nil
+	}
+}
+
+// openNow replays the server's record of the client's connections: each
+// is open from its dial until it closes, is refused or reset, or, stalled
+// in its handshake, is given up by the client. It counts those still open.
+// (How many were open at once is not for the server to say: a client's
+// close frame and its next dial race to the server.)
+func openNow(es []fakeserver.Entry) int {
+	open := map[int]bool{}
+	for _, e := range es {
+		switch {
+		case e.Kind == fakeserver.KindDial:
+			open[e.Attempt] = true
+		case e.Kind == fakeserver.KindClose, e.Kind == fakeserver.KindRefuse, e.Kind == fakeserver.KindReset,
+			e.Kind == fakeserver.KindNote && e.Note == stallGivenUp:
+			delete(open, e.Attempt)
+		}
+	}
+	return len(open)
+}
+
+// stallGivenUp is the server's note when the client abandons a stalled
+// handshake.
+const stallGivenUp = "stalled handshake: client gave up"
+
+// checkCloses: "check closes code=4001 1": how many closes had that code,
+// where the profile reports it (in the frame, or on the next connect).
+func checkCloses(pl *player, args []string) (string, error) {
+	if len(args) != 2 {
+		return "", fmt.Errorf("want code=N and a count")
+	}
+	code, err := codeSel(map[string]string{"code": strings.TrimPrefix(args[0], "code=")}, 0)
+	if err != nil {
+		return "", err
+	}
+	return checkCount(fmt.Sprintf("closes with %d", code), func(pl *player) int {
+		return closesCounted(pl.t.p, pl.t.Entries(), code)
+	})(pl, args[1:])
+}
+
+// closesCounted counts the closes with code: in the frame, or, where the
+// profile reports the code on the next connect, a client close with no
+// code whose next dial reports it.
+func closesCounted(p *profile.Profile, es []fakeserver.Entry, code profile.StatusCode) int {
+	reported := map[int]profile.StatusCode{} // attempt → the code its dial reports
+	for _, e := range es {
+		if e.Kind == fakeserver.KindDial {
+			reported[e.Attempt] = e.ReportedCode
+		}
+	}
+	n := 0
+	for _, e := range es {
+		switch {
+		case e.Kind != fakeserver.KindClose:
+		case e.Code == code:
+			n++
+		case p.Close.InQuery() && e.By == profile.Client && e.Code == profile.StatusNoStatus && reported[e.Attempt+1] == code:
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,757 @@
+package conform
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/wschaos/wschaos/chaos"
+	"github.com/wschaos/wschaos/fakeserver"
+	"github.com/wschaos/wschaos/internal/filecodec"
+	"github.com/wschaos/wschaos/profile"
+)
+
+const (
+	// quietFor is how long output must stay unchanged before -rewrite
+	// takes it as a command's whole output.
+	quietFor = 300 * time.Millisecond
+	// holdFor is how long a matched output must stay as it is: a line that
+	// comes after the expected ones is a difference too (a twin's late
+	// replay, say), not something for the next command to absorb.
+	holdFor = 30 * time.Millisecond
+)
+
+// verbs are the commands a file may use, each one small handler. A handler
+// acts; the player then collects what the client and the server did as the
+// command's output.
+var verbs = map[string]func(pl *player, c fileCmd) error{
+	"fault":     func(*player, fileCmd) error { return nil }, // read before the server starts
+	"start":     func(pl *player, _ fileCmd) error { pl.t.Connect(); return nil },
+	"send":      (*player).send,
+	"emit":      (*player).emit,
+	"cut":       (*player).cut,
+	"step":      (*player).step,
+	"reconnect": (*player).reconnect,
+	"close":     func(pl *player, _ fileCmd) error { pl.t.Close(); return nil },
+	"check":     (*player).check,
+}
+
+func knownVerbs() string {
+	var vs []string
+	for v := range verbs {
+		vs = append(vs, v)
+	}
+	return strings.Join(sortedStrings(vs), ", ")
+}
+
+func sortedStrings(xs []string) []string { slices.Sort(xs); return xs }
+
+// buildProfile returns a file's profile with its options applied: a
+// shipped profile by name, or a profile file at a path relative to dir,
+// the scenario file's directory, so a scenario and its profile move
+// together.
+func buildProfile(dir, name string, options []string) (*profile.Profile, error) {
+	p, err := fileProfile(dir, name)
+	if err != nil {
+		return nil, err
+	}
+	return applyOptions(p, options)
+}
+
+// applyOptions applies "# profile:" options (limit=N, frames) to a copy
+// of p.
+func applyOptions(p *profile.Profile, options []string) (*profile.Profile, error) {
+	if len(options) == 0 {
+		return p, nil
+	}
+	p = p.Clone()
+	for _, o := range options {
+		k, v, _ := strings.Cut(o, "=")
+		switch k {
+		case "limit":
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				return nil, fmt.Errorf("profile option limit=%q: want a queue bound", v)
+			}
+			p.Queue.Limit = n
+		case "frames":
+			p.Heartbeat.Mode = profile.HeartbeatFrames
+		default:
+			return nil, fmt.Errorf("unknown profile option %q (known: limit=N, frames)", o)
+		}
+	}
+	return p, nil
+}
+
+// fileProfile resolves "# profile: NAME|PATH" from the directory dir.
+func fileProfile(dir, name string) (*profile.Profile, error) {
+	if p := profile.ByName(name); p != nil {
+		return p, nil
+	}
+	if filepath.IsAbs(name) {
+		return nil, fmt.Errorf("profile %q: want a shipped profile's name, or a path relative to the scenario file", name)
+	}
+	file := filepath.Join(dir, name)
+	fi, err := os.Stat(file)
+	switch {
+	case err != nil && !strings.ContainsAny(name, "/\\."):
+		// A word, not a path: most likely a misspelt shipped profile.
+		return nil, fmt.Errorf("profile %q is not one of %s, nor a file in %s%s", name,
+			strings.Join(profile.Names(), ", "), dir, filecodec.DidYouMean(name, profile.Names()))
+	case err != nil:
+		return nil, fmt.Errorf("profile %q: no such file in %s", name, dir)
+	case !fi.Mode().IsRegular():
+		// A directory or a device (/dev/zero) is never a profile; reading
+		// one could block.
+		return nil, fmt.Errorf("profile %q: %s is not a regular file", name, file)
+	}
+	return profile.Load(file)
+}
+
+// Name is the file's name without its extension: the scenario's name in
+// reports, and what --only and --expect-fail take.
+func (s *File) Name() string { return strings.TrimSuffix(filepath.Base(s.path), filepath.Ext(s.path)) }
+
+// Path is where the file was read from.
+func (s *File) Path() string { return s.path }
+
+// Bug is the behaviour the file checks, from its "# bug:" line.
+func (s *File) Bug() string { return s.header.bug }
+
+// Seed is the file's "# seed:".
+func (s *File) Seed() uint64 { return s.header.seed }
+
+// Twins are the twins the file names: clients it must fail.
+func (s *File) Twins() []string { return slices.Clone(s.header.twins) }
+
+// Labels are the file's "# labels:".
+func (s *File) Labels() []string { return slices.Clone(s.header.labels) }
+
+// Profile is the profile the file was written for, options applied; nil
+// when it names none and takes the run's.
+func (s *File) Profile() *profile.Profile {
+	if s.header.profile == "" {
+		return nil
+	}
+	p, _ := buildProfile(s.dir(), s.header.profile, s.header.options) // checked at parse time
+	return p
+}
+
+// ProfileName is the name in the file's "# profile:" line, "" if none.
+func (s *File) ProfileName() string { return s.header.profile }
+
+// Scenario is the file as a scenario: the same driver plays it on every
+// subject. In virtual time every wait is exact, and with Config.Exact the
+// output of each command must equal the file's; on the real clock the
+// profile is scaled and the check lines are the verdict.
+func (s *File) Scenario() Scenario {
+	return Scenario{
+		Name:    s.Name(),
+		Checks:  s.header.bug,
+		file:    s,
+		Profile: s.Profile(),
+		Applies: func(p *profile.Profile) bool { return s.notFor(p) == "" },
+		Why:     s.notFor,
+		Faults: func(t *T) []chaos.Fault {
+			var fs []chaos.Fault
+			for _, c := range s.cmds {
+				if c.verb == "fault" {
+					f, err := parseFault(scaleWords(c.args, t.scale))
+					if err != nil { // checked at parse time, unscaled
+						t.Errorf("%s:%d: %v", s.path, c.line, err)
+						continue
+					}
+					fs = append(fs, f)
+				}
+			}
+			return fs
+		},
+		Run: func(t *T) { (&player{f: s, t: t}).play() },
+	}
+}
+
+// notFor says why the file does not apply to p, "" if it does: a file
+// written for another profile's wire format, or one whose requirements p
+// lacks.
+func (s *File) notFor(p *profile.Profile) string {
+	if s.header.profile != "" && profile.ByName(s.header.profile) != nil && p.Name != s.header.profile {
+		return fmt.Sprintf("written for profile %s; this run's is %s", s.header.profile, p.Name)
+	}
+	if slices.Contains(s.header.options, "frames") && p.Heartbeat.Mode != profile.HeartbeatFrames {
+		return fmt.Sprintf("written for WebSocket ping frames; profile %s's heartbeat is %s", p.Name, p.Heartbeat.Mode)
+	}
+	for _, r := range s.header.requires {
+		if why := requirements[r](p); why != "" {
+			return fmt.Sprintf("requires %s: %s", r, why)
+		}
+	}
+	return ""
+}
+
+// requirements are what "# requires:" may name, each saying why a profile
+// lacks it ("" when it has it).
+var requirements = map[string]func(p *profile.Profile) string{
+	"queue": func(p *profile.Profile) string {
+		return unless(p.Queue.Enabled, "profile %s has no offline queue", p.Name)
+	},
+	"queue-limit": func(p *profile.Profile) string {
+		return unless(p.Queue.Enabled && p.Queue.Limit > 0, "profile %s's queue has no bound", p.Name)
+	},
+	"resume": func(p *profile.Profile) string {
+		return unless(p.Resume != nil, "profile %s does not resume sessions", p.Name)
+	},
+	"heartbeat": func(p *profile.Profile) string {
+		return unless(p.Heartbeat.Mode == profile.HeartbeatClient || p.Heartbeat.Mode == profile.HeartbeatFrames,
+			"profile %s's client sends no heartbeat", p.Name)
+	},
+	"retry-limit": func(p *profile.Profile) string {
+		_, gives := p.Backoff.Window(1000, 0)
+		return unless(!gives, "profile %s never gives up", p.Name)
+	},
+	"connect-timeout": func(p *profile.Profile) string {
+		return unless(p.Connect.Timeout > 0, "profile %s has no connect timeout", p.Name)
+	},
+	"close-code": func(p *profile.Profile) string {
+		return unless(p.Close.Code != profile.StatusNoStatus, "profile %s's close sends no code", p.Name)
+	},
+}
+
+func unless(ok bool, format string, args ...any) string {
+	if ok {
+		return ""
+	}
+	return fmt.Sprintf(format, args...)
+}
+
+func requirementNames() []string {
+	var names []string
+	for n := range requirements {
+		names = append(names, n)
+	}
+	return sortedStrings(names)
+}
+
+// scaleWords scales the durations among a fault's words for the real
+// clock: "black-hole-after 45s" at 0.1 is "black-hole-after 4.5s".
+func scaleWords(args []string, scale float64) []string {
+	if scale == 1 || scale == 0 {
+		return args
+	}
+	sc := func(v string) string {
+		if lo, hi, ok := strings.Cut(v, ".."); ok {
+			return sc1(lo, scale) + ".." + sc1(hi, scale)
+		}
+		return sc1(v, scale)
+	}
+	out := slices.Clone(args)
+	for i, a := range out {
+		if i == 0 {
+			continue // the fault's name
+		}
+		if k, v, ok := strings.Cut(a, "="); ok {
+			out[i] = k + "=" + sc(v)
+		} else {
+			out[i] = sc(a)
+		}
+	}
+	return out
+}
+
+func sc1(v string, scale float64) string {
+	d, err := time.ParseDuration(v)
+	if err != nil || strings.Trim(v, "0123456789.") == "" {
+		return v // not a duration: a number, a code, a word
+	}
+	return scaleDur(d, scale).String()
+}
+
+// player plays one file on one T.
+type player struct {
+	f *File
+	t *T
+
+	mu      sync.Mutex
+	actions []clientLine // the player's own lines: verdicts, notes
+	// Output already attributed to earlier commands.
+	serverSeen, clientSeen, actionSeen int
+	// prevAt is the last instant the file's expected output reached.
+	prevAt time.Duration
+	// want counts the kinds of line the file expects so far (real time).
+	want map[string]int
+}
+
+// clientLine is one line of the client's side of the output.
+type clientLine struct {
+	at   time.Duration
+	text string
+}
+
+// note adds a line of the player's own at the clock's now.
+func (pl *player) note(text string) {
+	pl.mu.Lock()
+	pl.actions = append(pl.actions, clientLine{pl.t.clock.Since(pl.t.t0), text})
+	pl.mu.Unlock()
+}
+
+// play runs every command; in exact mode each command's output must equal
+// the file's, and the first that differs ends the play.
+func (pl *player) play() {
+	pl.want = map[string]int{}
+	for _, c := range pl.f.cmds {
+		pl.t.mu.Lock()
+		pl.t.steps = append(pl.t.steps, Step{Line: c.line, Command: c.String(), Want: c.want})
+		pl.t.mu.Unlock()
+		if err := verbs[c.verb](pl, c); err != nil {
+			pl.t.Fatalf("%s", pl.failure(c, fmt.Sprintf("%s: %v", c.verb, err)))
+		}
+		out, ok := pl.settle(c)
+		pl.t.mu.Lock()
+		pl.t.steps[len(pl.t.steps)-1].Got = out
+		pl.t.mu.Unlock()
+		if !ok {
+			pl.t.Fatalf("%s\n%s", pl.failure(c, "its output differs"+pl.why()), diff(c.want, out))
+		}
+	}
+}
+
+func (pl *player) why() string {
+	if pl.t.idleSeen {
+		return " " + "(" + errIdle.Error() + ")"
+	}
+	return ""
+}
+
+// failure names the file, the line, the behaviour and the command.
+func (pl *player) failure(c fileCmd, what string) string {
+	return fmt.Sprintf("%s:%d: the scenario checks: %s\n  `%s`: %s", pl.f.path, c.line, pl.f.header.bug, c, what)
+}
+
+// settle waits for the command's output and returns it. Exact: until it
+// equals the file's (ok false when it never does). Rewriting: until it
+// has been quiet a while. Otherwise, in virtual time, until the world is
+// idle; on the real clock, until what the file expects by now has come,
+// bounded by the scaled time it takes in the file and the tolerance.
+func (pl *player) settle(c fileCmd) (out []string, ok bool) {
+	t := pl.t
+	defer pl.commit()
+	switch {
+	case t.exact && !t.rewrite:
+		ctx, cancel := t.waitFor(patience)
+		defer cancel()
+		last, lastChange := pl.observe(), time.Now()
+		for {
+			if slices.Equal(last, c.want) && time.Since(lastChange) >= holdFor {
+				return last, true
+			}
+			if ctx.Err() != nil {
+				t.idleSeen = context.Cause(ctx) == errIdle
+				return last, false
+			}
+			quietReal(ctx, pollEvery)
+			if now := pl.observe(); !slices.Equal(now, last) {
+				last, lastChange = now, time.Now()
+			}
+		}
+	case t.virtual:
+		limit := patience
+		if t.rewrite {
+			limit = quietFor
+		}
+		last, lastChange := pl.observe(), time.Now()
+		ctx, cancel := t.waitFor(patience)
+		defer cancel()
+		for ctx.Err() == nil && time.Since(lastChange) < limit {
+			quietReal(ctx, pollEvery)
+			if now := pl.observe(); !slices.Equal(now, last) {
+				last, lastChange = now, time.Now()
+			}
+		}
+		return pl.observe(), true
+	}
+	// The real clock: wait for what the file's output brings, counted by
+	// kind, within the scaled time it spans and the tolerance.
+	at := pl.prevAt
+	for _, l := range c.want {
+		if k, when, ok := lineKind(l); ok {
+			pl.want[k]++
+			at = max(at, when)
+		} else if when, ok := lineAt(l); ok {
+			at = max(at, when)
+		}
+	}
+	span := scaleDur(at-pl.prevAt, t.scale)
+	pl.prevAt = at
+	_, hi := t.tol.widen(span, span)
+	if expectsIdle(c.want) {
+		// Nothing may follow: watch for as long as a retry or a ping of
+		// a client that did not stop would take to show.
+		quietReal(t.ctx, t.quietSpan())
+		return pl.observe(), true
+	}
+	ctx, cancel := context.WithTimeout(t.ctx, hi+slack)
+	defer cancel()
+	for ctx.Err() == nil && !pl.reached() {
+		quietReal(ctx, pollEvery)
+	}
+	return pl.observe(), true
+}
+
+// quietSpan is how long the real clock must stay quiet to show that a
+// client has stopped: the longest wait its retry could take after the
+// failures so far, or its connect timeout, widened by the tolerance. (A
+// stopped client has no socket to ping on: only a dial can show.)
+func (t *T) quietSpan() time.Duration {
+	p := t.p
+	d := p.Connect.Timeout
+	dials := len(entriesOf(t.Entries(), fakeserver.KindDial))
+	for n := 1; n <= dials+1; n++ {
+		if w, ok := p.Backoff.Window(n, 0); ok {
+			d = max(d, w.Max)
+		}
+	}
+	_, hi := t.tol.widen(d, d)
+	return hi
+}
+
+// reached reports whether everything the file expects so far has come.
+func (pl *player) reached() bool {
+	got := map[string]int{}
+	for _, l := range pl.observeAll() {
+		if k, _, ok := lineKind(l); ok {
+			got[k]++
+		}
+	}
+	for k, n := range pl.want {
+		if got[k] < n {
+			return false
+		}
+	}
+	return true
+}
+
+var (
+	lineRE = regexp.MustCompile(`^\+(\S+)\s+(?:#\d+ (dial|open|refuse|close|recv|reset|stall|note stalled handshake: client gave up)\b|client (connected|reconnecting|gave-up|disconnected|resync)$)`)
+	atRE   = regexp.MustCompile(`^\+(\S+)\s`)
+)
+
+// lineKind reads what an output line counts as on the real clock, and
+// when the file has it.
+func lineKind(l string) (kind string, at time.Duration, ok bool) {
+	m := lineRE.FindStringSubmatch(l)
+	if m == nil {
+		return "", 0, false
+	}
+	at, err := time.ParseDuration(m[1])
+	if err != nil {
+		return "", 0, false
+	}
+	return m[2] + m[3], at, true
+}
+
+func lineAt(l string) (time.Duration, bool) {
+	m := atRE.FindStringSubmatch(l)
+	if m == nil {
+		return 0, false
+	}
+	at, err := time.ParseDuration(m[1])
+	return at, err == nil
+}
+
+func expectsIdle(want []string) bool {
+	return slices.ContainsFunc(want, func(l string) bool { return strings.HasSuffix(l, idleLine) })
+}
+
+const idleLine = "idle: no timer pending, nothing will ever happen"
+
+// observe renders what happened since the last command.
+func (pl *player) observe() []string { return pl.render(pl.serverSeen, pl.clientSeen, pl.actionSeen) }
+
+// observeAll renders everything that happened.
+func (pl *player) observeAll() []string { return pl.render(0, 0, 0) }
+
+// render merges server entries and client lines by time, the player's own
+// lines first at a tie, then the server's. Within one side the order is
+// the order things happened.
+func (pl *player) render(server, client, actions int) []string {
+	type line struct {
+		at      time.Duration
+		side    int // -1 the player's, 0 server, 1 client
+		attempt int
+		text    string
+	}
+	var lines []line
+	for _, e := range pl.t.srv.Transcript().Since(server) {
+		lines = append(lines, line{e.At, 0, e.Attempt, e.String()})
+	}
+	for _, e := range pl.t.Events()[client:] {
+		lines = append(lines, line{e.At, 1, 0, clientText(e)})
+	}
+	pl.mu.Lock()
+	for _, a := range pl.actions[actions:] {
+		lines = append(lines, line{a.at, -1, 0, fmt.Sprintf("%-10s client %s", "+"+a.at.String(), a.text)})
+	}
+	pl.mu.Unlock()
+	sort.SliceStable(lines, func(i, j int) bool {
+		a, b := lines[i], lines[j]
+		if a.at != b.at {
+			return a.at < b.at
+		}
+		if a.side != b.side {
+			return a.side < b.side
+		}
+		return a.attempt < b.attempt
+	})
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		out[i] = strings.TrimRight(l.text, " ")
+	}
+	return out
+}
+
+// clientText is one event of the client's as an output line.
+func clientText(e Event) string {
+	var s string
+	switch e.Kind {
+	case EventState:
+		s = e.State
+	case EventMessage:
+		typ := e.Type
+		if typ == "" {
+			typ = "reply"
+		}
+		s = "got " + typ
+		if len(e.Payload) > 0 && len(e.Payload) <= 60 {
+			s += " " + string(e.Payload)
+		}
+	case EventResync:
+		s = "resync"
+	default:
+		s = string(e.Kind) + ": " + e.Message
+	}
+	return fmt.Sprintf("%-10s client %s", "+"+e.At.String(), s)
+}
+
+// commit marks everything observed so far as the current command's.
+func (pl *player) commit() {
+	pl.serverSeen = pl.t.srv.Transcript().Len()
+	pl.clientSeen = len(pl.t.Events())
+	pl.mu.Lock()
+	pl.actionSeen = len(pl.actions)
+	pl.mu.Unlock()
+}
+
+// sendType is what "send" sends: the profile's, or user_typing.
+func (pl *player) sendType() string {
+	if typ := pl.t.p.SendType; typ != "" {
+		return typ
+	}
+	return "user_typing"
+}
+
+// send sends one request per id: "send m1 m2 [type=T] [when=connected]".
+func (pl *player) send(c fileCmd) error {
+	typ := pl.sendType()
+	var ids []string
+	onConnect := false
+	for _, a := range c.args {
+		switch v, ok := strings.CutPrefix(a, "type="); {
+		case ok:
+			typ = v
+		case a == "when=connected":
+			onConnect = true
+		default:
+			ids = append(ids, a)
+		}
+	}
+	if len(ids) == 0 {
+		return fmt.Errorf("name at least one message id")
+	}
+	verdict := func(id string, err error) {
+		what := "ok"
+		if err != nil {
+			what = err.Error()
+		}
+		pl.note(fmt.Sprintf("send %s: %s", id, what))
+	}
+	if !onConnect {
+		for _, id := range ids {
+			verdict(id, pl.t.Send(typ, map[string]string{"id": id}))
+		}
+		return nil
+	}
+	// As an application would: in its handler for the next "connected".
+	for _, id := range ids {
+		ch := pl.t.SendOnConnected(patience, typ, map[string]string{"id": id})
+		go func() { verdict(id, <-ch) }()
+	}
+	return nil
+}
+
+// emit pushes server events numbered by "n": "emit 1-3 [type=posted]".
+func (pl *player) emit(c fileCmd) error {
+	typ, span := "posted", ""
+	for _, a := range c.args {
+		if v, ok := strings.CutPrefix(a, "type="); ok {
+			typ = v
+		} else {
+			span = a
+		}
+	}
+	lo, hi, err := numberRange(span)
+	if err != nil {
+		return err
+	}
+	for n := lo; n <= hi; n++ {
+		pl.t.srv.Emit(typ, map[string]int{"n": n}) // a failed emit is in the transcript
+	}
+	return nil
+}
+
+func numberRange(v string) (int, int, error) {
+	a, b, isRange := strings.Cut(v, "-")
+	lo, err1 := strconv.Atoi(a)
+	hi, err2 := lo, error(nil)
+	if isRange {
+		hi, err2 = strconv.Atoi(b)
+	}
+	if err1 != nil || err2 != nil || hi < lo {
+		return 0, 0, fmt.Errorf("%q: want a number or a range like 1-5", v)
+	}
+	return lo, hi, nil
+}
+
+// cut cuts every open connection at once: "cut fin|rst|black-hole|code=N".
+func (pl *player) cut(c fileCmd) error {
+	k, err := parseCut(c.args)
+	if err != nil {
+		return err
+	}
+	pl.t.srv.CutAll(k)
+	return nil
+}
+
+func parseCut(args []string) (chaos.Cut, error) {
+	if len(args) != 1 {
+		return chaos.Cut{}, fmt.Errorf("want one of fin, rst, black-hole, code=N")
+	}
+	switch a := args[0]; {
+	case a == "fin":
+		return chaos.Cut{Kind: chaos.FIN}, nil
+	case a == "rst":
+		return chaos.Cut{Kind: chaos.RST}, nil
+	case a == "black-hole":
+		return chaos.Cut{Kind: chaos.BlackHole}, nil
+	default:
+		code, err := codeSel(map[string]string{"code": strings.TrimPrefix(a, "code=")}, 0)
+		if err != nil {
+			return chaos.Cut{}, err
+		}
+		return chaos.Cut{Kind: chaos.CloseFrame, Code: code}, nil
+	}
+}
+
+// Reconnecter is a subject whose application can ask it to drop its
+// connection and open a new one at once (reconnecting-websocket's
+// reconnect(), mattermost's WebSocketClient.reconnect()). Files that use
+// "reconnect" are skipped for a subject without it.
+type Reconnecter interface {
+	Reconnect(ctx context.Context) error
+}
+
+func (pl *player) reconnect(fileCmd) error {
+	r, ok := pl.t.subj.(Reconnecter)
+	if !ok {
+		pl.t.Skipf("the client offers no reconnect: the file asks the application to reconnect")
+	}
+	return r.Reconnect(pl.t.ctx)
+}
+
+// step, in virtual time, moves the clock to the next pending timer once
+// the client has re-armed its own (a client that is closed or gave up has
+// none). On the real clock time moves on its own: settle waits for what
+// the step brings.
+func (pl *player) step(fileCmd) error {
+	t := pl.t
+	if !t.virtual {
+		return nil
+	}
+	ctx, cancel := t.waitFor(patience)
+	defer cancel()
+	for t.vclock.Pending(owner) == 0 && ctx.Err() == nil && !pl.stopped() {
+		quietReal(ctx, pollEvery)
+	}
+	if _, ok := t.vclock.AdvanceToNext(); !ok {
+		pl.note(idleLine)
+	}
+	return nil
+}
+
+// stopped reports whether the client's last state arms nothing.
+func (pl *player) stopped() bool {
+	s := lastState(pl.t.Events())
+	return s == StateGaveUp || s == StateDisconnected
+}
+
+func lastState(es []Event) string {
+	for i := len(es) - 1; i >= 0; i-- {
+		if es[i].Kind == EventState {
+			return es[i].State
+		}
+	}
+	return ""
+}
+
+// check evaluates one named behaviour over the whole run so far. Its
+// verdict is a line of output, and a FAIL fails the scenario whatever the
+// file expects: -rewrite never writes one into a file.
+func (pl *player) check(c fileCmd) error {
+	chk := checks[c.args[0]] // validated at parse time
+	verdict, err := chk(pl, c.args[1:])
+	if err != nil {
+		return err
+	}
+	pl.note("check " + strings.Join(c.args, " ") + ": " + verdict)
+	if strings.HasPrefix(verdict, "FAIL") {
+		pl.t.Errorf("%s", pl.failure(c, verdict))
+	}
+	return nil
+}
+
+// payloadN reads the "n" of an emitted event's payload.
+func payloadN(raw json.RawMessage) (int, bool) {
+	var v struct {
+		N *int `json:"n"`
+	}
+	if json.Unmarshal(raw, &v) != nil || v.N == nil {
+		return 0, false
+	}
+	return *v.N, true
+}
+
+// entriesOf returns the transcript's entries of kind k.
+func entriesOf(es []fakeserver.Entry, k fakeserver.Kind) []fakeserver.Entry {
+	var out []fakeserver.Entry
+	for _, e := range es {
+		if e.Kind == k {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// scaleDur is d on a clock f times as fast as the profile's.
+func scaleDur(d time.Duration, f float64) time.Duration {
+	if f == 0 {
+		return d
+	}
+	return time.Duration(float64(d) * f)
+}

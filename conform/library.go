@@ -1,0 +1,31 @@
+package conform
+
+import (
+	"fmt"
+	"io/fs"
+	"path"
+
+	"github.com/wschaos/wschaos/scenarios/library"
+)
+
+// libraryPath is where the library's files live in the repository: their
+// path in messages, so a user can open or copy one.
+const libraryPath = "scenarios/library"
+
+// Library is the scenario library, parsed: one file per reconnect bug
+// seen in the wild, in name order.
+func Library() ([]*File, error) {
+	var out []*File
+	for _, name := range library.Names() {
+		b, err := fs.ReadFile(library.FS, name)
+		if err != nil {
+			return nil, err
+		}
+		f, err := ParseFile(path.Join(libraryPath, name), string(b))
+		if err != nil {
+			return nil, fmt.Errorf("the scenario library: %w", err)
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
