@@ -68,7 +68,10 @@ soak:
 ## conform-example: the adapter kit's own tests pass, and the JavaScript
 ## example client (examples/js) must pass
 ## wschaos conform, and its deliberate-bug variant must fail it, naming the
-## behaviour. Needs Node.js 20; installs the example with npm ci.
+## behaviour. Then the scenario library through it: every file that applies
+## passes, each deliberate bug fails exactly the files about it
+## (examples/js/run-library.sh). Needs Node.js 20; installs the example
+## with npm ci.
 EXAMPLE_REPORTS ?= $(CURDIR)/conform-reports
 conform-example:
 	node --test examples/adapter-kit/test/
@@ -82,6 +85,8 @@ conform-example:
 		--report-dir $(EXAMPLE_REPORTS)/js-no-reset); code=$$?; echo "$$out"; \
 	if [ $$code -ne 1 ]; then echo "want exit code 1, got $$code"; exit 1; fi; \
 	echo "$$out" | grep -q "reset-on-open  FAIL" || { echo "the bug was not named"; exit 1; }
+	@echo "== the scenario library through the example, and through each deliberate bug:"
+	examples/js/run-library.sh $(EXAMPLE_REPORTS)/wschaos $(EXAMPLE_REPORTS)
 
 ## conform-reference: the reference client passes wschaos conform, in
 ## virtual time, under every shipped profile and the example profile file

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"path"
 
+	"github.com/wschaos/wschaos/profile"
 	"github.com/wschaos/wschaos/scenarios/library"
 )
 
@@ -28,4 +29,26 @@ func Library() ([]*File, error) {
 		out = append(out, f)
 	}
 	return out, nil
+}
+
+// Set is the conformance set for p: the Go scenarios that apply to it,
+// then every file of the library that does. A Go client's suite runs it
+// all; each file's check lines are its verdict there.
+func Set(p *profile.Profile) ([]Scenario, error) {
+	var set []Scenario
+	for _, s := range All() {
+		if s.AppliesTo(p) {
+			set = append(set, s)
+		}
+	}
+	lib, err := Library()
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range lib {
+		if s := f.Scenario(); s.AppliesTo(p) {
+			set = append(set, s)
+		}
+	}
+	return set, nil
 }

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"runtime/debug"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/jonboulle/clockwork"
@@ -43,6 +44,11 @@ type Config struct {
 	// Rewrite takes each command's output as it comes, so the file can
 	// be rewritten from Result.Steps.
 	Rewrite bool
+	// Jobs is how many scenarios run at once, each with its own server
+	// and subject (an adapter: its own process); 0 or 1, one at a time.
+	// On the real clock more jobs load the machine, and a loaded machine
+	// answers late: keep it to the cores there are.
+	Jobs int
 }
 
 // Names lists the scenarios that apply to p.
@@ -103,38 +109,69 @@ func Run(ctx context.Context, cfg Config, f Factory) ([]Result, error) {
 	if len(plan) == 0 {
 		return nil, fmt.Errorf("no scenario of %v applies to profile %s", cfg.Only, cfg.Profile.Name)
 	}
-	var results []Result
-	broken := "" // the adapter could not start: nothing else can run
-	for _, it := range plan {
-		var r Result
+	results := make([]Result, len(plan))
+	var mu sync.Mutex // guards broken and Progress
+	broken := ""      // the adapter could not start: nothing else can run
+	one := func(i int) {
+		it := plan[i]
+		mu.Lock()
+		brokenNow := broken
+		mu.Unlock()
 		switch {
 		case it.skip != nil:
-			r = *it.skip
+			results[i] = *it.skip
 		case ctx.Err() != nil:
 			// Listed, not dropped: a report that leaves them out reads as
 			// a shorter run that passed.
-			results = append(results, notRun(ctx, cfg, it.s))
-			continue
-		case broken != "":
-			why := "not run: " + broken
-			results = append(results, Result{Scenario: it.s.Name, Profile: cfg.profileName(it.s), Checks: it.s.Checks,
-				Virtual: cfg.Virtual, Seed: cfg.Seed, NotRun: why, Reason: why, Failures: []string{why}})
-			continue
-		}
-		if cfg.Progress != nil {
-			cfg.Progress(it.s, nil)
-		}
-		if it.skip == nil {
-			r = RunOne(ctx, cfg, it.s, f)
-			if r.unmade && r.AdapterError != "" {
+			results[i] = notRun(ctx, cfg, it.s)
+			return
+		case brokenNow != "":
+			why := "not run: " + brokenNow
+			results[i] = Result{Scenario: it.s.Name, Profile: cfg.profileName(it.s), Checks: it.s.Checks,
+				Virtual: cfg.Virtual, Seed: cfg.Seed, NotRun: why, Reason: why, Failures: []string{why}}
+			return
+		default:
+			if cfg.Progress != nil && cfg.Jobs <= 1 {
+				cfg.Progress(it.s, nil)
+			}
+			results[i] = RunOne(ctx, cfg, it.s, f)
+			if r := results[i]; r.unmade && r.AdapterError != "" {
+				mu.Lock()
 				broken = fmt.Sprintf("the adapter could not start (%s says why)", it.s.Name)
+				mu.Unlock()
 			}
 		}
 		if cfg.Progress != nil {
-			cfg.Progress(it.s, &r)
+			mu.Lock()
+			if cfg.Jobs > 1 || it.skip != nil {
+				cfg.Progress(it.s, nil) // the whole line at once
+			}
+			cfg.Progress(it.s, &results[i])
+			mu.Unlock()
 		}
-		results = append(results, r)
 	}
+	if cfg.Jobs <= 1 {
+		for i := range plan {
+			one(i)
+		}
+		return results, nil
+	}
+	// Jobs at once, each scenario with its own server and subject; the
+	// results keep the plan's order.
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range cfg.Jobs {
+		wg.Go(func() {
+			for i := range next {
+				one(i)
+			}
+		})
+	}
+	for i := range plan {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
 	return results, nil
 }
 

@@ -113,6 +113,7 @@ type checkFlags struct {
 	early, late      *time.Duration
 	seed             *uint64
 	reportDir        *string
+	jobs             *int
 	only             []string
 	expected         map[string]string // scenario → why it is known to fail
 	scenarioDirs     []string          // --scenarios: a team's own files
@@ -130,6 +131,7 @@ func newCheckFlags(name, usage string) *checkFlags {
 	f.lateRatio = fs.Float64("late-ratio", conform.DefaultTolerance.LateRatio, "a further allowance for lateness, as a fraction of the window's upper bound")
 	f.seed = fs.Uint64("seed", 1, "seed of the faults' and jitter's random choices (a scenario file's own # seed: wins)")
 	f.reportDir = fs.String("report-dir", "", "write report.json, junit.xml and report.html here")
+	f.jobs = fs.Int("jobs", 1, "run this many scenarios at once, each with its own server and adapter process (on the real clock, at most the cores there are)")
 	fs.Func("only", "run only this scenario (repeatable, or comma-separated)", func(v string) error {
 		for _, s := range strings.Split(v, ",") {
 			if s = strings.TrimSpace(s); s != "" {
@@ -166,6 +168,8 @@ func (f *checkFlags) validate() error {
 		return fmt.Errorf("--scale %v: want a factor in (0, 10]", *f.scale)
 	case *f.early < 0 || *f.late < 0 || *f.lateRatio < 0:
 		return errors.New("--early, --late and --late-ratio cannot be negative")
+	case *f.jobs < 1 || *f.jobs > 64:
+		return fmt.Errorf("--jobs %d: want 1 to 64", *f.jobs)
 	}
 	return nil
 }
@@ -278,7 +282,7 @@ func execute(ctx context.Context, out io.Writer, f *checkFlags, p *profile.Profi
 	cfg := conform.Config{
 		Profile: p, Scale: *f.scale, Seed: *f.seed, Only: f.only, Virtual: *f.reference, Exact: exact,
 		Tolerance: conform.Tolerance{Early: *f.early, Late: *f.late, LateRatio: *f.lateRatio},
-		Scenarios: set,
+		Scenarios: set, Jobs: *f.jobs,
 	}
 	profName := "each file's own"
 	if p != nil {

@@ -33,18 +33,24 @@ import (
 const specTimeout = time.Minute
 
 // Describe registers a Ginkgo container with one spec per scenario that
-// applies to p, labelled "conform", the profile's name and the
-// scenario's name. The faults' seed is Ginkgo's random seed, so
-// `ginkgo --seed N` replays a failure.
+// applies to p (conform.Set: the Go scenarios and the scenario library's
+// files), labelled "conform", the profile's name and the scenario's name.
+// The faults' seed is Ginkgo's random seed, so `ginkgo --seed N` replays a
+// failure; a file replays with its own seed.
 func Describe(client string, p *profile.Profile, f conform.Factory) bool {
+	set, err := conform.Set(p)
 	return ginkgo.Describe(fmt.Sprintf("%s conforms to profile %s", client, p.Name), ginkgo.Label("conform", p.Name), func() {
-		for _, s := range conform.All() {
-			if !s.AppliesTo(p) {
-				continue
-			}
+		if err != nil {
+			ginkgo.It("loads the scenario library", func() { ginkgo.Fail(err.Error()) })
+			return
+		}
+		for _, s := range set {
 			ginkgo.It(s.Name+": "+s.Checks, ginkgo.Label(s.Name), func(ctx ginkgo.SpecContext) {
 				r := conform.RunOne(ctx, config(p, uint64(ginkgo.GinkgoRandomSeed())), s, f)
-				if !r.Passed {
+				switch {
+				case r.Outcome() == "SKIP":
+					ginkgo.Skip(r.Skipped)
+				case !r.Passed:
 					ginkgo.Fail(failure(r))
 				}
 			}, ginkgo.SpecTimeout(specTimeout))
@@ -52,17 +58,24 @@ func Describe(client string, p *profile.Profile, f conform.Factory) bool {
 	})
 }
 
-// Test runs every scenario that applies to p as a subtest of t.
+// Test runs every scenario that applies to p (conform.Set) as a subtest
+// of t, in parallel: each has its own server, clock and subject.
 func Test(t *testing.T, p *profile.Profile, f conform.Factory) {
 	t.Helper()
-	for _, s := range conform.All() {
-		if !s.AppliesTo(p) {
-			continue
-		}
+	set, err := conform.Set(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range set {
 		t.Run(s.Name, func(t *testing.T) {
+			t.Parallel()
 			ctx, cancel := context.WithTimeout(context.Background(), specTimeout)
 			defer cancel()
-			if r := conform.RunOne(ctx, config(p, 1), s, f); !r.Passed {
+			r := conform.RunOne(ctx, config(p, 1), s, f)
+			switch {
+			case r.Outcome() == "SKIP":
+				t.Skip(r.Skipped)
+			case !r.Passed:
 				t.Error(failure(r))
 			}
 		})
