@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -81,6 +82,9 @@ type process struct {
 	env    Env
 	stderr *capped
 	name   string
+	// commands are the optional commands the adapter's ready line offers
+	// ("reconnect").
+	commands []string
 	// marker is in the environment of the adapter and so of everything it
 	// starts, so the sweep finds what it left behind.
 	marker string
@@ -103,11 +107,15 @@ type process struct {
 type reply struct {
 	OK    bool
 	Error string
+	// Unsupported: the adapter offers the command, but its client cannot
+	// do it.
+	Unsupported bool
 }
 
 type readyLine struct {
 	protocol int
 	client   string
+	commands []string
 }
 
 // line is any line an adapter may write.
@@ -122,6 +130,11 @@ type line struct {
 	Type     string          `json:"type"`
 	Payload  json.RawMessage `json:"payload"`
 	Message  string          `json:"message"`
+	// Commands, in the ready line, lists the optional commands the
+	// adapter offers; Unsupported, in a reply, says its client cannot do
+	// the one asked.
+	Commands    []string `json:"commands"`
+	Unsupported bool     `json:"unsupported"`
 }
 
 func (a *Adapter) start(env Env) (*process, error) {
@@ -172,7 +185,7 @@ func (a *Adapter) start(env Env) (*process, error) {
 			p.Release()
 			return nil, protocolErr("%q speaks protocol %d; this wschaos speaks %d", a.Command, r.protocol, ProtocolVersion)
 		}
-		p.name = r.client
+		p.name, p.commands = r.client, r.commands
 	case <-time.After(readyPatience):
 		p.Release()
 		return nil, protocolErr("%q wrote no ready line within %v%s", a.Command, readyPatience, p.stderr.tail())
@@ -219,7 +232,7 @@ func (p *process) read(r io.Reader) {
 		}
 		switch {
 		case l.Reply != nil:
-			p.answer(n, *l.Reply, reply{OK: l.OK, Error: l.Error})
+			p.answer(n, *l.Reply, reply{OK: l.OK, Error: l.Error, Unsupported: l.Unsupported})
 		case l.Event == nil:
 			p.breakf(`output line %d has neither "event" nor "reply": %s`, n, truncate(raw))
 		case *l.Event == "ready":
@@ -228,7 +241,7 @@ func (p *process) read(r io.Reader) {
 				continue
 			}
 			sawReady = true
-			p.ready <- readyLine{protocol: l.Protocol, client: l.Client}
+			p.ready <- readyLine{protocol: l.Protocol, client: l.Client, commands: l.Commands}
 		default:
 			e, err := toEvent(l)
 			if err != nil {
@@ -383,6 +396,9 @@ func (p *process) request(ctx context.Context, cmd map[string]any) error {
 			if r.Error == "" {
 				r.Error = "refused without a reason"
 			}
+			if r.Unsupported {
+				return fmt.Errorf("%w: %s", ErrNotSupported, r.Error)
+			}
 			return errors.New(r.Error)
 		}
 		return nil
@@ -415,6 +431,15 @@ func (p *process) Send(ctx context.Context, typ string, payload json.RawMessage)
 // the reply comes once it has.
 func (p *process) SendWhen(ctx context.Context, state, typ string, payload json.RawMessage) error {
 	return p.request(ctx, map[string]any{"cmd": "send", "type": typ, "payload": payload, "when": state})
+}
+
+// Reconnect asks the adapter's client to drop its connection and open a
+// new one at once: an optional command, offered in the ready line.
+func (p *process) Reconnect(ctx context.Context) error {
+	if !slices.Contains(p.commands, "reconnect") {
+		return fmt.Errorf("%w: the adapter's ready line does not offer \"reconnect\"", ErrNotSupported)
+	}
+	return p.request(ctx, map[string]any{"cmd": "reconnect"})
 }
 
 func (p *process) Close(ctx context.Context) error {

@@ -3,6 +3,7 @@ package conform
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -662,17 +663,26 @@ func parseCut(args []string) (chaos.Cut, error) {
 // Reconnecter is a subject whose application can ask it to drop its
 // connection and open a new one at once (reconnecting-websocket's
 // reconnect(), mattermost's WebSocketClient.reconnect()). Files that use
-// "reconnect" are skipped for a subject without it.
+// "reconnect" are skipped for a subject without it, or one whose Reconnect
+// returns ErrNotSupported.
 type Reconnecter interface {
 	Reconnect(ctx context.Context) error
 }
+
+// ErrNotSupported is a subject's answer to an optional command its client
+// cannot do: the scenario that asks is skipped, not failed.
+var ErrNotSupported = errors.New("not supported")
 
 func (pl *player) reconnect(fileCmd) error {
 	r, ok := pl.t.subj.(Reconnecter)
 	if !ok {
 		pl.t.Skipf("the client offers no reconnect: the file asks the application to reconnect")
 	}
-	return r.Reconnect(pl.t.ctx)
+	err := r.Reconnect(pl.t.ctx)
+	if errors.Is(err, ErrNotSupported) {
+		pl.t.Skipf("the client offers no reconnect (%v): the file asks the application to reconnect", err)
+	}
+	return err
 }
 
 // step, in virtual time, moves the clock to the next pending timer once

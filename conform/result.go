@@ -49,6 +49,10 @@ type Result struct {
 	// NotRun, when set, says why this scenario never started: the run was
 	// interrupted before it.
 	NotRun string `json:"not_run,omitempty"`
+	// Blocked, when set, says why the scenario never started although the
+	// run went on: the adapter could not start for an earlier one, and
+	// would fail every scenario alike.
+	Blocked string `json:"blocked,omitempty"`
 	// Skipped, when set, says why the scenario does not apply to this
 	// client: its profile lacks what the scenario needs, or the client a
 	// capability it uses.
@@ -68,7 +72,7 @@ func (r Result) Outcome() string {
 	switch {
 	case r.Interrupted != "":
 		return "INTERRUPTED"
-	case r.NotRun != "":
+	case r.NotRun != "" || r.Blocked != "":
 		return "NOT RUN"
 	case r.Skipped != "" && r.Passed:
 		return "SKIP"

@@ -128,7 +128,7 @@ func Run(ctx context.Context, cfg Config, f Factory) ([]Result, error) {
 		case brokenNow != "":
 			why := "not run: " + brokenNow
 			results[i] = Result{Scenario: it.s.Name, Profile: cfg.profileName(it.s), Checks: it.s.Checks,
-				Virtual: cfg.Virtual, Seed: cfg.Seed, NotRun: why, Reason: why, Failures: []string{why}}
+				Virtual: cfg.Virtual, Seed: cfg.Seed, Blocked: why, Reason: why, Failures: []string{why}}
 			return
 		default:
 			if cfg.Progress != nil && cfg.Jobs <= 1 {

@@ -39,7 +39,9 @@ const stderrLineLimit = 16 << 10
 // stderr.
 func serveAdapter(r io.Reader, w, stderr io.Writer, name string, f Factory) error {
 	s := &adapterServer{w: w, f: f}
-	if err := s.write(map[string]any{"event": "ready", "protocol": ProtocolVersion, "client": name}); err != nil {
+	// Reconnect is offered, and refused as unsupported when the subject
+	// has none: which it is shows only once connect has made it.
+	if err := s.write(map[string]any{"event": "ready", "protocol": ProtocolVersion, "client": name, "commands": []string{"reconnect"}}); err != nil {
 		return err
 	}
 	br := bufio.NewReaderSize(r, 64<<10)
@@ -264,7 +266,11 @@ func (s *adapterServer) write(v any) error {
 
 func (s *adapterServer) reply(id int, err error) {
 	if err != nil {
-		s.write(map[string]any{"reply": id, "ok": false, "error": err.Error()})
+		r := map[string]any{"reply": id, "ok": false, "error": err.Error()}
+		if errors.Is(err, ErrNotSupported) {
+			r["unsupported"] = true
+		}
+		s.write(r)
 		return
 	}
 	s.write(map[string]any{"reply": id, "ok": true})
@@ -314,6 +320,15 @@ func (s *adapterServer) do(c command) error {
 			return fmt.Errorf("send: unknown when %q", c.When)
 		}
 		return s.subj.Send(ctx, c.Type, c.Payload)
+	case "reconnect":
+		r, ok := s.subj.(Reconnecter)
+		switch {
+		case s.subj == nil:
+			return fmt.Errorf("reconnect before connect")
+		case !ok:
+			return fmt.Errorf("%w: this client offers no reconnect", ErrNotSupported)
+		}
+		return r.Reconnect(ctx)
 	case "close":
 		if s.subj == nil {
 			return fmt.Errorf("close before connect")

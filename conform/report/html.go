@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -67,6 +68,9 @@ type scenarioView struct {
 	Waits                    []waitView
 	Events                   []eventView
 	Transcript, Stderr       string
+	// Steps: a scenario file's commands, what each was expected to bring
+	// and what it brought.
+	Steps []stepView
 }
 
 type waitView struct {
@@ -134,10 +138,23 @@ func newScenario(i int, r conform.Result) scenarioView {
 			Note: clean(w.Note),
 		})
 	}
+	for _, st := range r.Steps {
+		s.Steps = append(s.Steps, stepView{Line: st.Line, Command: clean(st.Command),
+			Want: clean(strings.Join(st.Want, "\n")), Got: clean(strings.Join(st.Got, "\n")),
+			Same: slices.Equal(st.Want, st.Got)})
+	}
 	for _, e := range r.Events {
 		s.Events = append(s.Events, eventView{At: human(e.At), Kind: clean(string(e.Kind)), Detail: clean(eventDetail(e))})
 	}
 	return s
+}
+
+// stepView is one command of a scenario file, expected beside seen.
+type stepView struct {
+	Line      int
+	Command   string
+	Want, Got string
+	Same      bool
 }
 
 // verdictOf is a scenario's outcome as the page shows it: an adapter's

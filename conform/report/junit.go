@@ -159,6 +159,8 @@ func junitCaseOf(profile string, r conform.Result) junitCase {
 		c.Error = &junitFailure{Message: clean(r.Interrupted), Type: "interrupted", Body: clean(failureBody(r))}
 	case r.NotRun != "":
 		c.Skipped = &junitSkipped{Message: clean(r.NotRun)}
+	case r.Blocked != "":
+		c.Error = &junitFailure{Message: clean(r.Blocked), Type: "adapter"}
 	case r.Outcome() == "SKIP":
 		c.Skipped = &junitSkipped{Message: clean("does not apply: " + r.Skipped)}
 	case r.AdapterError != "":

@@ -120,7 +120,12 @@ export class States {
   }
 }
 
-// runAdapter writes the ready line naming client, then reads commands from
+// OPTIONAL are the commands an adapter may offer: its ready line lists those
+// it has. reconnect asks the client to drop its socket and open a new one.
+const OPTIONAL = ['reconnect'];
+
+// runAdapter writes the ready line naming client (and the optional commands
+// commands has), then reads commands from
 // stdin and runs each with commands[cmd.cmd](cmd), replying as replyTo says.
 // A line that is not a command (not a JSON object, or no whole-number id) has
 // nobody to reply to: it is written to stderr and reported as a log event,
@@ -151,7 +156,9 @@ export function runAdapter({ client, commands, onEnd = () => {}, input = process
     replyTo(cmd.id, () => run(cmd));
   }
 
-  emit({ event: 'ready', protocol: PROTOCOL, client });
+  // The optional commands the adapter has, so the harness may ask for them.
+  const optional = OPTIONAL.filter((c) => Object.hasOwn(commands, c));
+  emit({ event: 'ready', protocol: PROTOCOL, client, ...(optional.length > 0 ? { commands: optional } : {}) });
   const lines = createInterface({ input, crlfDelay: Infinity });
   lines.on('line', handle);
   lines.on('close', () => {

@@ -50,6 +50,13 @@ test('the first line is the ready event', async (t) => {
   assert.deepEqual(await a.next(() => true, 'the first line'), { event: 'ready', protocol: 2, client: 'kit-fixture 1.0.0' });
 });
 
+test('the ready event lists the optional commands the adapter has', async (t) => {
+  const a = start(t, { KIT_RECONNECT: '1' });
+  assert.deepEqual(await a.next(() => true, 'the first line'), {
+    event: 'ready', protocol: 2, client: 'kit-fixture 1.0.0', commands: ['reconnect'],
+  });
+});
+
 test('a line that is not a command is logged with its number and skipped', async (t) => {
   const a = start(t);
   // Line 2 is blank (skipped, but counted); 3 is not JSON; 4 has no id; 5

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// lib is the scenario library, from this package's directory.
+func lib(name string) string { return filepath.Join("..", "..", "scenarios", "library", name) }
+
+func runRunCmd(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var out bytes.Buffer
+	err := runCmd(ctx, args, &out)
+	return out.String(), err
+}
+
+// The reference client plays a library file exactly as the file says.
+func TestRunReferenceExact(t *testing.T) {
+	out, err := runRunCmd(t, lib("close-while-waiting.txt"), "--reference", "--exact")
+	if err != nil || !strings.Contains(out, "close-while-waiting") || !strings.Contains(out, "PASS") {
+		t.Fatalf("exit %d (%v)\n%s", exitCode(err), err, out)
+	}
+}
+
+// Flags may follow the files, as a user writes "run bug.txt --adapter
+// CMD"; the file plays through an adapter on the real clock, its checks
+// the verdict.
+func TestRunThroughAnAdapterWithFlagsAfterTheFile(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	adapter := fmt.Sprintf("%s=reference exec %q", testAdapterEnv, exe)
+	out, err := runRunCmd(t, lib("queue-flush-order.txt"), "--adapter", adapter, "--scale", "0.1")
+	if err != nil || !strings.Contains(out, "queue-flush-order") || !strings.Contains(out, "1 of 1 scenarios passed") {
+		t.Fatalf("exit %d (%v)\n%s", exitCode(err), err, out)
+	}
+}
+
+// A client that does nothing fails the file's checks: exit 1, the file
+// and the line of the failed check named.
+func TestRunFailingClientExitsOneNamingTheLine(t *testing.T) {
+	// Answers every command (its numeric "id"; a payload's ids are
+	// strings) and drives no client.
+	idle := `echo '{"event":"ready","protocol":2,"client":"idle"}'
+while read -r l; do id=$(echo "$l" | grep -o '"id":[0-9][0-9]*' | head -n 1 | cut -d: -f2); echo "{\"reply\":$id,\"ok\":true}"; done`
+	out, err := runRunCmd(t, "--adapter", idle, "--scale", "0.05", lib("queue-flush-order.txt"))
+	if exitCode(err) != exitFailed {
+		t.Fatalf("exit %d (%v), want %d\n%s", exitCode(err), err, exitFailed, out)
+	}
+	if !strings.Contains(out, "queue-flush-order.txt:") || !strings.Contains(out, "the scenario checks: the offline queue is flushed in the wrong order") {
+		t.Errorf("the failure does not name the file, its line and its bug:\n%s", out)
+	}
+}
+
+// A file for another profile is skipped with the reason; a run in which
+// nothing ran does not pass.
+func TestRunSkipsWithTheReason(t *testing.T) {
+	out, err := runRunCmd(t, "--reference", "--profile", "queue", lib("close-while-waiting.txt"), lib("close-code.txt"))
+	if err != nil {
+		t.Fatalf("exit %d (%v)\n%s", exitCode(err), err, out)
+	}
+	if !strings.Contains(out, "SKIP  written for profile mattermost; this run's is queue") || !strings.Contains(out, "1 of 1 scenarios passed, 1 skipped") {
+		t.Errorf("the skip and its reason are not shown:\n%s", out)
+	}
+	out, err = runRunCmd(t, "--reference", "--profile", "queue", lib("close-while-waiting.txt"))
+	if exitCode(err) != exitUsage || !strings.Contains(err.Error(), "nothing ran") {
+		t.Errorf("a run that skipped everything: exit %d (%v), want %d saying nothing ran\n%s", exitCode(err), err, exitUsage, out)
+	}
+}
+
+// A broken adapter is reported once: the run stops at the first file.
+func TestRunBrokenAdapterReportedOnce(t *testing.T) {
+	out, err := runRunCmd(t, "--adapter", "echo not json; exit 0", "--profile", "queue", lib("close-code.txt"), lib("queue-bound.txt"), lib("queue-flush-order.txt"))
+	if exitCode(err) != exitAdapter {
+		t.Fatalf("exit %d (%v), want %d\n%s", exitCode(err), err, exitAdapter, out)
+	}
+	if n := strings.Count(out, "comes before the ready event"); n != 2 { // the progress line and the summary's reason
+		t.Errorf("the adapter's fault is told %d times, want once in progress and once in the summary:\n%s", n, out)
+	}
+	if strings.Count(out, "NOT RUN") < 2 || strings.Contains(out, "INTERRUPTED") {
+		t.Errorf("the files after the first are not marked NOT RUN (and only that):\n%s", out)
+	}
+}
+
+func TestRunBadCommandLinesExitTwo(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.txt")
+	os.WriteFile(bad, []byte("# bug: b\n# profile: queue\n\nteleport\n----\n"), 0o600)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--reference"}, "name at least one scenario file"},
+		{[]string{lib("close-code.txt")}, "want exactly one of --adapter CMD and --reference"},
+		{[]string{lib("close-code.txt"), "--adapter", "x", "--exact"}, "--exact compares outputs in virtual time"},
+		{[]string{bad, "--reference"}, "bad.txt:4: unknown command \"teleport\""},
+		{[]string{lib("nope.txt"), "--reference"}, "scenario " + lib("nope.txt") + ": no such file or directory"},
+		{[]string{lib("close-code.txt"), "--reference", "--expect-fail", "close: x"}, "--expect-fail close: no such file among close-code"},
+		{[]string{lib("close-code.txt"), "--reference", "--jobs", "0"}, "--jobs 0"},
+	} {
+		out, err := runRunCmd(t, tc.args...)
+		if exitCode(err) != exitUsage || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("run %q: exit %d (%v), want %d with %q\n%s", tc.args, exitCode(err), err, exitUsage, tc.want, out)
+		}
+	}
+}
+
+// "reconnect" is an optional command: an adapter that offers it in its
+// ready line plays a file that uses it; one that does not is skipped with
+// the reason, never failed.
+func TestRunReconnectIsOptional(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	adapter := fmt.Sprintf("%s=reference exec %q", testAdapterEnv, exe)
+	out, err := runRunCmd(t, lib("rapid-reconnect-one-socket.txt"), "--adapter", adapter, "--scale", "0.1")
+	if err != nil || !strings.Contains(out, "1 of 1 scenarios passed") {
+		t.Fatalf("through an adapter offering reconnect: exit %d (%v)\n%s", exitCode(err), err, out)
+	}
+	out, err = runRunCmd(t, lib("rapid-reconnect-one-socket.txt"), lib("close-while-waiting.txt"), "--adapter", idleAdapter, "--scale", "0.05")
+	if !strings.Contains(out, `SKIP  the client offers no reconnect (not supported: the adapter's ready line does not offer "reconnect")`) {
+		t.Errorf("through an adapter without reconnect: exit %d (%v), want a skip saying why\n%s", exitCode(err), err, out)
+	}
+}
