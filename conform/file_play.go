@@ -440,22 +440,24 @@ func (pl *player) reached() bool {
 }
 
 var (
-	lineRE = regexp.MustCompile(`^\+(\S+)\s+(?:#\d+ (dial|open|refuse|close|recv|reset|stall|note stalled handshake: client gave up)\b|client (connected|reconnecting|gave-up|disconnected|resync)$)`)
+	lineRE = regexp.MustCompile(`^\+(\S+)\s+(?:#\d+ (dial|open|refuse|close|recv|reset|stall|note stalled handshake: client gave up)\b|client (connected|reconnecting|gave-up|disconnected|resync)$|client (got \S+))`)
 	atRE   = regexp.MustCompile(`^\+(\S+)\s`)
 )
 
 // lineKind reads what an output line counts as on the real clock, and
-// when the file has it.
+// when the file has it: the server's record of attempts and of what the
+// client sent, the client's states, and the events it delivered (a reply
+// to a request is not counted: an adapter need not report one).
 func lineKind(l string) (kind string, at time.Duration, ok bool) {
 	m := lineRE.FindStringSubmatch(l)
-	if m == nil {
+	if m == nil || m[4] == "got reply" {
 		return "", 0, false
 	}
 	at, err := time.ParseDuration(m[1])
 	if err != nil {
 		return "", 0, false
 	}
-	return m[2] + m[3], at, true
+	return m[2] + m[3] + m[4], at, true
 }
 
 func lineAt(l string) (time.Duration, bool) {

@@ -174,3 +174,25 @@ func TestScriptProfileFileRelativeToTheScenario(t *testing.T) {
 		t.Errorf("broken profile file: %v\nwant %s", err, want)
 	}
 }
+
+// On the real clock a command waits for the lines the file says it brings,
+// counted by kind: attempts, what the client sent, its states, and the
+// events it delivered, so a check after "emit" sees the events arrive.
+func TestLineKindCountsWhatAStepBrings(t *testing.T) {
+	for line, want := range map[string]string{
+		"+4.39s #2 dial /ws?connection_id=conn-1":                    "dial",
+		"+0s        #1 close 1005 by client":                          "close",
+		`+0s        #1 recv {"action":"ping","seq":1}`:                "recv",
+		"+0s        client reconnecting":                              "reconnecting",
+		`+4.39s client got posted {"n":3}`:                            "got posted",
+		`+0s        client got hello {"connection_id":"conn-1"}`:      "got hello",
+		`+0s        client got reply {"text":"pong"}`:                 "",
+		`+0s        #1 send {"event":"posted","seq":1,"data":{"n":1}}`: "",
+		"+0s        client check dials 1: ok":                         "",
+	} {
+		got, _, ok := lineKind(line)
+		if got != want || ok != (want != "") {
+			t.Errorf("lineKind(%q) = %q, %v; want %q", line, got, ok, want)
+		}
+	}
+}
