@@ -317,6 +317,41 @@ func validate(c fileCmd) error {
 		if len(c.args) != 0 {
 			return fmt.Errorf("%s takes no arguments", c.verb)
 		}
+	case "send":
+		ids := 0
+		for _, a := range c.args {
+			k, v, isKV := strings.Cut(a, "=")
+			switch {
+			case !isKV:
+				ids++
+			case k == "type" && v != "":
+			case k == "when" && v == StateConnected:
+			case k == "when":
+				return fmt.Errorf("send: when=%q: the one state a send can wait for is when=connected", v)
+			default:
+				return fmt.Errorf("send: unknown option %q (known: type=T, when=connected)", a)
+			}
+		}
+		if ids == 0 {
+			return fmt.Errorf("send: name at least one message id")
+		}
+	case "emit":
+		var span []string
+		for _, a := range c.args {
+			if k, _, isKV := strings.Cut(a, "="); isKV && k != "type" {
+				return fmt.Errorf("emit: unknown option %q (known: type=T)", a)
+			} else if !isKV {
+				span = append(span, a)
+			}
+		}
+		if len(span) != 1 {
+			return fmt.Errorf("emit: want one number or range like 1-5, and type=T if not posted")
+		}
+		_, _, err := numberRange(span[0])
+		return err
+	case "cut":
+		_, err := parseCut(c.args)
+		return err
 	}
 	return nil
 }

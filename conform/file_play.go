@@ -176,16 +176,28 @@ func (s *File) Scenario() Scenario {
 			}
 			return fs
 		},
-		Run: func(t *T) { (&player{f: s, t: t}).play() },
+		Run: func(t *T) {
+			if !t.virtual && !s.hasOutput() {
+				t.Fatalf("%s gives no expected output: on the real clock a command waits for what the file says it brings, "+
+					"so with none every check runs at once. Fill the outputs in from the reference client: wschaos run %s --reference --rewrite",
+					s.path, s.path)
+			}
+			(&player{f: s, t: t}).play()
+		},
 	}
+}
+
+// hasOutput reports whether any command of the file has expected output.
+func (s *File) hasOutput() bool {
+	return slices.ContainsFunc(s.cmds, func(c fileCmd) bool { return len(c.want) > 0 })
 }
 
 // notFor says why the file does not apply to p, "" if it does: a file
 // written for another profile's wire format, or one whose requirements p
 // lacks.
 func (s *File) notFor(p *profile.Profile) string {
-	if s.header.profile != "" && profile.ByName(s.header.profile) != nil && p.Name != s.header.profile {
-		return fmt.Sprintf("written for profile %s; this run's is %s", s.header.profile, p.Name)
+	if own := s.Profile(); own != nil && p.Name != own.Name {
+		return fmt.Sprintf("written for profile %s; this run's is %s", own.Name, p.Name)
 	}
 	if slices.Contains(s.header.options, "frames") && p.Heartbeat.Mode != profile.HeartbeatFrames {
 		return fmt.Sprintf("written for WebSocket ping frames; profile %s's heartbeat is %s", p.Name, p.Heartbeat.Mode)

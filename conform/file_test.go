@@ -180,19 +180,39 @@ func TestScriptProfileFileRelativeToTheScenario(t *testing.T) {
 // events it delivered, so a check after "emit" sees the events arrive.
 func TestLineKindCountsWhatAStepBrings(t *testing.T) {
 	for line, want := range map[string]string{
-		"+4.39s #2 dial /ws?connection_id=conn-1":                    "dial",
-		"+0s        #1 close 1005 by client":                          "close",
-		`+0s        #1 recv {"action":"ping","seq":1}`:                "recv",
-		"+0s        client reconnecting":                              "reconnecting",
-		`+4.39s client got posted {"n":3}`:                            "got posted",
-		`+0s        client got hello {"connection_id":"conn-1"}`:      "got hello",
-		`+0s        client got reply {"text":"pong"}`:                 "",
+		"+4.39s #2 dial /ws?connection_id=conn-1":                      "dial",
+		"+0s        #1 close 1005 by client":                           "close",
+		`+0s        #1 recv {"action":"ping","seq":1}`:                 "recv",
+		"+0s        client reconnecting":                               "reconnecting",
+		`+4.39s client got posted {"n":3}`:                             "got posted",
+		`+0s        client got hello {"connection_id":"conn-1"}`:       "got hello",
+		`+0s        client got reply {"text":"pong"}`:                  "",
 		`+0s        #1 send {"event":"posted","seq":1,"data":{"n":1}}`: "",
-		"+0s        client check dials 1: ok":                         "",
+		"+0s        client check dials 1: ok":                          "",
 	} {
 		got, _, ok := lineKind(line)
 		if got != want || ok != (want != "") {
 			t.Errorf("lineKind(%q) = %q, %v; want %q", line, got, ok, want)
+		}
+	}
+}
+
+// Arguments the player would only refuse mid-run are refused when the file
+// is read, with the line.
+func TestParseFileChecksArgumentsOfEveryCommand(t *testing.T) {
+	for _, tc := range []struct{ cmd, want string }{
+		{"send a when=open", `f.txt:6: send: when="open": the one state a send can wait for is when=connected`},
+		{"send a ttl=3", `f.txt:6: send: unknown option "ttl=3"`},
+		{"send type=x", `f.txt:6: send: name at least one message id`},
+		{"emit 3-1", `f.txt:6: "3-1": want a number or a range like 1-5`},
+		{"emit 1 2", `f.txt:6: emit: want one number or range`},
+		{"emit 1 kind=x", `f.txt:6: emit: unknown option "kind=x"`},
+		{"cut sideways", `f.txt:6: code=`},
+		{"cut", `f.txt:6: want one of fin, rst, black-hole, code=N`},
+	} {
+		_, err := ParseFile("f.txt", goodHeader+"\n"+tc.cmd+"\n----\n")
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: error %v, want one containing %q", tc.cmd, err, tc.want)
 		}
 	}
 }

@@ -3,7 +3,9 @@ package conform
 import (
 	"fmt"
 	"io/fs"
+	"os"
 	"path"
+	"strings"
 
 	"github.com/wschaos/wschaos/profile"
 	"github.com/wschaos/wschaos/scenarios/library"
@@ -51,4 +53,38 @@ func Set(p *profile.Profile) ([]Scenario, error) {
 		}
 	}
 	return set, nil
+}
+
+// LibraryFile returns the library's file of that name, with or without
+// its .txt, so `wschaos run close-while-waiting` works outside a checkout.
+func LibraryFile(name string) (*File, bool) {
+	lib, err := Library()
+	if err != nil {
+		return nil, false
+	}
+	for _, f := range lib {
+		if f.Name() == strings.TrimSuffix(name, ".txt") {
+			return f, true
+		}
+	}
+	return nil, false
+}
+
+// WriteOutputs rewrites the file in place with the output each command
+// brought in r, a run of the reference client in virtual time with
+// Config.Rewrite: how a team fills in the outputs of its own file. A run
+// that failed (a check said FAIL) is refused, naming the failure: the file
+// would then expect the bug.
+func (s *File) WriteOutputs(r Result) error {
+	if !r.Passed {
+		return fmt.Errorf("%s not rewritten: %s", s.path, r.Reason)
+	}
+	if len(r.Steps) != len(s.cmds) {
+		return fmt.Errorf("%s not rewritten: the run saw %d of its %d commands", s.path, len(r.Steps), len(s.cmds))
+	}
+	var got [][]string
+	for _, st := range r.Steps {
+		got = append(got, st.Got)
+	}
+	return os.WriteFile(s.path, []byte(s.rewritten(got)), 0o644)
 }

@@ -209,7 +209,17 @@ func conformCmd(ctx context.Context, args []string, out io.Writer) error {
 				name, p.Name, strings.Join(names, ", ")))
 		}
 	}
-	return execute(ctx, out, f, p, set, false)
+	return execute(ctx, out, f, p, set, false, false)
+}
+
+// fileOf returns the scenario file of the scenario named name in set.
+func fileOf(set []conform.Scenario, name string) *conform.File {
+	for _, s := range set {
+		if s.Name == name {
+			return s.File()
+		}
+	}
+	return nil
 }
 
 // conformSet is what conform runs for p: the Go scenarios and the files
@@ -238,6 +248,9 @@ func conformSet(p *profile.Profile, extra []string) ([]conform.Scenario, error) 
 		return nil, err
 	}
 	for _, f := range files {
+		if slices.ContainsFunc(set, func(s conform.Scenario) bool { return s.Name == f.Name() }) {
+			return nil, fmt.Errorf("%s: a scenario named %s is already in the conformance set: rename the file, so --only and --expect-fail name one scenario", f.Path(), f.Name())
+		}
 		set = append(set, f.Scenario()) // a team's own: skipped with the reason if it does not apply
 	}
 	return set, nil
@@ -251,7 +264,16 @@ func loadScenarioFiles(paths []string) ([]*conform.File, error) {
 	for _, p := range paths {
 		fi, err := os.Stat(p)
 		if err != nil {
-			return nil, fmt.Errorf("scenario %s: %w", p, errors.Unwrap(err))
+			// A library file by its name: the binary carries the library.
+			if f, ok := conform.LibraryFile(p); ok && !strings.ContainsAny(p, `/\`) {
+				if other, dup := seen[f.Name()]; dup {
+					return nil, fmt.Errorf("two scenarios named %s: %s and %s (a scenario is named by its file)", f.Name(), other, f.Path())
+				}
+				seen[f.Name()] = f.Path()
+				out = append(out, f)
+				continue
+			}
+			return nil, fmt.Errorf("scenario %s: %w (a library file may be named without its path: wschaos run close-while-waiting)", p, errors.Unwrap(err))
 		}
 		files := []string{p}
 		if fi.IsDir() {
@@ -278,9 +300,9 @@ func loadScenarioFiles(paths []string) ([]*conform.File, error) {
 // execute runs set against the subject the flags name, prints progress and
 // the summary, writes the reports, and returns the run's verdict. p may be
 // nil (run without --profile): each file then runs under its own.
-func execute(ctx context.Context, out io.Writer, f *checkFlags, p *profile.Profile, set []conform.Scenario, exact bool) error {
+func execute(ctx context.Context, out io.Writer, f *checkFlags, p *profile.Profile, set []conform.Scenario, exact, rewrite bool) error {
 	cfg := conform.Config{
-		Profile: p, Scale: *f.scale, Seed: *f.seed, Only: f.only, Virtual: *f.reference, Exact: exact,
+		Profile: p, Scale: *f.scale, Seed: *f.seed, Only: f.only, Virtual: *f.reference, Exact: exact, Rewrite: rewrite,
 		Tolerance: conform.Tolerance{Early: *f.early, Late: *f.late, LateRatio: *f.lateRatio},
 		Scenarios: set, Jobs: *f.jobs,
 	}
@@ -342,6 +364,16 @@ func execute(ctx context.Context, out io.Writer, f *checkFlags, p *profile.Profi
 		}
 	}
 	summarize(out, run)
+	if rewrite {
+		for _, r := range results {
+			if file := fileOf(set, r.Scenario); file != nil && r.Outcome() != "SKIP" {
+				if err := file.WriteOutputs(r); err != nil {
+					return &exitError{code: exitFailed, err: err}
+				}
+				fmt.Fprintf(out, "rewrote %s\n", file.Path())
+			}
+		}
+	}
 	if *f.reportDir != "" {
 		if err := writeReports(*f.reportDir, run); err != nil {
 			return err

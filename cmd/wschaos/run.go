@@ -17,22 +17,25 @@ const runUsage = `usage: wschaos run FILE|DIR... --adapter CMD [flags]
        wschaos run FILE|DIR... --reference [flags]
 
 Plays scenario files against a client, to reproduce a reconnect bug: the
-files of the scenario library (scenarios/library, docs/bugs.md), or your
-own (docs/scenarios.md). A directory stands for its *.txt files.
+files of the scenario library (scenarios/library, docs/bugs.md; the binary
+carries them, so "run close-while-waiting" works anywhere), or your own
+(docs/scenarios.md). A directory stands for its *.txt files.
 
 Each file runs under the profile its "# profile:" line names, or under
 --profile; a file written for another profile, or needing what the
 profile lacks ("# requires:"), is skipped with the reason. Through an
 adapter the client runs on the real clock with the profile scaled, and
 the file's check lines are the verdict; the report shows what each
-command was expected to bring beside what it brought. --reference plays
-the files on wschaos's reference client in virtual time, and with --exact
-every command's output must equal the file's.
+command was expected to bring beside what it brought (--report-dir's
+HTML and JSON). --reference plays the files on wschaos's reference client
+in virtual time; with --exact every command's output must equal the
+file's, and --rewrite writes what each brought into the file instead (a
+check that says FAIL is never written: the run fails).
 
-Exit codes are conform's: 0 every file passed (or was skipped, or failed
-as --expect-fail said), 1 a file failed, 2 bad command line or a file
-that does not parse, 3 the adapter could not start or broke the protocol,
-130 or 143 interrupted.
+Exit codes are conform's: 0 every file that applied passed (or failed as
+--expect-fail said), 1 a file failed, 2 bad command line, a file that
+does not parse, or every file skipped, 3 the adapter could not start or
+broke the protocol, 130 or 143 interrupted.
 
 `
 
@@ -47,6 +50,7 @@ func runCmd(ctx context.Context, args []string, out io.Writer) error {
 	f := newCheckFlags("run", runUsage)
 	prof := f.fs.String("profile", "", profileFlag("the profile to run every file under (default: each file's own)"))
 	exact := f.fs.Bool("exact", false, "with --reference: every command's output must equal the file's")
+	rewrite := f.fs.Bool("rewrite", false, "with --reference: write each command's output into the file (review the diff)")
 	// Files and flags in any order: "run bug.txt --adapter CMD" reads as
 	// a user writes it.
 	var paths []string
@@ -66,8 +70,8 @@ func runCmd(ctx context.Context, args []string, out io.Writer) error {
 	if err := f.validate(); err != nil {
 		return usageErr(err)
 	}
-	if *exact && !*f.reference {
-		return usageErr(errors.New("--exact compares outputs in virtual time: it needs --reference"))
+	if (*exact || *rewrite) && !*f.reference {
+		return usageErr(errors.New("--exact and --rewrite take the reference client's output in virtual time: they need --reference"))
 	}
 	var p *profile.Profile
 	if *prof != "" {
@@ -94,5 +98,5 @@ func runCmd(ctx context.Context, args []string, out io.Writer) error {
 			return usageErr(fmt.Errorf("--expect-fail %s: no such file among %s", name, strings.Join(names, ", ")))
 		}
 	}
-	return execute(ctx, out, f, p, set, *exact)
+	return execute(ctx, out, f, p, set, *exact || *rewrite, *rewrite)
 }

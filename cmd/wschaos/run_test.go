@@ -132,3 +132,38 @@ func TestRunReconnectIsOptional(t *testing.T) {
 		t.Errorf("through an adapter without reconnect: exit %d (%v), want a skip saying why\n%s", exitCode(err), err, out)
 	}
 }
+
+// A team fills in its own file's outputs from the reference client; a file
+// with none is refused on the real clock, saying how to fill it in; a
+// library file runs by its name alone.
+func TestRunRewriteFillsInAFileAndEmptyOutputIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	mine := filepath.Join(dir, "mine.txt")
+	os.WriteFile(mine, []byte("# bug: close while waiting to retry still reconnects\n# profile: queue\n\nfault refuse 503\n----\n\nstart\n----\n\nclose\n----\n\nstep\n----\n\ncheck dials 1\n----\n"), 0o600)
+
+	out, err := runRunCmd(t, mine, "--adapter", idleAdapter)
+	if exitCode(err) != exitFailed || !strings.Contains(out, "gives no expected output") || !strings.Contains(out, "--reference --rewrite") {
+		t.Errorf("an empty file through an adapter: exit %d (%v)\n%s", exitCode(err), err, out)
+	}
+	if out, err = runRunCmd(t, mine, "--reference", "--rewrite"); err != nil {
+		t.Fatalf("rewrite: exit %d (%v)\n%s", exitCode(err), err, out)
+	}
+	b, _ := os.ReadFile(mine)
+	if !strings.Contains(string(b), "client check dials 1: ok") || !strings.Contains(string(b), "#1 refuse 503") {
+		t.Fatalf("the file was not filled in:\n%s", b)
+	}
+	if out, err = runRunCmd(t, mine, "--reference", "--exact"); err != nil {
+		t.Errorf("the rewritten file does not replay exactly: exit %d (%v)\n%s", exitCode(err), err, out)
+	}
+
+	// A check that fails is never written.
+	os.WriteFile(mine, []byte("# bug: b\n# profile: queue\n\nstart\n----\n\ncheck dials 2\n----\n"), 0o600)
+	out, err = runRunCmd(t, mine, "--reference", "--rewrite")
+	if b2, _ := os.ReadFile(mine); exitCode(err) != exitFailed || strings.Contains(string(b2), "FAIL") {
+		t.Errorf("rewriting a failed check: exit %d (%v), file:\n%s\n%s", exitCode(err), err, b2, out)
+	}
+
+	if out, err := runRunCmd(t, "close-while-waiting", "--reference"); err != nil || !strings.Contains(out, "1 of 1 scenarios passed") {
+		t.Errorf("a library file by name: exit %d (%v)\n%s", exitCode(err), err, out)
+	}
+}
