@@ -101,7 +101,7 @@ func TestRunBadCommandLinesExitTwo(t *testing.T) {
 	}{
 		{[]string{"--reference"}, "name at least one scenario file"},
 		{[]string{lib("close-code.txt")}, "want exactly one of --adapter CMD and --reference"},
-		{[]string{lib("close-code.txt"), "--adapter", "x", "--exact"}, "--exact compares outputs in virtual time"},
+		{[]string{lib("close-code.txt"), "--adapter", "x", "--exact"}, "--exact and --rewrite take the reference client's output in virtual time"},
 		{[]string{bad, "--reference"}, "bad.txt:4: unknown command \"teleport\""},
 		{[]string{lib("nope.txt"), "--reference"}, "scenario " + lib("nope.txt") + ": no such file or directory"},
 		{[]string{lib("close-code.txt"), "--reference", "--expect-fail", "close: x"}, "--expect-fail close: no such file among close-code"},
