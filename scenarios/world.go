@@ -1,6 +1,10 @@
-// Package scenarios is the executable spec of how a reconnecting client must
-// behave: Ginkgo specs that drive the reference client against the fake
-// server on a virtual clock. The root suite_test.go runs them.
+// Package scenarios holds the Ginkgo specs of the reference client that no
+// scenario file can state (jitter within one seed, replay, the herd, races
+// with Close), and runs the scenario library and the conformance scenarios
+// on the reference client (conform.go). Each behaviour is written once: a
+// file in scenarios/library runs on every subject, so a spec that only
+// restated one would be a second form to keep in step. The root
+// suite_test.go runs them, on a virtual clock against the fake server.
 //
 // A spec never sleeps. It steps the clock to the next timer
 // (vclock.AdvanceToNext) only after it has seen the effect of the previous
@@ -11,7 +15,6 @@ package scenarios
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -303,8 +306,6 @@ func (c *countedConn) Close() error {
 	c.once.Do(func() { c.s.open.Add(-1) })
 	return c.Conn.Close()
 }
-
-func jsonUnmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
 
 // clientEvent is one line of the client's side of a timeline.
 type clientEvent struct {
