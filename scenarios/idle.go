@@ -59,7 +59,7 @@ func (w *world) idleFor() *quiet.Detector { return quiet.NewDetector(w.port) }
 // it writes.
 func (w *world) progress() string {
 	next, _ := w.clock.Next()
-	return fmt.Sprint(w.states.len(), w.msgs.len(), w.timeline.len(), w.resyncs.Load(), w.others.Load(),
+	return fmt.Sprint(w.states.len(), w.msgs.len(), w.errs.Load(), w.resyncs.Load(), w.others.Load(),
 		w.srv.Transcript().Len(), w.sockets.open.Load(), w.sockets.max.Load(),
 		w.clock.Pending("client"), w.clock.Pending("server"), next.UnixNano())
 }

@@ -29,49 +29,9 @@ func (w *world) expectStaysClosed() {
 }
 
 var _ = Describe("Intentional close", Label("lifecycle"), func() {
-	for _, p := range []*profile.Profile{profile.QueueProfile(), profile.MattermostProfile()} {
-		Context("profile "+p.Name, Label(p.Name), func() {
-			spec("while connecting: the stalled handshake is abandoned", func(ctx SpecContext, mk maker) {
-				w := mk(p, withFaults(chaos.Stall(-1)))
-				w.start()
-				w.awaitTranscript(ctx, "the stalled handshake", hasKind(fakeserver.KindStall, 1))
-				Expect(w.cl.Close()).To(Succeed())
-				w.expectStaysClosed()
-			}, flawed("lets a handshake in progress run on after Close", flaw.Set{CloseLeavesDial: true}, "socket is still open"))
-
-			spec("while connected: closes with the profile's code and never reconnects", func(ctx SpecContext, mk maker) {
-				w := mk(p)
-				w.start()
-				w.awaitState(ctx, client.StateConnected)
-				Expect(w.cl.Close()).To(Succeed())
-				c := w.firstClose(ctx)
-				Expect(c.Code).To(Equal(p.Close.Code), "an intentional close must send the profile's close code (1005: a frame with none)")
-				Expect(c.By).To(Equal(profile.Client))
-				w.expectStaysClosed()
-			}, flawed("drops the connection without a close frame", flaw.Set{CloseWithoutFrame: true}, "must send the profile's close code"))
-
-			spec("while waiting to retry: the pending retry is cancelled", func(ctx SpecContext, mk maker) {
-				w := mk(p, withFaults(chaos.Refuse(503)))
-				w.start()
-				w.awaitState(ctx, client.StateReconnecting)
-				Expect(w.cl.Close()).To(Succeed())
-				w.expectStaysClosed()
-			}, flawed("leaves its retry armed after Close", flaw.Set{RetryIgnoresClose: true}, "timer still armed"))
-
-			spec("a stalled handshake counts as a failure after the connect timeout", func(ctx SpecContext, mk maker) {
-				w := mk(p, withFaults(chaos.OnAttempts(chaos.Stall(-1), 1)))
-				w.start()
-				w.awaitTranscript(ctx, "the stalled handshake", hasKind(fakeserver.KindStall, 1))
-				w.awaitTimers(ctx, 1, "the connect timeout")
-				Expect(w.step()).To(Equal(10*time.Second), "the default connect timeout")
-				w.awaitState(ctx, client.StateReconnecting)
-				w.step()
-				w.awaitState(ctx, client.StateConnected)
-				Expect(w.sockets.max.Load()).To(BeEquivalentTo(1))
-			}, flawed("waits for a stalled handshake forever", flaw.Set{NoConnectTimeout: true}, "the connect timeout never armed"))
-		})
-	}
-
+	// Close while connecting, connected or waiting to retry, and the
+	// connect timeout, are scenario files in scenarios/library; giving up
+	// first is a path no file takes.
 	spec("after giving up", func(ctx SpecContext, mk maker) {
 		w := mk(profile.QueueProfile(), withFaults(chaos.Refuse(503)))
 		w.failAttempts(ctx, 5)
@@ -82,6 +42,9 @@ var _ = Describe("Intentional close", Label("lifecycle"), func() {
 	}, flawed("still says gave-up after Close", flaw.Set{ClosedStateNotAnnounced: true}, "must say it is disconnected"))
 })
 
+// rapid-reconnect-one-socket.txt checks the sockets open once the
+// reconnects are done, all a server can tell; these specs count them from
+// the client's side, so two open at any instant fail.
 var _ = Describe("One socket at a time", Label("lifecycle"), func() {
 	spec("rapid manual reconnects never hold two sockets", func(ctx SpecContext, mk maker) {
 		w := mk(profile.MattermostProfile())

@@ -1,6 +1,10 @@
-// Package scenarios is the executable spec of how a reconnecting client must
-// behave: Ginkgo specs that drive the reference client against the fake
-// server on a virtual clock. The root suite_test.go runs them.
+// Package scenarios holds the Ginkgo specs of the reference client that no
+// scenario file can state (jitter within one seed, replay, the herd, races
+// with Close), and runs the scenario library and the conformance scenarios
+// on the reference client (conform.go). Each behaviour is written once: a
+// file in scenarios/library runs on every subject, so a spec that only
+// restated one would be a second form to keep in step. The root
+// suite_test.go runs them, on a virtual clock against the fake server.
 //
 // A spec never sleeps. It steps the clock to the next timer
 // (vclock.AdvanceToNext) only after it has seen the effect of the previous
@@ -11,7 +15,6 @@ package scenarios
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -40,16 +43,15 @@ const specTimeout = 20 * time.Second
 
 // world is one client, one fake server and the virtual clock they share.
 type world struct {
-	p     *profile.Profile
 	clock *vclock.Clock
 	srv   *fakeserver.Server
 	cl    *client.Client
 	seed  uint64
 
-	timeline log[clientEvent] // everything the client did, stamped
 	states   log[client.StateChange]
 	msgs     log[profile.Message]
 	resyncs  atomic.Int32
+	errs     atomic.Int32 // errors the client reported: progress, for unlessIdle
 	others   atomic.Int32 // state changes of moreClients' clients
 	sockets  socketCounter
 	port     int           // the server's listen port: one end of every socket
@@ -82,9 +84,6 @@ func withRand(r *rand.Rand) worldOption {
 	return func(c *worldConfig) { c.rng, c.unseeded = r, r == nil }
 }
 
-// withSeed seeds server and client with n instead of Ginkgo's seed.
-func withSeed(n uint64) worldOption { return func(c *worldConfig) { c.seed = n } }
-
 // withFaults sets the server's faults.
 func withFaults(f ...chaos.Fault) worldOption {
 	return func(c *worldConfig) { c.faults = append(c.faults, f...) }
@@ -109,7 +108,7 @@ func newWorld(p *profile.Profile, opts ...worldOption) *world {
 	DeferCleanup(func() {
 		Eventually(gleak.Goroutines).ShouldNot(gleak.HaveLeaked(before))
 	})
-	w := &world{p: p, clock: vclock.New(), seed: seed, wait: cfg.wait}
+	w := &world{clock: vclock.New(), seed: seed, wait: cfg.wait}
 	w.srv = fakeserver.NewUnstartedServer(p)
 	w.srv.Clock = w.clock.For("server")
 	w.srv.Seed = seed
@@ -135,19 +134,10 @@ func newWorld(p *profile.Profile, opts ...worldOption) *world {
 		Flaws:   cfg.flaws,
 	}
 	w.cl = client.New(w.srv.URL, &w.clientOpts)
-	w.cl.OnState(func(ch client.StateChange) {
-		w.states.add(ch)
-		w.note(ch.To.String())
-	})
-	w.cl.Subscribe("", func(m profile.Message) {
-		w.msgs.add(m)
-		w.note("got " + describeMessage(m))
-	})
-	w.cl.OnError(func(err error) { w.note("error: " + err.Error()) })
-	w.cl.OnResync(func() {
-		w.resyncs.Add(1)
-		w.note("resync")
-	})
+	w.cl.OnState(func(ch client.StateChange) { w.states.add(ch) })
+	w.cl.Subscribe("", func(m profile.Message) { w.msgs.add(m) })
+	w.cl.OnError(func(error) { w.errs.Add(1) })
+	w.cl.OnResync(func() { w.resyncs.Add(1) })
 	if cfg.twin {
 		// A twin may leave a goroutine parked on a virtual timer after
 		// Close (that can be its bug); fire every timer so it ends.
@@ -302,35 +292,6 @@ type countedConn struct {
 func (c *countedConn) Close() error {
 	c.once.Do(func() { c.s.open.Add(-1) })
 	return c.Conn.Close()
-}
-
-func jsonUnmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
-
-// clientEvent is one line of the client's side of a timeline.
-type clientEvent struct {
-	at   time.Duration
-	text string
-	// action: done by the spec through the client's API (a send), not by
-	// the client on its own; it comes first at its instant.
-	action bool
-}
-
-func (e clientEvent) String() string {
-	return fmt.Sprintf("%-10s client %s", "+"+e.at.String(), e.text)
-}
-
-// note stamps what the client did with the virtual time. Callbacks run
-// after the client acted and before a spec steps the clock, so the time is
-// the time it happened.
-func (w *world) note(text string) { w.timeline.add(clientEvent{at: w.now(), text: text}) }
-
-// describeMessage names a message and, when short, its data.
-func describeMessage(m profile.Message) string {
-	s := m.String()
-	if len(m.Data) > 0 && len(m.Data) <= 60 && m.Kind == profile.Event {
-		s += " " + string(m.Data)
-	}
-	return s
 }
 
 // moreClients starts n more clients configured like w.cl (profile, flaws,
