@@ -357,7 +357,11 @@ func (pl *player) settle(c fileCmd) (out []string, ok bool) {
 	t := pl.t
 	defer pl.commit()
 	switch {
-	case t.exact && !t.rewrite:
+	case t.virtual && !t.rewrite:
+		// Until the output is the file's, held a moment: then the world
+		// is where the file says; else until the world is idle (or the
+		// bound), which in exact mode is a failure and otherwise only
+		// means the client went its own way, for the checks to judge.
 		ctx, cancel := t.waitFor(patience)
 		defer cancel()
 		last, lastChange := pl.observe(), time.Now()
@@ -367,7 +371,7 @@ func (pl *player) settle(c fileCmd) (out []string, ok bool) {
 			}
 			if ctx.Err() != nil {
 				t.idleSeen = context.Cause(ctx) == errIdle
-				return last, false
+				return last, !t.exact
 			}
 			quietReal(ctx, pollEvery)
 			if now := pl.observe(); !slices.Equal(now, last) {
@@ -375,14 +379,11 @@ func (pl *player) settle(c fileCmd) (out []string, ok bool) {
 			}
 		}
 	case t.virtual:
-		limit := patience
-		if t.rewrite {
-			limit = quietFor
-		}
+		// Rewriting: whatever comes, once it has been still a while.
 		last, lastChange := pl.observe(), time.Now()
 		ctx, cancel := t.waitFor(patience)
 		defer cancel()
-		for ctx.Err() == nil && time.Since(lastChange) < limit {
+		for ctx.Err() == nil && time.Since(lastChange) < quietFor {
 			quietReal(ctx, pollEvery)
 			if now := pl.observe(); !slices.Equal(now, last) {
 				last, lastChange = now, time.Now()
