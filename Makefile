@@ -41,7 +41,7 @@ herd-plot:
 ## rewrite: regenerate the expected outputs of scenario files from the
 ## reference client; review the diff before committing it.
 rewrite:
-	$(GO) test -count=1 ./conform -run TestLibrary -args -rewrite
+	$(GO) test -count=1 ./scenarios/library -args -rewrite
 
 ## fuzz: every fuzz target for FUZZTIME each: a number of runs (500000x)
 ## or a time (make fuzz FUZZTIME=5m). A count is the default: Go 1.26's

@@ -1,19 +1,12 @@
 package conform
 
 import (
-	"flag"
 	"fmt"
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync/atomic"
 	"testing"
 )
-
-// rewrite regenerates the expected outputs of the library's files from
-// what the reference client and the fake server do:
-// go test ./conform -run TestLibrary -rewrite
-var rewrite = flag.Bool("rewrite", false, "rewrite the expected output of the scenario library's files")
 
 // libraryDir holds the scenario library: one file per real-world bug.
 func libraryDir() string {
@@ -39,68 +32,6 @@ func playFile(t *testing.T, s *File, f Factory, exact, rewrite bool) Result {
 		t.Fatal(err)
 	}
 	return rs[0]
-}
-
-// Every file of the library passes on the reference client, its output
-// exactly as the file gives it, and fails on each twin it names, by its
-// checks alone: a check that catches a twin catches the same bug in any
-// client, behind an adapter too, where no output is compared.
-func TestLibrary(t *testing.T) {
-	var shapes, covered atomic.Int32
-	t.Cleanup(func() {
-		if !*rewrite {
-			t.Logf("scenario library: %d of %d bug shapes covered (passing on the reference client, failing on their twins)",
-				covered.Load(), shapes.Load())
-		}
-	})
-	for _, path := range bugFiles() {
-		s, err := LoadFile(path)
-		if err != nil {
-			t.Error(err)
-			continue
-		}
-		shapes.Add(1)
-		t.Run(s.Name(), func(t *testing.T) {
-			t.Parallel()
-			r := playFile(t, s, Reference(), true, *rewrite)
-			if *rewrite {
-				if err := s.WriteOutputs(r); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			if !r.Passed {
-				t.Fatalf("the reference client fails %s:\n%s", s.Name(), strings.Join(r.Failures, "\n"))
-			}
-			ok := true
-			for _, name := range s.header.twins {
-				tw := twins[name]
-				r := playFile(t, s, tw.Make, false, false)
-				switch {
-				case r.Passed:
-					ok = false
-					t.Errorf("%s passed on a client that %s: its checks do not catch its bug\n%s", s.Name(), tw.Bug, steps(r))
-				case !strings.Contains(strings.Join(r.Failures, "\n"), s.header.bug):
-					ok = false
-					t.Errorf("%s failed on a client that %s, without naming the behaviour:\n%s", s.Name(), tw.Bug, strings.Join(r.Failures, "\n"))
-				}
-			}
-			if ok {
-				covered.Add(1)
-			}
-		})
-	}
-}
-
-func steps(r Result) string {
-	var b strings.Builder
-	for _, st := range r.Steps {
-		fmt.Fprintf(&b, "%d: %s\n", st.Line, st.Command)
-		for _, l := range st.Got {
-			fmt.Fprintf(&b, "    %s\n", l)
-		}
-	}
-	return b.String()
 }
 
 // expectsFail is a scenario file that expects a failed check.

@@ -1,0 +1,102 @@
+package library_test
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/wschaos/wschaos/conform"
+)
+
+// rewrite regenerates the expected outputs of the library's files from
+// what the reference client and the fake server do:
+// go test ./scenarios/library -rewrite (make rewrite)
+var rewrite = flag.Bool("rewrite", false, "rewrite the expected output of the scenario library's files")
+
+func bugFiles(t *testing.T) []string {
+	files, err := filepath.Glob("*.txt")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no scenario files here: %v", err)
+	}
+	return files
+}
+
+// playFile runs one file on one subject, in virtual time.
+func playFile(t *testing.T, s *conform.File, f conform.Factory, exact, rewrite bool) conform.Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cfg := conform.Config{Virtual: true, Exact: exact, Rewrite: rewrite, Scenarios: []conform.Scenario{s.Scenario()}}
+	rs, err := conform.Run(ctx, cfg, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rs[0]
+}
+
+func steps(r conform.Result) string {
+	var b strings.Builder
+	for _, st := range r.Steps {
+		fmt.Fprintf(&b, "%d: %s\n", st.Line, st.Command)
+		for _, l := range st.Got {
+			fmt.Fprintf(&b, "    %s\n", l)
+		}
+	}
+	return b.String()
+}
+
+// Every file of the library passes on the reference client, its output
+// exactly as the file gives it, and fails on each twin it names, by its
+// checks alone: a check that catches a twin catches the same bug in any
+// client, behind an adapter too, where no output is compared.
+func TestLibrary(t *testing.T) {
+	var shapes, covered atomic.Int32
+	t.Cleanup(func() {
+		if !*rewrite {
+			t.Logf("scenario library: %d of %d bug shapes covered (passing on the reference client, failing on their twins)",
+				covered.Load(), shapes.Load())
+		}
+	})
+	for _, path := range bugFiles(t) {
+		s, err := conform.LoadFile(path)
+		if err != nil {
+			t.Error(err)
+			continue
+		}
+		shapes.Add(1)
+		t.Run(s.Name(), func(t *testing.T) {
+			t.Parallel()
+			r := playFile(t, s, conform.Reference(), true, *rewrite)
+			if *rewrite {
+				if err := s.WriteOutputs(r); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if !r.Passed {
+				t.Fatalf("the reference client fails %s:\n%s", s.Name(), strings.Join(r.Failures, "\n"))
+			}
+			ok := true
+			for _, name := range s.Twins() {
+				tw, _ := conform.TwinOf(name)
+				r := playFile(t, s, tw.Make, false, false)
+				switch {
+				case r.Passed:
+					ok = false
+					t.Errorf("%s passed on a client that %s: its checks do not catch its bug\n%s", s.Name(), tw.Bug, steps(r))
+				case !strings.Contains(strings.Join(r.Failures, "\n"), s.Bug()):
+					ok = false
+					t.Errorf("%s failed on a client that %s, without naming the behaviour:\n%s", s.Name(), tw.Bug, strings.Join(r.Failures, "\n"))
+				}
+			}
+			if ok {
+				covered.Add(1)
+			}
+		})
+	}
+}
