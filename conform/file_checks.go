@@ -88,7 +88,7 @@ func checkDelays(pl *player, args []string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	got := retryDelays(pl.t.Entries())
+	got := RetryDelays(pl.t.Entries())
 	for i, d := range got {
 		if i >= len(want) {
 			return verdict(false, "%d retries, want %d", len(got), len(want)), nil
@@ -109,9 +109,9 @@ func checkDelays(pl *player, args []string) (string, error) {
 	return verdict(len(got) == len(want), "%d retries, want %d", len(got), len(want)), nil
 }
 
-// retryDelays measures, from the server's side, each wait between the end
-// of one attempt and the dial of the next.
-func retryDelays(es []fakeserver.Entry) []time.Duration {
+// RetryDelays measures, from the server's side, each wait between the end
+// of one attempt and the dial of the next: what "check delays" reads.
+func RetryDelays(es []fakeserver.Entry) []time.Duration {
 	ends := map[int]time.Duration{}
 	var delays []time.Duration
 	for _, e := range es {

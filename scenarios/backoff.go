@@ -10,6 +10,7 @@ import (
 	"github.com/wschaos/wschaos/backoff"
 	"github.com/wschaos/wschaos/chaos"
 	"github.com/wschaos/wschaos/client"
+	"github.com/wschaos/wschaos/conform"
 	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/profile"
 )
@@ -19,24 +20,6 @@ func s(n float64) time.Duration { return time.Duration(n * float64(time.Second))
 
 // queueDelays is SPEC.md's schedule for profile "queue": then it gives up.
 var queueDelays = []time.Duration{s(1), s(2), s(4), s(8), s(16)}
-
-// retryDelays measures, from the server's side, each wait between the end
-// of one attempt and the dial of the next.
-func retryDelays(es []fakeserver.Entry) []time.Duration {
-	ends := map[int]time.Duration{}
-	var delays []time.Duration
-	for _, e := range es {
-		switch e.Kind {
-		case fakeserver.KindRefuse, fakeserver.KindClose, fakeserver.KindReset:
-			ends[e.Attempt] = e.At
-		case fakeserver.KindDial:
-			if end, ok := ends[e.Attempt-1]; ok {
-				delays = append(delays, e.At-end)
-			}
-		}
-	}
-	return delays
-}
 
 // failAttempts starts the client and lets n attempts fail (the server's
 // faults must refuse or cut each), then returns the measured delays
@@ -53,7 +36,7 @@ func (w *world) failAttempts(ctx SpecContext, n int) []time.Duration {
 		w.step()
 		w.awaitTranscript(ctx, fmt.Sprintf("dial %d", i+1), hasKind(fakeserver.KindDial, i+1))
 	}
-	return retryDelays(w.srv.Transcript().Entries())
+	return conform.RetryDelays(w.srv.Transcript().Entries())
 }
 
 func (t twin) wanting(want string) twin { t.want = want; return t }
@@ -89,7 +72,7 @@ var _ = Describe("Backoff schedule", Label("backoff"), func() {
 			w.awaitTranscript(ctx, "dial 6", hasKind(fakeserver.KindDial, 6))
 			ch := w.awaitAny(ctx, client.StateGaveUp, client.StateReconnecting)
 			Expect(ch.To).To(Equal(client.StateGaveUp), "the client did not give up after the 6th failure")
-			Expect(retryDelays(w.srv.Transcript().Entries())).To(Equal(queueDelays), "the queue profile's schedule")
+			Expect(conform.RetryDelays(w.srv.Transcript().Entries())).To(Equal(queueDelays), "the queue profile's schedule")
 			_, pending := w.clock.Next()
 			Expect(pending).To(BeFalse(), "a client that gave up must arm no timer")
 			w.clock.Advance(24 * time.Hour)
