@@ -59,10 +59,13 @@ type header struct {
 	twinLine    int      // the line of "# twin:"
 	labels      []string
 	requires    []string // what the profile must have: see requirements
+	// virtualOnly: "# clock: virtual", a file whose timing only a virtual
+	// clock can hold (a pong 1 ms before its deadline).
+	virtualOnly bool
 }
 
 // headerKeys are the keys a header's leading "# key: value" lines may use.
-var headerKeys = []string{"bug", "report", "profile", "seed", "jitter", "twin", "labels", "requires"}
+var headerKeys = []string{"bug", "report", "profile", "seed", "jitter", "twin", "labels", "requires", "clock"}
 
 // keyLine reads "key: value" where key is one lower-case word.
 func keyLine(line string) (key string, ok bool) {
@@ -225,6 +228,11 @@ func (h *header) parse(line string, lineNo int) error {
 		}
 	case "labels":
 		h.labels = append(h.labels, strings.Fields(value)...)
+	case "clock":
+		if value != "virtual" && value != "any" {
+			return fmt.Errorf(`clock %q: want "virtual" (a timing only a virtual clock can hold) or "any"`, value)
+		}
+		h.virtualOnly = value == "virtual"
 	case "requires":
 		for _, r := range strings.FieldsFunc(value, func(r rune) bool { return r == ',' || r == ' ' }) {
 			if _, ok := requirements[r]; !ok {

@@ -177,6 +177,9 @@ func (s *File) Scenario() Scenario {
 			return fs
 		},
 		Run: func(t *T) {
+			if !t.virtual && s.header.virtualOnly {
+				t.Skipf("its timing holds only on a virtual clock (# clock: virtual)")
+			}
 			if !t.virtual && !s.hasOutput() {
 				t.Fatalf("%s gives no expected output: on the real clock a command waits for what the file says it brings, "+
 					"so with none every check runs at once. Fill the outputs in from the reference client: wschaos run %s --reference --rewrite",

@@ -37,6 +37,7 @@ func TestParseScriptErrorsSayFileLineAndWhat(t *testing.T) {
 		{"bad profile option", "# bug: b\n# report: r\n# profile: queue limit=x\n# twin: queue-lifo\n\nstart\n----\n", `f.txt:3: profile option limit="x"`},
 		{"bad seed", "# bug: b\n# report: r\n# seed: -1\n", `f.txt:3: seed "-1" is not a non-negative integer`},
 		{"bad jitter", "# bug: b\n# jitter: some\n", `f.txt:2: jitter "some"`},
+		{"bad clock", "# bug: b\n# clock: real\n", `f.txt:2: clock "real": want "virtual"`},
 		{"unknown command", goodHeader + "\nstart\n----\n\nteleport\n----\n", `f.txt:9: unknown command "teleport" (known: `},
 		{"missing separator", goodHeader + "\nstart\nstep\n----\n", `f.txt:6: command "start" must be followed by a line "----"`},
 		{"unknown fault", goodHeader + "\nfault explode\n----\n", `f.txt:6: unknown fault "explode" (known: `},
