@@ -345,7 +345,7 @@ func (t *T) run(s Scenario, f Factory) {
 
 // closeSubject closes the subject if the scenario left it running.
 func (t *T) closeSubject() {
-	if t.closed {
+	if t.closed || !t.connected {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(t.ctx), closePatience)

@@ -61,6 +61,9 @@ type T struct {
 	hooks    []hook
 	skipped  string // why the scenario stopped without a verdict (Skipf)
 	unmade   bool   // the factory failed: there was no subject
+	// connected: Connect was called, so there is a client to close at the
+	// end (a scenario skipped before it has none).
+	connected bool
 
 	// A scenario file's play: compare outputs exactly (exact), or take
 	// them as they come to rewrite the file (rewrite); steps is what each
@@ -157,6 +160,7 @@ func (t *T) emit(e Event) {
 
 // Connect starts the subject on the server's URL.
 func (t *T) Connect() {
+	t.connected = true
 	if err := t.subj.Connect(t.ctx, t.srv.URL); err != nil {
 		t.Fatalf("connect: the client refused to start: %v", err)
 	}

@@ -167,3 +167,12 @@ func TestRunRewriteFillsInAFileAndEmptyOutputIsRefused(t *testing.T) {
 		t.Errorf("a library file by name: exit %d (%v)\n%s", exitCode(err), err, out)
 	}
 }
+
+// A file skipped before it connects is a skip, not a failure to close a
+// client that never started.
+func TestRunVirtualOnlyFileSkipsThroughAnAdapter(t *testing.T) {
+	out, err := runRunCmd(t, "late-pong-boundary", "close-while-waiting", "--adapter", idleAdapter, "--scale", "0.05")
+	if !strings.Contains(out, "SKIP  its timing holds only on a virtual clock (# clock: virtual)") || strings.Contains(out, "closing the client") {
+		t.Errorf("exit %d (%v)\n%s", exitCode(err), err, out)
+	}
+}
