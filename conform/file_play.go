@@ -301,8 +301,10 @@ type player struct {
 	serverSeen, clientSeen, actionSeen int
 	// prevAt is the last instant the file's expected output reached.
 	prevAt time.Duration
-	// want counts the kinds of line the file expects so far (real time).
+	// want counts the kinds of line the file expects so far (real time);
+	// now holds the kinds the current command brings.
 	want map[string]int
+	now  map[string]bool
 }
 
 // clientLine is one line of the client's side of the output.
@@ -397,9 +399,11 @@ func (pl *player) settle(c fileCmd) (out []string, ok bool) {
 	// The real clock: wait for what the file's output brings, counted by
 	// kind, within the scaled time it spans and the tolerance.
 	at := pl.prevAt
+	pl.now = map[string]bool{}
 	for _, l := range c.want {
 		if k, when, ok := lineKind(l); ok {
 			pl.want[k]++
+			pl.now[k] = true
 			at = max(at, when)
 		} else if when, ok := lineAt(l); ok {
 			at = max(at, when)
@@ -452,7 +456,11 @@ func (t *T) quietSpan() time.Duration {
 	return hi
 }
 
-// reached reports whether everything the file expects so far has come.
+// reached reports whether what the command brings has come: of each kind
+// of line its output holds, as many as the file holds so far. A kind the
+// command does not bring is not waited for: a client that never sends
+// what an earlier command expected (a ping on open) must not make every
+// later command wait out its bound, past the moment the file acts in.
 // With states false, the client's states are left out.
 func (pl *player) reached(states bool) bool {
 	got := map[string]int{}
@@ -462,7 +470,7 @@ func (pl *player) reached(states bool) bool {
 		}
 	}
 	for k, n := range pl.want {
-		if got[k] < n && (states || !isStateKind(k)) {
+		if pl.now[k] && got[k] < n && (states || !isStateKind(k)) {
 			return false
 		}
 	}
