@@ -8,6 +8,9 @@
 #
 # conform.args holds conform's arguments, one per line, unquoted; lines
 # starting with # are comments. The adapter is always DIR/adapter.js.
+# A client whose profile some files of the scenario library are written
+# for also has library.args: wschaos run's arguments for the library, its
+# known bugs among the files named by --expect-fail.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${REPORTS:-conform-reports/real}
@@ -33,6 +36,19 @@ run_one() {
 	"$bin" conform "${args[@]}" --adapter "node $dir/adapter.js" --report-dir "$out/$name" >>"$log" 2>&1
 	code=$?
 	printf '%-24s exit %d in %3ds: %s\n' "$name" "$code" "$(($(date +%s) - start))" "$(grep -E 'scenarios passed' "$log" | tail -1)"
+	if [ -f "$dir/library.args" ]; then
+		start=$(date +%s)
+		args=()
+		while IFS= read -r line; do
+			case $line in '' | '#'*) continue ;; esac
+			args+=("$line")
+		done <"$dir/library.args"
+		echo "== the scenario library:" >>"$log"
+		"$bin" run scenarios/library "${args[@]}" --adapter "node $dir/adapter.js" --report-dir "$out/$name-library" >>"$log" 2>&1
+		local lcode=$?
+		printf '%-24s exit %d in %3ds: %s\n' "$name (library)" "$lcode" "$(($(date +%s) - start))" "$(grep -E 'scenarios passed' "$log" | tail -1)"
+		[ "$code" = 0 ] && code=$lcode
+	fi
 	return "$code"
 }
 
