@@ -230,8 +230,8 @@ var requirements = map[string]func(p *profile.Profile) string{
 			"profile %s's client sends no heartbeat", p.Name)
 	},
 	"retry-limit": func(p *profile.Profile) string {
-		_, gives := p.Backoff.Window(1000, 0)
-		return unless(!gives, "profile %s never gives up", p.Name)
+		_, retries := p.Backoff.Window(1000, 0)
+		return unless(!retries, "profile %s never gives up", p.Name)
 	},
 	"connect-timeout": func(p *profile.Profile) string {
 		return unless(p.Connect.Timeout > 0, "profile %s has no connect timeout", p.Name)

@@ -217,3 +217,35 @@ func TestParseFileChecksArgumentsOfEveryCommand(t *testing.T) {
 		}
 	}
 }
+
+// Each requirement holds for a profile that has the feature and names
+// what one without it lacks.
+func TestRequirementsTellWhatAProfileLacks(t *testing.T) {
+	queue, mattermost := profile.QueueProfile(), profile.MattermostProfile()
+	for _, tc := range []struct {
+		req        string
+		has, lacks *profile.Profile
+		why        string
+	}{
+		{"queue", queue, mattermost, "profile mattermost has no offline queue"},
+		{"queue-limit", queue, mattermost, "profile mattermost's queue has no bound"},
+		{"resume", mattermost, queue, "profile queue does not resume sessions"},
+		{"retry-limit", queue, mattermost, "profile mattermost never gives up"},
+		{"close-code", queue, mattermost, "profile mattermost's close sends no code"},
+		{"heartbeat", queue, profile.ByName("reconnecting-websocket"), "profile reconnecting-websocket's client sends no heartbeat"},
+	} {
+		if got := requirements[tc.req](tc.has); got != "" {
+			t.Errorf("%s on %s: %q, want it met", tc.req, tc.has.Name, got)
+		}
+		if got := requirements[tc.req](tc.lacks); got != tc.why {
+			t.Errorf("%s on %s: %q, want %q", tc.req, tc.lacks.Name, got, tc.why)
+		}
+	}
+	f, err := ParseFile("f.txt", "# bug: b\n# requires: resume\n\nstart\n----\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.Scenario().Why(queue); got != "requires resume: profile queue does not resume sessions" {
+		t.Errorf("a file requiring resume under queue: %q", got)
+	}
+}
