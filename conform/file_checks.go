@@ -23,9 +23,10 @@ var checks = map[string]func(pl *player, args []string) (string, error){
 	"resyncs": checkCount("resyncs", func(pl *player) int {
 		return count(pl.t.Events(), func(e Event) bool { return e.Kind == EventResync })
 	}),
-	"dials":  checkCount("dials", func(pl *player) int { return len(entriesOf(pl.t.Entries(), fakeserver.KindDial)) }),
-	"open":   checkCount("sockets open now", func(pl *player) int { return openNow(pl.t.Entries()) }),
-	"closes": checkCloses,
+	"dials":    checkCount("dials", func(pl *player) int { return len(entriesOf(pl.t.Entries(), fakeserver.KindDial)) }),
+	"open":     checkCount("sockets open now", func(pl *player) int { return openNow(pl.t.Entries()) }),
+	"closes":   checkCloses,
+	"reported": checkReported,
 }
 
 func checkNames() []string {
@@ -225,6 +226,50 @@ func checkCloses(pl *player, args []string) (string, error) {
 	return checkCount(fmt.Sprintf("closes with %d", code), func(pl *player) int {
 		return closesCounted(pl.t.p, pl.t.Entries(), code)
 	})(pl, args[1:])
+}
+
+// checkReported: "check reported 4001 1": how many times the client
+// reported an error close's code where the profile says it does: in its
+// close frame, on the next connect URL, or both. A code put where the
+// profile does not report it (4001 in the frame of a client whose
+// profile sends it only as disconnect_err_code) fails the check.
+func checkReported(pl *player, args []string) (string, error) {
+	if len(args) != 2 {
+		return "", fmt.Errorf("want a code and a count, like: check reported 4001 1")
+	}
+	code, err := codeSel(map[string]string{"code": args[0]}, 0)
+	if err != nil {
+		return "", err
+	}
+	want, err := strconv.Atoi(args[1])
+	if err != nil {
+		return "", fmt.Errorf("%q is not a count", args[1])
+	}
+	p, es := pl.t.p, pl.t.Entries()
+	frames, queries := 0, 0
+	for _, e := range es {
+		switch {
+		case e.Kind == fakeserver.KindClose && e.By == profile.Client && e.Code == code:
+			frames++
+		case e.Kind == fakeserver.KindDial && e.ReportedCode == code:
+			queries++
+		}
+	}
+	switch {
+	case !p.Close.InFrame() && frames > 0:
+		return verdict(false, "the client put %d in its close frame %d times; profile %s reports it only on the next connect (%s=)",
+			code, frames, p.Name, p.Close.Query), nil
+	case !p.Close.InQuery() && queries > 0:
+		return verdict(false, "the client reported %d on a connect URL; profile %s reports it only in the close frame", code, p.Name), nil
+	}
+	got, where := frames, "in its close frame"
+	if p.Close.InQuery() {
+		got, where = queries, "on the next connect ("+p.Close.Query+"=)"
+		if p.Close.InFrame() {
+			got, where = min(frames, queries), "in its close frame and on the next connect"
+		}
+	}
+	return verdict(got == want, "the client reported %d %s %d times, want %d", code, where, got, want), nil
 }
 
 // closesCounted counts the closes with code: in the frame, or, where the

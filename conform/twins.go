@@ -82,6 +82,7 @@ var twins = map[string]Twin{
 	"close-leaves-dial":    flawed("lets a handshake in progress run on after Close", flaw.Set{CloseLeavesDial: true}),
 	"no-connect-timeout":   flawed("waits for a stalled handshake forever", flaw.Set{NoConnectTimeout: true}),
 	"stale-gave-up":        flawed("still says gave-up after Close", flaw.Set{ClosedStateNotAnnounced: true}),
+	"code-in-frame":        flawed("puts an error close's code in the close frame, not on the next connect", flaw.Set{CloseCodeInFrame: true}),
 }
 
 func twinNames() []string {
