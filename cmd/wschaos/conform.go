@@ -261,16 +261,22 @@ func conformSet(p *profile.Profile, extra []string) ([]conform.Scenario, error) 
 func loadScenarioFiles(paths []string) ([]*conform.File, error) {
 	var out []*conform.File
 	seen := map[string]string{}
+	add := func(f *conform.File) error {
+		if other, dup := seen[f.Name()]; dup {
+			return fmt.Errorf("two scenarios named %s: %s and %s (a scenario is named by its file)", f.Name(), other, f.Path())
+		}
+		seen[f.Name()] = f.Path()
+		out = append(out, f)
+		return nil
+	}
 	for _, p := range paths {
 		fi, err := os.Stat(p)
 		if err != nil {
 			// A library file by its name: the binary carries the library.
 			if f, ok := conform.LibraryFile(p); ok && !strings.ContainsAny(p, `/\`) {
-				if other, dup := seen[f.Name()]; dup {
-					return nil, fmt.Errorf("two scenarios named %s: %s and %s (a scenario is named by its file)", f.Name(), other, f.Path())
+				if err := add(f); err != nil {
+					return nil, err
 				}
-				seen[f.Name()] = f.Path()
-				out = append(out, f)
 				continue
 			}
 			return nil, fmt.Errorf("scenario %s: %w (a library file may be named without its path: wschaos run close-while-waiting)", p, errors.Unwrap(err))
@@ -287,11 +293,9 @@ func loadScenarioFiles(paths []string) ([]*conform.File, error) {
 			if err != nil {
 				return nil, err
 			}
-			if other, dup := seen[f.Name()]; dup {
-				return nil, fmt.Errorf("two scenarios named %s: %s and %s (a scenario is named by its file)", f.Name(), other, path)
+			if err := add(f); err != nil {
+				return nil, err
 			}
-			seen[f.Name()] = path
-			out = append(out, f)
 		}
 	}
 	return out, nil
@@ -419,15 +423,11 @@ func summarize(out io.Writer, run *report.Run) {
 		fmt.Fprintf(tw, "%s\t%s\t%v\t%s\n", r.Scenario, r.Outcome(), r.Wall.Round(time.Millisecond), why)
 	}
 	tw.Flush()
-	passed, skipped := 0, 0
+	outcomes := map[string]int{}
 	for _, r := range run.Results {
-		switch r.Outcome() {
-		case "PASS":
-			passed++
-		case "SKIP":
-			skipped++
-		}
+		outcomes[r.Outcome()]++
 	}
+	passed, skipped := outcomes["PASS"], outcomes["SKIP"]
 	known := ""
 	if n := run.ExpectedFailures(); n > 0 {
 		known = fmt.Sprintf(", %d failed as expected", n)
@@ -438,16 +438,8 @@ func summarize(out io.Writer, run *report.Run) {
 	fmt.Fprintf(out, "\n%d of %d scenarios passed%s (%s, profile %s) in %v\n",
 		passed, len(run.Results)-skipped, known, run.Client, run.Profile, run.Wall.Round(time.Millisecond))
 	if run.Interrupted() != "" {
-		cut, notRun := 0, 0
-		for _, r := range run.Results {
-			switch r.Outcome() {
-			case "INTERRUPTED":
-				cut++
-			case "NOT RUN":
-				notRun++
-			}
-		}
-		fmt.Fprintf(out, "INTERRUPTED: %d scenario cut short, %d not run: the run is incomplete and did not pass\n", cut, notRun)
+		fmt.Fprintf(out, "INTERRUPTED: %d scenario cut short, %d not run: the run is incomplete and did not pass\n",
+			outcomes["INTERRUPTED"], outcomes["NOT RUN"])
 	}
 }
 
