@@ -343,7 +343,7 @@ func (pl *player) play() {
 
 func (pl *player) why() string {
 	if pl.t.idleSeen {
-		return " " + "(" + errIdle.Error() + ")"
+		return " (" + errIdle.Error() + ")"
 	}
 	return ""
 }
@@ -353,11 +353,11 @@ func (pl *player) failure(c fileCmd, what string) string {
 	return fmt.Sprintf("%s:%d: the scenario checks: %s\n  `%s`: %s", pl.f.path, c.line, pl.f.header.bug, c, what)
 }
 
-// settle waits for the command's output and returns it. Exact: until it
-// equals the file's (ok false when it never does). Rewriting: until it
-// has been quiet a while. Otherwise, in virtual time, until the world is
-// idle; on the real clock, until what the file expects by now has come,
-// bounded by the scaled time it takes in the file and the tolerance.
+// settle waits for the command's output and returns it. In virtual time:
+// until it equals the file's, or else until the world is idle (ok false
+// then in exact mode only); rewriting, until it has been quiet a while. On
+// the real clock: until what the command brings has come, bounded by the
+// scaled time it takes in the file and the tolerance.
 func (pl *player) settle(c fileCmd) (out []string, ok bool) {
 	t := pl.t
 	defer pl.commit()
