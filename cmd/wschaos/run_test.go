@@ -23,6 +23,17 @@ func runRunCmd(t *testing.T, args ...string) (string, error) {
 	return out.String(), err
 }
 
+// referenceAdapter is the command line of this test binary as an adapter
+// of the reference client.
+func referenceAdapter(t *testing.T) string {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%s=reference exec %q", testAdapterEnv, exe)
+}
+
 // The reference client plays a library file exactly as the file says.
 func TestRunReferenceExact(t *testing.T) {
 	out, err := runRunCmd(t, lib("close-while-waiting.txt"), "--reference", "--exact")
@@ -35,11 +46,7 @@ func TestRunReferenceExact(t *testing.T) {
 // CMD"; the file plays through an adapter on the real clock, its checks
 // the verdict.
 func TestRunThroughAnAdapterWithFlagsAfterTheFile(t *testing.T) {
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	adapter := fmt.Sprintf("%s=reference exec %q", testAdapterEnv, exe)
+	adapter := referenceAdapter(t)
 	out, err := runRunCmd(t, lib("queue-flush-order.txt"), "--adapter", adapter, "--scale", "0.1")
 	if err != nil || !strings.Contains(out, "queue-flush-order") || !strings.Contains(out, "1 of 1 scenarios passed") {
 		t.Fatalf("exit %d (%v)\n%s", exitCode(err), err, out)
@@ -118,11 +125,7 @@ func TestRunBadCommandLinesExitTwo(t *testing.T) {
 // ready line plays a file that uses it; one that does not is skipped with
 // the reason, never failed.
 func TestRunReconnectIsOptional(t *testing.T) {
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	adapter := fmt.Sprintf("%s=reference exec %q", testAdapterEnv, exe)
+	adapter := referenceAdapter(t)
 	out, err := runRunCmd(t, lib("rapid-reconnect-one-socket.txt"), "--adapter", adapter, "--scale", "0.1")
 	if err != nil || !strings.Contains(out, "1 of 1 scenarios passed") {
 		t.Fatalf("through an adapter offering reconnect: exit %d (%v)\n%s", exitCode(err), err, out)
