@@ -128,14 +128,8 @@ func (s *File) Path() string { return s.path }
 // Bug is the behaviour the file checks, from its "# bug:" line.
 func (s *File) Bug() string { return s.header.bug }
 
-// Seed is the file's "# seed:".
-func (s *File) Seed() uint64 { return s.header.seed }
-
 // Twins are the twins the file names: clients it must fail.
 func (s *File) Twins() []string { return slices.Clone(s.header.twins) }
-
-// Labels are the file's "# labels:".
-func (s *File) Labels() []string { return slices.Clone(s.header.labels) }
 
 // Profile is the profile the file was written for, options applied; nil
 // when it names none and takes the run's.
@@ -146,9 +140,6 @@ func (s *File) Profile() *profile.Profile {
 	p, _ := buildProfile(s.dir(), s.header.profile, s.header.options) // checked at parse time
 	return p
 }
-
-// ProfileName is the name in the file's "# profile:" line, "" if none.
-func (s *File) ProfileName() string { return s.header.profile }
 
 // Scenario is the file as a scenario: the same driver plays it on every
 // subject. In virtual time every wait is exact, and with Config.Exact the

@@ -61,14 +61,6 @@ func All() []Scenario {
 	}
 }
 
-func scenarioNames() []string {
-	var out []string
-	for _, s := range All() {
-		out = append(out, s.Name)
-	}
-	return out
-}
-
 // window is the profile's wait after failure n, and whether it retries.
 func wait(p *profile.Profile, n int) (time.Duration, bool) {
 	w, ok := p.Backoff.Window(n, 0)

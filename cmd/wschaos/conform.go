@@ -222,25 +222,14 @@ func fileOf(set []conform.Scenario, name string) *conform.File {
 	return nil
 }
 
-// conformSet is what conform runs for p: the Go scenarios and the files
-// of the scenario library tagged "conform", those that apply to p, then
-// the files of --scenarios.
+// conformSet is what conform runs for p: the Go scenarios that apply to
+// it, then the files of --scenarios. (The library's files replay with
+// wschaos run.)
 func conformSet(p *profile.Profile, extra []string) ([]conform.Scenario, error) {
 	var set []conform.Scenario
 	for _, s := range conform.All() {
 		if s.AppliesTo(p) {
 			set = append(set, s)
-		}
-	}
-	lib, err := conform.Library()
-	if err != nil {
-		return nil, err
-	}
-	for _, f := range lib {
-		if slices.Contains(f.Labels(), "conform") {
-			if s := f.Scenario(); s.AppliesTo(p) {
-				set = append(set, s)
-			}
 		}
 	}
 	files, err := loadScenarioFiles(extra)

@@ -179,3 +179,23 @@ func TestRunVirtualOnlyFileSkipsThroughAnAdapter(t *testing.T) {
 		t.Errorf("exit %d (%v)\n%s", exitCode(err), err, out)
 	}
 }
+
+// conform --scenarios adds a team's files to the conformance run, and
+// refuses one named like a scenario already in it.
+func TestConformScenariosAddsATeamsFiles(t *testing.T) {
+	dir := t.TempDir()
+	b, err := os.ReadFile(lib("close-code.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "our-close.txt"), b, 0o600)
+	out, err := conformRun(t, "--reference", "--profile", "queue", "--scenarios", dir, "--only", "our-close")
+	if err != nil || !strings.Contains(out, "our-close") || !strings.Contains(out, "1 of 1 scenarios passed") {
+		t.Errorf("exit %d (%v)\n%s", exitCode(err), err, out)
+	}
+	os.WriteFile(filepath.Join(dir, "close.txt"), b, 0o600)
+	_, err = conformRun(t, "--reference", "--profile", "queue", "--scenarios", dir)
+	if exitCode(err) != exitUsage || !strings.Contains(err.Error(), "a scenario named close is already in the conformance set") {
+		t.Errorf("a file named like a Go scenario: exit %d (%v)", exitCode(err), err)
+	}
+}
