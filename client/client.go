@@ -209,7 +209,7 @@ func (c *Client) Close() error {
 		return nil
 	}
 	c.cancel()
-	if !c.flaws.RetryIgnoresClose && !c.flaws.CloseLeavesDial {
+	if !c.flaws.RetryIgnoresClose && !c.flaws.CloseLeavesDial && !c.flaws.CloseReconnects {
 		<-c.loopDone
 	}
 	c.events.stop()

@@ -56,7 +56,7 @@ func (c *Client) run(ctx context.Context) {
 		next      = StateConnecting
 	)
 	seen := func(code profile.StatusCode) {
-		if firstCode == 0 {
+		if firstCode == 0 || c.flaws.ReportLastCode {
 			firstCode = code
 		}
 	}
@@ -72,10 +72,10 @@ func (c *Client) run(ctx context.Context) {
 		}
 		if err == nil {
 			end := c.serve(ctx, conn, timer)
-			if ctx.Err() != nil {
+			if ctx.Err() != nil && !c.flaws.CloseReconnects {
 				return
 			}
-			if end.opened {
+			if end.opened && !c.flaws.KeepCodeAfterOpen {
 				firstCode = 0
 				if c.resetsOnEnd(end.uptime) {
 					failures, prev = 0, 0
@@ -122,12 +122,12 @@ func (c *Client) run(ctx context.Context) {
 		// the clock.
 		c.setState(StateReconnecting, err)
 		done := ctx.Done()
-		if c.flaws.RetryIgnoresClose {
+		if c.flaws.RetryIgnoresClose || c.flaws.CloseReconnects {
 			done = nil
 		}
 		select {
 		case <-timer.Chan():
-			if c.flaws.RetryIgnoresClose && ctx.Err() != nil {
+			if (c.flaws.RetryIgnoresClose || c.flaws.CloseReconnects) && ctx.Err() != nil {
 				// The retry armed before Close still dials, as
 				// reconnecting-websocket's did (#86): once, and the
 				// socket it opens is dropped.
@@ -430,7 +430,19 @@ func (c *Client) serve(ctx context.Context, conn *websocket.Conn, timer clockTim
 			switch l.hb.fired(c.clock.Now()) {
 			case hbDead:
 				cfg := c.p.Heartbeat
-				return l.errorClose(cfg.CloseCode, "ping timeout", cfg.ResetFailures, l.hb.why())
+				if c.flaws.DeadSocketLeftOpen {
+					// The close frame goes out; the socket is not dropped.
+					leave = true
+					frame := cfg.CloseCode
+					if !c.p.Close.InFrame() {
+						frame = profile.StatusNoStatus
+					}
+					conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(int(frame), "ping timeout"), time.Now().Add(writeWait))
+					return ending{code: cfg.CloseCode, resetFailures: cfg.ResetFailures, err: l.hb.why()}
+				}
+				end := l.errorClose(cfg.CloseCode, "ping timeout", cfg.ResetFailures, l.hb.why())
+				end.now = c.flaws.RedialAtOnceAfterDeadLink
+				return end
 			case hbPing:
 				if err := l.ping(); err != nil {
 					return closeSocket(conn, profile.StatusAbnormalClosure, "", false, err)

@@ -83,6 +83,23 @@ var twins = map[string]Twin{
 	"no-connect-timeout":   flawed("waits for a stalled handshake forever", flaw.Set{NoConnectTimeout: true}),
 	"stale-gave-up":        flawed("still says gave-up after Close", flaw.Set{ClosedStateNotAnnounced: true}),
 	"code-in-frame":        flawed("puts an error close's code in the close frame, not on the next connect", flaw.Set{CloseCodeInFrame: true}),
+	"no-cap": misconfigured("lets its backoff grow past the profile's cap", func(p *profile.Profile) {
+		if e, ok := p.Backoff.(backoff.Exponential); ok {
+			e.Max = 0
+			p.Backoff = e
+		}
+		if m, ok := p.Backoff.(backoff.Mattermost); ok {
+			m.Max = 24 * time.Hour
+			p.Backoff = m
+		}
+	}),
+	"redials-at-once":       flawed("dials again at once after a dead link, with no backoff wait", flaw.Set{RedialAtOnceAfterDeadLink: true}),
+	"dead-socket-left-open": flawed("leaves a dead socket open beside the next one", flaw.Set{DeadSocketLeftOpen: true}),
+	"close-reconnects":      flawed("reconnects after its own intentional close", flaw.Set{CloseReconnects: true}),
+	"reports-last-code":     flawed("reports the last close code since the open on the next connect, not the first", flaw.Set{ReportLastCode: true}),
+	"keeps-code-after-open": flawed("still reports an old close code after a successful open", flaw.Set{KeepCodeAfterOpen: true}),
+	"resets-before-uptime":  flawed("resets its failure count on open, before the uptime the profile asks for", flaw.Set{ResetOnOpenDespiteUptime: true}),
+	"retries-fatal-codes":   flawed("reconnects after a close code its profile calls fatal", flaw.Set{IgnoreFatalCodes: true}),
 }
 
 func twinNames() []string {

@@ -90,4 +90,27 @@ type Set struct {
 	// reconnecting-websocket's silent loss past maxEnqueuedMessages, in a
 	// client that promised to report it.
 	QueueDropsSilentlyOnError bool
+	// RedialAtOnceAfterDeadLink dials again at once after closing a dead
+	// link, with no backoff wait: a client that treats its own ping
+	// timeout as "reconnect now", so a server that went silent under
+	// load is hit by every client at the same instant.
+	RedialAtOnceAfterDeadLink bool
+	// DeadSocketLeftOpen, on a dead link, writes the close frame and
+	// takes the socket for closed at once, without dropping it: the
+	// socket stays open beside the next one until the client stops (a
+	// close handshake that a dead link never answers, left to time out).
+	DeadSocketLeftOpen bool
+	// CloseReconnects takes the end of the socket Close closed for a lost
+	// connection: it waits its first backoff delay and dials once more
+	// (and drops what it opens), an onclose that does not know the close
+	// was asked for.
+	CloseReconnects bool
+	// ReportLastCode reports the last close code since the last open on
+	// the next connect URL, not the first: after a dead link (4000) and
+	// a refused retry (1006) it says 1006.
+	ReportLastCode bool
+	// KeepCodeAfterOpen keeps the close code it reports across a
+	// successful open, so the connect after the next close reports a
+	// code that belonged to an earlier connection.
+	KeepCodeAfterOpen bool
 }
