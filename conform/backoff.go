@@ -97,7 +97,7 @@ var backoffScenario = Scenario{
 			if n == backoffWatch(t) {
 				t.Settle()
 				giveUpEarly(t, n)
-				t.AwaitCount(fmt.Sprintf("attempt %d", n+1), d, n+1, fakeserver.KindDial, nil)
+				t.AwaitCount(fmt.Sprintf("attempt %d, the retry after failure %d", n+1, n), d, n+1, fakeserver.KindDial, nil)
 				break
 			}
 			t.Settle()

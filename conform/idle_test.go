@@ -25,7 +25,7 @@ func TestAnIdleWorldEndsAWaitAtOnce(t *testing.T) {
 	if r.Passed {
 		t.Fatalf("passed a client that takes a new id without a resync\n%s", r.Transcript)
 	}
-	if want := "the resync: the client did not report it within 5s (" + errIdle.Error() + ")"; !strings.Contains(r.Reason, want) {
+	if want := "the resync: never came (" + errIdle.Error() + ")"; !strings.Contains(r.Reason, want) {
 		t.Errorf("failed with %q; want %q", r.Reason, want)
 	}
 }

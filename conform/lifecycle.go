@@ -242,7 +242,7 @@ func (t *T) AwaitAny(what string, cond func() bool) {
 	defer cancel()
 	for !cond() {
 		if ctx.Err() != nil {
-			t.Fatalf("%s: not seen within %v%s", what, patience, whyEnded(ctx))
+			t.Fatalf("%s: never came: still not seen after %v, the patience for an effect that takes no time in the profile%s", what, patience, whyEnded(ctx))
 		}
 		quietReal(ctx, pollEvery) // ends early with ctx: look once more, then fail
 	}

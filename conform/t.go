@@ -226,12 +226,64 @@ func (t *T) budget(d time.Duration) time.Duration {
 // AwaitEntries waits until pred holds for the transcript, allowing d of
 // profile time, and returns the entries. what names the wait in a failure.
 func (t *T) AwaitEntries(what string, d time.Duration, pred func([]fakeserver.Entry) bool) []fakeserver.Entry {
+	return t.awaitEntries(what, d, "", pred)
+}
+
+// awaitEntries is AwaitEntries with the thing awaited named for the
+// failure ("dial": still no dial ... after #3 ended).
+func (t *T) awaitEntries(what string, d time.Duration, thing string, pred func([]fakeserver.Entry) bool) []fakeserver.Entry {
+	began := t.clock.Now()
 	ctx, cancel := t.waitFor(t.budget(d))
 	defer cancel()
 	if err := t.srv.Transcript().Wait(ctx, pred); err != nil && !pred(t.srv.Transcript().Entries()) {
-		t.Fatalf("%s: not seen within %v%s", what, t.budget(d).Round(time.Millisecond), whyEnded(ctx))
+		t.Fatalf("%s: %s", what, t.overdue(d, ctx, t.stillNo(thing, began)))
 	}
 	return t.srv.Transcript().Entries()
+}
+
+// overdue says which way a wait went wrong: it is always too long, never
+// too short, since a wait that fails has seen nothing. It names the
+// profile's allowance (scaled, and as widened by the tolerance), and what
+// is still missing how long after what: "waited longer than the profile
+// allows (up to 625ms, checked up to 1.4s): still no dial 3.4s after #7
+// ended".
+func (t *T) overdue(d time.Duration, ctx context.Context, missing string) string {
+	switch {
+	case t.virtual && whyEnded(ctx) != "":
+		return "never came" + whyEnded(ctx)
+	case t.virtual:
+		return fmt.Sprintf("never came: not seen within %v of real time, the patience for an effect in virtual time", patience)
+	case d == 0:
+		return fmt.Sprintf("%s: it takes no time in the profile, and the harness gave it %v", missing, round(t.budget(d)))
+	}
+	_, hi := t.tol.widen(0, d)
+	return fmt.Sprintf("waited longer than the profile allows (up to %v, checked up to %v): %s", round(d), round(hi), missing)
+}
+
+// stillNo says what a wait still misses, and since when: an attempt's
+// entry since the last attempt ended (the wait a retry is judged by), else
+// since the wait began.
+func (t *T) stillNo(thing string, began time.Time) string {
+	if thing == "" {
+		return fmt.Sprintf("still not seen %v after the wait for it began", round(t.clock.Since(began)))
+	}
+	switch fakeserver.Kind(thing) {
+	case fakeserver.KindDial, fakeserver.KindRefuse, fakeserver.KindOpen, fakeserver.KindReset, fakeserver.KindStall:
+		if n, at, ok := t.lastEnded(); ok {
+			return fmt.Sprintf("still no %s %v after #%d ended", thing, round(t.clock.Since(t.t0)-at), n)
+		}
+	}
+	return fmt.Sprintf("still no %s %v after the wait for it began", thing, round(t.clock.Since(began)))
+}
+
+// lastEnded is the last attempt whose end the server recorded, and when.
+func (t *T) lastEnded() (attempt int, at time.Duration, ok bool) {
+	for _, e := range t.Entries() {
+		if endsAttempt(e.Kind) && e.Kind != fakeserver.KindStall || e.Kind == fakeserver.KindNote && e.Note == stallGivenUp {
+			attempt, at, ok = e.Attempt, e.At, true
+		}
+	}
+	return attempt, at, ok
 }
 
 // AwaitCount waits until the transcript holds n entries of kind k on
@@ -246,7 +298,7 @@ func (t *T) AwaitCount(what string, d time.Duration, n int, k fakeserver.Kind, k
 		}
 		return out
 	}
-	es := t.AwaitEntries(what, d, func(es []fakeserver.Entry) bool { return len(match(es)) >= n })
+	es := t.awaitEntries(what, d, string(k), func(es []fakeserver.Entry) bool { return len(match(es)) >= n })
 	return match(es)
 }
 
@@ -292,6 +344,7 @@ func (t *T) ReportedWithin(n int, pred func(Event) bool) (Event, bool) {
 }
 
 func (t *T) AwaitEvent(what string, d time.Duration, n int, pred func(Event) bool) Event {
+	began := t.clock.Now()
 	ctx, cancel := t.waitFor(t.budget(d))
 	defer cancel()
 	for ended := false; ; ended = ctx.Err() != nil {
@@ -311,7 +364,7 @@ func (t *T) AwaitEvent(what string, d time.Duration, n int, pred func(Event) boo
 		case ended && t.ctx.Err() != nil:
 			t.Fatalf("%s: %v", what, t.ctx.Err())
 		case ended:
-			t.Fatalf("%s: the client did not report it within %v%s", what, t.budget(d).Round(time.Millisecond), whyEnded(ctx))
+			t.Fatalf("%s: %s", what, t.overdue(d, ctx, fmt.Sprintf("the client still had not reported it %v after the wait for it began", round(t.clock.Since(began)))))
 		}
 		select {
 		case <-changed:
