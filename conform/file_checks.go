@@ -24,9 +24,12 @@ var checks = map[string]func(pl *player, args []string) (string, error){
 		return count(pl.t.Events(), func(e Event) bool { return e.Kind == EventResync })
 	}),
 	"dials":    checkCount("dials", func(pl *player) int { return len(entriesOf(pl.t.Entries(), fakeserver.KindDial)) }),
-	"open":     checkCount("sockets open now", func(pl *player) int { return openNow(pl.t.Entries()) }),
+	"open":     checkOpen,
 	"closes":   checkCloses,
-	"reported": checkReported,
+	"reported": checkReportedOn,
+	// file_checks_behave.go
+	"abandoned": checkAbandoned,
+	"cap":       checkCap,
 }
 
 func checkNames() []string {
@@ -92,40 +95,78 @@ func checkDelays(pl *player, args []string) (string, error) {
 	got := RetryDelays(pl.t.Entries())
 	for i, d := range got {
 		if i >= len(want) {
-			return verdict(false, "%d retries, want %d", len(got), len(want)), nil
+			return verdict(false, "%d retries, want %d: a dial more than the file allows", len(got), len(want)), nil
 		}
 		w := want[i]
 		if !pl.t.virtual {
 			lo, hi := pl.t.tol.widen(scaleDur(w.lo, pl.t.scale), scaleDur(w.hi, pl.t.scale))
 			if d < lo || d > hi {
-				return verdict(false, "the delay after failure %d was %v, want %s scaled by %v (checked within %v)",
-					i+1, round(d), w, pl.t.scale, window(lo, hi)), nil
+				return verdict(false, "the delay after failure %d was %v: %s the file's %s, scaled by %v (checked within %v)",
+					i+1, round(d), direction(d, lo), w, pl.t.scale, window(lo, hi)), nil
 			}
 			continue
 		}
 		if d < w.lo || d >= w.hi {
-			return verdict(false, "the delay after failure %d was %v, want %s", i+1, d, w), nil
+			return verdict(false, "the delay after failure %d was %v: %s the file's %s", i+1, d, direction(d, w.lo), w), nil
 		}
 	}
-	return verdict(len(got) == len(want), "%d retries, want %d", len(got), len(want)), nil
+	if len(got) < len(want) {
+		return verdict(false, "%d retries, want %d: no dial yet after failure %d", len(got), len(want), len(got)+1), nil
+	}
+	return "ok", nil
+}
+
+// direction says which way a wait missed its window: a wait that fails is
+// either too short (a redial at once) or too long (a cap too high, a
+// retry that never came), and the two are different bugs.
+func direction(d, lo time.Duration) string {
+	if d < lo {
+		return "shorter than"
+	}
+	return "longer than"
 }
 
 // RetryDelays measures, from the server's side, each wait between the end
-// of one attempt and the dial of the next: what "check delays" reads.
+// of one attempt and the dial of the next: what "check delays" reads. A
+// dial that comes before the server has seen the previous attempt end (a
+// client that redials at once, its close and its next dial racing to the
+// server) waited 0.
 func RetryDelays(es []fakeserver.Entry) []time.Duration {
 	ends := map[int]time.Duration{}
+	dialed := map[int]bool{}
+	early := map[int]int{} // attempt → the index of the 0 its successor's dial waited
 	var delays []time.Duration
 	for _, e := range es {
 		switch e.Kind {
 		case fakeserver.KindRefuse, fakeserver.KindClose, fakeserver.KindReset:
 			ends[e.Attempt] = e.At
 		case fakeserver.KindDial:
+			dialed[e.Attempt] = true
 			if end, ok := ends[e.Attempt-1]; ok {
 				delays = append(delays, e.At-end)
+			} else if dialed[e.Attempt-1] {
+				early[e.Attempt-1] = len(delays)
+				delays = append(delays, -1)
 			}
 		}
 	}
-	return delays
+	// A dial whose predecessor never ended as the server saw it (a
+	// stalled handshake given up) has no wait to measure.
+	var out []time.Duration
+	for i, d := range delays {
+		if d >= 0 {
+			out = append(out, d)
+			continue
+		}
+		for a, j := range early {
+			if j == i {
+				if _, ended := ends[a]; ended {
+					out = append(out, 0)
+				}
+			}
+		}
+	}
+	return out
 }
 
 // checkState: the state the client last reported.

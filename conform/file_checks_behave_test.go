@@ -1,0 +1,106 @@
+package conform
+
+import (
+	"cmp"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+
+	"github.com/wschaos/wschaos/fakeserver"
+	"github.com/wschaos/wschaos/profile"
+)
+
+// The library's files about timing catch their twins through an adapter
+// on the real clock too, where no output is compared, and their failures
+// say which way the client went wrong; the reference client passes them.
+func TestTimingFilesCatchTheirTwinsOnTheRealClock(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real time")
+	}
+	t.Parallel()
+	for _, tc := range []struct {
+		file, twin, want string
+		scale            float64
+	}{
+		// At 0.05 the early margin (50 ms) would swallow the whole first
+		// wait: a redial at once shows at the default scale.
+		{"dead-link-retry-window", "redials-at-once",
+			`check delays 1s.: FAIL: the delay after failure 1 was .*: shorter than the file's 1s, scaled by 0.25 \(checked within \[200ms, 875ms\]\)`, 0.25},
+		{"two-sockets-bound", "dead-socket-left-open",
+			`FAIL: 2 sockets open at once: #2 was dialed at \+\S+ while #1 was open, and #1 did not close within 200ms scaled by 0.05 \(checked within 515ms\) of that dial \(still open at the check, \S+ after\); want at most 1`, 0},
+		{"stall-counted-as-failure", "no-connect-timeout",
+			`FAIL: waited longer than the connect timeout, 10s scaled by 0.05 \(checked within 1.25s\): the handshake of #1 stalled and \S+ after its dial the client still had not given it up`, 0},
+		{"no-dial-after-close-waiting", "retry-ignores-close", `check dials 1.: FAIL: dials: 2, want 1`, 0},
+		{"no-dial-after-close-open", "close-reconnects", `check dials 1.: FAIL: dials: 2, want 1`, 0},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			t.Parallel()
+			s, err := LoadFile(libraryDir() + "/" + tc.file + ".txt")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, mode := range []string{"reference", "twin:" + tc.twin} {
+				cfg := Config{Profile: s.Profile(), Scale: cmp.Or(tc.scale, adapterScale), Tolerance: DefaultTolerance, Seed: 1, Scenarios: []Scenario{s.Scenario()}}
+				rs, err := Run(ctx(t), cfg, testAdapter(t, mode).Factory())
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := strings.Join(rs[0].Failures, "\n")
+				switch {
+				case rs[0].AdapterError != "":
+					t.Errorf("%s: blamed the adapter: %s", mode, rs[0].AdapterError)
+				case mode == "reference" && !rs[0].Passed:
+					t.Errorf("the reference client fails %s on the real clock:\n%s\n%s", tc.file, got, rs[0].Transcript)
+				case mode != "reference" && !regexp.MustCompile(tc.want).MatchString(got):
+					t.Errorf("%s: want %q in the failures:\n%s\n%s", mode, tc.want, got, rs[0].Transcript)
+				}
+			}
+		})
+	}
+}
+
+// Each wait that fails says it waited too long, for what, and since
+// when: a wait never fails for being too short, and "not seen within"
+// read as if the thing never came.
+func TestOverdueSaysTheDirection(t *testing.T) {
+	srv := fakeserver.NewServer(profile.QueueProfile())
+	defer srv.Close()
+	tt := &T{ctx: t.Context(), tol: DefaultTolerance, clock: clockwork.NewRealClock(), srv: srv}
+	tt.t0 = tt.clock.Now()
+	got := tt.overdue(2500*time.Millisecond, t.Context(), tt.stillNo("dial", tt.clock.Now()))
+	want := regexp.MustCompile(`^waited longer than the profile allows \(up to 2.5s, checked up to 4.25s\): still no dial \S+ after the wait for it began$`)
+	if !want.MatchString(got) {
+		t.Errorf("got %q, want it to match %v", got, want)
+	}
+	got = tt.overdue(0, t.Context(), "still not seen")
+	if want := "still not seen: it takes no time in the profile, and the harness gave it 2.5s"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// A dial that reaches the server before the end of the attempt it
+// follows waited 0: a client that redials at once races its own close.
+// A dial after a stall the server never saw end has no wait.
+func TestRetryDelaysCountsARedialBeforeTheCloseAsZero(t *testing.T) {
+	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+	es := []fakeserver.Entry{
+		{Attempt: 1, Kind: fakeserver.KindDial, At: 0},
+		{Attempt: 1, Kind: fakeserver.KindRefuse, At: ms(1)},
+		{Attempt: 2, Kind: fakeserver.KindDial, At: ms(51)},
+		{Attempt: 3, Kind: fakeserver.KindDial, At: ms(60)},
+		{Attempt: 2, Kind: fakeserver.KindClose, At: ms(61)},
+		{Attempt: 3, Kind: fakeserver.KindStall, At: ms(62)},
+		{Attempt: 4, Kind: fakeserver.KindDial, At: ms(90)},
+		{Attempt: 4, Kind: fakeserver.KindRefuse, At: ms(91)},
+		{Attempt: 5, Kind: fakeserver.KindDial, At: ms(111)},
+	}
+	got := RetryDelays(es)
+	want := []time.Duration{ms(50), 0, ms(20)}
+	if !slices.Equal(got, want) {
+		t.Fatalf("RetryDelays = %v, want %v", got, want)
+	}
+}
