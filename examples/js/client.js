@@ -37,6 +37,12 @@ export const BUGS = Object.freeze({
   'no-reset': 'the failure count is not reset on open',
   'queue-overtake': 'the "connected" listeners run before the queue is flushed',
   'no-pong-check': 'an unanswered ping never closes the socket',
+  'dead-link-no-wait': 'after a dead link the client dials again at once, with no backoff wait',
+  'dead-socket-open': 'a dead socket gets its close frame but is left open until the close handshake times out',
+  'close-keeps-retry': 'close() leaves a pending retry armed',
+  'close-reconnects': 'close() on an open socket is taken for a lost connection, and retried',
+  'no-connect-timeout': 'no connect timeout: a stalled handshake is waited for forever',
+  'timeout-dies': 'the connect timeout closes a socket still connecting with no error listener: the process dies',
 });
 
 export class QueueClient {
@@ -134,9 +140,13 @@ export class QueueClient {
   close() {
     if (this.#closed) return;
     this.#closed = true;
-    this.#clearTimer();
+    if (!this.#bugs.has('close-keeps-retry')) this.#clearTimer(); // BUG (test fixture) otherwise
     const ws = this.#ws;
-    this.#ws = null; // from now on its events are ignored
+    // BUG (test fixture) close-reconnects: an open socket stays #ws, so its
+    // 'close' event is handled as a failure and retried.
+    if (!(this.#bugs.has('close-reconnects') && ws?.readyState === WebSocket.OPEN)) {
+      this.#ws = null; // from now on its events are ignored
+    }
     this.#open = false;
     if (ws) {
       // close() on a socket still dialing aborts the handshake;
@@ -152,11 +162,23 @@ export class QueueClient {
   #dial(state) {
     this.#setState(state);
     this.#log(`dialing ${this.#url}`);
+    const ownTimeout = this.#bugs.has('no-connect-timeout') || this.#bugs.has('timeout-dies');
     const ws = new WebSocket(this.#url, {
-      handshakeTimeout: this.#opts.connectTimeoutMs,
+      handshakeTimeout: ownTimeout ? undefined : this.#opts.connectTimeoutMs,
       perMessageDeflate: false, // keeps every write synchronous and in order
     });
     this.#ws = ws;
+    if (this.#bugs.has('timeout-dies')) {
+      // BUG (test fixture), reconnecting-websocket #183: its own connect
+      // timeout drops its listeners and closes the socket still connecting;
+      // ws then emits an 'error' no one listens to, and the process dies.
+      const t = setTimeout(() => {
+        ws.removeAllListeners('error');
+        ws.close();
+      }, this.#opts.connectTimeoutMs);
+      ws.once('open', () => clearTimeout(t));
+      ws.once('close', () => clearTimeout(t));
+    }
     // ws throws an 'error' with no listener; every failure also ends in
     // 'close', which is where it is handled.
     let cause = null;
@@ -263,8 +285,16 @@ export class QueueClient {
       // The close frame is written at once; terminate then drops the socket
       // without waiting for an answer a dead link would never send.
       ws.close(CLOSE_PING_TIMEOUT, 'ping timeout');
-      ws.terminate();
+      // BUG (test fixture) dead-socket-open: no terminate, so the socket
+      // stays open until ws's close handshake times out (30 s).
+      if (!this.#bugs.has('dead-socket-open')) ws.terminate();
       this.#emit('error', new Error('no pong to the last ping within the heartbeat interval'));
+      if (this.#bugs.has('dead-link-no-wait')) {
+        // BUG (test fixture): a dead link is redialed at once.
+        this.#failures++;
+        this.#dial(State.RECONNECTING);
+        return;
+      }
       this.#failed(`closed with ${CLOSE_PING_TIMEOUT} ping timeout`, null);
       return;
     }

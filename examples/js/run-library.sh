@@ -2,8 +2,9 @@
 # The scenario library through the example client, under the queue profile:
 # every file that applies passes, and each deliberate bug fails exactly the
 # files about it (--expect-fail: any other failure, or an expected failure
-# that passes, fails the run). The four runs go at once: each mostly waits
-# on the real clock.
+# that passes, fails the run); a bug that kills the client must kill its
+# adapter in exactly its file. The runs go at once: each mostly waits on
+# the real clock.
 #
 # usage: examples/js/run-library.sh WSCHAOS_BINARY REPORT_DIR
 set -uo pipefail
@@ -18,11 +19,24 @@ declare -A expect=(
 	[no-reset]="reset-on-open: the failure count is not reset on open"
 	[queue-overtake]="send-overtakes-queue: the connected listeners send before the queue is flushed"
 	[no-pong-check]="silent-server: an unanswered ping never closes the socket"
+	[dead-link-no-wait]="dead-link-retry-window: a dead link is redialed at once"
+	[dead-socket-open]="two-sockets-bound: the dead socket is left open beside the new one"
+	[close-keeps-retry]="no-dial-after-close-waiting: close() leaves the retry armed"
+	[close-reconnects]="no-dial-after-close-open: close() on an open socket is retried"
+	[no-connect-timeout]="stall-counted-as-failure: a stalled handshake is waited for forever"
+	[timeout-dies]=""
 )
+# bug → the file whose adapter must die of it: the run exits 3 (the
+# adapter failed), that file's line says so, and every other file passes.
+declare -A dies=(
+	[timeout-dies]="stall-counted-as-failure"
+)
+bugs=(none no-reset queue-overtake no-pong-check dead-link-no-wait dead-socket-open close-keeps-retry
+	close-reconnects no-connect-timeout timeout-dies)
 
 run() {
 	local bug=$1 args=()
-	[ -n "${expect[$bug]}" ] && args=(--expect-fail "${expect[$bug]}")
+	[ -n "${expect[$bug]:-}" ] && args=(--expect-fail "${expect[$bug]}")
 	local env=()
 	[ "$bug" != none ] && env=(WSCHAOS_JS_BUG="$bug")
 	env "${env[@]}" "$bin" run scenarios/library --profile queue --adapter "node examples/js/adapter.js" \
@@ -31,15 +45,30 @@ run() {
 
 declare -A pids
 start=$(date +%s)
-for bug in "${!expect[@]}"; do
+for bug in "${bugs[@]}"; do
 	run "$bug" &
 	pids[$bug]=$!
 done
 failed=0
-for bug in none no-reset queue-overtake no-pong-check; do
-	if wait "${pids[$bug]}"; then
-		echo "== library, bug $bug: as expected ($(tail -n 1 "$reports/library-$bug.log" | tr -d '\n'))"
-		grep -E "passed|failed as expected" "$reports/library-$bug.log" | tail -n 1
+for bug in "${bugs[@]}"; do
+	wait "${pids[$bug]}"
+	code=$?
+	log="$reports/library-$bug.log"
+	if [ -n "${dies[$bug]:-}" ]; then
+		# Exactly one FAIL line, the file's, naming the death.
+		if [ "$code" = 3 ] && [ "$(grep -cE '^\[[0-9]+/[0-9]+\] \S+ +FAIL' "$log")" = 1 ] &&
+			grep -qE "^\[[0-9]+/[0-9]+\] ${dies[$bug]} +FAIL" "$log" && grep -q "the client or its adapter died" "$log"; then
+			echo "== library, bug $bug: as expected (the adapter died in ${dies[$bug]}, exit 3)"
+		else
+			echo "== library, bug $bug: NOT as expected (exit $code; want 3, with only ${dies[$bug]} failing, its adapter dead)"
+			cat "$log"
+			failed=1
+		fi
+		continue
+	fi
+	if [ "$code" = 0 ]; then
+		echo "== library, bug $bug: as expected ($(tail -n 1 "$log" | tr -d '\n'))"
+		grep -E "passed|failed as expected" "$log" | tail -n 1
 	else
 		echo "== library, bug $bug: NOT as expected"
 		cat "$reports/library-$bug.log"
