@@ -111,9 +111,25 @@ func checkDelays(pl *player, args []string) (string, error) {
 		}
 	}
 	if len(got) < len(want) {
+		if ended(pl.t.Entries()) <= len(got) {
+			return verdict(false, "%d retries, want %d: only %d failures so far, none to retry after", len(got), len(want), ended(pl.t.Entries())), nil
+		}
 		return verdict(false, "%d retries, want %d: no dial yet after failure %d", len(got), len(want), len(got)+1), nil
 	}
 	return "ok", nil
+}
+
+// ended counts the attempts whose end the server saw: the failures a
+// retry may follow.
+func ended(es []fakeserver.Entry) int {
+	seen := map[int]bool{}
+	for _, e := range es {
+		switch e.Kind {
+		case fakeserver.KindRefuse, fakeserver.KindClose, fakeserver.KindReset:
+			seen[e.Attempt] = true
+		}
+	}
+	return len(seen)
 }
 
 // direction says which way a wait missed its window: a wait that fails is

@@ -104,3 +104,56 @@ func TestRetryDelaysCountsARedialBeforeTheCloseAsZero(t *testing.T) {
 		t.Fatalf("RetryDelays = %v, want %v", got, want)
 	}
 }
+
+// check delays says which way a wait missed, and why one is missing.
+func TestDelaysSayWhichWay(t *testing.T) {
+	for _, tc := range []struct{ faults, steps, check, want string }{
+		{"fault refuse 503\n----\n\n", "step\n----\n\nstep\n----\n\n", "delays 1s 1s",
+			"FAIL: the delay after failure 2 was 2s: longer than the file's 1s"},
+		{"fault refuse 503\n----\n\n", "step\n----\n\n", "delays 2s",
+			"FAIL: the delay after failure 1 was 1s: shorter than the file's 2s"},
+		{"fault refuse 503\n----\n\n", "", "delays 1s",
+			"FAIL: 0 retries, want 1: no dial yet after failure 1"},
+		{"", "", "delays 1s",
+			"FAIL: 0 retries, want 1: only 0 failures so far, none to retry after"},
+		{"fault refuse 503\n----\n\n", "step\n----\n\nstep\n----\n\n", "delays 1s",
+			"FAIL: 2 retries, want 1: a dial more than the file allows"},
+	} {
+		t.Run(tc.check+" "+tc.want[:12], func(t *testing.T) {
+			text := "# bug: b\n# profile: queue\n\n" + tc.faults + "start\n----\n\n" + tc.steps + "check " + tc.check + "\n----\n"
+			s, err := ParseFile("f.txt", text)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := playFile(t, s, Reference(), false, false)
+			if got := strings.Join(r.Failures, "\n"); !strings.Contains(got, tc.want) {
+				t.Errorf("failures %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// A wrong argument to the timing checks fails the file with the check's
+// own line and what it wants.
+func TestTimingCheckArgumentsSayWhatTheyWant(t *testing.T) {
+	for _, tc := range []struct{ check, want string }{
+		{"open max one within 200ms", `"one": want at least 1 socket`},
+		{"open max 1 after 200ms", "want open N, or open max N within D"},
+		{"abandoned 1 within soon", `"soon": want a duration like 10s`},
+		{"abandoned 1", "want a count and a bound"},
+		{"cap 10s 20s", "want one window and how many waits hold it"},
+		{"reported 4000 on 2-1", `"2-1": want a number or a range`},
+		{"reported 999 on 2", `"999": want a close code from 1000 to 4999`},
+	} {
+		t.Run(tc.check, func(t *testing.T) {
+			s, err := ParseFile("f.txt", "# bug: b\n# profile: mattermost\n\nstart\n----\n\ncheck "+tc.check+"\n----\n")
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := playFile(t, s, Reference(), false, false)
+			if got := strings.Join(r.Failures, "\n"); !strings.Contains(got, "f.txt:7") || !strings.Contains(got, tc.want) {
+				t.Errorf("failures %q, want the line and %q", got, tc.want)
+			}
+		})
+	}
+}

@@ -13,12 +13,12 @@ bin=${1:?usage: run-library.sh WSCHAOS_BINARY REPORT_DIR}
 reports=${2:?usage: run-library.sh WSCHAOS_BINARY REPORT_DIR}
 mkdir -p "$reports"
 
-# bug → the files about it, each "FILE: why it fails".
+# bug → the files about it, each "FILE: why it fails", separated by "|".
 declare -A expect=(
 	[none]=""
 	[no-reset]="reset-on-open: the failure count is not reset on open"
 	[queue-overtake]="send-overtakes-queue: the connected listeners send before the queue is flushed"
-	[no-pong-check]="silent-server: an unanswered ping never closes the socket"
+	[no-pong-check]="silent-server: an unanswered ping never closes the socket|dead-link-retry-window: the dead link is never noticed, so no retry comes|two-sockets-bound: the dead link is never noticed, so no second socket comes"
 	[dead-link-no-wait]="dead-link-retry-window: a dead link is redialed at once"
 	[dead-socket-open]="two-sockets-bound: the dead socket is left open beside the new one"
 	[close-keeps-retry]="no-dial-after-close-waiting: close() leaves the retry armed"
@@ -36,7 +36,11 @@ bugs=(none no-reset queue-overtake no-pong-check dead-link-no-wait dead-socket-o
 
 run() {
 	local bug=$1 args=()
-	[ -n "${expect[$bug]:-}" ] && args=(--expect-fail "${expect[$bug]}")
+	local files
+	IFS='|' read -ra files <<<"${expect[$bug]:-}"
+	for f in "${files[@]}"; do
+		args+=(--expect-fail "$f")
+	done
 	local env=()
 	[ "$bug" != none ] && env=(WSCHAOS_JS_BUG="$bug")
 	env "${env[@]}" "$bin" run scenarios/library --profile queue --adapter "node examples/js/adapter.js" \
