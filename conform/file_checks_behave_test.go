@@ -157,3 +157,21 @@ func TestTimingCheckArgumentsSayWhatTheyWant(t *testing.T) {
 		})
 	}
 }
+
+// A judged wait says which way it missed its window.
+func TestWaitSaysWhichWay(t *testing.T) {
+	for _, tc := range []struct {
+		waited time.Duration
+		want   string
+	}{
+		{0, "reconnect #2 waited 0s after failure 1; the profile waits 1s (checked within [950ms, 2s]): it came too soon"},
+		{3 * time.Second, "reconnect #2 waited 3s after failure 1; the profile waits 1s (checked within [950ms, 2s]): it waited too long"},
+		{time.Second, "reconnect #2 waited 1s after failure 1; the profile waits 1s (checked within [950ms, 2s])"},
+	} {
+		w := Wait{Attempt: 2, Failure: 1, Waited: tc.waited, Min: time.Second, Max: time.Second,
+			Lo: 950 * time.Millisecond, Hi: 2 * time.Second}
+		if got := w.describe(); got != tc.want {
+			t.Errorf("waited %v: %q, want %q", tc.waited, got, tc.want)
+		}
+	}
+}

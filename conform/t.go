@@ -260,6 +260,16 @@ func (t *T) overdue(d time.Duration, ctx context.Context, missing string) string
 	return fmt.Sprintf("waited longer than the profile allows (up to %v, checked up to %v): %s", round(d), round(hi), missing)
 }
 
+// kindNouns name what an AwaitCount waits for, in a failure: "still no
+// refused attempt", not "still no refuse".
+var kindNouns = map[fakeserver.Kind]string{
+	fakeserver.KindRefuse: "refused attempt",
+	fakeserver.KindRecv:   "message from the client",
+	fakeserver.KindSend:   "message from the server",
+	fakeserver.KindStall:  "stalled attempt",
+	fakeserver.KindReset:  "reset attempt",
+}
+
 // stillNo says what a wait still misses, and since when: an attempt's
 // entry since the last attempt ended (the wait a retry is judged by), else
 // since the wait began.
@@ -267,7 +277,11 @@ func (t *T) stillNo(thing string, began time.Time) string {
 	if thing == "" {
 		return fmt.Sprintf("still not seen %v after the wait for it began", round(t.clock.Since(began)))
 	}
-	switch fakeserver.Kind(thing) {
+	k := fakeserver.Kind(thing)
+	if noun, ok := kindNouns[k]; ok {
+		thing = noun
+	}
+	switch k {
 	case fakeserver.KindDial, fakeserver.KindRefuse, fakeserver.KindOpen, fakeserver.KindReset, fakeserver.KindStall:
 		if n, at, ok := t.lastEnded(); ok {
 			return fmt.Sprintf("still no %s %v after #%d ended", thing, round(t.clock.Since(t.t0)-at), n)
@@ -576,6 +590,14 @@ func (w Wait) describe() string {
 	fmt.Fprintf(&b, "reconnect #%d waited %v after failure %d; the profile waits %v", w.Attempt, round(w.Waited), w.Failure, window(w.Min, w.Max))
 	if w.Lo != w.Min || w.Hi != w.Max {
 		fmt.Fprintf(&b, " (checked within %v)", window(w.Lo, w.Hi))
+	}
+	// Which way it missed: too soon (a redial at once, a cap too low)
+	// and too late (a growth too steep, a retry held back) are different
+	// bugs.
+	if w.Waited < w.Lo {
+		b.WriteString(": it came too soon")
+	} else if w.Waited > w.Hi {
+		b.WriteString(": it waited too long")
 	}
 	return b.String()
 }

@@ -42,6 +42,7 @@ export const BUGS = Object.freeze({
   'close-keeps-retry': 'close() leaves a pending retry armed',
   'close-reconnects': 'close() on an open socket is taken for a lost connection, and retried',
   'no-connect-timeout': 'no connect timeout: a stalled handshake is waited for forever',
+  'close-only-open': 'close() acts only on an open socket: a handshake in progress runs on, and its failure is retried',
   'timeout-dies': 'the connect timeout closes a socket still connecting with no error listener: the process dies',
 });
 
@@ -148,6 +149,14 @@ export class QueueClient {
       this.#ws = null; // from now on its events are ignored
     }
     this.#open = false;
+    if (this.#bugs.has('close-only-open') && ws?.readyState === WebSocket.CONNECTING) {
+      // BUG (test fixture), @mattermost/client's close(): a socket still
+      // connecting is left alone, and stays #ws: its connect timeout is a
+      // failure like any other, and retried.
+      this.#ws = ws;
+      this.#setState(State.DISCONNECTED);
+      return;
+    }
     if (ws) {
       // close() on a socket still dialing aborts the handshake;
       // on an open one it sends the close frame.

@@ -23,6 +23,7 @@ declare -A expect=(
 	[dead-socket-open]="two-sockets-bound: the dead socket is left open beside the new one"
 	[close-keeps-retry]="no-dial-after-close-waiting: close() leaves the retry armed"
 	[close-reconnects]="no-dial-after-close-open: close() on an open socket is retried"
+	[close-only-open]="close-while-connecting: close() leaves the handshake running, and its timeout is retried"
 	[no-connect-timeout]="stall-counted-as-failure: a stalled handshake is waited for forever"
 	[timeout-dies]=""
 )
@@ -32,7 +33,7 @@ declare -A dies=(
 	[timeout-dies]="stall-counted-as-failure"
 )
 bugs=(none no-reset queue-overtake no-pong-check dead-link-no-wait dead-socket-open close-keeps-retry
-	close-reconnects no-connect-timeout timeout-dies)
+	close-reconnects close-only-open no-connect-timeout timeout-dies)
 
 run() {
 	local bug=$1 args=()
