@@ -27,6 +27,19 @@ func TestFlaws(t *testing.T) {
 		r.await(client.StateReconnecting, client.StateGaveUp)
 	})
 
+	t.Run("EveryServerCodeFatal gives up after 1012", func(t *testing.T) {
+		pr := newPeer(t)
+		pr.subprotocols = []string{"graphql-transport-ws"}
+		r := newRig(t, pr.url(), profile.ByName("graphql-ws"), withFlaws(flaw.Set{EveryServerCodeFatal: true}))
+		r.start()
+		pc := waitFor(t, pr.conns, "the connection")
+		pc.next()
+		pc.send(`{"type":"connection_ack"}`)
+		r.await(client.StateConnected)
+		pc.closeWith(1012)
+		r.await(client.StateGaveUp, client.StateReconnecting)
+	})
+
 	t.Run("NoHandshakeWait is connected before the reply", func(t *testing.T) {
 		pr := newPeer(t)
 		r := newRig(t, pr.url(), handshakeProfile(), withFlaws(flaw.Set{NoHandshakeWait: true}))

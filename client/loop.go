@@ -90,7 +90,8 @@ func (c *Client) run(ctx context.Context) {
 			if end.now {
 				continue
 			}
-			if end.byServer && c.p.Close.IsFatal(end.code) && !c.flaws.IgnoreFatalCodes {
+			fatal := c.p.Close.IsFatal(end.code) || c.flaws.EveryServerCodeFatal
+			if end.byServer && fatal && !c.flaws.IgnoreFatalCodes {
 				c.setState(StateGaveUp, fmt.Errorf("gave up: the server closed with %d, a fatal code in profile %s: %w",
 					end.code, c.p.Name, end.err))
 				if !c.waitReconnect(ctx) {

@@ -99,6 +99,7 @@ var twins = map[string]Twin{
 	"reports-last-code":     flawed("reports the last close code since the open on the next connect, not the first", flaw.Set{ReportLastCode: true}),
 	"keeps-code-after-open": flawed("still reports an old close code after a successful open", flaw.Set{KeepCodeAfterOpen: true}),
 	"resets-before-uptime":  flawed("resets its failure count on open, before the uptime the profile asks for", flaw.Set{ResetOnOpenDespiteUptime: true}),
+	"every-code-fatal":      flawed("gives up after any close the server sends, whatever its code", flaw.Set{EveryServerCodeFatal: true}),
 	"retries-fatal-codes":   flawed("reconnects after a close code its profile calls fatal", flaw.Set{IgnoreFatalCodes: true}),
 }
 

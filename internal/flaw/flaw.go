@@ -113,4 +113,8 @@ type Set struct {
 	// successful open, so the connect after the next close reports a
 	// code that belonged to an earlier connection.
 	KeepCodeAfterOpen bool
+	// EveryServerCodeFatal gives up after any close the server sends,
+	// whatever its code: a client that reads "the server closed" as
+	// "never come back", so a server restart (1012) ends it for good.
+	EveryServerCodeFatal bool
 }
