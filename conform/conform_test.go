@@ -73,7 +73,7 @@ func TestScenariosFailOnTheirBugs(t *testing.T) {
 		{"flush keeps the queue", "queue-order", "queue", referenceWith(flaw.Set{FlushKeepsQueue: true}), "once each"},
 		{"unbounded queue", "queue-bound", "queue", changed(func(p *profile.Profile) { p.Queue.Limit = 0 }), "must refuse it"},
 		{"resumes from the last seen event", "resume", "mattermost", referenceWith(flaw.Set{ResumeFromLastSeen: true}), "want \"conn-1\" and 4"},
-		{"no resync on a new id", "new-id", "mattermost", referenceWith(flaw.Set{NoResyncOnNewID: true}), "the resync: the client did not report it"},
+		{"no resync on a new id", "new-id", "mattermost", referenceWith(flaw.Set{NoResyncOnNewID: true}), "the resync: never came"},
 		{"keeps the seq on a new id", "new-id", "mattermost", referenceWith(flaw.Set{KeepSeqOnNewID: true}), "its expected seq was not reset"},
 		{"no seq check", "seq-gap", "mattermost", referenceWith(flaw.Set{NoSeqCheck: true}), "the close on the gap"},
 		{"ignores server errors", "error-state", "queue", changed(func(p *profile.Profile) { p.ErrorType = "" }), "the error state"},
