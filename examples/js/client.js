@@ -304,7 +304,13 @@ export class QueueClient {
         this.#dial(State.RECONNECTING);
         return;
       }
-      this.#failed(`closed with ${CLOSE_PING_TIMEOUT} ping timeout`, null);
+      // The retry is armed from setImmediate, not from this timer callback:
+      // Node counts a timer armed in a timer callback from when that
+      // callback was due, so a beat that ran late under load would retry
+      // as much too soon. After the poll phase the clock is fresh.
+      setImmediate(() => {
+        if (!this.#closed) this.#failed(`closed with ${CLOSE_PING_TIMEOUT} ping timeout`, null);
+      });
       return;
     }
     this.#awaitingPong = true;
