@@ -250,8 +250,9 @@ func checkCount(what string, count func(*player) int) func(*player, []string) (s
 // openNow replays the server's record of the client's connections: each
 // is open from its dial until it closes, is refused or reset, or, stalled
 // in its handshake, is given up by the client. It counts those still open.
-// (How many were open at once is not for the server to say: a client's
-// close frame and its next dial race to the server.)
+// (How many were open at once the server can say only with a bound on the
+// race between a client's close frame and its next dial: "open max N
+// within D", in file_checks_behave.go.)
 func openNow(es []fakeserver.Entry) int {
 	open := map[int]bool{}
 	for _, e := range es {
