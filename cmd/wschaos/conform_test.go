@@ -109,7 +109,7 @@ func TestConformFailingClientExitsOne(t *testing.T) {
 	if exitCode(err) != exitFailed {
 		t.Fatalf("exit %d (%v), want %d\n%s", exitCode(err), err, exitFailed, out)
 	}
-	if !strings.Contains(out, "FAIL") || !strings.Contains(out, "the open: not seen") {
+	if !strings.Contains(out, "FAIL") || !strings.Contains(out, "the open: still no open") {
 		t.Errorf("the failure is not explained:\n%s", out)
 	}
 }
