@@ -62,10 +62,10 @@ at once.
 
 `
 
-func runConform(args []string) error {
+func runConform(args []string, stdout, _ io.Writer) error {
 	ctx, stop := interruptible(context.Background())
 	defer stop()
-	return conformCmd(ctx, args, os.Stdout)
+	return conformCmd(ctx, args, stdout)
 }
 
 // interrupt is the cause of a run cancelled by a signal.
@@ -179,7 +179,7 @@ func conformCmd(ctx context.Context, args []string, out io.Writer) error {
 	f := newCheckFlags("conform", conformUsage)
 	prof := f.fs.String("profile", defaultProfile, profileFlag("the profile to check against"))
 	list := f.fs.Bool("list", false, "list the profile's scenarios and exit")
-	if err := f.fs.Parse(args); err != nil {
+	if err := parseFlags(f.fs, args, out); err != nil {
 		return usageErr(err)
 	}
 	p, perr := loadProfile(*prof)

@@ -6,6 +6,7 @@
 //	wschaos run scenarios/library/close-while-waiting.txt --adapter "node my-adapter.js"
 //	wschaos proxy --listen 127.0.0.1:8081 --upstream ws://127.0.0.1:8080/ws
 //	wschaos profile show my-client.yaml
+//	wschaos version
 package main
 
 import (
@@ -13,19 +14,23 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"strings"
+
+	"github.com/wschaos/wschaos/internal/filecodec"
 )
 
 // subcommands maps each subcommand to its entry point; each parses its own
 // flags from args (everything after its name).
-var subcommands = map[string]func(args []string) error{
+var subcommands = map[string]func(args []string, stdout, stderr io.Writer) error{
 	"conform": runConform,
 	"profile": runProfile,
 	"proxy":   runProxy,
 	"run":     runRun,
 	"serve":   runServe,
+	"version": runVersion,
 }
 
 // summaries is one line per subcommand, for usage.
@@ -35,12 +40,16 @@ var summaries = map[string]string{
 	"proxy":   "run a WebSocket chaos proxy in front of a real server",
 	"run":     "play scenario files (a bug from the library, or your own) against a client",
 	"serve":   "run the fake server with chaos and a live timeline of a client's reconnects",
+	"version": "print the version this binary was built from",
 }
 
 func main() {
-	if err := run(os.Args[1:], os.Stderr); err != nil {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0) // the help asked for is on stdout
+		}
 		var pe printedError
-		if !errors.Is(err, flag.ErrHelp) && !errors.As(err, &pe) {
+		if !errors.As(err, &pe) {
 			fmt.Fprintln(os.Stderr, "wschaos:", err)
 		}
 		var ee *exitError
@@ -61,21 +70,35 @@ func (e printedError) Unwrap() error { return e.exitError }
 // printed marks err as written already, to exit with code.
 func printed(code int, err error) error { return printedError{&exitError{code: code, err: err}} }
 
-// run dispatches args to a subcommand.
-func run(args []string, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+// run dispatches args to a subcommand. Help asked for (-h, --help, help)
+// goes to stdout and returns flag.ErrHelp, an exit 0; a missing or
+// unknown subcommand is a usage error, with the usage on stderr.
+func run(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
 		usage(stderr)
-		if len(args) == 0 {
-			return errors.New("no subcommand")
+		return usageErr(errors.New("no subcommand"))
+	}
+	switch args[0] {
+	case "-h", "-help", "--help":
+		usage(stdout)
+		return flag.ErrHelp
+	case "help":
+		if len(args) > 1 {
+			if _, ok := subcommands[args[1]]; ok {
+				return run([]string{args[1], "-h"}, stdout, stderr)
+			}
 		}
+		usage(stdout)
 		return flag.ErrHelp
 	}
 	cmd, ok := subcommands[args[0]]
 	if !ok {
-		usage(stderr)
-		return fmt.Errorf("unknown subcommand %q", args[0])
+		if strings.HasPrefix(args[0], "-") {
+			return usageErr(fmt.Errorf("%s: flags come after the subcommand, e.g. wschaos serve --addr 127.0.0.1:8080; run 'wschaos -h' for the subcommands", args[0]))
+		}
+		return usageErr(fmt.Errorf("unknown subcommand %q%s; run 'wschaos -h' for the subcommands", args[0], filecodec.DidYouMean(args[0], slices.Sorted(maps.Keys(subcommands)))))
 	}
-	return cmd(args[1:])
+	return cmd(args[1:], stdout, stderr)
 }
 
 func usage(w io.Writer) {

@@ -5,10 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/wschaos/wschaos/internal/filecodec"
 	"github.com/wschaos/wschaos/profile"
 )
 
@@ -57,7 +57,9 @@ var profileSubcommands = map[string]func(args []string, stdout, stderr io.Writer
 	"check": profileCheck,
 }
 
-func runProfile(args []string) error { return profileCmd(args, os.Stdout, os.Stderr) }
+func runProfile(args []string, stdout, stderr io.Writer) error {
+	return profileCmd(args, stdout, stderr)
+}
 
 // profileCmd is runProfile with its output given, for tests.
 func profileCmd(args []string, stdout, stderr io.Writer) error {
@@ -67,24 +69,24 @@ func profileCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	switch args[0] {
 	case "-h", "-help", "--help", "help":
-		io.WriteString(stderr, profileUsage)
+		io.WriteString(stdout, profileUsage)
 		return flag.ErrHelp
 	}
 	cmd, ok := profileSubcommands[args[0]]
 	if !ok {
 		io.WriteString(stderr, profileUsage)
-		return usageErr(fmt.Errorf("profile: unknown subcommand %q: want list, show or check", args[0]))
+		return usageErr(fmt.Errorf("profile: unknown subcommand %q: want list, show or check%s", args[0],
+			filecodec.DidYouMean(args[0], []string{"list", "show", "check"})))
 	}
 	return cmd(args[1:], stdout, stderr)
 }
 
 // profileFlags parses a verb's arguments: it has no flags, but -h prints
 // the usage and a stray flag is a usage error, as on every other command.
-func profileFlags(verb string, args []string, stderr io.Writer) ([]string, error) {
+func profileFlags(verb string, args []string, stdout io.Writer) ([]string, error) {
 	fs := flag.NewFlagSet("profile "+verb, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { io.WriteString(stderr, profileUsage) }
-	if err := fs.Parse(args); err != nil {
+	fs.Usage = func() { io.WriteString(fs.Output(), profileUsage) }
+	if err := parseFlags(fs, args, stdout); err != nil {
 		return nil, usageErr(err)
 	}
 	return fs.Args(), nil
@@ -93,7 +95,7 @@ func profileFlags(verb string, args []string, stderr io.Writer) ([]string, error
 // profileList prints NAME  DESCRIPTION for each shipped profile, name
 // first and no header, so `awk '{print $1}'` lists the names.
 func profileList(args []string, stdout, stderr io.Writer) error {
-	rest, err := profileFlags("list", args, stderr)
+	rest, err := profileFlags("list", args, stdout)
 	if err != nil {
 		return err
 	}
@@ -110,7 +112,7 @@ func profileList(args []string, stdout, stderr io.Writer) error {
 // profileShow prints the resolved profile as YAML, then its schedule as
 // comments, so the whole output is itself a profile file that loads.
 func profileShow(args []string, stdout, stderr io.Writer) error {
-	rest, err := profileFlags("show", args, stderr)
+	rest, err := profileFlags("show", args, stdout)
 	if err != nil {
 		return err
 	}
@@ -137,7 +139,7 @@ func profileShow(args []string, stdout, stderr io.Writer) error {
 // file is reported as the loader words it, file:line: what, alone on
 // stderr, the form editors and CI annotations read.
 func profileCheck(args []string, stdout, stderr io.Writer) error {
-	files, err := profileFlags("check", args, stderr)
+	files, err := profileFlags("check", args, stdout)
 	if err != nil {
 		return err
 	}

@@ -279,7 +279,7 @@ func TestProfileUsage(t *testing.T) {
 		{[]string{"show", "quee"}, `did you mean "queue"?`},
 		{[]string{"check"}, "want a profile file"},
 		{[]string{"list", "extra"}, "unexpected arguments"},
-		{[]string{"list", "--x"}, "flag provided but not defined"},
+		{[]string{"list", "--x"}, "profile list: unknown flag --x; run 'wschaos profile list -h' for its flags"},
 	} {
 		var out, errOut bytes.Buffer
 		err := profileCmd(tc.args, &out, &errOut)
@@ -287,11 +287,19 @@ func TestProfileUsage(t *testing.T) {
 			t.Errorf("profile %q: exit %d, %v; want exit 2 and %q", tc.args, exitCode(err), err, tc.want)
 		}
 	}
-	for _, args := range [][]string{nil, {"nope"}, {"-h"}, {"show", "-h"}} {
+	for _, args := range [][]string{nil, {"nope"}} {
 		var out, errOut bytes.Buffer
 		profileCmd(args, &out, &errOut)
 		if !strings.HasPrefix(errOut.String(), "usage: wschaos profile list") {
 			t.Errorf("profile %q: stderr %q, want the usage", args, errOut.String())
+		}
+	}
+	// Help asked for is an answer, not an error: on stdout.
+	for _, args := range [][]string{{"-h"}, {"--help"}, {"show", "-h"}} {
+		var out, errOut bytes.Buffer
+		profileCmd(args, &out, &errOut)
+		if !strings.HasPrefix(out.String(), "usage: wschaos profile list") || errOut.Len() != 0 {
+			t.Errorf("profile %q: stdout %q, stderr %q; want the usage on stdout", args, out.String(), errOut.String())
 		}
 	}
 	if err := profileCmd([]string{"-h"}, &bytes.Buffer{}, &bytes.Buffer{}); !errors.Is(err, flag.ErrHelp) {

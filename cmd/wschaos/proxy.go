@@ -41,10 +41,11 @@ flags:
 const controlTokenEnv = "WSCHAOS_CONTROL_TOKEN"
 
 // runProxy is `wschaos proxy`: it runs until SIGINT or SIGTERM.
-func runProxy(args []string) error {
+func runProxy(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return proxyUntil(ctx, args, os.Stderr)
+	helpOut = stdout
+	return proxyUntil(ctx, args, stderr)
 }
 
 // proxyUntil runs the proxy until ctx ends; it is runProxy with its
@@ -164,6 +165,9 @@ func warnBeyondLoopback(stderr io.Writer, p *proxy.Proxy) {
 	fmt.Fprintf(stderr, "wschaos proxy: WARNING: the control API on %s is reachable from other hosts; every request must send Authorization: Bearer <--control-token>, in clear text over HTTP\n", p.ControlAddr)
 }
 
+// helpOut is where proxy -h prints its usage: stdout, or a test's buffer.
+var helpOut io.Writer = os.Stdout
+
 // proxyOptions are the flags that are not the proxy's own settings.
 type proxyOptions struct {
 	transcript string // file to write the transcript to, "" for none
@@ -196,8 +200,8 @@ func parseProxyFlags(args []string) (*proxy.Proxy, proxyOptions, error) {
 	verbose := fs.Bool("v", false, "log every transcript line to stderr")
 	fs.StringVar(&opts.transcript, "transcript", "", "file to write every transcript line to, as it is recorded; the relay waits for it rather than lose one")
 	keep := fs.Int("keep", defaultKeep, "transcript entries held in memory; older ones are let go (0: all)")
-	if err := fs.Parse(args); err != nil {
-		return nil, opts, err
+	if err := parseFlags(fs, args, helpOut); err != nil {
+		return nil, opts, usageErr(err)
 	}
 	if fs.NArg() > 0 {
 		return nil, opts, fmt.Errorf("proxy: unexpected arguments %q", fs.Args())

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 
@@ -39,10 +38,10 @@ broke the protocol, 130 or 143 interrupted.
 
 `
 
-func runRun(args []string) error {
+func runRun(args []string, stdout, _ io.Writer) error {
 	ctx, stop := interruptible(context.Background())
 	defer stop()
-	return runCmd(ctx, args, os.Stdout)
+	return runCmd(ctx, args, stdout)
 }
 
 // runCmd is runRun with its output given, for tests.
@@ -55,7 +54,7 @@ func runCmd(ctx context.Context, args []string, out io.Writer) error {
 	// a user writes it.
 	var paths []string
 	for rest := args; ; {
-		if err := f.fs.Parse(rest); err != nil {
+		if err := parseFlags(f.fs, rest, out); err != nil {
 			return usageErr(err)
 		}
 		if f.fs.NArg() == 0 {

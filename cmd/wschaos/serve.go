@@ -15,6 +15,7 @@ import (
 	"github.com/wschaos/wschaos/chaos"
 	"github.com/wschaos/wschaos/chaos/spec"
 	"github.com/wschaos/wschaos/fakeserver"
+	"github.com/wschaos/wschaos/internal/filecodec"
 	"github.com/wschaos/wschaos/profile"
 	"github.com/wschaos/wschaos/proxy"
 	"github.com/wschaos/wschaos/timeline"
@@ -67,10 +68,10 @@ attempt 4 goes half-open after 10 s, and later attempts are left alone.
 
 `
 
-func runServe(args []string) error {
+func runServe(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return serve(ctx, args, os.Stdout, os.Stderr)
+	return serve(ctx, args, stdout, stderr)
 }
 
 // serve runs until ctx ends; it is runServe with its output and its end
@@ -88,8 +89,8 @@ func serve(ctx context.Context, args []string, out, stderr io.Writer) error {
 	var faults []string
 	fs.Func("fault", `a fault, in the scenario files' words, e.g. "refuse 503 attempts=1-3" (repeatable; replaces the default schedule)`,
 		func(v string) error { faults = append(faults, v); return nil })
-	if err := fs.Parse(args); err != nil {
-		return err
+	if err := parseFlags(fs, args, out); err != nil {
+		return usageErr(err)
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("serve: unexpected arguments %q", fs.Args())
@@ -106,7 +107,7 @@ func serve(ctx context.Context, args []string, out, stderr io.Writer) error {
 	}
 	built, err := buildFaults(faults)
 	if err != nil {
-		return err
+		return usageErr(err)
 	}
 
 	if *keep < 0 {
@@ -166,7 +167,11 @@ func buildFaults(lines []string) ([]chaos.Fault, error) {
 		}
 		f, err := b.Build(name, args, sel)
 		if err != nil {
-			return nil, fmt.Errorf("serve: --fault %q: %w", line, err)
+			hint := ""
+			if _, known := b.Makers[name]; !known {
+				hint = filecodec.DidYouMean(name, b.Names())
+			}
+			return nil, fmt.Errorf("serve: --fault %q%s: %w", line, hint, err)
 		}
 		out = append(out, f)
 	}
