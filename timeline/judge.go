@@ -13,6 +13,9 @@ import (
 
 // Verdict is the judgement of one reconnect.
 type Verdict struct {
+	// Client names the client the reconnect is of, when Clients judges
+	// more than one ("" for a lone client).
+	Client  string
 	Attempt int           // the attempt that reconnected
 	Failure int           // the failure count it follows (1 after the first)
 	Waited  time.Duration // from the end of the previous attempt to this dial
@@ -28,19 +31,37 @@ type Verdict struct {
 	Unjudged string
 }
 
+// displayPrecision is how finely String shows a duration: a drawn
+// window's top is a nanosecond under its bound ([1s, 5s) ends at
+// 4.999999999s), which reads as noise; the judgement uses the exact value.
+const displayPrecision = time.Millisecond
+
+// String says the verdict in a line, durations rounded to the
+// millisecond.
 func (v Verdict) String() string {
+	who := ""
+	if v.Client != "" {
+		who = v.Client + ": "
+	}
+	waited, lo, hi := round(v.Waited), round(v.Min), round(v.Max)
 	switch {
 	case v.Unjudged != "":
-		return fmt.Sprintf("reconnect #%d: not judged: %s", v.Attempt, v.Unjudged)
+		return fmt.Sprintf("%sreconnect #%d: not judged: %s", who, v.Attempt, v.Unjudged)
 	case v.Fatal != 0:
-		return fmt.Sprintf("reconnect #%d after %v: WRONG: the profile never reconnects after close code %d", v.Attempt, v.Waited, v.Fatal)
+		return fmt.Sprintf("%sreconnect #%d after %v: WRONG: the profile never reconnects after close code %d", who, v.Attempt, waited, v.Fatal)
 	case v.GaveUp:
-		return fmt.Sprintf("reconnect #%d after %v: WRONG: the profile gives up after %d failures", v.Attempt, v.Waited, v.Failure-1)
+		return fmt.Sprintf("%sreconnect #%d after %v: WRONG: the profile gives up after %d failures", who, v.Attempt, waited, v.Failure-1)
 	case v.OK:
-		return fmt.Sprintf("reconnect #%d after %v (failure %d): ok, within [%v, %v]", v.Attempt, v.Waited, v.Failure, v.Min, v.Max)
+		return fmt.Sprintf("%sreconnect #%d after %v (failure %d): ok, within [%v, %v]", who, v.Attempt, waited, v.Failure, lo, hi)
 	}
-	return fmt.Sprintf("reconnect #%d after %v (failure %d): WRONG: the profile waits [%v, %v]", v.Attempt, v.Waited, v.Failure, v.Min, v.Max)
+	return fmt.Sprintf("%sreconnect #%d after %v (failure %d): WRONG: the profile waits [%v, %v]", who, v.Attempt, waited, v.Failure, lo, hi)
 }
+
+// Wrong reports whether the verdict is against the client: judged, and
+// outside the profile.
+func (v Verdict) Wrong() bool { return v.Unjudged == "" && !v.OK }
+
+func round(d time.Duration) time.Duration { return d.Round(displayPrecision) }
 
 // Judge follows the attempts of one client, entry by entry, the way the
 // profile's client counts failures: every refused or closed attempt is a

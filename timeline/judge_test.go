@@ -70,7 +70,7 @@ func TestWrongWaitsAreCaughtAndToleranceIsExplicit(t *testing.T) {
 		es = append(es, dial(i+2, at), refuse(i+2, at))
 	}
 	got := run(p, 0, es...)
-	if !strings.Contains(got[6], "(failure 7): ok") || !strings.Contains(got[7], "(failure 8): WRONG: the profile waits [3m12s, 3m13.999999999s]") {
+	if !strings.Contains(got[6], "(failure 7): ok") || !strings.Contains(got[7], "(failure 8): WRONG: the profile waits [3m12s, 3m14s]") {
 		t.Fatalf("verdicts %q", got)
 	}
 	// 1 ms late against an exact window: wrong without tolerance, ok with it.
@@ -174,5 +174,19 @@ func TestReconnectAfterFatalCodeIsWrong(t *testing.T) {
 	got = run(p, 0, dial(1, 0), open(1, 0), send(1, 0, "connection_ack"), closed(1, 0, 4403, profile.Server), dial(2, 1.5))
 	if len(got) != 1 || strings.Contains(got[0], "WRONG") {
 		t.Errorf("verdicts %q after 4403, which is not fatal, want a judged wait", got)
+	}
+}
+
+// A drawn window's top is a nanosecond under its bound; the verdict shows
+// it rounded to the millisecond ([2.85s, 5.15s], not 5.149999999s), and
+// still judges on the exact value.
+func TestVerdictDurationsAreRounded(t *testing.T) {
+	v := timeline.Verdict{Attempt: 2, Failure: 1, Waited: 3*time.Second + 123456, Min: 2850 * time.Millisecond, Max: 5149999999, OK: true}
+	if got, want := v.String(), "reconnect #2 after 3s (failure 1): ok, within [2.85s, 5.15s]"; got != want {
+		t.Errorf("String() = %q, want %q", got, want)
+	}
+	v.Client = "tab-2"
+	if got := v.String(); !strings.HasPrefix(got, "tab-2: reconnect #2 after 3s") {
+		t.Errorf("with a client: %q", got)
 	}
 }
