@@ -22,7 +22,9 @@ const ClientParam = "client"
 // names: by the ClientParam query parameter where the client's URL has
 // one, else by the connection id the profile's resume sends (an empty id
 // is a client that never opened: a new one, or one still retrying its
-// first connect). With neither, every attempt is taken for one client's,
+// first connect). A client that closed on purpose (the profile's
+// intentional close code) and dials again starts afresh, unjudged, as a
+// remounted component does. With neither, every attempt is taken for one client's,
 // and the first time a dial comes while another attempt is still up,
 // Clients warns that the waits can no longer be told apart and judges no
 // more of them: a false WRONG would fail a run that did nothing wrong.
@@ -45,6 +47,10 @@ type client struct {
 	j       *Judge
 	live    map[int]bool
 	session string // the connection id it was given, "" before its first open
+	// done: the client closed on purpose (the profile's intentional
+	// close code). Its next dial starts afresh, as a new client would:
+	// a component that unmounts and mounts again is not reconnecting.
+	done bool
 }
 
 // NewClients returns a judge of every client of a server playing p.
@@ -66,6 +72,9 @@ func (c *Clients) See(e fakeserver.Entry) (v Verdict, ok bool, warning string) {
 		cl, warning = c.route(e)
 		c.attempt[e.Attempt] = cl
 		cl.live[e.Attempt] = true
+		if cl.done {
+			cl.j, cl.done = c.newJudge(), false
+		}
 	}
 	if cl == nil {
 		return Verdict{}, false, warning // an attempt begun before we looked
@@ -76,7 +85,14 @@ func (c *Clients) See(e fakeserver.Entry) (v Verdict, ok bool, warning string) {
 			cl.session = e.Session
 			c.session[e.Session] = cl
 		}
-	case fakeserver.KindRefuse, fakeserver.KindReset, fakeserver.KindClose, fakeserver.KindStall:
+	case fakeserver.KindClose:
+		delete(cl.live, e.Attempt)
+		// Only where error closes carry their own codes is the intentional
+		// code told apart from a heartbeat's or a gap's.
+		if e.By == profile.Client && e.Code == c.p.Close.Code && c.p.Close.InFrame() && len(cl.live) == 0 {
+			cl.done = true
+		}
+	case fakeserver.KindRefuse, fakeserver.KindReset, fakeserver.KindStall:
 		// A stalled attempt is the client's to time out: it no longer
 		// holds the client, which may dial again while it hangs.
 		delete(cl.live, e.Attempt)
@@ -136,7 +152,7 @@ func (c *Clients) route(e fakeserver.Entry) (*client, string) {
 	if len(c.anon.live) > 0 && !c.confused {
 		c.confused = true
 		return c.anon, fmt.Sprintf("attempt #%d began while #%d is still up: two clients at once, and nothing tells them apart "+
-			"(profile %s sends no connection id): reconnect waits are not judged from now on; "+
+			"(profile %s sends no connection id): reconnect waits are not judged from now on, and those judged before may be wrong too; "+
 			"give each client its own ?%s=NAME query parameter to judge each on its own schedule",
 			e.Attempt, minKey(c.anon.live), c.p.Name, ClientParam)
 	}
@@ -152,10 +168,14 @@ func (c *Clients) isNamed(cl *client) bool {
 	return false
 }
 
-func (c *Clients) add(name string) *client {
+func (c *Clients) newJudge() *Judge {
 	j := NewJudge(c.p)
 	j.Tolerance = c.Tolerance
-	cl := &client{name: name, j: j, live: map[int]bool{}}
+	return j
+}
+
+func (c *Clients) add(name string) *client {
+	cl := &client{name: name, j: c.newJudge(), live: map[int]bool{}}
 	c.all = append(c.all, cl)
 	return cl
 }

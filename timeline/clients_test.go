@@ -118,3 +118,16 @@ func TestOneClientNeverWarns(t *testing.T) {
 		t.Errorf("a lone client is named: %q", got[0])
 	}
 }
+
+// A component unmounted and mounted again closes on purpose (1000 for
+// queue) and dials at once: a fresh start, not a reconnect 278 ms after a
+// failure.
+func TestAClientThatClosedOnPurposeStartsAfresh(t *testing.T) {
+	p := profile.QueueProfile()
+	got, warns := runClients(p,
+		dial(1, 0), open(1, 0), closed(1, 0.001, 1000, profile.Client),
+		dial(2, 0.279), open(2, 0.279), closed(2, 5, 1001, profile.Server), dial(3, 6))
+	if len(warns) != 0 || len(got) != 1 || !strings.HasPrefix(got[0], "reconnect #3 after 1s (failure 1): ok") {
+		t.Fatalf("verdicts %q, warnings %q", got, warns)
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"flag"
 	"fmt"
@@ -51,16 +52,32 @@ const (
 const serveUsage = `usage: wschaos serve [flags]
 
 Runs the fake server on loopback, plays a profile and a chaos schedule, and
-prints a live timeline: every attempt, frame, fault and close, and after each
-reconnect the wait before it and whether the profile allows it. Point one
-client at the printed URL. Ctrl-C stops it and prints a summary.
+prints a live timeline: every attempt, frame, fault and close, times since
+the first dial, and after each reconnect the wait before it and whether the
+profile allows it. Point a client at the printed URL. Ctrl-C stops it and
+prints a summary.
+
+Exit codes: 0 every reconnect wait was within the profile, 1 a wait was
+WRONG (the default, so serve can gate CI; --fail-on-wrong=false exits 0
+whatever the waits), 2 bad command line, 4 cannot listen on --addr.
+
+Several clients at once are judged each on its own schedule: told apart by
+the profile's connection id where it has one, else by a "client" query
+parameter (ws://127.0.0.1:8080/ws?client=tab-2). With neither, the first
+time two attempts are up at once serve warns that it cannot tell them
+apart, and judges no more waits.
+
+--json writes one JSON object per line on stdout instead of the timeline:
+{"event":"start"}, then "entry", "verdict", "warning" and "lost" objects
+as they happen, and a "summary" at the end; times are in milliseconds.
+--transcript FILE writes every timeline entry to FILE as it is recorded,
+and never lets one go before it is written.
 
 The timeline is a live display: when the output falls behind by more than
 --keep entries, the oldest unprinted ones are let go rather than slow the
 server down. serve then says so on stderr (at most once a second), marks
-the gap in the timeline, and its summary counts the entries not printed;
-the exit status stays 0. Give --keep 0 to print every entry, whatever the
-memory it takes.
+the gap in the timeline, and its summary counts the entries not printed.
+Give --keep 0 to print every entry, whatever the memory it takes.
 
 Without --fault it plays the default schedule: attempt 1 is closed with 1001
 after 20 s, attempt 2 is refused with 503, attempt 3 is accepted then closed,
@@ -83,9 +100,12 @@ func serve(ctx context.Context, args []string, out, stderr io.Writer) error {
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on (port 0 picks a free one)")
 	seed := fs.Uint64("seed", 1, "seed of the faults' random choices; the same seed replays them")
 	emit := fs.Duration("emit", defaultEmit, "push an event to every connection this often (0: never)")
-	tol := fs.Duration("tolerance", defaultTolerance, "how far outside the profile's window a wait may fall on the real clock")
+	tol := fs.Duration("tolerance", defaultTolerance, "how far outside the profile's window a wait may fall on the real clock, e.g. 150ms")
 	calm := fs.Bool("calm", false, "inject no faults at all")
 	keep := fs.Int("keep", defaultKeep, "transcript entries held in memory; older ones are let go once printed (0: all)")
+	failOnWrong := fs.Bool("fail-on-wrong", true, "exit 1 if any reconnect wait was wrong; false: exit 0 whatever the waits")
+	asJSON := fs.Bool("json", false, "write one JSON object per line on stdout instead of the timeline")
+	transcript := fs.String("transcript", "", "file to write every timeline entry to, as it is recorded; the server waits for it rather than lose one")
 	var faults []string
 	fs.Func("fault", `a fault, in the scenario files' words, e.g. "refuse 503 attempts=1-3" (repeatable; replaces the default schedule)`,
 		func(v string) error { faults = append(faults, v); return nil })
@@ -93,11 +113,11 @@ func serve(ctx context.Context, args []string, out, stderr io.Writer) error {
 		return usageErr(err)
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("serve: unexpected arguments %q", fs.Args())
+		return usageErr(fmt.Errorf("serve: unexpected arguments %q", fs.Args()))
 	}
 	p, err := loadProfile(*prof)
 	if err != nil {
-		return fmt.Errorf("serve: %w", err)
+		return usageErr(fmt.Errorf("serve: %w", err))
 	}
 	switch {
 	case *calm:
@@ -111,28 +131,40 @@ func serve(ctx context.Context, args []string, out, stderr io.Writer) error {
 	}
 
 	if *keep < 0 {
-		return fmt.Errorf("serve: --keep %d: want 0 (all) or more", *keep)
+		return usageErr(fmt.Errorf("serve: --keep %d: want 0 (all) or more", *keep))
+	}
+	if err := checkAddr("serve", "addr", *addr); err != nil {
+		return err
 	}
 	srv := fakeserver.NewUnstartedServer(p)
 	srv.Addr, srv.Seed, srv.Faults = *addr, *seed, built
 	srv.Transcript().Keep(*keep)
+	var tf *serveTranscript
+	if *transcript != "" {
+		f, err := os.Create(*transcript)
+		if err != nil {
+			return usageErr(fmt.Errorf("serve: --transcript: %w", err))
+		}
+		// Pinned before the first connection: no entry is let go before
+		// it is written.
+		tf = &serveTranscript{f: f, w: bufio.NewWriter(f), stderr: stderr, pin: srv.Transcript().Pin()}
+		defer tf.pin.Release()
+	}
 	if err := start(srv); err != nil {
+		if tf != nil {
+			tf.f.Close()
+		}
 		return err
 	}
 	defer srv.Close()
 
-	w := &lockedWriter{w: out}
-	fmt.Fprintf(w, "wschaos serve: %s (profile %s, seed %d)\n", srv.URL, p.Name, *seed)
+	o := &serveOut{w: &lockedWriter{w: out}, json: *asJSON, stderr: stderr}
+	o.start(srv.URL, p, *seed, built, *tol)
 	if proxy.BeyondLoopback(*addr) {
-		fmt.Fprintf(w, "wschaos serve: WARNING: --addr %s is reachable from other hosts: anyone on the network can connect and is shown the faults\n", *addr)
+		o.warn(fmt.Sprintf("--addr %s is reachable from other hosts: anyone on the network can connect and is shown the faults", *addr))
 	}
-	fmt.Fprintf(w, "wschaos serve: profile %s: %s\n", p.Name, p.WireFormat())
-	for _, f := range built {
-		fmt.Fprintf(w, "wschaos serve: fault %s\n", f)
-	}
-	fmt.Fprintf(w, "wschaos serve: judging reconnect waits as one client's, within ±%v; Ctrl-C to stop\n", *tol)
 
-	judge := timeline.NewJudge(p)
+	judge := timeline.NewClients(p)
 	judge.Tolerance = *tol
 	var sum summary
 	drops := &dropReport{w: stderr, keep: *keep, now: time.Now}
@@ -140,7 +172,7 @@ func serve(ctx context.Context, args []string, out, stderr io.Writer) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		follow(ctx, srv.Transcript(), judge, w, &sum, drops)
+		follow(ctx, srv.Transcript(), judge, o, &sum, drops)
 	}()
 	if *emit > 0 {
 		wg.Add(1)
@@ -149,11 +181,41 @@ func serve(ctx context.Context, args []string, out, stderr io.Writer) error {
 			pushEvents(ctx, srv, p, *emit)
 		}()
 	}
+	writing, stopWriting := context.WithCancel(context.Background())
+	wrote := make(chan struct{})
+	if tf != nil {
+		go func() {
+			defer close(wrote)
+			tf.run(writing)
+		}()
+	}
 	<-ctx.Done()
 	wg.Wait()
-	fmt.Fprintf(w, "wschaos serve: %s%s\n", sum.String(), drops.summary())
+	if tf != nil {
+		srv.Close() // records the connections' ends before the file closes
+		stopWriting()
+		<-wrote
+		tf.write(tf.pin.Take())
+	}
+	stopWriting()
+	o.summary(&sum, drops)
 	drops.end()
+	if tf != nil {
+		if err := tf.close(*transcript); err != nil {
+			return err
+		}
+	}
+	if bad := sum.wrong(); bad > 0 && *failOnWrong {
+		return &exitError{code: exitFailed, err: fmt.Errorf("serve: %d reconnect wait%s outside the profile (--fail-on-wrong=false to exit 0 anyway)", bad, plural(bad))}
+	}
 	return nil
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return " was"
+	}
+	return "s were"
 }
 
 // buildFaults reads each fault with the shared vocabulary.
@@ -179,10 +241,15 @@ func buildFaults(lines []string) ([]chaos.Fault, error) {
 }
 
 // start starts srv, turning Start's panic (it is httptest-shaped) into an
-// error a command can report.
+// error a command can report: a listen failure with exitListen, naming
+// --addr.
 func start(srv *fakeserver.Server) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
+			if msg := fmt.Sprint(r); strings.Contains(msg, "failed to listen on") {
+				err = listenError("serve", "addr", srv.Addr, "the server's address", msg)
+				return
+			}
 			err = fmt.Errorf("serve: cannot start: %v", r)
 		}
 	}()
@@ -193,35 +260,63 @@ func start(srv *fakeserver.Server) (err error) {
 // follow prints each transcript entry as it arrives, with the judge's
 // verdict after every reconnect, and what arrived before ctx ended; drops
 // counts the entries let go before they were printed.
-func follow(ctx context.Context, tr *fakeserver.Transcript, judge *timeline.Judge, w io.Writer, sum *summary, drops *dropReport) {
+func follow(ctx context.Context, tr *fakeserver.Transcript, judge *timeline.Clients, o *serveOut, sum *summary, drops *dropReport) {
 	seen := 0
+	var face clockFace
 	for {
 		last := tr.WaitBeyond(ctx, seen) != nil
 		es, lost := tr.Tail(seen)
 		if lost > 0 {
-			fmt.Fprintf(w, "wschaos serve: %d entries let go before they were printed (--keep)\n", lost)
+			o.lost(lost)
 			seen += lost
 			drops.add(lost)
 		}
 		for _, e := range es {
 			seen++
-			if e.Kind == fakeserver.KindNote && strings.HasPrefix(e.Note, "emit ") {
-				continue // events pushed while no client is there: noise
+			if idleEmit(e) {
+				continue
 			}
 			sum.see(e)
-			shown := e
-			shown.At = e.At.Round(displayPrecision)
-			fmt.Fprintln(w, shown.String())
-			if v, ok := judge.See(e); ok {
+			o.entry(face.show(e))
+			v, ok, warning := judge.See(e)
+			if warning != "" {
+				o.warn(warning)
+			}
+			if ok {
 				sum.judge(v)
-				v.Waited = v.Waited.Round(displayPrecision)
-				fmt.Fprintf(w, "%-10s    ↳ %s\n", "", v)
+				o.verdict(v)
 			}
 		}
 		if last {
 			return
 		}
 	}
+}
+
+// idleEmit reports whether e notes an event pushed while no client was
+// there: noise in a timeline.
+func idleEmit(e fakeserver.Entry) bool {
+	return e.Kind == fakeserver.KindNote && strings.HasPrefix(e.Note, "emit ")
+}
+
+// clockFace shows entries' times as a reader follows them: since the
+// first entry shown (the first dial: the time before a client came is
+// nobody's), rounded to displayPrecision, and never earlier than the line
+// above. Entries are recorded by several goroutines, each stamping its
+// own time, so arrival order can run a millisecond behind the stamps; the
+// judge works on the exact ones.
+type clockFace struct {
+	base, last time.Duration
+	started    bool
+}
+
+func (c *clockFace) show(e fakeserver.Entry) fakeserver.Entry {
+	if !c.started {
+		c.base, c.started = e.At, true
+	}
+	e.At = max((e.At - c.base).Round(displayPrecision), c.last)
+	c.last = e.At
+	return e
 }
 
 // dropReport counts the timeline entries let go before they were printed
@@ -308,11 +403,18 @@ func (s *summary) judge(v timeline.Verdict) {
 	switch {
 	case v.Unjudged != "":
 		s.unjudged++
-	case v.OK:
-		s.ok++
-	default:
+	case v.Wrong():
 		s.bad++
+	default:
+		s.ok++
 	}
+}
+
+// wrong is how many waits were judged outside the profile.
+func (s *summary) wrong() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.bad
 }
 
 func (s *summary) String() string {

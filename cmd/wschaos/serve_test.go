@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -41,6 +44,16 @@ func (s *syncBuffer) String() string {
 // backoff b at it, and returns serve's output once want appears in it.
 func serveClient(t *testing.T, b backoff.Policy, want string, args ...string) string {
 	t.Helper()
+	out, err := serveClientErr(t, b, want, args...)
+	if err != nil {
+		t.Fatalf("serve: %v\n%s", err, out)
+	}
+	return out
+}
+
+// serveClientErr is serveClient returning serve's error, its exit.
+func serveClientErr(t *testing.T, b backoff.Policy, want string, args ...string) (string, error) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	out := &syncBuffer{}
@@ -63,10 +76,8 @@ func serveClient(t *testing.T, b backoff.Policy, want string, args ...string) st
 	defer c.Close()
 	waitLine(t, ctx, out, want)
 	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("serve: %v", err)
-	}
-	return out.String()
+	err := <-done
+	return out.String(), err
 }
 
 func waitLine(t *testing.T, ctx context.Context, out *syncBuffer, part string) string {
@@ -99,10 +110,18 @@ func TestServeJudgesEachReconnectAgainstTheProfile(t *testing.T) {
 
 func TestServeCatchesAClientWithTheWrongBackoff(t *testing.T) {
 	wrong := backoff.Steps{Delays: []time.Duration{3 * time.Second}} // 3 s where the profile waits 1 s
-	out := serveClient(t, wrong, "↳ reconnect #2", "--fault", "refuse 503 attempts=1")
+	out, err := serveClientErr(t, wrong, "↳ reconnect #2", "--fault", "refuse 503 attempts=1")
 	if !strings.Contains(out, "(failure 1): WRONG: the profile waits [500ms, 1.5s]") ||
 		!strings.Contains(out, "0 within the profile, 1 wrong") {
 		t.Fatalf("serve output:\n%s", out)
+	}
+	// A wrong wait fails the run by default, so serve can gate CI.
+	if exitCode(err) != exitFailed || !strings.Contains(err.Error(), "1 reconnect wait was outside the profile") {
+		t.Errorf("serve: %v (exit %d), want exit 1", err, exitCode(err))
+	}
+	// --fail-on-wrong=false: the timeline says WRONG, the exit is 0.
+	if _, err := serveClientErr(t, wrong, "↳ reconnect #2", "--fault", "refuse 503 attempts=1", "--fail-on-wrong=false"); err != nil {
+		t.Errorf("--fail-on-wrong=false: %v, want exit 0", err)
 	}
 }
 
@@ -112,13 +131,14 @@ func TestServeRejectsBadFlags(t *testing.T) {
 		{"--profile quee", `(did you mean "queue"?)`},
 		{"--profile no-such.yaml", "--profile: cannot read profile"},
 		{"--fault explode", `--fault "explode"`},
-		{"--addr 127.0.0.1:notaport", "cannot start"},
+		{"--addr 127.0.0.1:notaport", "serve: --addr 127.0.0.1:notaport: want host:port, e.g. --addr 127.0.0.1:8080"},
+		{"--tolerance 150", "serve: --tolerance 150: want a duration with its unit, e.g. 150ms"},
 		{"extra", "unexpected arguments"},
 		{"--keep -1", "--keep -1: want 0 (all) or more"},
 	} {
 		err := serve(context.Background(), strings.Fields(tc.args), &syncBuffer{}, &syncBuffer{})
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("serve %s: %v, want an error containing %q", tc.args, err, tc.want)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || exitCode(err) != exitUsage {
+			t.Errorf("serve %s: %v (exit %d), want exit 2 and an error containing %q", tc.args, err, exitCode(err), tc.want)
 		}
 	}
 }
@@ -269,5 +289,183 @@ func TestServeDropReportAtMostOnceASecond(t *testing.T) {
 	}
 	if d.summary() != "; 15 entries not printed (the output fell behind --keep 10)" {
 		t.Errorf("summary %q", d.summary())
+	}
+}
+
+// A port already taken is not a bad command line: serve says which
+// address, which flag, and exits 4.
+func TestServeSaysWhichAddressItCannotListenOn(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	addr := ln.Addr().String()
+	err = serve(context.Background(), []string{"--addr", addr, "--calm"}, &syncBuffer{}, &syncBuffer{})
+	want := "serve: cannot listen on " + addr + ", the server's address (--addr): bind: address already in use; " +
+		"another program (another wschaos?) holds it; stop it, or give another, e.g. --addr 127.0.0.1:0"
+	if exitCode(err) != exitListen || err.Error() != want {
+		t.Errorf("serve --addr %s: exit %d, %v\nwant exit 4, %s", addr, exitCode(err), err, want)
+	}
+}
+
+// serveRun starts serve with args and returns its output, a function that
+// waits for a line, and one that stops serve and returns its error.
+func serveRun(t *testing.T, args ...string) (url string, out *syncBuffer, wait func(string) string, stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	t.Cleanup(cancel)
+	out = &syncBuffer{}
+	stderr := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- serve(ctx, append([]string{"--addr", "127.0.0.1:0", "--emit", "0", "--tolerance", "500ms"}, args...), out, stderr)
+	}()
+	wait = func(part string) string { return waitLine(t, ctx, out, part) }
+	banner := out // --json: the banner is on stderr
+	if slices.Contains(args, "--json") {
+		banner = stderr
+	}
+	first := waitLine(t, ctx, banner, "wschaos serve: ws://")
+	url = strings.Fields(strings.TrimPrefix(first, "wschaos serve: "))[0]
+	return url, out, wait, func() error { cancel(); return <-done }
+}
+
+// Two clients at once, each with its own ?client=: one is refused and
+// retries after 1 s while the other connects in between. Each is judged
+// on its own schedule; one judge for both took the second client's first
+// dial for the first's reconnect, a few milliseconds after its failure.
+func TestServeJudgesTwoClientsEachOnItsOwnSchedule(t *testing.T) {
+	url, out, wait, stop := serveRun(t, "--fault", "refuse 503 attempts=1")
+	a := client.New(url+"?client=a", &client.Options{Profile: profile.QueueProfile()})
+	if err := a.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	wait("#1 refuse 503")
+	b := client.New(url+"?client=b", &client.Options{Profile: profile.QueueProfile()})
+	if err := b.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	wait("a: reconnect #3")
+	if err := stop(); err != nil {
+		t.Fatalf("serve: %v\n%s", err, out)
+	}
+	if !strings.Contains(out.String(), "a: reconnect #3 after 1") || !strings.Contains(out.String(), "(failure 1): ok") ||
+		strings.Contains(out.String(), "WRONG") || strings.Contains(out.String(), "WARNING") {
+		t.Errorf("serve output:\n%s", out)
+	}
+}
+
+// Two connections at once with nothing to tell them apart: serve warns at
+// the first overlap.
+func TestServeWarnsWhenItCannotTellClientsApart(t *testing.T) {
+	url, out, wait, stop := serveRun(t, "--calm")
+	for range 2 {
+		ws, _, err := websocket.DefaultDialer.Dial(url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ws.Close()
+	}
+	line := wait("WARNING: attempt #2 began while #1 is still up")
+	if !strings.Contains(line, "?client=NAME") {
+		t.Errorf("warning %q does not say how to tell clients apart", line)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("serve: %v\n%s", err, out)
+	}
+}
+
+// --json: every line of stdout is one JSON object; the verdict and the
+// summary carry numbers, times in milliseconds since the first dial.
+func TestServeJSONLines(t *testing.T) {
+	url, out, wait, stop := serveRun(t, "--json", "--fault", "refuse 503 attempts=1")
+	c := client.New(url, &client.Options{Profile: profile.QueueProfile()})
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	wait(`"event":"verdict"`)
+	if err := stop(); err != nil {
+		t.Fatalf("serve: %v\n%s", err, out)
+	}
+	events := map[string][]map[string]any{}
+	for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("not a JSON line: %q: %v", l, err)
+		}
+		events[m["event"].(string)] = append(events[m["event"].(string)], m)
+	}
+	if len(events["start"]) != 1 || events["start"][0]["profile"] != "queue" || events["start"][0]["tolerance_ms"] != 500.0 {
+		t.Errorf("start: %v", events["start"])
+	}
+	if e := events["entry"]; len(e) < 3 || e[0]["kind"] != "dial" || e[0]["at_ms"] != 0.0 || e[1]["kind"] != "refuse" {
+		t.Errorf("entries: %v", e)
+	}
+	v := events["verdict"]
+	if len(v) != 1 || v[0]["verdict"] != "ok" || v[0]["min_ms"] != 500.0 || v[0]["max_ms"] != 1500.0 || v[0]["attempt"] != 2.0 {
+		t.Errorf("verdict: %v", v)
+	}
+	if w := v[0]["waited_ms"].(float64); w < 900 || w > 1500 {
+		t.Errorf("waited_ms %v", w)
+	}
+	s := events["summary"]
+	if len(s) != 1 || s[0]["ok"] != 1.0 || s[0]["wrong"] != 0.0 || s[0]["attempts"] != 2.0 {
+		t.Errorf("summary: %v", s)
+	}
+}
+
+// --transcript writes every timeline entry to the file, with times since
+// the first dial, rounded to the millisecond.
+func TestServeTranscriptFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.txt")
+	url, out, wait, stop := serveRun(t, "--transcript", path, "--fault", "refuse 503 attempts=1")
+	c := client.New(url, &client.Options{Profile: profile.QueueProfile()})
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	wait("↳ reconnect #2")
+	c.Close()
+	wait("#2 close 1000")
+	if err := stop(); err != nil {
+		t.Fatalf("serve: %v\n%s", err, out)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) < 4 || !strings.HasPrefix(lines[0], "+0s        #1 dial /ws") || !strings.Contains(lines[1], "#1 refuse 503") ||
+		!strings.Contains(string(b), "#2 close 1000") {
+		t.Fatalf("transcript:\n%s", b)
+	}
+	for _, l := range lines {
+		at, err := time.ParseDuration(strings.TrimPrefix(strings.Fields(l)[0], "+"))
+		if err != nil || at != at.Round(time.Millisecond) {
+			t.Errorf("line %q: time not in whole milliseconds", l)
+		}
+		if !strings.Contains(out.String(), l) {
+			t.Errorf("line %q is not in the timeline", l)
+		}
+	}
+}
+
+// The live timeline counts from the first dial, not from when serve
+// started: a client that comes two minutes later starts at +0s.
+func TestServeTimelineStartsAtTheFirstDial(t *testing.T) {
+	url, out, wait, stop := serveRun(t, "--calm")
+	time.Sleep(300 * time.Millisecond) // real time: the server has been up a while when the client comes
+	ws, _, err := websocket.DefaultDialer.Dial(url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws.Close()
+	line := wait(" dial /ws")
+	stop()
+	if !strings.HasPrefix(line, "+0s ") {
+		t.Errorf("first dial at %q, want +0s\n%s", line, out)
 	}
 }
