@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -12,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/wschaos/wschaos/proxy"
@@ -70,7 +72,10 @@ func proxyUntil(ctx context.Context, args []string, stderr io.Writer) error {
 		if tf != nil {
 			tf.f.Close()
 		}
-		return err
+		return proxyStartError(p, err)
+	}
+	if opts.assumedScheme {
+		fmt.Fprintf(stderr, "wschaos proxy: --upstream has no scheme: taking ws://%s\n", strings.TrimPrefix(p.Upstream, "ws://"))
 	}
 	fmt.Fprintf(stderr, "wschaos proxy: %s → %s\n", p.URL, p.Upstream)
 	if p.ControlURL != "" {
@@ -170,7 +175,32 @@ var helpOut io.Writer = os.Stdout
 
 // proxyOptions are the flags that are not the proxy's own settings.
 type proxyOptions struct {
-	transcript string // file to write the transcript to, "" for none
+	transcript    string // file to write the transcript to, "" for none
+	assumedScheme bool   // --upstream was host:port[/path]: ws:// was assumed
+}
+
+// proxyStartError words a failure to start for the user: a listen failure
+// names the address and its flag, and exits with exitListen.
+func proxyStartError(p *proxy.Proxy, err error) error {
+	for _, a := range []struct{ flag, addr, what string }{
+		{"control", p.ControlAddr, "the control API's address"},
+		{"listen", p.Addr, "the address clients connect to"},
+	} {
+		if a.addr != "" && strings.Contains(err.Error(), "failed to listen on "+a.addr+":") {
+			return listenError("proxy", a.flag, a.addr, a.what, err)
+		}
+	}
+	return err
+}
+
+// withScheme reads an --upstream given as host:port[/path], the way one
+// names a server everywhere else, as ws://host:port[/path]; anything with
+// a scheme is left for the proxy to check.
+func withScheme(upstream string) (string, bool) {
+	if strings.Contains(upstream, "://") {
+		return upstream, false
+	}
+	return "ws://" + upstream, true
 }
 
 // newProxyFromFlags parses the proxy's flags into an unstarted proxy.
@@ -215,6 +245,7 @@ func parseProxyFlags(args []string) (*proxy.Proxy, proxyOptions, error) {
 	if *control != "" && proxy.BeyondLoopback(*control) && *token == "" && !*insecure {
 		return nil, opts, fmt.Errorf("proxy: --control %s is reachable from other hosts: give --control-token TOKEN (or $%s), or --control-insecure to let anyone on the network change the faults", *control, controlTokenEnv)
 	}
+	*upstream, opts.assumedScheme = withScheme(*upstream)
 	p := proxy.NewUnstarted(*upstream)
 	p.Transcript().Keep(*keep)
 	p.Addr, p.ControlAddr, p.ControlToken, p.Seed = *listen, *control, *token, *seed
@@ -252,7 +283,14 @@ func loadFaults(p *proxy.Proxy, path string) error {
 		return fmt.Errorf("proxy: failed to open faults file: %w", err)
 	}
 	defer f.Close()
-	specs, err := proxy.ReadSpecs(f)
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return fmt.Errorf("proxy: failed to read faults file: %w", err)
+	}
+	if t := bytes.TrimSpace(b); len(t) > 0 && t[0] == '{' {
+		return fmt.Errorf(`proxy: %s holds one JSON object; a faults file is a list of fault specs: wrap it in [ ], e.g. [{"fault":"drop","select":{"type":"posted"}}]`, path)
+	}
+	specs, err := proxy.ReadSpecs(bytes.NewReader(b))
 	if err != nil {
 		return fmt.Errorf("proxy: %s: %w", path, err)
 	}
