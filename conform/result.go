@@ -60,6 +60,9 @@ type Result struct {
 	// Steps are a scenario file's commands, each with the output the file
 	// expects and the output seen.
 	Steps []Step `json:"steps,omitempty"`
+	// Commands are what the scenario asked the client (through an
+	// adapter, the lines written to it), with its replies.
+	Commands []Command `json:"commands,omitempty"`
 	// unmade: the factory failed, so no subject ran (an adapter that could
 	// not start); a run stops there rather than fail every scenario alike.
 	unmade bool

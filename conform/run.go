@@ -350,7 +350,7 @@ func (t *T) closeSubject() {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(t.ctx), closePatience)
 	defer cancel()
-	if err := t.subj.Close(ctx); err != nil {
+	if err := t.command("close", func() error { return t.subj.Close(ctx) }); err != nil {
 		t.Errorf("closing the client at the end: %v", err)
 	}
 	t.closed = true
@@ -369,9 +369,16 @@ func (t *T) finish(r *Result) {
 	es := t.srv.Transcript().Entries()
 	r.Marks = marks(es)
 	r.Transcript = t.srv.Transcript().String()
+	if !t.virtual {
+		r.Transcript = roundTimes(r.Transcript)
+		for i := range r.Marks {
+			r.Marks[i].Text = roundTimes(r.Marks[i].Text)
+		}
+	}
 	r.Waits = t.judge(es, false)
 	t.mu.Lock()
 	r.Events = slices.Clone(t.events)
+	r.Commands = slices.Clone(t.commands)
 	t.mu.Unlock()
 	r.Failures = t.failures
 	r.Skipped = t.skipped

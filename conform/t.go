@@ -55,6 +55,7 @@ type T struct {
 
 	mu       sync.Mutex
 	events   []Event
+	commands []Command     // what the scenario asked the client, with its replies
 	changed  chan struct{} // closed and replaced on every event
 	failures []string
 	settled  int // failures Settle has seen
@@ -161,7 +162,7 @@ func (t *T) emit(e Event) {
 // Connect starts the subject on the server's URL.
 func (t *T) Connect() {
 	t.connected = true
-	if err := t.subj.Connect(t.ctx, t.srv.URL); err != nil {
+	if err := t.command("connect "+t.srv.URL, func() error { return t.subj.Connect(t.ctx, t.srv.URL) }); err != nil {
 		t.Fatalf("connect: the client refused to start: %v", err)
 	}
 }
@@ -172,7 +173,7 @@ func (t *T) Send(typ string, payload any) error {
 	if err != nil {
 		panic(fmt.Sprintf("conform: payload of %s: %v", typ, err))
 	}
-	return t.subj.Send(t.ctx, typ, data)
+	return t.command(sendText(typ, data, ""), func() error { return t.subj.Send(t.ctx, typ, data) })
 }
 
 // whenSender is a subject that can send from its client's own handler of
@@ -194,11 +195,13 @@ func (t *T) SendOnConnected(d time.Duration, typ string, payload any) <-chan err
 		ctx, cancel := context.WithTimeout(t.ctx, t.budget(d))
 		go func() {
 			defer cancel()
-			out <- ws.SendWhen(ctx, StateConnected, typ, data)
+			out <- t.command(sendText(typ, data, StateConnected), func() error { return ws.SendWhen(ctx, StateConnected, typ, data) })
 		}()
 		return out
 	}
-	t.OnEvent(isState(StateConnected), func() { out <- t.subj.Send(t.ctx, typ, data) })
+	t.OnEvent(isState(StateConnected), func() {
+		out <- t.command(sendText(typ, data, StateConnected), func() error { return t.subj.Send(t.ctx, typ, data) })
+	})
 	return out
 }
 
@@ -206,7 +209,7 @@ func (t *T) SendOnConnected(d time.Duration, typ string, payload any) <-chan err
 func (t *T) Close() {
 	ctx, cancel := context.WithTimeout(t.ctx, closePatience)
 	defer cancel()
-	err := t.subj.Close(ctx)
+	err := t.command("close", func() error { return t.subj.Close(ctx) })
 	t.closed = true
 	if err != nil {
 		t.Fatalf("close: %v", err)
