@@ -67,6 +67,7 @@ type scenarioView struct {
 	Timeline                 timeline
 	Waits                    []waitView
 	Events                   []eventView
+	Commands                 []commandView
 	Transcript, Stderr       string
 	// Steps: a scenario file's commands, what each was expected to bring
 	// and what it brought.
@@ -83,6 +84,12 @@ type waitView struct {
 
 type eventView struct {
 	At, Kind, Detail string
+}
+
+// commandView is a command given to the client and its reply.
+type commandView struct {
+	At, Command, Reply, After string
+	OK                        bool
 }
 
 func newPage(run *Run) pageView {
@@ -123,10 +130,22 @@ func newScenario(i int, r conform.Result) scenarioView {
 		Stderr:     clean(strings.TrimRight(r.Stderr, "\n")),
 	}
 	if !r.Passed {
+		// Each failure is shown once: in the list, or as the reason when
+		// there is no list. An adapter's failure has its own paragraph,
+		// so it is not listed again.
 		s.Reason = clean(reason(r))
 		for _, f := range r.Failures {
-			s.Failures = append(s.Failures, clean(f))
+			if f != r.AdapterError {
+				s.Failures = append(s.Failures, clean(f))
+			}
 		}
+		if r.AdapterError != "" && len(s.Failures) == 0 {
+			s.Reason = ""
+		}
+	}
+	for _, c := range r.Commands {
+		s.Commands = append(s.Commands, commandView{At: human(c.At), Command: clean(c.Command), Reply: clean(c.Reply),
+			After: human(c.ReplyAt - c.At), OK: c.OK})
 	}
 	for _, w := range r.Waits {
 		s.GaveUp = s.GaveUp || w.GaveUp

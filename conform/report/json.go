@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/wschaos/wschaos/conform"
@@ -27,10 +28,21 @@ type jsonRun struct {
 }
 
 // jsonResult is a conform.Result as its own tags write it, plus its wall
-// time as text.
+// time as text, with the transcript as a list of its lines (one entry
+// each), which a tool can index and filter without splitting text.
 type jsonResult struct {
 	conform.Result
-	Wall string `json:"wall"`
+	Wall       string   `json:"wall"`
+	Transcript []string `json:"transcript"`
+}
+
+// transcriptLines is a transcript as its list of entries.
+func transcriptLines(s string) []string {
+	s = strings.TrimRight(s, "\n")
+	if s == "" {
+		return []string{}
+	}
+	return strings.Split(s, "\n")
 }
 
 // WriteJSON writes run as indented JSON. Field order is fixed by the
@@ -44,7 +56,7 @@ func WriteJSON(w io.Writer, run *Run) error {
 		Results: make([]jsonResult, 0, len(run.Results)),
 	}
 	for _, r := range run.Results {
-		out.Results = append(out.Results, jsonResult{Result: r, Wall: human(r.Wall)})
+		out.Results = append(out.Results, jsonResult{Result: r, Wall: human(r.Wall), Transcript: transcriptLines(r.Transcript)})
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -58,9 +70,23 @@ func WriteJSON(w io.Writer, run *Run) error {
 // ReadJSON reads a run back from what WriteJSON wrote, so the other
 // reports can be written again from a saved file.
 func ReadJSON(r io.Reader) (*Run, error) {
-	var run Run
-	if err := json.NewDecoder(r).Decode(&run); err != nil {
+	var in struct {
+		Run
+		Results []struct {
+			conform.Result
+			Transcript []string `json:"transcript"`
+		} `json:"results"`
+	}
+	if err := json.NewDecoder(r).Decode(&in); err != nil {
 		return nil, fmt.Errorf("failed to read the JSON report: %w", err)
+	}
+	run := in.Run
+	run.Results = make([]conform.Result, 0, len(in.Results))
+	for _, res := range in.Results {
+		if len(res.Transcript) > 0 {
+			res.Result.Transcript = strings.Join(res.Transcript, "\n") + "\n"
+		}
+		run.Results = append(run.Results, res.Result)
 	}
 	// Indenting the file indented the event payloads too; compact them
 	// back to what the client sent.

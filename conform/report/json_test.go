@@ -54,3 +54,24 @@ func TestJSONFieldsInAFixedOrderWithTotals(t *testing.T) {
 		t.Fatalf("not JSON: %v", err)
 	}
 }
+
+// The transcript is a list of its entries, one line each, not one string.
+func TestJSONTranscriptIsAListOfEntries(t *testing.T) {
+	run := sampleRun()
+	var b bytes.Buffer
+	if err := WriteJSON(&b, run); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Results []struct {
+			Transcript []string `json:"transcript"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
+		t.Fatalf("transcript is not a list: %v", err)
+	}
+	want := strings.Split(strings.TrimRight(run.Results[0].Transcript, "\n"), "\n")
+	if got := doc.Results[0].Transcript; !reflect.DeepEqual(got, want) || len(got) < 2 {
+		t.Errorf("transcript %q, want %q", got, want)
+	}
+}

@@ -48,6 +48,18 @@ type row struct {
 	Waits   []waitShape
 	Bars    []bar
 	Marks   []marker
+	// Commands: the client row's commands, each from when it was given
+	// to its reply.
+	Commands []commandShape
+}
+
+// commandShape is one command given to the client: a diamond when it
+// was sent, a line to its reply, a dot at the reply, red if refused.
+type commandShape struct {
+	X, ReplyX float64
+	Label     string // the command's verb: connect, send, close
+	OK        bool
+	Title     string
 }
 
 // bar is an open connection, from its open to its close (or the end).
@@ -98,8 +110,11 @@ func newTimeline(r conform.Result) timeline {
 		t = min(max(t, 0), end)
 		return tl.PlotLeft + float64(t)/float64(end)*tl.PlotWidth
 	}
-	for i, a := range attempts(r) {
-		rw := row{Attempt: a, Label: fmt.Sprintf("#%d", a), Y: tlTop + float64(i)*tlRowH, Shade: i%2 == 1}
+	if len(r.Commands) > 0 {
+		tl.Rows = append(tl.Rows, commandRow(r.Commands, x))
+	}
+	for _, a := range attempts(r) {
+		rw := row{Attempt: a, Label: fmt.Sprintf("#%d", a)}
 		if a == 0 {
 			rw.Label = "server"
 		}
@@ -111,6 +126,9 @@ func newTimeline(r conform.Result) timeline {
 		}
 		tl.Rows = append(tl.Rows, rw)
 	}
+	for i := range tl.Rows {
+		tl.Rows[i].Y, tl.Rows[i].Shade = tlTop+float64(i)*tlRowH, i%2 == 1
+	}
 	tl.AxisY = tlTop + float64(len(tl.Rows))*tlRowH
 	tl.Height = tl.AxisY + tlAxisH
 	s := step(end)
@@ -120,12 +138,28 @@ func newTimeline(r conform.Result) timeline {
 	return tl
 }
 
+// commandRow is the row of the commands given to the client, above the
+// attempts they led to: what the application asked for, beside what went
+// over the wire.
+func commandRow(cs []conform.Command, x func(time.Duration) float64) row {
+	rw := row{Attempt: -1, Label: "client"}
+	for _, c := range cs {
+		verb, _, _ := strings.Cut(c.Command, " ")
+		title := fmt.Sprintf("+%s %s\n→ %s, after %s", human(c.At), c.Command, c.Reply, human(c.ReplyAt-c.At))
+		rw.Commands = append(rw.Commands, commandShape{X: x(c.At), ReplyX: x(c.ReplyAt), Label: clean(verb), OK: c.OK, Title: clean(title)})
+	}
+	return rw
+}
+
 // timelineEnd is the instant the axis ends at: r.End, stretched to the
 // last mark if one lies beyond it, and never zero.
 func timelineEnd(r conform.Result) time.Duration {
 	end := r.End
 	for _, m := range r.Marks {
 		end = max(end, m.At)
+	}
+	for _, c := range r.Commands {
+		end = max(end, c.ReplyAt)
 	}
 	if end <= 0 {
 		end = time.Second
