@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -60,6 +61,9 @@ func flagError(fs *flag.FlagSet, err error) error {
 		f := fs.Lookup(name)
 		if want := wantOf(f); want != "" {
 			return fmt.Errorf("%s: --%s %s: %s", fs.Name(), name, value, want)
+		}
+		if strings.Contains(why, strconv.Quote(value)) {
+			return fmt.Errorf("%s: --%s %s", fs.Name(), name, why) // the flag's own error quotes the value
 		}
 		return fmt.Errorf("%s: --%s %q: %s", fs.Name(), name, value, why)
 	}

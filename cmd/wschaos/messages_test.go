@@ -69,3 +69,13 @@ func TestProxyPortTakenSaysWhichAddress(t *testing.T) {
 		}
 	}
 }
+
+// A misspelt fault name in a faults file gets the nearest one.
+func TestProxyFaultsFileDidYouMean(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "faults.json")
+	os.WriteFile(f, []byte(`[{"fault":"swallow-pong"}]`), 0o600)
+	_, err := newProxyFromFlags([]string{"--upstream", "ws://h/", "--faults", f})
+	if err == nil || !strings.Contains(err.Error(), `fault [0] (did you mean "swallow-pongs"?): failed to build fault "swallow-pong"`) {
+		t.Errorf("got %v", err)
+	}
+}

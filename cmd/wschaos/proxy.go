@@ -13,9 +13,11 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 
+	"github.com/wschaos/wschaos/internal/filecodec"
 	"github.com/wschaos/wschaos/proxy"
 )
 
@@ -296,7 +298,11 @@ func loadFaults(p *proxy.Proxy, path string) error {
 	}
 	for i, s := range specs {
 		if _, err := p.AddFaultSpec(s); err != nil {
-			return fmt.Errorf("proxy: %s: fault [%d]: %w", path, i, err)
+			hint := ""
+			if names := proxy.FaultNames(); s.Fault != "" && !slices.Contains(names, s.Fault) {
+				hint = filecodec.DidYouMean(s.Fault, names)
+			}
+			return fmt.Errorf("proxy: %s: fault [%d]%s: %w", path, i, hint, err)
 		}
 	}
 	return nil
