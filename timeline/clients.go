@@ -33,12 +33,13 @@ type Clients struct {
 	// Tolerance is each client's Judge.Tolerance.
 	Tolerance time.Duration
 
-	all      []*client
-	named    map[string]*client // by ClientParam
-	session  map[string]*client // by connection id
-	attempt  map[int]*client
-	anon     *client // the one client of a profile with no ids
-	confused bool    // anon's attempts overlapped: its waits are not judged
+	all       []*client
+	named     map[string]*client // by ClientParam
+	session   map[string]*client // by connection id
+	attempt   map[int]*client
+	anon      *client // the one client of a profile with no ids
+	confused  bool    // anon's attempts overlapped: its waits are not judged
+	anonWrong int     // wrong verdicts given anon
 }
 
 // client is one client's judge and its attempts still up.
@@ -108,7 +109,20 @@ func (c *Clients) See(e fakeserver.Entry) (v Verdict, ok bool, warning string) {
 		v = Verdict{Attempt: v.Attempt, Failure: v.Failure, Waited: v.Waited,
 			Unjudged: "several clients at once, and nothing tells their attempts apart"}
 	}
+	if cl == c.anon && v.Wrong() {
+		c.anonWrong++
+	}
 	return v, true, warning
+}
+
+// InDoubt is how many of the wrong verdicts were given before Clients
+// found that what it took for one client was several: each may be one
+// client's dial taken for another's reconnect. 0 while nothing overlapped.
+func (c *Clients) InDoubt() int {
+	if !c.confused {
+		return 0
+	}
+	return c.anonWrong
 }
 
 // ids reports whether the profile's connects carry a connection id.

@@ -131,3 +131,23 @@ func TestAClientThatClosedOnPurposeStartsAfresh(t *testing.T) {
 		t.Fatalf("verdicts %q, warnings %q", got, warns)
 	}
 }
+
+// Two clients with nothing to tell them apart: the second's first dial,
+// just after the first was refused, reads as a reconnect far too soon.
+// Once their attempts overlap, that verdict is in doubt.
+func TestAWrongVerdictBeforeTheOverlapIsInDoubt(t *testing.T) {
+	c := timeline.NewClients(profile.QueueProfile())
+	var wrong int
+	for _, e := range []fakeserver.Entry{dial(1, 0), refuse(1, 0), dial(2, 0.266), open(2, 0.266)} {
+		if v, ok, _ := c.See(e); ok && v.Wrong() {
+			wrong++
+		}
+	}
+	if wrong != 1 || c.InDoubt() != 0 {
+		t.Fatalf("%d wrong, %d in doubt before the overlap; want 1 and 0", wrong, c.InDoubt())
+	}
+	c.See(dial(3, 1.018)) // the first client's reconnect, while the second is up
+	if c.InDoubt() != 1 {
+		t.Errorf("%d in doubt after the overlap, want 1", c.InDoubt())
+	}
+}

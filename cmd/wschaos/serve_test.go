@@ -469,3 +469,29 @@ func TestServeTimelineStartsAtTheFirstDial(t *testing.T) {
 		t.Errorf("first dial at %q, want +0s\n%s", line, out)
 	}
 }
+
+// Two clients with nothing to tell them apart: the second's first dial,
+// just after the first was refused, is judged a reconnect far too soon.
+// Once their attempts overlap serve warns, and that verdict, now in
+// doubt, does not fail the run.
+func TestServeDoesNotFailOnAVerdictTheOverlapPutInDoubt(t *testing.T) {
+	url, out, wait, stop := serveRun(t, "--fault", "refuse 503 attempts=1")
+	a := client.New(url, &client.Options{Profile: profile.QueueProfile()})
+	if err := a.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	wait("#1 refuse 503")
+	b := client.New(url, &client.Options{Profile: profile.QueueProfile()})
+	if err := b.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	wait("WARNING: attempt #3 began while #2 is still up")
+	if err := stop(); err != nil {
+		t.Errorf("serve: %v, want exit 0", err)
+	}
+	if !strings.Contains(out.String(), "reconnect #2 after") || !strings.Contains(out.String(), "WARNING: 1 of the 1 wrong waits came before serve saw several clients at once") {
+		t.Errorf("serve output:\n%s", out)
+	}
+}
