@@ -151,6 +151,16 @@ func TestHTMLShowsTheCommandsAndReplies(t *testing.T) {
 			t.Errorf("page lacks %q", want)
 		}
 	}
+	// Two commands at one instant: the second's label would be drawn over
+	// the first's, so only its shape and title are.
+	run.Results[1].Commands[1].At, run.Results[1].Commands[1].ReplyAt = 0, ms
+	b.Reset()
+	if err := WriteHTML(&b, run); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(b.String(), `text-anchor="middle">send</text>`); n != 0 || strings.Count(b.String(), `text-anchor="middle">connect</text>`) != 1 {
+		t.Errorf("overlapping command labels drawn (%d send labels)", n)
+	}
 	if strings.Contains(page[:strings.Index(page, `id="timeline-scenario-2"`)], "Commands to the client") {
 		t.Error("a scenario with no commands lists them")
 	}

@@ -25,6 +25,7 @@ const (
 	tlLabelR = 36   // room a close code or status needs right of its marker
 	tlGaveUp = 60   // the narrowest gave-up band that has room for its label
 	tlNoDial = 50   // room "no dial" needs right of its band
+	tlCharW  = 5.5  // one character of a command's 9px label
 )
 
 // timeline is everything the timeline template draws for one scenario.
@@ -143,10 +144,15 @@ func newTimeline(r conform.Result) timeline {
 // over the wire.
 func commandRow(cs []conform.Command, x func(time.Duration) float64) row {
 	rw := row{Attempt: -1, Label: "client"}
+	labelEnd := -1.0 // where the last label drawn ends: labels never overlap
 	for _, c := range cs {
 		verb, _, _ := strings.Cut(c.Command, " ")
 		title := fmt.Sprintf("+%s %s\n→ %s, after %s", human(c.At), c.Command, c.Reply, human(c.ReplyAt-c.At))
-		rw.Commands = append(rw.Commands, commandShape{X: x(c.At), ReplyX: x(c.ReplyAt), Label: clean(verb), OK: c.OK, Title: clean(title)})
+		sh := commandShape{X: x(c.At), ReplyX: x(c.ReplyAt), OK: c.OK, Title: clean(title)}
+		if w := tlCharW * float64(len(verb)); sh.X-w/2 > labelEnd {
+			sh.Label, labelEnd = clean(verb), sh.X+w/2+tlCharW
+		}
+		rw.Commands = append(rw.Commands, sh)
 	}
 	return rw
 }
