@@ -268,7 +268,7 @@ func loadScenarioFiles(paths []string) ([]*conform.File, error) {
 				}
 				continue
 			}
-			return nil, fmt.Errorf("scenario %s: %w (a library file may be named without its path: wschaos run close-while-waiting)", p, errors.Unwrap(err))
+			return nil, fmt.Errorf("scenario %s: %w%s (a library file may be named without its path: wschaos run close-while-waiting)", p, errors.Unwrap(err), libraryHint(p))
 		}
 		files := []string{p}
 		if fi.IsDir() {

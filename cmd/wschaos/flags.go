@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wschaos/wschaos/internal/filecodec"
+	"github.com/wschaos/wschaos/scenarios/library"
 )
 
 // parseFlags parses args into fs as every subcommand does. -h and --help
@@ -112,4 +113,17 @@ func nearest(word string, known []string) string {
 	}
 	// DidYouMean words it as ` (did you mean "x"?)`.
 	return strings.TrimSuffix(strings.TrimPrefix(s, ` (did you mean "`), `"?)`)
+}
+
+// libraryHint is a did-you-mean for a scenario named like a library file
+// but misspelt, or "".
+func libraryHint(name string) string {
+	if strings.ContainsAny(name, `/\`) {
+		return ""
+	}
+	var names []string
+	for _, n := range library.Names() {
+		names = append(names, strings.TrimSuffix(n, ".txt"))
+	}
+	return filecodec.DidYouMean(strings.TrimSuffix(name, ".txt"), names)
 }
