@@ -28,9 +28,15 @@ type serveOut struct {
 // JSON lines.
 func ms(d time.Duration) int64 { return d.Round(time.Millisecond).Milliseconds() }
 
-func (o *serveOut) emit(v any) {
-	b, _ := json.Marshal(v) // plain maps of strings and numbers
-	o.w.Write(append(b, '\n'))
+// emit writes one JSON line, "event" first so a reader sees at once what
+// the line is, then fields in alphabetical order.
+func (o *serveOut) emit(event string, fields map[string]any) {
+	b, _ := json.Marshal(fields) // plain maps of strings and numbers
+	head := fmt.Sprintf(`{"event":%q`, event)
+	if len(b) > 2 {
+		head += ","
+	}
+	o.w.Write(append(append([]byte(head), b[1:]...), '\n'))
 }
 
 func (o *serveOut) start(url string, p *profile.Profile, seed uint64, faults []chaos.Fault, tol time.Duration) {
@@ -40,7 +46,7 @@ func (o *serveOut) start(url string, p *profile.Profile, seed uint64, faults []c
 		for _, f := range faults {
 			names = append(names, fmt.Sprint(f))
 		}
-		o.emit(map[string]any{"event": "start", "url": url, "profile": p.Name, "seed": seed,
+		o.emit("start", map[string]any{"url": url, "profile": p.Name, "seed": seed,
 			"faults": names, "tolerance_ms": ms(tol)})
 		banner = o.stderr
 	}
@@ -58,7 +64,7 @@ func (o *serveOut) start(url string, p *profile.Profile, seed uint64, faults []c
 
 func (o *serveOut) warn(text string) {
 	if o.json {
-		o.emit(map[string]any{"event": "warning", "text": text})
+		o.emit("warning", map[string]any{"text": text})
 		return
 	}
 	fmt.Fprintf(o.w, "wschaos serve: WARNING: %s\n", text)
@@ -66,7 +72,7 @@ func (o *serveOut) warn(text string) {
 
 func (o *serveOut) entry(e fakeserver.Entry) {
 	if o.json {
-		o.emit(map[string]any{"event": "entry", "at_ms": ms(e.At), "attempt": e.Attempt, "kind": string(e.Kind), "line": e.String()})
+		o.emit("entry", map[string]any{"at_ms": ms(e.At), "attempt": e.Attempt, "kind": string(e.Kind), "line": e.String()})
 		return
 	}
 	fmt.Fprintln(o.w, e.String())
@@ -77,7 +83,7 @@ func (o *serveOut) verdict(v timeline.Verdict) {
 		fmt.Fprintf(o.w, "%-10s    ↳ %s\n", "", v)
 		return
 	}
-	m := map[string]any{"event": "verdict", "attempt": v.Attempt, "failure": v.Failure, "waited_ms": ms(v.Waited), "line": v.String()}
+	m := map[string]any{"attempt": v.Attempt, "failure": v.Failure, "waited_ms": ms(v.Waited), "line": v.String()}
 	if v.Client != "" {
 		m["client"] = v.Client
 	}
@@ -92,12 +98,12 @@ func (o *serveOut) verdict(v timeline.Verdict) {
 	if v.Unjudged == "" && !v.GaveUp && v.Fatal == 0 {
 		m["min_ms"], m["max_ms"] = ms(v.Min), ms(v.Max)
 	}
-	o.emit(m)
+	o.emit("verdict", m)
 }
 
 func (o *serveOut) lost(n int) {
 	if o.json {
-		o.emit(map[string]any{"event": "lost", "entries": n})
+		o.emit("lost", map[string]any{"entries": n})
 		return
 	}
 	fmt.Fprintf(o.w, "wschaos serve: %d entries let go before they were printed (--keep)\n", n)
@@ -110,7 +116,7 @@ func (o *serveOut) summary(s *summary, d *dropReport) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	o.emit(map[string]any{"event": "summary", "attempts": s.attempts, "opened": s.opens,
+	o.emit("summary", map[string]any{"attempts": s.attempts, "opened": s.opens,
 		"ok": s.ok, "wrong": s.bad, "not_judged": s.unjudged, "not_printed": d.total})
 }
 

@@ -393,6 +393,9 @@ func TestServeJSONLines(t *testing.T) {
 	}
 	events := map[string][]map[string]any{}
 	for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		if !strings.HasPrefix(l, `{"event":"`) {
+			t.Errorf("line %q does not say first what it is", l)
+		}
 		var m map[string]any
 		if err := json.Unmarshal([]byte(l), &m); err != nil {
 			t.Fatalf("not a JSON line: %q: %v", l, err)
