@@ -19,6 +19,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/wschaos/wschaos/backoff"
 	"github.com/wschaos/wschaos/client"
+	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/profile"
 )
 
@@ -496,5 +497,19 @@ func TestServeDoesNotFailOnAVerdictTheOverlapPutInDoubt(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "reconnect #2 after") || !strings.Contains(out.String(), "WARNING: 1 of the 1 wrong waits came before serve saw several clients at once") {
 		t.Errorf("serve output:\n%s", out)
+	}
+}
+
+// Entries are stamped by the goroutines that record them, so one can
+// arrive after another stamped a millisecond later: the timeline shows
+// times since the first entry, rounded, never running backwards.
+func TestClockFaceCountsFromTheFirstDialAndNeverRunsBackwards(t *testing.T) {
+	var c clockFace
+	var got []string
+	for _, at := range []time.Duration{118*time.Second + 3400*time.Microsecond, 118*time.Second + 5*time.Millisecond, 118*time.Second + 4*time.Millisecond, 120 * time.Second} {
+		got = append(got, c.show(fakeserver.Entry{At: at}).At.String())
+	}
+	if want := []string{"0s", "2ms", "2ms", "1.997s"}; !slices.Equal(got, want) {
+		t.Errorf("shown %q, want %q", got, want)
 	}
 }
