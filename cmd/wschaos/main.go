@@ -84,9 +84,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return flag.ErrHelp
 	case "help":
 		if len(args) > 1 {
-			if _, ok := subcommands[args[1]]; ok {
-				return run([]string{args[1], "-h"}, stdout, stderr)
-			}
+			return run([]string{args[1], "-h"}, stdout, stderr) // an unknown name gets its did-you-mean
 		}
 		usage(stdout)
 		return flag.ErrHelp

@@ -85,6 +85,7 @@ func TestFlagErrorsInTheUsersTerms(t *testing.T) {
 		{[]string{"run", "x.txt", "--late", "1"}, "run: --late 1: want a duration with its unit"},
 		{[]string{"proxy", "--upstrem", "ws://h/"}, "proxy: unknown flag --upstrem (did you mean --upstream?)"},
 		{[]string{"--addr", "x"}, "--addr: flags come after the subcommand"},
+		{[]string{"help", "conform2"}, `unknown subcommand "conform2" (did you mean "conform"?)`},
 		{[]string{"run", "close-while-waitin", "--reference"}, `scenario close-while-waitin: no such file or directory (did you mean "close-while-waiting"?)`},
 		{[]string{"conform", "--reference", "--expect-fail", "close"}, `conform: --expect-fail "close": want "SCENARIO: REASON", e.g.`},
 	} {
