@@ -37,6 +37,10 @@ needs --control-token (or WSCHAOS_CONTROL_TOKEN), which every request must
 then send as "Authorization: Bearer TOKEN"; --control-insecure binds it
 without one, for anyone on the network to change the faults.
 
+An --upstream without a scheme (127.0.0.1:8065/ws) is taken as ws://.
+Exit codes: 0 stopped by SIGINT or SIGTERM, 2 bad command line, 4 cannot
+listen on --listen or --control (the message names which).
+
 flags:
 `
 
