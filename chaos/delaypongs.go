@@ -22,3 +22,11 @@ func (d delayPongs) Frame(_ *Link, f Frame) []Frame {
 	}
 	return []Frame{f}
 }
+
+func init() {
+	Register(Spelling{
+		Name: "delay-pongs", Usage: "D", Example: "delay-pongs 29.999s",
+		Doc:  "hold the server's heartbeat answers back D: a pong just inside or outside a timeout",
+		Make: durationMaker(DelayPongs),
+	})
+}

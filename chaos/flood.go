@@ -36,3 +36,17 @@ func (fl floodBeforePongs) Frame(l *Link, f Frame) []Frame {
 	}
 	return append(out, f)
 }
+
+func init() {
+	Register(Spelling{
+		Name: "flood-before-pongs", Usage: "N", Example: "flood-before-pongs 10",
+		Doc: "send N events ahead of each heartbeat answer: a pong stuck behind a burst",
+		Make: func(args []string, _ map[string]string) (Fault, error) {
+			n, err := CountArg(args, 0, "a count")
+			if err != nil {
+				return nil, err
+			}
+			return FloodBeforePongs(n), nil
+		},
+	})
+}

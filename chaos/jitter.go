@@ -24,3 +24,11 @@ func (j jitter) Frame(l *Link, f Frame) []Frame {
 	f.Delay += time.Duration(l.Rand.Int64N(int64(j.max)))
 	return []Frame{f}
 }
+
+func init() {
+	Register(Spelling{
+		Name: "jitter", Usage: "D", Example: "jitter 100ms",
+		Doc:  "hold every frame back a random time below D (frames may overtake each other)",
+		Make: durationMaker(Jitter),
+	})
+}

@@ -32,3 +32,11 @@ func (h *newHelloAfter) Frame(l *Link, f Frame) []Frame {
 	st.done = true
 	return []Frame{f, hello}
 }
+
+func init() {
+	Register(Spelling{
+		Name: "new-hello-after", Usage: "SEQ", Example: "new-hello-after 4", OwnsSessions: true,
+		Doc:  "after the server event numbered SEQ, start a new session on the same connection",
+		Make: seqMaker(NewHelloAfter),
+	})
+}

@@ -15,3 +15,11 @@ func (newSessionOnResume) Open(l *Link) []Step {
 	}
 	return nil
 }
+
+func init() {
+	Register(Spelling{
+		Name: "new-session-on-resume", Example: "new-session-on-resume", OwnsSessions: true,
+		Doc:  "answer a resume with a new connection id: the server lost the session",
+		Make: plain(NewSessionOnResume()),
+	})
+}

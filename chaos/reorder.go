@@ -35,3 +35,11 @@ func (r *reorder) holding(l *Link, dir profile.Side) bool {
 	_, ok := local[reorderState](l, r).held[dir]
 	return ok
 }
+
+func init() {
+	Register(Spelling{
+		Name: "reorder", Example: "reorder",
+		Doc:  "hold each frame back until the next one in its direction has passed: swap pairs",
+		Make: func([]string, map[string]string) (Fault, error) { return Reorder(), nil },
+	})
+}

@@ -20,3 +20,11 @@ func (s seqDuplicate) Frame(_ *Link, f Frame) []Frame {
 	}
 	return []Frame{f}
 }
+
+func init() {
+	Register(Spelling{
+		Name: "seq-duplicate", Usage: "SEQ", Example: "seq-duplicate 3",
+		Doc:  "send the server event numbered SEQ twice",
+		Make: seqMaker(SeqDuplicate),
+	})
+}

@@ -23,3 +23,11 @@ func (s seqGap) Frame(_ *Link, f Frame) []Frame {
 	}
 	return []Frame{f}
 }
+
+func init() {
+	Register(Spelling{
+		Name: "seq-gap", Usage: "SEQ", Example: "seq-gap 3",
+		Doc:  "drop the server event numbered SEQ: the client must notice the gap",
+		Make: seqMaker(SeqGap),
+	})
+}

@@ -46,3 +46,11 @@ func (s *seqSwap) Frame(l *Link, f Frame) []Frame {
 	l.note("held seq %d (%s) to send after the next", n, describe(f))
 	return nil
 }
+
+func init() {
+	Register(Spelling{
+		Name: "seq-swap", Usage: "SEQ", Example: "seq-swap 3",
+		Doc:  "send the server event numbered SEQ after the next one",
+		Make: seqMaker(SeqSwap),
+	})
+}

@@ -17,3 +17,11 @@ func (swallowPongs) Frame(_ *Link, f Frame) []Frame {
 	}
 	return []Frame{f}
 }
+
+func init() {
+	Register(Spelling{
+		Name: "swallow-pongs", Example: "swallow-pongs",
+		Doc:  "drop the server's answers to heartbeat pings: a silent server",
+		Make: plain(SwallowPongs()),
+	})
+}

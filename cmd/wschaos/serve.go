@@ -160,11 +160,11 @@ func buildFaults(lines []string) ([]chaos.Fault, error) {
 	b := spec.Default()
 	var out []chaos.Fault
 	for _, line := range lines {
-		name, args, sel := spec.Words(strings.Fields(line))
-		if name == "" {
+		words := strings.Fields(line)
+		if len(words) == 0 {
 			return nil, fmt.Errorf("serve: --fault %q: empty", line)
 		}
-		f, err := b.Build(name, args, sel)
+		f, err := b.Line(words)
 		if err != nil {
 			return nil, fmt.Errorf("serve: --fault %q: %w", line, err)
 		}
