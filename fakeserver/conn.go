@@ -68,6 +68,9 @@ type conn struct {
 	chosen   bool // NewSession picked the session during Open
 	deferred []Entry
 	openCuts []namedCut
+	// frameCuts are cuts frame faults asked for, made once the frame
+	// being decided has been passed on.
+	frameCuts []namedCut
 }
 
 type readResult struct {

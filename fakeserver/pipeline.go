@@ -31,15 +31,30 @@ func (c *conn) linkNote(what string) {
 }
 
 // linkCut is Link.Cut: during Open the cut waits until the open is
-// recorded, like a step with no delay.
+// recorded, like a step with no delay; during a frame fault's call it
+// waits until that frame has been passed on, so "cut after the Nth frame"
+// delivers it, as in the proxy.
 func (c *conn) linkCut(k chaos.Cut) {
 	by := c.current
 	if by == "" {
 		by = "link"
 	}
-	if c.opening {
+	switch {
+	case c.opening:
 		c.openCuts = append(c.openCuts, namedCut{cut: k, by: by})
-		return
+	case c.frame != nil:
+		c.frameCuts = append(c.frameCuts, namedCut{cut: k, by: by})
+	default:
+		c.cut(k, by)
 	}
-	c.cut(k, by)
+}
+
+// frameDone makes the cuts frame faults asked for while deciding the
+// frame just passed on.
+func (c *conn) frameDone() {
+	cuts := c.frameCuts
+	c.frameCuts = nil
+	for _, nc := range cuts {
+		c.cut(nc.cut, nc.by)
+	}
 }

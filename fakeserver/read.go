@@ -68,6 +68,7 @@ func (c *conn) onRead(r readResult) {
 			c.handle(g)
 		}
 	}
+	c.frameDone()
 }
 
 // inbound makes the Frame for a client frame, decoding it if it is a

@@ -41,6 +41,7 @@ func (c *conn) out(f chaos.Frame) {
 			c.write(g)
 		}
 	}
+	c.frameDone()
 }
 
 // write puts a server frame on the wire: the loop is the only writer.

@@ -17,7 +17,7 @@ import (
 func TestBandwidthDelaysFramesByTheirSizeOnTheVirtualClock(t *testing.T) {
 	wstest.NoLeaks(t, patience)
 	up := newEcho(t)
-	p, clock := newProxy(t, up.wsURL(), chaos.Dir(profile.Server, proxy.Bandwidth(1000)))
+	p, clock := newProxy(t, up.wsURL(), chaos.Dir(profile.Server, chaos.Bandwidth(1000)))
 	ws := dial(t, p.URL, nil)
 	msg := strings.Repeat("x", 500)
 
@@ -49,7 +49,7 @@ func TestBandwidthDelaysFramesByTheirSizeOnTheVirtualClock(t *testing.T) {
 func TestCutAfterFramesDropsTheLinkAfterTheNth(t *testing.T) {
 	wstest.NoLeaks(t, patience)
 	up := newEcho(t)
-	p, _ := newProxy(t, up.wsURL(), chaos.Dir(profile.Server, proxy.CutAfterFrames(2, chaos.Cut{Kind: chaos.FIN})))
+	p, _ := newProxy(t, up.wsURL(), chaos.Dir(profile.Server, chaos.CutAfterFrames(2, chaos.Cut{Kind: chaos.FIN})))
 	ws := dial(t, p.URL, nil)
 	for _, s := range []string{"a", "b", "c"} {
 		write(t, ws, s)
@@ -69,7 +69,7 @@ func TestCutAfterFramesDropsTheLinkAfterTheNth(t *testing.T) {
 func TestFieldSelectorMatchesRawJSON(t *testing.T) {
 	wstest.NoLeaks(t, patience)
 	up := newEcho(t)
-	p, _ := newProxy(t, up.wsURL(), proxy.MatchField("event", "posted", chaos.Drop()))
+	p, _ := newProxy(t, up.wsURL(), chaos.MatchField("event", "posted", chaos.Drop()))
 	ws := dial(t, p.URL, nil)
 	write(t, ws, `{"event":"posted","data":{}}`)
 	write(t, ws, `{"event":"typing"}`)

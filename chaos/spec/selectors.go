@@ -13,6 +13,7 @@ import (
 // first.
 func defaultSelectors() []Selector {
 	return []Selector{
+		{Key: "field", Frames: true, Aim: field},
 		{Key: "type", Frames: true, Aim: func(f chaos.Fault, v string) (chaos.Fault, error) { return chaos.Type(v, f), nil }},
 		{Key: "index", Frames: true, Aim: index},
 		{Key: "dir", Frames: true, Aim: dir},
@@ -27,6 +28,16 @@ func defaultSelectors() []Selector {
 
 // sides are the values of the dir selector.
 var sides = map[string]profile.Side{"client": profile.Client, "server": profile.Server}
+
+// field reads PATH=VALUE: frames whose JSON has VALUE at PATH, a
+// selector that needs no profile.
+func field(f chaos.Fault, v string) (chaos.Fault, error) {
+	path, value, err := chaos.ParseField(v)
+	if err != nil {
+		return nil, err
+	}
+	return chaos.MatchField(path, value, f), nil
+}
 
 func index(f chaos.Fault, v string) (chaos.Fault, error) {
 	n, err := strconv.Atoi(v)

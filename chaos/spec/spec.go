@@ -10,8 +10,8 @@
 //
 // Errors are *Error values that name the part that is wrong ("fault",
 // "args[0]", "select.attempts"). Default returns a fresh Builder with the
-// shared vocabulary; a user that knows more faults or selectors (the proxy's
-// bandwidth and field=) adds them to its own copy.
+// shared vocabulary, every fault the chaos package registers; a user that
+// knows more faults or selectors adds them to its own copy.
 package spec
 
 import (

@@ -115,7 +115,7 @@ func TestBuildErrorsNameTheField(t *testing.T) {
 		{"accept-then-close", nil, sel{"code": "x"}, "select.code", "want a close code"},
 		{"seq-gap", []string{"three"}, nil, "args[0]", `"three" is not a seq`},
 		{"flood-before-pongs", nil, nil, "args[0]", "missing a count"},
-		{"drop", nil, sel{"atempts": "1"}, "select.atempts", "unknown selector (known: type, index, dir, every, prob, first, from, attempts, during)"},
+		{"drop", nil, sel{"atempts": "1"}, "select.atempts", "unknown selector (known: field, type, index, dir, every, prob, first, from, attempts, during)"},
 		{"drop", nil, sel{"index": "0"}, "select.index", `"0": want a frame number from 1`},
 		{"drop", nil, sel{"dir": "up"}, "select.dir", `"up": want "client" or "server"`},
 		{"drop", nil, sel{"every": "0"}, "select.every", `"0": want a positive count`},
@@ -177,13 +177,13 @@ func TestABuilderExtendsACopyOfDefault(t *testing.T) {
 	if _, err := b.Build("fin-after", []string{"1s"}, sel{"even": ""}); err == nil || !strings.Contains(err.Error(), "select.even: selects frames") {
 		t.Errorf("an added frame selector on a conn fault: %v", err)
 	}
-	if _, err := b.Build("drop", nil, sel{"colour": "red"}); err == nil || !strings.Contains(err.Error(), "(known: even, type,") {
+	if _, err := b.Build("drop", nil, sel{"colour": "red"}); err == nil || !strings.Contains(err.Error(), "(known: even, field, type,") {
 		t.Errorf("unknown selector error %v should list the added one", err)
 	}
 
 	// The default is untouched: a fresh one knows none of it.
 	d := spec.Default()
-	if _, ok := d.Makers["nothing"]; ok || len(d.Selectors) != 9 {
+	if _, ok := d.Makers["nothing"]; ok || len(d.Selectors) != 10 {
 		t.Errorf("Default() shares state with an extended copy: %q, %d selectors", d.Names(), len(d.Selectors))
 	}
 	if f, err := d.Build("new-hello-after", []string{"1"}, nil); err != nil || f.String() != "new hello after seq 1" {

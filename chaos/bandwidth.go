@@ -1,10 +1,8 @@
-package proxy
+package chaos
 
 import (
 	"fmt"
 	"time"
-
-	"github.com/wschaos/wschaos/chaos"
 )
 
 // Bandwidth limits each direction of a connection to bytesPerSec: a frame
@@ -13,28 +11,27 @@ import (
 // arriving while the link is busy also waits for the frames ahead of it,
 // so order is kept. Wrap it in Dir to limit one direction only. It panics
 // if bytesPerSec is not positive.
-func Bandwidth(bytesPerSec int64) chaos.FrameFault {
+func Bandwidth(bytesPerSec int64) FrameFault {
 	if bytesPerSec <= 0 {
-		panic(fmt.Sprintf("proxy: Bandwidth(%d): want a positive rate", bytesPerSec))
+		panic(fmt.Sprintf("chaos: Bandwidth(%d): want a positive rate", bytesPerSec))
 	}
 	return &bandwidth{rate: bytesPerSec}
 }
 
 type bandwidth struct {
 	rate int64
-	// busy is when each direction's link is free again, as virtual time
-	// since the proxy started.
-	busy perLink[[2]time.Duration]
 }
 
 func (b *bandwidth) String() string { return fmt.Sprintf("bandwidth %d B/s", b.rate) }
 
-func (b *bandwidth) Frame(l *chaos.Link, f chaos.Frame) []chaos.Frame {
-	busy := b.busy.get(l)
+func (b *bandwidth) Frame(l *Link, f Frame) []Frame {
+	// busy is when each direction of the link is free again, as virtual
+	// time since the server started.
+	busy := local[[2]time.Duration](l, b)
 	start := max(l.Now+f.Delay, busy[f.Dir])
 	busy[f.Dir] = start + b.transfer(len(f.Data))
 	f.Delay = busy[f.Dir] - l.Now
-	return []chaos.Frame{f}
+	return []Frame{f}
 }
 
 // transfer is how long n bytes take at the rate, rounded up to a whole
@@ -42,4 +39,21 @@ func (b *bandwidth) Frame(l *chaos.Link, f chaos.Frame) []chaos.Frame {
 func (b *bandwidth) transfer(n int) time.Duration {
 	ns := (int64(n)*int64(time.Second) + b.rate - 1) / b.rate
 	return time.Duration(ns)
+}
+
+func init() {
+	Register(Spelling{
+		Name: "bandwidth", Usage: "BYTES_PER_SECOND", Example: "bandwidth 1000",
+		Doc: "let each direction carry so many bytes a second, frames in order: a slow link",
+		Make: func(args []string, _ map[string]string) (Fault, error) {
+			n, err := IntArg(args, 0, "a rate in bytes per second")
+			if err == nil && n < 1 {
+				err = WordErrorf("args[0]", "%d: want a positive rate in bytes per second", n)
+			}
+			if err != nil {
+				return nil, err
+			}
+			return Bandwidth(int64(n)), nil
+		},
+	})
 }
