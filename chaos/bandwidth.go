@@ -22,12 +22,14 @@ type bandwidth struct {
 	rate int64
 }
 
+// NewState is when each direction of the link is free again, as virtual
+// time since the server started.
+func (b *bandwidth) NewState() any { return new([2]time.Duration) }
+
 func (b *bandwidth) String() string { return fmt.Sprintf("bandwidth %d B/s", b.rate) }
 
 func (b *bandwidth) Frame(l *Link, f Frame) []Frame {
-	// busy is when each direction of the link is free again, as virtual
-	// time since the server started.
-	busy := local[[2]time.Duration](l, b)
+	busy := l.State(b).(*[2]time.Duration)
 	start := max(l.Now+f.Delay, busy[f.Dir])
 	busy[f.Dir] = start + b.transfer(len(f.Data))
 	f.Delay = busy[f.Dir] - l.Now

@@ -92,8 +92,9 @@ type Refusal struct {
 }
 
 // Link is one open connection as ConnFaults and FrameFaults see it. The
-// fake server owns it and calls faults only from the connection's own
-// goroutine, so faults may keep per-connection state without locks.
+// server owns it and calls faults only from the connection's own
+// goroutine, so faults may keep per-connection state without locks: a
+// Stateful fault gets its own from State.
 type Link struct {
 	// Attempt is the attempt number that opened this connection.
 	Attempt int

@@ -390,3 +390,43 @@ func TestOnAttemptSpansHoldsTheEndsOnly(t *testing.T) {
 		}
 	}
 }
+
+// countFrames is a fault from outside the package with state of its own
+// on each connection, as a user would write one.
+type countFrames struct{ name string }
+
+func (c *countFrames) String() string { return c.name }
+func (c *countFrames) NewState() any  { return new(int) }
+func (c *countFrames) Frame(l *chaos.Link, f chaos.Frame) []chaos.Frame {
+	n := l.State(c).(*int)
+	*n++
+	f.Index = *n // shows the count
+	return []chaos.Frame{f}
+}
+
+// Link.State hands each fault its own state, made by NewState once per
+// connection: two faults on one link count apart, and a new link starts
+// afresh.
+func TestStatefulFaultsKeepStatePerConnection(t *testing.T) {
+	a, b := &countFrames{"a"}, &countFrames{"b"}
+	l1, l2 := link(1), link(2)
+	var s stream
+	for range 3 {
+		a.Frame(l1, s.server(event("x", 1)))
+	}
+	if got := a.Frame(l1, s.server(event("x", 1)))[0].Index; got != 4 {
+		t.Errorf("a on link 1: count %d, want 4", got)
+	}
+	if got := b.Frame(l1, s.server(event("x", 1)))[0].Index; got != 1 {
+		t.Errorf("b on link 1: count %d, want 1 (its own state)", got)
+	}
+	if got := a.Frame(l2, s.server(event("x", 1)))[0].Index; got != 1 {
+		t.Errorf("a on link 2: count %d, want 1 (a fresh state)", got)
+	}
+	// Two reorders on one link hold their frames apart.
+	r1, r2 := chaos.Reorder(), chaos.Reorder()
+	r1.Frame(l1, s.server(event("x", 1)))
+	if out := r2.Frame(l1, s.server(event("x", 2))); len(out) != 0 {
+		t.Errorf("the second reorder released the first one's frame: %v", out)
+	}
+}

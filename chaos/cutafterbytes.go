@@ -21,8 +21,11 @@ type cutAfterBytes struct {
 
 func (c *cutAfterBytes) String() string { return fmt.Sprintf("%s after %d bytes", c.cut, c.n) }
 
+// NewState counts the bytes passed on one connection.
+func (c *cutAfterBytes) NewState() any { return new(int) }
+
 func (c *cutAfterBytes) Frame(l *Link, f Frame) []Frame {
-	seen := local[int](l, c)
+	seen := l.State(c).(*int)
 	before := *seen
 	*seen += len(f.Data)
 	if before < c.n && *seen >= c.n {

@@ -20,8 +20,11 @@ type cutAfterFrames struct {
 
 func (c *cutAfterFrames) String() string { return fmt.Sprintf("%s after %d frames", c.cut, c.n) }
 
+// NewState counts the frames passed on one connection.
+func (c *cutAfterFrames) NewState() any { return new(int) }
+
 func (c *cutAfterFrames) Frame(l *Link, f Frame) []Frame {
-	seen := local[int](l, c)
+	seen := l.State(c).(*int)
 	*seen++
 	if *seen == c.n {
 		l.Cut(c.cut)

@@ -12,6 +12,8 @@ type newHelloAfter struct{ seq int64 }
 
 type newHelloState struct{ done bool }
 
+func (h *newHelloAfter) NewState() any { return new(newHelloState) }
+
 func (h *newHelloAfter) String() string { return fmt.Sprintf("new hello after seq %d", h.seq) }
 
 func (h *newHelloAfter) targets(f Frame) bool {
@@ -20,7 +22,7 @@ func (h *newHelloAfter) targets(f Frame) bool {
 }
 
 func (h *newHelloAfter) Frame(l *Link, f Frame) []Frame {
-	st := local[newHelloState](l, h)
+	st := l.State(h).(*newHelloState)
 	if n, ok := seqOf(f); !ok || n != h.seq || st.done || l.NewSession == nil {
 		return []Frame{f}
 	}

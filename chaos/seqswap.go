@@ -15,6 +15,8 @@ type seqSwap struct{ seq int64 }
 
 type seqSwapState struct{ held *Frame }
 
+func (s *seqSwap) NewState() any { return new(seqSwapState) }
+
 func (s *seqSwap) String() string { return fmt.Sprintf("seq swap %d", s.seq) }
 
 // targets is the event to hold; the one that releases it reaches the fault
@@ -25,7 +27,7 @@ func (s *seqSwap) targets(f Frame) bool {
 }
 
 func (s *seqSwap) holding(l *Link, dir profile.Side) bool {
-	return dir == profile.Server && local[seqSwapState](l, s).held != nil
+	return dir == profile.Server && l.State(s).(*seqSwapState).held != nil
 }
 
 func (s *seqSwap) Frame(l *Link, f Frame) []Frame {
@@ -33,7 +35,7 @@ func (s *seqSwap) Frame(l *Link, f Frame) []Frame {
 	if !ok {
 		return []Frame{f}
 	}
-	st := local[seqSwapState](l, s)
+	st := l.State(s).(*seqSwapState)
 	if h := st.held; h != nil {
 		st.held = nil
 		l.note("sent seq %d after seq %d", h.Msg.Seq, n)
