@@ -26,7 +26,7 @@ type bandwidth struct {
 // time since the server started.
 func (b *bandwidth) NewState() any { return new([2]time.Duration) }
 
-func (b *bandwidth) String() string { return fmt.Sprintf("bandwidth %d B/s", b.rate) }
+func (b *bandwidth) String() string { return fmt.Sprintf("bandwidth %d", b.rate) }
 
 func (b *bandwidth) Frame(l *Link, f Frame) []Frame {
 	busy := l.State(b).(*[2]time.Duration)

@@ -37,7 +37,9 @@ import (
 )
 
 // Fault is anything the fake server can inject. String names it, with its
-// parameters, in transcripts.
+// parameters, in transcripts: in the words that make it, as its Spelling
+// reads them ("close-after 10s code=1001"), so a transcript line can be
+// pasted back into a scenario file or --fault.
 type Fault interface {
 	String() string
 }

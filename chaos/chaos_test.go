@@ -132,24 +132,24 @@ func TestNames(t *testing.T) {
 		fault chaos.Fault
 		want  string
 	}{
-		{chaos.RefuseRetryAfter(429, 5*time.Second), "refuse 429 retry-after 5s"},
+		{chaos.RefuseRetryAfter(429, 5*time.Second), "refuse 429 retry-after=5s"},
 		{chaos.Stall(-1), "stall forever"},
-		{chaos.AcceptThenClose(chaos.Cut{Code: 4000, Reason: "x"}), `accept then close 4000 "x"`},
-		{chaos.CloseAfter(time.Minute, 1001, ""), "close 1001 after 1m0s"},
-		{chaos.RSTAfter(time.Second), "RST after 1s"},
-		{chaos.BlackHoleAfter(time.Second), "black hole after 1s"},
+		{chaos.AcceptThenClose(chaos.Cut{Code: 4000, Reason: "x"}), `accept-then-close code=4000 reason=x`},
+		{chaos.CloseAfter(time.Minute, 1001, ""), "close-after 1m0s code=1001"},
+		{chaos.RSTAfter(time.Second), "rst-after 1s"},
+		{chaos.BlackHoleAfter(time.Second), "black-hole-after 1s"},
 		{chaos.OnAttempts(chaos.Drop(), 1, 3), "on attempts 1,3: drop"},
 		{chaos.OnAttemptSpans(chaos.Drop(), chaos.Span{From: 1, To: 1}, chaos.Span{From: 3, To: 4}, chaos.Span{From: 6, To: 1 << 40}), "on attempts 1,3,4,6-1099511627776: drop"},
-		{chaos.FromAttempt(2, chaos.Jitter(time.Second)), "from attempt 2: jitter <1s"},
-		{chaos.During(time.Second, 0, chaos.SwallowPongs()), "from 1s: swallow pongs"},
-		{chaos.During(time.Second, time.Minute, chaos.DelayPongs(time.Second)), "during [1s, 1m0s): delay pongs 1s"},
+		{chaos.FromAttempt(2, chaos.Jitter(time.Second)), "from attempt 2: jitter 1s"},
+		{chaos.During(time.Second, 0, chaos.SwallowPongs()), "from 1s: swallow-pongs"},
+		{chaos.During(time.Second, time.Minute, chaos.DelayPongs(time.Second)), "during [1s, 1m0s): delay-pongs 1s"},
 		{chaos.EveryNth(2, chaos.Type("pong", chaos.Index(3, chaos.Duplicate()))), "every 2nd: type pong: frame #3: duplicate"},
 		{chaos.EveryNth(11, chaos.Drop()), "every 11th: drop"},
 		{chaos.FirstN(2, chaos.Match(func(chaos.Frame) bool { return true }, chaos.Reorder())), "first 2: match: reorder"},
-		{chaos.Probability(0.25, chaos.SeqGap(3)), "p=0.25: seq gap 3"},
+		{chaos.Probability(0.25, chaos.SeqGap(3)), "p=0.25: seq-gap 3"},
 		{chaos.Dir(profile.Client, chaos.Delay(time.Second)), "client frames: delay 1s"},
-		{chaos.NewHelloAfter(4), "new hello after seq 4"},
-		{chaos.FloodBeforePongs(100), "flood 100 before pongs"},
+		{chaos.NewHelloAfter(4), "new-hello-after 4"},
+		{chaos.FloodBeforePongs(100), "flood-before-pongs 100"},
 	} {
 		if got := tc.fault.String(); got != tc.want {
 			t.Errorf("String() = %q, want %q", got, tc.want)

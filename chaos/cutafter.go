@@ -38,11 +38,15 @@ type cutAfter struct {
 	now   bool
 }
 
+// String is the words that make c: "close-after 10s code=1001".
 func (c cutAfter) String() string {
 	if c.now {
-		return "accept then " + c.cut.String()
+		return "accept-then-close " + c.cut.Words()
 	}
-	return fmt.Sprintf("%s after %v", c.cut, c.after)
+	if c.cut.Kind == CloseFrame {
+		return fmt.Sprintf("close-after %v %s", c.after, c.cut.Words())
+	}
+	return fmt.Sprintf("%s-after %v", c.cut.Words(), c.after)
 }
 
 func (c cutAfter) Open(*Link) []Step {

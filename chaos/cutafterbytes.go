@@ -19,7 +19,7 @@ type cutAfterBytes struct {
 	cut Cut
 }
 
-func (c *cutAfterBytes) String() string { return fmt.Sprintf("%s after %d bytes", c.cut, c.n) }
+func (c *cutAfterBytes) String() string { return fmt.Sprintf("cut-after-bytes %d %s", c.n, c.cut.Words()) }
 
 // NewState counts the bytes passed on one connection.
 func (c *cutAfterBytes) NewState() any { return new(int) }

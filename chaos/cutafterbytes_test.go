@@ -31,16 +31,16 @@ func TestCutAfterBytesCutsOnceTheCountIsReached(t *testing.T) {
 			t.Errorf("attempt %d: passed %d frames, cuts %q; want all 4 passed and one close 4000 after the third", attempt, passed, cuts)
 		}
 	}
-	if got := f.String(); got != `close 4000 "cap" after 10 bytes` {
+	if got := f.String(); got != `cut-after-bytes 10 code=4000 reason=cap` {
 		t.Errorf("String() = %q", got)
 	}
 }
 
 func TestCutAfterBytesWords(t *testing.T) {
 	for line, want := range map[string]string{
-		"cut-after-bytes 5":            "FIN after 5 bytes",
-		"cut-after-bytes 5 rst":        "RST after 5 bytes",
-		"cut-after-bytes 5 black-hole": "black hole after 5 bytes",
+		"cut-after-bytes 5":            "cut-after-bytes 5 fin",
+		"cut-after-bytes 5 rst":        "cut-after-bytes 5 rst",
+		"cut-after-bytes 5 black-hole": "cut-after-bytes 5 black-hole",
 	} {
 		if f, err := build(t, line); err != nil || f.String() != want {
 			t.Errorf("%s: %v, %v; want %s", line, f, err, want)

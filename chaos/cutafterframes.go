@@ -18,7 +18,7 @@ type cutAfterFrames struct {
 	cut Cut
 }
 
-func (c *cutAfterFrames) String() string { return fmt.Sprintf("%s after %d frames", c.cut, c.n) }
+func (c *cutAfterFrames) String() string { return fmt.Sprintf("cut-after %d %s", c.n, c.cut.Words()) }
 
 // NewState counts the frames passed on one connection.
 func (c *cutAfterFrames) NewState() any { return new(int) }

@@ -12,7 +12,7 @@ func DelayPongs(d time.Duration) FrameFault { return delayPongs{d: d} }
 
 type delayPongs struct{ d time.Duration }
 
-func (d delayPongs) String() string { return fmt.Sprintf("delay pongs %v", d.d) }
+func (d delayPongs) String() string { return fmt.Sprintf("delay-pongs %v", d.d) }
 
 func (delayPongs) targets(f Frame) bool { return isPong(f) }
 

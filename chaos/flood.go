@@ -17,7 +17,7 @@ func FloodBeforePongs(n int) FrameFault { return floodBeforePongs{n: n} }
 
 type floodBeforePongs struct{ n int }
 
-func (f floodBeforePongs) String() string { return fmt.Sprintf("flood %d before pongs", f.n) }
+func (f floodBeforePongs) String() string { return fmt.Sprintf("flood-before-pongs %d", f.n) }
 
 func (floodBeforePongs) targets(f Frame) bool { return isPong(f) }
 

@@ -12,7 +12,7 @@ func Jitter(max time.Duration) FrameFault { return jitter{max: max} }
 
 type jitter struct{ max time.Duration }
 
-func (j jitter) String() string { return fmt.Sprintf("jitter <%v", j.max) }
+func (j jitter) String() string { return fmt.Sprintf("jitter %v", j.max) }
 
 func (j jitter) Frame(l *Link, f Frame) []Frame {
 	if j.max <= 0 {

@@ -14,7 +14,7 @@ type newHelloState struct{ done bool }
 
 func (h *newHelloAfter) NewState() any { return new(newHelloState) }
 
-func (h *newHelloAfter) String() string { return fmt.Sprintf("new hello after seq %d", h.seq) }
+func (h *newHelloAfter) String() string { return fmt.Sprintf("new-hello-after %d", h.seq) }
 
 func (h *newHelloAfter) targets(f Frame) bool {
 	n, ok := seqOf(f)

@@ -7,7 +7,7 @@ func NewSessionOnResume() ConnFault { return newSessionOnResume{} }
 
 type newSessionOnResume struct{}
 
-func (newSessionOnResume) String() string { return "new session on resume" }
+func (newSessionOnResume) String() string { return "new-session-on-resume" }
 
 func (newSessionOnResume) Open(l *Link) []Step {
 	if l.NewSession != nil {

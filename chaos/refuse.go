@@ -25,7 +25,7 @@ type refuse struct {
 
 func (r refuse) String() string {
 	if r.retryAfter > 0 {
-		return fmt.Sprintf("refuse %d retry-after %v", r.status, r.retryAfter)
+		return fmt.Sprintf("refuse %d retry-after=%v", r.status, r.retryAfter)
 	}
 	return fmt.Sprintf("refuse %d", r.status)
 }

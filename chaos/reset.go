@@ -6,7 +6,7 @@ func ResetHandshake() HandshakeFault { return resetHandshake{} }
 
 type resetHandshake struct{}
 
-func (resetHandshake) String() string { return "reset handshake" }
+func (resetHandshake) String() string { return "reset-handshake" }
 
 func (resetHandshake) Handshake(*Attempt) *Refusal { return &Refusal{Reset: true} }
 

@@ -7,7 +7,7 @@ func SeqDuplicate(seq int64) FrameFault { return seqDuplicate{seq: seq} }
 
 type seqDuplicate struct{ seq int64 }
 
-func (s seqDuplicate) String() string { return fmt.Sprintf("seq duplicate %d", s.seq) }
+func (s seqDuplicate) String() string { return fmt.Sprintf("seq-duplicate %d", s.seq) }
 
 func (s seqDuplicate) targets(f Frame) bool {
 	n, ok := seqOf(f)

@@ -10,7 +10,7 @@ func SeqGap(seq int64) FrameFault { return seqGap{seq: seq} }
 
 type seqGap struct{ seq int64 }
 
-func (s seqGap) String() string { return fmt.Sprintf("seq gap %d", s.seq) }
+func (s seqGap) String() string { return fmt.Sprintf("seq-gap %d", s.seq) }
 
 func (s seqGap) targets(f Frame) bool {
 	n, ok := seqOf(f)

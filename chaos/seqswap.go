@@ -17,7 +17,7 @@ type seqSwapState struct{ held *Frame }
 
 func (s *seqSwap) NewState() any { return new(seqSwapState) }
 
-func (s *seqSwap) String() string { return fmt.Sprintf("seq swap %d", s.seq) }
+func (s *seqSwap) String() string { return fmt.Sprintf("seq-swap %d", s.seq) }
 
 // targets is the event to hold; the one that releases it reaches the fault
 // because it is holding.

@@ -7,7 +7,7 @@ func SwallowPongs() FrameFault { return swallowPongs{} }
 
 type swallowPongs struct{}
 
-func (swallowPongs) String() string { return "swallow pongs" }
+func (swallowPongs) String() string { return "swallow-pongs" }
 
 func (swallowPongs) targets(f Frame) bool { return isPong(f) }
 

@@ -101,3 +101,31 @@ func TestParseSpansReadsAttemptRanges(t *testing.T) {
 		}
 	}
 }
+
+// String prints the words the parser reads: a fault built from its
+// example prints the example back, and what it prints builds the same
+// fault again, for every registered fault and the variants of its words.
+func TestEveryFaultPrintsTheWordsThatMakeIt(t *testing.T) {
+	lines := []string{
+		"refuse 503", "stall forever", "stall 0s", "accept-then-close fin", "accept-then-close rst",
+		"accept-then-close black-hole", "accept-then-close code=4001 reason=bye", "close-after 1m30s code=4000 reason=x",
+		"cut-after 1 code=1001", "cut-after-bytes 1 black-hole",
+	}
+	for _, s := range chaos.Spellings() {
+		lines = append(lines, s.Example)
+	}
+	for _, line := range lines {
+		f, err := build(t, line)
+		if err != nil {
+			t.Errorf("%q: %v", line, err)
+			continue
+		}
+		if f.String() != line {
+			t.Errorf("%q prints %q", line, f.String())
+			continue
+		}
+		if g, err := build(t, f.String()); err != nil || g.String() != line {
+			t.Errorf("%q read back: %v, %v", line, g, err)
+		}
+	}
+}

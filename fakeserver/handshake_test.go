@@ -28,7 +28,7 @@ func TestRefuseAnswersStatusAndRecordsIt(t *testing.T) {
 	waitLine(t, s, "#2 open")
 
 	want := "+0s        #1 dial /ws\n" +
-		"+0s        #1 refuse 429 (on attempts 1: refuse 429 retry-after 1.5s)\n" +
+		"+0s        #1 refuse 429 (on attempts 1: refuse 429 retry-after=1.5s)\n" +
 		"+0s        #2 dial /ws\n" +
 		"+0s        #2 open\n"
 	if got := s.Transcript().String(); got != want {
@@ -96,7 +96,7 @@ func TestResetHandshakeDropsTheTCPConnection(t *testing.T) {
 	if err == nil || resp != nil {
 		t.Fatalf("dial = %v, %v; want a network error and no HTTP answer", resp, err)
 	}
-	waitLine(t, s, "#1 reset (reset handshake)")
+	waitLine(t, s, "#1 reset (reset-handshake)")
 }
 
 func TestBadResumeQueryIsRefusedWith400(t *testing.T) {

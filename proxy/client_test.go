@@ -74,7 +74,7 @@ func TestSwallowedPongsMakeTheClientCloseAndReport4000(t *testing.T) {
 	wstest.NoLeaks(t, patience)
 	c, p, srv, clock := mattermost(t, proxy.FaultSpec{Fault: "swallow-pongs"})
 	// The ping on open is answered upstream; the proxy eats the answer.
-	waitFor(t, p.Transcript(), "swallow pongs: dropped server frame #2 (reply seq_reply=1 status=OK)")
+	waitFor(t, p.Transcript(), "swallow-pongs: dropped server frame #2 (reply seq_reply=1 status=OK)")
 	if d, _ := clock.AdvanceToNext(); d != profile.MattermostProfile().Heartbeat.Interval {
 		t.Fatalf("next timer after %v, want the client's 30s heartbeat", d)
 	}
@@ -165,7 +165,7 @@ func TestSwallowedQueuePongsMakeTheClientClose4000(t *testing.T) {
 	<-connected
 	waitFor(t, p.Transcript(), "#1 open")
 	clock.AdvanceToNext() // the first ping, at 30s
-	waitFor(t, p.Transcript(), "+30s", "swallow pongs: dropped server frame #1 (event pong)")
+	waitFor(t, p.Transcript(), "+30s", "swallow-pongs: dropped server frame #1 (event pong)")
 	waitDeadline(t, clock, time.Minute) // the client has re-armed its heartbeat
 	clock.AdvanceToNext()               // the next ping is due with the first unanswered
 	waitFor(t, p.Transcript(), `+1m0s      #1 close 4000 "ping timeout" by client`)

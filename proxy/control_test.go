@@ -64,7 +64,7 @@ func TestControlAPIAddsListsUpdatesRemovesAndResetsFaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(list) != 2 || list[0].Fault != "delay 2s" || list[1].ID != second.ID || list[1].Fault != "FIN after 100 frames" {
+	if len(list) != 2 || list[0].Fault != "delay 2s" || list[1].ID != second.ID || list[1].Fault != "cut-after 100 fin" {
 		t.Errorf("list = %+v", list)
 	}
 	write(t, ws, "slower")
@@ -181,8 +181,8 @@ func TestFaultSpecAcceptsNumbersAndReadsFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{
-		"on attempts 1,2: refuse 503 retry-after 10s",
-		"every 2nd: swallow pongs",
+		"on attempts 1,2: refuse 503 retry-after=10s",
+		"every 2nd: swallow-pongs",
 		"server frames: match: delay 1s",
 	}
 	for i, s := range specs {

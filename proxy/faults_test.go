@@ -63,7 +63,7 @@ func TestCutAfterFramesDropsTheLinkAfterTheNth(t *testing.T) {
 	if err := readErr(t, ws); !errors.As(err, &ce) || ce.Code != websocket.CloseAbnormalClosure {
 		t.Fatalf("after 2 frames got %v, want an abnormal closure (1006)", err)
 	}
-	waitFor(t, p.Transcript(), "close 1006 by server (server frames: FIN after 2 frames): FIN")
+	waitFor(t, p.Transcript(), "close 1006 by server (server frames: cut-after 2 fin): FIN")
 }
 
 func TestFieldSelectorMatchesRawJSON(t *testing.T) {
@@ -124,7 +124,7 @@ func TestCloseAfterClosesTheClientWithItsCodeAndTheUpstreamWith1001(t *testing.T
 	if ce := <-up.closes; ce.Code != websocket.CloseGoingAway {
 		t.Errorf("upstream got close %d, want 1001", ce.Code)
 	}
-	waitFor(t, p.Transcript(), `+10s       #1 close 4002 "chaos" by server (close 4002 "chaos" after 10s)`)
+	waitFor(t, p.Transcript(), `+10s       #1 close 4002 "chaos" by server (close-after 10s code=4002 reason=chaos)`)
 }
 
 func TestBlackHoleLetsNothingThrough(t *testing.T) {
@@ -160,6 +160,6 @@ func TestPongFaultsActOnUpstreamPingsInServerMode(t *testing.T) {
 	if got := readMsg(t, ws); got != `{"type":"connection_ack"}` {
 		t.Errorf("got %s, want the ping and the pong swallowed", got)
 	}
-	waitFor(t, p.Transcript(), "swallow pongs: dropped server frame #1 (event ping)")
-	waitFor(t, p.Transcript(), "swallow pongs: dropped server frame #2 (event pong)")
+	waitFor(t, p.Transcript(), "swallow-pongs: dropped server frame #1 (event ping)")
+	waitFor(t, p.Transcript(), "swallow-pongs: dropped server frame #2 (event pong)")
 }
