@@ -19,7 +19,9 @@ type cutAfterBytes struct {
 	cut Cut
 }
 
-func (c *cutAfterBytes) String() string { return fmt.Sprintf("cut-after-bytes %d %s", c.n, c.cut.Words()) }
+func (c *cutAfterBytes) String() string {
+	return fmt.Sprintf("cut-after-bytes %d %s", c.n, c.cut.Words())
+}
 
 // NewState counts the bytes passed on one connection.
 func (c *cutAfterBytes) NewState() any { return new(int) }
