@@ -2,6 +2,7 @@ package fakeserver
 
 import (
 	"fmt"
+	"github.com/wschaos/wschaos/internal/link"
 	"github.com/wschaos/wschaos/internal/wire"
 	"math/rand/v2"
 	"time"
@@ -9,16 +10,6 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/wschaos/wschaos/chaos"
 	"github.com/wschaos/wschaos/profile"
-)
-
-// connState is where a connection is in its life.
-type connState int
-
-const (
-	stateOpen    connState = iota
-	stateHole              // black-holed: nothing flows, the socket stays up
-	stateClosing           // close frame or FIN sent; waiting for the client
-	stateEnded
 )
 
 // conn is one upgraded connection. Everything below the channels belongs
@@ -32,7 +23,7 @@ type conn struct {
 
 	wire.Mailbox[readResult] // results from the reader; work from Emit, CutAll, Close
 
-	state         connState
+	state         link.State
 	writeFailed   bool     // closing because a write failed, not by choice
 	broken        bool     // a write failed: the socket takes no more
 	holeBy        string   // the fault that black-holed the connection
@@ -50,10 +41,8 @@ type conn struct {
 	pinging    bool
 	nextPing   time.Time
 
-	// The fault being called, for what it does through the Link.
-	current string
-	frame   *chaos.Frame
-	noted   bool
+	// faults calls the faults, for what they do through the Link.
+	faults link.Faults
 
 	// unpublished holds this loop turn's entries: they reach the transcript
 	// once the turn is over and any timer it needs is armed, so whoever
@@ -67,10 +56,7 @@ type conn struct {
 	opening  bool
 	chosen   bool // NewSession picked the session during Open
 	deferred []Entry
-	openCuts []namedCut
-	// frameCuts are cuts frame faults asked for, made once the frame
-	// being decided has been passed on.
-	frameCuts []namedCut
+	openCuts []link.NamedCut
 }
 
 type readResult struct {
@@ -82,13 +68,8 @@ type readResult struct {
 // item is a delayed frame, a scheduled cut, or the next server ping.
 type item struct {
 	frame chaos.Frame
-	cut   *namedCut
+	cut   *link.NamedCut
 	ping  bool
-}
-
-type namedCut struct {
-	cut chaos.Cut
-	by  string
 }
 
 // serveConn serves an upgraded connection on its own goroutine, which
@@ -114,8 +95,9 @@ func (s *Server) serveConn(ws *websocket.Conn, n int, rng *rand.Rand, q *profile
 		NewSession: c.newSession,
 		Cut:        c.linkCut,
 		Event:      c.linkEvent,
-		Note:       c.linkNote,
+		Note:       c.faults.Note,
 	}
+	c.faults = link.Faults{Link: c.link, Since: s.since, Record: c.faultEntry}
 	ws.SetReadLimit(maxFrameSize)
 	ws.SetCloseHandler(func(int, string) error { return nil }) // the loop answers
 	ws.SetPingHandler(func(data string) error {
@@ -149,7 +131,7 @@ func (s *Server) serveConn(ws *websocket.Conn, n int, rng *rand.Rand, q *profile
 func (c *conn) loop() {
 	for {
 		c.finishTurn()
-		if c.state == stateEnded {
+		if c.state == link.Ended {
 			return
 		}
 		select {
@@ -170,10 +152,10 @@ func (c *conn) loop() {
 // end closes the socket (at the end of the turn) and forgets the
 // connection; the loop then exits.
 func (c *conn) end() {
-	if c.state == stateEnded {
+	if c.state == link.Ended {
 		return
 	}
-	c.state = stateEnded
+	c.state = link.Ended
 	for _, it := range c.delays.Drop() {
 		if it.cut == nil && !it.ping {
 			c.record(Entry{Kind: KindNote, Op: it.frame.Op, Data: string(it.frame.Data), Msg: it.frame.Msg,
@@ -192,10 +174,10 @@ func (c *conn) end() {
 // shutdown ends the connection because the server closes.
 func (c *conn) shutdown() {
 	switch c.state {
-	case stateOpen:
+	case link.Open:
 		c.record(Entry{Kind: KindClose, Code: profile.StatusGoingAway, Reason: "server closed", By: profile.Server})
 		c.writeClose(int(profile.StatusGoingAway), "server closed")
-	case stateHole:
+	case link.Hole:
 		c.record(Entry{Kind: KindClose, Code: profile.StatusAbnormalClosure, By: profile.Server, Note: "server closed"})
 	}
 	c.end()

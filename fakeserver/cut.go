@@ -5,24 +5,25 @@ import (
 	"time"
 
 	"github.com/wschaos/wschaos/chaos"
+	"github.com/wschaos/wschaos/internal/link"
 	"github.com/wschaos/wschaos/profile"
 )
 
 // cut ends or silences the connection as k says, on behalf of fault by.
 func (c *conn) cut(k chaos.Cut, by string) {
-	if c.state == stateClosing || c.state == stateEnded {
+	if c.state == link.Closing || c.state == link.Ended {
 		c.faultEntry(by, k.String()+" not done: the connection is already closing", nil)
 		return
 	}
 	switch k.Kind {
 	case chaos.BlackHole:
-		if c.state == stateHole {
+		if c.state == link.Hole {
 			return
 		}
-		c.state, c.holeBy = stateHole, by
+		c.state, c.holeBy = link.Hole, by
 		c.faultEntry(by, "black hole: nothing flows either way from now on", nil)
 	case chaos.CloseFrame:
-		if c.state == stateHole {
+		if c.state == link.Hole {
 			c.faultEntry(c.holeBy, fmt.Sprintf("swallowed server close %d %q", k.Code, k.Reason), nil)
 			return
 		}
@@ -51,13 +52,13 @@ func (c *conn) cut(k chaos.Cut, by string) {
 }
 
 // closing waits for the client's half of the close: its close frame or
-// its FIN ends the connection, or closeGrace of real time does.
+// its FIN ends the connection, or link.CloseGrace of real time does.
 func (c *conn) closing() {
-	c.state = stateClosing
+	c.state = link.Closing
 	c.s.mu.Lock()
 	if c.session != nil && c.session.live == c {
 		c.session.live = nil // later events wait in the buffer for a resume
 	}
 	c.s.mu.Unlock()
-	c.ws.SetReadDeadline(time.Now().Add(closeGrace))
+	c.ws.SetReadDeadline(time.Now().Add(link.CloseGrace))
 }

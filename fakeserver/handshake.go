@@ -10,6 +10,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/wschaos/wschaos/chaos"
+	"github.com/wschaos/wschaos/internal/link"
 	"github.com/wschaos/wschaos/internal/wire"
 	"github.com/wschaos/wschaos/profile"
 )
@@ -62,7 +63,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		q = &cq
 	}
 	up := websocket.Upgrader{
-		HandshakeTimeout: writeWait,
+		HandshakeTimeout: link.WriteWait,
 		// Small read buffers, and write buffers only while writing: an
 		// idle connection holds neither net/http's 4 KiB buffers nor its
 		// own.

@@ -4,6 +4,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/wschaos/wschaos/internal/link"
 	"github.com/wschaos/wschaos/internal/wire"
 )
 
@@ -30,5 +31,5 @@ func (s *Server) headerWait() time.Duration {
 	if s.headerTimeout > 0 {
 		return s.headerTimeout
 	}
-	return readHeaderTimeout
+	return link.ReadHeaderTimeout
 }

@@ -3,6 +3,7 @@ package fakeserver
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/wschaos/wschaos/internal/link"
 	"github.com/wschaos/wschaos/internal/wire"
 
 	"github.com/gorilla/websocket"
@@ -14,10 +15,10 @@ import (
 // the faults.
 func (c *conn) handle(f chaos.Frame) {
 	switch c.state {
-	case stateHole:
+	case link.Hole:
 		c.swallow(f) // delayed into a link that has since gone dark
 		return
-	case stateClosing, stateEnded:
+	case link.Closing, link.Ended:
 		c.record(Entry{Kind: KindNote, Op: f.Op, Data: string(f.Data), Msg: f.Msg,
 			Note: fmt.Sprintf("%s not handled: connection closing", wire.FrameName(f))})
 		return

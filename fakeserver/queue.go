@@ -3,6 +3,7 @@ package fakeserver
 import (
 	"time"
 
+	"github.com/wschaos/wschaos/internal/link"
 	"github.com/wschaos/wschaos/profile"
 )
 
@@ -12,7 +13,7 @@ func (c *conn) schedule(d time.Duration, it *item) { c.delays.Add(d, *it) }
 // runDue carries out every queued item that is due, then arms the timer
 // for the next one, or disarms it when nothing is left.
 func (c *conn) runDue() {
-	for c.state != stateEnded {
+	for c.state != link.Ended {
 		it, ok := c.delays.Due()
 		if !ok {
 			break
@@ -21,14 +22,14 @@ func (c *conn) runDue() {
 		case it.ping:
 			c.ping()
 		case it.cut != nil:
-			c.cut(it.cut.cut, it.cut.by)
+			c.cut(it.cut.Cut, it.cut.By)
 		case it.frame.Dir == profile.Client:
 			c.handle(it.frame)
 		default:
 			c.write(it.frame)
 		}
 	}
-	if c.state == stateEnded {
+	if c.state == link.Ended {
 		c.delays.Drop()
 		return
 	}

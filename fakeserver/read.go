@@ -9,6 +9,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/wschaos/wschaos/chaos"
+	"github.com/wschaos/wschaos/internal/link"
 	"github.com/wschaos/wschaos/profile"
 )
 
@@ -47,12 +48,12 @@ func (c *conn) onRead(r readResult) {
 		c.onReadError(r.err)
 		return
 	}
-	if c.state == stateClosing {
+	if c.state == link.Closing {
 		c.record(Entry{Kind: KindRecv, Op: r.op, Data: string(r.data), Note: "ignored: closing"})
 		return
 	}
 	f, undecodable := c.inbound(r.op, r.data)
-	if c.state == stateHole {
+	if c.state == link.Hole {
 		c.swallow(f)
 		return
 	}
@@ -103,19 +104,19 @@ func (c *conn) invalidText(f chaos.Frame) {
 func (c *conn) onReadError(err error) {
 	var ce *websocket.CloseError
 	switch {
-	case c.state == stateClosing && c.writeFailed:
+	case c.state == link.Closing && c.writeFailed:
 		if errors.As(err, &ce) && ce.Code != websocket.CloseAbnormalClosure {
 			c.record(Entry{Kind: KindClose, Code: profile.StatusCode(ce.Code), Reason: ce.Text, By: profile.Client})
 		} else {
 			c.record(Entry{Kind: KindClose, Code: profile.StatusAbnormalClosure, By: profile.Client, Note: "write failed"})
 		}
-	case c.state == stateClosing:
-		// The client's half of the close handshake, or closeGrace ran out.
+	case c.state == link.Closing:
+		// The client's half of the close handshake, or link.CloseGrace ran out.
 		c.s.logf(c.attempt, "closing connection ends: %v", err)
 	case vanished(err):
 		c.s.logf(c.attempt, "client vanished: %v", err)
 		c.record(Entry{Kind: KindClose, Code: profile.StatusAbnormalClosure, By: profile.Client})
-	case errors.As(err, &ce) && c.state == stateHole:
+	case errors.As(err, &ce) && c.state == link.Hole:
 		// Code and By keep what the client sent, for checks of its close
 		// code on a link that went dark.
 		c.record(Entry{Kind: KindFault, Fault: c.holeBy, Note: fmt.Sprintf("swallowed client close %d %q", ce.Code, ce.Text),

@@ -13,32 +13,19 @@ import (
 
 	"github.com/jonboulle/clockwork"
 	"github.com/wschaos/wschaos/chaos"
+	"github.com/wschaos/wschaos/internal/link"
 	"github.com/wschaos/wschaos/internal/wire"
 	"github.com/wschaos/wschaos/profile"
 )
 
 // Tunables. All are real-time safety nets: none affects a run that behaves.
 const (
-	// writeWait bounds one write, so a client that stops reading cannot
-	// wedge its connection's loop.
-	writeWait = 5 * time.Second
-	// closeGrace is how long the server waits for the client's half of a
-	// close handshake (after a close frame or FIN) before dropping the
-	// socket.
-	closeGrace = 2 * time.Second
-	// readHeaderTimeout bounds a client's HTTP request headers, from the
-	// connection's first byte: a client that trickles them (slow loris) or
-	// sends none is dropped then, and holds nothing but its own socket
-	// until it is.
-	readHeaderTimeout = 10 * time.Second
 	// maxFrameSize refuses bigger client frames with close 1009: no test
 	// needs more, and a fake server should not buffer unbounded input.
 	maxFrameSize = 1 << 20
 	// readBufferSize is each connection's read buffer: client frames are
 	// small, and a bigger one is read through it in pieces.
 	readBufferSize = 1 << 10
-	// defaultAddr listens on a free loopback port, like httptest.
-	defaultAddr = "127.0.0.1:0"
 )
 
 // Server is a fake WebSocket server. Set its exported fields between
@@ -71,7 +58,7 @@ type Server struct {
 	// writeBuffers lends connections a write buffer for one write at a time.
 	writeBuffers sync.Pool
 
-	// headerTimeout, when set, replaces readHeaderTimeout (tests shorten it).
+	// headerTimeout, when set, replaces link.ReadHeaderTimeout (tests shorten it).
 	headerTimeout time.Duration
 
 	// Set by Start, read-only after.
@@ -132,7 +119,7 @@ func (s *Server) Start() {
 	s.splitFaults()
 	addr := s.Addr
 	if addr == "" {
-		addr = defaultAddr
+		addr = link.DefaultAddr
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {

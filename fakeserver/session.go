@@ -8,6 +8,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/wschaos/wschaos/chaos"
+	"github.com/wschaos/wschaos/internal/link"
 	"github.com/wschaos/wschaos/profile"
 )
 
@@ -110,17 +111,18 @@ func (c *conn) open() {
 	c.opening = true
 	for _, f := range c.s.conners {
 		c.link.Now = c.s.since()
-		c.current, c.noted = f.String(), false
+		by := f.String()
+		c.faults.Begin(by)
 		for _, st := range f.Open(c.link) {
 			if st.After <= 0 {
-				c.openCuts = append(c.openCuts, namedCut{cut: st.Cut, by: c.current})
+				c.openCuts = append(c.openCuts, link.NamedCut{Cut: st.Cut, By: by})
 				continue
 			}
-			c.faultEntry(c.current, fmt.Sprintf("%s scheduled in %v", st.Cut, st.After), nil)
-			c.schedule(st.After, &item{cut: &namedCut{cut: st.Cut, by: c.current}})
+			c.faultEntry(by, fmt.Sprintf("%s scheduled in %v", st.Cut, st.After), nil)
+			c.schedule(st.After, &item{cut: &link.NamedCut{Cut: st.Cut, By: by}})
 		}
+		c.faults.End()
 	}
-	c.current = ""
 	open := Entry{Kind: KindOpen}
 	var first []profile.Message
 	if c.query != nil {
@@ -131,7 +133,7 @@ func (c *conn) open() {
 	c.unpublished = append(c.unpublished, c.deferred...)
 	c.deferred = nil
 	for _, nc := range c.openCuts {
-		c.cut(nc.cut, nc.by)
+		c.cut(nc.Cut, nc.By)
 	}
 	c.openCuts = nil
 	from := c.session
@@ -172,8 +174,7 @@ func (c *conn) newSession() (chaos.Frame, bool) {
 	if old != nil {
 		what += fmt.Sprintf(" (%s abandoned)", old.id)
 	}
-	c.noted = true
-	c.faultEntry(c.current, what, c.frame)
+	c.faults.Note(what)
 	if c.opening {
 		// The open sends the hello; this copy is for the fault to look at.
 		c.chosen = true

@@ -3,6 +3,7 @@ package fakeserver
 import (
 	"errors"
 	"fmt"
+	"github.com/wschaos/wschaos/internal/link"
 	"github.com/wschaos/wschaos/internal/wire"
 	"time"
 
@@ -47,10 +48,10 @@ func (c *conn) out(f chaos.Frame) {
 // write puts a server frame on the wire: the loop is the only writer.
 func (c *conn) write(f chaos.Frame) {
 	switch c.state {
-	case stateHole:
+	case link.Hole:
 		c.swallow(f)
 		return
-	case stateClosing, stateEnded:
+	case link.Closing, link.Ended:
 		c.record(Entry{Kind: KindNote, Op: f.Op, Data: string(f.Data), Msg: f.Msg,
 			Note: fmt.Sprintf("%s not sent: connection closing", wire.FrameName(f))})
 		return
@@ -66,7 +67,7 @@ func (c *conn) put(f chaos.Frame) {
 			Note: fmt.Sprintf("%s not sent: a write before it failed", wire.FrameName(f))})
 		return
 	}
-	deadline := time.Now().Add(writeWait)
+	deadline := time.Now().Add(link.WriteWait)
 	var err error
 	switch f.Op {
 	case websocket.PingMessage, websocket.PongMessage, websocket.CloseMessage:
@@ -82,7 +83,7 @@ func (c *conn) put(f chaos.Frame) {
 		// The reader's last word decides what the transcript says.
 		c.s.logf(c.attempt, "write failed: %v", err)
 		c.broken = true
-		if c.state == stateOpen || c.state == stateHole { // not already closing by choice
+		if c.state == link.Open || c.state == link.Hole { // not already closing by choice
 			c.writeFailed = true
 			c.closing()
 		}
@@ -93,7 +94,7 @@ func (c *conn) put(f chaos.Frame) {
 // connection is ending. If it cannot be sent, the connection ends there.
 func (c *conn) writeClose(code int, reason string) {
 	c.effect(func() {
-		err := c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(writeWait))
+		err := c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(link.WriteWait))
 		if err != nil && !errors.Is(err, websocket.ErrCloseSent) { // sent already: by gorilla
 			c.s.logf(c.attempt, "close frame not sent: %v", err)
 			c.end()

@@ -9,31 +9,10 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/wschaos/wschaos/chaos"
 	"github.com/wschaos/wschaos/fakeserver"
+	"github.com/wschaos/wschaos/internal/link"
 	"github.com/wschaos/wschaos/internal/wire"
 	"github.com/wschaos/wschaos/profile"
 )
-
-// connState is where a proxied connection is in its life.
-type connState int
-
-const (
-	stateOpen    connState = iota
-	stateHole              // black-holed: nothing flows, the sockets stay up
-	stateClosing           // a close is under way; waiting for the answers
-	stateEnded
-)
-
-func (s connState) String() string {
-	switch s {
-	case stateHole:
-		return "black hole"
-	case stateClosing:
-		return "closing"
-	case stateEnded:
-		return "closed"
-	}
-	return "open"
-}
 
 // conn is one proxied connection: the client's socket and the upstream's.
 // It has no goroutine of its own. Everything below mu is guarded by it, and
@@ -51,7 +30,7 @@ type conn struct {
 	socks [2]*relayConn
 
 	mu     sync.Mutex
-	state  connState
+	state  link.State
 	holeBy string // the fault that black-holed the connection
 	// During a close: the sides whose answer the connection waits for,
 	// and the side that started it, which gets the other side's answer
@@ -74,12 +53,9 @@ type conn struct {
 	// delays holds delayed frames and scheduled cuts behind one timer.
 	delays *wire.Delays[item]
 
-	// The fault being called, for what it does through the Link; cuts it
-	// asks for wait until the frame it was given has been passed on.
-	current string
-	frame   *chaos.Frame
-	noted   bool
-	cuts    []namedCut
+	// faults calls the faults, for what they do through the Link; cuts
+	// they ask for wait until the frame being decided has been passed on.
+	faults link.Faults
 
 	// unpublished holds this turn's entries: they reach the transcript
 	// together once the turn is over and any timer it needs is armed, so
@@ -113,12 +89,7 @@ type heldFrame struct {
 // item is a delayed frame, or a scheduled cut.
 type item struct {
 	frame chaos.Frame
-	cut   *namedCut
-}
-
-type namedCut struct {
-	cut chaos.Cut
-	by  string
+	cut   *link.NamedCut
 }
 
 // other is the side across the proxy from s.
@@ -154,14 +125,15 @@ func (p *Proxy) serveConn(client, up *websocket.Conn, n int, rng *rand.Rand, uri
 		Now:     now,
 		Profile: p.Profile,
 		Rand:    rng,
-		Cut:     c.linkCut,
-		Note:    c.linkNote,
+		Cut:     c.faults.Ask,
+		Note:    c.faults.Note,
 	}
+	c.faults = link.Faults{Link: c.link, Since: p.since, Record: c.faultEntry}
 	if p.Profile != nil && p.Profile.Resume == nil {
 		c.link.Event = c.linkEvent // events numbered by the upstream cannot be made up
 	}
 	c.stat = ConnStatus{Attempt: n, URL: uri, Subprotocol: up.Subprotocol(),
-		OpenedAt: Duration(now), State: stateOpen.String()}
+		OpenedAt: Duration(now), State: link.Open.String()}
 
 	p.mu.Lock()
 	if p.closed {
@@ -195,11 +167,12 @@ func (c *conn) open() {
 	c.record(e)
 	for _, f := range faultsOf[chaos.ConnFault](c.p.faults) {
 		c.link.Now = c.p.since()
-		c.current = f.String()
+		by := f.String()
+		c.faults.Begin(by)
 		for _, st := range f.Open(c.link) {
-			c.schedule(st.After, &item{cut: &namedCut{cut: st.Cut, by: c.current}})
+			c.schedule(st.After, &item{cut: &link.NamedCut{Cut: st.Cut, By: by}})
 		}
-		c.current = ""
+		c.faults.End()
 	}
 	c.runCuts()
 }
@@ -209,7 +182,7 @@ func (c *conn) open() {
 // Close) and the delay timer reach the connection.
 func (c *conn) do(fn func()) bool {
 	c.mu.Lock()
-	if c.state == stateEnded {
+	if c.state == link.Ended {
 		c.mu.Unlock()
 		return false
 	}
@@ -226,7 +199,7 @@ func (c *conn) do(fn func()) bool {
 // blocks), or at once past flushAt.
 func (c *conn) deliver(r readResult) bool {
 	c.mu.Lock()
-	if c.state == stateEnded {
+	if c.state == link.Ended {
 		c.mu.Unlock()
 		return false
 	}
@@ -271,7 +244,7 @@ func (c *conn) flushAll() {
 func (c *conn) writeFailed(to profile.Side, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.state == stateEnded {
+	if c.state == link.Ended {
 		return
 	}
 	c.p.logf(c.attempt, "write to %s failed: %v", to, err)
@@ -284,10 +257,10 @@ func (c *conn) writeFailed(to profile.Side, err error) {
 // end sends what the turns wrote, closes both sockets and forgets the
 // connection; the readers then return.
 func (c *conn) end() {
-	if c.state == stateEnded {
+	if c.state == link.Ended {
 		return
 	}
-	c.setState(stateEnded)
+	c.setState(link.Ended)
 	for _, s := range c.socks {
 		s.seal()
 		s.flush() // what was relayed before the end goes first; best effort
@@ -313,7 +286,7 @@ func (c *conn) end() {
 	c.p.mu.Unlock()
 }
 
-func (c *conn) setState(s connState) {
+func (c *conn) setState(s link.State) {
 	c.state = s
 	c.statMu.Lock()
 	c.stat.State = s.String()
@@ -323,11 +296,11 @@ func (c *conn) setState(s connState) {
 // shutdown ends the connection because the proxy closes.
 func (c *conn) shutdown() {
 	switch c.state {
-	case stateOpen:
+	case link.Open:
 		c.record(Entry{Kind: fakeserver.KindClose, Code: profile.StatusGoingAway, Reason: "proxy closed", By: profile.Server})
 		c.writeClose(profile.Client, profile.StatusGoingAway, "proxy closed")
 		c.writeClose(profile.Server, profile.StatusGoingAway, "proxy closed")
-	case stateHole:
+	case link.Hole:
 		c.record(Entry{Kind: fakeserver.KindClose, Code: profile.StatusAbnormalClosure, By: profile.Server, Note: "proxy closed"})
 	}
 	c.end()
@@ -357,28 +330,10 @@ func (c *conn) faultEntry(fault, what string, f *chaos.Frame) {
 	c.record(e)
 }
 
-// linkNote is Link.Note: the calling fault says what it did.
-func (c *conn) linkNote(what string) {
-	c.noted = true
-	c.faultEntry(c.current, what, c.frame)
-}
-
-// linkCut is Link.Cut: the cut is made once the frame being decided (if
-// any) has been passed on, so "cut after the Nth frame" delivers it.
-func (c *conn) linkCut(k chaos.Cut) {
-	by := c.current
-	if by == "" {
-		by = "link"
-	}
-	c.cuts = append(c.cuts, namedCut{cut: k, by: by})
-}
-
 // runCuts makes the cuts faults asked for through the Link.
 func (c *conn) runCuts() {
-	cuts := c.cuts
-	c.cuts = nil
-	for _, k := range cuts {
-		c.cut(k.cut, k.by)
+	for _, k := range c.faults.Cuts() {
+		c.cut(k.Cut, k.By)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/wschaos/wschaos/chaos"
 	"github.com/wschaos/wschaos/fakeserver"
+	"github.com/wschaos/wschaos/internal/link"
 	"github.com/wschaos/wschaos/internal/wire"
 )
 
@@ -80,7 +81,7 @@ func (p *Proxy) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		header.Add("Set-Cookie", c)
 	}
 	upgrader := websocket.Upgrader{
-		HandshakeTimeout: writeWait,
+		HandshakeTimeout: link.WriteWait,
 		CheckOrigin:      func(*http.Request) bool { return true }, // the upstream judges origins
 		Error: func(w http.ResponseWriter, _ *http.Request, status int, reason error) {
 			p.refuse(w, n, status, "", "not upgraded: "+reason.Error(), 0)

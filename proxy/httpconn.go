@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/wschaos/wschaos/fakeserver"
+	"github.com/wschaos/wschaos/internal/link"
 	"github.com/wschaos/wschaos/internal/wire"
 )
 
@@ -31,7 +32,7 @@ func (p *Proxy) headerWait() time.Duration {
 	if p.headerTimeout > 0 {
 		return p.headerTimeout
 	}
-	return readHeaderTimeout
+	return link.ReadHeaderTimeout
 }
 
 func (p *Proxy) isClosed() bool {

@@ -16,26 +16,16 @@ import (
 	"github.com/jonboulle/clockwork"
 	"github.com/wschaos/wschaos/chaos"
 	"github.com/wschaos/wschaos/fakeserver"
+	"github.com/wschaos/wschaos/internal/link"
 	"github.com/wschaos/wschaos/internal/wire"
 	"github.com/wschaos/wschaos/profile"
 )
 
 // Tunables. All are real-time safety nets: none affects a run that behaves.
 const (
-	// writeWait bounds one write, so a peer that stops reading cannot wedge
-	// its connection.
-	writeWait = 5 * time.Second
 	// dialTimeout bounds the upstream dial and handshake; a stalled upstream
 	// is answered 502 rather than holding the client forever.
 	dialTimeout = 10 * time.Second
-	// closeGrace is how long a relayed close waits for the other side's
-	// answer before both sockets are dropped.
-	closeGrace = 2 * time.Second
-	// readHeaderTimeout bounds a client's HTTP request headers, from the
-	// connection's first byte: a client that trickles them (slow loris) or
-	// sends none is dropped then, and holds nothing but its own socket
-	// until it is.
-	readHeaderTimeout = 10 * time.Second
 	// idleWait closes a keep-alive connection that sends no next request:
 	// each is a file descriptor, and idle ones held forever (19,900 took
 	// the process to its descriptor limit). Upgraded connections are not
@@ -54,8 +44,6 @@ const (
 	// maxFrameSize bounds one relayed message: a test proxy should not
 	// buffer unbounded input; bigger ones end the connection with 1009.
 	maxFrameSize = 16 << 20
-	// defaultAddr listens on a free loopback port, like httptest.
-	defaultAddr = "127.0.0.1:0"
 	// upstreamCutCode is the close the upstream gets when a fault closes the
 	// client's side with a close frame: the proxy went away, whatever code
 	// the fault showed the client.
@@ -110,7 +98,7 @@ type Proxy struct {
 	closeOnce  sync.Once
 	wg         sync.WaitGroup // servers, handlers, readers
 
-	// headerTimeout, when set, replaces readHeaderTimeout (tests shorten it).
+	// headerTimeout, when set, replaces link.ReadHeaderTimeout (tests shorten it).
 	headerTimeout time.Duration
 	// controlReadTimeout and idleTimeout, when set, replace
 	// controlReadWait and idleWait (tests shorten them).
@@ -222,7 +210,7 @@ func (p *Proxy) StartErr() error {
 
 func listen(addr string) (net.Listener, error) {
 	if addr == "" {
-		addr = defaultAddr
+		addr = link.DefaultAddr
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {

@@ -1,6 +1,10 @@
 package proxy
 
-import "time"
+import (
+	"time"
+
+	"github.com/wschaos/wschaos/internal/link"
+)
 
 // schedule queues a frame or cut d of virtual time from now.
 func (c *conn) schedule(d time.Duration, it *item) { c.delays.Add(d, *it) }
@@ -8,18 +12,18 @@ func (c *conn) schedule(d time.Duration, it *item) { c.delays.Add(d, *it) }
 // runDue carries out every queued item that is due, then arms the timer
 // for the next one, or disarms it when nothing is left.
 func (c *conn) runDue() {
-	for c.state != stateEnded {
+	for c.state != link.Ended {
 		it, ok := c.delays.Due()
 		if !ok {
 			break
 		}
 		if it.cut != nil {
-			c.cut(it.cut.cut, it.cut.by)
+			c.cut(it.cut.Cut, it.cut.By)
 		} else {
 			c.write(it.frame)
 		}
 	}
-	if c.state == stateEnded {
+	if c.state == link.Ended {
 		c.delays.Drop()
 		return
 	}

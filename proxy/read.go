@@ -10,7 +10,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/wschaos/wschaos/chaos"
 	"github.com/wschaos/wschaos/fakeserver"
-	"github.com/wschaos/wschaos/internal/wire"
+	"github.com/wschaos/wschaos/internal/link"
 	"github.com/wschaos/wschaos/profile"
 )
 
@@ -72,10 +72,10 @@ func (c *conn) onRead(r readResult) {
 	}
 	f, undecodable := c.inbound(r)
 	switch c.state {
-	case stateClosing:
+	case link.Closing:
 		c.record(Entry{Kind: recvKind(r.from), Op: f.Op, Data: data, Msg: f.Msg, Note: "ignored: closing"})
 		return
-	case stateHole:
+	case link.Hole:
 		c.swallow(f)
 		return
 	}
@@ -99,7 +99,7 @@ func (c *conn) onRead(r readResult) {
 		c.writeAs(f, data, raw)
 		return
 	}
-	out := wire.Pipeline(faults, f, c.callFrame)
+	out := c.faults.Frame(faults, f)
 	if !passed(f, out) {
 		c.count(f.Dir, func(d *DirStatus) { d.Dropped++ })
 	}
@@ -133,12 +133,12 @@ func (c *conn) onRead(r readResult) {
 // frame). Only a black hole stops it where it is, as a dead link would.
 func (c *conn) onFragment(r readResult) {
 	if r.first {
-		c.streaming[r.from] = c.state == stateOpen && !r.badText && len(c.p.faults.frameFaults()) == 0
+		c.streaming[r.from] = c.state == link.Open && !r.badText && len(c.p.faults.frameFaults()) == 0
 	}
 	if c.finishesFrame(r) {
 		return
 	}
-	if c.streaming[r.from] && c.state == stateOpen && !r.badText {
+	if c.streaming[r.from] && c.state == link.Open && !r.badText {
 		c.socks[other(r.from)].writePiece(r.raw, r.partial) // a failure sticks: the flush reports it
 		c.midFrame[r.from] = r.partial
 	}
@@ -147,7 +147,7 @@ func (c *conn) onFragment(r readResult) {
 // finishesFrame relays r, the rest of a frame partly relayed, if that
 // frame must be finished, and reports whether it did.
 func (c *conn) finishesFrame(r readResult) bool {
-	if !c.midFrame[r.from] || c.state == stateHole {
+	if !c.midFrame[r.from] || c.state == link.Hole {
 		return false
 	}
 	c.socks[other(r.from)].writePiece(r.raw, r.partial)
@@ -173,7 +173,7 @@ func (c *conn) relayedWhole(r readResult) {
 	}
 	c.record(send)
 	c.count(f.Dir, func(d *DirStatus) { d.Frames++; d.Bytes += int64(len(f.Data)); d.Delivered++ })
-	if bad && c.state == stateOpen {
+	if bad && c.state == link.Open {
 		c.closeInvalidText(f)
 	}
 }
@@ -245,18 +245,6 @@ func (c *conn) inbound(r readResult) (f chaos.Frame, undecodable string) {
 	return f, ""
 }
 
-// callFrame calls one fault on one frame and records what it did.
-func (c *conn) callFrame(ff chaos.FrameFault, in chaos.Frame) []chaos.Frame {
-	c.link.Now = c.p.since()
-	c.current, c.frame, c.noted = ff.String(), &in, false
-	out := ff.Frame(c.link, in)
-	if what := wire.Action(in, out); what != "" && !c.noted {
-		c.faultEntry(c.current, what, &in)
-	}
-	c.current, c.frame = "", nil
-	return out
-}
-
 // invalidText ends the connection with close 1007 to both sides: RFC 6455
 // (8.1) makes a text message that is not UTF-8 fatal, and gorilla leaves
 // the check to its caller. The frame is recorded as it came, so the
@@ -285,9 +273,9 @@ func (c *conn) onReadError(side profile.Side, err error) {
 	var ce *websocket.CloseError
 	isClose := errors.As(err, &ce) && ce.Code != websocket.CloseAbnormalClosure
 	switch {
-	case c.state == stateClosing:
+	case c.state == link.Closing:
 		c.answered(side, ce, isClose)
-	case c.state == stateHole && isClose:
+	case c.state == link.Hole && isClose:
 		c.faultEntry(c.holeBy, fmt.Sprintf("swallowed %s close %d %q", side, ce.Code, ce.Text), nil)
 	case isClose:
 		c.record(Entry{Kind: fakeserver.KindClose, Code: profile.StatusCode(ce.Code), Reason: ce.Text, By: side})

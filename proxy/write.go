@@ -8,6 +8,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/wschaos/wschaos/chaos"
 	"github.com/wschaos/wschaos/fakeserver"
+	"github.com/wschaos/wschaos/internal/link"
 	"github.com/wschaos/wschaos/internal/wire"
 	"github.com/wschaos/wschaos/profile"
 )
@@ -39,10 +40,10 @@ func (c *conn) writeAs(f chaos.Frame, data string, raw []byte) {
 		return
 	}
 	switch c.state {
-	case stateHole:
+	case link.Hole:
 		c.swallow(f)
 		return
-	case stateClosing, stateEnded:
+	case link.Closing, link.Ended:
 		c.record(Entry{Kind: fakeserver.KindNote, Op: f.Op, Data: data, Msg: f.Msg,
 			Note: fmt.Sprintf("%s not sent: connection closing", wire.FrameName(f))})
 		return
@@ -57,7 +58,7 @@ func (c *conn) writeAs(f chaos.Frame, data string, raw []byte) {
 	var err error
 	switch {
 	case f.Op == websocket.PingMessage, f.Op == websocket.PongMessage, f.Op == websocket.CloseMessage:
-		err = c.socket(to).WriteControl(f.Op, f.Data, time.Now().Add(writeWait))
+		err = c.socket(to).WriteControl(f.Op, f.Data, time.Now().Add(link.WriteWait))
 	case raw != nil:
 		_, err = c.socks[to].Write(raw) // buffered: the flush has the deadline
 	default:
@@ -78,21 +79,21 @@ func (c *conn) writeClose(to profile.Side, code profile.StatusCode, reason strin
 		reason = reason[:maxReason]
 	}
 	msg := websocket.FormatCloseMessage(int(code), reason)
-	err := c.socket(to).WriteControl(websocket.CloseMessage, msg, time.Now().Add(writeWait))
+	err := c.socket(to).WriteControl(websocket.CloseMessage, msg, time.Now().Add(link.WriteWait))
 	if err != nil && !errors.Is(err, websocket.ErrCloseSent) { // sent already: by gorilla, or a cut
 		c.p.logf(c.attempt, "close frame to %s not sent: %v", to, err)
 	}
 }
 
 // closing waits for the answers of the awaited sides to a close, or
-// closeGrace of real time. initiator, when set, gets the answer relayed:
+// link.CloseGrace of real time. initiator, when set, gets the answer relayed:
 // the close handshake then completes end to end.
 func (c *conn) closing(initiator *profile.Side, awaited ...profile.Side) {
-	c.setState(stateClosing)
+	c.setState(link.Closing)
 	c.initiator = initiator
 	for _, s := range awaited {
 		c.awaiting[s] = true
-		c.socket(s).SetReadDeadline(time.Now().Add(closeGrace))
+		c.socket(s).SetReadDeadline(time.Now().Add(link.CloseGrace))
 	}
 }
 
@@ -122,20 +123,20 @@ func (c *conn) swallow(f chaos.Frame) {
 // Cuts act on the client's side as a server would; the upstream gets close
 // upstreamCutCode for a close frame, and the same FIN or RST otherwise.
 func (c *conn) cut(k chaos.Cut, by string) {
-	if c.state == stateClosing || c.state == stateEnded {
+	if c.state == link.Closing || c.state == link.Ended {
 		c.faultEntry(by, k.String()+" not done: the connection is already closing", nil)
 		return
 	}
 	switch k.Kind {
 	case chaos.BlackHole:
-		if c.state == stateHole {
+		if c.state == link.Hole {
 			return
 		}
-		c.setState(stateHole)
+		c.setState(link.Hole)
 		c.holeBy = by
 		c.faultEntry(by, "black hole: nothing flows either way from now on", nil)
 	case chaos.CloseFrame:
-		if c.state == stateHole {
+		if c.state == link.Hole {
 			c.faultEntry(c.holeBy, fmt.Sprintf("swallowed proxy close %d %q", k.Code, k.Reason), nil)
 			return
 		}
