@@ -2,13 +2,13 @@ package fakeserver
 
 import (
 	"fmt"
-	"github.com/wschaos/wschaos/internal/link"
-	"github.com/wschaos/wschaos/internal/wire"
 	"math/rand/v2"
 	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/wschaos/wschaos/chaos"
+	"github.com/wschaos/wschaos/internal/link"
+	"github.com/wschaos/wschaos/internal/wire"
 	"github.com/wschaos/wschaos/profile"
 )
 

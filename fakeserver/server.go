@@ -16,6 +16,7 @@ import (
 	"github.com/wschaos/wschaos/internal/link"
 	"github.com/wschaos/wschaos/internal/wire"
 	"github.com/wschaos/wschaos/profile"
+	"github.com/wschaos/wschaos/transcript"
 )
 
 // Tunables. All are real-time safety nets: none affects a run that behaves.
@@ -95,7 +96,7 @@ func NewServer(p *profile.Profile, faults ...chaos.Fault) *Server {
 func NewUnstartedServer(p *profile.Profile) *Server {
 	s := &Server{
 		Profile:    p,
-		transcript: newTranscript(),
+		transcript: transcript.New(),
 		done:       make(chan struct{}),
 		conns:      map[*conn]struct{}{},
 		byID:       map[string]*session{},
@@ -297,7 +298,7 @@ func (s *Server) record(e Entry) {
 
 // publish adds an entry already stamped with the virtual time it happened.
 func (s *Server) publish(es ...Entry) {
-	s.transcript.add(es...)
+	s.transcript.Add(es...)
 	if s.Logger != nil {
 		for _, e := range es {
 			s.Logger.Debug(e.String())

@@ -3,12 +3,12 @@ package fakeserver
 import (
 	"errors"
 	"fmt"
-	"github.com/wschaos/wschaos/internal/link"
-	"github.com/wschaos/wschaos/internal/wire"
 	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/wschaos/wschaos/chaos"
+	"github.com/wschaos/wschaos/internal/link"
+	"github.com/wschaos/wschaos/internal/wire"
 	"github.com/wschaos/wschaos/profile"
 )
 

@@ -20,7 +20,7 @@ const (
 	KindUpSend = fakeserver.KindUpSend
 	// KindUpDial: the proxy dialled the upstream; URL is the upstream URL,
 	// Status its HTTP answer when it refused.
-	KindUpDial fakeserver.Kind = "up-dial"
+	KindUpDial = fakeserver.KindUpDial
 )
 
 // Transcript is fakeserver's transcript: the same String format and Wait,
