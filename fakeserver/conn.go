@@ -23,10 +23,9 @@ type conn struct {
 
 	wire.Mailbox[readResult] // results from the reader; work from Emit, CutAll, Close
 
-	state         link.State
+	life          link.Life
 	writeFailed   bool     // closing because a write failed, not by choice
 	broken        bool     // a write failed: the socket takes no more
-	holeBy        string   // the fault that black-holed the connection
 	session       *session // guarded by s.mu where other conns may look
 	inIdx, outIdx int
 
@@ -131,7 +130,7 @@ func (s *Server) serveConn(ws *websocket.Conn, n int, rng *rand.Rand, q *profile
 func (c *conn) loop() {
 	for {
 		c.finishTurn()
-		if c.state == link.Ended {
+		if c.life.State == link.Ended {
 			return
 		}
 		select {
@@ -152,10 +151,10 @@ func (c *conn) loop() {
 // end closes the socket (at the end of the turn) and forgets the
 // connection; the loop then exits.
 func (c *conn) end() {
-	if c.state == link.Ended {
+	if c.life.State == link.Ended {
 		return
 	}
-	c.state = link.Ended
+	c.life.State = link.Ended
 	for _, it := range c.delays.Drop() {
 		if it.cut == nil && !it.ping {
 			c.record(Entry{Kind: KindNote, Op: it.frame.Op, Data: string(it.frame.Data), Msg: it.frame.Msg,
@@ -173,7 +172,7 @@ func (c *conn) end() {
 
 // shutdown ends the connection because the server closes.
 func (c *conn) shutdown() {
-	switch c.state {
+	switch c.life.State {
 	case link.Open:
 		c.record(Entry{Kind: KindClose, Code: profile.StatusGoingAway, Reason: "server closed", By: profile.Server})
 		c.writeClose(int(profile.StatusGoingAway), "server closed")

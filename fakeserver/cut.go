@@ -1,7 +1,6 @@
 package fakeserver
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/wschaos/wschaos/chaos"
@@ -11,22 +10,11 @@ import (
 
 // cut ends or silences the connection as k says, on behalf of fault by.
 func (c *conn) cut(k chaos.Cut, by string) {
-	if c.state == link.Closing || c.state == link.Ended {
-		c.faultEntry(by, k.String()+" not done: the connection is already closing", nil)
+	if !c.life.Cut(&c.faults, k, by, "server") {
 		return
 	}
 	switch k.Kind {
-	case chaos.BlackHole:
-		if c.state == link.Hole {
-			return
-		}
-		c.state, c.holeBy = link.Hole, by
-		c.faultEntry(by, "black hole: nothing flows either way from now on", nil)
 	case chaos.CloseFrame:
-		if c.state == link.Hole {
-			c.faultEntry(c.holeBy, fmt.Sprintf("swallowed server close %d %q", k.Code, k.Reason), nil)
-			return
-		}
 		c.record(Entry{Kind: KindClose, Code: k.Code, Reason: k.Reason, By: profile.Server, Fault: by})
 		c.writeClose(int(k.Code), k.Reason)
 		c.closing()
@@ -46,15 +34,13 @@ func (c *conn) cut(k chaos.Cut, by string) {
 			}
 		})
 		c.end()
-	default:
-		c.faultEntry(by, fmt.Sprintf("unknown cut kind %d: ignored", k.Kind), nil)
 	}
 }
 
 // closing waits for the client's half of the close: its close frame or
 // its FIN ends the connection, or link.CloseGrace of real time does.
 func (c *conn) closing() {
-	c.state = link.Closing
+	c.life.State = link.Closing
 	c.s.mu.Lock()
 	if c.session != nil && c.session.live == c {
 		c.session.live = nil // later events wait in the buffer for a resume

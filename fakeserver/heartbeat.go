@@ -60,7 +60,7 @@ func (c *conn) isServerPong(req profile.Message) bool {
 // Interval from now (now with OnOpen), then one every Interval.
 func (c *conn) startHeartbeat() {
 	hb := c.s.Profile.Heartbeat
-	if hb.Mode != profile.HeartbeatServer || hb.Interval <= 0 || c.pinging || c.state != link.Open && c.state != link.Hole {
+	if hb.Mode != profile.HeartbeatServer || hb.Interval <= 0 || c.pinging || c.life.State != link.Open && c.life.State != link.Hole {
 		return
 	}
 	c.pinging = true
@@ -78,7 +78,7 @@ func (c *conn) startHeartbeat() {
 // than an Interval gets the one ping, not one for each Interval it skipped.
 // A connection that is closing pings no more.
 func (c *conn) ping() {
-	if c.state != link.Open && c.state != link.Hole {
+	if c.life.State != link.Open && c.life.State != link.Hole {
 		return
 	}
 	hb := c.s.Profile.Heartbeat

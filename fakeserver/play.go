@@ -14,7 +14,7 @@ import (
 // handle plays the profile's part for a client frame that made it through
 // the faults.
 func (c *conn) handle(f chaos.Frame) {
-	switch c.state {
+	switch c.life.State {
 	case link.Hole:
 		c.swallow(f) // delayed into a link that has since gone dark
 		return

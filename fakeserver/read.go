@@ -48,12 +48,12 @@ func (c *conn) onRead(r readResult) {
 		c.onReadError(r.err)
 		return
 	}
-	if c.state == link.Closing {
+	if c.life.State == link.Closing {
 		c.record(Entry{Kind: KindRecv, Op: r.op, Data: string(r.data), Note: "ignored: closing"})
 		return
 	}
 	f, undecodable := c.inbound(r.op, r.data)
-	if c.state == link.Hole {
+	if c.life.State == link.Hole {
 		c.swallow(f)
 		return
 	}
@@ -104,22 +104,22 @@ func (c *conn) invalidText(f chaos.Frame) {
 func (c *conn) onReadError(err error) {
 	var ce *websocket.CloseError
 	switch {
-	case c.state == link.Closing && c.writeFailed:
+	case c.life.State == link.Closing && c.writeFailed:
 		if errors.As(err, &ce) && ce.Code != websocket.CloseAbnormalClosure {
 			c.record(Entry{Kind: KindClose, Code: profile.StatusCode(ce.Code), Reason: ce.Text, By: profile.Client})
 		} else {
 			c.record(Entry{Kind: KindClose, Code: profile.StatusAbnormalClosure, By: profile.Client, Note: "write failed"})
 		}
-	case c.state == link.Closing:
+	case c.life.State == link.Closing:
 		// The client's half of the close handshake, or link.CloseGrace ran out.
 		c.s.logf(c.attempt, "closing connection ends: %v", err)
 	case vanished(err):
 		c.s.logf(c.attempt, "client vanished: %v", err)
 		c.record(Entry{Kind: KindClose, Code: profile.StatusAbnormalClosure, By: profile.Client})
-	case errors.As(err, &ce) && c.state == link.Hole:
+	case errors.As(err, &ce) && c.life.State == link.Hole:
 		// Code and By keep what the client sent, for checks of its close
 		// code on a link that went dark.
-		c.record(Entry{Kind: KindFault, Fault: c.holeBy, Note: fmt.Sprintf("swallowed client close %d %q", ce.Code, ce.Text),
+		c.record(Entry{Kind: KindFault, Fault: c.life.HoleBy, Note: fmt.Sprintf("swallowed client close %d %q", ce.Code, ce.Text),
 			Code: profile.StatusCode(ce.Code), Reason: ce.Text, By: profile.Client})
 		return // the reader now waits for the client to drop the socket
 	case errors.As(err, &ce):

@@ -47,7 +47,7 @@ func (c *conn) out(f chaos.Frame) {
 
 // write puts a server frame on the wire: the loop is the only writer.
 func (c *conn) write(f chaos.Frame) {
-	switch c.state {
+	switch c.life.State {
 	case link.Hole:
 		c.swallow(f)
 		return
@@ -83,7 +83,7 @@ func (c *conn) put(f chaos.Frame) {
 		// The reader's last word decides what the transcript says.
 		c.s.logf(c.attempt, "write failed: %v", err)
 		c.broken = true
-		if c.state == link.Open || c.state == link.Hole { // not already closing by choice
+		if c.life.State == link.Open || c.life.State == link.Hole { // not already closing by choice
 			c.writeFailed = true
 			c.closing()
 		}
@@ -104,5 +104,5 @@ func (c *conn) writeClose(code int, reason string) {
 
 // swallow records a frame the black hole ate.
 func (c *conn) swallow(f chaos.Frame) {
-	c.faultEntry(c.holeBy, "swallowed "+wire.FrameName(f), &f)
+	c.faultEntry(c.life.HoleBy, "swallowed "+wire.FrameName(f), &f)
 }

@@ -29,9 +29,8 @@ type conn struct {
 	// socks are the buffered sockets under client and up, by profile.Side.
 	socks [2]*relayConn
 
-	mu     sync.Mutex
-	state  link.State
-	holeBy string // the fault that black-holed the connection
+	mu   sync.Mutex
+	life link.Life
 	// During a close: the sides whose answer the connection waits for,
 	// and the side that started it, which gets the other side's answer
 	// relayed.
@@ -110,6 +109,7 @@ func (p *Proxy) serveConn(client, up *websocket.Conn, n int, rng *rand.Rand, uri
 		attempt:  n,
 		pingSeqs: map[int64]bool{},
 	}
+	c.life.OnSet = c.showState
 	c.socks[profile.Client] = client.NetConn().(*relayConn)
 	c.socks[profile.Server] = up.NetConn().(*relayConn)
 	// gorilla read the handshakes; the relay reads the frames. The client
@@ -182,7 +182,7 @@ func (c *conn) open() {
 // Close) and the delay timer reach the connection.
 func (c *conn) do(fn func()) bool {
 	c.mu.Lock()
-	if c.state == link.Ended {
+	if c.life.State == link.Ended {
 		c.mu.Unlock()
 		return false
 	}
@@ -199,7 +199,7 @@ func (c *conn) do(fn func()) bool {
 // blocks), or at once past flushAt.
 func (c *conn) deliver(r readResult) bool {
 	c.mu.Lock()
-	if c.state == link.Ended {
+	if c.life.State == link.Ended {
 		c.mu.Unlock()
 		return false
 	}
@@ -244,7 +244,7 @@ func (c *conn) flushAll() {
 func (c *conn) writeFailed(to profile.Side, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.state == link.Ended {
+	if c.life.State == link.Ended {
 		return
 	}
 	c.p.logf(c.attempt, "write to %s failed: %v", to, err)
@@ -257,10 +257,10 @@ func (c *conn) writeFailed(to profile.Side, err error) {
 // end sends what the turns wrote, closes both sockets and forgets the
 // connection; the readers then return.
 func (c *conn) end() {
-	if c.state == link.Ended {
+	if c.life.State == link.Ended {
 		return
 	}
-	c.setState(link.Ended)
+	c.life.Set(link.Ended)
 	for _, s := range c.socks {
 		s.seal()
 		s.flush() // what was relayed before the end goes first; best effort
@@ -286,8 +286,8 @@ func (c *conn) end() {
 	c.p.mu.Unlock()
 }
 
-func (c *conn) setState(s link.State) {
-	c.state = s
+// showState mirrors a change of state in the connection's status.
+func (c *conn) showState(s link.State) {
 	c.statMu.Lock()
 	c.stat.State = s.String()
 	c.statMu.Unlock()
@@ -295,7 +295,7 @@ func (c *conn) setState(s link.State) {
 
 // shutdown ends the connection because the proxy closes.
 func (c *conn) shutdown() {
-	switch c.state {
+	switch c.life.State {
 	case link.Open:
 		c.record(Entry{Kind: fakeserver.KindClose, Code: profile.StatusGoingAway, Reason: "proxy closed", By: profile.Server})
 		c.writeClose(profile.Client, profile.StatusGoingAway, "proxy closed")

@@ -12,7 +12,7 @@ func (c *conn) schedule(d time.Duration, it *item) { c.delays.Add(d, *it) }
 // runDue carries out every queued item that is due, then arms the timer
 // for the next one, or disarms it when nothing is left.
 func (c *conn) runDue() {
-	for c.state != link.Ended {
+	for c.life.State != link.Ended {
 		it, ok := c.delays.Due()
 		if !ok {
 			break
@@ -23,7 +23,7 @@ func (c *conn) runDue() {
 			c.write(it.frame)
 		}
 	}
-	if c.state == link.Ended {
+	if c.life.State == link.Ended {
 		c.delays.Drop()
 		return
 	}

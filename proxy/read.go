@@ -71,7 +71,7 @@ func (c *conn) onRead(r readResult) {
 		r.data = []byte(data)
 	}
 	f, undecodable := c.inbound(r)
-	switch c.state {
+	switch c.life.State {
 	case link.Closing:
 		c.record(Entry{Kind: recvKind(r.from), Op: f.Op, Data: data, Msg: f.Msg, Note: "ignored: closing"})
 		return
@@ -133,12 +133,12 @@ func (c *conn) onRead(r readResult) {
 // frame). Only a black hole stops it where it is, as a dead link would.
 func (c *conn) onFragment(r readResult) {
 	if r.first {
-		c.streaming[r.from] = c.state == link.Open && !r.badText && len(c.p.faults.frameFaults()) == 0
+		c.streaming[r.from] = c.life.State == link.Open && !r.badText && len(c.p.faults.frameFaults()) == 0
 	}
 	if c.finishesFrame(r) {
 		return
 	}
-	if c.streaming[r.from] && c.state == link.Open && !r.badText {
+	if c.streaming[r.from] && c.life.State == link.Open && !r.badText {
 		c.socks[other(r.from)].writePiece(r.raw, r.partial) // a failure sticks: the flush reports it
 		c.midFrame[r.from] = r.partial
 	}
@@ -147,7 +147,7 @@ func (c *conn) onFragment(r readResult) {
 // finishesFrame relays r, the rest of a frame partly relayed, if that
 // frame must be finished, and reports whether it did.
 func (c *conn) finishesFrame(r readResult) bool {
-	if !c.midFrame[r.from] || c.state == link.Hole {
+	if !c.midFrame[r.from] || c.life.State == link.Hole {
 		return false
 	}
 	c.socks[other(r.from)].writePiece(r.raw, r.partial)
@@ -173,7 +173,7 @@ func (c *conn) relayedWhole(r readResult) {
 	}
 	c.record(send)
 	c.count(f.Dir, func(d *DirStatus) { d.Frames++; d.Bytes += int64(len(f.Data)); d.Delivered++ })
-	if bad && c.state == link.Open {
+	if bad && c.life.State == link.Open {
 		c.closeInvalidText(f)
 	}
 }
@@ -273,10 +273,10 @@ func (c *conn) onReadError(side profile.Side, err error) {
 	var ce *websocket.CloseError
 	isClose := errors.As(err, &ce) && ce.Code != websocket.CloseAbnormalClosure
 	switch {
-	case c.state == link.Closing:
+	case c.life.State == link.Closing:
 		c.answered(side, ce, isClose)
-	case c.state == link.Hole && isClose:
-		c.faultEntry(c.holeBy, fmt.Sprintf("swallowed %s close %d %q", side, ce.Code, ce.Text), nil)
+	case c.life.State == link.Hole && isClose:
+		c.faultEntry(c.life.HoleBy, fmt.Sprintf("swallowed %s close %d %q", side, ce.Code, ce.Text), nil)
 	case isClose:
 		c.record(Entry{Kind: fakeserver.KindClose, Code: profile.StatusCode(ce.Code), Reason: ce.Text, By: side})
 		c.writeClose(other(side), profile.StatusCode(ce.Code), ce.Text)

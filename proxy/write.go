@@ -39,7 +39,7 @@ func (c *conn) writeAs(f chaos.Frame, data string, raw []byte) {
 		c.held[f.Dir] = append(c.held[f.Dir], heldFrame{frame: f, data: data})
 		return
 	}
-	switch c.state {
+	switch c.life.State {
 	case link.Hole:
 		c.swallow(f)
 		return
@@ -89,7 +89,7 @@ func (c *conn) writeClose(to profile.Side, code profile.StatusCode, reason strin
 // link.CloseGrace of real time. initiator, when set, gets the answer relayed:
 // the close handshake then completes end to end.
 func (c *conn) closing(initiator *profile.Side, awaited ...profile.Side) {
-	c.setState(link.Closing)
+	c.life.Set(link.Closing)
 	c.initiator = initiator
 	for _, s := range awaited {
 		c.awaiting[s] = true
@@ -115,7 +115,7 @@ func (c *conn) answered(side profile.Side, ce *websocket.CloseError, isClose boo
 
 // swallow records a frame the black hole ate.
 func (c *conn) swallow(f chaos.Frame) {
-	c.faultEntry(c.holeBy, "swallowed "+wire.FrameName(f), &f)
+	c.faultEntry(c.life.HoleBy, "swallowed "+wire.FrameName(f), &f)
 	c.count(f.Dir, func(d *DirStatus) { d.Dropped++ })
 }
 
@@ -123,23 +123,11 @@ func (c *conn) swallow(f chaos.Frame) {
 // Cuts act on the client's side as a server would; the upstream gets close
 // upstreamCutCode for a close frame, and the same FIN or RST otherwise.
 func (c *conn) cut(k chaos.Cut, by string) {
-	if c.state == link.Closing || c.state == link.Ended {
-		c.faultEntry(by, k.String()+" not done: the connection is already closing", nil)
+	if !c.life.Cut(&c.faults, k, by, "proxy") {
 		return
 	}
 	switch k.Kind {
-	case chaos.BlackHole:
-		if c.state == link.Hole {
-			return
-		}
-		c.setState(link.Hole)
-		c.holeBy = by
-		c.faultEntry(by, "black hole: nothing flows either way from now on", nil)
 	case chaos.CloseFrame:
-		if c.state == link.Hole {
-			c.faultEntry(c.holeBy, fmt.Sprintf("swallowed proxy close %d %q", k.Code, k.Reason), nil)
-			return
-		}
 		c.record(Entry{Kind: fakeserver.KindClose, Code: k.Code, Reason: k.Reason, By: profile.Server, Fault: by})
 		c.writeClose(profile.Client, k.Code, k.Reason)
 		c.writeClose(profile.Server, upstreamCutCode, "wschaos proxy: "+by)
@@ -155,7 +143,5 @@ func (c *conn) cut(k chaos.Cut, by string) {
 			}
 		}
 		c.end()
-	default:
-		c.faultEntry(by, fmt.Sprintf("unknown cut kind %d: ignored", k.Kind), nil)
 	}
 }

@@ -1,0 +1,32 @@
+package link
+
+import (
+	"github.com/wschaos/wschaos/chaos"
+	"github.com/wschaos/wschaos/internal/wire"
+)
+
+// Item is work a connection does later: a delayed frame, a scheduled cut,
+// or (the fake server's) next ping.
+type Item struct {
+	Frame chaos.Frame
+	Cut   *NamedCut
+	Ping  bool
+}
+
+// RunDue carries out, with run, every item of q that is due while the
+// connection has not ended, then arms q's timer for the next one, or drops
+// what is left once the connection has ended.
+func RunDue(q *wire.Delays[Item], ended func() bool, run func(Item)) {
+	for !ended() {
+		it, ok := q.Due()
+		if !ok {
+			break
+		}
+		run(it)
+	}
+	if ended() {
+		q.Drop()
+		return
+	}
+	q.Arm()
+}
