@@ -1,7 +1,6 @@
 package fakeserver
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"time"
 
@@ -31,7 +30,7 @@ type conn struct {
 
 	// delays holds delayed frames, scheduled cuts and the next server
 	// ping behind one timer.
-	delays *wire.Delays[item]
+	delays *wire.Delays[link.Item]
 
 	// handshaken: the profile's handshake message is answered, or there
 	// is none. pinging: the server's pings are armed (heartbeat mode
@@ -64,13 +63,6 @@ type readResult struct {
 	err  error
 }
 
-// item is a delayed frame, a scheduled cut, or the next server ping.
-type item struct {
-	frame chaos.Frame
-	cut   *link.NamedCut
-	ping  bool
-}
-
 // serveConn serves an upgraded connection on its own goroutine, which
 // becomes the connection's loop.
 func (s *Server) serveConn(ws *websocket.Conn, n int, rng *rand.Rand, q *profile.ConnectQuery) {
@@ -82,7 +74,7 @@ func (s *Server) serveConn(ws *websocket.Conn, n int, rng *rand.Rand, q *profile
 		// Without a handshake message the connection is ready at once.
 		handshaken: s.Profile.Connect.Handshake == nil,
 		Mailbox:    wire.NewMailbox[readResult](),
-		delays:     wire.NewDelays[item](s.Clock),
+		delays:     wire.NewDelays[link.Item](s.Clock),
 	}
 	now := s.since()
 	c.link = &chaos.Link{
@@ -155,11 +147,8 @@ func (c *conn) end() {
 		return
 	}
 	c.life.State = link.Ended
-	for _, it := range c.delays.Drop() {
-		if it.cut == nil && !it.ping {
-			c.record(Entry{Kind: KindNote, Op: it.frame.Op, Data: string(it.frame.Data), Msg: it.frame.Msg,
-				Note: fmt.Sprintf("delayed %s never delivered: connection ended", wire.FrameName(it.frame))})
-		}
+	for _, e := range link.Undelivered(c.delays.Drop()) {
+		c.record(e)
 	}
 	c.effect(func() { c.ws.Close() })
 	c.s.mu.Lock()

@@ -41,11 +41,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.record(Entry{Attempt: n, Kind: KindDial, URL: r.URL.RequestURI(), ReportedCode: cq.ReportedCode})
 	u := *r.URL
 	a := &chaos.Attempt{N: n, URL: &u, Rand: rng}
-	for _, f := range s.handshakes {
-		a.At = s.since()
-		if ref := f.Handshake(a); ref != nil && !s.refusal(w, r, n, f.String(), ref) {
-			return
-		}
+	if !s.door().Handshakes(w, r, s.handshakes, a) {
+		return
 	}
 
 	if proto := s.Profile.Connect.Subprotocol; proto != "" && !slices.Contains(websocket.Subprotocols(r), proto) {
@@ -114,64 +111,24 @@ func offered(r *http.Request) string {
 	return s
 }
 
-// refusal carries out what a handshake fault decided, and reports whether
-// the attempt goes on to the next fault and the upgrade.
-func (s *Server) refusal(w http.ResponseWriter, r *http.Request, n int, fault string, ref *chaos.Refusal) bool {
-	if ref.Stall != 0 && !s.stall(r, n, fault, ref.Stall) {
-		return false
-	}
-	switch {
-	case ref.Reset:
-		s.record(Entry{Attempt: n, Kind: KindReset, Fault: fault})
-		s.reset(w, n)
-		return false
-	case ref.Status != 0:
-		s.refuse(w, n, ref.Status, fault, "", ref.RetryAfter)
-		return false
-	}
-	return true
-}
-
-// stall holds the handshake d of virtual time (d < 0: until the client
-// gives up or the server closes), and reports whether it may go on.
-func (s *Server) stall(r *http.Request, n int, fault string, d time.Duration) bool {
-	e := Entry{Attempt: n, Kind: KindStall, Fault: fault, Note: "for " + d.String()}
-	var fire <-chan time.Time
-	if d > 0 {
-		t := s.Clock.NewTimer(d)
-		defer t.Stop()
-		fire = t.Chan()
-	} else {
-		e.Note = "until the client gives up"
-	}
-	s.record(e)
-	select {
-	case <-fire:
-		return true
-	case <-s.done:
-	case <-r.Context().Done():
-		if !s.isClosed() {
-			s.record(Entry{Attempt: n, Kind: KindNote, Note: "stalled handshake: client gave up"})
-		}
-	}
-	return false
-}
-
 func (s *Server) isClosed() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.closed
 }
 
-// refuse answers the attempt with an HTTP status, and records it.
-func (s *Server) refuse(w http.ResponseWriter, n, status int, fault, note string, retryAfter time.Duration) {
-	s.record(Entry{Attempt: n, Kind: KindRefuse, Status: status, Fault: fault, Note: note})
-	wire.Refuse(w, "fakeserver", status, fault, note, retryAfter)
+// door is the engine's handshake side, on this server.
+func (s *Server) door() *link.Door {
+	return &link.Door{Who: "fakeserver", Clock: s.Clock, Done: s.done, Closed: s.isClosed, Since: s.since,
+		Record: func(es ...Entry) {
+			for _, e := range es {
+				s.record(e)
+			}
+		},
+		Logf: s.logf}
 }
 
-// reset drops the attempt's TCP connection with an RST and no answer.
-func (s *Server) reset(w http.ResponseWriter, n int) {
-	if err := wire.Reset(w, "fakeserver"); err != nil {
-		s.logf(n, "reset: %v", err)
-	}
+// refuse answers the attempt with an HTTP status, and records it.
+func (s *Server) refuse(w http.ResponseWriter, n, status int, fault, note string, retryAfter time.Duration) {
+	s.door().Refuse(w, n, status, fault, note, retryAfter)
 }

@@ -70,7 +70,7 @@ func (c *conn) startHeartbeat() {
 		return
 	}
 	c.nextPing = c.nextPing.Add(hb.Interval)
-	c.schedule(hb.Interval, &item{ping: true})
+	c.schedule(hb.Interval, &link.Item{Ping: true})
 }
 
 // ping sends the ping due now and arms the next. Pings keep to the grid
@@ -87,5 +87,5 @@ func (c *conn) ping() {
 	for !c.nextPing.After(now) {
 		c.nextPing = c.nextPing.Add(hb.Interval)
 	}
-	c.schedule(c.nextPing.Sub(now), &item{ping: true})
+	c.schedule(c.nextPing.Sub(now), &link.Item{Ping: true})
 }

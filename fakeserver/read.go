@@ -64,7 +64,7 @@ func (c *conn) onRead(r readResult) {
 	c.record(Entry{Kind: KindRecv, Op: f.Op, Data: string(f.Data), Msg: f.Msg, Note: undecodable})
 	for _, g := range c.pipeline(f) {
 		if g.Delay > 0 {
-			c.schedule(g.Delay, &item{frame: g})
+			c.schedule(g.Delay, &link.Item{Frame: g})
 		} else {
 			c.handle(g)
 		}

@@ -299,17 +299,11 @@ func (s *Server) record(e Entry) {
 // publish adds an entry already stamped with the virtual time it happened.
 func (s *Server) publish(es ...Entry) {
 	s.transcript.Add(es...)
-	if s.Logger != nil {
-		for _, e := range es {
-			s.Logger.Debug(e.String())
-		}
-	}
+	link.Log(s.Logger, es)
 }
 
 // logf reports what the transcript leaves out (raw network errors, whose
 // text varies from run to run).
 func (s *Server) logf(attempt int, format string, args ...any) {
-	if s.Logger != nil {
-		s.Logger.Debug(fmt.Sprintf(format, args...), "attempt", attempt)
-	}
+	link.Logf(s.Logger, attempt, format, args...)
 }

@@ -119,7 +119,7 @@ func (c *conn) open() {
 				continue
 			}
 			c.faultEntry(by, fmt.Sprintf("%s scheduled in %v", st.Cut, st.After), nil)
-			c.schedule(st.After, &item{cut: &link.NamedCut{Cut: st.Cut, By: by}})
+			c.schedule(st.After, &link.Item{Cut: &link.NamedCut{Cut: st.Cut, By: by}})
 		}
 		c.faults.End()
 	}

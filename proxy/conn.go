@@ -50,7 +50,7 @@ type conn struct {
 	pingSeqs map[int64]bool // the client's unanswered ping requests
 
 	// delays holds delayed frames and scheduled cuts behind one timer.
-	delays *wire.Delays[item]
+	delays *wire.Delays[link.Item]
 
 	// faults calls the faults, for what they do through the Link; cuts
 	// they ask for wait until the frame being decided has been passed on.
@@ -85,12 +85,6 @@ type heldFrame struct {
 	data  string
 }
 
-// item is a delayed frame, or a scheduled cut.
-type item struct {
-	frame chaos.Frame
-	cut   *link.NamedCut
-}
-
 // other is the side across the proxy from s.
 func other(s profile.Side) profile.Side {
 	if s == profile.Client {
@@ -117,7 +111,7 @@ func (p *Proxy) serveConn(client, up *websocket.Conn, n int, rng *rand.Rand, uri
 	// the upstream may have.
 	clientFrames := newFrameReader(c.socks[profile.Client], true, maxFrameSize, nil)
 	upFrames := newFrameReader(c.socks[profile.Server], false, maxFrameSize, c.socks[profile.Server].afterHandshake())
-	c.delays = wire.NewDelaysFunc[item](p.Clock, c.timerFired)
+	c.delays = wire.NewDelaysFunc[link.Item](p.Clock, c.timerFired)
 	now := p.since()
 	c.link = &chaos.Link{
 		Attempt: n,
@@ -170,7 +164,7 @@ func (c *conn) open() {
 		by := f.String()
 		c.faults.Begin(by)
 		for _, st := range f.Open(c.link) {
-			c.schedule(st.After, &item{cut: &link.NamedCut{Cut: st.Cut, By: by}})
+			c.schedule(st.After, &link.Item{Cut: &link.NamedCut{Cut: st.Cut, By: by}})
 		}
 		c.faults.End()
 	}
@@ -265,11 +259,8 @@ func (c *conn) end() {
 		s.seal()
 		s.flush() // what was relayed before the end goes first; best effort
 	}
-	for _, it := range c.delays.Drop() {
-		if it.cut == nil {
-			c.record(Entry{Kind: fakeserver.KindNote, Op: it.frame.Op, Data: string(it.frame.Data), Msg: it.frame.Msg,
-				Note: fmt.Sprintf("delayed %s never delivered: connection ended", wire.FrameName(it.frame))})
-		}
+	for _, e := range link.Undelivered(c.delays.Drop()) {
+		c.record(e)
 	}
 	c.client.Close()
 	c.up.Close()

@@ -57,11 +57,8 @@ func (p *Proxy) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	p.record(dial)
 	u := *r.URL
 	a := &chaos.Attempt{N: n, URL: &u, Rand: rng}
-	for _, f := range faultsOf[chaos.HandshakeFault](p.faults) {
-		a.At = p.since()
-		if ref := f.Handshake(a); ref != nil && !p.refusal(w, r, n, f.String(), ref) {
-			return
-		}
+	if !p.door().Handshakes(w, r, faultsOf[chaos.HandshakeFault](p.faults), a) {
+		return
 	}
 
 	if problem := handshakeProblem(r); problem != "" {
@@ -222,56 +219,13 @@ func (p *Proxy) relayRefusal(w http.ResponseWriter, n int, resp *http.Response, 
 	p.logf(n, "%v", err)
 }
 
-// refusal carries out what a handshake fault decided, and reports whether
-// the attempt goes on to the next fault and the upstream.
-func (p *Proxy) refusal(w http.ResponseWriter, r *http.Request, n int, fault string, ref *chaos.Refusal) bool {
-	if ref.Stall != 0 && !p.stall(r, n, fault, ref.Stall) {
-		return false
-	}
-	switch {
-	case ref.Reset:
-		p.record(Entry{Attempt: n, Kind: fakeserver.KindReset, Fault: fault})
-		p.reset(w, n)
-		return false
-	case ref.Status != 0:
-		p.refuse(w, n, ref.Status, fault, "", ref.RetryAfter)
-		return false
-	}
-	return true
-}
-
-// stall holds the handshake d of virtual time (d < 0: until the client
-// gives up or the proxy closes), and reports whether it may go on.
-func (p *Proxy) stall(r *http.Request, n int, fault string, d time.Duration) bool {
-	e := Entry{Attempt: n, Kind: fakeserver.KindStall, Fault: fault, Note: "for " + d.String()}
-	var fire <-chan time.Time
-	if d > 0 {
-		t := p.Clock.NewTimer(d)
-		defer t.Stop()
-		fire = t.Chan()
-	} else {
-		e.Note = "until the client gives up"
-	}
-	p.record(e)
-	select {
-	case <-fire:
-		return true
-	case <-p.done:
-	case <-r.Context().Done():
-		p.record(Entry{Attempt: n, Kind: fakeserver.KindNote, Note: "stalled handshake: client gave up"})
-	}
-	return false
+// door is the engine's handshake side, on this proxy.
+func (p *Proxy) door() *link.Door {
+	return &link.Door{Who: "wschaos proxy", Clock: p.Clock, Done: p.done, Closed: p.isClosed, Since: p.since,
+		Record: p.record, Logf: p.logf}
 }
 
 // refuse answers the attempt with an HTTP status, and records it.
 func (p *Proxy) refuse(w http.ResponseWriter, n, status int, fault, note string, retryAfter time.Duration) {
-	p.record(Entry{Attempt: n, Kind: fakeserver.KindRefuse, Status: status, Fault: fault, Note: note})
-	wire.Refuse(w, "wschaos proxy", status, fault, note, retryAfter)
-}
-
-// reset drops the attempt's TCP connection with an RST and no answer.
-func (p *Proxy) reset(w http.ResponseWriter, n int) {
-	if err := wire.Reset(w, "wschaos proxy"); err != nil {
-		p.logf(n, "reset: %v", err)
-	}
+	p.door().Refuse(w, n, status, fault, note, retryAfter)
 }

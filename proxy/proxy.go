@@ -330,16 +330,10 @@ func (p *Proxy) record(es ...Entry) {
 		es[i].At = at
 	}
 	p.transcript.Add(es...)
-	if p.Logger != nil {
-		for _, e := range es {
-			p.Logger.Debug(e.String())
-		}
-	}
+	link.Log(p.Logger, es)
 }
 
 // logf reports what the transcript leaves out (raw network errors).
 func (p *Proxy) logf(attempt int, format string, args ...any) {
-	if p.Logger != nil {
-		p.Logger.Debug(fmt.Sprintf(format, args...), "attempt", attempt)
-	}
+	link.Logf(p.Logger, attempt, format, args...)
 }

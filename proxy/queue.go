@@ -7,25 +7,16 @@ import (
 )
 
 // schedule queues a frame or cut d of virtual time from now.
-func (c *conn) schedule(d time.Duration, it *item) { c.delays.Add(d, *it) }
+func (c *conn) schedule(d time.Duration, it *link.Item) { c.delays.Add(d, *it) }
 
 // runDue carries out every queued item that is due, then arms the timer
 // for the next one, or disarms it when nothing is left.
 func (c *conn) runDue() {
-	for c.life.State != link.Ended {
-		it, ok := c.delays.Due()
-		if !ok {
-			break
-		}
-		if it.cut != nil {
-			c.cut(it.cut.Cut, it.cut.By)
+	link.RunDue(c.delays, func() bool { return c.life.State == link.Ended }, func(it link.Item) {
+		if it.Cut != nil {
+			c.cut(it.Cut.Cut, it.Cut.By)
 		} else {
-			c.write(it.frame)
+			c.write(it.Frame)
 		}
-	}
-	if c.life.State == link.Ended {
-		c.delays.Drop()
-		return
-	}
-	c.delays.Arm()
+	})
 }

@@ -106,7 +106,7 @@ func (c *conn) onRead(r readResult) {
 	for _, g := range out {
 		if g.Delay > 0 {
 			c.count(g.Dir, func(d *DirStatus) { d.Delayed++ })
-			c.schedule(g.Delay, &item{frame: g})
+			c.schedule(g.Delay, &link.Item{Frame: g})
 		} else if g.Op == f.Op && g.Dir == f.Dir && sameBytes(g.Data, f.Data) {
 			c.writeAs(g, e.Data, raw)
 		} else {

@@ -1,8 +1,11 @@
 package link
 
 import (
+	"fmt"
+
 	"github.com/wschaos/wschaos/chaos"
 	"github.com/wschaos/wschaos/internal/wire"
+	"github.com/wschaos/wschaos/transcript"
 )
 
 // Item is work a connection does later: a delayed frame, a scheduled cut,
@@ -29,4 +32,17 @@ func RunDue(q *wire.Delays[Item], ended func() bool, run func(Item)) {
 		return
 	}
 	q.Arm()
+}
+
+// Undelivered says, for the transcript, which delayed frames of items
+// (what a connection's queue held when it ended) were never delivered.
+func Undelivered(items []Item) []transcript.Entry {
+	var es []transcript.Entry
+	for _, it := range items {
+		if it.Cut == nil && !it.Ping {
+			es = append(es, transcript.Entry{Kind: transcript.KindNote, Op: it.Frame.Op, Data: string(it.Frame.Data), Msg: it.Frame.Msg,
+				Note: fmt.Sprintf("delayed %s never delivered: connection ended", wire.FrameName(it.Frame))})
+		}
+	}
+	return es
 }
