@@ -76,19 +76,9 @@ func (s *Server) serveConn(ws *websocket.Conn, n int, rng *rand.Rand, q *profile
 		Mailbox:    wire.NewMailbox[readResult](),
 		delays:     wire.NewDelays[link.Item](s.Clock),
 	}
-	now := s.since()
-	c.link = &chaos.Link{
-		Attempt:    n,
-		Opened:     now,
-		Now:        now,
-		Profile:    s.Profile,
-		Rand:       rng,
-		NewSession: c.newSession,
-		Cut:        c.linkCut,
-		Event:      c.linkEvent,
-		Note:       c.faults.Note,
-	}
-	c.faults = link.Faults{Link: c.link, Since: s.since, Record: c.faultEntry}
+	c.faults = link.Faults{Since: s.since, Record: c.faultEntry}
+	c.link = c.faults.Open(n, s.Profile, rng)
+	c.link.NewSession, c.link.Cut, c.link.Event = c.newSession, c.linkCut, c.linkEvent
 	ws.SetReadLimit(maxFrameSize)
 	ws.SetCloseHandler(func(int, string) error { return nil }) // the loop answers
 	ws.SetPingHandler(func(data string) error {

@@ -2,7 +2,6 @@ package fakeserver
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"slices"
 	"strings"
@@ -11,7 +10,6 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/wschaos/wschaos/chaos"
 	"github.com/wschaos/wschaos/internal/link"
-	"github.com/wschaos/wschaos/internal/wire"
 	"github.com/wschaos/wschaos/profile"
 )
 
@@ -20,20 +18,11 @@ import (
 // own and returns: net/http's deep handler stack and the request then go,
 // and a held connection costs only what it uses.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	wire.MarkServed(r)
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		http.Error(w, "fakeserver: closed", http.StatusServiceUnavailable)
+	n, rng, ok := s.door().Enter(w, r, &s.mu, &s.closed, &s.attempts, &s.wg, s.Seed)
+	if !ok {
 		return
 	}
-	s.attempts++
-	n := s.attempts
-	s.wg.Add(1)
-	s.mu.Unlock()
 	defer s.wg.Done()
-
-	rng := rand.New(rand.NewPCG(s.Seed, uint64(n)))
 	query := r.URL.Query()
 	// The reported code is part of the dial's record, whatever becomes of
 	// the attempt: it is about the connection before this one.

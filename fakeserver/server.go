@@ -134,9 +134,9 @@ func (s *Server) Start() {
 	s.URL = "ws://" + ln.Addr().String() + "/ws"
 	s.http = &http.Server{
 		Handler:           http.HandlerFunc(s.serveHTTP),
-		ReadHeaderTimeout: s.headerWait(),
+		ReadHeaderTimeout: link.Or(s.headerTimeout, link.ReadHeaderTimeout),
 		ErrorLog:          s.errorLog(),
-		ConnState:         s.trackHTTP,
+		ConnState:         s.door().Track(&s.wg, link.Or(s.headerTimeout, link.ReadHeaderTimeout)),
 		ConnContext:       wire.ConnContext,
 	}
 	s.wg.Add(1)
@@ -144,24 +144,6 @@ func (s *Server) Start() {
 		defer s.wg.Done()
 		s.http.Serve(wire.WatchedListener{TCPListener: ln.(*net.TCPListener)}) // returns http.ErrServerClosed once Close runs
 	}()
-}
-
-// trackHTTP counts net/http's own connection goroutines into s.wg, so
-// Close also waits for those: from the moment Serve accepts a connection
-// (Serve is still counted then, so the Add is safe) until it is closed or
-// hijacked (an upgraded connection is then counted by its loop). A
-// connection closed before any request reached the handler is bad input,
-// and recorded as such.
-func (s *Server) trackHTTP(nc net.Conn, state http.ConnState) {
-	switch state {
-	case http.StateNew:
-		s.wg.Add(1)
-	case http.StateClosed:
-		s.noteUnserved(nc)
-		s.wg.Done()
-	case http.StateHijacked:
-		s.wg.Done()
-	}
 }
 
 // validate panics on a profile the server cannot play.

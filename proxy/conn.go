@@ -112,22 +112,13 @@ func (p *Proxy) serveConn(client, up *websocket.Conn, n int, rng *rand.Rand, uri
 	clientFrames := newFrameReader(c.socks[profile.Client], true, maxFrameSize, nil)
 	upFrames := newFrameReader(c.socks[profile.Server], false, maxFrameSize, c.socks[profile.Server].afterHandshake())
 	c.delays = wire.NewDelaysFunc[link.Item](p.Clock, c.timerFired)
-	now := p.since()
-	c.link = &chaos.Link{
-		Attempt: n,
-		Opened:  now,
-		Now:     now,
-		Profile: p.Profile,
-		Rand:    rng,
-		Cut:     c.faults.Ask,
-		Note:    c.faults.Note,
-	}
-	c.faults = link.Faults{Link: c.link, Since: p.since, Record: c.faultEntry}
+	c.faults = link.Faults{Since: p.since, Record: c.faultEntry}
+	c.link = c.faults.Open(n, p.Profile, rng)
 	if p.Profile != nil && p.Profile.Resume == nil {
 		c.link.Event = c.linkEvent // events numbered by the upstream cannot be made up
 	}
 	c.stat = ConnStatus{Attempt: n, URL: uri, Subprotocol: up.Subprotocol(),
-		OpenedAt: Duration(now), State: link.Open.String()}
+		OpenedAt: Duration(c.link.Opened), State: link.Open.String()}
 
 	p.mu.Lock()
 	if p.closed {

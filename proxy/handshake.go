@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"strings"
@@ -16,7 +15,6 @@ import (
 	"github.com/wschaos/wschaos/chaos"
 	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/internal/link"
-	"github.com/wschaos/wschaos/internal/wire"
 )
 
 // hopHeaders are not forwarded upstream: gorilla writes its own handshake
@@ -33,20 +31,11 @@ var hopHeaders = map[string]bool{
 // serveHTTP takes one attempt from request to a proxied connection: the
 // handshake faults, the upstream dial, then the client's upgrade.
 func (p *Proxy) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	wire.MarkServed(r)
-	p.mu.Lock()
-	if p.closed {
-		p.mu.Unlock()
-		http.Error(w, "wschaos proxy: closed", http.StatusServiceUnavailable)
+	n, rng, ok := p.door().Enter(w, r, &p.mu, &p.closed, &p.attempts, &p.wg, p.Seed)
+	if !ok {
 		return
 	}
-	p.attempts++
-	n := p.attempts
-	p.wg.Add(1)
-	p.mu.Unlock()
 	defer p.wg.Done()
-
-	rng := rand.New(rand.NewPCG(p.Seed, uint64(n)))
 	dial := Entry{Attempt: n, Kind: fakeserver.KindDial, URL: r.URL.RequestURI()}
 	if p.Profile != nil {
 		// The code the client reports for its last close, as the fake

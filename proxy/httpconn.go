@@ -1,15 +1,10 @@
 package proxy
 
 import (
-	"net"
 	"time"
 
 	"github.com/wschaos/wschaos/internal/link"
 )
-
-// noteUnserved records a connection net/http closed without a request
-// reaching the handler (garbage, a slow-loris client).
-func (p *Proxy) noteUnserved(nc net.Conn) { p.door().NoteUnserved(nc, p.headerWait()) }
 
 // headerWait is how long a client has to send its request headers.
 func (p *Proxy) headerWait() time.Duration {

@@ -237,7 +237,7 @@ func parseUpstream(s string) (*url.URL, error) {
 func (p *Proxy) serve(ln net.Listener, srv *http.Server, track bool) {
 	srv.ReadHeaderTimeout, srv.ErrorLog = p.headerWait(), p.errorLog()
 	if track {
-		srv.ConnState, srv.ConnContext = p.trackHTTP, wire.ConnContext
+		srv.ConnState, srv.ConnContext = p.door().Track(&p.wg, p.headerWait()), wire.ConnContext
 		ln = relayListener{wire.WatchedListener{TCPListener: ln.(*net.TCPListener)}}
 	}
 	p.servers = append(p.servers, srv)
@@ -246,22 +246,6 @@ func (p *Proxy) serve(ln net.Listener, srv *http.Server, track bool) {
 		defer p.wg.Done()
 		srv.Serve(ln) // returns http.ErrServerClosed once Close runs
 	}()
-}
-
-// trackHTTP counts net/http's connection goroutines into p.wg until they
-// are closed or hijacked (an upgraded connection is then counted by its
-// readers). A connection closed before any request reached the handler is
-// bad input, and recorded as such.
-func (p *Proxy) trackHTTP(nc net.Conn, state http.ConnState) {
-	switch state {
-	case http.StateNew:
-		p.wg.Add(1)
-	case http.StateClosed:
-		p.noteUnserved(nc)
-		p.wg.Done()
-	case http.StateHijacked:
-		p.wg.Done()
-	}
 }
 
 func (p *Proxy) errorLog() *log.Logger {

@@ -1,8 +1,10 @@
 package link
 
 import (
+	"math/rand/v2"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/jonboulle/clockwork"
@@ -115,4 +117,45 @@ func Or(d, def time.Duration) time.Duration {
 		return d
 	}
 	return def
+}
+
+// Enter lets attempt r in: it counts it in *attempts and in wg (the
+// caller calls wg.Done when done with it), under mu, and returns its
+// number and a rand seeded with seed and that number, so a run with the
+// same seed makes the same random choices. If *closed, it answers 503 and
+// reports false.
+func (d *Door) Enter(w http.ResponseWriter, r *http.Request, mu sync.Locker, closed *bool, attempts *int, wg *sync.WaitGroup, seed uint64) (int, *rand.Rand, bool) {
+	wire.MarkServed(r)
+	mu.Lock()
+	if *closed {
+		mu.Unlock()
+		http.Error(w, d.Who+": closed", http.StatusServiceUnavailable)
+		return 0, nil, false
+	}
+	*attempts++
+	n := *attempts
+	wg.Add(1)
+	mu.Unlock()
+	return n, rand.New(rand.NewPCG(seed, uint64(n))), true
+}
+
+// Track is a net/http ConnState hook that counts net/http's own
+// connection goroutines into wg, so a server's Close waits for those too:
+// from the moment Serve accepts a connection (Serve is still counted then,
+// so the Add is safe) until it is closed or hijacked (an upgraded
+// connection is then counted by whoever serves it). A connection closed
+// before any request reached the handler is bad input, and noted as such;
+// headerWait is how long a client had for its request headers.
+func (d *Door) Track(wg *sync.WaitGroup, headerWait time.Duration) func(net.Conn, http.ConnState) {
+	return func(nc net.Conn, state http.ConnState) {
+		switch state {
+		case http.StateNew:
+			wg.Add(1)
+		case http.StateClosed:
+			d.NoteUnserved(nc, headerWait)
+			wg.Done()
+		case http.StateHijacked:
+			wg.Done()
+		}
+	}
 }

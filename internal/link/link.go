@@ -12,10 +12,12 @@
 package link
 
 import (
+	"math/rand/v2"
 	"time"
 
 	"github.com/wschaos/wschaos/chaos"
 	"github.com/wschaos/wschaos/internal/wire"
+	"github.com/wschaos/wschaos/profile"
 )
 
 // Tunables both servers share. All are real-time safety nets: none affects
@@ -81,6 +83,15 @@ type Faults struct {
 	frame   *chaos.Frame
 	noted   bool
 	cuts    []NamedCut
+}
+
+// Open makes the Link of a new connection, opened now, whose Cut and Note
+// are fs's; a server sets the callbacks it offers besides (NewSession,
+// Event) or in their place. Since and Record must be set first.
+func (fs *Faults) Open(attempt int, p *profile.Profile, rng *rand.Rand) *chaos.Link {
+	now := fs.Since()
+	fs.Link = &chaos.Link{Attempt: attempt, Opened: now, Now: now, Profile: p, Rand: rng, Cut: fs.Ask, Note: fs.Note}
+	return fs.Link
 }
 
 // Calling is the fault being called, "" between calls.
