@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
@@ -113,7 +112,7 @@ func (c *conn) onReadError(err error) {
 	case c.life.State == link.Closing:
 		// The client's half of the close handshake, or link.CloseGrace ran out.
 		c.s.logf(c.attempt, "closing connection ends: %v", err)
-	case vanished(err):
+	case link.Vanished(err):
 		c.s.logf(c.attempt, "client vanished: %v", err)
 		c.record(Entry{Kind: KindClose, Code: profile.StatusAbnormalClosure, By: profile.Client})
 	case errors.As(err, &ce) && c.life.State == link.Hole:
@@ -139,15 +138,4 @@ func (c *conn) onReadError(err error) {
 		c.record(Entry{Kind: KindClose, Code: websocket.CloseProtocolError, By: profile.Server, Note: err.Error()})
 	}
 	c.end()
-}
-
-// vanished reports whether err is the socket failing under the reader
-// (EOF, reset, timeout) rather than a protocol error; its text varies from
-// run to run, so the transcript leaves it out.
-func vanished(err error) bool {
-	var ne net.Error
-	var ce *websocket.CloseError // gorilla's name for a socket that ended mid-stream
-	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, net.ErrClosed) || errors.As(err, &ne) ||
-		errors.As(err, &ce) && ce.Code == websocket.CloseAbnormalClosure
 }

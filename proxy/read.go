@@ -3,8 +3,6 @@ package proxy
 import (
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
@@ -281,7 +279,7 @@ func (c *conn) onReadError(side profile.Side, err error) {
 		c.record(Entry{Kind: fakeserver.KindClose, Code: profile.StatusCode(ce.Code), Reason: ce.Text, By: side})
 		c.writeClose(other(side), profile.StatusCode(ce.Code), ce.Text)
 		c.closing(&side, other(side))
-	case vanished(err):
+	case link.Vanished(err):
 		c.p.logf(c.attempt, "%s vanished: %v", side, err)
 		c.record(Entry{Kind: fakeserver.KindClose, Code: profile.StatusAbnormalClosure, By: side,
 			Note: fmt.Sprintf("%s socket gone: %s socket dropped", side, other(side))})
@@ -302,14 +300,4 @@ func (c *conn) onReadError(side profile.Side, err error) {
 		c.writeClose(other(side), websocket.CloseProtocolError, "")
 		c.closing(nil, other(side))
 	}
-}
-
-// vanished reports whether err is the socket failing under the reader
-// (EOF, reset, timeout) rather than a protocol error.
-func vanished(err error) bool {
-	var ne net.Error
-	var ce *websocket.CloseError
-	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, net.ErrClosed) || errors.As(err, &ne) ||
-		errors.As(err, &ce) && ce.Code == websocket.CloseAbnormalClosure
 }
