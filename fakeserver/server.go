@@ -2,8 +2,6 @@ package fakeserver
 
 import (
 	"fmt"
-	"io"
-	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -135,7 +133,7 @@ func (s *Server) Start() {
 	s.http = &http.Server{
 		Handler:           http.HandlerFunc(s.serveHTTP),
 		ReadHeaderTimeout: link.Or(s.headerTimeout, link.ReadHeaderTimeout),
-		ErrorLog:          s.errorLog(),
+		ErrorLog:          link.ErrorLog(s.Logger),
 		ConnState:         s.door().Track(&s.wg, link.Or(s.headerTimeout, link.ReadHeaderTimeout)),
 		ConnContext:       wire.ConnContext,
 	}
@@ -182,13 +180,6 @@ func (s *Server) splitFaults() {
 			s.framers = append(s.framers, fr)
 		}
 	}
-}
-
-func (s *Server) errorLog() *log.Logger {
-	if s.Logger == nil {
-		return log.New(io.Discard, "", 0)
-	}
-	return slog.NewLogLogger(s.Logger.Handler(), slog.LevelDebug)
 }
 
 // Close stops listening, closes every open connection (a close frame 1001

@@ -3,8 +3,6 @@ package proxy
 import (
 	"crypto/tls"
 	"fmt"
-	"io"
-	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -235,7 +233,7 @@ func parseUpstream(s string) (*url.URL, error) {
 // error log; track counts its connection goroutines too, so Close waits
 // for them, and records connections that never made a request.
 func (p *Proxy) serve(ln net.Listener, srv *http.Server, track bool) {
-	srv.ReadHeaderTimeout, srv.ErrorLog = p.headerWait(), p.errorLog()
+	srv.ReadHeaderTimeout, srv.ErrorLog = p.headerWait(), link.ErrorLog(p.Logger)
 	if track {
 		srv.ConnState, srv.ConnContext = p.door().Track(&p.wg, p.headerWait()), wire.ConnContext
 		ln = relayListener{wire.WatchedListener{TCPListener: ln.(*net.TCPListener)}}
@@ -246,13 +244,6 @@ func (p *Proxy) serve(ln net.Listener, srv *http.Server, track bool) {
 		defer p.wg.Done()
 		srv.Serve(ln) // returns http.ErrServerClosed once Close runs
 	}()
-}
-
-func (p *Proxy) errorLog() *log.Logger {
-	if p.Logger == nil {
-		return log.New(io.Discard, "", 0)
-	}
-	return slog.NewLogLogger(p.Logger.Handler(), slog.LevelDebug)
 }
 
 // Close stops listening, closes both sides of every proxied connection

@@ -2,6 +2,8 @@ package link
 
 import (
 	"fmt"
+	"io"
+	"log"
 	"log/slog"
 
 	"github.com/wschaos/wschaos/transcript"
@@ -23,4 +25,14 @@ func Logf(logger *slog.Logger, attempt int, format string, args ...any) {
 	if logger != nil {
 		logger.Debug(fmt.Sprintf(format, args...), "attempt", attempt)
 	}
+}
+
+// ErrorLog is net/http's error log for a server that logs to logger: its
+// errors (a TLS handshake that failed, a bad request) at debug level, or
+// nowhere when logger is nil.
+func ErrorLog(logger *slog.Logger) *log.Logger {
+	if logger == nil {
+		return log.New(io.Discard, "", 0)
+	}
+	return slog.NewLogLogger(logger.Handler(), slog.LevelDebug)
 }
