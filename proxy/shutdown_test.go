@@ -2,6 +2,7 @@ package proxy_test
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -53,7 +54,11 @@ func TestCloseLeavesNoGoroutineWhateverTheConnectionsAreDoing(t *testing.T) {
 	waitFor(t, p.Transcript(), "#4 stall")
 	go dialAndKeep(p.URL+"/hang", ended) // attempt 5: the upstream never answers
 	waitFor(t, p.Transcript(), "#5 dial /hang")
-	loris := rawDial(t, p)
+	loris, err := net.DialTimeout("tcp", wstest.HostOf(p.URL), patience)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer loris.Close()
 	loris.Write([]byte("GET / HTTP/1.1\r\nHost:"))
 
 	start := time.Now()
