@@ -18,8 +18,9 @@
 // virtual offsets from the fake server's clockwork.Clock, randomness from
 // the *rand.Rand the server seeds for each attempt, so a run replays exactly.
 //
-// Selectors (OnAttempts, During, Match, ...) wrap a fault to narrow when it
-// applies; they pass on exactly the capabilities of what they wrap.
+// Selectors (OnAttempt, During, Match, ...) wrap a fault to narrow when it
+// applies; they take the fault last and pass on exactly the capabilities
+// of what they wrap.
 //
 // Frame faults that change any frame (Drop, Delay, Jitter, Duplicate,
 // Reorder) act on both directions; wrap them in Dir for one. Pong and seq

@@ -90,12 +90,12 @@ func TestFaultsHaveTheRightCapabilities(t *testing.T) {
 		{chaos.NewSessionOnResume(), caps{c: true}},
 		{chaos.Drop(), caps{f: true}},
 		{chaos.SeqSwap(1), caps{f: true}},
-		{chaos.OnAttempts(chaos.Refuse(503), 1), caps{h: true}},
+		{chaos.OnAttempt(1, chaos.Refuse(503)), caps{h: true}},
 		{chaos.During(0, time.Second, chaos.FINAfter(0)), caps{c: true}},
 		{chaos.EveryNth(2, chaos.Probability(0.5, chaos.Drop())), caps{f: true}},
 		{chaos.FirstN(1, all{}), caps{true, true, true}},
 		{chaos.Dir(profile.Server, all{}), caps{true, true, true}},
-		{chaos.OnAttempts(handshakeAndFrame{}, 1), caps{h: true, f: true}},
+		{chaos.OnAttempt(1, handshakeAndFrame{}), caps{h: true, f: true}},
 	} {
 		if got := capsOf(tc.fault); got != tc.want {
 			t.Errorf("%v has capabilities %+v, want %+v", tc.fault, got, tc.want)
@@ -138,8 +138,8 @@ func TestNames(t *testing.T) {
 		{chaos.CloseAfter(time.Minute, 1001, ""), "close-after 1m0s code=1001"},
 		{chaos.RSTAfter(time.Second), "rst-after 1s"},
 		{chaos.BlackHoleAfter(time.Second), "black-hole-after 1s"},
-		{chaos.OnAttempts(chaos.Drop(), 1, 3), "on attempts 1,3: drop"},
-		{chaos.OnAttemptSpans(chaos.Drop(), chaos.Span{From: 1, To: 1}, chaos.Span{From: 3, To: 4}, chaos.Span{From: 6, To: 1 << 40}), "on attempts 1,3,4,6-1099511627776: drop"},
+		{chaos.InAttempts([]chaos.Span{{From: 1, To: 1}, {From: 3, To: 3}}, chaos.Drop()), "on attempts 1,3: drop"},
+		{chaos.InAttempts([]chaos.Span{{From: 1, To: 1}, {From: 3, To: 4}, {From: 6, To: 1 << 40}}, chaos.Drop()), "on attempts 1,3,4,6-1099511627776: drop"},
 		{chaos.FromAttempt(2, chaos.Jitter(time.Second)), "from attempt 2: jitter 1s"},
 		{chaos.During(time.Second, 0, chaos.SwallowPongs()), "from 1s: swallow-pongs"},
 		{chaos.During(time.Second, time.Minute, chaos.DelayPongs(time.Second)), "during [1s, 1m0s): delay-pongs 1s"},
@@ -185,8 +185,8 @@ func TestAttemptAndTimeSelectors(t *testing.T) {
 		fault chaos.Fault
 		want  string // attempt 1..6 at 10s each: R refused, . through
 	}{
-		{chaos.OnAttempts(refuse, 2, 5), ".R..R."},
-		{chaos.OnAttemptSpans(refuse, chaos.Span{From: 1, To: 1}, chaos.Span{From: 4, To: 5}), "R..RR."},
+		{chaos.OnAttempts(refuse, 2, 5) /* the old spelling still works */, ".R..R."},
+		{chaos.InAttempts([]chaos.Span{{From: 1, To: 1}, {From: 4, To: 5}}, refuse), "R..RR."},
 		{chaos.FromAttempt(4, refuse), "...RRR"},
 		{chaos.FirstN(2, refuse), "RR...."},
 		{chaos.EveryNth(3, refuse), "..R..R"},
@@ -208,7 +208,7 @@ func TestAttemptAndTimeSelectors(t *testing.T) {
 		}
 	}
 
-	cut := chaos.OnAttempts(chaos.FINAfter(time.Second), 2).(chaos.ConnFault)
+	cut := chaos.OnAttempt(2, chaos.FINAfter(time.Second)).(chaos.ConnFault)
 	if steps := cut.Open(link(1)); steps != nil {
 		t.Errorf("attempt 1 got %v", steps)
 	}
@@ -374,7 +374,7 @@ func TestHoldingFaultsSayWhatTheyDo(t *testing.T) {
 // A span is held by its ends: a fault on attempts 1-1000000000 neither
 // lists them nor fails to reach the last one.
 func TestOnAttemptSpansHoldsTheEndsOnly(t *testing.T) {
-	build := func(to int) chaos.Fault { return chaos.OnAttemptSpans(chaos.Refuse(503), chaos.Span{From: 2, To: to}) }
+	build := func(to int) chaos.Fault { return chaos.InAttempts([]chaos.Span{{From: 2, To: to}}, chaos.Refuse(503)) }
 	short := testing.AllocsPerRun(10, func() { build(1000) })
 	long := testing.AllocsPerRun(10, func() { build(1_000_000) })
 	// Spelled out, a thousand times more attempts would take about ten

@@ -5,7 +5,7 @@ import "fmt"
 // SeqGap drops the server event numbered seq, leaving a gap the client must
 // notice (mattermost closes with 4001) and resume across. The event stays in
 // the session's replay buffer; the gap recurs on every connection that
-// sends seq, replays included, unless wrapped in OnAttempts.
+// sends seq, replays included, unless wrapped in OnAttempt.
 func SeqGap(seq int64) FrameFault { return seqGap{seq: seq} }
 
 type seqGap struct{ seq int64 }

@@ -26,9 +26,9 @@ func TestCloseEndsEverythingAndLeavesNoGoroutine(t *testing.T) {
 	s := fakeserver.NewUnstartedServer(p)
 	s.Clock = vclock.New()
 	s.Faults = []chaos.Fault{
-		chaos.OnAttempts(chaos.Type("pong", chaos.Delay(time.Minute)), 1),
-		chaos.OnAttempts(chaos.BlackHoleAfter(0), 2),
-		chaos.OnAttempts(chaos.Stall(-1), 3),
+		chaos.OnAttempt(1, chaos.Type("pong", chaos.Delay(time.Minute))),
+		chaos.OnAttempt(2, chaos.BlackHoleAfter(0)),
+		chaos.OnAttempt(3, chaos.Stall(-1)),
 	}
 	s.Start()
 
@@ -85,7 +85,7 @@ func script(t *testing.T, seed uint64) string {
 	s.Clock = clock
 	s.Seed = seed
 	s.Faults = []chaos.Fault{
-		chaos.OnAttempts(chaos.Refuse(503), 1),
+		chaos.OnAttempt(1, chaos.Refuse(503)),
 		chaos.Probability(0.5, chaos.Dir(profile.Server, chaos.Duplicate())),
 		chaos.Type("posted", chaos.Jitter(10*time.Second)),
 		chaos.SeqGap(2),

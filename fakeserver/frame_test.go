@@ -101,7 +101,7 @@ func TestDelayedFramesKeepDueThenInsertionOrder(t *testing.T) {
 
 func TestNoTimerIsArmedWithoutDelaysOrScheduledCuts(t *testing.T) {
 	p := profile.MattermostProfile()
-	s, clock := newServer(t, p, chaos.OnAttempts(chaos.Type("posted", chaos.Delay(time.Second)), 2))
+	s, clock := newServer(t, p, chaos.OnAttempt(2, chaos.Type("posted", chaos.Delay(time.Second))))
 	ws := dial(t, resumeURL(t, s, "", 0))
 	read(t, ws, p)
 	send(t, ws, p, ping(p, 1))

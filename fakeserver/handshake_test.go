@@ -15,7 +15,7 @@ import (
 
 func TestRefuseAnswersStatusAndRecordsIt(t *testing.T) {
 	s, _ := newServer(t, profile.QueueProfile(),
-		chaos.OnAttempts(chaos.RefuseRetryAfter(429, 1500*time.Millisecond), 1))
+		chaos.OnAttempt(1, chaos.RefuseRetryAfter(429, 1500*time.Millisecond)))
 
 	_, resp, err := websocket.DefaultDialer.DialContext(ctx(t), s.URL, nil)
 	if !errors.Is(err, websocket.ErrBadHandshake) || resp == nil || resp.StatusCode != 429 {

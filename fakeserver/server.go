@@ -83,17 +83,20 @@ type Server struct {
 }
 
 // NewServer starts a server playing p with faults, on the real clock.
+// Like httptest's, it takes what NewUnstartedServer takes, and so does
+// the proxy's pair.
 func NewServer(p *profile.Profile, faults ...chaos.Fault) *Server {
-	s := NewUnstartedServer(p)
-	s.Faults = faults
+	s := NewUnstartedServer(p, faults...)
 	s.Start()
 	return s
 }
 
-// NewUnstartedServer returns a server playing p, to configure and Start.
-func NewUnstartedServer(p *profile.Profile) *Server {
+// NewUnstartedServer returns a server playing p with faults, to configure
+// and Start.
+func NewUnstartedServer(p *profile.Profile, faults ...chaos.Fault) *Server {
 	s := &Server{
 		Profile:    p,
+		Faults:     faults,
 		transcript: transcript.New(),
 		done:       make(chan struct{}),
 		conns:      map[*conn]struct{}{},

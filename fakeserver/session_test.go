@@ -123,7 +123,7 @@ func TestResume(t *testing.T) {
 	})
 	t.Run("new hello mid-replay stops the old session's replay", func(t *testing.T) {
 		p := profile.MattermostProfile()
-		s, _ := newServer(t, p, chaos.OnAttempts(chaos.NewHelloAfter(1), 2))
+		s, _ := newServer(t, p, chaos.OnAttempt(2, chaos.NewHelloAfter(1)))
 		ws := dial(t, resumeURL(t, s, "", 0))
 		for _, typ := range []string{"a", "b", "c"} {
 			s.Emit(typ, nil)
@@ -140,7 +140,7 @@ func TestResume(t *testing.T) {
 	})
 	t.Run("new-session-on-resume", func(t *testing.T) {
 		p := profile.MattermostProfile()
-		s, _ := newServer(t, p, chaos.OnAttempts(chaos.NewSessionOnResume(), 2))
+		s, _ := newServer(t, p, chaos.OnAttempt(2, chaos.NewSessionOnResume()))
 		ws := dial(t, resumeURL(t, s, "", 0))
 		s.Emit("a", nil)
 		events(t, ws, p, 2)

@@ -26,7 +26,7 @@ func mattermost(t *testing.T, specs ...proxy.FaultSpec) (*client.Client, *proxy.
 	srv.Start()
 	t.Cleanup(srv.Close)
 
-	p := proxy.NewUnstarted(srv.URL)
+	p := proxy.NewUnstartedServer(srv.URL)
 	p.Clock, p.Profile, p.Seed = clock, profile.MattermostProfile(), 7
 	for _, s := range specs {
 		if _, err := p.AddFaultSpec(s); err != nil {
@@ -107,7 +107,7 @@ func TestProfileLessProxyPassesTheClientThrough(t *testing.T) {
 	srv.Clock = clock
 	srv.Start()
 	t.Cleanup(srv.Close)
-	p := proxy.NewUnstarted(srv.URL)
+	p := proxy.NewUnstartedServer(srv.URL)
 	p.Clock = clock
 	p.Faults = []chaos.Fault{chaos.SwallowPongs()} // opaque frames: no pong to swallow
 	p.Start()
@@ -145,7 +145,7 @@ func TestSwallowedQueuePongsMakeTheClientClose4000(t *testing.T) {
 	srv.Clock = clock
 	srv.Start()
 	t.Cleanup(srv.Close)
-	p := proxy.NewUnstarted(srv.URL)
+	p := proxy.NewUnstartedServer(srv.URL)
 	p.Clock, p.Profile = clock, profile.QueueProfile() // pongs are "pong" events
 	p.Faults = []chaos.Fault{chaos.SwallowPongs()}
 	p.Start()

@@ -21,7 +21,7 @@ import (
 func controlled(t *testing.T, upstream string) (*proxy.Proxy, *control.Client, *vclock.Clock) {
 	t.Helper()
 	clock := vclock.New()
-	p := proxy.NewUnstarted(upstream)
+	p := proxy.NewUnstartedServer(upstream)
 	p.Clock, p.ControlAddr = clock, "127.0.0.1:0"
 	p.Start()
 	t.Cleanup(p.Close)

@@ -43,7 +43,7 @@ func TestAClientGivingUpEndsItsUpstreamHandshake(t *testing.T) {
 func TestDialEntryCarriesTheReportedCode(t *testing.T) {
 	up := newEcho(t)
 	clock := vclock.New()
-	p := proxy.NewUnstarted(up.wsURL())
+	p := proxy.NewUnstartedServer(up.wsURL())
 	p.Clock, p.Profile = clock, profile.MattermostProfile()
 	p.Start()
 	t.Cleanup(p.Close)

@@ -83,7 +83,7 @@ func TestFieldSelectorMatchesRawJSON(t *testing.T) {
 func TestHandshakeFaultsApplyBeforeTheUpstreamIsDialled(t *testing.T) {
 	wstest.NoLeaks(t, patience)
 	up := newEcho(t)
-	p := proxy.NewUnstarted(up.wsURL())
+	p := proxy.NewUnstartedServer(up.wsURL())
 	if _, err := p.AddFaultSpec(proxy.FaultSpec{Fault: "refuse", Args: []string{"503"},
 		Select: map[string]string{"attempts": "1", "retry-after": "3s"}}); err != nil {
 		t.Fatal(err)
@@ -148,7 +148,7 @@ func TestBlackHoleLetsNothingThrough(t *testing.T) {
 func TestPongFaultsActOnUpstreamPingsInServerMode(t *testing.T) {
 	wstest.NoLeaks(t, patience)
 	up := newEcho(t)
-	p := proxy.NewUnstarted(up.wsURL())
+	p := proxy.NewUnstartedServer(up.wsURL())
 	p.Clock, p.Profile = newClock(), profile.ByName("graphql-ws")
 	p.Faults = []chaos.Fault{chaos.SwallowPongs()}
 	p.Start()

@@ -118,24 +118,38 @@ type Proxy struct {
 	ended    []ConnStatus // closed connections, in order of ending
 }
 
-// New starts a proxy to upstream with faults, on the real clock.
-func New(upstream string, faults ...chaos.Fault) *Proxy {
-	p := NewUnstarted(upstream)
-	p.Faults = faults
+// NewServer starts a proxy to upstream with faults, on the real clock.
+// Like httptest's, it takes what NewUnstartedServer takes, and so does
+// the fake server's pair.
+func NewServer(upstream string, faults ...chaos.Fault) *Proxy {
+	p := NewUnstartedServer(upstream, faults...)
 	p.Start()
 	return p
 }
 
-// NewUnstarted returns a proxy to upstream, to configure and Start.
-func NewUnstarted(upstream string) *Proxy {
+// NewUnstartedServer returns a proxy to upstream with faults, to
+// configure and Start.
+func NewUnstartedServer(upstream string, faults ...chaos.Fault) *Proxy {
 	return &Proxy{
 		Upstream:   upstream,
+		Faults:     faults,
 		transcript: fakeserver.NewTranscript(),
 		faults:     newFaultSet(),
 		done:       make(chan struct{}),
 		conns:      map[*conn]struct{}{},
 	}
 }
+
+// New is NewServer.
+//
+// Deprecated: the constructors have the fake server's (and httptest's)
+// names now; use NewServer.
+func New(upstream string, faults ...chaos.Fault) *Proxy { return NewServer(upstream, faults...) }
+
+// NewUnstarted is NewUnstartedServer.
+//
+// Deprecated: use NewUnstartedServer.
+func NewUnstarted(upstream string) *Proxy { return NewUnstartedServer(upstream) }
 
 // Start starts listening. It panics on misuse (started twice, a bad
 // upstream, a fault with no capability) and when it cannot listen, as

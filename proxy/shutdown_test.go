@@ -26,12 +26,12 @@ import (
 func TestCloseLeavesNoGoroutineWhateverTheConnectionsAreDoing(t *testing.T) {
 	wstest.NoLeaks(t, patience)
 	up := newBadUpstream(t, nil)
-	p := proxy.NewUnstarted(up.wsURL())
+	p := proxy.NewUnstartedServer(up.wsURL())
 	p.Clock, p.ControlAddr = vclock.New(), "127.0.0.1:0"
 	p.Faults = []chaos.Fault{
-		chaos.OnAttempts(chaos.BlackHoleAfter(0), 2),
-		chaos.OnAttempts(chaos.Dir(profile.Server, chaos.Delay(time.Minute)), 3),
-		chaos.OnAttempts(chaos.Stall(-1), 4),
+		chaos.OnAttempt(2, chaos.BlackHoleAfter(0)),
+		chaos.OnAttempt(3, chaos.Dir(profile.Server, chaos.Delay(time.Minute))),
+		chaos.OnAttempt(4, chaos.Stall(-1)),
 	}
 	p.Start()
 	t.Cleanup(p.Close)

@@ -44,7 +44,7 @@ func subject(p *proxy.Proxy) *linktest.Server {
 // startWith returns a Start of proxies in front of up.
 func startWith(up *echo) linktest.Start {
 	return linktest.Starter(func(clock *vclock.Clock, headerWait time.Duration, faults []chaos.Fault) *proxy.Proxy {
-		p := proxy.NewUnstarted(up.wsURL())
+		p := proxy.NewUnstartedServer(up.wsURL())
 		p.Clock, p.Faults = clock, faults
 		proxy.SetHeaderTimeout(p, headerWait)
 		return p

@@ -89,7 +89,7 @@ func (e *tlsEcho) trusting() *tls.Config {
 // certificate.
 func newTLSProxy(t *testing.T, e *tlsEcho, faults ...chaos.Fault) *proxy.Proxy {
 	t.Helper()
-	p := proxy.NewUnstarted(e.wssURL())
+	p := proxy.NewUnstartedServer(e.wssURL())
 	p.Clock, p.Faults, p.UpstreamTLS = newClock(), faults, e.trusting()
 	p.Start()
 	t.Cleanup(p.Close)

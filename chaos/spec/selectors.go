@@ -81,7 +81,7 @@ func attempts(f chaos.Fault, v string) (chaos.Fault, error) {
 	if err != nil {
 		return nil, err
 	}
-	return chaos.OnAttemptSpans(f, spans...), nil
+	return chaos.InAttempts(spans, f), nil
 }
 
 // during reads FROM..TO.

@@ -200,9 +200,9 @@ func JunkConnections(t *testing.T, start Start) *Server {
 func Shutdown(t *testing.T, start Start) *Server {
 	wstest.NoLeaks(t, patience)
 	s := start(t, 0,
-		chaos.OnAttempts(chaos.Dir(profile.Server, chaos.Delay(time.Minute)), 2),
-		chaos.OnAttempts(chaos.BlackHoleAfter(0), 3),
-		chaos.OnAttempts(chaos.Stall(-1), 4),
+		chaos.OnAttempt(2, chaos.Dir(profile.Server, chaos.Delay(time.Minute))),
+		chaos.OnAttempt(3, chaos.BlackHoleAfter(0)),
+		chaos.OnAttempt(4, chaos.Stall(-1)),
 	)
 	open := s.Dial(t)
 	s.Poke(t, open)
