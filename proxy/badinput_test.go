@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/onsi/gomega"
 	"github.com/wschaos/wschaos/internal/link/linktest"
 	"github.com/wschaos/wschaos/internal/wstest"
 	"github.com/wschaos/wschaos/proxy"
@@ -144,48 +143,31 @@ func closeCodeOf(err error) int {
 
 func TestBadClientFramesCloseBothSidesWithTheRightCode(t *testing.T) {
 	wstest.NoLeaks(t, patience)
-	for _, tc := range []struct {
-		name string
-		send []byte
-		code int
-		line string
-	}{
-		{"invalid UTF-8 in a text frame", wstest.Frame(0x81, []byte("caf\xe9"), true),
-			1007, "close 1007 by server: client text frame #1 is not valid UTF-8"},
-		{"invalid UTF-8 across fragments", append(wstest.Frame(0x01, []byte("caf\xc3"), true), wstest.Frame(0x80, []byte("("), true)...),
-			1007, "close 1007 by server: client text frame #1 is not valid UTF-8"},
-		{"a frame over the read limit", wstest.BigHeader(16<<20+1, true), 1009, "close 1009 by server: client frame over 16777216 bytes"},
-		{"a frame claiming 2^63 bytes", wstest.BigHeader(1<<63, true), 1009, "close 1009 by server: client frame over 16777216 bytes"},
-		{"an unmasked frame", wstest.Frame(0x81, []byte("a"), false), 1002, "close 1002 by client: websocket: bad MASK"},
-		{"a reserved opcode", wstest.Frame(0x83, []byte("a"), true), 1002, "close 1002 by client: websocket: bad opcode 3"},
-		{"a fragmented ping", wstest.Frame(0x09, []byte("a"), true), 1002, "close 1002 by client: websocket: FIN not set on control"},
-		{"a close frame with a reserved code", wstest.Frame(0x88, []byte{0x03, 0xed}, true), 1002, "close 1002 by client: websocket: bad close code 1005"},
+	for _, tc := range []linktest.FrameCase{
+		linktest.Frame("invalid UTF-8 in a text frame", wstest.Frame(0x81, []byte("caf\xe9"), true),
+			1007, "close 1007 by server: client text frame #1 is not valid UTF-8"),
+		linktest.Frame("invalid UTF-8 across fragments", append(wstest.Frame(0x01, []byte("caf\xc3"), true), wstest.Frame(0x80, []byte("("), true)...),
+			1007, "close 1007 by server: client text frame #1 is not valid UTF-8"),
+		linktest.Frame("a frame over the read limit", wstest.BigHeader(16<<20+1, true), 1009, "close 1009 by server: client frame over 16777216 bytes"),
+		linktest.Frame("a frame claiming 2^63 bytes", wstest.BigHeader(1<<63, true), 1009, "close 1009 by server: client frame over 16777216 bytes"),
+		linktest.Frame("an unmasked frame", wstest.Frame(0x81, []byte("a"), false), 1002, "close 1002 by client: websocket: bad MASK"),
+		linktest.Frame("a reserved opcode", wstest.Frame(0x83, []byte("a"), true), 1002, "close 1002 by client: websocket: bad opcode 3"),
+		linktest.Frame("a fragmented ping", wstest.Frame(0x09, []byte("a"), true), 1002, "close 1002 by client: websocket: FIN not set on control"),
+		linktest.Frame("a close frame with a reserved code", wstest.Frame(0x88, []byte{0x03, 0xed}, true), 1002, "close 1002 by client: websocket: bad close code 1005"),
 	} {
-		t.Run(tc.name, func(t *testing.T) {
+		t.Run(tc.Name, func(t *testing.T) {
 			up := newEcho(t)
 			p, _ := newProxy(t, up.wsURL())
-			sub := subject(p)
-			healthy := sub.Healthy(t)
-			before := sub.Arrived()
-
-			bad := dial(t, p.URL, nil)
-			if _, err := bad.ws.NetConn().Write(tc.send); err != nil {
-				t.Fatal(err)
-			}
-			if code := closeCodeOf(readErr(t, bad)); code != tc.code {
-				t.Errorf("client got close %d, want %d", code, tc.code)
-			}
-			select {
-			case ce := <-up.closes:
-				if ce.Code != tc.code {
-					t.Errorf("upstream got close %d, want %d", ce.Code, tc.code)
+			linktest.BadFrame(t, subject(p), tc.Send, tc.Code, tc.Line, func() {
+				select {
+				case ce := <-up.closes:
+					if ce.Code != tc.Code {
+						t.Errorf("upstream got close %d, want %d", ce.Code, tc.Code)
+					}
+				case <-time.After(patience):
+					t.Error("the upstream got no close frame")
 				}
-			case <-time.After(patience):
-				t.Error("the upstream got no close frame")
-			}
-			waitLine(t, p, "#2 "+tc.line)
-			sub.Unharmed(t, healthy, before)
-			gomega.NewWithT(t).Eventually(func() int { return p.Status().Open }).WithTimeout(patience).Should(gomega.Equal(1))
+			})
 		})
 	}
 }

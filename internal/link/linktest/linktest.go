@@ -328,3 +328,41 @@ func CommonBadHandshakes() []HandshakeCase {
 func Case(name, send, status, line string) HandshakeCase {
 	return HandshakeCase{Name: name, Send: send, Status: status, Line: line}
 }
+
+// BadFrame sends bytes, a bad frame, on a new connection to s and checks
+// that connection alone is closed with code and line recorded for it (it
+// is attempt 2: the healthy client's is 1), and nothing else is harmed.
+// then, if not nil, checks what else the server promises.
+func BadFrame(t *testing.T, s *Server, bytes []byte, code int, line string, then func()) {
+	t.Helper()
+	check := s.Healthy(t)
+	before := s.Arrived()
+	bad := s.Dial(t)
+	if _, err := bad.NetConn().Write(bytes); err != nil {
+		t.Fatal(err)
+	}
+	var ce *websocket.CloseError
+	if _, _, err := readUntilError(bad); !asClose(err, &ce) || ce.Code != code {
+		t.Errorf("the bad connection ended with %v, want close %d", err, code)
+	}
+	s.count(t, regexp.QuoteMeta("#2 "+line), 1)
+	if then != nil {
+		then()
+	}
+	s.Unharmed(t, check, before)
+	gomega.NewWithT(t).Eventually(s.Open).WithTimeout(patience).Should(gomega.Equal(1))
+}
+
+// FrameCase is a bad frame a client sends: the close code it is answered
+// with and the transcript line it leaves.
+type FrameCase struct {
+	Name string
+	Send []byte
+	Code int
+	Line string
+}
+
+// Frame is a FrameCase, for tables outside this package.
+func Frame(name string, send []byte, code int, line string) FrameCase {
+	return FrameCase{Name: name, Send: send, Code: code, Line: line}
+}
