@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/profile"
+	"github.com/wschaos/wschaos/transcript"
 )
 
 // checks are what "check NAME ARGS" may name. Each reads the run so far,
@@ -23,7 +23,7 @@ var checks = map[string]func(pl *player, args []string) (string, error){
 	"resyncs": checkCount("resyncs", func(pl *player) int {
 		return count(pl.t.Events(), func(e Event) bool { return e.Kind == EventResync })
 	}),
-	"dials":    checkCount("dials", func(pl *player) int { return len(entriesOf(pl.t.Entries(), fakeserver.KindDial)) }),
+	"dials":    checkCount("dials", func(pl *player) int { return len(entriesOf(pl.t.Entries(), transcript.KindDial)) }),
 	"open":     checkCount("sockets open now", func(pl *player) int { return openNow(pl.t.Entries()) }),
 	"closes":   checkCloses,
 	"reported": checkReported,
@@ -112,14 +112,14 @@ func checkDelays(pl *player, args []string) (string, error) {
 
 // RetryDelays measures, from the server's side, each wait between the end
 // of one attempt and the dial of the next: what "check delays" reads.
-func RetryDelays(es []fakeserver.Entry) []time.Duration {
+func RetryDelays(es []transcript.Entry) []time.Duration {
 	ends := map[int]time.Duration{}
 	var delays []time.Duration
 	for _, e := range es {
 		switch e.Kind {
-		case fakeserver.KindRefuse, fakeserver.KindClose, fakeserver.KindReset:
+		case transcript.KindRefuse, transcript.KindClose, transcript.KindReset:
 			ends[e.Attempt] = e.At
-		case fakeserver.KindDial:
+		case transcript.KindDial:
 			if end, ok := ends[e.Attempt-1]; ok {
 				delays = append(delays, e.At-end)
 			}
@@ -141,7 +141,7 @@ func checkState(pl *player, args []string) (string, error) {
 func checkSent(pl *player, args []string) (string, error) {
 	typ := pl.sendType()
 	var got []string
-	for _, e := range entriesOf(pl.t.Entries(), fakeserver.KindRecv) {
+	for _, e := range entriesOf(pl.t.Entries(), transcript.KindRecv) {
 		if e.Msg != nil && e.Msg.Type == typ {
 			got = append(got, e.Msg.Field("id"))
 		}
@@ -195,14 +195,14 @@ func checkCount(what string, count func(*player) int) func(*player, []string) (s
 // in its handshake, is given up by the client. It counts those still open.
 // (How many were open at once is not for the server to say: a client's
 // close frame and its next dial race to the server.)
-func openNow(es []fakeserver.Entry) int {
+func openNow(es []transcript.Entry) int {
 	open := map[int]bool{}
 	for _, e := range es {
 		switch {
-		case e.Kind == fakeserver.KindDial:
+		case e.Kind == transcript.KindDial:
 			open[e.Attempt] = true
-		case e.Kind == fakeserver.KindClose, e.Kind == fakeserver.KindRefuse, e.Kind == fakeserver.KindReset,
-			e.Kind == fakeserver.KindNote && e.Note == stallGivenUp:
+		case e.Kind == transcript.KindClose, e.Kind == transcript.KindRefuse, e.Kind == transcript.KindReset,
+			e.Kind == transcript.KindNote && e.Note == stallGivenUp:
 			delete(open, e.Attempt)
 		}
 	}
@@ -249,9 +249,9 @@ func checkReported(pl *player, args []string) (string, error) {
 	frames, queries := 0, 0
 	for _, e := range es {
 		switch {
-		case e.Kind == fakeserver.KindClose && e.By == profile.Client && e.Code == code:
+		case e.Kind == transcript.KindClose && e.By == profile.Client && e.Code == code:
 			frames++
-		case e.Kind == fakeserver.KindDial && e.ReportedCode == code:
+		case e.Kind == transcript.KindDial && e.ReportedCode == code:
 			queries++
 		}
 	}
@@ -275,17 +275,17 @@ func checkReported(pl *player, args []string) (string, error) {
 // closesCounted counts the closes with code: in the frame, or, where the
 // profile reports the code on the next connect, a client close with no
 // code whose next dial reports it.
-func closesCounted(p *profile.Profile, es []fakeserver.Entry, code profile.StatusCode) int {
+func closesCounted(p *profile.Profile, es []transcript.Entry, code profile.StatusCode) int {
 	reported := map[int]profile.StatusCode{} // attempt → the code its dial reports
 	for _, e := range es {
-		if e.Kind == fakeserver.KindDial {
+		if e.Kind == transcript.KindDial {
 			reported[e.Attempt] = e.ReportedCode
 		}
 	}
 	n := 0
 	for _, e := range es {
 		switch {
-		case e.Kind != fakeserver.KindClose:
+		case e.Kind != transcript.KindClose:
 		case e.Code == code:
 			n++
 		case p.Close.InQuery() && e.By == profile.Client && e.Code == profile.StatusNoStatus && reported[e.Attempt+1] == code:

@@ -16,9 +16,9 @@ import (
 	"time"
 
 	"github.com/wschaos/wschaos/chaos"
-	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/internal/filecodec"
 	"github.com/wschaos/wschaos/profile"
+	"github.com/wschaos/wschaos/transcript"
 )
 
 const (
@@ -437,7 +437,7 @@ const stateGrace = 100 * time.Millisecond
 func (t *T) quietSpan() time.Duration {
 	p := t.p
 	d := p.Connect.Timeout
-	dials := len(entriesOf(t.Entries(), fakeserver.KindDial))
+	dials := len(entriesOf(t.Entries(), transcript.KindDial))
 	for n := 1; n <= dials+1; n++ {
 		if w, ok := p.Backoff.Window(n, 0); ok {
 			d = max(d, w.Max)
@@ -783,8 +783,8 @@ func payloadN(raw json.RawMessage) (int, bool) {
 }
 
 // entriesOf returns the transcript's entries of kind k.
-func entriesOf(es []fakeserver.Entry, k fakeserver.Kind) []fakeserver.Entry {
-	var out []fakeserver.Entry
+func entriesOf(es []transcript.Entry, k transcript.Kind) []transcript.Entry {
+	var out []transcript.Entry
 	for _, e := range es {
 		if e.Kind == k {
 			out = append(out, e)

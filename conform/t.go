@@ -12,6 +12,7 @@ import (
 	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/profile"
 	"github.com/wschaos/wschaos/timeline"
+	"github.com/wschaos/wschaos/transcript"
 	"github.com/wschaos/wschaos/vclock"
 )
 
@@ -225,7 +226,7 @@ func (t *T) budget(d time.Duration) time.Duration {
 
 // AwaitEntries waits until pred holds for the transcript, allowing d of
 // profile time, and returns the entries. what names the wait in a failure.
-func (t *T) AwaitEntries(what string, d time.Duration, pred func([]fakeserver.Entry) bool) []fakeserver.Entry {
+func (t *T) AwaitEntries(what string, d time.Duration, pred func([]transcript.Entry) bool) []transcript.Entry {
 	ctx, cancel := t.waitFor(t.budget(d))
 	defer cancel()
 	if err := t.srv.Transcript().Wait(ctx, pred); err != nil && !pred(t.srv.Transcript().Entries()) {
@@ -236,9 +237,9 @@ func (t *T) AwaitEntries(what string, d time.Duration, pred func([]fakeserver.En
 
 // AwaitCount waits until the transcript holds n entries of kind k on
 // which keep (if not nil) holds, and returns them.
-func (t *T) AwaitCount(what string, d time.Duration, n int, k fakeserver.Kind, keep func(fakeserver.Entry) bool) []fakeserver.Entry {
-	match := func(es []fakeserver.Entry) []fakeserver.Entry {
-		var out []fakeserver.Entry
+func (t *T) AwaitCount(what string, d time.Duration, n int, k transcript.Kind, keep func(transcript.Entry) bool) []transcript.Entry {
+	match := func(es []transcript.Entry) []transcript.Entry {
+		var out []transcript.Entry
 		for _, e := range es {
 			if e.Kind == k && (keep == nil || keep(e)) {
 				out = append(out, e)
@@ -246,12 +247,12 @@ func (t *T) AwaitCount(what string, d time.Duration, n int, k fakeserver.Kind, k
 		}
 		return out
 	}
-	es := t.AwaitEntries(what, d, func(es []fakeserver.Entry) bool { return len(match(es)) >= n })
+	es := t.AwaitEntries(what, d, func(es []transcript.Entry) bool { return len(match(es)) >= n })
 	return match(es)
 }
 
 // Entries is the transcript so far.
-func (t *T) Entries() []fakeserver.Entry { return t.srv.Transcript().Entries() }
+func (t *T) Entries() []transcript.Entry { return t.srv.Transcript().Entries() }
 
 // Events is what the client has reported so far.
 func (t *T) Events() []Event {
@@ -406,10 +407,10 @@ func (t *T) StepToRetry() {
 // end stamped after the step would shorten the wait the judge sees.
 func (t *T) stepToRetry() {
 	var ended int // the attempt whose end was seen
-	t.AwaitEntries("the server's record of how the last attempt ended", 0, func(es []fakeserver.Entry) bool {
+	t.AwaitEntries("the server's record of how the last attempt ended", 0, func(es []transcript.Entry) bool {
 		last := 0
 		for _, e := range es {
-			if e.Kind == fakeserver.KindDial {
+			if e.Kind == transcript.KindDial {
 				last = max(last, e.Attempt)
 			}
 		}
@@ -428,7 +429,7 @@ func (t *T) stepToRetry() {
 	// away, and the judge will say how long it waited.
 	redialed := func() bool {
 		for _, e := range t.Entries() {
-			if e.Kind == fakeserver.KindDial && e.Attempt > ended {
+			if e.Kind == transcript.KindDial && e.Attempt > ended {
 				return true
 			}
 		}
@@ -449,9 +450,9 @@ func (t *T) stepToRetry() {
 
 // endsAttempt reports whether an entry of kind k ends an attempt, as far
 // as the server can tell (a stalled one ends on the client's side).
-func endsAttempt(k fakeserver.Kind) bool {
+func endsAttempt(k transcript.Kind) bool {
 	switch k {
-	case fakeserver.KindClose, fakeserver.KindRefuse, fakeserver.KindReset, fakeserver.KindStall:
+	case transcript.KindClose, transcript.KindRefuse, transcript.KindReset, transcript.KindStall:
 		return true
 	}
 	return false
@@ -482,7 +483,7 @@ func quietReal(ctx context.Context, d time.Duration) {
 // judge reads the transcript's reconnect waits against the profile's
 // windows, widened by the tolerance. With report, each wrong one is a
 // failure.
-func (t *T) judge(es []fakeserver.Entry, report bool) []Wait {
+func (t *T) judge(es []transcript.Entry, report bool) []Wait {
 	j := timeline.NewJudge(t.p)
 	var out []Wait
 	for _, e := range es {

@@ -15,6 +15,7 @@ import (
 	"github.com/wschaos/wschaos/chaos"
 	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/profile"
+	"github.com/wschaos/wschaos/transcript"
 	"github.com/wschaos/wschaos/vclock"
 )
 
@@ -162,7 +163,7 @@ func TestTranscriptWaitFailsClearly(t *testing.T) {
 	waitLine(t, s, "open")
 	c, cancel := context.WithTimeout(context.Background(), quiet)
 	defer cancel()
-	err := s.Transcript().Wait(c, func([]fakeserver.Entry) bool { return false })
+	err := s.Transcript().Wait(c, func([]transcript.Entry) bool { return false })
 	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "transcript never matched after 2 entries") ||
 		!strings.Contains(err.Error(), "#1 open") {
 		t.Errorf("Wait error = %v", err)

@@ -10,8 +10,8 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/onsi/gomega"
 	"github.com/wschaos/wschaos/chaos"
-	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/profile"
+	"github.com/wschaos/wschaos/transcript"
 )
 
 func TestAcceptThenCloseSendsTheCloseAtOnce(t *testing.T) {
@@ -93,8 +93,8 @@ func TestBlackHoleLetsNothingThroughAndRecordsWhatItSwallows(t *testing.T) {
 
 	ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(4000, "ping timeout"), time.Now().Add(patience))
 	waitLine(t, s, `black-hole-after 5s: swallowed client close 4000 "ping timeout"`)
-	if !slices.ContainsFunc(s.Transcript().Entries(), func(e fakeserver.Entry) bool {
-		return e.Kind == fakeserver.KindFault && e.Code == 4000 && e.Reason == "ping timeout" && e.By == profile.Client
+	if !slices.ContainsFunc(s.Transcript().Entries(), func(e transcript.Entry) bool {
+		return e.Kind == transcript.KindFault && e.Code == 4000 && e.Reason == "ping timeout" && e.By == profile.Client
 	}) {
 		t.Errorf("the swallowed close's entry does not keep its code, reason and side: %v", s.Transcript().Entries())
 	}

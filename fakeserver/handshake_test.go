@@ -9,8 +9,8 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/wschaos/wschaos/chaos"
-	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/profile"
+	"github.com/wschaos/wschaos/transcript"
 )
 
 func TestRefuseAnswersStatusAndRecordsIt(t *testing.T) {
@@ -35,7 +35,7 @@ func TestRefuseAnswersStatusAndRecordsIt(t *testing.T) {
 		t.Errorf("transcript:\n%s\nwant:\n%s", got, want)
 	}
 	e := s.Transcript().Entries()[1]
-	if e.Kind != fakeserver.KindRefuse || e.Status != 429 || e.Attempt != 1 {
+	if e.Kind != transcript.KindRefuse || e.Status != 429 || e.Attempt != 1 {
 		t.Errorf("refuse entry = %+v", e)
 	}
 }

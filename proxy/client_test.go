@@ -12,6 +12,7 @@ import (
 	"github.com/wschaos/wschaos/internal/wstest"
 	"github.com/wschaos/wschaos/profile"
 	"github.com/wschaos/wschaos/proxy"
+	"github.com/wschaos/wschaos/transcript"
 	"github.com/wschaos/wschaos/vclock"
 )
 
@@ -55,7 +56,7 @@ func mattermost(t *testing.T, specs ...proxy.FaultSpec) (*client.Client, *proxy.
 // waitClosed waits until the upstream's transcript has line.
 func waitClosed(t *testing.T, srv *fakeserver.Server, line string) {
 	t.Helper()
-	err := srv.Transcript().Wait(ctx(t), func(es []fakeserver.Entry) bool {
+	err := srv.Transcript().Wait(ctx(t), func(es []transcript.Entry) bool {
 		for _, e := range es {
 			if strings.Contains(e.String(), line) {
 				return true

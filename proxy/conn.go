@@ -8,10 +8,10 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/wschaos/wschaos/chaos"
-	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/internal/link"
 	"github.com/wschaos/wschaos/internal/wire"
 	"github.com/wschaos/wschaos/profile"
+	"github.com/wschaos/wschaos/transcript"
 )
 
 // conn is one proxied connection: the client's socket and the upstream's.
@@ -123,7 +123,7 @@ func (p *Proxy) serveConn(client, up *websocket.Conn, n int, rng *rand.Rand, uri
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
-		p.record(Entry{Attempt: n, Kind: fakeserver.KindNote, Note: "upgraded as the proxy closed; dropped"})
+		p.record(Entry{Attempt: n, Kind: transcript.KindNote, Note: "upgraded as the proxy closed; dropped"})
 		client.Close()
 		up.Close()
 		return
@@ -145,7 +145,7 @@ func (p *Proxy) serveConn(client, up *websocket.Conn, n int, rng *rand.Rand, uri
 
 // open records the open and runs the connection faults.
 func (c *conn) open() {
-	e := Entry{Kind: fakeserver.KindOpen}
+	e := Entry{Kind: transcript.KindOpen}
 	if proto := c.up.Subprotocol(); proto != "" {
 		e.Note = "subprotocol " + proto
 	}
@@ -233,7 +233,7 @@ func (c *conn) writeFailed(to profile.Side, err error) {
 		return
 	}
 	c.p.logf(c.attempt, "write to %s failed: %v", to, err)
-	c.record(Entry{Kind: fakeserver.KindClose, Code: profile.StatusAbnormalClosure, By: to,
+	c.record(Entry{Kind: transcript.KindClose, Code: profile.StatusAbnormalClosure, By: to,
 		Note: fmt.Sprintf("write to %s failed: %s socket dropped", to, other(to))})
 	c.end()
 	c.endTurn()
@@ -279,11 +279,11 @@ func (c *conn) showState(s link.State) {
 func (c *conn) shutdown() {
 	switch c.life.State {
 	case link.Open:
-		c.record(Entry{Kind: fakeserver.KindClose, Code: profile.StatusGoingAway, Reason: "proxy closed", By: profile.Server})
+		c.record(Entry{Kind: transcript.KindClose, Code: profile.StatusGoingAway, Reason: "proxy closed", By: profile.Server})
 		c.writeClose(profile.Client, profile.StatusGoingAway, "proxy closed")
 		c.writeClose(profile.Server, profile.StatusGoingAway, "proxy closed")
 	case link.Hole:
-		c.record(Entry{Kind: fakeserver.KindClose, Code: profile.StatusAbnormalClosure, By: profile.Server, Note: "proxy closed"})
+		c.record(Entry{Kind: transcript.KindClose, Code: profile.StatusAbnormalClosure, By: profile.Server, Note: "proxy closed"})
 	}
 	c.end()
 }
@@ -305,7 +305,7 @@ func (c *conn) publish() {
 
 // faultEntry records that fault did what; f is the frame it acted on.
 func (c *conn) faultEntry(fault, what string, f *chaos.Frame) {
-	e := Entry{Kind: fakeserver.KindFault, Fault: fault, Note: what}
+	e := Entry{Kind: transcript.KindFault, Fault: fault, Note: what}
 	if f != nil {
 		e.Op, e.Data, e.Msg = f.Op, string(f.Data), f.Msg
 	}

@@ -6,10 +6,10 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/internal/wstest"
 	"github.com/wschaos/wschaos/profile"
 	"github.com/wschaos/wschaos/proxy"
+	"github.com/wschaos/wschaos/transcript"
 	"github.com/wschaos/wschaos/vclock"
 )
 
@@ -53,10 +53,10 @@ func TestDialEntryCarriesTheReportedCode(t *testing.T) {
 	relays(t, dial(t, p.URL+"?disconnect_err_code=x", nil))
 	waitFor(t, p.Transcript(), "#2 open")
 	for _, e := range p.Transcript().Entries() {
-		if e.Kind == fakeserver.KindDial && e.Attempt == 1 && e.ReportedCode != profile.StatusPingTimeout {
+		if e.Kind == transcript.KindDial && e.Attempt == 1 && e.ReportedCode != profile.StatusPingTimeout {
 			t.Errorf("dial #1 ReportedCode = %d, want 4000", e.ReportedCode)
 		}
-		if e.Kind == fakeserver.KindDial && e.Attempt == 2 && e.ReportedCode != 0 {
+		if e.Kind == transcript.KindDial && e.Attempt == 2 && e.ReportedCode != 0 {
 			t.Errorf("dial #2 ReportedCode = %d, want 0 for a malformed code", e.ReportedCode)
 		}
 	}

@@ -13,8 +13,8 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/wschaos/wschaos/chaos"
-	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/internal/link"
+	"github.com/wschaos/wschaos/transcript"
 )
 
 // hopHeaders are not forwarded upstream: gorilla writes its own handshake
@@ -36,7 +36,7 @@ func (p *Proxy) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer p.wg.Done()
-	dial := Entry{Attempt: n, Kind: fakeserver.KindDial, URL: r.URL.RequestURI()}
+	dial := Entry{Attempt: n, Kind: transcript.KindDial, URL: r.URL.RequestURI()}
 	if p.Profile != nil {
 		// The code the client reports for its last close, as the fake
 		// server records it; a malformed one is the upstream's to judge.
@@ -76,7 +76,7 @@ func (p *Proxy) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	ws, err := upgrader.Upgrade(w, r, header)
 	if err != nil {
 		up.Close()
-		p.record(Entry{Attempt: n, Kind: fakeserver.KindNote, Note: "client not upgraded: upstream dropped"})
+		p.record(Entry{Attempt: n, Kind: transcript.KindNote, Note: "client not upgraded: upstream dropped"})
 		return
 	}
 	p.serveConn(ws, up, n, rng, r.URL.RequestURI())

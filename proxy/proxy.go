@@ -13,10 +13,10 @@ import (
 
 	"github.com/jonboulle/clockwork"
 	"github.com/wschaos/wschaos/chaos"
-	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/internal/link"
 	"github.com/wschaos/wschaos/internal/wire"
 	"github.com/wschaos/wschaos/profile"
+	"github.com/wschaos/wschaos/transcript"
 )
 
 // Tunables. All are real-time safety nets: none affects a run that behaves.
@@ -133,7 +133,7 @@ func NewUnstartedServer(upstream string, faults ...chaos.Fault) *Proxy {
 	return &Proxy{
 		Upstream:   upstream,
 		Faults:     faults,
-		transcript: fakeserver.NewTranscript(),
+		transcript: transcript.New(),
 		faults:     newFaultSet(),
 		done:       make(chan struct{}),
 		conns:      map[*conn]struct{}{},

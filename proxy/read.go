@@ -7,9 +7,9 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/wschaos/wschaos/chaos"
-	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/internal/link"
 	"github.com/wschaos/wschaos/profile"
+	"github.com/wschaos/wschaos/transcript"
 )
 
 // read relays every frame side sends, control frames included, and the
@@ -165,7 +165,7 @@ func (c *conn) relayedWhole(r readResult) {
 		e.Note = "not valid UTF-8: relayed, its first bytes had gone on"
 	}
 	c.record(e)
-	send := Entry{Kind: fakeserver.KindSend, Op: f.Op, Data: data, Msg: f.Msg}
+	send := Entry{Kind: transcript.KindSend, Op: f.Op, Data: data, Msg: f.Msg}
 	if other(r.from) == profile.Server {
 		send.Kind = KindUpSend
 	}
@@ -194,11 +194,11 @@ func sameBytes(a, b []byte) bool {
 	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
-func recvKind(from profile.Side) fakeserver.Kind {
+func recvKind(from profile.Side) transcript.Kind {
 	if from == profile.Server {
 		return KindUpRecv
 	}
-	return fakeserver.KindRecv
+	return transcript.KindRecv
 }
 
 // passed reports whether a copy of f is among what the faults returned.
@@ -258,7 +258,7 @@ func (c *conn) invalidText(f chaos.Frame) {
 // closeInvalidText ends the connection with close 1007 to both sides, for
 // f, a text message that is not UTF-8.
 func (c *conn) closeInvalidText(f chaos.Frame) {
-	c.record(Entry{Kind: fakeserver.KindClose, Code: websocket.CloseInvalidFramePayloadData, By: profile.Server,
+	c.record(Entry{Kind: transcript.KindClose, Code: websocket.CloseInvalidFramePayloadData, By: profile.Server,
 		Note: fmt.Sprintf("%s text frame #%d is not valid UTF-8", f.Dir, f.Index)})
 	c.writeClose(f.Dir, websocket.CloseInvalidFramePayloadData, "invalid UTF-8")
 	c.writeClose(other(f.Dir), websocket.CloseInvalidFramePayloadData, "")
@@ -276,23 +276,23 @@ func (c *conn) onReadError(side profile.Side, err error) {
 	case c.life.State == link.Hole && isClose:
 		c.faultEntry(c.life.HoleBy, fmt.Sprintf("swallowed %s close %d %q", side, ce.Code, ce.Text), nil)
 	case isClose:
-		c.record(Entry{Kind: fakeserver.KindClose, Code: profile.StatusCode(ce.Code), Reason: ce.Text, By: side})
+		c.record(Entry{Kind: transcript.KindClose, Code: profile.StatusCode(ce.Code), Reason: ce.Text, By: side})
 		c.writeClose(other(side), profile.StatusCode(ce.Code), ce.Text)
 		c.closing(&side, other(side))
 	case link.Vanished(err):
 		c.p.logf(c.attempt, "%s vanished: %v", side, err)
-		c.record(Entry{Kind: fakeserver.KindClose, Code: profile.StatusAbnormalClosure, By: side,
+		c.record(Entry{Kind: transcript.KindClose, Code: profile.StatusAbnormalClosure, By: side,
 			Note: fmt.Sprintf("%s socket gone: %s socket dropped", side, other(side))})
 		c.end()
 	case errors.Is(err, websocket.ErrReadLimit):
-		c.record(Entry{Kind: fakeserver.KindClose, Code: profile.StatusMessageTooBig, By: profile.Server,
+		c.record(Entry{Kind: transcript.KindClose, Code: profile.StatusMessageTooBig, By: profile.Server,
 			Note: fmt.Sprintf("%s frame over %d bytes", side, maxFrameSize)})
 		c.writeClose(side, profile.StatusMessageTooBig, "")
 		c.writeClose(other(side), profile.StatusMessageTooBig, "")
 		c.closing(nil, other(side))
 	default:
 		// side broke the protocol: it gets close 1002 saying how.
-		c.record(Entry{Kind: fakeserver.KindClose, Code: websocket.CloseProtocolError, By: side, Note: err.Error()})
+		c.record(Entry{Kind: transcript.KindClose, Code: websocket.CloseProtocolError, By: side, Note: err.Error()})
 		var pe *protocolError
 		if errors.As(err, &pe) {
 			c.writeClose(side, websocket.CloseProtocolError, pe.msg)

@@ -7,10 +7,10 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/wschaos/wschaos/chaos"
-	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/internal/link"
 	"github.com/wschaos/wschaos/internal/wire"
 	"github.com/wschaos/wschaos/profile"
+	"github.com/wschaos/wschaos/transcript"
 )
 
 // maxReason is the longest close reason a close frame carries (RFC 6455:
@@ -44,12 +44,12 @@ func (c *conn) writeAs(f chaos.Frame, data string, raw []byte) {
 		c.swallow(f)
 		return
 	case link.Closing, link.Ended:
-		c.record(Entry{Kind: fakeserver.KindNote, Op: f.Op, Data: data, Msg: f.Msg,
+		c.record(Entry{Kind: transcript.KindNote, Op: f.Op, Data: data, Msg: f.Msg,
 			Note: fmt.Sprintf("%s not sent: connection closing", wire.FrameName(f))})
 		return
 	}
 	to := other(f.Dir)
-	e := Entry{Kind: fakeserver.KindSend, Op: f.Op, Data: data, Msg: f.Msg}
+	e := Entry{Kind: transcript.KindSend, Op: f.Op, Data: data, Msg: f.Msg}
 	if to == profile.Server {
 		e.Kind = KindUpSend
 	}
@@ -66,7 +66,7 @@ func (c *conn) writeAs(f chaos.Frame, data string, raw []byte) {
 	}
 	if err != nil { // the socket failed an earlier flush
 		c.p.logf(c.attempt, "write to %s failed: %v", to, err)
-		c.record(Entry{Kind: fakeserver.KindClose, Code: profile.StatusAbnormalClosure, By: to,
+		c.record(Entry{Kind: transcript.KindClose, Code: profile.StatusAbnormalClosure, By: to,
 			Note: fmt.Sprintf("write to %s failed: %s socket dropped", to, f.Dir)})
 		c.end()
 	}
@@ -128,15 +128,15 @@ func (c *conn) cut(k chaos.Cut, by string) {
 	}
 	switch k.Kind {
 	case chaos.CloseFrame:
-		c.record(Entry{Kind: fakeserver.KindClose, Code: k.Code, Reason: k.Reason, By: profile.Server, Fault: by})
+		c.record(Entry{Kind: transcript.KindClose, Code: k.Code, Reason: k.Reason, By: profile.Server, Fault: by})
 		c.writeClose(profile.Client, k.Code, k.Reason)
 		c.writeClose(profile.Server, upstreamCutCode, "wschaos proxy: "+by)
 		c.closing(nil, profile.Client, profile.Server)
 	case chaos.FIN:
-		c.record(Entry{Kind: fakeserver.KindClose, Code: profile.StatusAbnormalClosure, By: profile.Server, Fault: by, Note: "FIN"})
+		c.record(Entry{Kind: transcript.KindClose, Code: profile.StatusAbnormalClosure, By: profile.Server, Fault: by, Note: "FIN"})
 		c.end()
 	case chaos.RST:
-		c.record(Entry{Kind: fakeserver.KindClose, Code: profile.StatusAbnormalClosure, By: profile.Server, Fault: by, Note: "RST"})
+		c.record(Entry{Kind: transcript.KindClose, Code: profile.StatusAbnormalClosure, By: profile.Server, Fault: by, Note: "RST"})
 		for _, ws := range []*websocket.Conn{c.client, c.up} {
 			if l, ok := ws.NetConn().(interface{ SetLinger(int) error }); ok {
 				l.SetLinger(0) // close sends RST instead of FIN

@@ -18,6 +18,7 @@ import (
 	"github.com/wschaos/wschaos/profile"
 	"github.com/wschaos/wschaos/proxy"
 	"github.com/wschaos/wschaos/timeline"
+	"github.com/wschaos/wschaos/transcript"
 )
 
 // defaultSchedule is what serve does to a client that connects without
@@ -188,7 +189,7 @@ func start(srv *fakeserver.Server) (err error) {
 // follow prints each transcript entry as it arrives, with the judge's
 // verdict after every reconnect, and what arrived before ctx ended; drops
 // counts the entries let go before they were printed.
-func follow(ctx context.Context, tr *fakeserver.Transcript, judge *timeline.Judge, w io.Writer, sum *summary, drops *dropReport) {
+func follow(ctx context.Context, tr *transcript.Transcript, judge *timeline.Judge, w io.Writer, sum *summary, drops *dropReport) {
 	seen := 0
 	for {
 		last := tr.WaitBeyond(ctx, seen) != nil
@@ -200,7 +201,7 @@ func follow(ctx context.Context, tr *fakeserver.Transcript, judge *timeline.Judg
 		}
 		for _, e := range es {
 			seen++
-			if e.Kind == fakeserver.KindNote && strings.HasPrefix(e.Note, "emit ") {
+			if e.Kind == transcript.KindNote && strings.HasPrefix(e.Note, "emit ") {
 				continue // events pushed while no client is there: noise
 			}
 			sum.see(e)
@@ -286,13 +287,13 @@ type summary struct {
 	attempts, opens, ok, bad, unjudged int
 }
 
-func (s *summary) see(e fakeserver.Entry) {
+func (s *summary) see(e transcript.Entry) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch e.Kind {
-	case fakeserver.KindDial:
+	case transcript.KindDial:
 		s.attempts++
-	case fakeserver.KindOpen:
+	case transcript.KindOpen:
 		s.opens++
 	}
 }
