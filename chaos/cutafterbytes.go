@@ -40,17 +40,7 @@ func (c *cutAfterBytes) Frame(l *Link, f Frame) []Frame {
 func init() {
 	Register(Spelling{
 		Name: "cut-after-bytes", Usage: "N [" + cutWordsUsage + "]", Example: "cut-after-bytes 4096 rst",
-		Doc: "cut the connection (FIN unless told) once N bytes of messages have passed: a link that dies mid-stream",
-		Make: func(args []string, opts map[string]string) (Fault, error) {
-			n, err := CountArg(args, 0, "a byte count")
-			if err != nil {
-				return nil, err
-			}
-			c, err := CutArg(args, 1, opts, Cut{Kind: FIN})
-			if err != nil {
-				return nil, err
-			}
-			return CutAfterBytes(n, c), nil
-		},
+		Doc:  "cut the connection (FIN unless told) once N bytes of messages have passed: a link that dies mid-stream",
+		Make: countCutMaker("a byte count", CutAfterBytes),
 	})
 }

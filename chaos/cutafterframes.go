@@ -35,17 +35,7 @@ func (c *cutAfterFrames) Frame(l *Link, f Frame) []Frame {
 func init() {
 	Register(Spelling{
 		Name: "cut-after", Usage: "N [" + cutWordsUsage + "]", Example: "cut-after 3 rst",
-		Doc: "cut the connection (FIN unless told) right after the N-th frame has passed: the link that dies after N messages",
-		Make: func(args []string, opts map[string]string) (Fault, error) {
-			n, err := CountArg(args, 0, "a frame count")
-			if err != nil {
-				return nil, err
-			}
-			c, err := CutArg(args, 1, opts, Cut{Kind: FIN})
-			if err != nil {
-				return nil, err
-			}
-			return CutAfterFrames(n, c), nil
-		},
+		Doc:  "cut the connection (FIN unless told) right after the N-th frame has passed: the link that dies after N messages",
+		Make: countCutMaker("a frame count", CutAfterFrames),
 	})
 }

@@ -329,3 +329,19 @@ func seqMaker[F Fault](mk func(int64) F) Maker {
 		return mk(int64(n)), nil
 	}
 }
+
+// countCutMaker makes a fault of a count from 1 (what says of what) and
+// cut words, FIN unless told: "cut-after 3 rst".
+func countCutMaker(what string, mk func(int, Cut) FrameFault) Maker {
+	return func(args []string, opts map[string]string) (Fault, error) {
+		n, err := CountArg(args, 0, what)
+		if err != nil {
+			return nil, err
+		}
+		c, err := CutArg(args, 1, opts, Cut{Kind: FIN})
+		if err != nil {
+			return nil, err
+		}
+		return mk(n, c), nil
+	}
+}
