@@ -1,8 +1,13 @@
 // Package chaos holds the faults the fake server injects into connections.
 //
-// Each fault is one small type in one file. Every fault is a Fault (it names
-// itself for the transcript) and has one or more of three capabilities, each
-// a one-method interface, matching the three places a connection can be hurt:
+// Each fault is one small type in one file, which also registers the
+// fault's words (Register): scenario files, `wschaos serve --fault`, the
+// proxy's API and the docs' fault table all read them from there, so a new
+// fault is its file and its test (then `go test ./chaos/spec -run TestDocs
+// -update` to remake the table). Every fault is a Fault (it names itself
+// for the transcript, in those words) and has one or more of three
+// capabilities, each a one-method interface, matching the three places a
+// connection can be hurt:
 //
 //	client ──HTTP upgrade──▶ [HandshakeFault] ──refuse / stall / reset──▶ ✗
 //	                              │ accepted
