@@ -43,7 +43,7 @@ func newEchoRig(tb testing.TB) *echoRig {
 	host := strings.TrimPrefix(echo.URL, "http://")
 	direct := "ws://" + host + "/echo"
 
-	wp := proxy.New(direct)
+	wp := proxy.NewServer(direct)
 	tb.Cleanup(wp.Close)
 
 	api := toxiproxy.NewServer(toxiproxy.NewMetricsContainer(nil), zerolog.Nop())

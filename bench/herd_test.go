@@ -18,6 +18,7 @@ import (
 	"github.com/wschaos/wschaos/client"
 	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/profile"
+	"github.com/wschaos/wschaos/transcript"
 	"github.com/wschaos/wschaos/vclock"
 )
 
@@ -184,13 +185,13 @@ func runHerd(tb testing.TB, policy backoff.Policy, n int, outage time.Duration, 
 
 // record keeps the reconnect attempts and opens among entries: those of
 // attempts after the first n, the herd's first connects.
-func (r *herdResult) record(entries []fakeserver.Entry) {
+func (r *herdResult) record(entries []transcript.Entry) {
 	for _, e := range entries {
 		switch {
 		case e.Attempt <= r.clients:
-		case e.Kind == fakeserver.KindDial:
+		case e.Kind == transcript.KindDial:
 			r.attempts = append(r.attempts, e.At)
-		case e.Kind == fakeserver.KindOpen:
+		case e.Kind == transcript.KindOpen:
 			r.back = append(r.back, e.At)
 		}
 	}

@@ -63,7 +63,7 @@ func BenchmarkEchoThroughput(b *testing.B) {
 			var kept float64
 			turn := 0
 			for b.Loop() {
-				wp := proxy.New(rig.urls[pathDirect])
+				wp := proxy.NewServer(rig.urls[pathDirect])
 				via := dialEcho(b, wp.URL)
 				conns := []*websocket.Conn{direct, via, toxi}
 				for k := range conns {

@@ -1,8 +1,13 @@
 // Package chaos holds the faults the fake server injects into connections.
 //
-// Each fault is one small type in one file. Every fault is a Fault (it names
-// itself for the transcript) and has one or more of three capabilities, each
-// a one-method interface, matching the three places a connection can be hurt:
+// Each fault is one small type in one file, which also registers the
+// fault's words (Register): scenario files, `wschaos serve --fault`, the
+// proxy's API and the docs' fault table all read them from there, so a new
+// fault is its file and its test (then `go test ./chaos/spec -run TestDocs
+// -update` to remake the table). Every fault is a Fault (it names itself
+// for the transcript, in those words) and has one or more of three
+// capabilities, each a one-method interface, matching the three places a
+// connection can be hurt:
 //
 //	client ──HTTP upgrade──▶ [HandshakeFault] ──refuse / stall / reset──▶ ✗
 //	                              │ accepted
@@ -18,8 +23,9 @@
 // virtual offsets from the fake server's clockwork.Clock, randomness from
 // the *rand.Rand the server seeds for each attempt, so a run replays exactly.
 //
-// Selectors (OnAttempts, During, Match, ...) wrap a fault to narrow when it
-// applies; they pass on exactly the capabilities of what they wrap.
+// Selectors (OnAttempt, During, Match, ...) wrap a fault to narrow when it
+// applies; they take the fault last and pass on exactly the capabilities
+// of what they wrap.
 //
 // Frame faults that change any frame (Drop, Delay, Jitter, Duplicate,
 // Reorder) act on both directions; wrap them in Dir for one. Pong and seq
@@ -37,7 +43,9 @@ import (
 )
 
 // Fault is anything the fake server can inject. String names it, with its
-// parameters, in transcripts.
+// parameters, in transcripts: in the words that make it, as its Spelling
+// reads them ("close-after 10s code=1001"), so a transcript line can be
+// pasted back into a scenario file or --fault.
 type Fault interface {
 	String() string
 }
@@ -92,8 +100,9 @@ type Refusal struct {
 }
 
 // Link is one open connection as ConnFaults and FrameFaults see it. The
-// fake server owns it and calls faults only from the connection's own
-// goroutine, so faults may keep per-connection state without locks.
+// server owns it and calls faults only from the connection's own
+// goroutine, so faults may keep per-connection state without locks: a
+// Stateful fault gets its own from State.
 type Link struct {
 	// Attempt is the attempt number that opened this connection.
 	Attempt int

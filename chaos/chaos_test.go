@@ -90,12 +90,12 @@ func TestFaultsHaveTheRightCapabilities(t *testing.T) {
 		{chaos.NewSessionOnResume(), caps{c: true}},
 		{chaos.Drop(), caps{f: true}},
 		{chaos.SeqSwap(1), caps{f: true}},
-		{chaos.OnAttempts(chaos.Refuse(503), 1), caps{h: true}},
+		{chaos.OnAttempt(1, chaos.Refuse(503)), caps{h: true}},
 		{chaos.During(0, time.Second, chaos.FINAfter(0)), caps{c: true}},
 		{chaos.EveryNth(2, chaos.Probability(0.5, chaos.Drop())), caps{f: true}},
 		{chaos.FirstN(1, all{}), caps{true, true, true}},
 		{chaos.Dir(profile.Server, all{}), caps{true, true, true}},
-		{chaos.OnAttempts(handshakeAndFrame{}, 1), caps{h: true, f: true}},
+		{chaos.OnAttempt(1, handshakeAndFrame{}), caps{h: true, f: true}},
 	} {
 		if got := capsOf(tc.fault); got != tc.want {
 			t.Errorf("%v has capabilities %+v, want %+v", tc.fault, got, tc.want)
@@ -132,24 +132,24 @@ func TestNames(t *testing.T) {
 		fault chaos.Fault
 		want  string
 	}{
-		{chaos.RefuseRetryAfter(429, 5*time.Second), "refuse 429 retry-after 5s"},
+		{chaos.RefuseRetryAfter(429, 5*time.Second), "refuse 429 retry-after=5s"},
 		{chaos.Stall(-1), "stall forever"},
-		{chaos.AcceptThenClose(chaos.Cut{Code: 4000, Reason: "x"}), `accept then close 4000 "x"`},
-		{chaos.CloseAfter(time.Minute, 1001, ""), "close 1001 after 1m0s"},
-		{chaos.RSTAfter(time.Second), "RST after 1s"},
-		{chaos.BlackHoleAfter(time.Second), "black hole after 1s"},
-		{chaos.OnAttempts(chaos.Drop(), 1, 3), "on attempts 1,3: drop"},
-		{chaos.OnAttemptSpans(chaos.Drop(), chaos.Span{From: 1, To: 1}, chaos.Span{From: 3, To: 4}, chaos.Span{From: 6, To: 1 << 40}), "on attempts 1,3,4,6-1099511627776: drop"},
-		{chaos.FromAttempt(2, chaos.Jitter(time.Second)), "from attempt 2: jitter <1s"},
-		{chaos.During(time.Second, 0, chaos.SwallowPongs()), "from 1s: swallow pongs"},
-		{chaos.During(time.Second, time.Minute, chaos.DelayPongs(time.Second)), "during [1s, 1m0s): delay pongs 1s"},
+		{chaos.AcceptThenClose(chaos.Cut{Code: 4000, Reason: "x"}), `accept-then-close code=4000 reason=x`},
+		{chaos.CloseAfter(time.Minute, 1001, ""), "close-after 1m0s code=1001"},
+		{chaos.RSTAfter(time.Second), "rst-after 1s"},
+		{chaos.BlackHoleAfter(time.Second), "black-hole-after 1s"},
+		{chaos.InAttempts([]chaos.Span{{From: 1, To: 1}, {From: 3, To: 3}}, chaos.Drop()), "on attempts 1,3: drop"},
+		{chaos.InAttempts([]chaos.Span{{From: 1, To: 1}, {From: 3, To: 4}, {From: 6, To: 1 << 40}}, chaos.Drop()), "on attempts 1,3,4,6-1099511627776: drop"},
+		{chaos.FromAttempt(2, chaos.Jitter(time.Second)), "from attempt 2: jitter 1s"},
+		{chaos.During(time.Second, 0, chaos.SwallowPongs()), "from 1s: swallow-pongs"},
+		{chaos.During(time.Second, time.Minute, chaos.DelayPongs(time.Second)), "during [1s, 1m0s): delay-pongs 1s"},
 		{chaos.EveryNth(2, chaos.Type("pong", chaos.Index(3, chaos.Duplicate()))), "every 2nd: type pong: frame #3: duplicate"},
 		{chaos.EveryNth(11, chaos.Drop()), "every 11th: drop"},
 		{chaos.FirstN(2, chaos.Match(func(chaos.Frame) bool { return true }, chaos.Reorder())), "first 2: match: reorder"},
-		{chaos.Probability(0.25, chaos.SeqGap(3)), "p=0.25: seq gap 3"},
+		{chaos.Probability(0.25, chaos.SeqGap(3)), "p=0.25: seq-gap 3"},
 		{chaos.Dir(profile.Client, chaos.Delay(time.Second)), "client frames: delay 1s"},
-		{chaos.NewHelloAfter(4), "new hello after seq 4"},
-		{chaos.FloodBeforePongs(100), "flood 100 before pongs"},
+		{chaos.NewHelloAfter(4), "new-hello-after 4"},
+		{chaos.FloodBeforePongs(100), "flood-before-pongs 100"},
 	} {
 		if got := tc.fault.String(); got != tc.want {
 			t.Errorf("String() = %q, want %q", got, tc.want)
@@ -185,8 +185,8 @@ func TestAttemptAndTimeSelectors(t *testing.T) {
 		fault chaos.Fault
 		want  string // attempt 1..6 at 10s each: R refused, . through
 	}{
-		{chaos.OnAttempts(refuse, 2, 5), ".R..R."},
-		{chaos.OnAttemptSpans(refuse, chaos.Span{From: 1, To: 1}, chaos.Span{From: 4, To: 5}), "R..RR."},
+		{chaos.OnAttempts(refuse, 2, 5) /* the old spelling still works */, ".R..R."},
+		{chaos.InAttempts([]chaos.Span{{From: 1, To: 1}, {From: 4, To: 5}}, refuse), "R..RR."},
 		{chaos.FromAttempt(4, refuse), "...RRR"},
 		{chaos.FirstN(2, refuse), "RR...."},
 		{chaos.EveryNth(3, refuse), "..R..R"},
@@ -208,7 +208,7 @@ func TestAttemptAndTimeSelectors(t *testing.T) {
 		}
 	}
 
-	cut := chaos.OnAttempts(chaos.FINAfter(time.Second), 2).(chaos.ConnFault)
+	cut := chaos.OnAttempt(2, chaos.FINAfter(time.Second)).(chaos.ConnFault)
 	if steps := cut.Open(link(1)); steps != nil {
 		t.Errorf("attempt 1 got %v", steps)
 	}
@@ -374,7 +374,7 @@ func TestHoldingFaultsSayWhatTheyDo(t *testing.T) {
 // A span is held by its ends: a fault on attempts 1-1000000000 neither
 // lists them nor fails to reach the last one.
 func TestOnAttemptSpansHoldsTheEndsOnly(t *testing.T) {
-	build := func(to int) chaos.Fault { return chaos.OnAttemptSpans(chaos.Refuse(503), chaos.Span{From: 2, To: to}) }
+	build := func(to int) chaos.Fault { return chaos.InAttempts([]chaos.Span{{From: 2, To: to}}, chaos.Refuse(503)) }
 	short := testing.AllocsPerRun(10, func() { build(1000) })
 	long := testing.AllocsPerRun(10, func() { build(1_000_000) })
 	// Spelled out, a thousand times more attempts would take about ten
@@ -388,5 +388,45 @@ func TestOnAttemptSpansHoldsTheEndsOnly(t *testing.T) {
 		if got := f.Handshake(&chaos.Attempt{N: n}) != nil; got != want {
 			t.Errorf("attempt %d refused: %v, want %v", n, got, want)
 		}
+	}
+}
+
+// countFrames is a fault from outside the package with state of its own
+// on each connection, as a user would write one.
+type countFrames struct{ name string }
+
+func (c *countFrames) String() string { return c.name }
+func (c *countFrames) NewState() any  { return new(int) }
+func (c *countFrames) Frame(l *chaos.Link, f chaos.Frame) []chaos.Frame {
+	n := l.State(c).(*int)
+	*n++
+	f.Index = *n // shows the count
+	return []chaos.Frame{f}
+}
+
+// Link.State hands each fault its own state, made by NewState once per
+// connection: two faults on one link count apart, and a new link starts
+// afresh.
+func TestStatefulFaultsKeepStatePerConnection(t *testing.T) {
+	a, b := &countFrames{"a"}, &countFrames{"b"}
+	l1, l2 := link(1), link(2)
+	var s stream
+	for range 3 {
+		a.Frame(l1, s.server(event("x", 1)))
+	}
+	if got := a.Frame(l1, s.server(event("x", 1)))[0].Index; got != 4 {
+		t.Errorf("a on link 1: count %d, want 4", got)
+	}
+	if got := b.Frame(l1, s.server(event("x", 1)))[0].Index; got != 1 {
+		t.Errorf("b on link 1: count %d, want 1 (its own state)", got)
+	}
+	if got := a.Frame(l2, s.server(event("x", 1)))[0].Index; got != 1 {
+		t.Errorf("a on link 2: count %d, want 1 (a fresh state)", got)
+	}
+	// Two reorders on one link hold their frames apart.
+	r1, r2 := chaos.Reorder(), chaos.Reorder()
+	r1.Frame(l1, s.server(event("x", 1)))
+	if out := r2.Frame(l1, s.server(event("x", 2))); len(out) != 0 {
+		t.Errorf("the second reorder released the first one's frame: %v", out)
 	}
 }

@@ -19,3 +19,11 @@ func (d delay) Frame(_ *Link, f Frame) []Frame {
 	}
 	return []Frame{f}
 }
+
+func init() {
+	Register(Spelling{
+		Name: "delay", Usage: "D", Example: "delay 5s",
+		Doc:  "hold every frame back D",
+		Make: durationMaker(Delay),
+	})
+}

@@ -12,7 +12,7 @@ func DelayPongs(d time.Duration) FrameFault { return delayPongs{d: d} }
 
 type delayPongs struct{ d time.Duration }
 
-func (d delayPongs) String() string { return fmt.Sprintf("delay pongs %v", d.d) }
+func (d delayPongs) String() string { return fmt.Sprintf("delay-pongs %v", d.d) }
 
 func (delayPongs) targets(f Frame) bool { return isPong(f) }
 
@@ -21,4 +21,12 @@ func (d delayPongs) Frame(_ *Link, f Frame) []Frame {
 		f.Delay += d.d
 	}
 	return []Frame{f}
+}
+
+func init() {
+	Register(Spelling{
+		Name: "delay-pongs", Usage: "D", Example: "delay-pongs 29.999s",
+		Doc:  "hold the server's heartbeat answers back D: a pong just inside or outside a timeout",
+		Make: durationMaker(DelayPongs),
+	})
 }

@@ -9,3 +9,7 @@ type drop struct{}
 func (drop) String() string { return "drop" }
 
 func (drop) Frame(*Link, Frame) []Frame { return nil }
+
+func init() {
+	Register(Spelling{Name: "drop", Example: "drop", Doc: "drop every frame it is aimed at", Make: plain(Drop())})
+}

@@ -9,3 +9,7 @@ type duplicate struct{}
 func (duplicate) String() string { return "duplicate" }
 
 func (duplicate) Frame(_ *Link, f Frame) []Frame { return []Frame{f, f} }
+
+func init() {
+	Register(Spelling{Name: "duplicate", Example: "duplicate", Doc: "send every frame it is aimed at twice", Make: plain(Duplicate())})
+}

@@ -17,7 +17,7 @@ func FloodBeforePongs(n int) FrameFault { return floodBeforePongs{n: n} }
 
 type floodBeforePongs struct{ n int }
 
-func (f floodBeforePongs) String() string { return fmt.Sprintf("flood %d before pongs", f.n) }
+func (f floodBeforePongs) String() string { return fmt.Sprintf("flood-before-pongs %d", f.n) }
 
 func (floodBeforePongs) targets(f Frame) bool { return isPong(f) }
 
@@ -35,4 +35,18 @@ func (fl floodBeforePongs) Frame(l *Link, f Frame) []Frame {
 		out = append(out, ev)
 	}
 	return append(out, f)
+}
+
+func init() {
+	Register(Spelling{
+		Name: "flood-before-pongs", Usage: "N", Example: "flood-before-pongs 10",
+		Doc: "send N events ahead of each heartbeat answer: a pong stuck behind a burst",
+		Make: func(args []string, _ map[string]string) (Fault, error) {
+			n, err := CountArg(args, 0, "a count")
+			if err != nil {
+				return nil, err
+			}
+			return FloodBeforePongs(n), nil
+		},
+	})
 }

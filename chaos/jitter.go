@@ -12,7 +12,7 @@ func Jitter(max time.Duration) FrameFault { return jitter{max: max} }
 
 type jitter struct{ max time.Duration }
 
-func (j jitter) String() string { return fmt.Sprintf("jitter <%v", j.max) }
+func (j jitter) String() string { return fmt.Sprintf("jitter %v", j.max) }
 
 func (j jitter) Frame(l *Link, f Frame) []Frame {
 	if j.max <= 0 {
@@ -23,4 +23,12 @@ func (j jitter) Frame(l *Link, f Frame) []Frame {
 	}
 	f.Delay += time.Duration(l.Rand.Int64N(int64(j.max)))
 	return []Frame{f}
+}
+
+func init() {
+	Register(Spelling{
+		Name: "jitter", Usage: "D", Example: "jitter 100ms",
+		Doc:  "hold every frame back a random time below D (frames may overtake each other)",
+		Make: durationMaker(Jitter),
+	})
 }

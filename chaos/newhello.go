@@ -12,7 +12,9 @@ type newHelloAfter struct{ seq int64 }
 
 type newHelloState struct{ done bool }
 
-func (h *newHelloAfter) String() string { return fmt.Sprintf("new hello after seq %d", h.seq) }
+func (h *newHelloAfter) NewState() any { return new(newHelloState) }
+
+func (h *newHelloAfter) String() string { return fmt.Sprintf("new-hello-after %d", h.seq) }
 
 func (h *newHelloAfter) targets(f Frame) bool {
 	n, ok := seqOf(f)
@@ -20,7 +22,7 @@ func (h *newHelloAfter) targets(f Frame) bool {
 }
 
 func (h *newHelloAfter) Frame(l *Link, f Frame) []Frame {
-	st := local[newHelloState](l, h)
+	st := l.State(h).(*newHelloState)
 	if n, ok := seqOf(f); !ok || n != h.seq || st.done || l.NewSession == nil {
 		return []Frame{f}
 	}
@@ -31,4 +33,12 @@ func (h *newHelloAfter) Frame(l *Link, f Frame) []Frame {
 	}
 	st.done = true
 	return []Frame{f, hello}
+}
+
+func init() {
+	Register(Spelling{
+		Name: "new-hello-after", Usage: "SEQ", Example: "new-hello-after 4", OwnsSessions: true,
+		Doc:  "after the server event numbered SEQ, start a new session on the same connection",
+		Make: seqMaker(NewHelloAfter),
+	})
 }

@@ -8,7 +8,9 @@ import "github.com/wschaos/wschaos/profile"
 // and the transcript says so.
 func Reorder() FrameFault { return &reorder{} }
 
-type reorder struct{}
+// reorder has a field so that two of them are two pointers: the address
+// of a zero-size value may be shared, and it keys the state.
+type reorder struct{ _ byte }
 
 type reorderState struct {
 	held map[profile.Side]Frame
@@ -16,15 +18,14 @@ type reorderState struct {
 
 func (*reorder) String() string { return "reorder" }
 
+func (*reorder) NewState() any { return &reorderState{held: map[profile.Side]Frame{}} }
+
 func (r *reorder) Frame(l *Link, f Frame) []Frame {
-	st := local[reorderState](l, r)
+	st := l.State(r).(*reorderState)
 	if h, ok := st.held[f.Dir]; ok {
 		delete(st.held, f.Dir)
 		l.note("sent %s after #%d", describe(h), f.Index)
 		return []Frame{f, h}
-	}
-	if st.held == nil {
-		st.held = map[profile.Side]Frame{}
 	}
 	st.held[f.Dir] = f
 	l.note("held %s to swap with the next", describe(f))
@@ -32,6 +33,14 @@ func (r *reorder) Frame(l *Link, f Frame) []Frame {
 }
 
 func (r *reorder) holding(l *Link, dir profile.Side) bool {
-	_, ok := local[reorderState](l, r).held[dir]
+	_, ok := l.State(r).(*reorderState).held[dir]
 	return ok
+}
+
+func init() {
+	Register(Spelling{
+		Name: "reorder", Example: "reorder",
+		Doc:  "hold each frame back until the next one in its direction has passed: swap pairs",
+		Make: func([]string, map[string]string) (Fault, error) { return Reorder(), nil },
+	})
 }

@@ -6,6 +6,14 @@ func ResetHandshake() HandshakeFault { return resetHandshake{} }
 
 type resetHandshake struct{}
 
-func (resetHandshake) String() string { return "reset handshake" }
+func (resetHandshake) String() string { return "reset-handshake" }
 
 func (resetHandshake) Handshake(*Attempt) *Refusal { return &Refusal{Reset: true} }
+
+func init() {
+	Register(Spelling{
+		Name: "reset-handshake", Example: "reset-handshake",
+		Doc:  "reset the TCP connection instead of answering the upgrade",
+		Make: plain(ResetHandshake()),
+	})
+}

@@ -9,10 +9,21 @@ import (
 	"github.com/wschaos/wschaos/profile"
 )
 
-// OnAttempts applies f only on connection attempts numbered ns (from 1):
-// to their handshakes, their connections and the frames on them. Like every
-// selector it returns a fault with exactly the capabilities of f, so
-// selectors nest: OnAttempts(Dir(profile.Server, Drop()), 2).
+// OnAttempt applies f only on connection attempt n (from 1): to its
+// handshake, its connection and the frames on it. Like every selector it
+// takes the fault last and returns a fault with exactly the capabilities
+// of f, so selectors nest: OnAttempt(2, Dir(profile.Server, Drop())).
+func OnAttempt(n int, f Fault) Fault { return OnAttemptSpans(f, Span{From: n, To: n}) }
+
+// InAttempts is OnAttempt for runs of attempts, however long: it holds
+// the spans, not every number in them, and names a run of three or more
+// by its ends, "on attempts 1,4-1000".
+func InAttempts(spans []Span, f Fault) Fault { return OnAttemptSpans(f, spans...) }
+
+// OnAttempts applies f only on connection attempts numbered ns.
+//
+// Deprecated: every other selector takes the fault last; use OnAttempt,
+// or InAttempts for several.
 func OnAttempts(f Fault, ns ...int) Fault {
 	strs := make([]string, len(ns))
 	for i, n := range ns {
@@ -24,9 +35,9 @@ func OnAttempts(f Fault, ns ...int) Fault {
 // Span is the attempts From to To, both included.
 type Span struct{ From, To int }
 
-// OnAttemptSpans is OnAttempts for runs of attempts, however long: it
-// holds the spans, not every number in them, and names a run of three or
-// more by its ends, "on attempts 1,4-1000".
+// OnAttemptSpans is InAttempts with the fault first.
+//
+// Deprecated: every other selector takes the fault last; use InAttempts.
 func OnAttemptSpans(f Fault, spans ...Span) Fault {
 	spans = slices.Clone(spans)
 	var strs []string

@@ -7,7 +7,7 @@ func SeqDuplicate(seq int64) FrameFault { return seqDuplicate{seq: seq} }
 
 type seqDuplicate struct{ seq int64 }
 
-func (s seqDuplicate) String() string { return fmt.Sprintf("seq duplicate %d", s.seq) }
+func (s seqDuplicate) String() string { return fmt.Sprintf("seq-duplicate %d", s.seq) }
 
 func (s seqDuplicate) targets(f Frame) bool {
 	n, ok := seqOf(f)
@@ -19,4 +19,12 @@ func (s seqDuplicate) Frame(_ *Link, f Frame) []Frame {
 		return []Frame{f, f}
 	}
 	return []Frame{f}
+}
+
+func init() {
+	Register(Spelling{
+		Name: "seq-duplicate", Usage: "SEQ", Example: "seq-duplicate 3",
+		Doc:  "send the server event numbered SEQ twice",
+		Make: seqMaker(SeqDuplicate),
+	})
 }

@@ -15,7 +15,9 @@ type seqSwap struct{ seq int64 }
 
 type seqSwapState struct{ held *Frame }
 
-func (s *seqSwap) String() string { return fmt.Sprintf("seq swap %d", s.seq) }
+func (s *seqSwap) NewState() any { return new(seqSwapState) }
+
+func (s *seqSwap) String() string { return fmt.Sprintf("seq-swap %d", s.seq) }
 
 // targets is the event to hold; the one that releases it reaches the fault
 // because it is holding.
@@ -25,7 +27,7 @@ func (s *seqSwap) targets(f Frame) bool {
 }
 
 func (s *seqSwap) holding(l *Link, dir profile.Side) bool {
-	return dir == profile.Server && local[seqSwapState](l, s).held != nil
+	return dir == profile.Server && l.State(s).(*seqSwapState).held != nil
 }
 
 func (s *seqSwap) Frame(l *Link, f Frame) []Frame {
@@ -33,7 +35,7 @@ func (s *seqSwap) Frame(l *Link, f Frame) []Frame {
 	if !ok {
 		return []Frame{f}
 	}
-	st := local[seqSwapState](l, s)
+	st := l.State(s).(*seqSwapState)
 	if h := st.held; h != nil {
 		st.held = nil
 		l.note("sent seq %d after seq %d", h.Msg.Seq, n)
@@ -45,4 +47,12 @@ func (s *seqSwap) Frame(l *Link, f Frame) []Frame {
 	st.held = &f
 	l.note("held seq %d (%s) to send after the next", n, describe(f))
 	return nil
+}
+
+func init() {
+	Register(Spelling{
+		Name: "seq-swap", Usage: "SEQ", Example: "seq-swap 3",
+		Doc:  "send the server event numbered SEQ after the next one",
+		Make: seqMaker(SeqSwap),
+	})
 }

@@ -26,3 +26,17 @@ func (s stall) Handshake(*Attempt) *Refusal {
 	}
 	return &Refusal{Stall: s.d}
 }
+
+func init() {
+	Register(Spelling{
+		Name: "stall", Usage: "D|forever", Example: "stall 5s",
+		Doc: "hold the upgrade request D before going on (forever: until the client gives up)",
+		Make: func(args []string, _ map[string]string) (Fault, error) {
+			if len(args) == 0 || args[0] == "forever" {
+				return Stall(-1), nil
+			}
+			d, err := DurationArg(args, 0)
+			return Stall(d), err
+		},
+	})
+}

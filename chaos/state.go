@@ -6,9 +6,36 @@ import (
 	"github.com/wschaos/wschaos/profile"
 )
 
-// local returns the per-connection state that key keeps in l, zero on
-// first use. Fault values are shared by every connection of a server, so
-// counters and held frames live in the Link, not in the fault.
+// Stateful is a fault that keeps state for each connection it acts on, as
+// Toxiproxy's StatefulToxic does. One fault value serves every connection
+// of a server (and the proxy's faults change while connections run), so
+// what a fault counts or holds cannot live in the fault: NewState makes a
+// fresh state the first time the fault meets a connection, and Link.State
+// hands that same state back on each later call on that connection. The
+// state goes with the connection; no lock is needed, since a connection
+// calls its faults one at a time.
+type Stateful interface {
+	Fault
+	NewState() any
+}
+
+// State returns f's state on this connection: f.NewState() on the first
+// call, the same value on every later one. f is the key, so it must be a
+// pointer (or a value no other fault on the connection equals).
+func (l *Link) State(f Stateful) any {
+	if l.vars == nil {
+		l.vars = map[any]any{}
+	}
+	v, ok := l.vars[f]
+	if !ok {
+		v = f.NewState()
+		l.vars[f] = v
+	}
+	return v
+}
+
+// local is State for the selectors' own counters: the per-connection
+// state that key keeps in l, zero on first use.
 func local[T any](l *Link, key any) *T {
 	if l.vars == nil {
 		l.vars = map[any]any{}

@@ -7,7 +7,7 @@ func SwallowPongs() FrameFault { return swallowPongs{} }
 
 type swallowPongs struct{}
 
-func (swallowPongs) String() string { return "swallow pongs" }
+func (swallowPongs) String() string { return "swallow-pongs" }
 
 func (swallowPongs) targets(f Frame) bool { return isPong(f) }
 
@@ -16,4 +16,12 @@ func (swallowPongs) Frame(_ *Link, f Frame) []Frame {
 		return nil
 	}
 	return []Frame{f}
+}
+
+func init() {
+	Register(Spelling{
+		Name: "swallow-pongs", Example: "swallow-pongs",
+		Doc:  "drop the server's answers to heartbeat pings: a silent server",
+		Make: plain(SwallowPongs()),
+	})
 }

@@ -8,8 +8,8 @@ import (
 
 	"github.com/wschaos/wschaos/backoff"
 	"github.com/wschaos/wschaos/chaos"
-	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/profile"
+	"github.com/wschaos/wschaos/transcript"
 )
 
 // backoffFailures is how many refusals in a row the backoff scenario
@@ -83,13 +83,13 @@ var backoffScenario = Scenario{
 		t.Connect()
 		var before time.Duration // the wait before the attempt awaited: none before the first
 		for n := 1; ; n++ {
-			t.AwaitCount(fmt.Sprintf("attempt %d", n), before, n, fakeserver.KindRefuse, nil)
+			t.AwaitCount(fmt.Sprintf("attempt %d", n), before, n, transcript.KindRefuse, nil)
 			d, retries := wait(p, n)
 			if !retries {
 				t.AwaitEvent(fmt.Sprintf("giving up after %d failures", n), 0, 1, isState(StateGaveUp))
 				last, _ := wait(p, n-1)
 				t.Quiet(last)
-				if dials := ofKind(t.Entries(), fakeserver.KindDial); dials > n {
+				if dials := ofKind(t.Entries(), transcript.KindDial); dials > n {
 					t.Errorf("the client dialed again after giving up: %d attempts, the profile stops at %d", dials, n)
 				}
 				break
@@ -97,7 +97,7 @@ var backoffScenario = Scenario{
 			if n == backoffWatch(t) {
 				t.Settle()
 				giveUpEarly(t, n)
-				t.AwaitCount(fmt.Sprintf("attempt %d, the retry after failure %d", n+1, n), d, n+1, fakeserver.KindDial, nil)
+				t.AwaitCount(fmt.Sprintf("attempt %d, the retry after failure %d", n+1, n), d, n+1, transcript.KindDial, nil)
 				break
 			}
 			t.Settle()
@@ -144,7 +144,7 @@ func refuseFirst(n int) chaos.Fault {
 func (t *T) followRefusals(n int) time.Duration {
 	var before time.Duration
 	for i := 1; i <= n; i++ {
-		t.AwaitCount(fmt.Sprintf("attempt %d", i), before, i, fakeserver.KindRefuse, nil)
+		t.AwaitCount(fmt.Sprintf("attempt %d", i), before, i, transcript.KindRefuse, nil)
 		t.Settle()
 		before, _ = wait(t.Profile(), i)
 	}
@@ -193,19 +193,19 @@ var resetScenario = Scenario{
 		p := t.Profile()
 		t.Connect()
 		before := t.followRefusals(resetRefusals(t))
-		t.AwaitCount("the accepted attempt", before, 1, fakeserver.KindOpen, nil)
+		t.AwaitCount("the accepted attempt", before, 1, transcript.KindOpen, nil)
 		if p.Connect.Handshake != nil {
 			t.AwaitEvent("the connected state, on the handshake's reply", 0, 1, isState(StateConnected))
 			first, _ := wait(p, 1)
 			t.StepToServer("the server's close after the handshake")
-			t.AwaitCount("the server's close", first/4, 1, fakeserver.KindClose, nil)
+			t.AwaitCount("the server's close", first/4, 1, transcript.KindClose, nil)
 		} else {
-			t.AwaitCount("the server's close", 0, 1, fakeserver.KindClose, nil)
+			t.AwaitCount("the server's close", 0, 1, transcript.KindClose, nil)
 		}
 		t.Settle()
 		first, _ := wait(p, 1)
 		t.AwaitCount(fmt.Sprintf("the reconnect after the accept-then-close, due after %v (a failure count reset on open)", round(first)),
-			first, 2, fakeserver.KindOpen, nil)
+			first, 2, transcript.KindOpen, nil)
 		t.CheckWaits()
 	},
 }

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/profile"
+	"github.com/wschaos/wschaos/transcript"
 )
 
 // checks are what "check NAME ARGS" may name. Each reads the run so far,
@@ -23,7 +23,7 @@ var checks = map[string]func(pl *player, args []string) (string, error){
 	"resyncs": checkCount("resyncs", func(pl *player) int {
 		return count(pl.t.Events(), func(e Event) bool { return e.Kind == EventResync })
 	}),
-	"dials":    checkCount("dials", func(pl *player) int { return len(entriesOf(pl.t.Entries(), fakeserver.KindDial)) }),
+	"dials":    checkCount("dials", func(pl *player) int { return len(entriesOf(pl.t.Entries(), transcript.KindDial)) }),
 	"open":     checkOpen,
 	"closes":   checkCloses,
 	"reported": checkReportedOn,
@@ -121,11 +121,11 @@ func checkDelays(pl *player, args []string) (string, error) {
 
 // ended counts the attempts whose end the server saw: the failures a
 // retry may follow.
-func ended(es []fakeserver.Entry) int {
+func ended(es []transcript.Entry) int {
 	seen := map[int]bool{}
 	for _, e := range es {
 		switch e.Kind {
-		case fakeserver.KindRefuse, fakeserver.KindClose, fakeserver.KindReset:
+		case transcript.KindRefuse, transcript.KindClose, transcript.KindReset:
 			seen[e.Attempt] = true
 		}
 	}
@@ -147,16 +147,16 @@ func direction(d, lo time.Duration) string {
 // dial that comes before the server has seen the previous attempt end (a
 // client that redials at once, its close and its next dial racing to the
 // server) waited 0.
-func RetryDelays(es []fakeserver.Entry) []time.Duration {
+func RetryDelays(es []transcript.Entry) []time.Duration {
 	ends := map[int]time.Duration{}
 	dialed := map[int]bool{}
 	early := map[int]int{} // attempt → the index of the 0 its successor's dial waited
 	var delays []time.Duration
 	for _, e := range es {
 		switch e.Kind {
-		case fakeserver.KindRefuse, fakeserver.KindClose, fakeserver.KindReset:
+		case transcript.KindRefuse, transcript.KindClose, transcript.KindReset:
 			ends[e.Attempt] = e.At
-		case fakeserver.KindDial:
+		case transcript.KindDial:
 			dialed[e.Attempt] = true
 			if end, ok := ends[e.Attempt-1]; ok {
 				delays = append(delays, e.At-end)
@@ -198,7 +198,7 @@ func checkState(pl *player, args []string) (string, error) {
 func checkSent(pl *player, args []string) (string, error) {
 	typ := pl.sendType()
 	var got []string
-	for _, e := range entriesOf(pl.t.Entries(), fakeserver.KindRecv) {
+	for _, e := range entriesOf(pl.t.Entries(), transcript.KindRecv) {
 		if e.Msg != nil && e.Msg.Type == typ {
 			got = append(got, e.Msg.Field("id"))
 		}
@@ -253,14 +253,14 @@ func checkCount(what string, count func(*player) int) func(*player, []string) (s
 // (How many were open at once the server can say only with a bound on the
 // race between a client's close frame and its next dial: "open max N
 // within D", in file_checks_behave.go.)
-func openNow(es []fakeserver.Entry) int {
+func openNow(es []transcript.Entry) int {
 	open := map[int]bool{}
 	for _, e := range es {
 		switch {
-		case e.Kind == fakeserver.KindDial:
+		case e.Kind == transcript.KindDial:
 			open[e.Attempt] = true
-		case e.Kind == fakeserver.KindClose, e.Kind == fakeserver.KindRefuse, e.Kind == fakeserver.KindReset,
-			e.Kind == fakeserver.KindNote && e.Note == stallGivenUp:
+		case e.Kind == transcript.KindClose, e.Kind == transcript.KindRefuse, e.Kind == transcript.KindReset,
+			e.Kind == transcript.KindNote && e.Note == stallGivenUp:
 			delete(open, e.Attempt)
 		}
 	}
@@ -307,9 +307,9 @@ func checkReported(pl *player, args []string) (string, error) {
 	frames, queries := 0, 0
 	for _, e := range es {
 		switch {
-		case e.Kind == fakeserver.KindClose && e.By == profile.Client && e.Code == code:
+		case e.Kind == transcript.KindClose && e.By == profile.Client && e.Code == code:
 			frames++
-		case e.Kind == fakeserver.KindDial && e.ReportedCode == code:
+		case e.Kind == transcript.KindDial && e.ReportedCode == code:
 			queries++
 		}
 	}
@@ -333,17 +333,17 @@ func checkReported(pl *player, args []string) (string, error) {
 // closesCounted counts the closes with code: in the frame, or, where the
 // profile reports the code on the next connect, a client close with no
 // code whose next dial reports it.
-func closesCounted(p *profile.Profile, es []fakeserver.Entry, code profile.StatusCode) int {
+func closesCounted(p *profile.Profile, es []transcript.Entry, code profile.StatusCode) int {
 	reported := map[int]profile.StatusCode{} // attempt → the code its dial reports
 	for _, e := range es {
-		if e.Kind == fakeserver.KindDial {
+		if e.Kind == transcript.KindDial {
 			reported[e.Attempt] = e.ReportedCode
 		}
 	}
 	n := 0
 	for _, e := range es {
 		switch {
-		case e.Kind != fakeserver.KindClose:
+		case e.Kind != transcript.KindClose:
 		case e.Code == code:
 			n++
 		case p.Close.InQuery() && e.By == profile.Client && e.Code == profile.StatusNoStatus && reported[e.Attempt+1] == code:

@@ -5,8 +5,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/profile"
+	"github.com/wschaos/wschaos/transcript"
 )
 
 // The checks here judge behaviours that only timing reveals: how long an
@@ -66,17 +66,17 @@ type life struct {
 
 // lives replays the server's record of the client's sockets, with the
 // same ends as openNow.
-func lives(es []fakeserver.Entry) []*life {
+func lives(es []transcript.Entry) []*life {
 	var out []*life
 	by := map[int]*life{}
 	for _, e := range es {
 		switch {
-		case e.Kind == fakeserver.KindDial:
+		case e.Kind == transcript.KindDial:
 			l := &life{attempt: e.Attempt, from: e.At}
 			by[e.Attempt] = l
 			out = append(out, l)
-		case e.Kind == fakeserver.KindClose, e.Kind == fakeserver.KindRefuse, e.Kind == fakeserver.KindReset,
-			e.Kind == fakeserver.KindNote && e.Note == stallGivenUp:
+		case e.Kind == transcript.KindClose, e.Kind == transcript.KindRefuse, e.Kind == transcript.KindReset,
+			e.Kind == transcript.KindNote && e.Note == stallGivenUp:
 			if l := by[e.Attempt]; l != nil && !l.ended {
 				l.to, l.ended = e.At, true
 			}
@@ -135,7 +135,7 @@ func checkAbandoned(pl *player, args []string) (string, error) {
 	es := pl.t.Entries()
 	stalled := map[int]bool{}
 	for _, e := range es {
-		if e.Kind == fakeserver.KindStall {
+		if e.Kind == transcript.KindStall {
 			stalled[e.Attempt] = true
 		}
 	}
@@ -226,7 +226,7 @@ func checkReportedOn(pl *player, args []string) (string, error) {
 		return "", fmt.Errorf("profile %s reports close codes in the close frame, not on the connect URL: use check reported %s N", p.Name, args[0])
 	}
 	dials := map[int]profile.StatusCode{}
-	for _, e := range entriesOf(pl.t.Entries(), fakeserver.KindDial) {
+	for _, e := range entriesOf(pl.t.Entries(), transcript.KindDial) {
 		dials[e.Attempt] = e.ReportedCode
 	}
 	for n := lo; n <= hi; n++ {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/profile"
+	"github.com/wschaos/wschaos/transcript"
 )
 
 // The library's files about timing catch their twins through an adapter
@@ -87,16 +88,16 @@ func TestOverdueSaysTheDirection(t *testing.T) {
 // A dial after a stall the server never saw end has no wait.
 func TestRetryDelaysCountsARedialBeforeTheCloseAsZero(t *testing.T) {
 	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
-	es := []fakeserver.Entry{
-		{Attempt: 1, Kind: fakeserver.KindDial, At: 0},
-		{Attempt: 1, Kind: fakeserver.KindRefuse, At: ms(1)},
-		{Attempt: 2, Kind: fakeserver.KindDial, At: ms(51)},
-		{Attempt: 3, Kind: fakeserver.KindDial, At: ms(60)},
-		{Attempt: 2, Kind: fakeserver.KindClose, At: ms(61)},
-		{Attempt: 3, Kind: fakeserver.KindStall, At: ms(62)},
-		{Attempt: 4, Kind: fakeserver.KindDial, At: ms(90)},
-		{Attempt: 4, Kind: fakeserver.KindRefuse, At: ms(91)},
-		{Attempt: 5, Kind: fakeserver.KindDial, At: ms(111)},
+	es := []transcript.Entry{
+		{Attempt: 1, Kind: transcript.KindDial, At: 0},
+		{Attempt: 1, Kind: transcript.KindRefuse, At: ms(1)},
+		{Attempt: 2, Kind: transcript.KindDial, At: ms(51)},
+		{Attempt: 3, Kind: transcript.KindDial, At: ms(60)},
+		{Attempt: 2, Kind: transcript.KindClose, At: ms(61)},
+		{Attempt: 3, Kind: transcript.KindStall, At: ms(62)},
+		{Attempt: 4, Kind: transcript.KindDial, At: ms(90)},
+		{Attempt: 4, Kind: transcript.KindRefuse, At: ms(91)},
+		{Attempt: 5, Kind: transcript.KindDial, At: ms(111)},
 	}
 	got := RetryDelays(es)
 	want := []time.Duration{ms(50), 0, ms(20)}

@@ -28,16 +28,7 @@ func parseFault(args []string) (chaos.Fault, error) {
 	if len(args) == 0 {
 		return nil, fmt.Errorf("fault: name a fault (known: %s)", strings.Join(faults.Names(), ", "))
 	}
-	name, pos, sel := faultspec.Words(args)
-	f, err := faults.Build(name, pos, sel)
-	var se *faultspec.Error
-	if errors.As(err, &se) && se.Field == "fault" {
-		return nil, errors.New(se.Msg) // it names the fault itself
-	}
-	if err != nil {
-		return nil, fmt.Errorf("fault %s: %w", name, err)
-	}
-	return f, nil
+	return faults.Line(args)
 }
 
 // codeSel reads the code=N of the cut and check closes commands.

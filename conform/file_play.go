@@ -16,9 +16,9 @@ import (
 	"time"
 
 	"github.com/wschaos/wschaos/chaos"
-	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/internal/filecodec"
 	"github.com/wschaos/wschaos/profile"
+	"github.com/wschaos/wschaos/transcript"
 )
 
 const (
@@ -437,7 +437,7 @@ const stateGrace = 100 * time.Millisecond
 func (t *T) quietSpan() time.Duration {
 	p := t.p
 	d := p.Connect.Timeout
-	dials := len(entriesOf(t.Entries(), fakeserver.KindDial))
+	dials := len(entriesOf(t.Entries(), transcript.KindDial))
 	for n := 1; n <= dials+1; n++ {
 		if w, ok := p.Backoff.Window(n, 0); ok {
 			d = max(d, w.Max)
@@ -657,18 +657,7 @@ func (pl *player) emit(c fileCmd) error {
 	return nil
 }
 
-func numberRange(v string) (int, int, error) {
-	a, b, isRange := strings.Cut(v, "-")
-	lo, err1 := strconv.Atoi(a)
-	hi, err2 := lo, error(nil)
-	if isRange {
-		hi, err2 = strconv.Atoi(b)
-	}
-	if err1 != nil || err2 != nil || hi < lo {
-		return 0, 0, fmt.Errorf("%q: want a number or a range like 1-5", v)
-	}
-	return lo, hi, nil
-}
+func numberRange(v string) (int, int, error) { return chaos.ParseRange(v) }
 
 // cut cuts every open connection at once: "cut fin|rst|black-hole|code=N".
 func (pl *player) cut(c fileCmd) error {
@@ -684,20 +673,11 @@ func parseCut(args []string) (chaos.Cut, error) {
 	if len(args) != 1 {
 		return chaos.Cut{}, fmt.Errorf("want one of fin, rst, black-hole, code=N")
 	}
-	switch a := args[0]; {
-	case a == "fin":
-		return chaos.Cut{Kind: chaos.FIN}, nil
-	case a == "rst":
-		return chaos.Cut{Kind: chaos.RST}, nil
-	case a == "black-hole":
-		return chaos.Cut{Kind: chaos.BlackHole}, nil
-	default:
-		code, err := codeSel(map[string]string{"code": strings.TrimPrefix(a, "code=")}, 0)
-		if err != nil {
-			return chaos.Cut{}, err
-		}
-		return chaos.Cut{Kind: chaos.CloseFrame, Code: code}, nil
+	if c, err := chaos.CutArg(args, 0, nil, chaos.Cut{}); err == nil {
+		return c, nil
 	}
+	code, err := codeSel(map[string]string{"code": strings.TrimPrefix(args[0], "code=")}, 0)
+	return chaos.Cut{Kind: chaos.CloseFrame, Code: code}, err
 }
 
 // Reconnecter is a subject whose application can ask it to drop its
@@ -803,8 +783,8 @@ func payloadN(raw json.RawMessage) (int, bool) {
 }
 
 // entriesOf returns the transcript's entries of kind k.
-func entriesOf(es []fakeserver.Entry, k fakeserver.Kind) []fakeserver.Entry {
-	var out []fakeserver.Entry
+func entriesOf(es []transcript.Entry, k transcript.Kind) []transcript.Entry {
+	var out []transcript.Entry
 	for _, e := range es {
 		if e.Kind == k {
 			out = append(out, e)

@@ -44,7 +44,7 @@ func TestParseScriptErrorsSayFileLineAndWhat(t *testing.T) {
 		{"bad fault argument", goodHeader + "\nfault refuse soon\n----\n", `f.txt:6: fault refuse: args[0]: "soon" is not an HTTP status`},
 		{"bad HTTP status", goodHeader + "\nfault refuse 42\n----\n", `f.txt:6: fault refuse: args[0]: 42 is not an HTTP status`},
 		{"misspelt selector", goodHeader + "\nfault refuse 503 atempts=1\n----\n", `f.txt:6: fault refuse: select.atempts: unknown selector (known: `},
-		{"frame selector on a conn fault", goodHeader + "\nfault fin-after 1s type=x\n----\n", `f.txt:6: fault fin-after: select.type: selects frames, but FIN after 1s is not a frame fault`},
+		{"frame selector on a conn fault", goodHeader + "\nfault fin-after 1s type=x\n----\n", `f.txt:6: fault fin-after: select.type: selects frames, but fin-after 1s is not a frame fault`},
 		{"bad attempts", "" + goodHeader + "\nfault refuse 503 attempts=3-1\n----\n", `fault refuse: select.attempts: "3-1": want attempt numbers`},
 		{"bad duration", goodHeader + "\nfault delay-pongs 30\n----\n", `"30" is not a duration`},
 		{"unknown check", goodHeader + "\ncheck vibes\n----\n", `f.txt:6: unknown check "vibes"`},

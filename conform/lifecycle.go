@@ -5,8 +5,8 @@ import (
 	"time"
 
 	"github.com/wschaos/wschaos/chaos"
-	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/profile"
+	"github.com/wschaos/wschaos/transcript"
 )
 
 var closeScenario = Scenario{
@@ -15,17 +15,17 @@ var closeScenario = Scenario{
 	Run: func(t *T) {
 		want := t.Profile().Close.Code
 		t.Connect()
-		t.AwaitCount("the open", 0, 1, fakeserver.KindOpen, nil)
+		t.AwaitCount("the open", 0, 1, transcript.KindOpen, nil)
 		t.AwaitEvent("the connected state", 0, 1, isState(StateConnected))
 		t.Close()
-		es := t.AwaitCount("the close", 0, 1, fakeserver.KindClose, nil)
+		es := t.AwaitCount("the close", 0, 1, transcript.KindClose, nil)
 		if c := es[0]; c.By != profile.Client || c.Code != want {
 			t.Errorf("the intentional close ended the socket with %s by the %s; want a close frame with %s from the client",
 				codeName(c.Code), c.By, codeName(want))
 		}
 		first, _ := wait(t.Profile(), 1)
 		t.Quiet(3 * first)
-		if n := ofKind(t.Entries(), fakeserver.KindDial); n > 1 {
+		if n := ofKind(t.Entries(), transcript.KindDial); n > 1 {
 			t.Errorf("the client dialed %d times after an intentional close", n-1)
 		}
 	},
@@ -44,9 +44,9 @@ func codeName(c profile.StatusCode) string {
 
 // isPing matches the client's heartbeat, whether the server saw it or a
 // fault swallowed it.
-func isPing(p *profile.Profile) func(fakeserver.Entry) bool {
-	return func(e fakeserver.Entry) bool {
-		return (e.Kind == fakeserver.KindRecv || e.Kind == fakeserver.KindFault) &&
+func isPing(p *profile.Profile) func(transcript.Entry) bool {
+	return func(e transcript.Entry) bool {
+		return (e.Kind == transcript.KindRecv || e.Kind == transcript.KindFault) &&
 			e.Msg != nil && e.Msg.Kind == profile.Request && e.Msg.Type == p.Heartbeat.PingType
 	}
 }
@@ -71,11 +71,11 @@ var heartbeatScenario = Scenario{
 		p := t.Profile()
 		iv := p.Heartbeat.Interval
 		t.Connect()
-		open := t.AwaitCount("the open", 0, 1, fakeserver.KindOpen, nil)[0]
+		open := t.AwaitCount("the open", 0, 1, transcript.KindOpen, nil)[0]
 		t.AwaitEvent("the connected state", 0, 1, isState(StateConnected))
 		prev, k := open.At, 0
 		if p.Heartbeat.OnOpen {
-			ping := t.AwaitCount("the ping on open", 0, 1, fakeserver.KindRecv, isPing(p))[0]
+			ping := t.AwaitCount("the ping on open", 0, 1, transcript.KindRecv, isPing(p))[0]
 			if _, hi := t.tol.widen(0, 0); ping.At-open.At > hi {
 				t.Errorf("the first ping came %v after the open; the profile pings on open", round(ping.At-open.At))
 			}
@@ -87,12 +87,12 @@ var heartbeatScenario = Scenario{
 				gapWant += pongLag(p)
 				if pongLag(p) > 0 {
 					t.StepToServer(fmt.Sprintf("the server's late answer to ping %d", k+i-1))
-					t.AwaitCount(fmt.Sprintf("the answer to ping %d", k+i-1), pongLag(p), k+i-1, fakeserver.KindSend, isPong(p))
+					t.AwaitCount(fmt.Sprintf("the answer to ping %d", k+i-1), pongLag(p), k+i-1, transcript.KindSend, isPong(p))
 				}
 			}
 			t.CaughtUp() // the pong is in before the next ping is due
 			t.Step()
-			ping := t.AwaitCount(fmt.Sprintf("ping %d", k+i), gapWant, k+i, fakeserver.KindRecv, isPing(p))[k+i-1]
+			ping := t.AwaitCount(fmt.Sprintf("ping %d", k+i), gapWant, k+i, transcript.KindRecv, isPing(p))[k+i-1]
 			gap := ping.At - prev
 			if lo, hi := t.tol.widen(gapWant, gapWant); gap < lo || gap > hi {
 				t.Errorf("ping %d came %v after the previous one; the profile pings every %v%s (checked within %v)",
@@ -104,8 +104,8 @@ var heartbeatScenario = Scenario{
 }
 
 // isPong matches the server's answer to a heartbeat ping.
-func isPong(p *profile.Profile) func(fakeserver.Entry) bool {
-	return func(e fakeserver.Entry) bool { return e.Msg != nil && p.IsPong(*e.Msg, e.Msg.SeqReply) }
+func isPong(p *profile.Profile) func(transcript.Entry) bool {
+	return func(e transcript.Entry) bool { return e.Msg != nil && p.IsPong(*e.Msg, e.Msg.SeqReply) }
 }
 
 // pongLag is how late the heartbeat scenario has the server answer pings:
@@ -141,12 +141,12 @@ var deadLinkScenario = Scenario{
 		notice, rule := deadWithin(p)
 		bound := notice + first
 		t.Connect()
-		open := t.AwaitCount("the open", 0, 1, fakeserver.KindOpen, nil)[0]
+		open := t.AwaitCount("the open", 0, 1, transcript.KindOpen, nil)[0]
 		t.AwaitEvent("the connected state", 0, 1, isState(StateConnected))
 		if t.Virtual() {
 			stepUntilFailure(t, p)
 		}
-		dial := t.AwaitCount("a reconnect after the link went dark", bound, 2, fakeserver.KindDial, nil)[1]
+		dial := t.AwaitCount("a reconnect after the link went dark", bound, 2, transcript.KindDial, nil)[1]
 		if ok, saw := errorClosed(t, 1, p.Heartbeat.CloseCode); !ok {
 			t.Errorf("the dead link was not closed with %d (%s): %s", p.Heartbeat.CloseCode, reportedWhere(p), saw)
 		}
@@ -220,7 +220,7 @@ func (t *T) CaughtUp() {
 	}
 	sends := 0
 	for _, e := range t.Entries() {
-		if e.Kind == fakeserver.KindSend && e.Msg != nil {
+		if e.Kind == transcript.KindSend && e.Msg != nil {
 			sends++
 		}
 	}
@@ -271,10 +271,10 @@ var stalledHandshakeScenario = Scenario{
 		to := p.Connect.Timeout
 		first, _ := wait(p, 1)
 		t.Connect()
-		dial := t.AwaitCount("the first attempt", 0, 1, fakeserver.KindDial, nil)[0]
+		dial := t.AwaitCount("the first attempt", 0, 1, transcript.KindDial, nil)[0]
 		t.StepOr(fmt.Sprintf("the client armed no timer while its handshake stalled: it has no connect timeout and waits forever; the profile gives up after %v", to))
 		t.SettleOn(fmt.Sprintf("the client giving up on the stalled handshake after its %v connect timeout", to))
-		retry := t.AwaitCount(fmt.Sprintf("the retry, %v after the stalled attempt was given up", first), to+first, 2, fakeserver.KindDial, nil)[1]
+		retry := t.AwaitCount(fmt.Sprintf("the retry, %v after the stalled attempt was given up", first), to+first, 2, transcript.KindDial, nil)[1]
 		w, _ := p.Backoff.Window(1, 0)
 		lo, hi := t.tol.widen(to+w.Min, to+w.Max)
 		if gap := retry.At - dial.At; gap < lo || gap > hi {

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/wschaos/wschaos/chaos"
-	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/profile"
+	"github.com/wschaos/wschaos/transcript"
 )
 
 func queues(p *profile.Profile) bool { return p.Queue.Enabled && p.SendType != "" }
@@ -20,10 +20,10 @@ type text struct {
 
 // sent lists, in arrival order, the texts of the profile's send messages
 // the server received.
-func sent(p *profile.Profile, es []fakeserver.Entry) []string {
+func sent(p *profile.Profile, es []transcript.Entry) []string {
 	var out []string
 	for _, e := range es {
-		if e.Kind == fakeserver.KindRecv && e.Msg != nil && e.Msg.Type == p.SendType {
+		if e.Kind == transcript.KindRecv && e.Msg != nil && e.Msg.Type == p.SendType {
 			out = append(out, textOf(e.Msg.Data))
 		}
 	}
@@ -45,8 +45,8 @@ func textOf(data json.RawMessage) string {
 	return string(data)
 }
 
-func isSend(p *profile.Profile) func(fakeserver.Entry) bool {
-	return func(e fakeserver.Entry) bool { return e.Msg != nil && e.Msg.Type == p.SendType }
+func isSend(p *profile.Profile) func(transcript.Entry) bool {
+	return func(e transcript.Entry) bool { return e.Msg != nil && e.Msg.Type == p.SendType }
 }
 
 // queueWindow is how long, in profile time, the queue scenario keeps the
@@ -82,7 +82,7 @@ var queueOrderScenario = Scenario{
 		p := t.Profile()
 		k := queueRefusals(t)
 		t.Connect()
-		t.AwaitCount("the refused attempt", 0, 1, fakeserver.KindRefuse, nil)
+		t.AwaitCount("the refused attempt", 0, 1, transcript.KindRefuse, nil)
 		want := []string{"queued-1", "queued-2", "queued-3", "after-open"}
 		for _, s := range want[:3] {
 			if err := t.Send(p.SendType, text{s}); err != nil {
@@ -97,21 +97,21 @@ var queueOrderScenario = Scenario{
 			total += d
 		}
 		afterOpen := t.SendOnConnected(total, p.SendType, text{want[3]})
-		if ofKind(t.Entries(), fakeserver.KindOpen) > 0 {
+		if ofKind(t.Entries(), transcript.KindOpen) > 0 {
 			t.Fatalf("the client reconnected before the sends were queued: nothing checked (raise the scale)")
 		}
 		before := t.followRefusals(k)
-		t.AwaitCount("the open", before, 1, fakeserver.KindOpen, nil)
+		t.AwaitCount("the open", before, 1, transcript.KindOpen, nil)
 		t.AwaitEvent("the connected state", 0, 1, isState(StateConnected))
 		if err := <-afterOpen; err != nil {
 			t.Fatalf("a send made on open failed: %v", err)
 		}
-		t.AwaitCount("the four messages", 0, len(want), fakeserver.KindRecv, isSend(p))
+		t.AwaitCount("the four messages", 0, len(want), transcript.KindRecv, isSend(p))
 		// A new session must not get the old queue again.
 		first, _ := wait(p, 1)
 		t.Server().CutAll(chaos.Cut{Kind: chaos.CloseFrame, Code: profile.StatusGoingAway, Reason: "restart"})
 		t.Settle()
-		t.AwaitCount("the reconnect after a restart", first, 2, fakeserver.KindOpen, nil)
+		t.AwaitCount("the reconnect after a restart", first, 2, transcript.KindOpen, nil)
 		t.Quiet(max(first, time.Duration(float64(queueWindow/10)*t.scale))) // room for a duplicate to show
 		if got := sent(p, t.Entries()); !slices.Equal(got, want) {
 			t.Errorf("the server received %q; want %q: the queue in order, once each, before the send made on open", got, want)
@@ -133,7 +133,7 @@ var queueBoundScenario = Scenario{
 		p := t.Profile()
 		limit := p.Queue.Limit
 		t.Connect()
-		t.AwaitCount("the refused attempt", 0, 1, fakeserver.KindRefuse, nil)
+		t.AwaitCount("the refused attempt", 0, 1, transcript.KindRefuse, nil)
 		var want []string
 		for i := 1; i <= limit; i++ {
 			s := fmt.Sprintf("m%d", i)
@@ -143,15 +143,15 @@ var queueBoundScenario = Scenario{
 			want = append(want, s)
 		}
 		err := t.Send(p.SendType, text{"overflow"})
-		if ofKind(t.Entries(), fakeserver.KindOpen) > 0 {
+		if ofKind(t.Entries(), transcript.KindOpen) > 0 {
 			t.Fatalf("the client reconnected before the queue was full: nothing checked (raise the scale)")
 		}
 		if err == nil {
 			t.Errorf("send %d was accepted with %d already queued; the queue holds %d and must refuse it, not drop it later", limit+1, limit, limit)
 		}
 		before := t.followRefusals(boundRefusals)
-		t.AwaitCount("the open", before, 1, fakeserver.KindOpen, nil)
-		t.AwaitCount("the queued messages", 0, limit, fakeserver.KindRecv, isSend(p))
+		t.AwaitCount("the open", before, 1, transcript.KindOpen, nil)
+		t.AwaitCount("the queued messages", 0, limit, transcript.KindRecv, isSend(p))
 		first, _ := wait(p, 1)
 		t.Quiet(first)
 		if got := sent(p, t.Entries()); !slices.Equal(got, want) {
@@ -175,7 +175,7 @@ var errorStateScenario = Scenario{
 	Run: func(t *T) {
 		p := t.Profile()
 		t.Connect()
-		t.AwaitCount("the open", 0, 1, fakeserver.KindOpen, nil)
+		t.AwaitCount("the open", 0, 1, transcript.KindOpen, nil)
 		t.AwaitEvent("the connected state", 0, 1, isState(StateConnected))
 		if err := t.Server().Emit(p.ErrorType, map[string]string{"message": "conformance check: server error"}); err != nil {
 			t.Fatalf("the server could not send its error: %v", err)

@@ -3,7 +3,7 @@ package conform
 import (
 	"time"
 
-	"github.com/wschaos/wschaos/fakeserver"
+	"github.com/wschaos/wschaos/transcript"
 )
 
 // Result is the outcome of one scenario, with everything a report shows.
@@ -141,7 +141,7 @@ func (t Tolerance) widen(lo, hi time.Duration) (time.Duration, time.Duration) {
 }
 
 // marks turns transcript entries into timeline marks.
-func marks(es []fakeserver.Entry) []Mark {
+func marks(es []transcript.Entry) []Mark {
 	out := make([]Mark, 0, len(es))
 	for _, e := range es {
 		out = append(out, Mark{At: e.At, Attempt: e.Attempt, Kind: string(e.Kind), Text: e.String()})

@@ -7,8 +7,8 @@ import (
 	"slices"
 
 	"github.com/wschaos/wschaos/chaos"
-	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/profile"
+	"github.com/wschaos/wschaos/transcript"
 )
 
 // eventType is the server event the resume scenarios stream.
@@ -52,7 +52,7 @@ func awaitDelivered(t *T, what string, n int) {
 
 // dialQuery reads the query of the n-th dial, by the profile's names.
 func dialQuery(t *T, n int) profile.ConnectQuery {
-	dial := t.AwaitCount(fmt.Sprintf("dial %d", n), 0, n, fakeserver.KindDial, nil)[n-1]
+	dial := t.AwaitCount(fmt.Sprintf("dial %d", n), 0, n, transcript.KindDial, nil)[n-1]
 	u, err := url.Parse(dial.URL)
 	if err != nil {
 		t.Fatalf("dial %d: bad URL %q: %v", n, dial.URL, err)
@@ -72,7 +72,7 @@ func errorClosed(t *T, n int, code profile.StatusCode) (bool, string) {
 	// On the real clock the reconnect can be recorded before the old
 	// connection's end: wait for that end (or the frame a black hole
 	// swallowed) before reading its code.
-	t.AwaitEntries(fmt.Sprintf("the end of connection %d", n), 0, func(es []fakeserver.Entry) bool {
+	t.AwaitEntries(fmt.Sprintf("the end of connection %d", n), 0, func(es []transcript.Entry) bool {
 		_, closed := closeOf(es, n)
 		_, sent := clientCloseFrame(es, n)
 		return closed || sent
@@ -88,7 +88,7 @@ func errorClosed(t *T, n int, code profile.StatusCode) (bool, string) {
 		return false, fmt.Sprintf("it put %d in the close frame, where the profile's error close carries no code", code)
 	}
 	if p.Close.InQuery() {
-		if ofKind(t.Entries(), fakeserver.KindDial) <= n {
+		if ofKind(t.Entries(), transcript.KindDial) <= n {
 			return false, "no connect followed to report it"
 		}
 		if got := dialQuery(t, n+1).ReportedCode; got != code {
@@ -134,7 +134,7 @@ var resumeScenario = Scenario{
 		t.AwaitEvent("the client noticing the restart", 0, 1, isState(StateReconnecting))
 		emitEvents(t, 4, 5) // kept for the resume
 		t.StepToRetry()
-		t.AwaitCount("the reconnect", first, 2, fakeserver.KindOpen, nil)
+		t.AwaitCount("the reconnect", first, 2, transcript.KindOpen, nil)
 		q, id, r := dialQuery(t, 2), helloID(t, p), p.Resume
 		if q.ConnectionID != id || q.Seq != 4 {
 			t.Errorf("the reconnect asked for %s=%q %s=%d; want %q and 4, the next event it expects",
@@ -163,12 +163,12 @@ var newIDScenario = Scenario{
 		first, _ := wait(p, 1)
 		streamThenRestart(t, 2)
 		t.Settle()
-		t.AwaitCount("the reconnect", first, 2, fakeserver.KindOpen, nil)
+		t.AwaitCount("the reconnect", first, 2, transcript.KindOpen, nil)
 		t.AwaitEvent("the resync", 0, 1, isResync)
 		t.AwaitEvent("the connected state again", 0, 2, isState(StateConnected))
 		emitEvents(t, 3, 3) // seq 1 of the new session
 		t.AwaitAny("event 3 delivered, or a close", func() bool {
-			return len(delivered(t)) >= 3 || ofKind(t.Entries(), fakeserver.KindClose) > 1
+			return len(delivered(t)) >= 3 || ofKind(t.Entries(), transcript.KindClose) > 1
 		})
 		if got := delivered(t); !slices.Contains(got, 3) {
 			t.Errorf("the client did not deliver event 3, the new session's seq 1 (it delivered %v): its expected seq was not reset", got)
@@ -177,7 +177,7 @@ var newIDScenario = Scenario{
 		if n := count(t.Events(), isResync); n != 1 {
 			t.Errorf("the client asked for %d resyncs; a new connection id means exactly one", n)
 		}
-		for n := 2; n <= ofKind(t.Entries(), fakeserver.KindOpen); n++ {
+		for n := 2; n <= ofKind(t.Entries(), transcript.KindOpen); n++ {
 			if _, ended := closeOf(t.Entries(), n); !ended {
 				break
 			}
@@ -203,7 +203,7 @@ var seqGapScenario = Scenario{
 		t.AwaitEvent("the connected state", 0, 1, isState(StateConnected))
 		emitEvents(t, 1, 3) // seq 2 never arrives
 		t.SettleOn("the close on the gap and the retry after it")
-		t.AwaitCount("the reconnect after the gap", first, 2, fakeserver.KindOpen, nil)
+		t.AwaitCount("the reconnect after the gap", first, 2, transcript.KindOpen, nil)
 		if ok, saw := errorClosed(t, 1, p.Resume.GapCloseCode); !ok {
 			t.Errorf("the gap did not make the client close with %d: %s", p.Resume.GapCloseCode, saw)
 		}
@@ -221,7 +221,7 @@ var seqGapScenario = Scenario{
 // helloID is the connection id of the first hello the server sent.
 func helloID(t *T, p *profile.Profile) string {
 	for _, e := range t.Entries() {
-		if e.Kind == fakeserver.KindSend && e.Msg != nil && e.Msg.Type == p.Resume.HelloType {
+		if e.Kind == transcript.KindSend && e.Msg != nil && e.Msg.Type == p.Resume.HelloType {
 			return e.Msg.Field(p.Resume.IDField)
 		}
 	}
@@ -231,16 +231,16 @@ func helloID(t *T, p *profile.Profile) string {
 
 // clientCloseFrame is the close frame the client sent on attempt n that a
 // fault swallowed before the server read it, if any.
-func clientCloseFrame(es []fakeserver.Entry, n int) (fakeserver.Entry, bool) {
+func clientCloseFrame(es []transcript.Entry, n int) (transcript.Entry, bool) {
 	for _, e := range es {
-		if e.Kind == fakeserver.KindFault && e.Attempt == n && e.By == profile.Client && e.Code != 0 {
+		if e.Kind == transcript.KindFault && e.Attempt == n && e.By == profile.Client && e.Code != 0 {
 			return e, true
 		}
 	}
-	return fakeserver.Entry{}, false
+	return transcript.Entry{}, false
 }
 
-func describeClose(c fakeserver.Entry, ok bool) string {
+func describeClose(c transcript.Entry, ok bool) string {
 	if !ok {
 		return "the first connection never closed"
 	}

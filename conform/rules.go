@@ -5,8 +5,8 @@ import (
 	"time"
 
 	"github.com/wschaos/wschaos/chaos"
-	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/profile"
+	"github.com/wschaos/wschaos/transcript"
 )
 
 // The scenarios of profile rules that only some profiles have: a
@@ -36,8 +36,8 @@ var handshakeScenario = Scenario{
 	Run: func(t *T) {
 		h := t.Profile().Connect.Handshake
 		t.Connect()
-		open := t.AwaitCount("the open", 0, 1, fakeserver.KindOpen, nil)[0]
-		first := t.AwaitCount("the client's first message", 0, 1, fakeserver.KindRecv, clientMessage(t.Profile()))[0]
+		open := t.AwaitCount("the open", 0, 1, transcript.KindOpen, nil)[0]
+		first := t.AwaitCount("the client's first message", 0, 1, transcript.KindRecv, clientMessage(t.Profile()))[0]
 		if first.Msg.Type != h.Type {
 			t.Errorf("the client's first message was %q; the profile's handshake sends %q first", first.Msg.Type, h.Type)
 		}
@@ -61,8 +61,8 @@ var handshakeScenario = Scenario{
 
 // clientMessage matches a message from the client that is not an answer
 // to the server's ping.
-func clientMessage(p *profile.Profile) func(fakeserver.Entry) bool {
-	return func(e fakeserver.Entry) bool {
+func clientMessage(p *profile.Profile) func(transcript.Entry) bool {
+	return func(e transcript.Entry) bool {
 		return e.Msg != nil && !(p.Heartbeat.Mode == profile.HeartbeatServer && e.Msg.Type == p.Heartbeat.PongType)
 	}
 }
@@ -79,12 +79,12 @@ var serverPingScenario = Scenario{
 		hb := p.Heartbeat
 		t.Connect()
 		t.AwaitEvent("the connected state", 0, 1, isState(StateConnected))
-		isServerPing := func(e fakeserver.Entry) bool { return e.Msg != nil && e.Msg.Type == hb.PingType }
-		isPong := func(e fakeserver.Entry) bool { return e.Msg != nil && e.Msg.Type == hb.PongType }
+		isServerPing := func(e transcript.Entry) bool { return e.Msg != nil && e.Msg.Type == hb.PingType }
+		isPong := func(e transcript.Entry) bool { return e.Msg != nil && e.Msg.Type == hb.PongType }
 		for i := 1; i <= serverPings; i++ {
 			t.StepToServer(fmt.Sprintf("the server's ping %d", i))
-			ping := t.AwaitCount(fmt.Sprintf("the server's ping %d", i), hb.Interval, i, fakeserver.KindSend, isServerPing)[i-1]
-			pongs := t.AwaitCount(fmt.Sprintf("the client's %s to ping %d", hb.PongType, i), 0, i, fakeserver.KindRecv, isPong)
+			ping := t.AwaitCount(fmt.Sprintf("the server's ping %d", i), hb.Interval, i, transcript.KindSend, isServerPing)[i-1]
+			pongs := t.AwaitCount(fmt.Sprintf("the client's %s to ping %d", hb.PongType, i), 0, i, transcript.KindRecv, isPong)
 			if _, hi := t.tol.widen(0, 0); pongs[i-1].At-ping.At > hi {
 				t.Errorf("the %s to ping %d came %v after it; the profile answers at once", hb.PongType, i, round(pongs[i-1].At-ping.At))
 			}
@@ -104,14 +104,14 @@ var fatalCloseScenario = Scenario{
 		p := t.Profile()
 		code := p.Close.Fatal[0].Lo
 		t.Connect()
-		t.AwaitCount(fmt.Sprintf("the server's close with %d", code), 0, 1, fakeserver.KindClose, nil)
+		t.AwaitCount(fmt.Sprintf("the server's close with %d", code), 0, 1, transcript.KindClose, nil)
 		e := t.AwaitEvent(fmt.Sprintf("the gave-up state after the fatal close %d", code), 0, 1, isState(StateGaveUp, StateReconnecting))
 		if e.State == StateReconnecting {
 			t.Errorf("the client said it would reconnect after the server closed with %d; the profile never reconnects after it", code)
 		}
 		w, _ := p.Backoff.Window(1, 0)
 		t.Quiet(2 * w.Max)
-		if n := ofKind(t.Entries(), fakeserver.KindDial); n > 1 {
+		if n := ofKind(t.Entries(), transcript.KindDial); n > 1 {
 			t.Errorf("the client dialed %d more times after the server closed with %d; the profile never reconnects after it", n-1, code)
 		}
 	},
@@ -141,16 +141,16 @@ var resetAfterUptimeScenario = Scenario{
 		k := uptimeRefusals
 		t.Connect()
 		before := t.followRefusals(k)
-		t.AwaitCount("the short connection", before, 1, fakeserver.KindOpen, nil)
+		t.AwaitCount("the short connection", before, 1, transcript.KindOpen, nil)
 		t.Settle()
 		short, _ := wait(p, k+1)
-		t.AwaitCount("the connection that stays up", short, 2, fakeserver.KindOpen, nil)
+		t.AwaitCount("the connection that stays up", short, 2, transcript.KindOpen, nil)
 		t.AwaitEvent("the connected state", 0, 2, isState(StateConnected)) // the client's timers are set
 		t.StepToServer("the server's close, once the connection has been up long enough")
-		t.AwaitCount("its close after the uptime", p.ResetAfter, 2, fakeserver.KindClose, nil)
+		t.AwaitCount("its close after the uptime", p.ResetAfter, 2, transcript.KindClose, nil)
 		t.Settle()
 		first, _ := wait(p, 1)
-		t.AwaitCount("the reconnect after it", first, 3, fakeserver.KindOpen, nil)
+		t.AwaitCount("the reconnect after it", first, 3, transcript.KindOpen, nil)
 		ws := t.judge(t.Entries(), false)
 		if len(ws) >= k+2 {
 			checkUptimeRatios(t, ws[0].Waited, ws[k].Waited, ws[k+1].Waited)

@@ -4,8 +4,8 @@ import (
 	"time"
 
 	"github.com/wschaos/wschaos/chaos"
-	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/profile"
+	"github.com/wschaos/wschaos/transcript"
 )
 
 // Scenario is one conformance check: the server's faults and a script of
@@ -68,7 +68,7 @@ func wait(p *profile.Profile, n int) (time.Duration, bool) {
 }
 
 // ofKind counts entries of kind k.
-func ofKind(es []fakeserver.Entry, k fakeserver.Kind) int {
+func ofKind(es []transcript.Entry, k transcript.Kind) int {
 	n := 0
 	for _, e := range es {
 		if e.Kind == k {
@@ -79,11 +79,11 @@ func ofKind(es []fakeserver.Entry, k fakeserver.Kind) int {
 }
 
 // closeOf returns the close entry of attempt n.
-func closeOf(es []fakeserver.Entry, n int) (fakeserver.Entry, bool) {
+func closeOf(es []transcript.Entry, n int) (transcript.Entry, bool) {
 	for _, e := range es {
-		if e.Kind == fakeserver.KindClose && e.Attempt == n {
+		if e.Kind == transcript.KindClose && e.Attempt == n {
 			return e, true
 		}
 	}
-	return fakeserver.Entry{}, false
+	return transcript.Entry{}, false
 }

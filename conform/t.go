@@ -12,6 +12,7 @@ import (
 	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/profile"
 	"github.com/wschaos/wschaos/timeline"
+	"github.com/wschaos/wschaos/transcript"
 	"github.com/wschaos/wschaos/vclock"
 )
 
@@ -228,13 +229,13 @@ func (t *T) budget(d time.Duration) time.Duration {
 
 // AwaitEntries waits until pred holds for the transcript, allowing d of
 // profile time, and returns the entries. what names the wait in a failure.
-func (t *T) AwaitEntries(what string, d time.Duration, pred func([]fakeserver.Entry) bool) []fakeserver.Entry {
+func (t *T) AwaitEntries(what string, d time.Duration, pred func([]transcript.Entry) bool) []transcript.Entry {
 	return t.awaitEntries(what, d, "", pred)
 }
 
 // awaitEntries is AwaitEntries with the thing awaited named for the
 // failure ("dial": still no dial ... after #3 ended).
-func (t *T) awaitEntries(what string, d time.Duration, thing string, pred func([]fakeserver.Entry) bool) []fakeserver.Entry {
+func (t *T) awaitEntries(what string, d time.Duration, thing string, pred func([]transcript.Entry) bool) []transcript.Entry {
 	began := t.clock.Now()
 	ctx, cancel := t.waitFor(t.budget(d))
 	defer cancel()
@@ -265,12 +266,12 @@ func (t *T) overdue(d time.Duration, ctx context.Context, missing string) string
 
 // kindNouns name what an AwaitCount waits for, in a failure: "still no
 // refused attempt", not "still no refuse".
-var kindNouns = map[fakeserver.Kind]string{
-	fakeserver.KindRefuse: "refused attempt",
-	fakeserver.KindRecv:   "message from the client",
-	fakeserver.KindSend:   "message from the server",
-	fakeserver.KindStall:  "stalled attempt",
-	fakeserver.KindReset:  "reset attempt",
+var kindNouns = map[transcript.Kind]string{
+	transcript.KindRefuse: "refused attempt",
+	transcript.KindRecv:   "message from the client",
+	transcript.KindSend:   "message from the server",
+	transcript.KindStall:  "stalled attempt",
+	transcript.KindReset:  "reset attempt",
 }
 
 // stillNo says what a wait still misses, and since when: an attempt's
@@ -280,12 +281,12 @@ func (t *T) stillNo(thing string, began time.Time) string {
 	if thing == "" {
 		return fmt.Sprintf("still not seen %v after the wait for it began", round(t.clock.Since(began)))
 	}
-	k := fakeserver.Kind(thing)
+	k := transcript.Kind(thing)
 	if noun, ok := kindNouns[k]; ok {
 		thing = noun
 	}
 	switch k {
-	case fakeserver.KindDial, fakeserver.KindRefuse, fakeserver.KindOpen, fakeserver.KindReset, fakeserver.KindStall:
+	case transcript.KindDial, transcript.KindRefuse, transcript.KindOpen, transcript.KindReset, transcript.KindStall:
 		if n, at, ok := t.lastEnded(); ok {
 			return fmt.Sprintf("still no %s %v after #%d ended", thing, round(t.clock.Since(t.t0)-at), n)
 		}
@@ -296,7 +297,7 @@ func (t *T) stillNo(thing string, began time.Time) string {
 // lastEnded is the last attempt whose end the server recorded, and when.
 func (t *T) lastEnded() (attempt int, at time.Duration, ok bool) {
 	for _, e := range t.Entries() {
-		if endsAttempt(e.Kind) && e.Kind != fakeserver.KindStall || e.Kind == fakeserver.KindNote && e.Note == stallGivenUp {
+		if endsAttempt(e.Kind) && e.Kind != transcript.KindStall || e.Kind == transcript.KindNote && e.Note == stallGivenUp {
 			attempt, at, ok = e.Attempt, e.At, true
 		}
 	}
@@ -305,9 +306,9 @@ func (t *T) lastEnded() (attempt int, at time.Duration, ok bool) {
 
 // AwaitCount waits until the transcript holds n entries of kind k on
 // which keep (if not nil) holds, and returns them.
-func (t *T) AwaitCount(what string, d time.Duration, n int, k fakeserver.Kind, keep func(fakeserver.Entry) bool) []fakeserver.Entry {
-	match := func(es []fakeserver.Entry) []fakeserver.Entry {
-		var out []fakeserver.Entry
+func (t *T) AwaitCount(what string, d time.Duration, n int, k transcript.Kind, keep func(transcript.Entry) bool) []transcript.Entry {
+	match := func(es []transcript.Entry) []transcript.Entry {
+		var out []transcript.Entry
 		for _, e := range es {
 			if e.Kind == k && (keep == nil || keep(e)) {
 				out = append(out, e)
@@ -315,12 +316,12 @@ func (t *T) AwaitCount(what string, d time.Duration, n int, k fakeserver.Kind, k
 		}
 		return out
 	}
-	es := t.awaitEntries(what, d, string(k), func(es []fakeserver.Entry) bool { return len(match(es)) >= n })
+	es := t.awaitEntries(what, d, string(k), func(es []transcript.Entry) bool { return len(match(es)) >= n })
 	return match(es)
 }
 
 // Entries is the transcript so far.
-func (t *T) Entries() []fakeserver.Entry { return t.srv.Transcript().Entries() }
+func (t *T) Entries() []transcript.Entry { return t.srv.Transcript().Entries() }
 
 // Events is what the client has reported so far.
 func (t *T) Events() []Event {
@@ -476,10 +477,10 @@ func (t *T) StepToRetry() {
 // end stamped after the step would shorten the wait the judge sees.
 func (t *T) stepToRetry() {
 	var ended int // the attempt whose end was seen
-	t.AwaitEntries("the server's record of how the last attempt ended", 0, func(es []fakeserver.Entry) bool {
+	t.AwaitEntries("the server's record of how the last attempt ended", 0, func(es []transcript.Entry) bool {
 		last := 0
 		for _, e := range es {
-			if e.Kind == fakeserver.KindDial {
+			if e.Kind == transcript.KindDial {
 				last = max(last, e.Attempt)
 			}
 		}
@@ -498,7 +499,7 @@ func (t *T) stepToRetry() {
 	// away, and the judge will say how long it waited.
 	redialed := func() bool {
 		for _, e := range t.Entries() {
-			if e.Kind == fakeserver.KindDial && e.Attempt > ended {
+			if e.Kind == transcript.KindDial && e.Attempt > ended {
 				return true
 			}
 		}
@@ -519,9 +520,9 @@ func (t *T) stepToRetry() {
 
 // endsAttempt reports whether an entry of kind k ends an attempt, as far
 // as the server can tell (a stalled one ends on the client's side).
-func endsAttempt(k fakeserver.Kind) bool {
+func endsAttempt(k transcript.Kind) bool {
 	switch k {
-	case fakeserver.KindClose, fakeserver.KindRefuse, fakeserver.KindReset, fakeserver.KindStall:
+	case transcript.KindClose, transcript.KindRefuse, transcript.KindReset, transcript.KindStall:
 		return true
 	}
 	return false
@@ -552,7 +553,7 @@ func quietReal(ctx context.Context, d time.Duration) {
 // judge reads the transcript's reconnect waits against the profile's
 // windows, widened by the tolerance. With report, each wrong one is a
 // failure.
-func (t *T) judge(es []fakeserver.Entry, report bool) []Wait {
+func (t *T) judge(es []transcript.Entry, report bool) []Wait {
 	j := timeline.NewJudge(t.p)
 	var out []Wait
 	for _, e := range es {

@@ -15,6 +15,7 @@ import (
 	"github.com/wschaos/wschaos/chaos"
 	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/profile"
+	"github.com/wschaos/wschaos/transcript"
 	"github.com/wschaos/wschaos/vclock"
 )
 
@@ -26,9 +27,9 @@ func TestCloseEndsEverythingAndLeavesNoGoroutine(t *testing.T) {
 	s := fakeserver.NewUnstartedServer(p)
 	s.Clock = vclock.New()
 	s.Faults = []chaos.Fault{
-		chaos.OnAttempts(chaos.Type("pong", chaos.Delay(time.Minute)), 1),
-		chaos.OnAttempts(chaos.BlackHoleAfter(0), 2),
-		chaos.OnAttempts(chaos.Stall(-1), 3),
+		chaos.OnAttempt(1, chaos.Type("pong", chaos.Delay(time.Minute))),
+		chaos.OnAttempt(2, chaos.BlackHoleAfter(0)),
+		chaos.OnAttempt(3, chaos.Stall(-1)),
 	}
 	s.Start()
 
@@ -36,7 +37,7 @@ func TestCloseEndsEverythingAndLeavesNoGoroutine(t *testing.T) {
 	send(t, normal, p, ping(p, 1))
 	waitLine(t, s, "delayed server frame #1")
 	hole := dial(t, s.URL)
-	waitLine(t, s, "#2 fault on attempts 2: black hole")
+	waitLine(t, s, "#2 fault on attempts 2: black-hole-after 0s: black hole")
 	stalled := make(chan error, 1)
 	go func() {
 		_, _, err := websocket.DefaultDialer.DialContext(context.Background(), s.URL, nil)
@@ -85,7 +86,7 @@ func script(t *testing.T, seed uint64) string {
 	s.Clock = clock
 	s.Seed = seed
 	s.Faults = []chaos.Fault{
-		chaos.OnAttempts(chaos.Refuse(503), 1),
+		chaos.OnAttempt(1, chaos.Refuse(503)),
 		chaos.Probability(0.5, chaos.Dir(profile.Server, chaos.Duplicate())),
 		chaos.Type("posted", chaos.Jitter(10*time.Second)),
 		chaos.SeqGap(2),
@@ -119,7 +120,7 @@ func TestSameSeedSameScriptSameTranscript(t *testing.T) {
 	if first != second {
 		t.Fatalf("transcripts differ:\n%s\n---\n%s", first, second)
 	}
-	for _, want := range []string{"p=0.5: server frames: duplicate", "jitter <10s: delayed", "seq gap 2: dropped"} {
+	for _, want := range []string{"p=0.5: server frames: duplicate", "jitter 10s: delayed", "seq-gap 2: dropped"} {
 		if !strings.Contains(first, want) {
 			t.Errorf("the script never exercised %q:\n%s", want, first)
 		}
@@ -162,7 +163,7 @@ func TestTranscriptWaitFailsClearly(t *testing.T) {
 	waitLine(t, s, "open")
 	c, cancel := context.WithTimeout(context.Background(), quiet)
 	defer cancel()
-	err := s.Transcript().Wait(c, func([]fakeserver.Entry) bool { return false })
+	err := s.Transcript().Wait(c, func([]transcript.Entry) bool { return false })
 	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "transcript never matched after 2 entries") ||
 		!strings.Contains(err.Error(), "#1 open") {
 		t.Errorf("Wait error = %v", err)

@@ -1,24 +1,15 @@
 package fakeserver
 
 import (
-	"fmt"
-	"github.com/wschaos/wschaos/internal/wire"
 	"math/rand/v2"
 	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/wschaos/wschaos/chaos"
+	"github.com/wschaos/wschaos/internal/link"
+	"github.com/wschaos/wschaos/internal/wire"
 	"github.com/wschaos/wschaos/profile"
-)
-
-// connState is where a connection is in its life.
-type connState int
-
-const (
-	stateOpen    connState = iota
-	stateHole              // black-holed: nothing flows, the socket stays up
-	stateClosing           // close frame or FIN sent; waiting for the client
-	stateEnded
+	"github.com/wschaos/wschaos/transcript"
 )
 
 // conn is one upgraded connection. Everything below the channels belongs
@@ -32,16 +23,15 @@ type conn struct {
 
 	wire.Mailbox[readResult] // results from the reader; work from Emit, CutAll, Close
 
-	state         connState
+	life          link.Life
 	writeFailed   bool     // closing because a write failed, not by choice
 	broken        bool     // a write failed: the socket takes no more
-	holeBy        string   // the fault that black-holed the connection
 	session       *session // guarded by s.mu where other conns may look
 	inIdx, outIdx int
 
 	// delays holds delayed frames, scheduled cuts and the next server
 	// ping behind one timer.
-	delays *wire.Delays[item]
+	delays *wire.Delays[link.Item]
 
 	// handshaken: the profile's handshake message is answered, or there
 	// is none. pinging: the server's pings are armed (heartbeat mode
@@ -50,15 +40,13 @@ type conn struct {
 	pinging    bool
 	nextPing   time.Time
 
-	// The fault being called, for what it does through the Link.
-	current string
-	frame   *chaos.Frame
-	noted   bool
+	// faults calls the faults, for what they do through the Link.
+	faults link.Faults
 
 	// unpublished holds this loop turn's entries: they reach the transcript
 	// once the turn is over and any timer it needs is armed, so whoever
 	// reads an entry may step the clock.
-	unpublished []Entry
+	unpublished []transcript.Entry
 	// effects holds this turn's socket operations, done once its entries
 	// are published (see finishTurn).
 	effects []func()
@@ -66,26 +54,14 @@ type conn struct {
 	// Open-time state: entries and cuts wait until the open is recorded.
 	opening  bool
 	chosen   bool // NewSession picked the session during Open
-	deferred []Entry
-	openCuts []namedCut
+	deferred []transcript.Entry
+	openCuts []link.NamedCut
 }
 
 type readResult struct {
 	op   int
 	data []byte
 	err  error
-}
-
-// item is a delayed frame, a scheduled cut, or the next server ping.
-type item struct {
-	frame chaos.Frame
-	cut   *namedCut
-	ping  bool
-}
-
-type namedCut struct {
-	cut chaos.Cut
-	by  string
 }
 
 // serveConn serves an upgraded connection on its own goroutine, which
@@ -99,20 +75,11 @@ func (s *Server) serveConn(ws *websocket.Conn, n int, rng *rand.Rand, q *profile
 		// Without a handshake message the connection is ready at once.
 		handshaken: s.Profile.Connect.Handshake == nil,
 		Mailbox:    wire.NewMailbox[readResult](),
-		delays:     wire.NewDelays[item](s.Clock),
+		delays:     wire.NewDelays[link.Item](s.Clock),
 	}
-	now := s.since()
-	c.link = &chaos.Link{
-		Attempt:    n,
-		Opened:     now,
-		Now:        now,
-		Profile:    s.Profile,
-		Rand:       rng,
-		NewSession: c.newSession,
-		Cut:        c.linkCut,
-		Event:      c.linkEvent,
-		Note:       c.linkNote,
-	}
+	c.faults = link.Faults{Since: s.since, Record: c.faultEntry}
+	c.link = c.faults.Open(n, s.Profile, rng)
+	c.link.NewSession, c.link.Cut, c.link.Event = c.newSession, c.linkCut, c.linkEvent
 	ws.SetReadLimit(maxFrameSize)
 	ws.SetCloseHandler(func(int, string) error { return nil }) // the loop answers
 	ws.SetPingHandler(func(data string) error {
@@ -128,7 +95,7 @@ func (s *Server) serveConn(ws *websocket.Conn, n int, rng *rand.Rand, q *profile
 	if s.closed {
 		s.mu.Unlock()
 		s.upgraded()
-		s.record(Entry{Attempt: n, Kind: KindNote, Note: "upgraded as the server closed; dropped"})
+		s.record(transcript.Entry{Attempt: n, Kind: transcript.KindNote, Note: "upgraded as the server closed; dropped"})
 		ws.Close()
 		return
 	}
@@ -146,7 +113,7 @@ func (s *Server) serveConn(ws *websocket.Conn, n int, rng *rand.Rand, q *profile
 func (c *conn) loop() {
 	for {
 		c.finishTurn()
-		if c.state == stateEnded {
+		if c.life.State == link.Ended {
 			return
 		}
 		select {
@@ -167,15 +134,12 @@ func (c *conn) loop() {
 // end closes the socket (at the end of the turn) and forgets the
 // connection; the loop then exits.
 func (c *conn) end() {
-	if c.state == stateEnded {
+	if c.life.State == link.Ended {
 		return
 	}
-	c.state = stateEnded
-	for _, it := range c.delays.Drop() {
-		if it.cut == nil && !it.ping {
-			c.record(Entry{Kind: KindNote, Op: it.frame.Op, Data: string(it.frame.Data), Msg: it.frame.Msg,
-				Note: fmt.Sprintf("delayed %s never delivered: connection ended", wire.FrameName(it.frame))})
-		}
+	c.life.State = link.Ended
+	for _, e := range link.Undelivered(c.delays.Drop()) {
+		c.record(e)
 	}
 	c.effect(func() { c.ws.Close() })
 	c.s.mu.Lock()
@@ -188,19 +152,19 @@ func (c *conn) end() {
 
 // shutdown ends the connection because the server closes.
 func (c *conn) shutdown() {
-	switch c.state {
-	case stateOpen:
-		c.record(Entry{Kind: KindClose, Code: profile.StatusGoingAway, Reason: "server closed", By: profile.Server})
+	switch c.life.State {
+	case link.Open:
+		c.record(transcript.Entry{Kind: transcript.KindClose, Code: profile.StatusGoingAway, Reason: "server closed", By: profile.Server})
 		c.writeClose(int(profile.StatusGoingAway), "server closed")
-	case stateHole:
-		c.record(Entry{Kind: KindClose, Code: profile.StatusAbnormalClosure, By: profile.Server, Note: "server closed"})
+	case link.Hole:
+		c.record(transcript.Entry{Kind: transcript.KindClose, Code: profile.StatusAbnormalClosure, By: profile.Server, Note: "server closed"})
 	}
 	c.end()
 }
 
 // record stamps e with the connection's attempt; during Open it waits for
 // the open entry.
-func (c *conn) record(e Entry) {
+func (c *conn) record(e transcript.Entry) {
 	e.Attempt = c.attempt
 	e.At = c.s.since() // when it happened, not when the turn publishes it
 	if c.opening {
@@ -220,7 +184,7 @@ func (c *conn) publish() {
 
 // faultEntry records that fault did what; f is the frame it acted on.
 func (c *conn) faultEntry(fault, what string, f *chaos.Frame) {
-	e := Entry{Kind: KindFault, Fault: fault, Note: what}
+	e := transcript.Entry{Kind: transcript.KindFault, Fault: fault, Note: what}
 	if f != nil {
 		e.Op, e.Data, e.Msg = f.Op, string(f.Data), f.Msg
 	}

@@ -10,8 +10,8 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/onsi/gomega"
 	"github.com/wschaos/wschaos/chaos"
-	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/profile"
+	"github.com/wschaos/wschaos/transcript"
 )
 
 func TestAcceptThenCloseSendsTheCloseAtOnce(t *testing.T) {
@@ -23,7 +23,7 @@ func TestAcceptThenCloseSendsTheCloseAtOnce(t *testing.T) {
 	if !errors.As(err, &ce) || ce.Code != 4000 || ce.Text != "bye" {
 		t.Fatalf("read: %v; want close 4000 bye", err)
 	}
-	waitLine(t, s, `#1 close 4000 "bye" by server (accept then close 4000 "bye")`)
+	waitLine(t, s, `#1 close 4000 "bye" by server (accept-then-close code=4000 reason=bye)`)
 	gomega.NewWithT(t).Eventually(s.OpenConns).WithTimeout(patience).Should(gomega.BeZero())
 	if got := lines(s, "send"); len(got) != 0 {
 		t.Errorf("sent %q before the close", got)
@@ -51,8 +51,8 @@ func TestFINAndRSTEndWithoutACloseFrame(t *testing.T) {
 		fault chaos.Fault
 		line  string
 	}{
-		{chaos.FINAfter(0), "close 1006 by server (FIN after 0s): FIN"},
-		{chaos.RSTAfter(0), "close 1006 by server (RST after 0s): RST"},
+		{chaos.FINAfter(0), "close 1006 by server (fin-after 0s): FIN"},
+		{chaos.RSTAfter(0), "close 1006 by server (rst-after 0s): RST"},
 	} {
 		t.Run(tc.fault.String(), func(t *testing.T) {
 			s, _ := newServer(t, profile.QueueProfile(), tc.fault)
@@ -79,22 +79,22 @@ func TestBlackHoleLetsNothingThroughAndRecordsWhatItSwallows(t *testing.T) {
 	}
 
 	advance(t, clock)
-	waitLine(t, s, "+5s        #1 fault black hole after 5s: black hole: nothing flows either way")
+	waitLine(t, s, "+5s        #1 fault black-hole-after 5s: black hole: nothing flows either way")
 	send(t, ws, p, ping(p, 2))
-	waitLine(t, s, "black hole after 5s: swallowed client frame #2 (request ping)")
+	waitLine(t, s, "black-hole-after 5s: swallowed client frame #2 (request ping)")
 	if err := s.Emit("panel.updated", map[string]string{"id": "p1"}); err != nil {
 		t.Fatal(err)
 	}
-	waitLine(t, s, "black hole after 5s: swallowed server frame #2 (event panel.updated)")
+	waitLine(t, s, "black-hole-after 5s: swallowed server frame #2 (event panel.updated)")
 	nothing(t, ws)
 	if n := s.OpenConns(); n != 1 {
 		t.Fatalf("OpenConns = %d in the black hole; the socket must stay up", n)
 	}
 
 	ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(4000, "ping timeout"), time.Now().Add(patience))
-	waitLine(t, s, `black hole after 5s: swallowed client close 4000 "ping timeout"`)
-	if !slices.ContainsFunc(s.Transcript().Entries(), func(e fakeserver.Entry) bool {
-		return e.Kind == fakeserver.KindFault && e.Code == 4000 && e.Reason == "ping timeout" && e.By == profile.Client
+	waitLine(t, s, `black-hole-after 5s: swallowed client close 4000 "ping timeout"`)
+	if !slices.ContainsFunc(s.Transcript().Entries(), func(e transcript.Entry) bool {
+		return e.Kind == transcript.KindFault && e.Code == 4000 && e.Reason == "ping timeout" && e.By == profile.Client
 	}) {
 		t.Errorf("the swallowed close's entry does not keep its code, reason and side: %v", s.Transcript().Entries())
 	}
@@ -224,7 +224,7 @@ func TestControlPingsAreAnsweredThroughTheFaults(t *testing.T) {
 			if tc.pongs == 1 {
 				waitLine(t, s, `send pong "hb"`)
 			} else {
-				waitLine(t, s, `swallow pongs: dropped server frame #1 (pong)`)
+				waitLine(t, s, `swallow-pongs: dropped server frame #1 (pong)`)
 			}
 		})
 	}

@@ -1,36 +1,26 @@
 package fakeserver
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/wschaos/wschaos/chaos"
+	"github.com/wschaos/wschaos/internal/link"
 	"github.com/wschaos/wschaos/profile"
+	"github.com/wschaos/wschaos/transcript"
 )
 
 // cut ends or silences the connection as k says, on behalf of fault by.
 func (c *conn) cut(k chaos.Cut, by string) {
-	if c.state == stateClosing || c.state == stateEnded {
-		c.faultEntry(by, k.String()+" not done: the connection is already closing", nil)
+	if !c.life.Cut(&c.faults, k, by, "server") {
 		return
 	}
 	switch k.Kind {
-	case chaos.BlackHole:
-		if c.state == stateHole {
-			return
-		}
-		c.state, c.holeBy = stateHole, by
-		c.faultEntry(by, "black hole: nothing flows either way from now on", nil)
 	case chaos.CloseFrame:
-		if c.state == stateHole {
-			c.faultEntry(c.holeBy, fmt.Sprintf("swallowed server close %d %q", k.Code, k.Reason), nil)
-			return
-		}
-		c.record(Entry{Kind: KindClose, Code: k.Code, Reason: k.Reason, By: profile.Server, Fault: by})
+		c.record(transcript.Entry{Kind: transcript.KindClose, Code: k.Code, Reason: k.Reason, By: profile.Server, Fault: by})
 		c.writeClose(int(k.Code), k.Reason)
 		c.closing()
 	case chaos.FIN:
-		c.record(Entry{Kind: KindClose, Code: profile.StatusAbnormalClosure, By: profile.Server, Fault: by, Note: "FIN"})
+		c.record(transcript.Entry{Kind: transcript.KindClose, Code: profile.StatusAbnormalClosure, By: profile.Server, Fault: by, Note: "FIN"})
 		c.closing()
 		c.effect(func() {
 			if cw, ok := c.ws.NetConn().(interface{ CloseWrite() error }); !ok || cw.CloseWrite() != nil {
@@ -38,26 +28,24 @@ func (c *conn) cut(k chaos.Cut, by string) {
 			}
 		})
 	case chaos.RST:
-		c.record(Entry{Kind: KindClose, Code: profile.StatusAbnormalClosure, By: profile.Server, Fault: by, Note: "RST"})
+		c.record(transcript.Entry{Kind: transcript.KindClose, Code: profile.StatusAbnormalClosure, By: profile.Server, Fault: by, Note: "RST"})
 		c.effect(func() {
 			if l, ok := c.ws.NetConn().(interface{ SetLinger(int) error }); ok {
 				l.SetLinger(0) // close sends RST instead of FIN
 			}
 		})
 		c.end()
-	default:
-		c.faultEntry(by, fmt.Sprintf("unknown cut kind %d: ignored", k.Kind), nil)
 	}
 }
 
 // closing waits for the client's half of the close: its close frame or
-// its FIN ends the connection, or closeGrace of real time does.
+// its FIN ends the connection, or link.CloseGrace of real time does.
 func (c *conn) closing() {
-	c.state = stateClosing
+	c.life.State = link.Closing
 	c.s.mu.Lock()
 	if c.session != nil && c.session.live == c {
 		c.session.live = nil // later events wait in the buffer for a resume
 	}
 	c.s.mu.Unlock()
-	c.ws.SetReadDeadline(time.Now().Add(closeGrace))
+	c.ws.SetReadDeadline(time.Now().Add(link.CloseGrace))
 }

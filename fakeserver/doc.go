@@ -9,7 +9,7 @@
 //
 //	s := fakeserver.NewUnstartedServer(profile.MattermostProfile())
 //	s.Clock = vclock.New()
-//	s.Faults = []chaos.Fault{chaos.OnAttempts(chaos.Refuse(503), 1)}
+//	s.Faults = []chaos.Fault{chaos.OnAttempt(1, chaos.Refuse(503))}
 //	s.Start()
 //	defer s.Close()
 //	// ... run the client against s.URL, advance the clock ...

@@ -101,7 +101,7 @@ func TestDelayedFramesKeepDueThenInsertionOrder(t *testing.T) {
 
 func TestNoTimerIsArmedWithoutDelaysOrScheduledCuts(t *testing.T) {
 	p := profile.MattermostProfile()
-	s, clock := newServer(t, p, chaos.OnAttempts(chaos.Type("posted", chaos.Delay(time.Second)), 2))
+	s, clock := newServer(t, p, chaos.OnAttempt(2, chaos.Type("posted", chaos.Delay(time.Second))))
 	ws := dial(t, resumeURL(t, s, "", 0))
 	read(t, ws, p)
 	send(t, ws, p, ping(p, 1))
@@ -149,7 +149,7 @@ func TestPongFaults(t *testing.T) {
 		if strings.Join(got, " ") != want {
 			t.Errorf("got %v, want %s", got, want)
 		}
-		waitLine(t, s, "every 2nd: swallow pongs: dropped server frame #3 (event pong)")
+		waitLine(t, s, "every 2nd: swallow-pongs: dropped server frame #3 (event pong)")
 	})
 	t.Run("delayed pong", func(t *testing.T) {
 		p := profile.MattermostProfile()
@@ -157,7 +157,7 @@ func TestPongFaults(t *testing.T) {
 		ws := dial(t, resumeURL(t, s, "", 0))
 		read(t, ws, p)
 		send(t, ws, p, ping(p, 1))
-		waitLine(t, s, "delay pongs 30s: delayed server frame #2 (reply seq_reply=1 status=OK) by 30s")
+		waitLine(t, s, "delay-pongs 30s: delayed server frame #2 (reply seq_reply=1 status=OK) by 30s")
 		advance(t, clock)
 		if m := read(t, ws, p); !p.IsPong(m, 1) {
 			t.Fatalf("got %v", m)
@@ -181,6 +181,6 @@ func TestPongFaults(t *testing.T) {
 		if m := read(t, ws, p); m.Seq != 4 {
 			t.Fatalf("got %v, want seq 4: the flood is numbered in the session", m)
 		}
-		waitLine(t, s, "flood 3 before pongs: added server frame #3 (event flood seq=1), server frame #4 (event flood seq=2), server frame #5 (event flood seq=3) before server frame #2 (reply seq_reply=1 status=OK)")
+		waitLine(t, s, "flood-before-pongs 3: added server frame #3 (event flood seq=1), server frame #4 (event flood seq=2), server frame #5 (event flood seq=3) before server frame #2 (reply seq_reply=1 status=OK)")
 	})
 }

@@ -2,7 +2,6 @@ package fakeserver
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"slices"
 	"strings"
@@ -10,8 +9,9 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/wschaos/wschaos/chaos"
-	"github.com/wschaos/wschaos/internal/wire"
+	"github.com/wschaos/wschaos/internal/link"
 	"github.com/wschaos/wschaos/profile"
+	"github.com/wschaos/wschaos/transcript"
 )
 
 // serveHTTP takes one connection attempt from request to upgrade, through
@@ -19,32 +19,20 @@ import (
 // own and returns: net/http's deep handler stack and the request then go,
 // and a held connection costs only what it uses.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	wire.MarkServed(r)
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		http.Error(w, "fakeserver: closed", http.StatusServiceUnavailable)
+	n, rng, ok := s.door().Enter(w, r, &s.mu, &s.closed, &s.attempts, &s.wg, s.Seed)
+	if !ok {
 		return
 	}
-	s.attempts++
-	n := s.attempts
-	s.wg.Add(1)
-	s.mu.Unlock()
 	defer s.wg.Done()
-
-	rng := rand.New(rand.NewPCG(s.Seed, uint64(n)))
 	query := r.URL.Query()
 	// The reported code is part of the dial's record, whatever becomes of
 	// the attempt: it is about the connection before this one.
 	cq, qErr := s.Profile.ParseConnectQuery(query)
-	s.record(Entry{Attempt: n, Kind: KindDial, URL: r.URL.RequestURI(), ReportedCode: cq.ReportedCode})
+	s.record(transcript.Entry{Attempt: n, Kind: transcript.KindDial, URL: r.URL.RequestURI(), ReportedCode: cq.ReportedCode})
 	u := *r.URL
 	a := &chaos.Attempt{N: n, URL: &u, Rand: rng}
-	for _, f := range s.handshakes {
-		a.At = s.since()
-		if ref := f.Handshake(a); ref != nil && !s.refusal(w, r, n, f.String(), ref) {
-			return
-		}
+	if !s.door().Handshakes(w, r, s.handshakes, a) {
+		return
 	}
 
 	if proto := s.Profile.Connect.Subprotocol; proto != "" && !slices.Contains(websocket.Subprotocols(r), proto) {
@@ -62,7 +50,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		q = &cq
 	}
 	up := websocket.Upgrader{
-		HandshakeTimeout: writeWait,
+		HandshakeTimeout: link.WriteWait,
 		// Small read buffers, and write buffers only while writing: an
 		// idle connection holds neither net/http's 4 KiB buffers nor its
 		// own.
@@ -113,64 +101,24 @@ func offered(r *http.Request) string {
 	return s
 }
 
-// refusal carries out what a handshake fault decided, and reports whether
-// the attempt goes on to the next fault and the upgrade.
-func (s *Server) refusal(w http.ResponseWriter, r *http.Request, n int, fault string, ref *chaos.Refusal) bool {
-	if ref.Stall != 0 && !s.stall(r, n, fault, ref.Stall) {
-		return false
-	}
-	switch {
-	case ref.Reset:
-		s.record(Entry{Attempt: n, Kind: KindReset, Fault: fault})
-		s.reset(w, n)
-		return false
-	case ref.Status != 0:
-		s.refuse(w, n, ref.Status, fault, "", ref.RetryAfter)
-		return false
-	}
-	return true
-}
-
-// stall holds the handshake d of virtual time (d < 0: until the client
-// gives up or the server closes), and reports whether it may go on.
-func (s *Server) stall(r *http.Request, n int, fault string, d time.Duration) bool {
-	e := Entry{Attempt: n, Kind: KindStall, Fault: fault, Note: "for " + d.String()}
-	var fire <-chan time.Time
-	if d > 0 {
-		t := s.Clock.NewTimer(d)
-		defer t.Stop()
-		fire = t.Chan()
-	} else {
-		e.Note = "until the client gives up"
-	}
-	s.record(e)
-	select {
-	case <-fire:
-		return true
-	case <-s.done:
-	case <-r.Context().Done():
-		if !s.isClosed() {
-			s.record(Entry{Attempt: n, Kind: KindNote, Note: "stalled handshake: client gave up"})
-		}
-	}
-	return false
-}
-
 func (s *Server) isClosed() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.closed
 }
 
-// refuse answers the attempt with an HTTP status, and records it.
-func (s *Server) refuse(w http.ResponseWriter, n, status int, fault, note string, retryAfter time.Duration) {
-	s.record(Entry{Attempt: n, Kind: KindRefuse, Status: status, Fault: fault, Note: note})
-	wire.Refuse(w, "fakeserver", status, fault, note, retryAfter)
+// door is the engine's handshake side, on this server.
+func (s *Server) door() *link.Door {
+	return &link.Door{Who: "fakeserver", Clock: s.Clock, Done: s.done, Closed: s.isClosed, Since: s.since,
+		Record: func(es ...transcript.Entry) {
+			for _, e := range es {
+				s.record(e)
+			}
+		},
+		Logf: s.logf}
 }
 
-// reset drops the attempt's TCP connection with an RST and no answer.
-func (s *Server) reset(w http.ResponseWriter, n int) {
-	if err := wire.Reset(w, "fakeserver"); err != nil {
-		s.logf(n, "reset: %v", err)
-	}
+// refuse answers the attempt with an HTTP status, and records it.
+func (s *Server) refuse(w http.ResponseWriter, n, status int, fault, note string, retryAfter time.Duration) {
+	s.door().Refuse(w, n, status, fault, note, retryAfter)
 }

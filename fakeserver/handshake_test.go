@@ -9,13 +9,13 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/wschaos/wschaos/chaos"
-	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/profile"
+	"github.com/wschaos/wschaos/transcript"
 )
 
 func TestRefuseAnswersStatusAndRecordsIt(t *testing.T) {
 	s, _ := newServer(t, profile.QueueProfile(),
-		chaos.OnAttempts(chaos.RefuseRetryAfter(429, 1500*time.Millisecond), 1))
+		chaos.OnAttempt(1, chaos.RefuseRetryAfter(429, 1500*time.Millisecond)))
 
 	_, resp, err := websocket.DefaultDialer.DialContext(ctx(t), s.URL, nil)
 	if !errors.Is(err, websocket.ErrBadHandshake) || resp == nil || resp.StatusCode != 429 {
@@ -28,14 +28,14 @@ func TestRefuseAnswersStatusAndRecordsIt(t *testing.T) {
 	waitLine(t, s, "#2 open")
 
 	want := "+0s        #1 dial /ws\n" +
-		"+0s        #1 refuse 429 (on attempts 1: refuse 429 retry-after 1.5s)\n" +
+		"+0s        #1 refuse 429 (on attempts 1: refuse 429 retry-after=1.5s)\n" +
 		"+0s        #2 dial /ws\n" +
 		"+0s        #2 open\n"
 	if got := s.Transcript().String(); got != want {
 		t.Errorf("transcript:\n%s\nwant:\n%s", got, want)
 	}
 	e := s.Transcript().Entries()[1]
-	if e.Kind != fakeserver.KindRefuse || e.Status != 429 || e.Attempt != 1 {
+	if e.Kind != transcript.KindRefuse || e.Status != 429 || e.Attempt != 1 {
 		t.Errorf("refuse entry = %+v", e)
 	}
 }
@@ -96,7 +96,7 @@ func TestResetHandshakeDropsTheTCPConnection(t *testing.T) {
 	if err == nil || resp != nil {
 		t.Fatalf("dial = %v, %v; want a network error and no HTTP answer", resp, err)
 	}
-	waitLine(t, s, "#1 reset (reset handshake)")
+	waitLine(t, s, "#1 reset (reset-handshake)")
 }
 
 func TestBadResumeQueryIsRefusedWith400(t *testing.T) {

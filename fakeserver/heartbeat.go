@@ -3,7 +3,9 @@ package fakeserver
 import (
 	"fmt"
 
+	"github.com/wschaos/wschaos/internal/link"
 	"github.com/wschaos/wschaos/profile"
+	"github.com/wschaos/wschaos/transcript"
 )
 
 // The server's side of a profile's start and heartbeat, beyond answering
@@ -27,7 +29,7 @@ func (c *conn) answerHandshake(req profile.Message) bool {
 	case hs == nil:
 		return false
 	case req.Type == hs.Type && c.handshaken:
-		c.record(Entry{Kind: KindNote, Msg: &req, Note: fmt.Sprintf("%s again: not answered (the handshake is done)", hs.Type)})
+		c.record(transcript.Entry{Kind: transcript.KindNote, Msg: &req, Note: fmt.Sprintf("%s again: not answered (the handshake is done)", hs.Type)})
 		return true
 	case req.Type == hs.Type:
 		c.handshaken = true
@@ -35,7 +37,7 @@ func (c *conn) answerHandshake(req profile.Message) bool {
 		c.startHeartbeat()
 		return true
 	case !c.handshaken && !c.isHeartbeat(req):
-		c.record(Entry{Kind: KindNote, Msg: &req, Note: fmt.Sprintf("%s before the handshake (%s): not answered", req, hs.Type)})
+		c.record(transcript.Entry{Kind: transcript.KindNote, Msg: &req, Note: fmt.Sprintf("%s before the handshake (%s): not answered", req, hs.Type)})
 		return true
 	}
 	return false
@@ -59,7 +61,7 @@ func (c *conn) isServerPong(req profile.Message) bool {
 // Interval from now (now with OnOpen), then one every Interval.
 func (c *conn) startHeartbeat() {
 	hb := c.s.Profile.Heartbeat
-	if hb.Mode != profile.HeartbeatServer || hb.Interval <= 0 || c.pinging || c.state != stateOpen && c.state != stateHole {
+	if hb.Mode != profile.HeartbeatServer || hb.Interval <= 0 || c.pinging || c.life.State != link.Open && c.life.State != link.Hole {
 		return
 	}
 	c.pinging = true
@@ -69,7 +71,7 @@ func (c *conn) startHeartbeat() {
 		return
 	}
 	c.nextPing = c.nextPing.Add(hb.Interval)
-	c.schedule(hb.Interval, &item{ping: true})
+	c.schedule(hb.Interval, &link.Item{Ping: true})
 }
 
 // ping sends the ping due now and arms the next. Pings keep to the grid
@@ -77,7 +79,7 @@ func (c *conn) startHeartbeat() {
 // than an Interval gets the one ping, not one for each Interval it skipped.
 // A connection that is closing pings no more.
 func (c *conn) ping() {
-	if c.state != stateOpen && c.state != stateHole {
+	if c.life.State != link.Open && c.life.State != link.Hole {
 		return
 	}
 	hb := c.s.Profile.Heartbeat
@@ -86,5 +88,5 @@ func (c *conn) ping() {
 	for !c.nextPing.After(now) {
 		c.nextPing = c.nextPing.Add(hb.Interval)
 	}
-	c.schedule(c.nextPing.Sub(now), &item{ping: true})
+	c.schedule(c.nextPing.Sub(now), &link.Item{Ping: true})
 }

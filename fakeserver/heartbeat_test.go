@@ -190,7 +190,7 @@ func TestPongFaultsActOnServerPings(t *testing.T) {
 		ws := graphqlDial(t, s)
 		handshake(t, ws)
 		advance(t, clock)
-		waitLine(t, s, "fault first 1: swallow pongs: dropped server frame #2 (event ping)")
+		waitLine(t, s, "fault first 1: swallow-pongs: dropped server frame #2 (event ping)")
 		if d := advance(t, clock); d != 10*time.Second {
 			t.Fatalf("advanced %v, want 10s to the next ping", d)
 		}
@@ -206,7 +206,7 @@ func TestPongFaultsActOnServerPings(t *testing.T) {
 		ws := graphqlDial(t, s)
 		handshake(t, ws)
 		advance(t, clock)
-		waitLine(t, s, "delay pongs 3s: delayed server frame #2 (event ping) by 3s")
+		waitLine(t, s, "delay-pongs 3s: delayed server frame #2 (event ping) by 3s")
 		if d := advance(t, clock); d != 3*time.Second {
 			t.Fatalf("advanced %v, want the 3s delay", d)
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/internal/wstest"
 	"github.com/wschaos/wschaos/profile"
+	"github.com/wschaos/wschaos/transcript"
 	"github.com/wschaos/wschaos/vclock"
 )
 
@@ -114,10 +115,10 @@ func send(t *testing.T, ws *websocket.Conn, p *profile.Profile, m profile.Messag
 }
 
 // waitLine waits for a transcript line containing want and returns it.
-func waitLine(t *testing.T, s *fakeserver.Server, want string) fakeserver.Entry {
+func waitLine(t *testing.T, s *fakeserver.Server, want string) transcript.Entry {
 	t.Helper()
-	var found fakeserver.Entry
-	err := s.Transcript().Wait(ctx(t), func(es []fakeserver.Entry) bool {
+	var found transcript.Entry
+	err := s.Transcript().Wait(ctx(t), func(es []transcript.Entry) bool {
 		for _, e := range es {
 			if strings.Contains(e.String(), want) {
 				found = e
@@ -135,7 +136,7 @@ func waitLine(t *testing.T, s *fakeserver.Server, want string) fakeserver.Entry 
 // waitCount waits until n transcript lines contain want.
 func waitCount(t *testing.T, s *fakeserver.Server, want string, n int) {
 	t.Helper()
-	err := s.Transcript().Wait(ctx(t), func(es []fakeserver.Entry) bool {
+	err := s.Transcript().Wait(ctx(t), func(es []transcript.Entry) bool {
 		got := 0
 		for _, e := range es {
 			if strings.Contains(e.String(), want) {

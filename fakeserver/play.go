@@ -3,7 +3,10 @@ package fakeserver
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/wschaos/wschaos/internal/link"
 	"github.com/wschaos/wschaos/internal/wire"
+	"github.com/wschaos/wschaos/transcript"
 
 	"github.com/gorilla/websocket"
 	"github.com/wschaos/wschaos/chaos"
@@ -13,12 +16,12 @@ import (
 // handle plays the profile's part for a client frame that made it through
 // the faults.
 func (c *conn) handle(f chaos.Frame) {
-	switch c.state {
-	case stateHole:
+	switch c.life.State {
+	case link.Hole:
 		c.swallow(f) // delayed into a link that has since gone dark
 		return
-	case stateClosing, stateEnded:
-		c.record(Entry{Kind: KindNote, Op: f.Op, Data: string(f.Data), Msg: f.Msg,
+	case link.Closing, link.Ended:
+		c.record(transcript.Entry{Kind: transcript.KindNote, Op: f.Op, Data: string(f.Data), Msg: f.Msg,
 			Note: fmt.Sprintf("%s not handled: connection closing", wire.FrameName(f))})
 		return
 	}

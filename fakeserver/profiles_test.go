@@ -10,6 +10,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/profile"
+	"github.com/wschaos/wschaos/transcript"
 	"github.com/wschaos/wschaos/vclock"
 )
 
@@ -70,7 +71,7 @@ func TestPlainTextFramesAreRecordedAndNotAnswered(t *testing.T) {
 	}
 	waitLine(t, s, "#1 send server says hi")
 	for _, e := range s.Transcript().Entries() {
-		if e.Kind == fakeserver.KindRecv && (e.Note != "" || e.Msg == nil || e.Msg.Type != "message") {
+		if e.Kind == transcript.KindRecv && (e.Note != "" || e.Msg == nil || e.Msg.Type != "message") {
 			t.Errorf("recv %q: note %q, message %v; want a plain message", e.Data, e.Note, e.Msg)
 		}
 	}

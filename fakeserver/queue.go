@@ -3,34 +3,26 @@ package fakeserver
 import (
 	"time"
 
+	"github.com/wschaos/wschaos/internal/link"
 	"github.com/wschaos/wschaos/profile"
 )
 
-// schedule queues a frame or cut d of virtual time from now.
-func (c *conn) schedule(d time.Duration, it *item) { c.delays.Add(d, *it) }
+// schedule queues a frame, cut or ping d of virtual time from now.
+func (c *conn) schedule(d time.Duration, it *link.Item) { c.delays.Add(d, *it) }
 
 // runDue carries out every queued item that is due, then arms the timer
 // for the next one, or disarms it when nothing is left.
 func (c *conn) runDue() {
-	for c.state != stateEnded {
-		it, ok := c.delays.Due()
-		if !ok {
-			break
-		}
+	link.RunDue(c.delays, func() bool { return c.life.State == link.Ended }, func(it link.Item) {
 		switch {
-		case it.ping:
+		case it.Ping:
 			c.ping()
-		case it.cut != nil:
-			c.cut(it.cut.cut, it.cut.by)
-		case it.frame.Dir == profile.Client:
-			c.handle(it.frame)
+		case it.Cut != nil:
+			c.cut(it.Cut.Cut, it.Cut.By)
+		case it.Frame.Dir == profile.Client:
+			c.handle(it.Frame)
 		default:
-			c.write(it.frame)
+			c.write(it.Frame)
 		}
-	}
-	if c.state == stateEnded {
-		c.delays.Drop()
-		return
-	}
-	c.delays.Arm()
+	})
 }

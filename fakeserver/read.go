@@ -4,12 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 	"github.com/wschaos/wschaos/chaos"
+	"github.com/wschaos/wschaos/internal/link"
 	"github.com/wschaos/wschaos/profile"
+	"github.com/wschaos/wschaos/transcript"
 )
 
 // read forwards every frame and the final error to the loop.
@@ -47,12 +48,12 @@ func (c *conn) onRead(r readResult) {
 		c.onReadError(r.err)
 		return
 	}
-	if c.state == stateClosing {
-		c.record(Entry{Kind: KindRecv, Op: r.op, Data: string(r.data), Note: "ignored: closing"})
+	if c.life.State == link.Closing {
+		c.record(transcript.Entry{Kind: transcript.KindRecv, Op: r.op, Data: string(r.data), Note: "ignored: closing"})
 		return
 	}
 	f, undecodable := c.inbound(r.op, r.data)
-	if c.state == stateHole {
+	if c.life.State == link.Hole {
 		c.swallow(f)
 		return
 	}
@@ -60,14 +61,15 @@ func (c *conn) onRead(r readResult) {
 		c.invalidText(f)
 		return
 	}
-	c.record(Entry{Kind: KindRecv, Op: f.Op, Data: string(f.Data), Msg: f.Msg, Note: undecodable})
+	c.record(transcript.Entry{Kind: transcript.KindRecv, Op: f.Op, Data: string(f.Data), Msg: f.Msg, Note: undecodable})
 	for _, g := range c.pipeline(f) {
 		if g.Delay > 0 {
-			c.schedule(g.Delay, &item{frame: g})
+			c.schedule(g.Delay, &link.Item{Frame: g})
 		} else {
 			c.handle(g)
 		}
 	}
+	c.frameDone()
 }
 
 // inbound makes the Frame for a client frame, decoding it if it is a
@@ -91,8 +93,8 @@ func (c *conn) inbound(op int, data []byte) (f chaos.Frame, undecodable string) 
 // its caller. The frame is recorded as it came, so the transcript shows
 // what was wrong with it.
 func (c *conn) invalidText(f chaos.Frame) {
-	c.record(Entry{Kind: KindRecv, Op: f.Op, Data: string(f.Data), Note: "not valid UTF-8"})
-	c.record(Entry{Kind: KindClose, Code: websocket.CloseInvalidFramePayloadData, By: profile.Server,
+	c.record(transcript.Entry{Kind: transcript.KindRecv, Op: f.Op, Data: string(f.Data), Note: "not valid UTF-8"})
+	c.record(transcript.Entry{Kind: transcript.KindClose, Code: websocket.CloseInvalidFramePayloadData, By: profile.Server,
 		Note: fmt.Sprintf("client text frame #%d is not valid UTF-8", f.Index)})
 	c.writeClose(websocket.CloseInvalidFramePayloadData, "invalid UTF-8")
 	c.closing()
@@ -102,29 +104,29 @@ func (c *conn) invalidText(f chaos.Frame) {
 func (c *conn) onReadError(err error) {
 	var ce *websocket.CloseError
 	switch {
-	case c.state == stateClosing && c.writeFailed:
+	case c.life.State == link.Closing && c.writeFailed:
 		if errors.As(err, &ce) && ce.Code != websocket.CloseAbnormalClosure {
-			c.record(Entry{Kind: KindClose, Code: profile.StatusCode(ce.Code), Reason: ce.Text, By: profile.Client})
+			c.record(transcript.Entry{Kind: transcript.KindClose, Code: profile.StatusCode(ce.Code), Reason: ce.Text, By: profile.Client})
 		} else {
-			c.record(Entry{Kind: KindClose, Code: profile.StatusAbnormalClosure, By: profile.Client, Note: "write failed"})
+			c.record(transcript.Entry{Kind: transcript.KindClose, Code: profile.StatusAbnormalClosure, By: profile.Client, Note: "write failed"})
 		}
-	case c.state == stateClosing:
-		// The client's half of the close handshake, or closeGrace ran out.
+	case c.life.State == link.Closing:
+		// The client's half of the close handshake, or link.CloseGrace ran out.
 		c.s.logf(c.attempt, "closing connection ends: %v", err)
-	case vanished(err):
+	case link.Vanished(err):
 		c.s.logf(c.attempt, "client vanished: %v", err)
-		c.record(Entry{Kind: KindClose, Code: profile.StatusAbnormalClosure, By: profile.Client})
-	case errors.As(err, &ce) && c.state == stateHole:
+		c.record(transcript.Entry{Kind: transcript.KindClose, Code: profile.StatusAbnormalClosure, By: profile.Client})
+	case errors.As(err, &ce) && c.life.State == link.Hole:
 		// Code and By keep what the client sent, for checks of its close
 		// code on a link that went dark.
-		c.record(Entry{Kind: KindFault, Fault: c.holeBy, Note: fmt.Sprintf("swallowed client close %d %q", ce.Code, ce.Text),
+		c.record(transcript.Entry{Kind: transcript.KindFault, Fault: c.life.HoleBy, Note: fmt.Sprintf("swallowed client close %d %q", ce.Code, ce.Text),
 			Code: profile.StatusCode(ce.Code), Reason: ce.Text, By: profile.Client})
 		return // the reader now waits for the client to drop the socket
 	case errors.As(err, &ce):
-		c.record(Entry{Kind: KindClose, Code: profile.StatusCode(ce.Code), Reason: ce.Text, By: profile.Client})
+		c.record(transcript.Entry{Kind: transcript.KindClose, Code: profile.StatusCode(ce.Code), Reason: ce.Text, By: profile.Client})
 		c.writeClose(ce.Code, "") // echo the code, as RFC 6455 asks
 	case errors.Is(err, websocket.ErrReadLimit):
-		c.record(Entry{Kind: KindClose, Code: profile.StatusMessageTooBig, By: profile.Server,
+		c.record(transcript.Entry{Kind: transcript.KindClose, Code: profile.StatusMessageTooBig, By: profile.Server,
 			Note: fmt.Sprintf("client frame over %d bytes", maxFrameSize)})
 		// gorilla sends close 1009 itself, except for a length that does
 		// not fit in an int64 (2^63 and up), which it refuses in silence.
@@ -134,18 +136,7 @@ func (c *conn) onReadError(err error) {
 	default:
 		// The client broke the protocol: gorilla has sent close 1002 and
 		// says why.
-		c.record(Entry{Kind: KindClose, Code: websocket.CloseProtocolError, By: profile.Server, Note: err.Error()})
+		c.record(transcript.Entry{Kind: transcript.KindClose, Code: websocket.CloseProtocolError, By: profile.Server, Note: err.Error()})
 	}
 	c.end()
-}
-
-// vanished reports whether err is the socket failing under the reader
-// (EOF, reset, timeout) rather than a protocol error; its text varies from
-// run to run, so the transcript leaves it out.
-func vanished(err error) bool {
-	var ne net.Error
-	var ce *websocket.CloseError // gorilla's name for a socket that ended mid-stream
-	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, net.ErrClosed) || errors.As(err, &ne) ||
-		errors.As(err, &ce) && ce.Code == websocket.CloseAbnormalClosure
 }

@@ -2,8 +2,6 @@ package fakeserver
 
 import (
 	"fmt"
-	"io"
-	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -13,32 +11,20 @@ import (
 
 	"github.com/jonboulle/clockwork"
 	"github.com/wschaos/wschaos/chaos"
+	"github.com/wschaos/wschaos/internal/link"
 	"github.com/wschaos/wschaos/internal/wire"
 	"github.com/wschaos/wschaos/profile"
+	"github.com/wschaos/wschaos/transcript"
 )
 
 // Tunables. All are real-time safety nets: none affects a run that behaves.
 const (
-	// writeWait bounds one write, so a client that stops reading cannot
-	// wedge its connection's loop.
-	writeWait = 5 * time.Second
-	// closeGrace is how long the server waits for the client's half of a
-	// close handshake (after a close frame or FIN) before dropping the
-	// socket.
-	closeGrace = 2 * time.Second
-	// readHeaderTimeout bounds a client's HTTP request headers, from the
-	// connection's first byte: a client that trickles them (slow loris) or
-	// sends none is dropped then, and holds nothing but its own socket
-	// until it is.
-	readHeaderTimeout = 10 * time.Second
 	// maxFrameSize refuses bigger client frames with close 1009: no test
 	// needs more, and a fake server should not buffer unbounded input.
 	maxFrameSize = 1 << 20
 	// readBufferSize is each connection's read buffer: client frames are
 	// small, and a bigger one is read through it in pieces.
 	readBufferSize = 1 << 10
-	// defaultAddr listens on a free loopback port, like httptest.
-	defaultAddr = "127.0.0.1:0"
 )
 
 // Server is a fake WebSocket server. Set its exported fields between
@@ -64,14 +50,14 @@ type Server struct {
 	// Addr is the listen address, default "127.0.0.1:0".
 	Addr string
 
-	transcript *Transcript
+	transcript *transcript.Transcript
 	done       chan struct{} // closed by Close, after the connections
 	closeOnce  sync.Once
 	wg         sync.WaitGroup // Serve, handlers, connection loops, readers
 	// writeBuffers lends connections a write buffer for one write at a time.
 	writeBuffers sync.Pool
 
-	// headerTimeout, when set, replaces readHeaderTimeout (tests shorten it).
+	// headerTimeout, when set, replaces link.ReadHeaderTimeout (tests shorten it).
 	headerTimeout time.Duration
 
 	// Set by Start, read-only after.
@@ -97,18 +83,21 @@ type Server struct {
 }
 
 // NewServer starts a server playing p with faults, on the real clock.
+// Like httptest's, it takes what NewUnstartedServer takes, and so does
+// the proxy's pair.
 func NewServer(p *profile.Profile, faults ...chaos.Fault) *Server {
-	s := NewUnstartedServer(p)
-	s.Faults = faults
+	s := NewUnstartedServer(p, faults...)
 	s.Start()
 	return s
 }
 
-// NewUnstartedServer returns a server playing p, to configure and Start.
-func NewUnstartedServer(p *profile.Profile) *Server {
+// NewUnstartedServer returns a server playing p with faults, to configure
+// and Start.
+func NewUnstartedServer(p *profile.Profile, faults ...chaos.Fault) *Server {
 	s := &Server{
 		Profile:    p,
-		transcript: newTranscript(),
+		Faults:     faults,
+		transcript: transcript.New(),
 		done:       make(chan struct{}),
 		conns:      map[*conn]struct{}{},
 		byID:       map[string]*session{},
@@ -132,7 +121,7 @@ func (s *Server) Start() {
 	s.splitFaults()
 	addr := s.Addr
 	if addr == "" {
-		addr = defaultAddr
+		addr = link.DefaultAddr
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -146,9 +135,9 @@ func (s *Server) Start() {
 	s.URL = "ws://" + ln.Addr().String() + "/ws"
 	s.http = &http.Server{
 		Handler:           http.HandlerFunc(s.serveHTTP),
-		ReadHeaderTimeout: s.headerWait(),
-		ErrorLog:          s.errorLog(),
-		ConnState:         s.trackHTTP,
+		ReadHeaderTimeout: link.Or(s.headerTimeout, link.ReadHeaderTimeout),
+		ErrorLog:          link.ErrorLog(s.Logger),
+		ConnState:         s.door().Track(&s.wg, link.Or(s.headerTimeout, link.ReadHeaderTimeout)),
 		ConnContext:       wire.ConnContext,
 	}
 	s.wg.Add(1)
@@ -156,24 +145,6 @@ func (s *Server) Start() {
 		defer s.wg.Done()
 		s.http.Serve(wire.WatchedListener{TCPListener: ln.(*net.TCPListener)}) // returns http.ErrServerClosed once Close runs
 	}()
-}
-
-// trackHTTP counts net/http's own connection goroutines into s.wg, so
-// Close also waits for those: from the moment Serve accepts a connection
-// (Serve is still counted then, so the Add is safe) until it is closed or
-// hijacked (an upgraded connection is then counted by its loop). A
-// connection closed before any request reached the handler is bad input,
-// and recorded as such.
-func (s *Server) trackHTTP(nc net.Conn, state http.ConnState) {
-	switch state {
-	case http.StateNew:
-		s.wg.Add(1)
-	case http.StateClosed:
-		s.noteUnserved(nc)
-		s.wg.Done()
-	case http.StateHijacked:
-		s.wg.Done()
-	}
 }
 
 // validate panics on a profile the server cannot play.
@@ -214,13 +185,6 @@ func (s *Server) splitFaults() {
 	}
 }
 
-func (s *Server) errorLog() *log.Logger {
-	if s.Logger == nil {
-		return log.New(io.Discard, "", 0)
-	}
-	return slog.NewLogLogger(s.Logger.Handler(), slog.LevelDebug)
-}
-
 // Close stops listening, closes every open connection (a close frame 1001
 // where the link still carries frames), ends stalled handshakes, and waits
 // for every server goroutine to exit. It is safe to call more than once.
@@ -248,7 +212,7 @@ func (s *Server) close() {
 }
 
 // Transcript returns the server's record of everything it saw and did.
-func (s *Server) Transcript() *Transcript { return s.transcript }
+func (s *Server) Transcript() *transcript.Transcript { return s.transcript }
 
 // OpenConns returns how many upgraded connections are open, once every
 // upgrade in flight has finished opening.
@@ -303,25 +267,19 @@ func (s *Server) openConns() []*conn {
 func (s *Server) since() time.Duration { return s.Clock.Now().Sub(s.start) }
 
 // record stamps e with the virtual time and appends it to the transcript.
-func (s *Server) record(e Entry) {
+func (s *Server) record(e transcript.Entry) {
 	e.At = s.since()
 	s.publish(e)
 }
 
 // publish adds an entry already stamped with the virtual time it happened.
-func (s *Server) publish(es ...Entry) {
-	s.transcript.add(es...)
-	if s.Logger != nil {
-		for _, e := range es {
-			s.Logger.Debug(e.String())
-		}
-	}
+func (s *Server) publish(es ...transcript.Entry) {
+	s.transcript.Add(es...)
+	link.Log(s.Logger, es)
 }
 
 // logf reports what the transcript leaves out (raw network errors, whose
 // text varies from run to run).
 func (s *Server) logf(attempt int, format string, args ...any) {
-	if s.Logger != nil {
-		s.Logger.Debug(fmt.Sprintf(format, args...), "attempt", attempt)
-	}
+	link.Logf(s.Logger, attempt, format, args...)
 }

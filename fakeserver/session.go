@@ -8,7 +8,9 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/wschaos/wschaos/chaos"
+	"github.com/wschaos/wschaos/internal/link"
 	"github.com/wschaos/wschaos/profile"
+	"github.com/wschaos/wschaos/transcript"
 )
 
 // session is one connection id of a resuming profile: the numbered events
@@ -72,11 +74,11 @@ func (ss *session) holds() string {
 // the buffer still covers what the client missed, else a new one (the old
 // one abandoned). It returns the open entry and the events to send first:
 // the replay, or the new hello.
-func (c *conn) attach() ([]profile.Message, Entry) {
+func (c *conn) attach() ([]profile.Message, transcript.Entry) {
 	s, q := c.s, c.query
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e := Entry{Kind: KindOpen}
+	e := transcript.Entry{Kind: transcript.KindOpen}
 	if c.chosen { // NewSession answered during Open
 		e.Session = c.session.id
 		return c.session.from(0), e
@@ -110,18 +112,19 @@ func (c *conn) open() {
 	c.opening = true
 	for _, f := range c.s.conners {
 		c.link.Now = c.s.since()
-		c.current, c.noted = f.String(), false
+		by := f.String()
+		c.faults.Begin(by)
 		for _, st := range f.Open(c.link) {
 			if st.After <= 0 {
-				c.openCuts = append(c.openCuts, namedCut{cut: st.Cut, by: c.current})
+				c.openCuts = append(c.openCuts, link.NamedCut{Cut: st.Cut, By: by})
 				continue
 			}
-			c.faultEntry(c.current, fmt.Sprintf("%s scheduled in %v", st.Cut, st.After), nil)
-			c.schedule(st.After, &item{cut: &namedCut{cut: st.Cut, by: c.current}})
+			c.faultEntry(by, fmt.Sprintf("%s scheduled in %v", st.Cut, st.After), nil)
+			c.schedule(st.After, &link.Item{Cut: &link.NamedCut{Cut: st.Cut, By: by}})
 		}
+		c.faults.End()
 	}
-	c.current = ""
-	open := Entry{Kind: KindOpen}
+	open := transcript.Entry{Kind: transcript.KindOpen}
 	var first []profile.Message
 	if c.query != nil {
 		first, open = c.attach()
@@ -131,13 +134,13 @@ func (c *conn) open() {
 	c.unpublished = append(c.unpublished, c.deferred...)
 	c.deferred = nil
 	for _, nc := range c.openCuts {
-		c.cut(nc.cut, nc.by)
+		c.cut(nc.Cut, nc.By)
 	}
 	c.openCuts = nil
 	from := c.session
 	for i, m := range first {
 		if c.session != from { // a fault started a new session mid-replay
-			c.record(Entry{Kind: KindNote, Note: fmt.Sprintf("replay of %s stopped: %d events from seq %d not sent, the connection moved to %s",
+			c.record(transcript.Entry{Kind: transcript.KindNote, Note: fmt.Sprintf("replay of %s stopped: %d events from seq %d not sent, the connection moved to %s",
 				from.id, len(first)-i, m.Seq, c.session.id)})
 			break
 		}
@@ -172,8 +175,7 @@ func (c *conn) newSession() (chaos.Frame, bool) {
 	if old != nil {
 		what += fmt.Sprintf(" (%s abandoned)", old.id)
 	}
-	c.noted = true
-	c.faultEntry(c.current, what, c.frame)
+	c.faults.Note(what)
 	if c.opening {
 		// The open sends the hello; this copy is for the fault to look at.
 		c.chosen = true
@@ -182,7 +184,7 @@ func (c *conn) newSession() (chaos.Frame, bool) {
 	}
 	f, err := c.outFrame(hello, false)
 	if err != nil {
-		c.record(Entry{Kind: KindNote, Note: fmt.Sprintf("cannot send %v: %v", hello, err)})
+		c.record(transcript.Entry{Kind: transcript.KindNote, Note: fmt.Sprintf("cannot send %v: %v", hello, err)})
 		return chaos.Frame{}, false
 	}
 	return f, true
@@ -214,7 +216,7 @@ func (c *conn) sequence(m *profile.Message) {
 	}
 	c.s.mu.Unlock()
 	if !ok {
-		c.record(Entry{Kind: KindNote, Msg: m, Note: fmt.Sprintf("event %s sent without seq: the connection carries no live session", m.Type)})
+		c.record(transcript.Entry{Kind: transcript.KindNote, Msg: m, Note: fmt.Sprintf("event %s sent without seq: the connection carries no live session", m.Type)})
 	}
 }
 
@@ -250,12 +252,12 @@ func (s *Server) Emit(typ string, data any) error {
 func (s *Server) emitConns(m profile.Message) error {
 	conns := s.openConns()
 	if len(conns) == 0 {
-		s.record(Entry{Kind: KindNote, Note: fmt.Sprintf("emit %s: no open connection", m.Type)})
+		s.record(transcript.Entry{Kind: transcript.KindNote, Note: fmt.Sprintf("emit %s: no open connection", m.Type)})
 		return fmt.Errorf("fakeserver: cannot emit %s: no open connection", m.Type)
 	}
 	for _, c := range conns {
 		if !c.Do(func() { c.send(m, false) }) {
-			s.record(Entry{Attempt: c.attempt, Kind: KindNote,
+			s.record(transcript.Entry{Attempt: c.attempt, Kind: transcript.KindNote,
 				Note: fmt.Sprintf("emit %s: connection ended before the event was sent", m.Type)})
 		}
 	}
@@ -273,7 +275,7 @@ func (s *Server) emitSessions(m profile.Message) error {
 	}
 	s.mu.Unlock()
 	if len(targets) == 0 {
-		s.record(Entry{Kind: KindNote, Note: fmt.Sprintf("emit %s: no session", m.Type)})
+		s.record(transcript.Entry{Kind: transcript.KindNote, Note: fmt.Sprintf("emit %s: no session", m.Type)})
 		return fmt.Errorf("fakeserver: cannot emit %s: no session", m.Type)
 	}
 	for _, ss := range targets {
@@ -296,10 +298,10 @@ func (s *Server) deliver(ss *session, m profile.Message) {
 		s.mu.Unlock()
 		switch {
 		case abandoned:
-			s.record(Entry{Kind: KindNote, Note: fmt.Sprintf("emit %s: %s abandoned before the event was sent", m.Type, ss.id)})
+			s.record(transcript.Entry{Kind: transcript.KindNote, Note: fmt.Sprintf("emit %s: %s abandoned before the event was sent", m.Type, ss.id)})
 			return
 		case c == nil:
-			s.record(Entry{Kind: KindNote, Msg: &m,
+			s.record(transcript.Entry{Kind: transcript.KindNote, Msg: &m,
 				Note: fmt.Sprintf("emit %s: seq %d kept for %s, which has no live connection", m.Type, m.Seq, ss.id)})
 			return
 		}

@@ -123,7 +123,7 @@ func TestResume(t *testing.T) {
 	})
 	t.Run("new hello mid-replay stops the old session's replay", func(t *testing.T) {
 		p := profile.MattermostProfile()
-		s, _ := newServer(t, p, chaos.OnAttempts(chaos.NewHelloAfter(1), 2))
+		s, _ := newServer(t, p, chaos.OnAttempt(2, chaos.NewHelloAfter(1)))
 		ws := dial(t, resumeURL(t, s, "", 0))
 		for _, typ := range []string{"a", "b", "c"} {
 			s.Emit(typ, nil)
@@ -138,9 +138,9 @@ func TestResume(t *testing.T) {
 		}
 		waitLine(t, s, "#2 note replay of conn-1 stopped: 2 events from seq 2 not sent, the connection moved to conn-2")
 	})
-	t.Run("new session on resume", func(t *testing.T) {
+	t.Run("new-session-on-resume", func(t *testing.T) {
 		p := profile.MattermostProfile()
-		s, _ := newServer(t, p, chaos.OnAttempts(chaos.NewSessionOnResume(), 2))
+		s, _ := newServer(t, p, chaos.OnAttempt(2, chaos.NewSessionOnResume()))
 		ws := dial(t, resumeURL(t, s, "", 0))
 		s.Emit("a", nil)
 		events(t, ws, p, 2)
@@ -154,7 +154,7 @@ func TestResume(t *testing.T) {
 		waitLine(t, s, `#2 send {"event":"hello"`)
 		want := []string{
 			"+0s        #2 open session=conn-2",
-			"+0s        #2 fault on attempts 2: new session on resume: new session conn-2 (conn-1 abandoned)",
+			"+0s        #2 fault on attempts 2: new-session-on-resume: new session conn-2 (conn-1 abandoned)",
 		}
 		got := lines(s, "#2 ")
 		if len(got) < 4 || got[1] != want[0] || got[2] != want[1] {

@@ -60,7 +60,7 @@ func TestTheClientSeesATurnOnlyOnceItIsInTheTranscript(t *testing.T) {
 				t.Fatalf("round %d: %v, want the socket dropped", i, err)
 			}
 			ws.Close()
-			if want := fmt.Sprintf("#%d close 1006 by server (accept then FIN): FIN", i); !strings.Contains(s.Transcript().String(), want) {
+			if want := fmt.Sprintf("#%d close 1006 by server (accept-then-close fin): FIN", i); !strings.Contains(s.Transcript().String(), want) {
 				t.Fatalf("round %d: the client saw the FIN before the transcript had %q:\n%s", i, want, s.Transcript())
 			}
 		}

@@ -3,19 +3,21 @@ package fakeserver
 import (
 	"errors"
 	"fmt"
-	"github.com/wschaos/wschaos/internal/wire"
 	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/wschaos/wschaos/chaos"
+	"github.com/wschaos/wschaos/internal/link"
+	"github.com/wschaos/wschaos/internal/wire"
 	"github.com/wschaos/wschaos/profile"
+	"github.com/wschaos/wschaos/transcript"
 )
 
 // outMsg encodes a server message and sends it through the faults.
 func (c *conn) outMsg(m profile.Message, pong bool) {
 	f, err := c.outFrame(m, pong)
 	if err != nil {
-		c.record(Entry{Kind: KindNote, Note: fmt.Sprintf("cannot send %v: %v", m, err)})
+		c.record(transcript.Entry{Kind: transcript.KindNote, Note: fmt.Sprintf("cannot send %v: %v", m, err)})
 		return
 	}
 	c.out(f)
@@ -36,36 +38,37 @@ func (c *conn) outFrame(m profile.Message, pong bool) (chaos.Frame, error) {
 func (c *conn) out(f chaos.Frame) {
 	for _, g := range c.pipeline(f) {
 		if g.Delay > 0 {
-			c.schedule(g.Delay, &item{frame: g})
+			c.schedule(g.Delay, &link.Item{Frame: g})
 		} else {
 			c.write(g)
 		}
 	}
+	c.frameDone()
 }
 
 // write puts a server frame on the wire: the loop is the only writer.
 func (c *conn) write(f chaos.Frame) {
-	switch c.state {
-	case stateHole:
+	switch c.life.State {
+	case link.Hole:
 		c.swallow(f)
 		return
-	case stateClosing, stateEnded:
-		c.record(Entry{Kind: KindNote, Op: f.Op, Data: string(f.Data), Msg: f.Msg,
+	case link.Closing, link.Ended:
+		c.record(transcript.Entry{Kind: transcript.KindNote, Op: f.Op, Data: string(f.Data), Msg: f.Msg,
 			Note: fmt.Sprintf("%s not sent: connection closing", wire.FrameName(f))})
 		return
 	}
-	c.record(Entry{Kind: KindSend, Op: f.Op, Data: string(f.Data), Msg: f.Msg})
+	c.record(transcript.Entry{Kind: transcript.KindSend, Op: f.Op, Data: string(f.Data), Msg: f.Msg})
 	c.effect(func() { c.put(f) })
 }
 
 // put writes a frame to the socket, as the effect of the turn that sent it.
 func (c *conn) put(f chaos.Frame) {
 	if c.broken {
-		c.record(Entry{Kind: KindNote, Op: f.Op, Data: string(f.Data), Msg: f.Msg,
+		c.record(transcript.Entry{Kind: transcript.KindNote, Op: f.Op, Data: string(f.Data), Msg: f.Msg,
 			Note: fmt.Sprintf("%s not sent: a write before it failed", wire.FrameName(f))})
 		return
 	}
-	deadline := time.Now().Add(writeWait)
+	deadline := time.Now().Add(link.WriteWait)
 	var err error
 	switch f.Op {
 	case websocket.PingMessage, websocket.PongMessage, websocket.CloseMessage:
@@ -81,7 +84,7 @@ func (c *conn) put(f chaos.Frame) {
 		// The reader's last word decides what the transcript says.
 		c.s.logf(c.attempt, "write failed: %v", err)
 		c.broken = true
-		if c.state == stateOpen || c.state == stateHole { // not already closing by choice
+		if c.life.State == link.Open || c.life.State == link.Hole { // not already closing by choice
 			c.writeFailed = true
 			c.closing()
 		}
@@ -92,7 +95,7 @@ func (c *conn) put(f chaos.Frame) {
 // connection is ending. If it cannot be sent, the connection ends there.
 func (c *conn) writeClose(code int, reason string) {
 	c.effect(func() {
-		err := c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(writeWait))
+		err := c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(link.WriteWait))
 		if err != nil && !errors.Is(err, websocket.ErrCloseSent) { // sent already: by gorilla
 			c.s.logf(c.attempt, "close frame not sent: %v", err)
 			c.end()
@@ -102,5 +105,5 @@ func (c *conn) writeClose(code int, reason string) {
 
 // swallow records a frame the black hole ate.
 func (c *conn) swallow(f chaos.Frame) {
-	c.faultEntry(c.holeBy, "swallowed "+wire.FrameName(f), &f)
+	c.faultEntry(c.life.HoleBy, "swallowed "+wire.FrameName(f), &f)
 }

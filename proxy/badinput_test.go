@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -17,10 +16,9 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/onsi/gomega"
+	"github.com/wschaos/wschaos/internal/link/linktest"
 	"github.com/wschaos/wschaos/internal/wstest"
 	"github.com/wschaos/wschaos/proxy"
-	"github.com/wschaos/wschaos/vclock"
 )
 
 // Bad input from either side of one connection must cost that connection,
@@ -128,29 +126,6 @@ func relays(t *testing.T, pr *peer) {
 	}
 }
 
-// arrived returns the transcript in arrival order, as lines.
-func arrived(p *proxy.Proxy) []string {
-	var out []string
-	for _, e := range p.Transcript().Since(0) {
-		out = append(out, e.String())
-	}
-	return out
-}
-
-// unharmed checks what bad input must leave alone: the healthy
-// connection, the transcript recorded before it (kept, as it was), and
-// new clients.
-func unharmed(t *testing.T, p *proxy.Proxy, healthy *peer, before []string) {
-	t.Helper()
-	relays(t, healthy)
-	if err := wstest.KeptAsItWas(before, arrived(p)); err != nil {
-		t.Fatal(err)
-	}
-	fresh := dial(t, p.URL, nil)
-	relays(t, fresh)
-	fresh.ws.Close()
-}
-
 // waitLine waits for a transcript line containing want.
 func waitLine(t *testing.T, p *proxy.Proxy, want string) {
 	t.Helper()
@@ -168,48 +143,31 @@ func closeCodeOf(err error) int {
 
 func TestBadClientFramesCloseBothSidesWithTheRightCode(t *testing.T) {
 	wstest.NoLeaks(t, patience)
-	for _, tc := range []struct {
-		name string
-		send []byte
-		code int
-		line string
-	}{
-		{"invalid UTF-8 in a text frame", wstest.Frame(0x81, []byte("caf\xe9"), true),
-			1007, "close 1007 by server: client text frame #1 is not valid UTF-8"},
-		{"invalid UTF-8 across fragments", append(wstest.Frame(0x01, []byte("caf\xc3"), true), wstest.Frame(0x80, []byte("("), true)...),
-			1007, "close 1007 by server: client text frame #1 is not valid UTF-8"},
-		{"a frame over the read limit", wstest.BigHeader(16<<20+1, true), 1009, "close 1009 by server: client frame over 16777216 bytes"},
-		{"a frame claiming 2^63 bytes", wstest.BigHeader(1<<63, true), 1009, "close 1009 by server: client frame over 16777216 bytes"},
-		{"an unmasked frame", wstest.Frame(0x81, []byte("a"), false), 1002, "close 1002 by client: websocket: bad MASK"},
-		{"a reserved opcode", wstest.Frame(0x83, []byte("a"), true), 1002, "close 1002 by client: websocket: bad opcode 3"},
-		{"a fragmented ping", wstest.Frame(0x09, []byte("a"), true), 1002, "close 1002 by client: websocket: FIN not set on control"},
-		{"a close frame with a reserved code", wstest.Frame(0x88, []byte{0x03, 0xed}, true), 1002, "close 1002 by client: websocket: bad close code 1005"},
+	for _, tc := range []linktest.FrameCase{
+		linktest.Frame("invalid UTF-8 in a text frame", wstest.Frame(0x81, []byte("caf\xe9"), true),
+			1007, "close 1007 by server: client text frame #1 is not valid UTF-8"),
+		linktest.Frame("invalid UTF-8 across fragments", append(wstest.Frame(0x01, []byte("caf\xc3"), true), wstest.Frame(0x80, []byte("("), true)...),
+			1007, "close 1007 by server: client text frame #1 is not valid UTF-8"),
+		linktest.Frame("a frame over the read limit", wstest.BigHeader(16<<20+1, true), 1009, "close 1009 by server: client frame over 16777216 bytes"),
+		linktest.Frame("a frame claiming 2^63 bytes", wstest.BigHeader(1<<63, true), 1009, "close 1009 by server: client frame over 16777216 bytes"),
+		linktest.Frame("an unmasked frame", wstest.Frame(0x81, []byte("a"), false), 1002, "close 1002 by client: websocket: bad MASK"),
+		linktest.Frame("a reserved opcode", wstest.Frame(0x83, []byte("a"), true), 1002, "close 1002 by client: websocket: bad opcode 3"),
+		linktest.Frame("a fragmented ping", wstest.Frame(0x09, []byte("a"), true), 1002, "close 1002 by client: websocket: FIN not set on control"),
+		linktest.Frame("a close frame with a reserved code", wstest.Frame(0x88, []byte{0x03, 0xed}, true), 1002, "close 1002 by client: websocket: bad close code 1005"),
 	} {
-		t.Run(tc.name, func(t *testing.T) {
+		t.Run(tc.Name, func(t *testing.T) {
 			up := newEcho(t)
 			p, _ := newProxy(t, up.wsURL())
-			healthy := dial(t, p.URL, nil)
-			relays(t, healthy)
-			before := arrived(p)
-
-			bad := dial(t, p.URL, nil)
-			if _, err := bad.ws.NetConn().Write(tc.send); err != nil {
-				t.Fatal(err)
-			}
-			if code := closeCodeOf(readErr(t, bad)); code != tc.code {
-				t.Errorf("client got close %d, want %d", code, tc.code)
-			}
-			select {
-			case ce := <-up.closes:
-				if ce.Code != tc.code {
-					t.Errorf("upstream got close %d, want %d", ce.Code, tc.code)
+			linktest.BadFrame(t, subject(p), tc.Send, tc.Code, tc.Line, func() {
+				select {
+				case ce := <-up.closes:
+					if ce.Code != tc.Code {
+						t.Errorf("upstream got close %d, want %d", ce.Code, tc.Code)
+					}
+				case <-time.After(patience):
+					t.Error("the upstream got no close frame")
 				}
-			case <-time.After(patience):
-				t.Error("the upstream got no close frame")
-			}
-			waitLine(t, p, "#2 "+tc.line)
-			unharmed(t, p, healthy, before)
-			gomega.NewWithT(t).Eventually(func() int { return p.Status().Open }).WithTimeout(patience).Should(gomega.Equal(1))
+			})
 		})
 	}
 }
@@ -232,9 +190,9 @@ func TestBadUpstreamFramesCloseBothSidesWithTheRightCode(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			up := newBadUpstream(t, tc.send)
 			p, _ := newProxy(t, up.wsURL())
-			healthy := dial(t, p.URL, nil)
-			relays(t, healthy)
-			before := arrived(p)
+			sub := subject(p)
+			healthy := sub.Healthy(t)
+			before := sub.Arrived()
 
 			bad := dial(t, p.URL+"/bad", nil)
 			if code := closeCodeOf(readErr(t, bad)); code != tc.code {
@@ -244,7 +202,7 @@ func TestBadUpstreamFramesCloseBothSidesWithTheRightCode(t *testing.T) {
 				t.Errorf("upstream got close %d, want %d", code, tc.code)
 			}
 			waitLine(t, p, "#2 "+tc.line)
-			unharmed(t, p, healthy, before)
+			sub.Unharmed(t, healthy, before)
 		})
 	}
 }
@@ -252,163 +210,24 @@ func TestBadUpstreamFramesCloseBothSidesWithTheRightCode(t *testing.T) {
 func TestBadHandshakesAreRefusedBeforeTheUpstreamIsDialled(t *testing.T) {
 	wstest.NoLeaks(t, patience)
 	upgrade := "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-	for _, tc := range []struct {
-		name   string
-		send   string
-		status string
-		line   string
-	}{
-		{"garbage instead of a request", "\x16\x03\x01\x02\x00garbage\r\n\r\n",
-			"HTTP/1.1 400 Bad Request", "#- refuse 400: not an HTTP request the server can read (16 bytes)"},
-		{"headers over a megabyte", "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("a", 1<<20+8192) + "\r\n\r\n",
-			"HTTP/1.1 431 Request Header Fields Too Large", "#- refuse 431: not an HTTP request the server can read"},
-		{"a plain GET", "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
-			"HTTP/1.1 400 Bad Request", "#2 refuse 400: not a WebSocket upgrade"},
-		{"an upgrade by POST", strings.Replace(upgrade, "GET", "POST", 1) + "Content-Length: 0\r\n\r\n",
-			"HTTP/1.1 400 Bad Request", "#2 refuse 400: not a WebSocket upgrade: method POST"},
-		{"an upgrade of an unknown version", upgrade + "Sec-WebSocket-Version: 7\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
-			"HTTP/1.1 400 Bad Request", `#2 refuse 400: bad WebSocket upgrade: Sec-WebSocket-Version "7", want 13`},
-		{"an upgrade without a key", upgrade + "Sec-WebSocket-Version: 13\r\n\r\n",
-			"HTTP/1.1 400 Bad Request", "#2 refuse 400: bad WebSocket upgrade: Sec-WebSocket-Key is not 16 bytes in base64"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
+	for _, tc := range append(linktest.CommonBadHandshakes(), []linktest.HandshakeCase{
+		linktest.Case("a plain GET", "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+			"HTTP/1.1 400 Bad Request", "#2 refuse 400: not a WebSocket upgrade"),
+		linktest.Case("an upgrade by POST", strings.Replace(upgrade, "GET", "POST", 1)+"Content-Length: 0\r\n\r\n",
+			"HTTP/1.1 400 Bad Request", "#2 refuse 400: not a WebSocket upgrade: method POST"),
+		linktest.Case("an upgrade of an unknown version", upgrade+"Sec-WebSocket-Version: 7\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+			"HTTP/1.1 400 Bad Request", `#2 refuse 400: bad WebSocket upgrade: Sec-WebSocket-Version "7", want 13`),
+		linktest.Case("an upgrade without a key", upgrade+"Sec-WebSocket-Version: 13\r\n\r\n",
+			"HTTP/1.1 400 Bad Request", "#2 refuse 400: bad WebSocket upgrade: Sec-WebSocket-Key is not 16 bytes in base64"),
+	}...) {
+		t.Run(tc.Name, func(t *testing.T) {
 			up := newEcho(t)
 			p, _ := newProxy(t, up.wsURL())
-			healthy := dial(t, p.URL, nil)
-			relays(t, healthy)
-			before := arrived(p)
-
-			nc := rawDial(t, p)
-			go nc.Write([]byte(tc.send)) // the proxy may answer before it reads it all
-			if got := wstest.StatusOf(nc, patience); got != tc.status {
-				t.Errorf("answer %q, want %q", got, tc.status)
-			}
-			waitLine(t, p, tc.line)
-			if n := len(up.requests()); n != 1 {
-				t.Errorf("the upstream saw %d requests, want only the healthy one", n)
-			}
-			unharmed(t, p, healthy, before)
+			linktest.BadHandshake(t, subject(p), tc.Send, tc.Status, tc.Line, func() {
+				if n := len(up.requests()); n != 1 {
+					t.Errorf("the upstream saw %d requests, want only the healthy one", n)
+				}
+			})
 		})
-	}
-}
-
-// rawDial opens a TCP connection to the proxy, closed at cleanup.
-func rawDial(t *testing.T, p *proxy.Proxy) net.Conn {
-	t.Helper()
-	nc, err := net.DialTimeout("tcp", wstest.HostOf(p.URL), patience)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { nc.Close() })
-	return nc
-}
-
-func TestSlowClientsAreDroppedAtTheHeaderTimeoutWithoutBlockingOthers(t *testing.T) {
-	wstest.NoLeaks(t, patience)
-	up := newEcho(t)
-	p := proxy.NewUnstarted(up.wsURL())
-	p.Clock = vclock.New()
-	proxy.SetHeaderTimeout(p, wstest.SlowLorisWait)
-	p.Start()
-	t.Cleanup(p.Close)
-	healthy := dial(t, p.URL, nil)
-	relays(t, healthy)
-	before := arrived(p)
-
-	const each = 10
-	trickles := []string{
-		"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nX-Slow: " + strings.Repeat("z", 200), // headers byte by byte
-		"",                              // nothing at all
-		strings.Repeat("\x00\xff", 100), // bytes without a line end
-	}
-	slow := wstest.StartSlowClients(func() net.Conn { return rawDial(t, p) }, trickles, each, patience)
-	unharmed(t, p, healthy, before) // while they trickle
-	took, err := slow.Wait()
-	if took < wstest.SlowLorisWait {
-		t.Errorf("slow clients dropped after %v, before the %v header timeout", took, wstest.SlowLorisWait)
-	}
-	if err != nil {
-		t.Error(err)
-	}
-	err = p.Transcript().Wait(ctx(t), func(es []proxy.Entry) bool {
-		n := 0
-		for _, e := range es {
-			if strings.Contains(e.String(), "#- ") && strings.Contains(e.Note, "no HTTP request within 300ms") {
-				n++
-			}
-		}
-		return n == each*len(trickles)
-	})
-	if err != nil {
-		t.Fatalf("not every slow client recorded: %v", err)
-	}
-	if n := len(up.requests()); n != 2 {
-		t.Errorf("the upstream saw %d requests, want only the healthy client's and the new one's", n)
-	}
-	unharmed(t, p, healthy, before)
-}
-
-func TestThousandsOfJunkConnectionsLeaveTheProxyServing(t *testing.T) {
-	wstest.NoLeaks(t, patience)
-	up := newEcho(t)
-	p, _ := newProxy(t, up.wsURL())
-	healthy := dial(t, p.URL, nil)
-	relays(t, healthy)
-	before := arrived(p)
-
-	// A quarter hang up at once, a quarter send garbage, half send an
-	// upgrade with a bad key; all but the first read their 400.
-	junk := func(i int) error {
-		nc, err := net.DialTimeout("tcp", wstest.HostOf(p.URL), patience)
-		if err != nil {
-			return err
-		}
-		defer nc.Close()
-		var req string
-		switch i % 4 {
-		case 0:
-			return nil
-		case 1:
-			req = fmt.Sprintf("JUNK %d\r\n\r\n", i)
-		default:
-			req = "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-				"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: junk\r\n\r\n"
-		}
-		if _, err := nc.Write([]byte(req)); err != nil {
-			return err
-		}
-		if got := wstest.StatusOf(nc, patience); got != "HTTP/1.1 400 Bad Request" {
-			return fmt.Errorf("junk %d answered %q", i, got)
-		}
-		return nil
-	}
-	served := func() { relays(t, healthy) } // throughout the flood
-	if err := wstest.Flood(wstest.JunkConns, wstest.JunkAtOnce, 200, served, junk); err != nil {
-		t.Fatal(err)
-	}
-
-	var garbage, badKey int
-	err := p.Transcript().Wait(ctx(t), func(es []proxy.Entry) bool {
-		garbage, badKey = 0, 0
-		for _, e := range es {
-			switch l := e.String(); {
-			case strings.Contains(l, "#- refuse 400: not an HTTP request"):
-				garbage++
-			case strings.Contains(l, "refuse 400: bad WebSocket upgrade: Sec-WebSocket-Key"):
-				badKey++
-			}
-		}
-		return garbage+badKey >= wstest.JunkConns*3/4
-	})
-	if err != nil || garbage != wstest.JunkConns/4 || badKey != wstest.JunkConns/2 {
-		t.Fatalf("recorded %d garbage and %d bad keys, want %d and %d: %v", garbage, badKey, wstest.JunkConns/4, wstest.JunkConns/2, err)
-	}
-	if n := len(up.requests()); n != 1 {
-		t.Errorf("the upstream saw %d requests, want only the healthy one", n)
-	}
-	unharmed(t, p, healthy, before)
-	gomega.NewWithT(t).Eventually(func() int { return p.Status().Open }).WithTimeout(patience).Should(gomega.Equal(1))
-	if n := p.Status().Attempts; n != 1+wstest.JunkConns/2+1 {
-		t.Errorf("%d attempts; want %d: the healthy client, the bad keys, the new client", n, 1+wstest.JunkConns/2+1)
 	}
 }

@@ -141,7 +141,7 @@ func echoBehindProxy(b *testing.B) (upstream string, p *proxy.Proxy) {
 	echo := httptest.NewServer(http.HandlerFunc(wstest.Echo))
 	b.Cleanup(echo.Close)
 	upstream = "ws" + strings.TrimPrefix(echo.URL, "http") + "/echo"
-	p = proxy.New(upstream)
+	p = proxy.NewServer(upstream)
 	b.Cleanup(p.Close)
 	return upstream, p
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/wschaos/wschaos/internal/wstest"
 	"github.com/wschaos/wschaos/profile"
 	"github.com/wschaos/wschaos/proxy"
+	"github.com/wschaos/wschaos/transcript"
 	"github.com/wschaos/wschaos/vclock"
 )
 
@@ -26,7 +27,7 @@ func mattermost(t *testing.T, specs ...proxy.FaultSpec) (*client.Client, *proxy.
 	srv.Start()
 	t.Cleanup(srv.Close)
 
-	p := proxy.NewUnstarted(srv.URL)
+	p := proxy.NewUnstartedServer(srv.URL)
 	p.Clock, p.Profile, p.Seed = clock, profile.MattermostProfile(), 7
 	for _, s := range specs {
 		if _, err := p.AddFaultSpec(s); err != nil {
@@ -55,7 +56,7 @@ func mattermost(t *testing.T, specs ...proxy.FaultSpec) (*client.Client, *proxy.
 // waitClosed waits until the upstream's transcript has line.
 func waitClosed(t *testing.T, srv *fakeserver.Server, line string) {
 	t.Helper()
-	err := srv.Transcript().Wait(ctx(t), func(es []fakeserver.Entry) bool {
+	err := srv.Transcript().Wait(ctx(t), func(es []transcript.Entry) bool {
 		for _, e := range es {
 			if strings.Contains(e.String(), line) {
 				return true
@@ -74,7 +75,7 @@ func TestSwallowedPongsMakeTheClientCloseAndReport4000(t *testing.T) {
 	wstest.NoLeaks(t, patience)
 	c, p, srv, clock := mattermost(t, proxy.FaultSpec{Fault: "swallow-pongs"})
 	// The ping on open is answered upstream; the proxy eats the answer.
-	waitFor(t, p.Transcript(), "swallow pongs: dropped server frame #2 (reply seq_reply=1 status=OK)")
+	waitFor(t, p.Transcript(), "swallow-pongs: dropped server frame #2 (reply seq_reply=1 status=OK)")
 	if d, _ := clock.AdvanceToNext(); d != profile.MattermostProfile().Heartbeat.Interval {
 		t.Fatalf("next timer after %v, want the client's 30s heartbeat", d)
 	}
@@ -107,7 +108,7 @@ func TestProfileLessProxyPassesTheClientThrough(t *testing.T) {
 	srv.Clock = clock
 	srv.Start()
 	t.Cleanup(srv.Close)
-	p := proxy.NewUnstarted(srv.URL)
+	p := proxy.NewUnstartedServer(srv.URL)
 	p.Clock = clock
 	p.Faults = []chaos.Fault{chaos.SwallowPongs()} // opaque frames: no pong to swallow
 	p.Start()
@@ -145,7 +146,7 @@ func TestSwallowedQueuePongsMakeTheClientClose4000(t *testing.T) {
 	srv.Clock = clock
 	srv.Start()
 	t.Cleanup(srv.Close)
-	p := proxy.NewUnstarted(srv.URL)
+	p := proxy.NewUnstartedServer(srv.URL)
 	p.Clock, p.Profile = clock, profile.QueueProfile() // pongs are "pong" events
 	p.Faults = []chaos.Fault{chaos.SwallowPongs()}
 	p.Start()
@@ -165,7 +166,7 @@ func TestSwallowedQueuePongsMakeTheClientClose4000(t *testing.T) {
 	<-connected
 	waitFor(t, p.Transcript(), "#1 open")
 	clock.AdvanceToNext() // the first ping, at 30s
-	waitFor(t, p.Transcript(), "+30s", "swallow pongs: dropped server frame #1 (event pong)")
+	waitFor(t, p.Transcript(), "+30s", "swallow-pongs: dropped server frame #1 (event pong)")
 	waitDeadline(t, clock, time.Minute) // the client has re-armed its heartbeat
 	clock.AdvanceToNext()               // the next ping is due with the first unanswered
 	waitFor(t, p.Transcript(), `+1m0s      #1 close 4000 "ping timeout" by client`)

@@ -12,7 +12,7 @@ import (
 func TestCloseClosesBothSidesAndStalledHandshakes(t *testing.T) {
 	wstest.NoLeaks(t, patience)
 	up := newEcho(t)
-	p, _ := newProxy(t, up.wsURL(), chaos.OnAttempts(chaos.Stall(-1), 2))
+	p, _ := newProxy(t, up.wsURL(), chaos.OnAttempt(2, chaos.Stall(-1)))
 	ws := dial(t, p.URL, nil)
 	write(t, ws, "x")
 	readMsg(t, ws)

@@ -8,32 +8,11 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/wschaos/wschaos/chaos"
-	"github.com/wschaos/wschaos/fakeserver"
+	"github.com/wschaos/wschaos/internal/link"
 	"github.com/wschaos/wschaos/internal/wire"
 	"github.com/wschaos/wschaos/profile"
+	"github.com/wschaos/wschaos/transcript"
 )
-
-// connState is where a proxied connection is in its life.
-type connState int
-
-const (
-	stateOpen    connState = iota
-	stateHole              // black-holed: nothing flows, the sockets stay up
-	stateClosing           // a close is under way; waiting for the answers
-	stateEnded
-)
-
-func (s connState) String() string {
-	switch s {
-	case stateHole:
-		return "black hole"
-	case stateClosing:
-		return "closing"
-	case stateEnded:
-		return "closed"
-	}
-	return "open"
-}
 
 // conn is one proxied connection: the client's socket and the upstream's.
 // It has no goroutine of its own. Everything below mu is guarded by it, and
@@ -50,9 +29,8 @@ type conn struct {
 	// socks are the buffered sockets under client and up, by profile.Side.
 	socks [2]*relayConn
 
-	mu     sync.Mutex
-	state  connState
-	holeBy string // the fault that black-holed the connection
+	mu   sync.Mutex
+	life link.Life
 	// During a close: the sides whose answer the connection waits for,
 	// and the side that started it, which gets the other side's answer
 	// relayed.
@@ -72,14 +50,11 @@ type conn struct {
 	pingSeqs map[int64]bool // the client's unanswered ping requests
 
 	// delays holds delayed frames and scheduled cuts behind one timer.
-	delays *wire.Delays[item]
+	delays *wire.Delays[link.Item]
 
-	// The fault being called, for what it does through the Link; cuts it
-	// asks for wait until the frame it was given has been passed on.
-	current string
-	frame   *chaos.Frame
-	noted   bool
-	cuts    []namedCut
+	// faults calls the faults, for what they do through the Link; cuts
+	// they ask for wait until the frame being decided has been passed on.
+	faults link.Faults
 
 	// unpublished holds this turn's entries: they reach the transcript
 	// together once the turn is over and any timer it needs is armed, so
@@ -110,17 +85,6 @@ type heldFrame struct {
 	data  string
 }
 
-// item is a delayed frame, or a scheduled cut.
-type item struct {
-	frame chaos.Frame
-	cut   *namedCut
-}
-
-type namedCut struct {
-	cut chaos.Cut
-	by  string
-}
-
 // other is the side across the proxy from s.
 func other(s profile.Side) profile.Side {
 	if s == profile.Client {
@@ -139,6 +103,7 @@ func (p *Proxy) serveConn(client, up *websocket.Conn, n int, rng *rand.Rand, uri
 		attempt:  n,
 		pingSeqs: map[int64]bool{},
 	}
+	c.life.OnSet = c.showState
 	c.socks[profile.Client] = client.NetConn().(*relayConn)
 	c.socks[profile.Server] = up.NetConn().(*relayConn)
 	// gorilla read the handshakes; the relay reads the frames. The client
@@ -146,27 +111,19 @@ func (p *Proxy) serveConn(client, up *websocket.Conn, n int, rng *rand.Rand, uri
 	// the upstream may have.
 	clientFrames := newFrameReader(c.socks[profile.Client], true, maxFrameSize, nil)
 	upFrames := newFrameReader(c.socks[profile.Server], false, maxFrameSize, c.socks[profile.Server].afterHandshake())
-	c.delays = wire.NewDelaysFunc[item](p.Clock, c.timerFired)
-	now := p.since()
-	c.link = &chaos.Link{
-		Attempt: n,
-		Opened:  now,
-		Now:     now,
-		Profile: p.Profile,
-		Rand:    rng,
-		Cut:     c.linkCut,
-		Note:    c.linkNote,
-	}
+	c.delays = wire.NewDelaysFunc[link.Item](p.Clock, c.timerFired)
+	c.faults = link.Faults{Since: p.since, Record: c.faultEntry}
+	c.link = c.faults.Open(n, p.Profile, rng)
 	if p.Profile != nil && p.Profile.Resume == nil {
 		c.link.Event = c.linkEvent // events numbered by the upstream cannot be made up
 	}
 	c.stat = ConnStatus{Attempt: n, URL: uri, Subprotocol: up.Subprotocol(),
-		OpenedAt: Duration(now), State: stateOpen.String()}
+		OpenedAt: Duration(c.link.Opened), State: link.Open.String()}
 
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
-		p.record(Entry{Attempt: n, Kind: fakeserver.KindNote, Note: "upgraded as the proxy closed; dropped"})
+		p.record(Entry{Attempt: n, Kind: transcript.KindNote, Note: "upgraded as the proxy closed; dropped"})
 		client.Close()
 		up.Close()
 		return
@@ -188,18 +145,19 @@ func (p *Proxy) serveConn(client, up *websocket.Conn, n int, rng *rand.Rand, uri
 
 // open records the open and runs the connection faults.
 func (c *conn) open() {
-	e := Entry{Kind: fakeserver.KindOpen}
+	e := Entry{Kind: transcript.KindOpen}
 	if proto := c.up.Subprotocol(); proto != "" {
 		e.Note = "subprotocol " + proto
 	}
 	c.record(e)
 	for _, f := range faultsOf[chaos.ConnFault](c.p.faults) {
 		c.link.Now = c.p.since()
-		c.current = f.String()
+		by := f.String()
+		c.faults.Begin(by)
 		for _, st := range f.Open(c.link) {
-			c.schedule(st.After, &item{cut: &namedCut{cut: st.Cut, by: c.current}})
+			c.schedule(st.After, &link.Item{Cut: &link.NamedCut{Cut: st.Cut, By: by}})
 		}
-		c.current = ""
+		c.faults.End()
 	}
 	c.runCuts()
 }
@@ -209,7 +167,7 @@ func (c *conn) open() {
 // Close) and the delay timer reach the connection.
 func (c *conn) do(fn func()) bool {
 	c.mu.Lock()
-	if c.state == stateEnded {
+	if c.life.State == link.Ended {
 		c.mu.Unlock()
 		return false
 	}
@@ -226,7 +184,7 @@ func (c *conn) do(fn func()) bool {
 // blocks), or at once past flushAt.
 func (c *conn) deliver(r readResult) bool {
 	c.mu.Lock()
-	if c.state == stateEnded {
+	if c.life.State == link.Ended {
 		c.mu.Unlock()
 		return false
 	}
@@ -271,11 +229,11 @@ func (c *conn) flushAll() {
 func (c *conn) writeFailed(to profile.Side, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.state == stateEnded {
+	if c.life.State == link.Ended {
 		return
 	}
 	c.p.logf(c.attempt, "write to %s failed: %v", to, err)
-	c.record(Entry{Kind: fakeserver.KindClose, Code: profile.StatusAbnormalClosure, By: to,
+	c.record(Entry{Kind: transcript.KindClose, Code: profile.StatusAbnormalClosure, By: to,
 		Note: fmt.Sprintf("write to %s failed: %s socket dropped", to, other(to))})
 	c.end()
 	c.endTurn()
@@ -284,19 +242,16 @@ func (c *conn) writeFailed(to profile.Side, err error) {
 // end sends what the turns wrote, closes both sockets and forgets the
 // connection; the readers then return.
 func (c *conn) end() {
-	if c.state == stateEnded {
+	if c.life.State == link.Ended {
 		return
 	}
-	c.setState(stateEnded)
+	c.life.Set(link.Ended)
 	for _, s := range c.socks {
 		s.seal()
 		s.flush() // what was relayed before the end goes first; best effort
 	}
-	for _, it := range c.delays.Drop() {
-		if it.cut == nil {
-			c.record(Entry{Kind: fakeserver.KindNote, Op: it.frame.Op, Data: string(it.frame.Data), Msg: it.frame.Msg,
-				Note: fmt.Sprintf("delayed %s never delivered: connection ended", wire.FrameName(it.frame))})
-		}
+	for _, e := range link.Undelivered(c.delays.Drop()) {
+		c.record(e)
 	}
 	c.client.Close()
 	c.up.Close()
@@ -313,8 +268,8 @@ func (c *conn) end() {
 	c.p.mu.Unlock()
 }
 
-func (c *conn) setState(s connState) {
-	c.state = s
+// showState mirrors a change of state in the connection's status.
+func (c *conn) showState(s link.State) {
 	c.statMu.Lock()
 	c.stat.State = s.String()
 	c.statMu.Unlock()
@@ -322,13 +277,13 @@ func (c *conn) setState(s connState) {
 
 // shutdown ends the connection because the proxy closes.
 func (c *conn) shutdown() {
-	switch c.state {
-	case stateOpen:
-		c.record(Entry{Kind: fakeserver.KindClose, Code: profile.StatusGoingAway, Reason: "proxy closed", By: profile.Server})
+	switch c.life.State {
+	case link.Open:
+		c.record(Entry{Kind: transcript.KindClose, Code: profile.StatusGoingAway, Reason: "proxy closed", By: profile.Server})
 		c.writeClose(profile.Client, profile.StatusGoingAway, "proxy closed")
 		c.writeClose(profile.Server, profile.StatusGoingAway, "proxy closed")
-	case stateHole:
-		c.record(Entry{Kind: fakeserver.KindClose, Code: profile.StatusAbnormalClosure, By: profile.Server, Note: "proxy closed"})
+	case link.Hole:
+		c.record(Entry{Kind: transcript.KindClose, Code: profile.StatusAbnormalClosure, By: profile.Server, Note: "proxy closed"})
 	}
 	c.end()
 }
@@ -350,35 +305,17 @@ func (c *conn) publish() {
 
 // faultEntry records that fault did what; f is the frame it acted on.
 func (c *conn) faultEntry(fault, what string, f *chaos.Frame) {
-	e := Entry{Kind: fakeserver.KindFault, Fault: fault, Note: what}
+	e := Entry{Kind: transcript.KindFault, Fault: fault, Note: what}
 	if f != nil {
 		e.Op, e.Data, e.Msg = f.Op, string(f.Data), f.Msg
 	}
 	c.record(e)
 }
 
-// linkNote is Link.Note: the calling fault says what it did.
-func (c *conn) linkNote(what string) {
-	c.noted = true
-	c.faultEntry(c.current, what, c.frame)
-}
-
-// linkCut is Link.Cut: the cut is made once the frame being decided (if
-// any) has been passed on, so "cut after the Nth frame" delivers it.
-func (c *conn) linkCut(k chaos.Cut) {
-	by := c.current
-	if by == "" {
-		by = "link"
-	}
-	c.cuts = append(c.cuts, namedCut{cut: k, by: by})
-}
-
 // runCuts makes the cuts faults asked for through the Link.
 func (c *conn) runCuts() {
-	cuts := c.cuts
-	c.cuts = nil
-	for _, k := range cuts {
-		c.cut(k.cut, k.by)
+	for _, k := range c.faults.Cuts() {
+		c.cut(k.Cut, k.By)
 	}
 }
 

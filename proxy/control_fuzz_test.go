@@ -28,7 +28,7 @@ func FuzzControlAPI(f *testing.F) {
 	f.Add("GET", "/status", []byte(nil))
 	// The proxy's listener is never dialled: the handler alone is under
 	// test, and Start only sets the clock and the faults up.
-	p := proxy.NewUnstarted("ws://127.0.0.1:1/ws")
+	p := proxy.NewUnstartedServer("ws://127.0.0.1:1/ws")
 	p.Clock = vclock.New()
 	p.Start()
 	f.Cleanup(p.Close)

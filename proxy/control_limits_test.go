@@ -19,7 +19,7 @@ import (
 // timeouts.
 func limited(t *testing.T, read, idle time.Duration) *proxy.Proxy {
 	t.Helper()
-	p := proxy.NewUnstarted("ws://127.0.0.1:1/ws")
+	p := proxy.NewUnstartedServer("ws://127.0.0.1:1/ws")
 	p.Clock, p.ControlAddr = vclock.New(), "127.0.0.1:0"
 	proxy.SetControlReadTimeout(p, read)
 	proxy.SetIdleTimeout(p, idle)
@@ -155,7 +155,7 @@ func TestFaultsAreCapped(t *testing.T) {
 	}
 
 	// Start refuses too many initial faults.
-	q := proxy.NewUnstarted("ws://127.0.0.1:1/ws")
+	q := proxy.NewUnstartedServer("ws://127.0.0.1:1/ws")
 	q.Faults = make([]chaos.Fault, proxy.MaxFaults+1)
 	for i := range q.Faults {
 		q.Faults[i] = chaos.Drop()

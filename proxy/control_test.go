@@ -21,7 +21,7 @@ import (
 func controlled(t *testing.T, upstream string) (*proxy.Proxy, *control.Client, *vclock.Clock) {
 	t.Helper()
 	clock := vclock.New()
-	p := proxy.NewUnstarted(upstream)
+	p := proxy.NewUnstartedServer(upstream)
 	p.Clock, p.ControlAddr = clock, "127.0.0.1:0"
 	p.Start()
 	t.Cleanup(p.Close)
@@ -64,7 +64,7 @@ func TestControlAPIAddsListsUpdatesRemovesAndResetsFaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(list) != 2 || list[0].Fault != "delay 2s" || list[1].ID != second.ID || list[1].Fault != "FIN after 100 frames" {
+	if len(list) != 2 || list[0].Fault != "delay 2s" || list[1].ID != second.ID || list[1].Fault != "cut-after 100 fin" {
 		t.Errorf("list = %+v", list)
 	}
 	write(t, ws, "slower")
@@ -181,8 +181,8 @@ func TestFaultSpecAcceptsNumbersAndReadsFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{
-		"on attempts 1,2: refuse 503 retry-after 10s",
-		"every 2nd: swallow pongs",
+		"on attempts 1,2: refuse 503 retry-after=10s",
+		"every 2nd: swallow-pongs",
 		"server frames: match: delay 1s",
 	}
 	for i, s := range specs {

@@ -6,10 +6,10 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/internal/wstest"
 	"github.com/wschaos/wschaos/profile"
 	"github.com/wschaos/wschaos/proxy"
+	"github.com/wschaos/wschaos/transcript"
 	"github.com/wschaos/wschaos/vclock"
 )
 
@@ -43,7 +43,7 @@ func TestAClientGivingUpEndsItsUpstreamHandshake(t *testing.T) {
 func TestDialEntryCarriesTheReportedCode(t *testing.T) {
 	up := newEcho(t)
 	clock := vclock.New()
-	p := proxy.NewUnstarted(up.wsURL())
+	p := proxy.NewUnstartedServer(up.wsURL())
 	p.Clock, p.Profile = clock, profile.MattermostProfile()
 	p.Start()
 	t.Cleanup(p.Close)
@@ -53,10 +53,10 @@ func TestDialEntryCarriesTheReportedCode(t *testing.T) {
 	relays(t, dial(t, p.URL+"?disconnect_err_code=x", nil))
 	waitFor(t, p.Transcript(), "#2 open")
 	for _, e := range p.Transcript().Entries() {
-		if e.Kind == fakeserver.KindDial && e.Attempt == 1 && e.ReportedCode != profile.StatusPingTimeout {
+		if e.Kind == transcript.KindDial && e.Attempt == 1 && e.ReportedCode != profile.StatusPingTimeout {
 			t.Errorf("dial #1 ReportedCode = %d, want 4000", e.ReportedCode)
 		}
-		if e.Kind == fakeserver.KindDial && e.Attempt == 2 && e.ReportedCode != 0 {
+		if e.Kind == transcript.KindDial && e.Attempt == 2 && e.ReportedCode != 0 {
 			t.Errorf("dial #2 ReportedCode = %d, want 0 for a malformed code", e.ReportedCode)
 		}
 	}

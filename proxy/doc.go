@@ -2,7 +2,7 @@
 // reconnecting client and its real server and injects the chaos faults of
 // package chaos into the live link, so a real client (any language) and a
 // real server can be tested together. It is shaped like
-// net/http/httptest: configure a Proxy between NewUnstarted and Start,
+// net/http/httptest: configure a Proxy between NewUnstartedServer and Start,
 // point the client at URL, Close it.
 //
 // The proxy terminates both sides with gorilla/websocket. For each attempt

@@ -14,7 +14,7 @@ import (
 // "posted" events are held back 5 s, and every second pong is swallowed.
 func Example() {
 	clock := vclock.New()
-	p := proxy.NewUnstarted("ws://127.0.0.1:8065/api/v4/websocket")
+	p := proxy.NewUnstartedServer("ws://127.0.0.1:8065/api/v4/websocket")
 	p.Clock, p.Profile = clock, profile.MattermostProfile() // decode frames: select by type, spot pongs
 	p.Faults = []chaos.Fault{
 		chaos.Dir(profile.Server, chaos.Type("posted", chaos.Delay(5*time.Second))),
@@ -24,5 +24,5 @@ func Example() {
 	defer p.Close()
 	// Point the client at p.URL; step clock; read p.Transcript().
 	fmt.Println(p.ListFaults()[1].Fault)
-	// Output: every 2nd: swallow pongs
+	// Output: every 2nd: swallow-pongs
 }

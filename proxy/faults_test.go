@@ -17,7 +17,7 @@ import (
 func TestBandwidthDelaysFramesByTheirSizeOnTheVirtualClock(t *testing.T) {
 	wstest.NoLeaks(t, patience)
 	up := newEcho(t)
-	p, clock := newProxy(t, up.wsURL(), chaos.Dir(profile.Server, proxy.Bandwidth(1000)))
+	p, clock := newProxy(t, up.wsURL(), chaos.Dir(profile.Server, chaos.Bandwidth(1000)))
 	ws := dial(t, p.URL, nil)
 	msg := strings.Repeat("x", 500)
 
@@ -49,7 +49,7 @@ func TestBandwidthDelaysFramesByTheirSizeOnTheVirtualClock(t *testing.T) {
 func TestCutAfterFramesDropsTheLinkAfterTheNth(t *testing.T) {
 	wstest.NoLeaks(t, patience)
 	up := newEcho(t)
-	p, _ := newProxy(t, up.wsURL(), chaos.Dir(profile.Server, proxy.CutAfterFrames(2, chaos.Cut{Kind: chaos.FIN})))
+	p, _ := newProxy(t, up.wsURL(), chaos.Dir(profile.Server, chaos.CutAfterFrames(2, chaos.Cut{Kind: chaos.FIN})))
 	ws := dial(t, p.URL, nil)
 	for _, s := range []string{"a", "b", "c"} {
 		write(t, ws, s)
@@ -63,13 +63,13 @@ func TestCutAfterFramesDropsTheLinkAfterTheNth(t *testing.T) {
 	if err := readErr(t, ws); !errors.As(err, &ce) || ce.Code != websocket.CloseAbnormalClosure {
 		t.Fatalf("after 2 frames got %v, want an abnormal closure (1006)", err)
 	}
-	waitFor(t, p.Transcript(), "close 1006 by server (server frames: FIN after 2 frames): FIN")
+	waitFor(t, p.Transcript(), "close 1006 by server (server frames: cut-after 2 fin): FIN")
 }
 
 func TestFieldSelectorMatchesRawJSON(t *testing.T) {
 	wstest.NoLeaks(t, patience)
 	up := newEcho(t)
-	p, _ := newProxy(t, up.wsURL(), proxy.MatchField("event", "posted", chaos.Drop()))
+	p, _ := newProxy(t, up.wsURL(), chaos.MatchField("event", "posted", chaos.Drop()))
 	ws := dial(t, p.URL, nil)
 	write(t, ws, `{"event":"posted","data":{}}`)
 	write(t, ws, `{"event":"typing"}`)
@@ -83,7 +83,7 @@ func TestFieldSelectorMatchesRawJSON(t *testing.T) {
 func TestHandshakeFaultsApplyBeforeTheUpstreamIsDialled(t *testing.T) {
 	wstest.NoLeaks(t, patience)
 	up := newEcho(t)
-	p := proxy.NewUnstarted(up.wsURL())
+	p := proxy.NewUnstartedServer(up.wsURL())
 	if _, err := p.AddFaultSpec(proxy.FaultSpec{Fault: "refuse", Args: []string{"503"},
 		Select: map[string]string{"attempts": "1", "retry-after": "3s"}}); err != nil {
 		t.Fatal(err)
@@ -124,7 +124,7 @@ func TestCloseAfterClosesTheClientWithItsCodeAndTheUpstreamWith1001(t *testing.T
 	if ce := <-up.closes; ce.Code != websocket.CloseGoingAway {
 		t.Errorf("upstream got close %d, want 1001", ce.Code)
 	}
-	waitFor(t, p.Transcript(), `+10s       #1 close 4002 "chaos" by server (close 4002 "chaos" after 10s)`)
+	waitFor(t, p.Transcript(), `+10s       #1 close 4002 "chaos" by server (close-after 10s code=4002 reason=chaos)`)
 }
 
 func TestBlackHoleLetsNothingThrough(t *testing.T) {
@@ -148,7 +148,7 @@ func TestBlackHoleLetsNothingThrough(t *testing.T) {
 func TestPongFaultsActOnUpstreamPingsInServerMode(t *testing.T) {
 	wstest.NoLeaks(t, patience)
 	up := newEcho(t)
-	p := proxy.NewUnstarted(up.wsURL())
+	p := proxy.NewUnstartedServer(up.wsURL())
 	p.Clock, p.Profile = newClock(), profile.ByName("graphql-ws")
 	p.Faults = []chaos.Fault{chaos.SwallowPongs()}
 	p.Start()
@@ -160,6 +160,6 @@ func TestPongFaultsActOnUpstreamPingsInServerMode(t *testing.T) {
 	if got := readMsg(t, ws); got != `{"type":"connection_ack"}` {
 		t.Errorf("got %s, want the ping and the pong swallowed", got)
 	}
-	waitFor(t, p.Transcript(), "swallow pongs: dropped server frame #1 (event ping)")
-	waitFor(t, p.Transcript(), "swallow pongs: dropped server frame #2 (event pong)")
+	waitFor(t, p.Transcript(), "swallow-pongs: dropped server frame #1 (event ping)")
+	waitFor(t, p.Transcript(), "swallow-pongs: dropped server frame #2 (event pong)")
 }

@@ -397,7 +397,7 @@ func TestRelayKeepsWhatTheUpstreamSentWithItsAnswer(t *testing.T) {
 	first := slicesConcat(appendFrame(nil, websocket.TextMessage, []byte(`{"event":"hello"}`), false),
 		appendFrame(nil, websocket.TextMessage, []byte("second"), false))
 	url, _ := rawUpstream(t, first)
-	p := New(url)
+	p := NewServer(url)
 	defer p.Close()
 	ws, _, err := websocket.DefaultDialer.Dial(p.URL, nil)
 	if err != nil {
@@ -417,7 +417,7 @@ func TestRelayKeepsWhatTheUpstreamSentWithItsAnswer(t *testing.T) {
 // reaches the upstream byte for byte, the client's mask key included.
 func TestRelayPassesAClientFrameAsItCame(t *testing.T) {
 	url, got := rawUpstream(t, nil)
-	p := New(url)
+	p := NewServer(url)
 	defer p.Close()
 	nc := rawClient(t, p)
 	one := wstest.Frame(0x81, []byte("as it came"), true)
@@ -432,7 +432,7 @@ func TestRelayPassesAClientFrameAsItCame(t *testing.T) {
 // whole, and is recorded whole once it is.
 func TestRelayPassesFragmentsAsTheyCome(t *testing.T) {
 	url, got := rawUpstream(t, nil)
-	p := New(url)
+	p := NewServer(url)
 	defer p.Close()
 	nc := rawClient(t, p)
 	frags := [][]byte{wstest.Frame(0x01, []byte("frag"), true), wstest.Frame(0x00, []byte("men"), true), wstest.Frame(0x80, []byte("ts"), true)}
@@ -455,7 +455,7 @@ func TestRelayPassesFragmentsAsTheyCome(t *testing.T) {
 // it; here a duplicate sends it on twice, each in one frame.
 func TestFrameFaultsSeeFragmentedMessagesWhole(t *testing.T) {
 	url, got := rawUpstream(t, nil)
-	p := New(url, chaos.Duplicate())
+	p := NewServer(url, chaos.Duplicate())
 	defer p.Close()
 	nc := rawClient(t, p)
 	nc.Write(wstest.Frame(0x01, []byte("who"), true))
@@ -473,7 +473,7 @@ func TestFrameFaultsSeeFragmentedMessagesWhole(t *testing.T) {
 func TestRelayHoldsDataFramesUntilAFragmentedMessageEnds(t *testing.T) {
 	url, got := rawUpstream(t, nil)
 	clock := vclock.New()
-	p := NewUnstarted(url)
+	p := NewUnstartedServer(url)
 	p.Clock = clock
 	p.Start()
 	defer p.Close()
@@ -505,7 +505,7 @@ func TestRelayHoldsDataFramesUntilAFragmentedMessageEnds(t *testing.T) {
 // get close 1007 once it has ended: a close may come between fragments.
 func TestBadTextInFragmentsIsClosed1007(t *testing.T) {
 	url, got := rawUpstream(t, nil)
-	p := New(url)
+	p := NewServer(url)
 	defer p.Close()
 	nc := rawClient(t, p)
 	nc.Write(wstest.Frame(0x01, []byte("fine"), true))

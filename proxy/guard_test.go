@@ -136,7 +136,7 @@ func TestControlAPIWantsJSONWrites(t *testing.T) {
 // With ControlToken set, every request needs it, even from loopback.
 func TestControlTokenIsRequiredOfEveryRequest(t *testing.T) {
 	wstest.NoLeaks(t, patience)
-	p := proxy.NewUnstarted("ws://127.0.0.1:1/ws")
+	p := proxy.NewUnstartedServer("ws://127.0.0.1:1/ws")
 	p.Clock, p.ControlAddr, p.ControlToken = vclock.New(), "127.0.0.1:0", "s3cret"
 	p.Start()
 	t.Cleanup(p.Close)
@@ -168,7 +168,7 @@ func TestControlTokenIsRequiredOfEveryRequest(t *testing.T) {
 // machine by any IP (which no rebinding can forge), but not by a name.
 func TestControlAPIBoundEverywhereAnswersIPHostsOnly(t *testing.T) {
 	wstest.NoLeaks(t, patience)
-	p := proxy.NewUnstarted("ws://127.0.0.1:1/ws")
+	p := proxy.NewUnstartedServer("ws://127.0.0.1:1/ws")
 	p.Clock, p.ControlAddr, p.ControlToken = vclock.New(), "0.0.0.0:0", "t"
 	p.Start()
 	t.Cleanup(p.Close)

@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"strings"
@@ -14,8 +13,8 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/wschaos/wschaos/chaos"
-	"github.com/wschaos/wschaos/fakeserver"
-	"github.com/wschaos/wschaos/internal/wire"
+	"github.com/wschaos/wschaos/internal/link"
+	"github.com/wschaos/wschaos/transcript"
 )
 
 // hopHeaders are not forwarded upstream: gorilla writes its own handshake
@@ -32,21 +31,12 @@ var hopHeaders = map[string]bool{
 // serveHTTP takes one attempt from request to a proxied connection: the
 // handshake faults, the upstream dial, then the client's upgrade.
 func (p *Proxy) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	wire.MarkServed(r)
-	p.mu.Lock()
-	if p.closed {
-		p.mu.Unlock()
-		http.Error(w, "wschaos proxy: closed", http.StatusServiceUnavailable)
+	n, rng, ok := p.door().Enter(w, r, &p.mu, &p.closed, &p.attempts, &p.wg, p.Seed)
+	if !ok {
 		return
 	}
-	p.attempts++
-	n := p.attempts
-	p.wg.Add(1)
-	p.mu.Unlock()
 	defer p.wg.Done()
-
-	rng := rand.New(rand.NewPCG(p.Seed, uint64(n)))
-	dial := Entry{Attempt: n, Kind: fakeserver.KindDial, URL: r.URL.RequestURI()}
+	dial := Entry{Attempt: n, Kind: transcript.KindDial, URL: r.URL.RequestURI()}
 	if p.Profile != nil {
 		// The code the client reports for its last close, as the fake
 		// server records it; a malformed one is the upstream's to judge.
@@ -56,11 +46,8 @@ func (p *Proxy) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	p.record(dial)
 	u := *r.URL
 	a := &chaos.Attempt{N: n, URL: &u, Rand: rng}
-	for _, f := range faultsOf[chaos.HandshakeFault](p.faults) {
-		a.At = p.since()
-		if ref := f.Handshake(a); ref != nil && !p.refusal(w, r, n, f.String(), ref) {
-			return
-		}
+	if !p.door().Handshakes(w, r, faultsOf[chaos.HandshakeFault](p.faults), a) {
+		return
 	}
 
 	if problem := handshakeProblem(r); problem != "" {
@@ -80,7 +67,7 @@ func (p *Proxy) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		header.Add("Set-Cookie", c)
 	}
 	upgrader := websocket.Upgrader{
-		HandshakeTimeout: writeWait,
+		HandshakeTimeout: link.WriteWait,
 		CheckOrigin:      func(*http.Request) bool { return true }, // the upstream judges origins
 		Error: func(w http.ResponseWriter, _ *http.Request, status int, reason error) {
 			p.refuse(w, n, status, "", "not upgraded: "+reason.Error(), 0)
@@ -89,7 +76,7 @@ func (p *Proxy) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	ws, err := upgrader.Upgrade(w, r, header)
 	if err != nil {
 		up.Close()
-		p.record(Entry{Attempt: n, Kind: fakeserver.KindNote, Note: "client not upgraded: upstream dropped"})
+		p.record(Entry{Attempt: n, Kind: transcript.KindNote, Note: "client not upgraded: upstream dropped"})
 		return
 	}
 	p.serveConn(ws, up, n, rng, r.URL.RequestURI())
@@ -221,56 +208,13 @@ func (p *Proxy) relayRefusal(w http.ResponseWriter, n int, resp *http.Response, 
 	p.logf(n, "%v", err)
 }
 
-// refusal carries out what a handshake fault decided, and reports whether
-// the attempt goes on to the next fault and the upstream.
-func (p *Proxy) refusal(w http.ResponseWriter, r *http.Request, n int, fault string, ref *chaos.Refusal) bool {
-	if ref.Stall != 0 && !p.stall(r, n, fault, ref.Stall) {
-		return false
-	}
-	switch {
-	case ref.Reset:
-		p.record(Entry{Attempt: n, Kind: fakeserver.KindReset, Fault: fault})
-		p.reset(w, n)
-		return false
-	case ref.Status != 0:
-		p.refuse(w, n, ref.Status, fault, "", ref.RetryAfter)
-		return false
-	}
-	return true
-}
-
-// stall holds the handshake d of virtual time (d < 0: until the client
-// gives up or the proxy closes), and reports whether it may go on.
-func (p *Proxy) stall(r *http.Request, n int, fault string, d time.Duration) bool {
-	e := Entry{Attempt: n, Kind: fakeserver.KindStall, Fault: fault, Note: "for " + d.String()}
-	var fire <-chan time.Time
-	if d > 0 {
-		t := p.Clock.NewTimer(d)
-		defer t.Stop()
-		fire = t.Chan()
-	} else {
-		e.Note = "until the client gives up"
-	}
-	p.record(e)
-	select {
-	case <-fire:
-		return true
-	case <-p.done:
-	case <-r.Context().Done():
-		p.record(Entry{Attempt: n, Kind: fakeserver.KindNote, Note: "stalled handshake: client gave up"})
-	}
-	return false
+// door is the engine's handshake side, on this proxy.
+func (p *Proxy) door() *link.Door {
+	return &link.Door{Who: "wschaos proxy", Clock: p.Clock, Done: p.done, Closed: p.isClosed, Since: p.since,
+		Record: p.record, Logf: p.logf}
 }
 
 // refuse answers the attempt with an HTTP status, and records it.
 func (p *Proxy) refuse(w http.ResponseWriter, n, status int, fault, note string, retryAfter time.Duration) {
-	p.record(Entry{Attempt: n, Kind: fakeserver.KindRefuse, Status: status, Fault: fault, Note: note})
-	wire.Refuse(w, "wschaos proxy", status, fault, note, retryAfter)
-}
-
-// reset drops the attempt's TCP connection with an RST and no answer.
-func (p *Proxy) reset(w http.ResponseWriter, n int) {
-	if err := wire.Reset(w, "wschaos proxy"); err != nil {
-		p.logf(n, "reset: %v", err)
-	}
+	p.door().Refuse(w, n, status, fault, note, retryAfter)
 }

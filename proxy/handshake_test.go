@@ -70,7 +70,7 @@ func TestSameSeedSameTranscript(t *testing.T) {
 	wstest.NoLeaks(t, patience)
 	run := func(seed uint64) string {
 		up := newEcho(t)
-		p := proxy.NewUnstarted(up.wsURL())
+		p := proxy.NewUnstartedServer(up.wsURL())
 		p.Seed = seed
 		p.Faults = []chaos.Fault{chaos.Jitter(time.Second)}
 		clock := newClock()

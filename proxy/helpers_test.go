@@ -34,7 +34,7 @@ func ctx(t *testing.T) context.Context {
 func newProxy(t *testing.T, upstream string, faults ...chaos.Fault) (*proxy.Proxy, *vclock.Clock) {
 	t.Helper()
 	clock := vclock.New()
-	p := proxy.NewUnstarted(upstream)
+	p := proxy.NewUnstartedServer(upstream)
 	p.Clock, p.Faults = clock, faults
 	p.Start()
 	t.Cleanup(p.Close)

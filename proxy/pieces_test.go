@@ -44,7 +44,7 @@ func upTo(t *testing.T, got <-chan message, n int) ([]byte, message) {
 func sendFirstPart(t *testing.T, op byte, payload []byte) (p *Proxy, nc net.Conn, got <-chan message, frame, arrived []byte) {
 	t.Helper()
 	url, got := rawUpstream(t, nil)
-	p = New(url)
+	p = NewServer(url)
 	t.Cleanup(p.Close)
 	nc = rawClient(t, p)
 	frame = wstest.Frame(op, payload, true)
@@ -58,7 +58,7 @@ func sendFirstPart(t *testing.T, op byte, payload []byte) (p *Proxy, nc net.Conn
 // once, whole.
 func TestRelayPassesABigFrameAsItComes(t *testing.T) {
 	url, got := rawUpstream(t, nil)
-	p := New(url)
+	p := NewServer(url)
 	defer p.Close()
 	nc := rawClient(t, p)
 	payload := bigPayload()

@@ -3,8 +3,6 @@ package proxy
 import (
 	"crypto/tls"
 	"fmt"
-	"io"
-	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -15,27 +13,17 @@ import (
 
 	"github.com/jonboulle/clockwork"
 	"github.com/wschaos/wschaos/chaos"
-	"github.com/wschaos/wschaos/fakeserver"
+	"github.com/wschaos/wschaos/internal/link"
 	"github.com/wschaos/wschaos/internal/wire"
 	"github.com/wschaos/wschaos/profile"
+	"github.com/wschaos/wschaos/transcript"
 )
 
 // Tunables. All are real-time safety nets: none affects a run that behaves.
 const (
-	// writeWait bounds one write, so a peer that stops reading cannot wedge
-	// its connection.
-	writeWait = 5 * time.Second
 	// dialTimeout bounds the upstream dial and handshake; a stalled upstream
 	// is answered 502 rather than holding the client forever.
 	dialTimeout = 10 * time.Second
-	// closeGrace is how long a relayed close waits for the other side's
-	// answer before both sockets are dropped.
-	closeGrace = 2 * time.Second
-	// readHeaderTimeout bounds a client's HTTP request headers, from the
-	// connection's first byte: a client that trickles them (slow loris) or
-	// sends none is dropped then, and holds nothing but its own socket
-	// until it is.
-	readHeaderTimeout = 10 * time.Second
 	// idleWait closes a keep-alive connection that sends no next request:
 	// each is a file descriptor, and idle ones held forever (19,900 took
 	// the process to its descriptor limit). Upgraded connections are not
@@ -54,8 +42,6 @@ const (
 	// maxFrameSize bounds one relayed message: a test proxy should not
 	// buffer unbounded input; bigger ones end the connection with 1009.
 	maxFrameSize = 16 << 20
-	// defaultAddr listens on a free loopback port, like httptest.
-	defaultAddr = "127.0.0.1:0"
 	// upstreamCutCode is the close the upstream gets when a fault closes the
 	// client's side with a close frame: the proxy went away, whatever code
 	// the fault showed the client.
@@ -110,7 +96,7 @@ type Proxy struct {
 	closeOnce  sync.Once
 	wg         sync.WaitGroup // servers, handlers, readers
 
-	// headerTimeout, when set, replaces readHeaderTimeout (tests shorten it).
+	// headerTimeout, when set, replaces link.ReadHeaderTimeout (tests shorten it).
 	headerTimeout time.Duration
 	// controlReadTimeout and idleTimeout, when set, replace
 	// controlReadWait and idleWait (tests shorten them).
@@ -132,24 +118,38 @@ type Proxy struct {
 	ended    []ConnStatus // closed connections, in order of ending
 }
 
-// New starts a proxy to upstream with faults, on the real clock.
-func New(upstream string, faults ...chaos.Fault) *Proxy {
-	p := NewUnstarted(upstream)
-	p.Faults = faults
+// NewServer starts a proxy to upstream with faults, on the real clock.
+// Like httptest's, it takes what NewUnstartedServer takes, and so does
+// the fake server's pair.
+func NewServer(upstream string, faults ...chaos.Fault) *Proxy {
+	p := NewUnstartedServer(upstream, faults...)
 	p.Start()
 	return p
 }
 
-// NewUnstarted returns a proxy to upstream, to configure and Start.
-func NewUnstarted(upstream string) *Proxy {
+// NewUnstartedServer returns a proxy to upstream with faults, to
+// configure and Start.
+func NewUnstartedServer(upstream string, faults ...chaos.Fault) *Proxy {
 	return &Proxy{
 		Upstream:   upstream,
-		transcript: fakeserver.NewTranscript(),
+		Faults:     faults,
+		transcript: transcript.New(),
 		faults:     newFaultSet(),
 		done:       make(chan struct{}),
 		conns:      map[*conn]struct{}{},
 	}
 }
+
+// New is NewServer.
+//
+// Deprecated: the constructors have the fake server's (and httptest's)
+// names now; use NewServer.
+func New(upstream string, faults ...chaos.Fault) *Proxy { return NewServer(upstream, faults...) }
+
+// NewUnstarted is NewUnstartedServer.
+//
+// Deprecated: use NewUnstartedServer.
+func NewUnstarted(upstream string) *Proxy { return NewUnstartedServer(upstream) }
 
 // Start starts listening. It panics on misuse (started twice, a bad
 // upstream, a fault with no capability) and when it cannot listen, as
@@ -222,7 +222,7 @@ func (p *Proxy) StartErr() error {
 
 func listen(addr string) (net.Listener, error) {
 	if addr == "" {
-		addr = defaultAddr
+		addr = link.DefaultAddr
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -247,9 +247,9 @@ func parseUpstream(s string) (*url.URL, error) {
 // error log; track counts its connection goroutines too, so Close waits
 // for them, and records connections that never made a request.
 func (p *Proxy) serve(ln net.Listener, srv *http.Server, track bool) {
-	srv.ReadHeaderTimeout, srv.ErrorLog = p.headerWait(), p.errorLog()
+	srv.ReadHeaderTimeout, srv.ErrorLog = p.headerWait(), link.ErrorLog(p.Logger)
 	if track {
-		srv.ConnState, srv.ConnContext = p.trackHTTP, wire.ConnContext
+		srv.ConnState, srv.ConnContext = p.door().Track(&p.wg, p.headerWait()), wire.ConnContext
 		ln = relayListener{wire.WatchedListener{TCPListener: ln.(*net.TCPListener)}}
 	}
 	p.servers = append(p.servers, srv)
@@ -258,29 +258,6 @@ func (p *Proxy) serve(ln net.Listener, srv *http.Server, track bool) {
 		defer p.wg.Done()
 		srv.Serve(ln) // returns http.ErrServerClosed once Close runs
 	}()
-}
-
-// trackHTTP counts net/http's connection goroutines into p.wg until they
-// are closed or hijacked (an upgraded connection is then counted by its
-// readers). A connection closed before any request reached the handler is
-// bad input, and recorded as such.
-func (p *Proxy) trackHTTP(nc net.Conn, state http.ConnState) {
-	switch state {
-	case http.StateNew:
-		p.wg.Add(1)
-	case http.StateClosed:
-		p.noteUnserved(nc)
-		p.wg.Done()
-	case http.StateHijacked:
-		p.wg.Done()
-	}
-}
-
-func (p *Proxy) errorLog() *log.Logger {
-	if p.Logger == nil {
-		return log.New(io.Discard, "", 0)
-	}
-	return slog.NewLogLogger(p.Logger.Handler(), slog.LevelDebug)
 }
 
 // Close stops listening, closes both sides of every proxied connection
@@ -342,16 +319,10 @@ func (p *Proxy) record(es ...Entry) {
 		es[i].At = at
 	}
 	p.transcript.Add(es...)
-	if p.Logger != nil {
-		for _, e := range es {
-			p.Logger.Debug(e.String())
-		}
-	}
+	link.Log(p.Logger, es)
 }
 
 // logf reports what the transcript leaves out (raw network errors).
 func (p *Proxy) logf(attempt int, format string, args ...any) {
-	if p.Logger != nil {
-		p.Logger.Debug(fmt.Sprintf(format, args...), "attempt", attempt)
-	}
+	link.Logf(p.Logger, attempt, format, args...)
 }

@@ -1,27 +1,22 @@
 package proxy
 
-import "time"
+import (
+	"time"
+
+	"github.com/wschaos/wschaos/internal/link"
+)
 
 // schedule queues a frame or cut d of virtual time from now.
-func (c *conn) schedule(d time.Duration, it *item) { c.delays.Add(d, *it) }
+func (c *conn) schedule(d time.Duration, it *link.Item) { c.delays.Add(d, *it) }
 
 // runDue carries out every queued item that is due, then arms the timer
 // for the next one, or disarms it when nothing is left.
 func (c *conn) runDue() {
-	for c.state != stateEnded {
-		it, ok := c.delays.Due()
-		if !ok {
-			break
-		}
-		if it.cut != nil {
-			c.cut(it.cut.cut, it.cut.by)
+	link.RunDue(c.delays, func() bool { return c.life.State == link.Ended }, func(it link.Item) {
+		if it.Cut != nil {
+			c.cut(it.Cut.Cut, it.Cut.By)
 		} else {
-			c.write(it.frame)
+			c.write(it.Frame)
 		}
-	}
-	if c.state == stateEnded {
-		c.delays.Drop()
-		return
-	}
-	c.delays.Arm()
+	})
 }

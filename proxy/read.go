@@ -3,15 +3,13 @@ package proxy
 import (
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 	"github.com/wschaos/wschaos/chaos"
-	"github.com/wschaos/wschaos/fakeserver"
-	"github.com/wschaos/wschaos/internal/wire"
+	"github.com/wschaos/wschaos/internal/link"
 	"github.com/wschaos/wschaos/profile"
+	"github.com/wschaos/wschaos/transcript"
 )
 
 // read relays every frame side sends, control frames included, and the
@@ -71,11 +69,11 @@ func (c *conn) onRead(r readResult) {
 		r.data = []byte(data)
 	}
 	f, undecodable := c.inbound(r)
-	switch c.state {
-	case stateClosing:
+	switch c.life.State {
+	case link.Closing:
 		c.record(Entry{Kind: recvKind(r.from), Op: f.Op, Data: data, Msg: f.Msg, Note: "ignored: closing"})
 		return
-	case stateHole:
+	case link.Hole:
 		c.swallow(f)
 		return
 	}
@@ -99,14 +97,14 @@ func (c *conn) onRead(r readResult) {
 		c.writeAs(f, data, raw)
 		return
 	}
-	out := wire.Pipeline(faults, f, c.callFrame)
+	out := c.faults.Frame(faults, f)
 	if !passed(f, out) {
 		c.count(f.Dir, func(d *DirStatus) { d.Dropped++ })
 	}
 	for _, g := range out {
 		if g.Delay > 0 {
 			c.count(g.Dir, func(d *DirStatus) { d.Delayed++ })
-			c.schedule(g.Delay, &item{frame: g})
+			c.schedule(g.Delay, &link.Item{Frame: g})
 		} else if g.Op == f.Op && g.Dir == f.Dir && sameBytes(g.Data, f.Data) {
 			c.writeAs(g, e.Data, raw)
 		} else {
@@ -133,12 +131,12 @@ func (c *conn) onRead(r readResult) {
 // frame). Only a black hole stops it where it is, as a dead link would.
 func (c *conn) onFragment(r readResult) {
 	if r.first {
-		c.streaming[r.from] = c.state == stateOpen && !r.badText && len(c.p.faults.frameFaults()) == 0
+		c.streaming[r.from] = c.life.State == link.Open && !r.badText && len(c.p.faults.frameFaults()) == 0
 	}
 	if c.finishesFrame(r) {
 		return
 	}
-	if c.streaming[r.from] && c.state == stateOpen && !r.badText {
+	if c.streaming[r.from] && c.life.State == link.Open && !r.badText {
 		c.socks[other(r.from)].writePiece(r.raw, r.partial) // a failure sticks: the flush reports it
 		c.midFrame[r.from] = r.partial
 	}
@@ -147,7 +145,7 @@ func (c *conn) onFragment(r readResult) {
 // finishesFrame relays r, the rest of a frame partly relayed, if that
 // frame must be finished, and reports whether it did.
 func (c *conn) finishesFrame(r readResult) bool {
-	if !c.midFrame[r.from] || c.state == stateHole {
+	if !c.midFrame[r.from] || c.life.State == link.Hole {
 		return false
 	}
 	c.socks[other(r.from)].writePiece(r.raw, r.partial)
@@ -167,13 +165,13 @@ func (c *conn) relayedWhole(r readResult) {
 		e.Note = "not valid UTF-8: relayed, its first bytes had gone on"
 	}
 	c.record(e)
-	send := Entry{Kind: fakeserver.KindSend, Op: f.Op, Data: data, Msg: f.Msg}
+	send := Entry{Kind: transcript.KindSend, Op: f.Op, Data: data, Msg: f.Msg}
 	if other(r.from) == profile.Server {
 		send.Kind = KindUpSend
 	}
 	c.record(send)
 	c.count(f.Dir, func(d *DirStatus) { d.Frames++; d.Bytes += int64(len(f.Data)); d.Delivered++ })
-	if bad && c.state == stateOpen {
+	if bad && c.life.State == link.Open {
 		c.closeInvalidText(f)
 	}
 }
@@ -196,11 +194,11 @@ func sameBytes(a, b []byte) bool {
 	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
-func recvKind(from profile.Side) fakeserver.Kind {
+func recvKind(from profile.Side) transcript.Kind {
 	if from == profile.Server {
 		return KindUpRecv
 	}
-	return fakeserver.KindRecv
+	return transcript.KindRecv
 }
 
 // passed reports whether a copy of f is among what the faults returned.
@@ -245,18 +243,6 @@ func (c *conn) inbound(r readResult) (f chaos.Frame, undecodable string) {
 	return f, ""
 }
 
-// callFrame calls one fault on one frame and records what it did.
-func (c *conn) callFrame(ff chaos.FrameFault, in chaos.Frame) []chaos.Frame {
-	c.link.Now = c.p.since()
-	c.current, c.frame, c.noted = ff.String(), &in, false
-	out := ff.Frame(c.link, in)
-	if what := wire.Action(in, out); what != "" && !c.noted {
-		c.faultEntry(c.current, what, &in)
-	}
-	c.current, c.frame = "", nil
-	return out
-}
-
 // invalidText ends the connection with close 1007 to both sides: RFC 6455
 // (8.1) makes a text message that is not UTF-8 fatal, and gorilla leaves
 // the check to its caller. The frame is recorded as it came, so the
@@ -272,7 +258,7 @@ func (c *conn) invalidText(f chaos.Frame) {
 // closeInvalidText ends the connection with close 1007 to both sides, for
 // f, a text message that is not UTF-8.
 func (c *conn) closeInvalidText(f chaos.Frame) {
-	c.record(Entry{Kind: fakeserver.KindClose, Code: websocket.CloseInvalidFramePayloadData, By: profile.Server,
+	c.record(Entry{Kind: transcript.KindClose, Code: websocket.CloseInvalidFramePayloadData, By: profile.Server,
 		Note: fmt.Sprintf("%s text frame #%d is not valid UTF-8", f.Dir, f.Index)})
 	c.writeClose(f.Dir, websocket.CloseInvalidFramePayloadData, "invalid UTF-8")
 	c.writeClose(other(f.Dir), websocket.CloseInvalidFramePayloadData, "")
@@ -285,28 +271,28 @@ func (c *conn) onReadError(side profile.Side, err error) {
 	var ce *websocket.CloseError
 	isClose := errors.As(err, &ce) && ce.Code != websocket.CloseAbnormalClosure
 	switch {
-	case c.state == stateClosing:
+	case c.life.State == link.Closing:
 		c.answered(side, ce, isClose)
-	case c.state == stateHole && isClose:
-		c.faultEntry(c.holeBy, fmt.Sprintf("swallowed %s close %d %q", side, ce.Code, ce.Text), nil)
+	case c.life.State == link.Hole && isClose:
+		c.faultEntry(c.life.HoleBy, fmt.Sprintf("swallowed %s close %d %q", side, ce.Code, ce.Text), nil)
 	case isClose:
-		c.record(Entry{Kind: fakeserver.KindClose, Code: profile.StatusCode(ce.Code), Reason: ce.Text, By: side})
+		c.record(Entry{Kind: transcript.KindClose, Code: profile.StatusCode(ce.Code), Reason: ce.Text, By: side})
 		c.writeClose(other(side), profile.StatusCode(ce.Code), ce.Text)
 		c.closing(&side, other(side))
-	case vanished(err):
+	case link.Vanished(err):
 		c.p.logf(c.attempt, "%s vanished: %v", side, err)
-		c.record(Entry{Kind: fakeserver.KindClose, Code: profile.StatusAbnormalClosure, By: side,
+		c.record(Entry{Kind: transcript.KindClose, Code: profile.StatusAbnormalClosure, By: side,
 			Note: fmt.Sprintf("%s socket gone: %s socket dropped", side, other(side))})
 		c.end()
 	case errors.Is(err, websocket.ErrReadLimit):
-		c.record(Entry{Kind: fakeserver.KindClose, Code: profile.StatusMessageTooBig, By: profile.Server,
+		c.record(Entry{Kind: transcript.KindClose, Code: profile.StatusMessageTooBig, By: profile.Server,
 			Note: fmt.Sprintf("%s frame over %d bytes", side, maxFrameSize)})
 		c.writeClose(side, profile.StatusMessageTooBig, "")
 		c.writeClose(other(side), profile.StatusMessageTooBig, "")
 		c.closing(nil, other(side))
 	default:
 		// side broke the protocol: it gets close 1002 saying how.
-		c.record(Entry{Kind: fakeserver.KindClose, Code: websocket.CloseProtocolError, By: side, Note: err.Error()})
+		c.record(Entry{Kind: transcript.KindClose, Code: websocket.CloseProtocolError, By: side, Note: err.Error()})
 		var pe *protocolError
 		if errors.As(err, &pe) {
 			c.writeClose(side, websocket.CloseProtocolError, pe.msg)
@@ -314,14 +300,4 @@ func (c *conn) onReadError(side profile.Side, err error) {
 		c.writeClose(other(side), websocket.CloseProtocolError, "")
 		c.closing(nil, other(side))
 	}
-}
-
-// vanished reports whether err is the socket failing under the reader
-// (EOF, reset, timeout) rather than a protocol error.
-func vanished(err error) bool {
-	var ne net.Error
-	var ce *websocket.CloseError
-	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, net.ErrClosed) || errors.As(err, &ne) ||
-		errors.As(err, &ce) && ce.Code == websocket.CloseAbnormalClosure
 }

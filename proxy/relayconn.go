@@ -9,6 +9,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/wschaos/wschaos/internal/link"
 )
 
 // flushAt is how many sealed bytes make a turn flush at once rather than
@@ -198,7 +200,7 @@ func (r *relayConn) seal() bool {
 	return r.sealed >= flushAt
 }
 
-// flush writes the sealed bytes, within writeWait. An error sticks: the
+// flush writes the sealed bytes, within link.WriteWait. An error sticks: the
 // socket takes no more writes, and the caller ends the connection.
 func (r *relayConn) flush() error {
 	r.flushMu.Lock()
@@ -216,7 +218,7 @@ func (r *relayConn) flush() error {
 	}
 	r.mu.Unlock()
 
-	r.Conn.SetWriteDeadline(time.Now().Add(writeWait))
+	r.Conn.SetWriteDeadline(time.Now().Add(link.WriteWait))
 	_, err := r.Conn.Write(out)
 	*held = out
 	writeBuffers.put(held) // an idle socket holds no array

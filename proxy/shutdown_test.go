@@ -2,6 +2,7 @@ package proxy_test
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -25,12 +26,12 @@ import (
 func TestCloseLeavesNoGoroutineWhateverTheConnectionsAreDoing(t *testing.T) {
 	wstest.NoLeaks(t, patience)
 	up := newBadUpstream(t, nil)
-	p := proxy.NewUnstarted(up.wsURL())
+	p := proxy.NewUnstartedServer(up.wsURL())
 	p.Clock, p.ControlAddr = vclock.New(), "127.0.0.1:0"
 	p.Faults = []chaos.Fault{
-		chaos.OnAttempts(chaos.BlackHoleAfter(0), 2),
-		chaos.OnAttempts(chaos.Dir(profile.Server, chaos.Delay(time.Minute)), 3),
-		chaos.OnAttempts(chaos.Stall(-1), 4),
+		chaos.OnAttempt(2, chaos.BlackHoleAfter(0)),
+		chaos.OnAttempt(3, chaos.Dir(profile.Server, chaos.Delay(time.Minute))),
+		chaos.OnAttempt(4, chaos.Stall(-1)),
 	}
 	p.Start()
 	t.Cleanup(p.Close)
@@ -44,7 +45,7 @@ func TestCloseLeavesNoGoroutineWhateverTheConnectionsAreDoing(t *testing.T) {
 	open := dial(t, p.URL, nil)
 	relays(t, open)
 	hole := dial(t, p.URL, nil)
-	waitFor(t, p.Transcript(), "#2 fault on attempts 2: black hole")
+	waitFor(t, p.Transcript(), "#2 fault on attempts 2: black-hole-after 0s: black hole")
 	delayed := dial(t, p.URL, nil)
 	write(t, delayed, "later")
 	waitFor(t, p.Transcript(), "#3", "delayed server frame #1")
@@ -53,7 +54,11 @@ func TestCloseLeavesNoGoroutineWhateverTheConnectionsAreDoing(t *testing.T) {
 	waitFor(t, p.Transcript(), "#4 stall")
 	go dialAndKeep(p.URL+"/hang", ended) // attempt 5: the upstream never answers
 	waitFor(t, p.Transcript(), "#5 dial /hang")
-	loris := rawDial(t, p)
+	loris, err := net.DialTimeout("tcp", wstest.HostOf(p.URL), patience)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer loris.Close()
 	loris.Write([]byte("GET / HTTP/1.1\r\nHost:"))
 
 	start := time.Now()

@@ -18,7 +18,7 @@ import (
 //
 // Fault names the fault, Args are its positional arguments, Select its
 // key=value words: selectors that aim it (type, index, dir, every, prob,
-// first, from, attempts, during, and the proxy's field) and the options of
+// first, from, attempts, during, field) and the options of
 // some faults (code, reason, retry-after). Numbers may be given as JSON
 // numbers or strings.
 type FaultSpec struct {

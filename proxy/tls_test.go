@@ -14,9 +14,9 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/wschaos/wschaos/chaos"
-	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/internal/wstest"
 	"github.com/wschaos/wschaos/proxy"
+	"github.com/wschaos/wschaos/transcript"
 )
 
 // bigBuffer holds the biggest message of these tests in one frame, on the
@@ -89,7 +89,7 @@ func (e *tlsEcho) trusting() *tls.Config {
 // certificate.
 func newTLSProxy(t *testing.T, e *tlsEcho, faults ...chaos.Fault) *proxy.Proxy {
 	t.Helper()
-	p := proxy.NewUnstarted(e.wssURL())
+	p := proxy.NewUnstartedServer(e.wssURL())
 	p.Clock, p.Faults, p.UpstreamTLS = newClock(), faults, e.trusting()
 	p.Start()
 	t.Cleanup(p.Close)
@@ -151,7 +151,7 @@ func TestRelaysToATLSUpstream(t *testing.T) {
 	}
 
 	// Every message is recorded whole, each way, on both sides.
-	kinds := []fakeserver.Kind{fakeserver.KindRecv, proxy.KindUpSend, proxy.KindUpRecv, fakeserver.KindSend}
+	kinds := []transcript.Kind{transcript.KindRecv, proxy.KindUpSend, proxy.KindUpRecv, transcript.KindSend}
 	err := p.Transcript().Wait(ctx(t), func(es []proxy.Entry) bool {
 		for _, m := range ms {
 			for _, k := range kinds {
@@ -194,7 +194,7 @@ func TestRelaysToATLSUpstream(t *testing.T) {
 }
 
 // hasFrame reports whether es has an entry of kind for m, payload whole.
-func hasFrame(es []proxy.Entry, kind fakeserver.Kind, m tlsMessage) bool {
+func hasFrame(es []proxy.Entry, kind transcript.Kind, m tlsMessage) bool {
 	for _, e := range es {
 		if e.Kind == kind && e.Op == m.op && e.Data == string(m.data) {
 			return true

@@ -7,9 +7,10 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/wschaos/wschaos/chaos"
-	"github.com/wschaos/wschaos/fakeserver"
+	"github.com/wschaos/wschaos/internal/link"
 	"github.com/wschaos/wschaos/internal/wire"
 	"github.com/wschaos/wschaos/profile"
+	"github.com/wschaos/wschaos/transcript"
 )
 
 // maxReason is the longest close reason a close frame carries (RFC 6455:
@@ -38,17 +39,17 @@ func (c *conn) writeAs(f chaos.Frame, data string, raw []byte) {
 		c.held[f.Dir] = append(c.held[f.Dir], heldFrame{frame: f, data: data})
 		return
 	}
-	switch c.state {
-	case stateHole:
+	switch c.life.State {
+	case link.Hole:
 		c.swallow(f)
 		return
-	case stateClosing, stateEnded:
-		c.record(Entry{Kind: fakeserver.KindNote, Op: f.Op, Data: data, Msg: f.Msg,
+	case link.Closing, link.Ended:
+		c.record(Entry{Kind: transcript.KindNote, Op: f.Op, Data: data, Msg: f.Msg,
 			Note: fmt.Sprintf("%s not sent: connection closing", wire.FrameName(f))})
 		return
 	}
 	to := other(f.Dir)
-	e := Entry{Kind: fakeserver.KindSend, Op: f.Op, Data: data, Msg: f.Msg}
+	e := Entry{Kind: transcript.KindSend, Op: f.Op, Data: data, Msg: f.Msg}
 	if to == profile.Server {
 		e.Kind = KindUpSend
 	}
@@ -57,7 +58,7 @@ func (c *conn) writeAs(f chaos.Frame, data string, raw []byte) {
 	var err error
 	switch {
 	case f.Op == websocket.PingMessage, f.Op == websocket.PongMessage, f.Op == websocket.CloseMessage:
-		err = c.socket(to).WriteControl(f.Op, f.Data, time.Now().Add(writeWait))
+		err = c.socket(to).WriteControl(f.Op, f.Data, time.Now().Add(link.WriteWait))
 	case raw != nil:
 		_, err = c.socks[to].Write(raw) // buffered: the flush has the deadline
 	default:
@@ -65,7 +66,7 @@ func (c *conn) writeAs(f chaos.Frame, data string, raw []byte) {
 	}
 	if err != nil { // the socket failed an earlier flush
 		c.p.logf(c.attempt, "write to %s failed: %v", to, err)
-		c.record(Entry{Kind: fakeserver.KindClose, Code: profile.StatusAbnormalClosure, By: to,
+		c.record(Entry{Kind: transcript.KindClose, Code: profile.StatusAbnormalClosure, By: to,
 			Note: fmt.Sprintf("write to %s failed: %s socket dropped", to, f.Dir)})
 		c.end()
 	}
@@ -78,21 +79,21 @@ func (c *conn) writeClose(to profile.Side, code profile.StatusCode, reason strin
 		reason = reason[:maxReason]
 	}
 	msg := websocket.FormatCloseMessage(int(code), reason)
-	err := c.socket(to).WriteControl(websocket.CloseMessage, msg, time.Now().Add(writeWait))
+	err := c.socket(to).WriteControl(websocket.CloseMessage, msg, time.Now().Add(link.WriteWait))
 	if err != nil && !errors.Is(err, websocket.ErrCloseSent) { // sent already: by gorilla, or a cut
 		c.p.logf(c.attempt, "close frame to %s not sent: %v", to, err)
 	}
 }
 
 // closing waits for the answers of the awaited sides to a close, or
-// closeGrace of real time. initiator, when set, gets the answer relayed:
+// link.CloseGrace of real time. initiator, when set, gets the answer relayed:
 // the close handshake then completes end to end.
 func (c *conn) closing(initiator *profile.Side, awaited ...profile.Side) {
-	c.setState(stateClosing)
+	c.life.Set(link.Closing)
 	c.initiator = initiator
 	for _, s := range awaited {
 		c.awaiting[s] = true
-		c.socket(s).SetReadDeadline(time.Now().Add(closeGrace))
+		c.socket(s).SetReadDeadline(time.Now().Add(link.CloseGrace))
 	}
 }
 
@@ -114,7 +115,7 @@ func (c *conn) answered(side profile.Side, ce *websocket.CloseError, isClose boo
 
 // swallow records a frame the black hole ate.
 func (c *conn) swallow(f chaos.Frame) {
-	c.faultEntry(c.holeBy, "swallowed "+wire.FrameName(f), &f)
+	c.faultEntry(c.life.HoleBy, "swallowed "+wire.FrameName(f), &f)
 	c.count(f.Dir, func(d *DirStatus) { d.Dropped++ })
 }
 
@@ -122,39 +123,25 @@ func (c *conn) swallow(f chaos.Frame) {
 // Cuts act on the client's side as a server would; the upstream gets close
 // upstreamCutCode for a close frame, and the same FIN or RST otherwise.
 func (c *conn) cut(k chaos.Cut, by string) {
-	if c.state == stateClosing || c.state == stateEnded {
-		c.faultEntry(by, k.String()+" not done: the connection is already closing", nil)
+	if !c.life.Cut(&c.faults, k, by, "proxy") {
 		return
 	}
 	switch k.Kind {
-	case chaos.BlackHole:
-		if c.state == stateHole {
-			return
-		}
-		c.setState(stateHole)
-		c.holeBy = by
-		c.faultEntry(by, "black hole: nothing flows either way from now on", nil)
 	case chaos.CloseFrame:
-		if c.state == stateHole {
-			c.faultEntry(c.holeBy, fmt.Sprintf("swallowed proxy close %d %q", k.Code, k.Reason), nil)
-			return
-		}
-		c.record(Entry{Kind: fakeserver.KindClose, Code: k.Code, Reason: k.Reason, By: profile.Server, Fault: by})
+		c.record(Entry{Kind: transcript.KindClose, Code: k.Code, Reason: k.Reason, By: profile.Server, Fault: by})
 		c.writeClose(profile.Client, k.Code, k.Reason)
 		c.writeClose(profile.Server, upstreamCutCode, "wschaos proxy: "+by)
 		c.closing(nil, profile.Client, profile.Server)
 	case chaos.FIN:
-		c.record(Entry{Kind: fakeserver.KindClose, Code: profile.StatusAbnormalClosure, By: profile.Server, Fault: by, Note: "FIN"})
+		c.record(Entry{Kind: transcript.KindClose, Code: profile.StatusAbnormalClosure, By: profile.Server, Fault: by, Note: "FIN"})
 		c.end()
 	case chaos.RST:
-		c.record(Entry{Kind: fakeserver.KindClose, Code: profile.StatusAbnormalClosure, By: profile.Server, Fault: by, Note: "RST"})
+		c.record(Entry{Kind: transcript.KindClose, Code: profile.StatusAbnormalClosure, By: profile.Server, Fault: by, Note: "RST"})
 		for _, ws := range []*websocket.Conn{c.client, c.up} {
 			if l, ok := ws.NetConn().(interface{ SetLinger(int) error }); ok {
 				l.SetLinger(0) // close sends RST instead of FIN
 			}
 		}
 		c.end()
-	default:
-		c.faultEntry(by, fmt.Sprintf("unknown cut kind %d: ignored", k.Kind), nil)
 	}
 }

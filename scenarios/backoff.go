@@ -11,8 +11,8 @@ import (
 	"github.com/wschaos/wschaos/chaos"
 	"github.com/wschaos/wschaos/client"
 	"github.com/wschaos/wschaos/conform"
-	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/profile"
+	"github.com/wschaos/wschaos/transcript"
 )
 
 // s is n seconds.
@@ -34,7 +34,7 @@ func (w *world) failAttempts(ctx SpecContext, n int) []time.Duration {
 			break
 		}
 		w.step()
-		w.awaitTranscript(ctx, fmt.Sprintf("dial %d", i+1), hasKind(fakeserver.KindDial, i+1))
+		w.awaitTranscript(ctx, fmt.Sprintf("dial %d", i+1), hasKind(transcript.KindDial, i+1))
 	}
 	return conform.RetryDelays(w.srv.Transcript().Entries())
 }
@@ -69,14 +69,14 @@ var _ = Describe("Backoff schedule", Label("backoff"), func() {
 			w := mk(profile.QueueProfile(), withFaults(chaos.Refuse(503)))
 			w.failAttempts(ctx, 5)
 			w.step()
-			w.awaitTranscript(ctx, "dial 6", hasKind(fakeserver.KindDial, 6))
+			w.awaitTranscript(ctx, "dial 6", hasKind(transcript.KindDial, 6))
 			ch := w.awaitAny(ctx, client.StateGaveUp, client.StateReconnecting)
 			Expect(ch.To).To(Equal(client.StateGaveUp), "the client did not give up after the 6th failure")
 			Expect(conform.RetryDelays(w.srv.Transcript().Entries())).To(Equal(queueDelays), "the queue profile's schedule")
 			_, pending := w.clock.Next()
 			Expect(pending).To(BeFalse(), "a client that gave up must arm no timer")
 			w.clock.Advance(24 * time.Hour)
-			Consistently(func() int { return len(w.entries(fakeserver.KindDial)) }).
+			Consistently(func() int { return len(w.entries(transcript.KindDial)) }).
 				WithTimeout(50*time.Millisecond).Should(Equal(6), "a client that gave up dialed again")
 		},
 			misconfigured("never gives up", func(p *profile.Profile) {

@@ -12,6 +12,7 @@ import (
 	"github.com/wschaos/wschaos/client"
 	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/profile"
+	"github.com/wschaos/wschaos/transcript"
 	"github.com/wschaos/wschaos/vclock"
 )
 
@@ -38,7 +39,7 @@ const (
 func TestSameSeedSameTranscriptEveryRun(t *testing.T) {
 	first := replay(t, determinismSeed)
 	for _, want := range []string{
-		"refuse 503", "swallow pongs: dropped", "close 1005 by client", "(reports 4000)",
+		"refuse 503", "swallow-pongs: dropped", "close 1005 by client", "(reports 4000)",
 		"resumed", `send {"status":"OK"`, "client reconnecting",
 	} {
 		if !strings.Contains(first, want) {
@@ -162,26 +163,26 @@ func count(srv *fakeserver.Server) tally {
 	n.lines = len(es)
 	for _, e := range es {
 		switch e.Kind {
-		case fakeserver.KindDial:
+		case transcript.KindDial:
 			n.dials++
-		case fakeserver.KindRefuse:
+		case transcript.KindRefuse:
 			n.refuses++
 			n.ends++
-		case fakeserver.KindOpen:
+		case transcript.KindOpen:
 			n.opens++
-		case fakeserver.KindClose:
+		case transcript.KindClose:
 			n.ends++
-		case fakeserver.KindSend:
+		case transcript.KindSend:
 			n.sends++
 			if e.Msg != nil && e.Msg.Kind == profile.Reply {
 				n.answers++
 			}
-		case fakeserver.KindRecv:
+		case transcript.KindRecv:
 			if e.Msg != nil && e.Msg.Type == "ping" {
 				n.pings++
 				pinged[e.Attempt] = true
 			}
-		case fakeserver.KindFault:
+		case transcript.KindFault:
 			if strings.Contains(e.Note, "dropped") {
 				n.answers++
 			}

@@ -10,8 +10,8 @@ import (
 
 	"github.com/wschaos/wschaos/chaos"
 	"github.com/wschaos/wschaos/client"
-	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/profile"
+	"github.com/wschaos/wschaos/transcript"
 )
 
 const (
@@ -76,7 +76,7 @@ var _ = Describe("Thundering herd", Label("herd", "mattermost"), func() {
 
 		peak, at := 0, time.Duration(0)
 		buckets := map[time.Duration]int{}
-		for _, e := range w.entries(fakeserver.KindDial) {
+		for _, e := range w.entries(transcript.KindDial) {
 			if e.At > cutAt {
 				b := (e.At - cutAt).Truncate(herdBucket)
 				if buckets[b]++; buckets[b] > peak {

@@ -8,9 +8,9 @@ import (
 
 	"github.com/wschaos/wschaos/chaos"
 	"github.com/wschaos/wschaos/client"
-	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/internal/flaw"
 	"github.com/wschaos/wschaos/profile"
+	"github.com/wschaos/wschaos/transcript"
 )
 
 // expectStaysClosed checks the client is closed for good: it says so, no
@@ -22,9 +22,9 @@ func (w *world) expectStaysClosed() {
 	_, pending := w.clock.Next()
 	Expect(pending).To(BeFalse(), "Close returned with a timer still armed")
 	Expect(w.cl.State()).To(Equal(client.StateDisconnected), "after Close the client must say it is disconnected")
-	dials := len(w.entries(fakeserver.KindDial))
+	dials := len(w.entries(transcript.KindDial))
 	w.clock.Advance(24 * time.Hour)
-	Consistently(func() int { return len(w.entries(fakeserver.KindDial)) }).WithTimeout(50*time.Millisecond).
+	Consistently(func() int { return len(w.entries(transcript.KindDial)) }).WithTimeout(50*time.Millisecond).
 		Should(Equal(dials), "the client dialed after Close")
 }
 
@@ -56,7 +56,7 @@ var _ = Describe("One socket at a time", Label("lifecycle"), func() {
 			w.awaitState(ctx, client.StateConnected)
 		}
 		Expect(w.sockets.max.Load()).To(BeEquivalentTo(1), "the client held two sockets at once")
-		Expect(len(w.entries(fakeserver.KindDial))).To(BeNumerically(">=", 11))
+		Expect(len(w.entries(transcript.KindDial))).To(BeNumerically(">=", 11))
 		Expect(w.resyncs.Load()).To(BeZero(), "each reconnect resumed the same session")
 	}, flawed("opens the new socket before closing the old (reconnecting-websocket #86)",
 		flaw.Set{OverlapOnReconnect: true}, "two sockets at once"))

@@ -7,14 +7,14 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/wschaos/wschaos/client"
-	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/profile"
+	"github.com/wschaos/wschaos/transcript"
 )
 
 // dialQuery is the query of the n-th dial (1-based).
 func (w *world) dialQuery(n int) url.Values {
 	GinkgoHelper()
-	dials := w.entries(fakeserver.KindDial)
+	dials := w.entries(transcript.KindDial)
 	Expect(len(dials)).To(BeNumerically(">=", n), "only %d dials", len(dials))
 	u, err := url.Parse(dials[n-1].URL)
 	Expect(err).NotTo(HaveOccurred())

@@ -34,6 +34,7 @@ import (
 	"github.com/wschaos/wschaos/internal/flaw"
 	"github.com/wschaos/wschaos/internal/quiet"
 	"github.com/wschaos/wschaos/profile"
+	"github.com/wschaos/wschaos/transcript"
 	"github.com/wschaos/wschaos/vclock"
 )
 
@@ -184,7 +185,7 @@ func (w *world) awaitAny(ctx context.Context, states ...client.State) client.Sta
 }
 
 // awaitTranscript waits until pred holds of the server's transcript.
-func (w *world) awaitTranscript(ctx context.Context, what string, pred func([]fakeserver.Entry) bool) {
+func (w *world) awaitTranscript(ctx context.Context, what string, pred func([]transcript.Entry) bool) {
 	GinkgoHelper()
 	Eventually(ctx, func() bool { return pred(w.srv.Transcript().Entries()) }).WithTimeout(w.wait).
 		Should(w.unlessIdle(BeTrue()), "the server never saw %s by %v", what, w.now())
@@ -210,14 +211,14 @@ func (w *world) step() time.Duration {
 func (w *world) now() time.Duration { return w.clock.Elapsed() }
 
 // entries returns the transcript entries of kind k.
-func (w *world) entries(k fakeserver.Kind) []fakeserver.Entry {
-	return filter(w.srv.Transcript().Entries(), func(e fakeserver.Entry) bool { return e.Kind == k })
+func (w *world) entries(k transcript.Kind) []transcript.Entry {
+	return filter(w.srv.Transcript().Entries(), func(e transcript.Entry) bool { return e.Kind == k })
 }
 
 // hasKind is a transcript predicate: at least n entries of kind k.
-func hasKind(k fakeserver.Kind, n int) func([]fakeserver.Entry) bool {
-	return func(es []fakeserver.Entry) bool {
-		return count(es, func(e fakeserver.Entry) bool { return e.Kind == k }) >= n
+func hasKind(k transcript.Kind, n int) func([]transcript.Entry) bool {
+	return func(es []transcript.Entry) bool {
+		return count(es, func(e transcript.Entry) bool { return e.Kind == k }) >= n
 	}
 }
 

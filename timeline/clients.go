@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/profile"
+	"github.com/wschaos/wschaos/transcript"
 )
 
 // ClientParam is the query parameter a test may add to a client's URL
@@ -64,12 +64,12 @@ func NewClients(p *profile.Profile) *Clients {
 // Verdict.Client naming the client once there is more than one. warning,
 // when not empty, is to be shown once: the clients can no longer be told
 // apart.
-func (c *Clients) See(e fakeserver.Entry) (v Verdict, ok bool, warning string) {
+func (c *Clients) See(e transcript.Entry) (v Verdict, ok bool, warning string) {
 	if e.Attempt == 0 {
 		return Verdict{}, false, ""
 	}
 	cl := c.attempt[e.Attempt]
-	if e.Kind == fakeserver.KindDial {
+	if e.Kind == transcript.KindDial {
 		cl, warning = c.route(e)
 		c.attempt[e.Attempt] = cl
 		cl.live[e.Attempt] = true
@@ -81,19 +81,19 @@ func (c *Clients) See(e fakeserver.Entry) (v Verdict, ok bool, warning string) {
 		return Verdict{}, false, warning // an attempt begun before we looked
 	}
 	switch e.Kind {
-	case fakeserver.KindOpen:
+	case transcript.KindOpen:
 		if e.Session != "" && c.ids() {
 			cl.session = e.Session
 			c.session[e.Session] = cl
 		}
-	case fakeserver.KindClose:
+	case transcript.KindClose:
 		delete(cl.live, e.Attempt)
 		// Only where error closes carry their own codes is the intentional
 		// code told apart from a heartbeat's or a gap's.
 		if e.By == profile.Client && e.Code == c.p.Close.Code && c.p.Close.InFrame() && len(cl.live) == 0 {
 			cl.done = true
 		}
-	case fakeserver.KindRefuse, fakeserver.KindReset, fakeserver.KindStall:
+	case transcript.KindRefuse, transcript.KindReset, transcript.KindStall:
 		// A stalled attempt is the client's to time out: it no longer
 		// holds the client, which may dial again while it hangs.
 		delete(cl.live, e.Attempt)
@@ -130,7 +130,7 @@ func (c *Clients) ids() bool { return c.p.Resume != nil && c.p.Resume.IDParam !=
 
 // route finds the client a dial belongs to, making a new one if it is the
 // first of its kind.
-func (c *Clients) route(e fakeserver.Entry) (*client, string) {
+func (c *Clients) route(e transcript.Entry) (*client, string) {
 	q := query(e.URL)
 	if name := q.Get(ClientParam); name != "" {
 		if cl := c.named[name]; cl != nil {

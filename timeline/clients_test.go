@@ -4,14 +4,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/profile"
 	"github.com/wschaos/wschaos/timeline"
+	"github.com/wschaos/wschaos/transcript"
 )
 
 // runClients feeds entries to a Clients and returns its verdicts and
 // warnings as text.
-func runClients(p *profile.Profile, es ...fakeserver.Entry) (verdicts, warnings []string) {
+func runClients(p *profile.Profile, es ...transcript.Entry) (verdicts, warnings []string) {
 	c := timeline.NewClients(p)
 	for _, e := range es {
 		v, ok, warn := c.See(e)
@@ -25,13 +25,13 @@ func runClients(p *profile.Profile, es ...fakeserver.Entry) (verdicts, warnings 
 	return verdicts, warnings
 }
 
-func dialURL(n int, at float64, url string) fakeserver.Entry {
+func dialURL(n int, at float64, url string) transcript.Entry {
 	e := dial(n, at)
 	e.URL = url
 	return e
 }
 
-func openSession(n int, at float64, session string) fakeserver.Entry {
+func openSession(n int, at float64, session string) transcript.Entry {
 	e := open(n, at)
 	e.Session = session
 	return e
@@ -138,7 +138,7 @@ func TestAClientThatClosedOnPurposeStartsAfresh(t *testing.T) {
 func TestAWrongVerdictBeforeTheOverlapIsInDoubt(t *testing.T) {
 	c := timeline.NewClients(profile.QueueProfile())
 	var wrong int
-	for _, e := range []fakeserver.Entry{dial(1, 0), refuse(1, 0), dial(2, 0.266), open(2, 0.266)} {
+	for _, e := range []transcript.Entry{dial(1, 0), refuse(1, 0), dial(2, 0.266), open(2, 0.266)} {
 		if v, ok, _ := c.See(e); ok && v.Wrong() {
 			wrong++
 		}

@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/profile"
+	"github.com/wschaos/wschaos/transcript"
 )
 
 // Verdict is the judgement of one reconnect.
@@ -90,21 +90,21 @@ func NewJudge(p *profile.Profile) *Judge { return &Judge{p: p, closed: map[int]b
 
 // See takes the next transcript entry; for a dial that follows a failure it
 // returns the verdict on the wait before it.
-func (j *Judge) See(e fakeserver.Entry) (Verdict, bool) {
+func (j *Judge) See(e transcript.Entry) (Verdict, bool) {
 	switch e.Kind {
-	case fakeserver.KindOpen:
+	case transcript.KindOpen:
 		if j.p.Connect.Handshake == nil {
 			j.connected(e.At)
 		}
-	case fakeserver.KindSend:
+	case transcript.KindSend:
 		if h := j.p.Connect.Handshake; h != nil && e.Msg != nil && e.Msg.Type == h.ReplyType {
 			j.connected(e.At)
 		}
-	case fakeserver.KindStall:
+	case transcript.KindStall:
 		j.stalled = true
-	case fakeserver.KindRefuse, fakeserver.KindReset:
+	case transcript.KindRefuse, transcript.KindReset:
 		j.fail(e.At)
-	case fakeserver.KindClose:
+	case transcript.KindClose:
 		if j.closed[e.Attempt] {
 			break // one end per attempt
 		}
@@ -120,7 +120,7 @@ func (j *Judge) See(e fakeserver.Entry) (Verdict, bool) {
 			j.fatal = e.Code
 		}
 		j.fail(e.At)
-	case fakeserver.KindDial:
+	case transcript.KindDial:
 		return j.dial(e)
 	}
 	return Verdict{}, false
@@ -147,7 +147,7 @@ func (j *Judge) resetsBefore(code profile.StatusCode) bool {
 	return (hb.ResetFailures && code == hb.CloseCode) || (r != nil && r.ResetFailures && code == r.GapCloseCode)
 }
 
-func (j *Judge) dial(e fakeserver.Entry) (Verdict, bool) {
+func (j *Judge) dial(e transcript.Entry) (Verdict, bool) {
 	if j.stalled { // the client gave up on a stalled handshake, unseen
 		j.stalled, j.ended = false, false
 		j.failures++

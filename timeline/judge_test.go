@@ -6,15 +6,15 @@ import (
 	"time"
 
 	"github.com/wschaos/wschaos/backoff"
-	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/profile"
 	"github.com/wschaos/wschaos/timeline"
+	"github.com/wschaos/wschaos/transcript"
 )
 
 func s(n float64) time.Duration { return time.Duration(n * float64(time.Second)) }
 
 // run feeds entries and returns the verdicts as text.
-func run(p *profile.Profile, tol time.Duration, es ...fakeserver.Entry) []string {
+func run(p *profile.Profile, tol time.Duration, es ...transcript.Entry) []string {
 	j := timeline.NewJudge(p)
 	j.Tolerance = tol
 	var out []string
@@ -26,22 +26,22 @@ func run(p *profile.Profile, tol time.Duration, es ...fakeserver.Entry) []string
 	return out
 }
 
-func dial(n int, at float64) fakeserver.Entry {
-	return fakeserver.Entry{Kind: fakeserver.KindDial, Attempt: n, At: s(at)}
+func dial(n int, at float64) transcript.Entry {
+	return transcript.Entry{Kind: transcript.KindDial, Attempt: n, At: s(at)}
 }
-func refuse(n int, at float64) fakeserver.Entry {
-	return fakeserver.Entry{Kind: fakeserver.KindRefuse, Attempt: n, At: s(at), Status: 503}
+func refuse(n int, at float64) transcript.Entry {
+	return transcript.Entry{Kind: transcript.KindRefuse, Attempt: n, At: s(at), Status: 503}
 }
-func open(n int, at float64) fakeserver.Entry {
-	return fakeserver.Entry{Kind: fakeserver.KindOpen, Attempt: n, At: s(at)}
+func open(n int, at float64) transcript.Entry {
+	return transcript.Entry{Kind: transcript.KindOpen, Attempt: n, At: s(at)}
 }
-func closed(n int, at float64, code profile.StatusCode, by profile.Side) fakeserver.Entry {
-	return fakeserver.Entry{Kind: fakeserver.KindClose, Attempt: n, At: s(at), Code: code, By: by}
+func closed(n int, at float64, code profile.StatusCode, by profile.Side) transcript.Entry {
+	return transcript.Entry{Kind: transcript.KindClose, Attempt: n, At: s(at), Code: code, By: by}
 }
 
 func TestQueueScheduleIsJudgedExactlyAndGivingUpIsRequired(t *testing.T) {
 	p := profile.QueueProfile()
-	es := []fakeserver.Entry{dial(1, 0), refuse(1, 0)}
+	es := []transcript.Entry{dial(1, 0), refuse(1, 0)}
 	at := 0.0
 	for i, d := range []float64{1, 2, 4, 8, 16, 32} {
 		at += d
@@ -63,7 +63,7 @@ func TestQueueScheduleIsJudgedExactlyAndGivingUpIsRequired(t *testing.T) {
 func TestWrongWaitsAreCaughtAndToleranceIsExplicit(t *testing.T) {
 	p := profile.MattermostProfile()
 	// the shape of an RxJS port that never leaves the flat branch: after 7 failures it still waits 3 s.
-	es := []fakeserver.Entry{dial(1, 0), refuse(1, 0)}
+	es := []transcript.Entry{dial(1, 0), refuse(1, 0)}
 	at := 0.0
 	for i := range 8 {
 		at += 3.5
@@ -74,7 +74,7 @@ func TestWrongWaitsAreCaughtAndToleranceIsExplicit(t *testing.T) {
 		t.Fatalf("verdicts %q", got)
 	}
 	// 1 ms late against an exact window: wrong without tolerance, ok with it.
-	late := []fakeserver.Entry{dial(1, 0), refuse(1, 0), dial(2, 1.001)}
+	late := []transcript.Entry{dial(1, 0), refuse(1, 0), dial(2, 1.001)}
 	if got := run(profile.QueueProfile(), 0, late...); !strings.Contains(got[0], "WRONG") {
 		t.Fatalf("without tolerance: %q", got)
 	}
@@ -85,7 +85,7 @@ func TestWrongWaitsAreCaughtAndToleranceIsExplicit(t *testing.T) {
 
 func TestOpenResetsAndPingTimeoutCountsAsFirstFailure(t *testing.T) {
 	p := profile.MattermostProfile()
-	es := []fakeserver.Entry{dial(1, 0), refuse(1, 0)}
+	es := []transcript.Entry{dial(1, 0), refuse(1, 0)}
 	at := 0.0
 	for i := range 9 { // nine refusals: the count reaches 10
 		d := []float64{3, 3, 3, 3, 3, 3, 3, 192, 243}[i]
@@ -108,15 +108,15 @@ func TestOpenResetsAndPingTimeoutCountsAsFirstFailure(t *testing.T) {
 }
 
 func TestStalledHandshakeIsNotJudged(t *testing.T) {
-	es := []fakeserver.Entry{dial(1, 0), {Kind: fakeserver.KindStall, Attempt: 1}, dial(2, 14)}
+	es := []transcript.Entry{dial(1, 0), {Kind: transcript.KindStall, Attempt: 1}, dial(2, 14)}
 	got := run(profile.MattermostProfile(), 0, es...)
 	if len(got) != 1 || !strings.Contains(got[0], "not judged: the previous handshake stalled") {
 		t.Fatalf("%q", got)
 	}
 }
 
-func send(n int, at float64, typ string) fakeserver.Entry {
-	return fakeserver.Entry{Kind: fakeserver.KindSend, Attempt: n, At: s(at), Msg: &profile.Message{Kind: profile.Event, Type: typ}}
+func send(n int, at float64, typ string) transcript.Entry {
+	return transcript.Entry{Kind: transcript.KindSend, Attempt: n, At: s(at), Msg: &profile.Message{Kind: profile.Event, Type: typ}}
 }
 
 // A profile that resets only after some uptime: a connection that closed

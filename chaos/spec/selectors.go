@@ -13,6 +13,7 @@ import (
 // first.
 func defaultSelectors() []Selector {
 	return []Selector{
+		{Key: "field", Frames: true, Aim: field},
 		{Key: "type", Frames: true, Aim: func(f chaos.Fault, v string) (chaos.Fault, error) { return chaos.Type(v, f), nil }},
 		{Key: "index", Frames: true, Aim: index},
 		{Key: "dir", Frames: true, Aim: dir},
@@ -27,6 +28,16 @@ func defaultSelectors() []Selector {
 
 // sides are the values of the dir selector.
 var sides = map[string]profile.Side{"client": profile.Client, "server": profile.Server}
+
+// field reads PATH=VALUE: frames whose JSON has VALUE at PATH, a
+// selector that needs no profile.
+func field(f chaos.Fault, v string) (chaos.Fault, error) {
+	path, value, err := chaos.ParseField(v)
+	if err != nil {
+		return nil, err
+	}
+	return chaos.MatchField(path, value, f), nil
+}
 
 func index(f chaos.Fault, v string) (chaos.Fault, error) {
 	n, err := strconv.Atoi(v)
@@ -66,27 +77,18 @@ func counted(sel func(int, chaos.Fault) chaos.Fault) func(chaos.Fault, string) (
 // attempts reads "2", "1,3" or "2-4"; a range is kept as its ends, so
 // "1-1000000000" costs no more than "1-2".
 func attempts(f chaos.Fault, v string) (chaos.Fault, error) {
-	var spans []chaos.Span
-	for part := range strings.SplitSeq(v, ",") {
-		a, b, isRange := strings.Cut(part, "-")
-		lo, err1 := strconv.Atoi(a)
-		hi, err2 := lo, error(nil)
-		if isRange {
-			hi, err2 = strconv.Atoi(b)
-		}
-		if err1 != nil || err2 != nil || lo < 1 || hi < lo {
-			return nil, fmt.Errorf("%q: want attempt numbers like 2, 1,3 or 2-4", v)
-		}
-		spans = append(spans, chaos.Span{From: lo, To: hi})
+	spans, err := chaos.ParseSpans(v)
+	if err != nil {
+		return nil, err
 	}
-	return chaos.OnAttemptSpans(f, spans...), nil
+	return chaos.InAttempts(spans, f), nil
 }
 
 // during reads FROM..TO.
 func during(f chaos.Fault, v string) (chaos.Fault, error) {
 	a, b, ok := strings.Cut(v, "..")
-	from, err1 := parseDuration(a)
-	to, err2 := parseDuration(b)
+	from, err1 := chaos.ParseDuration(a)
+	to, err2 := chaos.ParseDuration(b)
 	if !ok || err1 != nil || err2 != nil || to <= from {
 		return nil, fmt.Errorf("%q: want FROM..TO, two durations like 10s..1m", v)
 	}

@@ -10,11 +10,12 @@
 //
 // Errors are *Error values that name the part that is wrong ("fault",
 // "args[0]", "select.attempts"). Default returns a fresh Builder with the
-// shared vocabulary; a user that knows more faults or selectors (the proxy's
-// bandwidth and field=) adds them to its own copy.
+// shared vocabulary, every fault the chaos package registers; a user that
+// knows more faults or selectors adds them to its own copy.
 package spec
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -23,10 +24,8 @@ import (
 	"github.com/wschaos/wschaos/chaos"
 )
 
-// Maker builds one named fault from its positional args. It removes the
-// options it reads (code, reason, retry-after) from sel, which is the
-// Builder's own copy; the selectors aim the fault with what is left.
-type Maker func(args []string, sel map[string]string) (chaos.Fault, error)
+// Maker builds one named fault from its positional args; see chaos.Maker.
+type Maker = chaos.Maker
 
 // Selector aims a fault: Aim wraps f in the selector Key names, given its
 // value. Frames marks selectors that pick frames (type, index, dir), which
@@ -45,24 +44,24 @@ type Builder struct {
 	Selectors []Selector
 }
 
-// Default returns a new Builder with the faults and selectors of the chaos
-// package. Each call returns its own copy, free to extend.
+// Default returns a new Builder with the faults the chaos package
+// registers and its selectors. Each call returns its own copy, free to
+// extend.
 func Default() *Builder {
-	return &Builder{Makers: defaultMakers(), Selectors: defaultSelectors()}
+	makers := map[string]Maker{}
+	for _, s := range chaos.Spellings() {
+		makers[s.Name] = s.Make
+	}
+	return &Builder{Makers: makers, Selectors: defaultSelectors()}
 }
 
 // Error is a bad fault description; Field names the part that is wrong:
 // "fault", "args[N]" or "select.KEY".
-type Error struct {
-	Field string
-	Msg   string
-}
-
-func (e *Error) Error() string { return e.Field + ": " + e.Msg }
+type Error = chaos.WordError
 
 // Errorf returns an *Error on field with a formatted message.
 func Errorf(field, format string, args ...any) *Error {
-	return &Error{Field: field, Msg: fmt.Sprintf(format, args...)}
+	return chaos.WordErrorf(field, format, args...)
 }
 
 // Build makes the fault name with positional args, aimed by the selectors
@@ -124,16 +123,23 @@ func (b *Builder) aim(f chaos.Fault, sel map[string]string) (chaos.Fault, error)
 // its name, positional arguments and key=value selectors, as Build takes
 // them. An empty line gives an empty name.
 func Words(words []string) (name string, args []string, sel map[string]string) {
-	sel = map[string]string{}
-	if len(words) == 0 {
-		return "", nil, sel
+	return chaos.SplitWords(words)
+}
+
+// Line builds a fault written as one line of words, the form of the
+// scenario files' fault command and of `wschaos serve --fault`. An error
+// names the fault and the part that is wrong, `fault refuse: args[0]:
+// "soon" is not an HTTP status like 503`; one that is about the name is
+// its message alone, `unknown fault "explode" (known: ...)`.
+func (b *Builder) Line(words []string) (chaos.Fault, error) {
+	name, args, sel := Words(words)
+	f, err := b.Build(name, args, sel)
+	var se *Error
+	if errors.As(err, &se) && se.Field == "fault" {
+		return nil, errors.New(se.Msg)
 	}
-	for _, w := range words[1:] {
-		if k, v, ok := strings.Cut(w, "="); ok {
-			sel[k] = v
-		} else {
-			args = append(args, w)
-		}
+	if err != nil {
+		return nil, fmt.Errorf("fault %s: %w", name, err)
 	}
-	return words[0], args, sel
+	return f, nil
 }

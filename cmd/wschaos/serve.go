@@ -20,6 +20,7 @@ import (
 	"github.com/wschaos/wschaos/profile"
 	"github.com/wschaos/wschaos/proxy"
 	"github.com/wschaos/wschaos/timeline"
+	"github.com/wschaos/wschaos/transcript"
 )
 
 // defaultSchedule is what serve does to a client that connects without
@@ -230,14 +231,14 @@ func buildFaults(lines []string) ([]chaos.Fault, error) {
 	b := spec.Default()
 	var out []chaos.Fault
 	for _, line := range lines {
-		name, args, sel := spec.Words(strings.Fields(line))
-		if name == "" {
+		words := strings.Fields(line)
+		if len(words) == 0 {
 			return nil, fmt.Errorf("serve: --fault %q: empty", line)
 		}
-		f, err := b.Build(name, args, sel)
+		f, err := b.Line(words)
 		if err != nil {
 			hint := ""
-			if _, known := b.Makers[name]; !known {
+			if name, _, _ := spec.Words(words); name != "" && b.Makers[name] == nil {
 				hint = filecodec.DidYouMean(name, b.Names())
 			}
 			return nil, fmt.Errorf("serve: --fault %q%s: %w", line, hint, err)
@@ -267,7 +268,7 @@ func start(srv *fakeserver.Server) (err error) {
 // follow prints each transcript entry as it arrives, with the judge's
 // verdict after every reconnect, and what arrived before ctx ended; drops
 // counts the entries let go before they were printed.
-func follow(ctx context.Context, tr *fakeserver.Transcript, judge *timeline.Clients, o *serveOut, sum *summary, drops *dropReport) {
+func follow(ctx context.Context, tr *transcript.Transcript, judge *timeline.Clients, o *serveOut, sum *summary, drops *dropReport) {
 	seen := 0
 	var face clockFace
 	for {
@@ -302,8 +303,8 @@ func follow(ctx context.Context, tr *fakeserver.Transcript, judge *timeline.Clie
 
 // idleEmit reports whether e notes an event pushed while no client was
 // there: noise in a timeline.
-func idleEmit(e fakeserver.Entry) bool {
-	return e.Kind == fakeserver.KindNote && strings.HasPrefix(e.Note, "emit ")
+func idleEmit(e transcript.Entry) bool {
+	return e.Kind == transcript.KindNote && strings.HasPrefix(e.Note, "emit ")
 }
 
 // clockFace shows entries' times as a reader follows them: since the
@@ -317,7 +318,7 @@ type clockFace struct {
 	started    bool
 }
 
-func (c *clockFace) show(e fakeserver.Entry) fakeserver.Entry {
+func (c *clockFace) show(e transcript.Entry) transcript.Entry {
 	if !c.started {
 		c.base, c.started = e.At, true
 	}
@@ -393,13 +394,13 @@ type summary struct {
 	attempts, opens, ok, bad, unjudged int
 }
 
-func (s *summary) see(e fakeserver.Entry) {
+func (s *summary) see(e transcript.Entry) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch e.Kind {
-	case fakeserver.KindDial:
+	case transcript.KindDial:
 		s.attempts++
-	case fakeserver.KindOpen:
+	case transcript.KindOpen:
 		s.opens++
 	}
 }

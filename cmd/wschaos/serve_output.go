@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/wschaos/wschaos/chaos"
-	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/profile"
 	"github.com/wschaos/wschaos/timeline"
+	"github.com/wschaos/wschaos/transcript"
 )
 
 // serveOut is what serve says, as a timeline for a person or, with
@@ -70,7 +70,7 @@ func (o *serveOut) warn(text string) {
 	fmt.Fprintf(o.w, "wschaos serve: WARNING: %s\n", text)
 }
 
-func (o *serveOut) entry(e fakeserver.Entry) {
+func (o *serveOut) entry(e transcript.Entry) {
 	if o.json {
 		o.emit("entry", map[string]any{"at_ms": ms(e.At), "attempt": e.Attempt, "kind": string(e.Kind), "line": e.String()})
 		return
@@ -128,7 +128,7 @@ type serveTranscript struct {
 	f      *os.File
 	w      *bufio.Writer
 	stderr io.Writer
-	pin    *fakeserver.Pin
+	pin    *transcript.Pin
 	face   clockFace
 	seen   int   // entries written
 	err    error // the first failed write: no more are tried
@@ -147,7 +147,7 @@ func (tf *serveTranscript) run(ctx context.Context) {
 
 // write writes es; a failure is told on stderr, once, and releases the
 // pin: the server no longer waits for a file that takes no more.
-func (tf *serveTranscript) write(es []fakeserver.Entry) {
+func (tf *serveTranscript) write(es []transcript.Entry) {
 	if tf.err != nil {
 		return
 	}

@@ -19,8 +19,8 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/wschaos/wschaos/backoff"
 	"github.com/wschaos/wschaos/client"
-	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/profile"
+	"github.com/wschaos/wschaos/transcript"
 )
 
 // syncBuffer is an io.Writer the test can read while serve writes.
@@ -507,7 +507,7 @@ func TestClockFaceCountsFromTheFirstDialAndNeverRunsBackwards(t *testing.T) {
 	var c clockFace
 	var got []string
 	for _, at := range []time.Duration{118*time.Second + 3400*time.Microsecond, 118*time.Second + 5*time.Millisecond, 118*time.Second + 4*time.Millisecond, 120 * time.Second} {
-		got = append(got, c.show(fakeserver.Entry{At: at}).At.String())
+		got = append(got, c.show(transcript.Entry{At: at}).At.String())
 	}
 	if want := []string{"0s", "2ms", "2ms", "1.997s"}; !slices.Equal(got, want) {
 		t.Errorf("shown %q, want %q", got, want)

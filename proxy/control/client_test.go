@@ -21,7 +21,7 @@ func ctx(t *testing.T) context.Context {
 
 // The client against a real proxy's API: every call, end to end.
 func TestClientDrivesARealProxy(t *testing.T) {
-	p := proxy.NewUnstarted("ws://127.0.0.1:1/ws")
+	p := proxy.NewUnstartedServer("ws://127.0.0.1:1/ws")
 	p.ControlAddr = "127.0.0.1:0"
 	p.Start()
 	t.Cleanup(p.Close)

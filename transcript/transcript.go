@@ -1,17 +1,22 @@
-package fakeserver
+// Package transcript is the record both servers keep: every attempt,
+// frame, fault and close, stamped with virtual time, in one format that
+// conform, timeline and the scenario files read whichever server wrote it.
+// It is its own package so that a reader of a record need not import the
+// server that wrote it.
+package transcript
 
 import (
 	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"github.com/wschaos/wschaos/internal/wire"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/wschaos/wschaos/internal/wire"
 	"github.com/wschaos/wschaos/profile"
 )
 
@@ -42,6 +47,9 @@ const (
 	// the upstream's wire. They print as recv and send do.
 	KindUpRecv Kind = "up-recv"
 	KindUpSend Kind = "up-send"
+	// KindUpDial: the proxy dialled the upstream; URL is the upstream URL,
+	// Status its HTTP answer when it refused.
+	KindUpDial Kind = "up-dial"
 	// KindFault: Fault acted; Note says what it did, Op, Data and Msg hold
 	// the frame it acted on, if any.
 	KindFault Kind = "fault"
@@ -126,11 +134,8 @@ const chunkSize = 1024
 // happened last without flooding the test log.
 const waitTail = 30
 
-// NewTranscript returns an empty transcript, for other recorders of
-// WebSocket traffic (the chaos proxy) to share the format and Wait.
-func NewTranscript() *Transcript { return newTranscript() }
-
-func newTranscript() *Transcript {
+// New returns an empty transcript.
+func New() *Transcript {
 	return &Transcript{}
 }
 

@@ -1,4 +1,4 @@
-package fakeserver_test
+package transcript_test
 
 import (
 	"context"
@@ -6,20 +6,20 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wschaos/wschaos/fakeserver"
+	"github.com/wschaos/wschaos/transcript"
 )
 
 // TestTranscriptAcrossChunks: entries added in batches of every size,
 // across the transcript's inner chunks, read back in order by Len, Since,
 // Entries and Wait.
 func TestTranscriptAcrossChunks(t *testing.T) {
-	tr := fakeserver.NewTranscript()
+	tr := transcript.New()
 	const total = 5000
 	next := 0
 	for size := 1; next < total; size = size*3%1500 + 1 {
-		batch := make([]fakeserver.Entry, 0, size)
+		batch := make([]transcript.Entry, 0, size)
 		for range min(size, total-next) {
-			batch = append(batch, fakeserver.Entry{At: time.Duration(next), Attempt: 1, Kind: fakeserver.KindNote})
+			batch = append(batch, transcript.Entry{At: time.Duration(next), Attempt: 1, Kind: transcript.KindNote})
 			next++
 		}
 		tr.Add(batch...)
@@ -27,7 +27,7 @@ func TestTranscriptAcrossChunks(t *testing.T) {
 			t.Fatalf("Len %d after %d entries", tr.Len(), next)
 		}
 	}
-	inOrder := func(name string, es []fakeserver.Entry, from int) {
+	inOrder := func(name string, es []transcript.Entry, from int) {
 		t.Helper()
 		if len(es) != total-from {
 			t.Fatalf("%s: %d entries, want %d", name, len(es), total-from)
@@ -49,7 +49,7 @@ func TestTranscriptAcrossChunks(t *testing.T) {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
-		if err := tr.Wait(ctx, func(es []fakeserver.Entry) bool { return len(es) == want }); err != nil {
+		if err := tr.Wait(ctx, func(es []transcript.Entry) bool { return len(es) == want }); err != nil {
 			t.Fatal(err)
 		}
 		es := tr.Since(0)
@@ -61,14 +61,14 @@ func TestTranscriptAcrossChunks(t *testing.T) {
 	}
 	wait(total)
 	// A Wait's view is extended by what comes after it, into a new chunk.
-	more := make([]fakeserver.Entry, 2000)
+	more := make([]transcript.Entry, 2000)
 	for i := range more {
 		more[i].At = time.Duration(total + i)
 	}
 	tr.Add(more...)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	if err := tr.Wait(ctx, func(es []fakeserver.Entry) bool {
+	if err := tr.Wait(ctx, func(es []transcript.Entry) bool {
 		for i, e := range es {
 			if e.At != time.Duration(i) {
 				t.Fatalf("Wait's view: entry %d is %v", i, e.At)
@@ -84,11 +84,11 @@ func TestTranscriptAcrossChunks(t *testing.T) {
 // a chunk at a time, and says so; positions stay those of every entry
 // ever added, and a reader that fell behind learns how many it lost.
 func TestTranscriptKeep(t *testing.T) {
-	tr := fakeserver.NewTranscript()
+	tr := transcript.New()
 	tr.Keep(1500)
 	add := func(from, to int) {
 		for i := from; i < to; i++ {
-			tr.Add(fakeserver.Entry{At: time.Duration(i), Kind: fakeserver.KindNote})
+			tr.Add(transcript.Entry{At: time.Duration(i), Kind: transcript.KindNote})
 		}
 	}
 	add(0, 2000)
@@ -114,7 +114,7 @@ func TestTranscriptKeep(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	if err := tr.Wait(ctx, func(es []fakeserver.Entry) bool { return len(es) == 3000-1024 && es[0].At == 1024 }); err != nil {
+	if err := tr.Wait(ctx, func(es []transcript.Entry) bool { return len(es) == 3000-1024 && es[0].At == 1024 }); err != nil {
 		t.Fatal(err)
 	}
 	if err := tr.WaitBeyond(ctx, 2999); err != nil {
@@ -132,7 +132,7 @@ func TestTranscriptKeep(t *testing.T) {
 // every entry, in order: the recorders wait for it instead of Keep
 // letting entries go, and memory stays within about a chunk.
 func TestTranscriptPinLosesNothing(t *testing.T) {
-	tr := fakeserver.NewTranscript()
+	tr := transcript.New()
 	tr.Keep(10)
 	pin := tr.Pin()
 	defer pin.Release()
@@ -140,7 +140,7 @@ func TestTranscriptPinLosesNothing(t *testing.T) {
 	for r := range recorders {
 		go func() {
 			for i := range each {
-				tr.Add(fakeserver.Entry{Attempt: r + 1, At: time.Duration(i), Kind: fakeserver.KindNote})
+				tr.Add(transcript.Entry{Attempt: r + 1, At: time.Duration(i), Kind: transcript.KindNote})
 			}
 		}()
 	}
@@ -174,15 +174,15 @@ func TestTranscriptPinLosesNothing(t *testing.T) {
 // reader goes on once the reader releases its pin, so closing never
 // deadlocks; the transcript then bounds itself as without a pin.
 func TestTranscriptPinReleaseFreesRecorders(t *testing.T) {
-	tr := fakeserver.NewTranscript()
+	tr := transcript.New()
 	tr.Keep(10)
 	pin := tr.Pin()
 	for i := range 1024 {
-		tr.Add(fakeserver.Entry{At: time.Duration(i), Kind: fakeserver.KindNote})
+		tr.Add(transcript.Entry{At: time.Duration(i), Kind: transcript.KindNote})
 	}
 	added := make(chan struct{})
 	go func() {
-		tr.Add(fakeserver.Entry{At: 1024, Kind: fakeserver.KindNote})
+		tr.Add(transcript.Entry{At: 1024, Kind: transcript.KindNote})
 		close(added)
 	}()
 	select {
@@ -200,11 +200,11 @@ func TestTranscriptPinReleaseFreesRecorders(t *testing.T) {
 	if pin.Take() != nil {
 		t.Error("a released pin still reads")
 	}
-	if _, err := pin.Next(context.Background()); err != fakeserver.ErrPinReleased {
+	if _, err := pin.Next(context.Background()); err != transcript.ErrPinReleased {
 		t.Errorf("Next on a released pin: %v, want ErrPinReleased", err)
 	}
 	for i := 1025; i < 3000; i++ {
-		tr.Add(fakeserver.Entry{At: time.Duration(i), Kind: fakeserver.KindNote})
+		tr.Add(transcript.Entry{At: time.Duration(i), Kind: transcript.KindNote})
 	}
 	if tr.Dropped() == 0 {
 		t.Error("Keep let nothing go once the pin was released")

@@ -1,24 +1,22 @@
-package proxy
+package chaos
 
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
-
-	"github.com/wschaos/wschaos/chaos"
 )
 
 // MatchField applies the frame fault f to frames whose raw JSON has value
 // at path: a dot-separated path of object keys ("event", "data.user_id").
 // value is compared with the field as JSON text ("42", "true") or, for a
 // string field, with the string itself ("posted"). It works without a
-// profile, on any JSON frame; other frames never match. Like chaos.Match,
+// profile, on any JSON frame; other frames never match. Like Match,
 // which it builds on, it gates only frames and panics if f is not a frame
 // fault.
-func MatchField(path, value string, f chaos.Fault) chaos.Fault {
+func MatchField(path, value string, f Fault) Fault {
 	keys := strings.Split(path, ".")
-	return chaos.Match(func(fr chaos.Frame) bool { return fieldIs(fr.Data, keys, value) }, f)
+	return Match(func(fr Frame) bool { return fieldIs(fr.Data, keys, value) }, f)
 }
 
 // fieldIs reports whether the JSON in data has value at keys.
@@ -41,8 +39,8 @@ func fieldIs(data []byte, keys []string, value string) bool {
 	return bytes.Equal(bytes.TrimSpace(raw), []byte(value))
 }
 
-// parseField reads a field selector "path=value" (or "path==value").
-func parseField(v string) (path, value string, err error) {
+// ParseField reads a field selector "path=value" (or "path==value").
+func ParseField(v string) (path, value string, err error) {
 	path, value, ok := strings.Cut(v, "=")
 	value = strings.TrimPrefix(value, "=")
 	path, value = strings.TrimSpace(path), strings.TrimSpace(value)

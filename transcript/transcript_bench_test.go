@@ -1,4 +1,4 @@
-package fakeserver_test
+package transcript_test
 
 import (
 	"bufio"
@@ -6,7 +6,7 @@ import (
 	"io"
 	"testing"
 
-	"github.com/wschaos/wschaos/fakeserver"
+	"github.com/wschaos/wschaos/transcript"
 )
 
 // BenchmarkTranscriptAdd is the cost of recording one relayed frame: into
@@ -18,22 +18,22 @@ import (
 //
 //	go test -run='^$' -bench=TranscriptAdd -count=6 ./fakeserver/
 func BenchmarkTranscriptAdd(b *testing.B) {
-	e := fakeserver.Entry{Attempt: 1, Kind: fakeserver.KindRecv, Op: 1, Data: `{"type":"m","payload":12345}`}
+	e := transcript.Entry{Attempt: 1, Kind: transcript.KindRecv, Op: 1, Data: `{"type":"m","payload":12345}`}
 	b.Run("unbounded", func(b *testing.B) {
-		tr := fakeserver.NewTranscript()
+		tr := transcript.New()
 		for b.Loop() {
 			tr.Add(e)
 		}
 	})
 	b.Run("keep-10000", func(b *testing.B) {
-		tr := fakeserver.NewTranscript()
+		tr := transcript.New()
 		tr.Keep(10000)
 		for b.Loop() {
 			tr.Add(e)
 		}
 	})
 	b.Run("keep-10000-pinned-writer", func(b *testing.B) {
-		tr := fakeserver.NewTranscript()
+		tr := transcript.New()
 		tr.Keep(10000)
 		pin := tr.Pin()
 		ctx, cancel := context.WithCancel(context.Background())
