@@ -79,7 +79,7 @@ func TestFlagErrorsInTheUsersTerms(t *testing.T) {
 		{[]string{"serve", "--tolerance", "150"}, "serve: --tolerance 150: want a duration with its unit, e.g. 150ms, 2s or 1m30s"},
 		{[]string{"serve", "--seed", "-1"}, "serve: --seed -1: want a whole number, 0 or more, e.g. 4"},
 		{[]string{"serve", "--addr"}, "serve: --addr needs a value, e.g. --addr 127.0.0.1:8080"},
-		{[]string{"serve", "--fault", "refuze 503"}, `serve: --fault "refuze 503" (did you mean "refuse"?): fault: unknown fault "refuze"`},
+		{[]string{"serve", "--fault", "refuze 503"}, `serve: --fault "refuze 503" (did you mean "refuse"?): unknown fault "refuze"`},
 		{[]string{"conform", "--adaptor", "x"}, "conform: unknown flag --adaptor (did you mean --adapter?)"},
 		{[]string{"conform", "--reference", "--scale", "fast"}, "conform: --scale fast: want a number, e.g. 0.25"},
 		{[]string{"run", "x.txt", "--late", "1"}, "run: --late 1: want a duration with its unit"},
