@@ -185,7 +185,7 @@ var resetScenario = Scenario{
 		if p := t.Profile(); p.Connect.Handshake != nil {
 			// Connected means the handshake's reply: close just after it.
 			first, _ := wait(p, 1)
-			accepted = chaos.CloseAfter(first/4, restart.Code, restart.Reason)
+			accepted = chaos.CloseAfter(handshakeDone(p, first/4), restart.Code, restart.Reason)
 		}
 		return []chaos.Fault{refuseFirst(n), chaos.OnAttempts(accepted, n+1)}
 	},
@@ -198,7 +198,7 @@ var resetScenario = Scenario{
 			t.AwaitEvent("the connected state, on the handshake's reply", 0, 1, isState(StateConnected))
 			first, _ := wait(p, 1)
 			t.StepToServer("the server's close after the handshake")
-			t.AwaitCount("the server's close", first/4, 1, transcript.KindClose, nil)
+			t.AwaitCount("the server's close", handshakeDone(p, first/4), 1, transcript.KindClose, nil)
 		} else {
 			t.AwaitCount("the server's close", 0, 1, transcript.KindClose, nil)
 		}

@@ -49,6 +49,12 @@ func unprovenIn(p *profile.Profile, path string) string {
 		return "a client that pings where the profile has no heartbeat does no harm the server can see"
 	case path == "close.report" && p.Heartbeat.Dead == "" && p.Resume == nil:
 		return "the profile has no error close (no dead rule, no resume): there is no code to report"
+	case path == "close.report" && p.Heartbeat.CloseCode == profile.StatusNoStatus && p.Resume == nil:
+		return "the only error close (a dead link's) has no code: a frame and a query would both carry none"
+	case path == "heartbeat.pong_type" && p.Heartbeat.Dead == profile.DeadSilence:
+		return "under dead: silence any frame from the server proves the link: the client reads no pong type, the server's answer has it"
+	case path == "heartbeat.dead" && p.Heartbeat.Dead == profile.DeadSilence && p.Heartbeat.Timeout == 2*p.Heartbeat.Interval:
+		return "with every ping answered, silence for two intervals and a ping unanswered when the next is due declare a dead link at the same moments"
 	case path == "backoff.reset_after" && p.ResetAfter == 0:
 		return "0, every profile's default but one, is proven by reset-on-open"
 	}
@@ -60,6 +66,9 @@ func unprovenIn(p *profile.Profile, path string) string {
 func scenarioIn(p *profile.Profile, tw fieldTwin, path string) string {
 	if p.Heartbeat.Mode == profile.HeartbeatServer && (path == "heartbeat.ping_type" || path == "heartbeat.pong_type") {
 		return "server-ping"
+	}
+	if p.Heartbeat.Dead == profile.DeadSilence && path == "heartbeat.timeout" {
+		return "dead-link"
 	}
 	return tw.scenario
 }
@@ -128,7 +137,13 @@ var fieldTwins = map[string]fieldTwin{
 		}
 		hb.Dead, hb.Timeout = profile.DeadNextPing, 0
 	}, "heartbeat", "ping"},
-	"heartbeat.timeout":    {func(p *profile.Profile) { p.Heartbeat.Timeout /= 2 }, "heartbeat", "ping"},
+	"heartbeat.timeout": {func(p *profile.Profile) {
+		if p.Heartbeat.Dead == profile.DeadSilence { // the silence answered pings never make: a longer one is late
+			p.Heartbeat.Timeout *= 2
+			return
+		}
+		p.Heartbeat.Timeout /= 2
+	}, "heartbeat", "ping|had not noticed"},
 	"heartbeat.close_code": {func(p *profile.Profile) { p.Heartbeat.CloseCode = 4999 }, "dead-link", "the dead link was not closed with"},
 
 	"close.code":   {func(p *profile.Profile) { p.Close.Code = otherCode(p.Close.Code) }, "close", "want a close frame with"},

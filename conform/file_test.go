@@ -30,7 +30,7 @@ func TestParseScriptErrorsSayFileLineAndWhat(t *testing.T) {
 		{"misspelt key after others", "# bug: b\n# report: r\n# twin: queue-lifo\n# profile: queue\n# sede: 3\n\nstart\n----\n", `f.txt:5: unknown header key "sede" (did you mean "seed"?)`},
 		{"command where output is expected", goodHeader + "\nstart\n----\n+0s        #1 dial /ws\nstep\n----\n", `f.txt:9: "step" stands where the output of "start" (line 6) is expected: put a blank line before it`},
 		{"unknown profile", "# bug: b\n# report: r\n# profile: discord\n# twin: queue-lifo\n\nstart\n----\n", `f.txt:3: profile "discord" is not one of queue, mattermost`},
-		{"misspelt profile", "# bug: b\n# report: r\n# twin: queue-lifo\n# seed: 1\n# profile: mattermots\n\nstart\n----\n", `f.txt:5: profile "mattermots" is not one of queue, mattermost, graphql-ws, phoenix, reconnecting-websocket, nor a file in . (did you mean "mattermost"?)`},
+		{"misspelt profile", "# bug: b\n# report: r\n# twin: queue-lifo\n# seed: 1\n# profile: mattermots\n\nstart\n----\n", `f.txt:5: profile "mattermots" is not one of queue, mattermost, graphql-ws, phoenix, reconnecting-websocket, signalr, nor a file in . (did you mean "mattermost"?)`},
 		{"no such profile file", "# bug: b\n# report: r\n# twin: queue-lifo\n# profile: profiles/mine.yaml\n\nstart\n----\n", `f.txt:4: profile "profiles/mine.yaml": no such file in .`},
 		{"absolute profile path", "# bug: b\n# report: r\n# twin: queue-lifo\n# profile: /dev/zero\n\nstart\n----\n", `f.txt:4: profile "/dev/zero": want a shipped profile's name, or a path relative to the scenario file`},
 		{"profile is a directory", "# bug: b\n# report: r\n# twin: queue-lifo\n# profile: testdata\n\nstart\n----\n", `f.txt:4: profile "testdata": testdata is not a regular file`},

@@ -132,14 +132,14 @@ var deadLinkScenario = Scenario{
 	Name:    "dead-link",
 	Checks:  "a half-open link (nothing flows, no close) is noticed as the profile's dead rule says, then the client reconnects",
 	Applies: func(p *profile.Profile) bool { return p.Heartbeat.Dead != "" },
-	Faults: func(*T) []chaos.Fault {
-		return []chaos.Fault{chaos.OnAttempts(chaos.BlackHoleAfter(0), 1)}
+	Faults: func(t *T) []chaos.Fault {
+		return []chaos.Fault{chaos.OnAttempts(chaos.BlackHoleAfter(handshakeDone(t.Profile(), 0)), 1)}
 	},
 	Run: func(t *T) {
 		p := t.Profile()
 		first, _ := wait(p, 1)
 		notice, rule := deadWithin(p)
-		bound := notice + first
+		bound := handshakeDone(p, 0) + notice + first
 		t.Connect()
 		open := t.AwaitCount("the open", 0, 1, transcript.KindOpen, nil)[0]
 		t.AwaitEvent("the connected state", 0, 1, isState(StateConnected))
@@ -155,6 +155,23 @@ var deadLinkScenario = Scenario{
 				round(dial.At-open.At), round(notice), rule, first, round(bound))
 		}
 	},
+}
+
+// handshakeSettle is how long after the open a fault that must find the
+// client connected waits, on a profile with a handshake: the handshake's
+// reply goes out as soon as its request is read, so a few milliseconds on
+// the real clock, none in virtual time.
+const handshakeSettle = 100 * time.Millisecond
+
+// handshakeDone is when, after the open, a fault meant for a connected
+// client acts: at d, but never before the handshake's reply (a black hole
+// or a close at the open itself would catch the handshake, and a client
+// that is never connected cannot show what the scenario checks).
+func handshakeDone(p *profile.Profile, d time.Duration) time.Duration {
+	if p.Connect.Handshake != nil {
+		return max(d, handshakeSettle)
+	}
+	return d
 }
 
 // deadWithin is how long after it dies a link is noticed at the latest,

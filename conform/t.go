@@ -484,6 +484,30 @@ func (t *T) stepToRetry() {
 				last = max(last, e.Attempt)
 			}
 		}
+		ends := map[int]bool{}
+		for _, e := range es {
+			if endsAttempt(e.Kind) {
+				ends[e.Attempt] = true
+			}
+		}
+		if t.virtual {
+			// The failure settled now ended the settled-th attempt to
+			// end, not always the last one dialed: a client whose wait is
+			// 0 (SignalR's first) has dialed its retry, or made all of
+			// them, at the same instant. The reference client and its
+			// twins report each failure once.
+			var order []int
+			for a := 1; a <= last; a++ {
+				if ends[a] {
+					order = append(order, a)
+				}
+			}
+			if len(order) < t.settled {
+				return false
+			}
+			ended = order[t.settled-1]
+			return true
+		}
 		for _, e := range es {
 			if e.Attempt == last && endsAttempt(e.Kind) {
 				ended = last

@@ -46,6 +46,16 @@ type JSONObject struct {
 	Meta string `yaml:"meta,omitempty"`
 	// Separator ends every record (SignalR's "\x1e"); one record a frame.
 	Separator string `yaml:"separator,omitempty"`
+	// Inline: a message's data is the record's own other keys, beside its
+	// type, not one key's value (SignalR's {"type":1,"target":…,
+	// "arguments":…}). Data must then be an object; decoded, its keys come
+	// sorted. Excludes Payload.
+	Inline bool `yaml:"inline,omitempty"`
+	// Untyped is the type of a record without the type key, and a message
+	// of this type is written without one: SignalR's handshake request
+	// {"protocol":"json","version":1} and its reply {}, which have no type
+	// (HandshakeProtocol.js L45 refuses a reply that has one).
+	Untyped string `yaml:"untyped,omitempty"`
 }
 
 // TypedJSON is the queue profile's envelope: {"type": ..., "payload": ...}
@@ -73,6 +83,8 @@ func (j *JSONObject) Validate() error {
 		return &filecodec.FieldError{Field: "type", Msg: "is required (or both request_type and event_type): the key of a message's type"}
 	case j.ReplyTo == "" && (j.Status != "" || j.Error != ""):
 		return &filecodec.FieldError{Field: "reply_to", Msg: "is required when a reply has status or error keys"}
+	case j.Inline && j.Payload != "":
+		return &filecodec.FieldError{Field: "inline", Msg: "and payload exclude each other: the data is either the record's other keys or one key's value"}
 	}
 	return nil
 }
@@ -97,6 +109,12 @@ func (j JSONObject) Describe() string {
 	}
 	if j.ReplyTo != "" {
 		s += ", " + obj(j.Status, j.ReplyTo) + " replies"
+	}
+	if j.Inline {
+		s += ", the data inline"
+	}
+	if j.Untyped != "" {
+		s += fmt.Sprintf(", a record without a type being %q", j.Untyped)
 	}
 	if j.Separator != "" {
 		s += fmt.Sprintf(", each ending in %q", j.Separator)
@@ -130,7 +148,9 @@ func (j JSONObject) Encode(m Message) ([]byte, error) {
 		if m.Type == "" {
 			return nil, fmt.Errorf("cannot encode a %s without a type", m.Kind)
 		}
-		err = put(j.typeKey(m.Kind), j.typeValue(m.Type))
+		if m.Type != j.Untyped {
+			err = put(j.typeKey(m.Kind), j.typeValue(m.Type))
+		}
 	case Reply:
 		if j.ReplyTo == "" {
 			return nil, errors.New("cannot encode a reply: the envelope has no reply_to key")
@@ -145,7 +165,9 @@ func (j JSONObject) Encode(m Message) ([]byte, error) {
 	if err == nil && m.Kind == Reply {
 		err = put(j.ReplyTo, seqValue(m.SeqReply, j.SeqText))
 	}
-	if err == nil && len(m.Data) > 0 {
+	if err == nil && len(m.Data) > 0 && j.Inline {
+		err = j.putInline(&b, m.Data)
+	} else if err == nil && len(m.Data) > 0 {
 		err = put(j.Payload, m.Data)
 	}
 	if err == nil && m.Kind == Reply && len(m.Error) > 0 {
@@ -160,6 +182,45 @@ func (j JSONObject) Encode(m Message) ([]byte, error) {
 	b.WriteByte('}')
 	b.WriteString(j.Separator)
 	return b.Bytes(), nil
+}
+
+// putInline writes the members of data, an object, into the record b
+// holds, in data's order. A member named as one of the envelope's keys is
+// refused: the reader could not tell it from the envelope's.
+func (j JSONObject) putInline(b *bytes.Buffer, data json.RawMessage) error {
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(data, &members); err != nil || members == nil {
+		return fmt.Errorf("cannot write the data inline: not a JSON object: %.40s", data)
+	}
+	for k := range members {
+		if j.isKey(k) {
+			return fmt.Errorf("cannot write the data inline: its key %q is the envelope's", k)
+		}
+	}
+	var c bytes.Buffer
+	if err := json.Compact(&c, data); err != nil {
+		return err
+	}
+	body := bytes.TrimSpace(c.Bytes())
+	body = body[1 : len(body)-1]
+	if len(body) == 0 {
+		return nil
+	}
+	if b.Len() > 1 {
+		b.WriteByte(',')
+	}
+	b.Write(body)
+	return nil
+}
+
+// isKey reports whether k is one of the envelope's own keys.
+func (j JSONObject) isKey(k string) bool {
+	for _, key := range []string{j.Type, j.RequestType, j.EventType, j.Payload, j.Seq, j.ReplyTo, j.Status, j.Error, j.Meta} {
+		if key != "" && key == k {
+			return true
+		}
+	}
+	return false
 }
 
 func (j JSONObject) typeValue(t string) any {
@@ -199,6 +260,17 @@ func (j JSONObject) Decode(frame []byte, from Side) (Message, error) {
 	if j.Payload == "" {
 		m.Data = nil
 	}
+	if j.Inline {
+		rest := map[string]json.RawMessage{}
+		for k, v := range w {
+			if !j.isKey(k) {
+				rest[k] = v
+			}
+		}
+		if len(rest) > 0 {
+			m.Data, _ = json.Marshal(rest) // sorted keys; RawMessage values are kept
+		}
+	}
 	if raw := get(j.Status); raw != nil {
 		if err := json.Unmarshal(raw, &m.Status); err != nil {
 			return Message{}, envelopeErr("%q is not a string", j.Status)
@@ -227,7 +299,15 @@ func (j JSONObject) Decode(frame []byte, from Side) (Message, error) {
 		m.Kind = Request
 	}
 	key := j.typeKey(m.Kind)
-	t, err := j.readType(get(key))
+	rawType := get(key)
+	if rawType == nil && j.Untyped != "" {
+		m.Type = j.Untyped
+		if m.Kind != Event {
+			m.Broadcast = nil
+		}
+		return m, nil
+	}
+	t, err := j.readType(rawType)
 	if err != nil {
 		if from == Server && j.ReplyTo != "" {
 			return Message{}, envelopeErr("server message has neither %q nor %q", key, j.ReplyTo)

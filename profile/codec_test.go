@@ -83,6 +83,25 @@ var mattermostCases = []codecCase{
 		`{"status":"FAIL","seq_reply":2,"error":{"id":"api.web_socket_router.bad_action.app_error"}}`},
 }
 
+// signalRJSON is the SignalR JSON hub protocol's envelope, as the shipped
+// signalr profile states it.
+var signalRJSON = &profile.JSONObject{Type: "type", TypeNumber: true, Inline: true, Untyped: "handshake", Separator: "\x1e"}
+
+var signalRCases = []codecCase{
+	{"handshake request", profile.Message{Kind: profile.Request, Type: "handshake", Data: raw(`{"protocol":"json","version":1}`)}, profile.Client,
+		`{"protocol":"json","version":1}` + "\x1e"},
+	{"handshake reply", profile.Message{Kind: profile.Event, Type: "handshake"}, profile.Server,
+		`{}` + "\x1e"},
+	{"ping", profile.Message{Kind: profile.Request, Type: "6"}, profile.Client,
+		`{"type":6}` + "\x1e"},
+	{"server ping", profile.Message{Kind: profile.Event, Type: "6"}, profile.Server,
+		`{"type":6}` + "\x1e"},
+	{"invocation", profile.Message{Kind: profile.Request, Type: "1", Data: raw(`{"arguments":[{"text":"m1"}],"target":"send"}`)}, profile.Client,
+		`{"type":1,"arguments":[{"text":"m1"}],"target":"send"}` + "\x1e"},
+	{"close allowing reconnect", profile.Message{Kind: profile.Event, Type: "7", Data: raw(`{"allowReconnect":true}`)}, profile.Server,
+		`{"type":7,"allowReconnect":true}` + "\x1e"},
+}
+
 func TestCodecWireShapes(t *testing.T) {
 	codecs := []struct {
 		name  string
@@ -91,6 +110,7 @@ func TestCodecWireShapes(t *testing.T) {
 	}{
 		{"typed", profile.TypedJSON, typedJSONCases},
 		{"mattermost", profile.MattermostJSON, mattermostCases},
+		{"signalr", signalRJSON, signalRCases},
 	}
 	for _, cc := range codecs {
 		for _, tt := range cc.cases {
@@ -191,6 +211,9 @@ func TestDecodeErrors(t *testing.T) {
 		{"mattermost request without action", profile.MattermostJSON, `{"event":"ping","seq":1}`, profile.Client, `"action"`},
 		{"mattermost empty action", profile.MattermostJSON, `{"action":"","seq":1}`, profile.Client, `"action"`},
 		{"mattermost seq not a number", profile.MattermostJSON, `{"event":"posted","seq":"1"}`, profile.Server, "seq"},
+		{"signalr record without its separator", signalRJSON, `{"type":6}`, profile.Server, `does not end in "\x1e"`},
+		{"signalr two records in a frame", signalRJSON, "{\"type\":6}\x1e{\"type\":6}\x1e", profile.Client, "more than one record"},
+		{"signalr type neither number nor string", signalRJSON, "{\"type\":true}\x1e", profile.Client, `"type"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -219,6 +242,8 @@ func TestEncodeErrors(t *testing.T) {
 		{"mattermost request without action", profile.MattermostJSON, profile.Message{Kind: profile.Request, Seq: 1, HasSeq: true}},
 		{"typed invalid data", profile.TypedJSON, profile.Message{Kind: profile.Request, Type: "x", Data: raw(`{`)}},
 		{"mattermost invalid data", profile.MattermostJSON, profile.Message{Kind: profile.Event, Type: "x", Data: raw(`{`)}},
+		{"inline data not an object", signalRJSON, profile.Message{Kind: profile.Request, Type: "1", Data: raw(`[1]`)}},
+		{"inline data with the type key", signalRJSON, profile.Message{Kind: profile.Request, Type: "1", Data: raw(`{"type":2}`)}},
 	}
 	for _, tt := range tests {
 		if frame, err := tt.c.Encode(tt.m); err == nil {

@@ -93,6 +93,8 @@ func badFiles(t testing.TB) []badFile {
 			`p.yaml:7: backoff: family is required (one of decorrelated, exponential, mattermost, steps)`, true},
 		{"unknown codec", edit(t, "codec: json", "codec: jsn"),
 			`p.yaml:3: envelope: unknown codec "jsn" (did you mean "json"?); known: json, json-array, text`, true},
+		{"inline data beside a payload key", edit(t, "  payload: payload\n", "  payload: payload\n  inline: true\n"),
+			`p.yaml:6: inline: and payload exclude each other: the data is either the record's other keys or one key's value`, true},
 		{"unknown jitter", edit(t, "max: 30s", "max: 30s\n  jitter: fulll"),
 			`p.yaml:11: jitter: "fulll" is not one of none, full, equal, ratio`, true},
 		{"unknown heartbeat mode", edit(t, "mode: client", "mode: clinet"),
