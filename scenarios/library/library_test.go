@@ -100,3 +100,33 @@ func TestLibrary(t *testing.T) {
 		})
 	}
 }
+
+// The examples' own files (a real client's schedule written as a file)
+// replay exactly on the reference client too, so a change to the harness's
+// output reaches them with the library's: -rewrite regenerates them.
+func TestExampleFiles(t *testing.T) {
+	files, err := filepath.Glob("../../examples/*/scenarios/*.txt")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no example scenario files: %v", err)
+	}
+	for _, path := range files {
+		s, err := conform.LoadFile(path)
+		if err != nil {
+			t.Error(err)
+			continue
+		}
+		t.Run(path, func(t *testing.T) {
+			t.Parallel()
+			r := playFile(t, s, conform.Reference(), true, *rewrite)
+			if *rewrite {
+				if err := s.WriteOutputs(r); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if r.Outcome() != "PASS" {
+				t.Errorf("%s fails on the reference client: %s\n%s", path, strings.Join(r.Failures, "; "), steps(r))
+			}
+		})
+	}
+}
