@@ -80,6 +80,10 @@ func serveTestAdapter(mode string) int {
 	case "silent":
 		time.Sleep(time.Minute)
 		return 0
+	case "calibrate":
+		return serveCalibrating(0)
+	case "calibrate-late":
+		return serveCalibrating(calibrateLate)
 	default:
 		fmt.Fprintf(os.Stderr, "unknown test adapter %q\n", mode)
 		return 2

@@ -51,7 +51,11 @@ wschaos's own reference client instead, in process, on a virtual clock.
 
 The client runs on the real clock, so the profile's timing constants are
 multiplied by --scale (told to the adapter in its connect command) and
-each wait is checked against its window widened by --early and --late.
+each wait is checked against its window widened by margins measured
+first, through the adapter's calibrate command, under the machine's load
+of the moment: the fixed defaults of --early and --late are the fallback
+for an adapter without it, and --early, --late or --late-ratio given on
+the command line win over both.
 
 Exit codes: 0 every scenario passed (or failed as --expect-fail said), 1 a
 scenario failed (or an expected failure passed), 2 bad command line, 3 the
@@ -126,9 +130,9 @@ func newCheckFlags(name, usage string) *checkFlags {
 	f.adapter = fs.String("adapter", "", `the adapter's command line, e.g. "node examples/js/adapter.js"`)
 	f.reference = fs.Bool("reference", false, "check the reference client, in process, in virtual time")
 	f.scale = fs.Float64("scale", 0.25, "multiply every timing constant of the profile by this (1: real speed)")
-	f.early = fs.Duration("early", conform.DefaultTolerance.Early, "how much sooner than its window a wait may be seen")
-	f.late = fs.Duration("late", conform.DefaultTolerance.Late, "how much later than its window a wait may be seen, plus --late-ratio")
-	f.lateRatio = fs.Float64("late-ratio", conform.DefaultTolerance.LateRatio, "a further allowance for lateness, as a fraction of the window's upper bound")
+	f.early = fs.Duration("early", conform.DefaultTolerance.Early, "how much sooner than its window a wait may be seen (given, it and --late, --late-ratio replace the adapter's calibration)")
+	f.late = fs.Duration("late", conform.DefaultTolerance.Late, "how much later than its window a wait may be seen, plus --late-ratio (given: replaces calibration)")
+	f.lateRatio = fs.Float64("late-ratio", conform.DefaultTolerance.LateRatio, "a further allowance for lateness, as a fraction of the window's upper bound (given: replaces calibration)")
 	f.seed = fs.Uint64("seed", 1, "seed of the faults' and jitter's random choices (a scenario file's own # seed: wins)")
 	f.reportDir = fs.String("report-dir", "", "write report.json, junit.xml and report.html here")
 	f.jobs = fs.Int("jobs", 1, "run this many scenarios at once, each with its own server and adapter process (on the real clock, at most the cores there are)")
@@ -157,6 +161,24 @@ func newCheckFlags(name, usage string) *checkFlags {
 		return nil
 	})
 	return f
+}
+
+// tolerance is the tolerance the command line gives, or nil when it gives
+// none of --early, --late and --late-ratio: the adapter's calibration then
+// decides, or the defaults. One of them given wins over calibration, the
+// others at their defaults.
+func (f *checkFlags) tolerance() *conform.Tolerance {
+	given := false
+	f.fs.Visit(func(fl *flag.Flag) {
+		switch fl.Name {
+		case "early", "late", "late-ratio":
+			given = true
+		}
+	})
+	if !given {
+		return nil
+	}
+	return &conform.Tolerance{Early: *f.early, Late: *f.late, LateRatio: *f.lateRatio}
 }
 
 // validate checks the flags every run needs.
@@ -309,8 +331,10 @@ func execute(ctx context.Context, out io.Writer, f *checkFlags, p *profile.Profi
 		a := &conform.Adapter{Command: *f.adapter}
 		factory, run.Adapter = a.Factory(), *f.adapter
 		run.Client = "the adapter (it named no client)" // until its ready line does
-		fmt.Fprintf(out, "%s: profile %s, scale %v, tolerance -%v/+%v+%g%%, seed %d\nadapter: %s\n",
-			f.fs.Name(), profName, *f.scale, *f.early, *f.late, *f.lateRatio*100, *f.seed, *f.adapter)
+		fmt.Fprintf(out, "%s: profile %s, scale %v, seed %d\nadapter: %s\n", f.fs.Name(), profName, *f.scale, *f.seed, *f.adapter)
+		timing := conform.TimingFor(ctx, a, f.tolerance())
+		cfg.Tolerance, cfg.Calibration, run.Timing = timing.Tolerance, timing.Calibration, &timing
+		fmt.Fprintln(out, timing)
 	} else {
 		fmt.Fprintf(out, "%s: profile %s, virtual time, seed %d\nclient: the reference client\n", f.fs.Name(), profName, *f.seed)
 	}

@@ -4,6 +4,7 @@
 // line; stderr carries debug output only.
 import { readFileSync } from 'node:fs';
 import { runAdapter, emit, WhenConnected } from '../adapter-kit/adapter-kit.js';
+import WebSocket from 'ws';
 import { QueueClient, BUGS, State } from './client.js';
 
 const { name, version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
@@ -91,6 +92,8 @@ const label = bugs.length > 0 ? ` (deliberate bugs: ${bugs.join(', ')})` : '';
 runAdapter({
   client: `${name} ${version}${label}`,
   commands,
+  // calibrate dials with the client's own WebSocket (ws).
+  WebSocket,
   // The scenario is over: close the client, then let the close handshake
   // finish; the process exits by itself once nothing is left, or at the grace.
   onEnd: () => client?.close(),

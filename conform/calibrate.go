@@ -1,0 +1,252 @@
+package conform
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// Calibration measures, before the scenarios, how late an adapter's timers
+// fire and how long its dials take to reach a server, in its own runtime
+// and under the machine's load of the moment: the margins the real-clock
+// checks allow are derived from them rather than fixed for every machine
+// (docs/adapter.md, "calibrate").
+
+const (
+	// calibrateTimers is how many timers the calibrate command arms: enough
+	// for a 95th percentile that is not the maximum.
+	calibrateTimers = 40
+	// calibrateFirst and calibrateSpacing set the timers' delays: first,
+	// first+spacing, ... Spaced, so each dial has the runtime to itself
+	// and the samples spread over half a second of the machine's load.
+	calibrateFirst   = 20 * time.Millisecond
+	calibrateSpacing = 15 * time.Millisecond
+	// calibratePatience bounds the calibrate command beyond its last timer.
+	calibratePatience = 10 * time.Second
+
+	// earlyFloor is the least early margin: timer granularity (a runtime
+	// may fire a timer up to a millisecond before its delay) and the
+	// server's own timestamps.
+	earlyFloor = 10 * time.Millisecond
+	// lateFloor is added to every calibrated late margin: what one quiet
+	// measurement cannot show (a collection, a scheduling slice).
+	lateFloor = 20 * time.Millisecond
+)
+
+// Spread sums up a set of durations.
+type Spread struct {
+	Min time.Duration `json:"min_ns"`
+	P50 time.Duration `json:"p50_ns"`
+	P95 time.Duration `json:"p95_ns"`
+	Max time.Duration `json:"max_ns"`
+}
+
+func spreadOf(ds []time.Duration) Spread {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	if len(s) == 0 {
+		return Spread{}
+	}
+	return Spread{Min: s[0], P50: quantile(s, 0.5), P95: quantile(s, 0.95), Max: s[len(s)-1]}
+}
+
+// quantile of sorted s, the nearest rank.
+func quantile(s []time.Duration, q float64) time.Duration {
+	i := int(q*float64(len(s))+0.5) - 1
+	return s[min(max(i, 0), len(s)-1)]
+}
+
+func (s Spread) String() string {
+	return fmt.Sprintf("p50 %v, p95 %v, max %v", ms(s.P50), ms(s.P95), ms(s.Max))
+}
+
+// ms rounds d for a person: to 0.1 ms.
+func ms(d time.Duration) time.Duration { return d.Round(100 * time.Microsecond) }
+
+// Calibration is what the calibrate command measured.
+type Calibration struct {
+	Samples int `json:"samples"`
+	// Timer is how late the adapter's timers fired, by its own clock.
+	Timer Spread `json:"timer_lateness"`
+	// Dial is the rest: from the timer firing to its dial reaching the
+	// harness (the command's way to the adapter included).
+	Dial Spread `json:"dial_latency"`
+	// Lateness is both together, as the harness saw it: each dial's
+	// arrival less the delay it was due after. Its samples are Late.
+	Lateness Spread          `json:"lateness"`
+	Late     []time.Duration `json:"lateness_samples_ns"`
+	Wall     time.Duration   `json:"wall_ns"`
+}
+
+// Tolerance derives the margins from the measurement. Load delays a timer
+// by about the same whatever its length, so the late margin is additive,
+// with no ratio: twice the 95th percentiles of timer lateness and dial
+// latency (a wait the server measures has a dial in it, and the client's
+// noticing of the failure before it, which costs about as much), at least
+// the worst lateness seen, plus lateFloor. The early margin is earlyFloor
+// plus the most any timer was seen early.
+func (c *Calibration) Tolerance() Tolerance {
+	late := max(2*(c.Timer.P95+c.Dial.P95), c.Lateness.Max) + lateFloor
+	early := earlyFloor + max(0, -c.Lateness.Min, -c.Timer.Min)
+	return Tolerance{Early: early, Late: late}
+}
+
+// Timing is how a run's real-clock windows were widened, and why so.
+type Timing struct {
+	Tolerance Tolerance `json:"tolerance"`
+	// Source is "calibrated", "defaults" (the fallback: the adapter does
+	// not calibrate, or calibration failed) or "flags" (--early, --late or
+	// --late-ratio given).
+	Source string `json:"source"`
+	// Note says why, in a sentence: the fallback's reason.
+	Note        string       `json:"note,omitempty"`
+	Calibration *Calibration `json:"calibration,omitempty"`
+}
+
+// String is the summary's lines.
+func (t Timing) String() string {
+	var b strings.Builder
+	tol := t.Tolerance
+	fmt.Fprintf(&b, "tolerance: -%v/+%v", ms(tol.Early), ms(tol.Late))
+	if tol.LateRatio != 0 {
+		fmt.Fprintf(&b, "+%g%%", tol.LateRatio*100)
+	}
+	switch t.Source {
+	case "calibrated":
+		b.WriteString(" (calibrated)")
+	case "defaults":
+		b.WriteString(" (the fixed defaults, a fallback)")
+	case "flags":
+		b.WriteString(" (from the command line)")
+	}
+	if t.Note != "" {
+		fmt.Fprintf(&b, ": %s", t.Note)
+	}
+	if c := t.Calibration; c != nil {
+		fmt.Fprintf(&b, "\ncalibration: %d timers; timer lateness %s; dial latency %s; together %s",
+			c.Samples, c.Timer, c.Dial, c.Lateness)
+	}
+	return b.String()
+}
+
+// CalibrationTimers are the delays the calibrate command asks for.
+func CalibrationTimers() []time.Duration {
+	out := make([]time.Duration, calibrateTimers)
+	for i := range out {
+		out[i] = calibrateFirst + time.Duration(i)*calibrateSpacing
+	}
+	return out
+}
+
+// Calibrate starts the adapter once and has it arm CalibrationTimers, each
+// dialing a loopback WebSocket the harness serves when it fires, with the
+// client's own WebSocket. An adapter whose ready line does not offer
+// "calibrate" yields an error wrapping ErrNotSupported.
+func (a *Adapter) Calibrate(ctx context.Context) (*Calibration, error) {
+	p, err := a.start(Env{Emit: func(Event) {}})
+	if err != nil {
+		return nil, err
+	}
+	defer p.Release()
+	if !slices.Contains(p.commands, "calibrate") {
+		return nil, fmt.Errorf("%w: the adapter's ready line does not offer \"calibrate\"", ErrNotSupported)
+	}
+	timers := CalibrationTimers()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("calibrate: %w", err)
+	}
+	var (
+		mu      sync.Mutex
+		arrived = map[int]time.Time{}
+		t0      time.Time
+	)
+	up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		at := time.Now() // the dial's arrival: what a scenario's server stamps
+		i, err := strconv.Atoi(r.URL.Query().Get("timer"))
+		if err != nil || i < 0 || i >= len(timers) {
+			http.Error(w, "want ?timer=N", http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		if _, dup := arrived[i]; !dup {
+			arrived[i] = at
+		}
+		mu.Unlock()
+		c, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, "calibrated"), time.Now().Add(time.Second))
+		c.SetReadDeadline(time.Now().Add(2 * time.Second))
+		for {
+			if _, _, err := c.ReadMessage(); err != nil {
+				break
+			}
+		}
+		c.Close()
+	})}
+	go srv.Serve(l)
+	defer srv.Close()
+	delays := make([]float64, len(timers))
+	for i, d := range timers {
+		delays[i] = float64(d) / float64(time.Millisecond)
+	}
+	rctx, cancel := context.WithTimeout(ctx, timers[len(timers)-1]+calibratePatience)
+	defer cancel()
+	start := time.Now()
+	mu.Lock()
+	t0 = start
+	mu.Unlock()
+	r, err := p.requestReply(rctx, map[string]any{"cmd": "calibrate", "url": "ws://" + l.Addr().String() + "/calibrate", "timers": delays})
+	if err != nil {
+		return nil, fmt.Errorf("calibrate: %w", err)
+	}
+	if len(r.Fired) != len(timers) {
+		return nil, fmt.Errorf("calibrate: the reply's \"fired\" has %d times, for %d timers", len(r.Fired), len(timers))
+	}
+	c := &Calibration{Samples: len(timers), Wall: time.Since(start)}
+	var timer, dial []time.Duration
+	mu.Lock()
+	defer mu.Unlock()
+	for i, d := range timers {
+		at, ok := arrived[i]
+		if !ok {
+			return nil, fmt.Errorf("calibrate: timer %d (%v) fired, the adapter says, but its dial never reached the harness", i, d)
+		}
+		fired := time.Duration(r.Fired[i] * float64(time.Millisecond))
+		total := at.Sub(t0) - d
+		timer = append(timer, fired-d)
+		dial = append(dial, total-(fired-d))
+		c.Late = append(c.Late, total)
+	}
+	c.Timer, c.Dial, c.Lateness = spreadOf(timer), spreadOf(dial), spreadOf(c.Late)
+	return c, nil
+}
+
+// TimingFor decides a run's tolerance: flags when the command line gave
+// one, else the adapter's calibration, else the fixed defaults, saying
+// why.
+func TimingFor(ctx context.Context, a *Adapter, flags *Tolerance) Timing {
+	if flags != nil {
+		return Timing{Tolerance: *flags, Source: "flags"}
+	}
+	c, err := a.Calibrate(ctx)
+	switch {
+	case errors.Is(err, ErrNotSupported):
+		return Timing{Tolerance: DefaultTolerance, Source: "defaults", Note: "the adapter offers no calibrate command"}
+	case err != nil:
+		return Timing{Tolerance: DefaultTolerance, Source: "defaults", Note: "calibration failed: " + err.Error()}
+	}
+	return Timing{Tolerance: c.Tolerance(), Source: "calibrated", Calibration: c}
+}
