@@ -118,6 +118,7 @@ type checkFlags struct {
 	seed             *uint64
 	reportDir        *string
 	jobs             *int
+	herd             *int
 	only             []string
 	expected         map[string]string // scenario → why it is known to fail
 	scenarioDirs     []string          // --scenarios: a team's own files
@@ -136,6 +137,7 @@ func newCheckFlags(name, usage string) *checkFlags {
 	f.seed = fs.Uint64("seed", 1, "seed of the faults' and jitter's random choices (a scenario file's own # seed: wins)")
 	f.reportDir = fs.String("report-dir", "", "write report.json, junit.xml and report.html here")
 	f.jobs = fs.Int("jobs", 1, "run this many scenarios at once, each with its own server and adapter process (on the real clock, at most the cores there are)")
+	f.herd = fs.Int("herd", 0, "after the scenarios, start this many adapter processes (e.g. 20), drop them all at once and check that their reconnects spread as the profile's jitter says (0: no herd)")
 	fs.Func("only", "run only this scenario (repeatable, or comma-separated)", func(v string) error {
 		for _, s := range strings.Split(v, ",") {
 			if s = strings.TrimSpace(s); s != "" {
@@ -192,6 +194,10 @@ func (f *checkFlags) validate() error {
 		return errors.New("--early, --late and --late-ratio cannot be negative")
 	case *f.jobs < 1 || *f.jobs > 64:
 		return fmt.Errorf("--jobs %d: want 1 to 64", *f.jobs)
+	case *f.herd != 0 && (*f.herd < 2 || *f.herd > conform.MaxHerd):
+		return fmt.Errorf("--herd %d: want 2 to %d clients", *f.herd, conform.MaxHerd)
+	case *f.herd != 0 && *f.reference:
+		return errors.New("--herd runs adapter processes: it needs --adapter")
 	}
 	return nil
 }
@@ -325,10 +331,14 @@ func execute(ctx context.Context, out io.Writer, f *checkFlags, p *profile.Profi
 	if p != nil {
 		profName = p.Name
 	}
+	if *f.herd != 0 && p == nil {
+		return usageErr(errors.New("--herd needs --profile: the herd plays one profile"))
+	}
 	factory := conform.Reference()
 	run := &report.Run{Profile: profName, Client: "wschaos reference client", Started: time.Now()}
+	var a *conform.Adapter
 	if !*f.reference {
-		a := &conform.Adapter{Command: *f.adapter}
+		a = &conform.Adapter{Command: *f.adapter}
 		factory, run.Adapter = a.Factory(), *f.adapter
 		run.Client = "the adapter (it named no client)" // until its ready line does
 		fmt.Fprintf(out, "%s: profile %s, scale %v, seed %d\nadapter: %s\n", f.fs.Name(), profName, *f.scale, *f.seed, *f.adapter)
@@ -341,6 +351,9 @@ func execute(ctx context.Context, out io.Writer, f *checkFlags, p *profile.Profi
 	total := len(set)
 	if len(f.only) > 0 {
 		total = len(f.only)
+	}
+	if *f.herd != 0 {
+		total++
 	}
 	width := 0 // the longest scenario name, so the verdicts line up
 	for _, s := range set {
@@ -369,6 +382,13 @@ func execute(ctx context.Context, out io.Writer, f *checkFlags, p *profile.Profi
 	results, err := conform.Run(ctx, cfg, factory)
 	if err != nil {
 		return usageErr(err)
+	}
+	if *f.herd != 0 && ctx.Err() == nil {
+		herd := conform.Scenario{Name: conform.HerdName}
+		cfg.Progress(herd, nil)
+		r := conform.RunHerd(ctx, cfg, a, *f.herd)
+		cfg.Progress(herd, &r)
+		results = append(results, r)
 	}
 	for i := range results {
 		results[i].ExpectedFailure = f.expected[results[i].Scenario]
