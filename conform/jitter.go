@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/wschaos/wschaos/backoff"
@@ -82,6 +83,19 @@ func spreadVariance(groups [][]float64) float64 {
 // uniform positions grouped as sizes are: a client with jitter shows less
 // once in 1/jitterAlpha runs. Deterministic: a fixed seed.
 func spreadThreshold(sizes []int) float64 {
+	key := fmt.Sprint(sizes)
+	if v, ok := thresholds.Load(key); ok {
+		return v.(float64)
+	}
+	v := simulateThreshold(sizes)
+	thresholds.Store(key, v)
+	return v
+}
+
+// thresholds caches spreadThreshold by the group sizes.
+var thresholds sync.Map
+
+func simulateThreshold(sizes []int) float64 {
 	rng := rand.New(rand.NewPCG(0x5eed, uint64(len(sizes))))
 	groups := make([][]float64, len(sizes))
 	for i, n := range sizes {

@@ -49,3 +49,20 @@ func TestConformCalibrateFallbackIsSaid(t *testing.T) {
 		t.Errorf("the output does not say %q:\n%s", want, out)
 	}
 }
+
+// --herd takes 2 to conform.MaxHerd adapter processes, and an adapter.
+func TestConformHerdFlag(t *testing.T) {
+	for _, args := range [][]string{
+		{"--adapter", "x", "--herd", "1"},
+		{"--adapter", "x", "--herd", "1000"},
+		{"--reference", "--herd", "5"},
+	} {
+		if _, err := conformRun(t, args...); exitCode(err) != exitUsage {
+			t.Errorf("%q: exit %d (%v), want %d", args, exitCode(err), err, exitUsage)
+		}
+	}
+	out, err := conformRun(t, "--profile", "queue", "--scale", "0.05", "--only", "close", "--herd", "2", "--adapter", referenceAdapter(t))
+	if err != nil || !strings.Contains(out, "[2/2] herd") || !strings.Contains(out, "SKIP  the profile has no jitter") {
+		t.Errorf("exit %d (%v), want the herd skipped for a profile without jitter:\n%s", exitCode(err), err, out)
+	}
+}
