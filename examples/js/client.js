@@ -42,6 +42,7 @@ export const BUGS = Object.freeze({
   'no-pong-check': 'an unanswered ping never closes the socket',
   'no-jitter': 'every wait is the nominal one: backoffJitterRatio is ignored',
   'slow-growth': 'each wait grows by 1.5, whatever backoffFactor says',
+  'dead-link-at-once': 'after a ping goes unanswered the client redials at once, without its backoff',
 });
 
 export class QueueClient {
@@ -273,6 +274,13 @@ export class QueueClient {
       ws.close(CLOSE_PING_TIMEOUT, 'ping timeout');
       ws.terminate();
       this.#emit('error', new Error('no pong to the last ping within the heartbeat interval'));
+      if (this.#bugs.has('dead-link-at-once')) {
+        // BUG (test fixture): a failure, but no wait before the redial.
+        this.#failures++;
+        this.#setState(State.RECONNECTING, 'retry at once');
+        this.#dial(State.RECONNECTING);
+        return;
+      }
       this.#failed(`closed with ${CLOSE_PING_TIMEOUT} ping timeout`, null);
       return;
     }
