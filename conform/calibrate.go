@@ -37,9 +37,10 @@ const (
 	// may fire a timer up to a millisecond before its delay) and the
 	// server's own timestamps.
 	earlyFloor = 10 * time.Millisecond
-	// lateFloor is added to every calibrated late margin: what one quiet
-	// measurement cannot show (a collection, a scheduling slice).
-	lateFloor = 20 * time.Millisecond
+	// lateFloor is added to every calibrated late margin: what one
+	// half-second measurement cannot show (a collection, a burst of load
+	// from another process, a scheduling slice).
+	lateFloor = 100 * time.Millisecond
 )
 
 // warmUp are the timers of the round before the measured one.
@@ -87,21 +88,29 @@ type Calibration struct {
 	// arrival less the delay it was due after. Its samples are Late.
 	Lateness Spread          `json:"lateness"`
 	Late     []time.Duration `json:"lateness_samples_ns"`
-	Wall     time.Duration   `json:"wall_ns"`
-	// timer and dial are one process's samples, before they are summed up.
-	timer, dial []time.Duration
+	// Server is how late the harness's own timers woke meanwhile (every
+	// 2 ms): how late its server may stamp what it sees, an attempt's end
+	// among them.
+	Server Spread        `json:"server_lag"`
+	Wall   time.Duration `json:"wall_ns"`
+	// timer, dial and server are one process's samples, before they are
+	// summed up.
+	timer, dial, server []time.Duration
 }
 
 // Tolerance derives the margins from the measurement. Load delays a timer
 // by about the same whatever its length, so the late margin is additive,
-// with no ratio: twice the 95th percentiles of timer lateness and dial
-// latency (a wait the server measures has a dial in it, and the client's
-// noticing of the failure before it, which costs about as much), at least
-// the worst lateness seen, plus lateFloor. The early margin is earlyFloor
-// plus the most any timer was seen early.
+// with no ratio: three times the 95th percentiles of timer lateness and
+// dial latency (a wait the server measures holds a dial, and before it
+// the client's noticing of the failure, which costs about as much; and a
+// check may span more than one timer), at least the worst lateness seen,
+// plus lateFloor for the bursts of load a half-second sample misses. The
+// early margin is earlyFloor, plus the most any timer was seen early,
+// plus twice the 95th percentile of the server's lag: a wait the server
+// measures from an end it stamped late looks that much shorter.
 func (c *Calibration) Tolerance() Tolerance {
-	late := max(2*(c.Timer.P95+c.Dial.P95), c.Lateness.Max) + lateFloor
-	early := earlyFloor + max(0, -c.Lateness.Min, -c.Timer.Min)
+	late := max(3*(c.Timer.P95+c.Dial.P95), c.Lateness.Max) + lateFloor
+	early := earlyFloor + max(0, -c.Lateness.Min, -c.Timer.Min) + 2*c.Server.P95
 	return Tolerance{Early: early, Late: late}
 }
 
@@ -137,8 +146,8 @@ func (t Timing) String() string {
 		fmt.Fprintf(&b, ": %s", t.Note)
 	}
 	if c := t.Calibration; c != nil {
-		fmt.Fprintf(&b, "\ncalibration: %d timers; timer lateness %s; dial latency %s; together %s",
-			c.Samples, c.Timer, c.Dial, c.Lateness)
+		fmt.Fprintf(&b, "\ncalibration: %d timers; timer lateness %s; dial latency %s; together %s; the harness's own lag %s",
+			c.Samples, c.Timer, c.Dial, c.Lateness, c.Server)
 	}
 	return b.String()
 }
@@ -204,13 +213,13 @@ func (a *Adapter) calibrateMany(ctx context.Context, n int, timers []time.Durati
 		}
 	}
 	out := &Calibration{Wall: time.Since(start)}
-	var timer, dial []time.Duration
+	var timer, dial, server []time.Duration
 	for _, c := range cals {
 		out.Samples += c.Samples
 		out.Late = append(out.Late, c.Late...)
-		timer, dial = append(timer, c.timer...), append(dial, c.dial...)
+		timer, dial, server = append(timer, c.timer...), append(dial, c.dial...), append(server, c.server...)
 	}
-	out.Timer, out.Dial, out.Lateness = spreadOf(timer), spreadOf(dial), spreadOf(out.Late)
+	out.Timer, out.Dial, out.Lateness, out.Server = spreadOf(timer), spreadOf(dial), spreadOf(out.Late), spreadOf(server)
 	return out, nil
 }
 
@@ -263,7 +272,12 @@ func measure(ctx context.Context, p *process, timers []time.Duration) (*Calibrat
 	mu.Lock()
 	t0 = start
 	mu.Unlock()
+	lags := make(chan []time.Duration)
+	stop := make(chan struct{})
+	go func() { lags <- sampleLag(stop) }()
 	r, err := p.requestReply(rctx, map[string]any{"cmd": "calibrate", "url": "ws://" + l.Addr().String() + "/calibrate", "timers": delays})
+	close(stop)
+	server := <-lags
 	if err != nil {
 		return nil, fmt.Errorf("calibrate: %w", err)
 	}
@@ -285,8 +299,25 @@ func measure(ctx context.Context, p *process, timers []time.Duration) (*Calibrat
 		dial = append(dial, total-(fired-d))
 		c.Late = append(c.Late, total)
 	}
-	c.timer, c.dial = timer, dial
+	c.timer, c.dial, c.server = timer, dial, server
 	return c, nil
+}
+
+// lagEvery is how often sampleLag's timer is due.
+const lagEvery = 2 * time.Millisecond
+
+// sampleLag measures, until stop, how late a timer of this process wakes.
+func sampleLag(stop <-chan struct{}) []time.Duration {
+	var out []time.Duration
+	for {
+		t := time.Now()
+		select {
+		case <-stop:
+			return out
+		case <-time.After(lagEvery):
+			out = append(out, time.Since(t)-lagEvery)
+		}
+	}
 }
 
 // TimingFor decides a run's tolerance: flags when the command line gave

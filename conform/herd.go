@@ -55,15 +55,20 @@ func RunHerd(ctx context.Context, cfg Config, a *Adapter, n int) (r Result) {
 			r.Reason = r.Skipped
 		}
 	}()
-	p, err := cfg.Profile.Scaled(cfg.Scale)
+	watch := herdWatch(cfg.Profile)
+	if !hasJitter(cfg.Profile, watch) {
+		r.Skipped = fmt.Sprintf("the profile has no jitter (%v): there is no spread to compare a herd's with", cfg.Profile.Backoff)
+		return r
+	}
+	scale, scaleNote := herdScale(cfg, watch)
+	r.Scale = scale
+	p, err := cfg.Profile.Scaled(scale)
 	if err != nil {
 		r.Failures = []string{err.Error()}
 		return r
 	}
-	watch := herdWatch(p)
-	if !hasJitter(p, watch) {
-		r.Skipped = fmt.Sprintf("the profile has no jitter (%v): there is no spread to compare a herd's with", p.Backoff)
-		return r
+	if scaleNote != "" {
+		r.Checks += "; " + scaleNote
 	}
 	servers := make([]*fakeserver.Server, n)
 	for i := range servers {
@@ -78,7 +83,7 @@ func RunHerd(ctx context.Context, cfg Config, a *Adapter, n int) (r Result) {
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range procs {
-		wg.Go(func() { procs[i], errs[i] = a.start(Env{Profile: p, Scale: cfg.Scale, Emit: func(Event) {}}) })
+		wg.Go(func() { procs[i], errs[i] = a.start(Env{Profile: p, Scale: scale, Emit: func(Event) {}}) })
 	}
 	wg.Wait()
 	defer func() {
@@ -166,6 +171,31 @@ func RunHerd(ctx context.Context, cfg Config, a *Adapter, n int) (r Result) {
 		r.Checks += fmt.Sprintf("; %s; %s", c.describe(), herdLine)
 	}
 	return r
+}
+
+// herdWide: the herd's widest window must be this many times the
+// machine's lateness spread. Twenty processes woken together are later,
+// and vary more, than the one calibrated: under two busy loops on two
+// cores their waits spread over about three times its spread.
+const herdWide = 20
+
+// herdScale is the scale the herd plays at: the run's, or more when the
+// run's makes the herd's widest window too narrow, against the machine's
+// lateness, to show jitter; the note says why it was raised.
+func herdScale(cfg Config, watch int) (float64, string) {
+	var widest time.Duration
+	for k := 1; k <= watch; k++ {
+		if w, ok := cfg.Profile.Backoff.Window(k, 0); ok {
+			widest = max(widest, w.Max-w.Min)
+		}
+	}
+	need := herdWide * lateNoise(cfg.Calibration)
+	if widest <= 0 || float64(widest)*cfg.Scale >= float64(need) {
+		return cfg.Scale, ""
+	}
+	s := min(math.Ceil(float64(need)/float64(widest)*100)/100, 1)
+	return s, fmt.Sprintf("the herd ran at scale %v: at the run's %v its widest window, %v, is narrower than %d× the machine's lateness spread (%v), where lateness would hide jitter",
+		s, cfg.Scale, ms(time.Duration(float64(widest)*cfg.Scale)), herdWide, ms(lateNoise(cfg.Calibration)))
 }
 
 // herdFigures says how the herd came back after the outage.
