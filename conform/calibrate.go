@@ -104,14 +104,19 @@ type Calibration struct {
 // dial latency (a wait the server measures holds a dial, and before it
 // the client's noticing of the failure, which costs about as much; and a
 // check may span more than one timer), at least the worst lateness seen,
-// plus lateFloor for the bursts of load a half-second sample misses. The
-// early margin is earlyFloor, plus the most any timer was seen early,
-// plus twice the 95th percentile of the server's lag: a wait the server
-// measures from an end it stamped late looks that much shorter.
+// plus lateFloor; and never less than the fixed default's additive part,
+// DefaultTolerance.Late: on a shared machine another process's burst of
+// load delayed a correct client's wait by up to 450 ms, which no
+// half-second measurement sees coming. The early margin is earlyFloor,
+// plus the most any timer was seen early, plus twice the 95th percentile
+// of the server's lag: a wait the server measures from an end it stamped
+// late looks that much shorter. Load never makes a wait shorter, so the
+// early margin is where calibration gains most: at --scale 0.05 a first
+// wait of 50 ms is checked from about 35 ms instead of from 0.
 func (c *Calibration) Tolerance() Tolerance {
 	late := max(3*(c.Timer.P95+c.Dial.P95), c.Lateness.Max) + lateFloor
 	early := earlyFloor + max(0, -c.Lateness.Min, -c.Timer.Min) + 2*c.Server.P95
-	return Tolerance{Early: early, Late: late}
+	return Tolerance{Early: early, Late: max(late, DefaultTolerance.Late)}
 }
 
 // Timing is how a run's real-clock windows were widened, and why so.
