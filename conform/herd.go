@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -82,8 +83,16 @@ func RunHerd(ctx context.Context, cfg Config, a *Adapter, n int) (r Result) {
 	procs := make([]*process, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
+	// Started a few at a time: twenty runtimes loading at once on two
+	// busy cores may each take longer than the ready line's patience. The
+	// outage, not the start, is what the herd meets at once.
+	starting := make(chan struct{}, max(2, runtime.NumCPU()))
 	for i := range procs {
-		wg.Go(func() { procs[i], errs[i] = a.start(Env{Profile: p, Scale: scale, Emit: func(Event) {}}) })
+		wg.Go(func() {
+			starting <- struct{}{}
+			defer func() { <-starting }()
+			procs[i], errs[i] = a.start(Env{Profile: p, Scale: scale, Emit: func(Event) {}})
+		})
 	}
 	wg.Wait()
 	defer func() {
