@@ -336,6 +336,9 @@ func TimingFor(ctx context.Context, a *Adapter, flags *Tolerance) Timing {
 	switch {
 	case errors.Is(err, ErrNotSupported):
 		return Timing{Tolerance: DefaultTolerance, Source: "defaults", Note: "the adapter offers no calibrate command"}
+	case errors.As(err, new(*ProtocolError)):
+		// Told once, by the scenarios, which meet the same adapter.
+		return Timing{Tolerance: DefaultTolerance, Source: "defaults", Note: "calibration failed: the adapter could not start, or broke the protocol"}
 	case err != nil:
 		return Timing{Tolerance: DefaultTolerance, Source: "defaults", Note: "calibration failed: " + err.Error()}
 	}
