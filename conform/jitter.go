@@ -20,9 +20,10 @@ import (
 // cannot fake, is spread the waits over their windows: each wait's
 // position in its window, (waited - min) / (max - min), is a uniform draw
 // from [0, 1] for a client that draws as the profile says, whose variance
-// is 1/12. Lateness from load is independent of the client's draw and can
-// only add to that spread, never take from it; so a spread far below
-// 1/12 is the client's, whatever the load. The check compares the
+// is 1/12. Lateness from load is independent of the client's draw, and an
+// independent addition can only add to that spread (the variances add), not
+// take from it; so a spread far below 1/12 is the client's, whatever the
+// load. The check compares the
 // positions' variance with its distribution for uniform draws of the same
 // number and grouping (computed by simulation, from a fixed seed), and
 // fails below its jitterAlpha quantile: a client with correct jitter fails
@@ -185,10 +186,11 @@ func checkSpread(t *T, ws []Wait) {
 	if t.virtual || drawsOncePerClient(t.p) {
 		return
 	}
-	for _, f := range t.failures {
-		if strings.HasPrefix(f, "no jitter:") {
-			return // said already
-		}
+	t.mu.Lock()
+	said := slices.ContainsFunc(t.failures, func(f string) bool { return strings.HasPrefix(f, "no jitter:") })
+	t.mu.Unlock()
+	if said {
+		return // by checkJitter
 	}
 	c, ok := clientSpread(ws, t.cal)
 	if ok && c.noJitter() {
