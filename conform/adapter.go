@@ -110,6 +110,9 @@ type reply struct {
 	// Unsupported: the adapter offers the command, but its client cannot
 	// do it.
 	Unsupported bool
+	// Fired, in a reply to calibrate, is when each timer fired, in
+	// milliseconds since the command came.
+	Fired []float64
 }
 
 type readyLine struct {
@@ -135,6 +138,8 @@ type line struct {
 	// the one asked.
 	Commands    []string `json:"commands"`
 	Unsupported bool     `json:"unsupported"`
+	// Fired is calibrate's reply: see reply.Fired.
+	Fired []float64 `json:"fired"`
 }
 
 func (a *Adapter) start(env Env) (*process, error) {
@@ -232,7 +237,7 @@ func (p *process) read(r io.Reader) {
 		}
 		switch {
 		case l.Reply != nil:
-			p.answer(n, *l.Reply, reply{OK: l.OK, Error: l.Error, Unsupported: l.Unsupported})
+			p.answer(n, *l.Reply, reply{OK: l.OK, Error: l.Error, Unsupported: l.Unsupported, Fired: l.Fired})
 		case l.Event == nil:
 			p.breakf(`output line %d has neither "event" nor "reply": %s`, n, truncate(raw))
 		case *l.Event == "ready":
@@ -364,6 +369,13 @@ func (p *process) failPending(why string) {
 
 // request sends a command and waits for its reply.
 func (p *process) request(ctx context.Context, cmd map[string]any) error {
+	_, err := p.requestReply(ctx, cmd)
+	return err
+}
+
+// requestReply is request, with the reply for a command that carries
+// more than its verdict.
+func (p *process) requestReply(ctx context.Context, cmd map[string]any) (reply, error) {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, replyPatience)
@@ -373,7 +385,7 @@ func (p *process) request(ctx context.Context, cmd map[string]any) error {
 	p.mu.Lock()
 	if p.broken != nil {
 		p.mu.Unlock()
-		return p.broken
+		return reply{}, p.broken
 	}
 	p.nextID++
 	id := p.nextID
@@ -382,13 +394,13 @@ func (p *process) request(ctx context.Context, cmd map[string]any) error {
 	cmd["id"] = id
 	data, err := json.Marshal(cmd)
 	if err != nil {
-		return fmt.Errorf("failed to encode %s: %w", cmd["cmd"], err)
+		return reply{}, fmt.Errorf("failed to encode %s: %w", cmd["cmd"], err)
 	}
 	p.writeMu.Lock()
 	_, err = p.stdin.Write(append(data, '\n'))
 	p.writeMu.Unlock()
 	if err != nil {
-		return p.brokenErr(fmt.Sprintf("failed to write %s: %v", cmd["cmd"], err))
+		return reply{}, p.brokenErr(fmt.Sprintf("failed to write %s: %v", cmd["cmd"], err))
 	}
 	select {
 	case r := <-ch:
@@ -397,16 +409,16 @@ func (p *process) request(ctx context.Context, cmd map[string]any) error {
 				r.Error = "refused without a reason"
 			}
 			if r.Unsupported {
-				return fmt.Errorf("%w: %s", ErrNotSupported, r.Error)
+				return r, fmt.Errorf("%w: %s", ErrNotSupported, r.Error)
 			}
-			return errors.New(r.Error)
+			return r, errors.New(r.Error)
 		}
-		return nil
+		return r, nil
 	case <-ctx.Done():
 		// The command stays pending: its reply is still due, and may come
 		// late (a send waiting for a connected state that never came is
 		// refused once the client is closed). ch has room for it.
-		return fmt.Errorf("no reply to %s: %w", cmd["cmd"], ctx.Err())
+		return reply{}, fmt.Errorf("no reply to %s: %w", cmd["cmd"], ctx.Err())
 	}
 }
 

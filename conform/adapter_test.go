@@ -41,6 +41,14 @@ func serveTestAdapter(mode string) int {
 		f = changed(func(p *profile.Profile) {
 			p.Backoff = backoff.Limit{Policy: backoff.Exponential{Base: p.Backoff.(backoff.Limit).Policy.(backoff.Exponential).Base, Factor: 1}, Attempts: 5}
 		})
+	case "no-jitter": // whatever jitter the profile has
+		f = changed(func(p *profile.Profile) {
+			l := p.Backoff.(backoff.Limit)
+			e := l.Policy.(backoff.Exponential)
+			e.Jitter, e.Ratio = backoff.JitterNone, 0
+			l.Policy = e
+			p.Backoff = l
+		})
 	case "never-gives-up":
 		f = changed(func(p *profile.Profile) { p.Backoff = p.Backoff.(backoff.Limit).Policy })
 	case "garbage":
@@ -80,6 +88,10 @@ func serveTestAdapter(mode string) int {
 	case "silent":
 		time.Sleep(time.Minute)
 		return 0
+	case "calibrate":
+		return serveCalibrating(0)
+	case "calibrate-late":
+		return serveCalibrating(calibrateLate)
 	default:
 		tw, ok := twins[strings.TrimPrefix(mode, "twin:")]
 		if !ok || !strings.HasPrefix(mode, "twin:") {

@@ -106,6 +106,7 @@ var backoffScenario = Scenario{
 		}
 		t.CheckWaits()
 		checkJitter(t, t.judge(t.Entries(), false))
+		checkSpread(t, t.judge(t.Entries(), false))
 	},
 }
 

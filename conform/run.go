@@ -27,6 +27,10 @@ type Config struct {
 	Virtual   bool
 	Scale     float64
 	Tolerance Tolerance
+	// Calibration, when set, is what the adapter's calibrate command
+	// measured (Tolerance was derived from it): the jitter checks read
+	// the machine's lateness from it.
+	Calibration *Calibration
 	// Seed seeds the server's faults and Env.Rand; a run replays with it.
 	Seed uint64
 	// Only, when not empty, names the scenarios to run.
@@ -288,7 +292,7 @@ func newT(ctx context.Context, cfg Config, s Scenario) (*T, error) {
 			return nil, err
 		}
 	}
-	t := &T{ctx: ctx, p: p, scale: scale, tol: tol, seed: cfg.Seed, virtual: cfg.Virtual, changed: make(chan struct{}),
+	t := &T{ctx: ctx, p: p, scale: scale, tol: tol, cal: cfg.Calibration, seed: cfg.Seed, virtual: cfg.Virtual, changed: make(chan struct{}),
 		exact: cfg.Exact && cfg.Virtual, rewrite: cfg.Rewrite}
 	srv := fakeserver.NewUnstartedServer(p)
 	srv.Seed = cfg.Seed

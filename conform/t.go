@@ -39,6 +39,7 @@ type T struct {
 	p       *profile.Profile // scaled
 	scale   float64          // the profile's, applied already
 	tol     Tolerance
+	cal     *Calibration // the adapter's timing, when it calibrated
 	seed    uint64
 	virtual bool
 	vclock  *vclock.Clock // virtual time only

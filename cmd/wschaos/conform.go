@@ -51,7 +51,11 @@ wschaos's own reference client instead, in process, on a virtual clock.
 
 The client runs on the real clock, so the profile's timing constants are
 multiplied by --scale (told to the adapter in its connect command) and
-each wait is checked against its window widened by --early and --late.
+each wait is checked against its window widened by margins measured
+first, through the adapter's calibrate command, under the machine's load
+of the moment: the fixed defaults of --early and --late are the fallback
+for an adapter without it, and --early, --late or --late-ratio given on
+the command line win over both.
 
 Exit codes: 0 every scenario passed (or failed as --expect-fail said), 1 a
 scenario failed (or an expected failure passed), 2 bad command line, 3 the
@@ -114,6 +118,7 @@ type checkFlags struct {
 	seed             *uint64
 	reportDir        *string
 	jobs             *int
+	herd             *int
 	only             []string
 	expected         map[string]string // scenario → why it is known to fail
 	scenarioDirs     []string          // --scenarios: a team's own files
@@ -126,12 +131,13 @@ func newCheckFlags(name, usage string) *checkFlags {
 	f.adapter = fs.String("adapter", "", `the adapter's command line, e.g. "node examples/js/adapter.js"`)
 	f.reference = fs.Bool("reference", false, "check the reference client, in process, in virtual time")
 	f.scale = fs.Float64("scale", 0.25, "multiply every timing constant of the profile by this (1: real speed)")
-	f.early = fs.Duration("early", conform.DefaultTolerance.Early, "how much sooner than its window a wait may be seen")
-	f.late = fs.Duration("late", conform.DefaultTolerance.Late, "how much later than its window a wait may be seen, plus --late-ratio")
-	f.lateRatio = fs.Float64("late-ratio", conform.DefaultTolerance.LateRatio, "a further allowance for lateness, as a fraction of the window's upper bound")
+	f.early = fs.Duration("early", conform.DefaultTolerance.Early, "how much sooner than its window a wait may be seen (given, it and --late, --late-ratio replace the adapter's calibration)")
+	f.late = fs.Duration("late", conform.DefaultTolerance.Late, "how much later than its window a wait may be seen, plus --late-ratio (given: replaces calibration)")
+	f.lateRatio = fs.Float64("late-ratio", conform.DefaultTolerance.LateRatio, "a further allowance for lateness, as a fraction of the window's upper bound (given: replaces calibration)")
 	f.seed = fs.Uint64("seed", 1, "seed of the faults' and jitter's random choices (a scenario file's own # seed: wins)")
 	f.reportDir = fs.String("report-dir", "", "write report.json, junit.xml and report.html here")
 	f.jobs = fs.Int("jobs", 1, "run this many scenarios at once, each with its own server and adapter process (on the real clock, at most the cores there are)")
+	f.herd = fs.Int("herd", 0, "after the scenarios, start this many adapter processes (e.g. 20), drop them all at once and check that their reconnects spread as the profile's jitter says (0: no herd)")
 	fs.Func("only", "run only this scenario (repeatable, or comma-separated)", func(v string) error {
 		for _, s := range strings.Split(v, ",") {
 			if s = strings.TrimSpace(s); s != "" {
@@ -159,6 +165,24 @@ func newCheckFlags(name, usage string) *checkFlags {
 	return f
 }
 
+// tolerance is the tolerance the command line gives, or nil when it gives
+// none of --early, --late and --late-ratio: the adapter's calibration then
+// decides, or the defaults. One of them given wins over calibration, the
+// others at their defaults.
+func (f *checkFlags) tolerance() *conform.Tolerance {
+	given := false
+	f.fs.Visit(func(fl *flag.Flag) {
+		switch fl.Name {
+		case "early", "late", "late-ratio":
+			given = true
+		}
+	})
+	if !given {
+		return nil
+	}
+	return &conform.Tolerance{Early: *f.early, Late: *f.late, LateRatio: *f.lateRatio}
+}
+
 // validate checks the flags every run needs.
 func (f *checkFlags) validate() error {
 	switch {
@@ -170,6 +194,10 @@ func (f *checkFlags) validate() error {
 		return errors.New("--early, --late and --late-ratio cannot be negative")
 	case *f.jobs < 1 || *f.jobs > 64:
 		return fmt.Errorf("--jobs %d: want 1 to 64", *f.jobs)
+	case *f.herd != 0 && (*f.herd < 2 || *f.herd > conform.MaxHerd):
+		return fmt.Errorf("--herd %d: want 2 to %d clients", *f.herd, conform.MaxHerd)
+	case *f.herd != 0 && *f.reference:
+		return errors.New("--herd runs adapter processes: it needs --adapter")
 	}
 	return nil
 }
@@ -303,20 +331,29 @@ func execute(ctx context.Context, out io.Writer, f *checkFlags, p *profile.Profi
 	if p != nil {
 		profName = p.Name
 	}
+	if *f.herd != 0 && p == nil {
+		return usageErr(errors.New("--herd needs --profile: the herd plays one profile"))
+	}
 	factory := conform.Reference()
 	run := &report.Run{Profile: profName, Client: "wschaos reference client", Started: time.Now()}
+	var a *conform.Adapter
 	if !*f.reference {
-		a := &conform.Adapter{Command: *f.adapter}
+		a = &conform.Adapter{Command: *f.adapter}
 		factory, run.Adapter = a.Factory(), *f.adapter
 		run.Client = "the adapter (it named no client)" // until its ready line does
-		fmt.Fprintf(out, "%s: profile %s, scale %v, tolerance -%v/+%v+%g%%, seed %d\nadapter: %s\n",
-			f.fs.Name(), profName, *f.scale, *f.early, *f.late, *f.lateRatio*100, *f.seed, *f.adapter)
+		fmt.Fprintf(out, "%s: profile %s, scale %v, seed %d\nadapter: %s\n", f.fs.Name(), profName, *f.scale, *f.seed, *f.adapter)
+		timing := conform.TimingFor(ctx, a, f.tolerance())
+		cfg.Tolerance, cfg.Calibration, run.Timing = timing.Tolerance, timing.Calibration, &timing
+		fmt.Fprintln(out, timing)
 	} else {
 		fmt.Fprintf(out, "%s: profile %s, virtual time, seed %d\nclient: the reference client\n", f.fs.Name(), profName, *f.seed)
 	}
 	total := len(set)
 	if len(f.only) > 0 {
 		total = len(f.only)
+	}
+	if *f.herd != 0 {
+		total++
 	}
 	width := 0 // the longest scenario name, so the verdicts line up
 	for _, s := range set {
@@ -345,6 +382,13 @@ func execute(ctx context.Context, out io.Writer, f *checkFlags, p *profile.Profi
 	results, err := conform.Run(ctx, cfg, factory)
 	if err != nil {
 		return usageErr(err)
+	}
+	if *f.herd != 0 && ctx.Err() == nil {
+		herd := conform.Scenario{Name: conform.HerdName}
+		cfg.Progress(herd, nil)
+		r := conform.RunHerd(ctx, cfg, a, *f.herd)
+		cfg.Progress(herd, &r)
+		results = append(results, r)
 	}
 	for i := range results {
 		results[i].ExpectedFailure = f.expected[results[i].Scenario]

@@ -46,9 +46,12 @@ func WriteHTML(w io.Writer, run *Run) error {
 // pageView is Run as the page shows it: text cleaned, durations formatted.
 type pageView struct {
 	Client, Profile, Adapter, Started, Wall string
-	Settings                                settings
-	Total, Failed, Succeeded, Broken        int
-	Passed                                  bool
+	// Timing is how the windows were widened, and the calibration's
+	// figures: lines of text.
+	Timing                           []string
+	Settings                         settings
+	Total, Failed, Succeeded, Broken int
+	Passed                           bool
 	// Verdict is PASS, FAIL or INTERRUPTED: an interrupted run did not
 	// fail its client, and did not pass it either.
 	Verdict   string
@@ -108,6 +111,11 @@ func newPage(run *Run) pageView {
 	}
 	if p.Client == "" {
 		p.Client = "unnamed client"
+	}
+	if run.Timing != nil {
+		for _, l := range strings.Split(run.Timing.String(), "\n") {
+			p.Timing = append(p.Timing, clean(l))
+		}
 	}
 	if !run.Started.IsZero() {
 		p.Started = run.Started.Format("2006-01-02 15:04:05 MST")

@@ -15,16 +15,17 @@ import (
 // what a reader of the file would otherwise compute (totals, durations as
 // text). ReadJSON ignores the additions.
 type jsonRun struct {
-	Client    string       `json:"client"`
-	Profile   string       `json:"profile"`
-	Adapter   string       `json:"adapter,omitempty"`
-	Started   time.Time    `json:"started"`
-	WallNS    int64        `json:"wall_ns"`
-	Wall      string       `json:"wall"`
-	Passed    bool         `json:"passed"`
-	Scenarios int          `json:"scenarios"`
-	Failed    int          `json:"failed"`
-	Results   []jsonResult `json:"results"`
+	Client    string          `json:"client"`
+	Profile   string          `json:"profile"`
+	Adapter   string          `json:"adapter,omitempty"`
+	Timing    *conform.Timing `json:"timing,omitempty"`
+	Started   time.Time       `json:"started"`
+	WallNS    int64           `json:"wall_ns"`
+	Wall      string          `json:"wall"`
+	Passed    bool            `json:"passed"`
+	Scenarios int             `json:"scenarios"`
+	Failed    int             `json:"failed"`
+	Results   []jsonResult    `json:"results"`
 }
 
 // jsonResult is a conform.Result as its own tags write it, plus its wall
@@ -50,7 +51,7 @@ func transcriptLines(s string) []string {
 // _ns fields), with text beside the ones a person looks for.
 func WriteJSON(w io.Writer, run *Run) error {
 	out := jsonRun{
-		Client: run.Client, Profile: run.Profile, Adapter: run.Adapter,
+		Client: run.Client, Profile: run.Profile, Adapter: run.Adapter, Timing: run.Timing,
 		Started: run.Started, WallNS: int64(run.Wall), Wall: human(run.Wall),
 		Passed: run.Passed(), Scenarios: len(run.Results), Failed: run.Failed(),
 		Results: make([]jsonResult, 0, len(run.Results)),

@@ -15,7 +15,11 @@ type Run struct {
 	Profile string `json:"profile"`
 	// Adapter is the command line that started the client, empty for a Go
 	// client run in process.
-	Adapter string           `json:"adapter,omitempty"`
+	Adapter string `json:"adapter,omitempty"`
+	// Timing is how the real-clock windows were widened and why: the
+	// adapter's calibration, the fixed defaults as a fallback, or flags.
+	// Nil in virtual time.
+	Timing  *conform.Timing  `json:"timing,omitempty"`
 	Started time.Time        `json:"started"`
 	Wall    time.Duration    `json:"wall_ns"`
 	Results []conform.Result `json:"results"`

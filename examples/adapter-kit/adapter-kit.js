@@ -32,6 +32,19 @@ export function consoleToStderr() {
   for (const k of ['log', 'info', 'warn', 'debug']) console[k] = (...a) => console.error(...a);
 }
 
+// ReplyFields, returned by a command (or by the promise it returns), adds
+// its fields to the ok reply: calibrate's "fired".
+export class ReplyFields {
+  constructor(fields) {
+    this.fields = fields;
+  }
+}
+
+// okReply is the ok reply to id, with the fields a command returned.
+function okReply(id, result) {
+  return result instanceof ReplyFields ? { ...result.fields, reply: id, ok: true } : { reply: id, ok: true };
+}
+
 // replyTo runs a command's effect and replies with its outcome: ok once it
 // returned, or once the promise it returned settled; ok: false with the
 // error's message if it threw or rejected; nothing if it returned DEFERRED.
@@ -46,12 +59,12 @@ export function replyTo(id, effect) {
   if (result === DEFERRED) return;
   if (result !== null && typeof result === 'object' && typeof result.then === 'function') {
     result.then(
-      () => emit({ reply: id, ok: true }),
+      (value) => emit(okReply(id, value)),
       (err) => emit({ reply: id, ok: false, error: errorMessage(err) }),
     );
     return;
   }
-  emit({ reply: id, ok: true });
+  emit(okReply(id, result));
 }
 
 function errorMessage(err) {
@@ -121,8 +134,45 @@ export class States {
 }
 
 // OPTIONAL are the commands an adapter may offer: its ready line lists those
-// it has. reconnect asks the client to drop its socket and open a new one.
-const OPTIONAL = ['reconnect'];
+// it has. reconnect asks the client to drop its socket and open a new one;
+// calibrate measures the runtime's timers and dials (calibrator).
+const OPTIONAL = ['reconnect', 'calibrate'];
+
+// calibrator is the calibrate command for a client that dials with
+// WebSocketImpl (a constructor with the browser's API: ws's WebSocket, or
+// the global one): it arms every timer of cmd.timers (milliseconds) at
+// once, and as each fires, notes when (milliseconds since the command came,
+// by this runtime's clock) and dials cmd.url with ?timer=INDEX, so the
+// harness sees when the dial arrives. The reply, once every dial has
+// closed, carries "fired". The timers and the dials are this runtime's
+// own: the harness derives its timing margins from them.
+export function calibrator(WebSocketImpl) {
+  return (cmd) => {
+    if (typeof cmd.url !== 'string') throw new Error('calibrate needs a url');
+    if (!Array.isArray(cmd.timers) || !cmd.timers.every((d) => typeof d === 'number' && d >= 0)) {
+      throw new Error('calibrate needs "timers", an array of delays in milliseconds');
+    }
+    const t0 = performance.now();
+    const sep = cmd.url.includes('?') ? '&' : '?';
+    const one = (delay, i) =>
+      new Promise((resolve, reject) => {
+        setTimeout(() => {
+          const fired = performance.now() - t0;
+          let ws;
+          try {
+            ws = new WebSocketImpl(`${cmd.url}${sep}timer=${i}`);
+          } catch (err) {
+            reject(err);
+            return;
+          }
+          ws.onopen = () => ws.close(1000);
+          ws.onerror = (e) => reject(new Error(`calibrate: the dial of timer ${i} failed: ${e?.message ?? e?.type ?? e}`));
+          ws.onclose = () => resolve(fired);
+        }, delay);
+      });
+    return Promise.all(cmd.timers.map(one)).then((fired) => new ReplyFields({ fired }));
+  };
+}
 
 // runAdapter writes the ready line naming client (and the optional commands
 // commands has), then reads commands from
@@ -132,7 +182,11 @@ const OPTIONAL = ['reconnect'];
 // with its line number, and skipped. An unknown command gets ok: false. When
 // stdin ends the scenario is over: onEnd closes the client, and the process
 // exits by itself once nothing is left, or after EXIT_GRACE_MS.
-export function runAdapter({ client, commands, onEnd = () => {}, input = process.stdin }) {
+// WebSocket, the constructor the client dials with (the global one when
+// not given, where the runtime has one), gives the adapter the calibrate
+// command unless commands has its own.
+export function runAdapter({ client, commands, onEnd = () => {}, input = process.stdin, WebSocket = globalThis.WebSocket }) {
+  if (WebSocket && !Object.hasOwn(commands, 'calibrate')) commands = { ...commands, calibrate: calibrator(WebSocket) };
   let lineNo = 0;
   function handle(line) {
     lineNo++;

@@ -4,6 +4,7 @@
 // line; stderr carries debug output only.
 import { readFileSync } from 'node:fs';
 import { runAdapter, emit, WhenConnected } from '../adapter-kit/adapter-kit.js';
+import WebSocket from 'ws';
 import { QueueClient, BUGS, State } from './client.js';
 
 const { name, version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
@@ -28,7 +29,8 @@ function optionsFor(p) {
   if (p === null || typeof p !== 'object') throw new Error('connect needs a profile object');
   const misfit = [];
   if (p.envelope?.codec !== 'json' || p.envelope.type !== 'type' || p.envelope.payload !== 'payload') misfit.push('envelope');
-  if (p.backoff?.family !== 'exponential' || p.backoff.jitter || p.backoff.base_max || p.backoff.add_max) misfit.push('backoff');
+  const jitter = p.backoff?.jitter ?? 'none';
+  if (p.backoff?.family !== 'exponential' || !['none', 'ratio'].includes(jitter) || p.backoff.base_max || p.backoff.add_max) misfit.push('backoff');
   if (typeof p.backoff?.retries !== 'number') misfit.push('backoff.retries');
   if (p.heartbeat?.mode !== 'client' || p.heartbeat.dead !== 'next-ping' || p.heartbeat.on_open) misfit.push('heartbeat');
   if (!p.queue?.enabled || p.queue.full !== 'error') misfit.push('queue');
@@ -38,6 +40,7 @@ function optionsFor(p) {
     backoffInitialMs: p.backoff.base,
     backoffFactor: p.backoff.factor,
     backoffMaxRetries: p.backoff.retries,
+    backoffJitterRatio: jitter === 'ratio' ? p.backoff.ratio : 0,
     heartbeatIntervalMs: p.heartbeat.interval,
     queueLimit: p.queue.limit,
     connectTimeoutMs: p.connect?.timeout,
@@ -91,6 +94,8 @@ const label = bugs.length > 0 ? ` (deliberate bugs: ${bugs.join(', ')})` : '';
 runAdapter({
   client: `${name} ${version}${label}`,
   commands,
+  // calibrate dials with the client's own WebSocket (ws).
+  WebSocket,
   // The scenario is over: close the client, then let the close handshake
   // finish; the process exits by itself once nothing is left, or at the grace.
   onEnd: () => client?.close(),

@@ -20,6 +20,9 @@ const DEFAULTS = Object.freeze({
   backoffInitialMs: 1000,
   backoffFactor: 2,
   backoffMaxRetries: 5,
+  // Each wait is drawn from [w·(1-ratio), w·(1+ratio)): 0.2 for ±20 %, so
+  // clients dropped together do not come back together. 0: no jitter.
+  backoffJitterRatio: 0,
   heartbeatIntervalMs: 30000,
   queueLimit: 256,
   // ws's own handshake timeout: a server that accepts TCP and never answers
@@ -44,6 +47,8 @@ export const BUGS = Object.freeze({
   'no-connect-timeout': 'no connect timeout: a stalled handshake is waited for forever',
   'close-only-open': 'close() acts only on an open socket: a handshake in progress runs on, and its failure is retried',
   'timeout-dies': 'the connect timeout closes a socket still connecting with no error listener: the process dies',
+  'no-jitter': 'every wait is the nominal one: backoffJitterRatio is ignored',
+  'slow-growth': 'each wait grows by 1.5, whatever backoffFactor says',
 });
 
 export class QueueClient {
@@ -267,7 +272,10 @@ export class QueueClient {
       this.#emit('error', err);
       return;
     }
-    const delay = this.#opts.backoffInitialMs * this.#opts.backoffFactor ** (this.#failures - 1);
+    const factor = this.#bugs.has('slow-growth') ? 1.5 : this.#opts.backoffFactor;
+    const nominal = this.#opts.backoffInitialMs * factor ** (this.#failures - 1);
+    const ratio = this.#bugs.has('no-jitter') ? 0 : this.#opts.backoffJitterRatio;
+    const delay = Math.round(nominal * (1 + ratio * (2 * Math.random() - 1)));
     this.#log(`connection ${why}; reconnecting in ${delay} ms (retry ${this.#failures} of ${this.#opts.backoffMaxRetries})`);
     this.#timer = setTimeout(() => {
       this.#timer = null;

@@ -168,3 +168,34 @@ test("stdin's end exits at once when the end hook lets the client go", async (t)
   assert.ok(performance.now() - began < 900, 'the grace timer does not hold the process open');
   assert.deepEqual(a.lines.at(-1), { event: 'log', message: 'end hook' });
 });
+
+// A stand-in for a WebSocket constructor with the browser's API: it opens,
+// then closes, a moment after it is made, and records the URLs it dialed.
+function fakeWebSocket(dialed) {
+  return class {
+    constructor(url) {
+      dialed.push(url);
+      setTimeout(() => this.onopen?.(), 1);
+    }
+    close() {
+      setTimeout(() => this.onclose?.(), 1);
+    }
+  };
+}
+
+test('calibrator arms each timer, dials on each, and replies with when each fired', async () => {
+  const { calibrator, ReplyFields } = await import('../adapter-kit.js');
+  const dialed = [];
+  const result = await calibrator(fakeWebSocket(dialed))({ id: 1, cmd: 'calibrate', url: 'ws://h/c', timers: [30, 5, 15] });
+  assert.ok(result instanceof ReplyFields);
+  const { fired } = result.fields;
+  assert.equal(fired.length, 3);
+  fired.forEach((f, i) => assert.ok(f >= [30, 5, 15][i] - 1, `timer ${i} fired at ${f} ms`));
+  assert.deepEqual(dialed, ['ws://h/c?timer=1', 'ws://h/c?timer=2', 'ws://h/c?timer=0'], 'dialed as each fired, with its index');
+  assert.throws(() => calibrator(fakeWebSocket([]))({ id: 2, cmd: 'calibrate', url: 'ws://h/c', timers: ['x'] }), /an array of delays/);
+});
+
+test('the ready event offers calibrate when the adapter gives its WebSocket', async (t) => {
+  const a = start(t, { KIT_WEBSOCKET: '1' });
+  assert.deepEqual((await a.next(() => true, 'the first line')).commands, ['calibrate']);
+});
