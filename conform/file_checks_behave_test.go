@@ -176,3 +176,29 @@ func TestWaitSaysWhichWay(t *testing.T) {
 		}
 	}
 }
+
+// A command whose output holds no line of a kind waited for (a fault's
+// notes) returns at once; the next is bounded from the run's start too, by
+// the time the file gives its output, so that with calibrated margins (an
+// additive late margin, no ratio) the file does not fall behind the
+// client: here the dead link is noticed 60 s (scaled) after the start, a
+// span no single command's bound covers.
+func TestFileKeepsPaceWithAdditiveMargins(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real time")
+	}
+	t.Parallel()
+	s, err := LoadFile(libraryDir() + "/two-sockets-bound.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{Profile: s.Profile(), Scale: 0.2, Tolerance: Tolerance{Early: 20 * time.Millisecond, Late: 500 * time.Millisecond},
+		Seed: 1, Scenarios: []Scenario{s.Scenario()}}
+	rs, err := Run(ctx(t), cfg, testAdapter(t, "reference").Factory())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rs[0].Passed {
+		t.Errorf("the reference client fails two-sockets-bound with additive margins:\n%s\n%s", strings.Join(rs[0].Failures, "\n"), rs[0].Transcript)
+	}
+}

@@ -409,7 +409,16 @@ func (pl *player) settle(c fileCmd) (out []string, ok bool) {
 		quietReal(t.ctx, t.quietSpan())
 		return pl.observe(), true
 	}
-	ctx, cancel := context.WithTimeout(t.ctx, hi+slack)
+	// Bounded from now by the command's own span, and from the start by
+	// the time the file gives its output: a command whose lines are none
+	// of the kinds waited for (a fault's notes) returns at once, and the
+	// next must not be held to its own span alone, or the file falls
+	// behind the client it plays against.
+	bound := hi
+	if _, abs := t.tol.widen(scaleDur(at, t.scale), scaleDur(at, t.scale)); abs-t.clock.Since(t.t0) > bound {
+		bound = abs - t.clock.Since(t.t0)
+	}
+	ctx, cancel := context.WithTimeout(t.ctx, bound+slack)
 	defer cancel()
 	for ctx.Err() == nil && !pl.reached(false) {
 		quietReal(ctx, pollEvery)
