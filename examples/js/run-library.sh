@@ -26,6 +26,7 @@ declare -A expect=(
 	[close-only-open]="close-while-connecting: close() leaves the handshake running, and its timeout is retried"
 	[no-connect-timeout]="stall-counted-as-failure: a stalled handshake is waited for forever"
 	[timeout-dies]=""
+	[slow-growth]="queue-gives-up: the waits grow by 1.5, not 2|reset-on-open: the waits before the accept grow by 1.5, not 2"
 )
 # bug → the file whose adapter must die of it: the run exits 3 (the
 # adapter failed), that file's line says so, and every other file passes.
@@ -33,7 +34,7 @@ declare -A dies=(
 	[timeout-dies]="stall-counted-as-failure"
 )
 bugs=(none no-reset queue-overtake no-pong-check dead-link-no-wait dead-socket-open close-keeps-retry
-	close-reconnects close-only-open no-connect-timeout timeout-dies)
+	close-reconnects close-only-open no-connect-timeout timeout-dies slow-growth)
 
 run() {
 	local bug=$1 args=()
