@@ -2,11 +2,8 @@ package conform
 
 import (
 	"fmt"
-	"math/rand/v2"
-	"reflect"
 	"time"
 
-	"github.com/wschaos/wschaos/backoff"
 	"github.com/wschaos/wschaos/chaos"
 	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/profile"
@@ -45,32 +42,10 @@ func backoffWatch(t *T) int {
 	return min(max(backoffFailures, last+2), maxBackoffFailures)
 }
 
-// jitterWaits is the fewest waits with room for jitter that the jitter
-// check needs: a client with jitter puts them all in the lowest tenth of
-// their windows once in 10^jitterWaits.
-const jitterWaits = 5
-
-// checkJitter fails a client whose waits all sit at the bottom of windows
-// the profile spreads them over: a client without jitter. Where the base
-// is drawn once per client the waits move together, so one client says
-// nothing of it; those profiles are not judged here.
+// checkJitter fails a client without jitter (jitterMissing).
 func checkJitter(t *T, ws []Wait) {
-	p := t.Profile()
-	if !reflect.DeepEqual(backoff.ForClient(p.Backoff, rand.New(rand.NewPCG(1, 2))), p.Backoff) {
-		return
-	}
-	seen, low := 0, 0
-	for _, w := range ws {
-		if w.Note != "" || w.Max-w.Min < w.Max/10 {
-			continue
-		}
-		seen++
-		if w.Waited-w.Min < (w.Max-w.Min)/10 {
-			low++
-		}
-	}
-	if seen >= jitterWaits && low == seen {
-		t.Errorf("no jitter: the profile spreads each wait over its window, yet all %d waits sat in the lowest tenth of their windows (by chance, once in 10^%d)", seen, seen)
+	if why := jitterMissing(t.Profile(), ws); why != "" {
+		t.Errorf("%s", why)
 	}
 }
 

@@ -157,7 +157,7 @@ func (s *File) Scenario() Scenario {
 			var fs []chaos.Fault
 			for _, c := range s.cmds {
 				if c.verb == "fault" {
-					f, err := parseFault(scaleWords(c.args, t.scale))
+					f, err := parseFault(scaleWords(profileWords(c.args, t.p), t.scale))
 					if err != nil { // checked at parse time, unscaled
 						t.Errorf("%s:%d: %v", s.path, c.line, err)
 						continue
@@ -530,6 +530,17 @@ func (pl *player) render(server, client, actions int) []string {
 		text    string
 	}
 	var lines []line
+	if pl.f.generic() {
+		// The timeline is the profile's: a file for every profile shows
+		// only its own lines, and not when they came.
+		pl.mu.Lock()
+		defer pl.mu.Unlock()
+		var out []string
+		for _, a := range pl.actions[actions:] {
+			out = append(out, "client "+a.text)
+		}
+		return out
+	}
 	for _, e := range pl.t.srv.Transcript().Since(server) {
 		lines = append(lines, line{e.At, 0, e.Attempt, e.String()})
 	}

@@ -9,28 +9,6 @@ import (
 	"github.com/wschaos/wschaos/profile"
 )
 
-var closeScenario = Scenario{
-	Name:   "close",
-	Checks: "an intentional close sends the profile's close code (1000, or none) and never reconnects",
-	Run: func(t *T) {
-		want := t.Profile().Close.Code
-		t.Connect()
-		t.AwaitCount("the open", 0, 1, fakeserver.KindOpen, nil)
-		t.AwaitEvent("the connected state", 0, 1, isState(StateConnected))
-		t.Close()
-		es := t.AwaitCount("the close", 0, 1, fakeserver.KindClose, nil)
-		if c := es[0]; c.By != profile.Client || c.Code != want {
-			t.Errorf("the intentional close ended the socket with %s by the %s; want a close frame with %s from the client",
-				codeName(c.Code), c.By, codeName(want))
-		}
-		first, _ := wait(t.Profile(), 1)
-		t.Quiet(3 * first)
-		if n := ofKind(t.Entries(), fakeserver.KindDial); n > 1 {
-			t.Errorf("the client dialed %d times after an intentional close", n-1)
-		}
-	},
-}
-
 // codeName says a close code as a person reads it.
 func codeName(c profile.StatusCode) string {
 	switch c {

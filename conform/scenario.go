@@ -39,12 +39,19 @@ func (s Scenario) File() *File { return s.file }
 // AppliesTo reports whether s runs for p.
 func (s Scenario) AppliesTo(p *profile.Profile) bool { return s.Applies == nil || s.Applies(p) }
 
-// All is every scenario, in the order they run.
+// All is the conformance set, every profile's, in the order it runs:
+// the Go scenarios not yet written as files, then the library's files
+// written for every profile (no "# profile:" line), each skipped where
+// its "# requires:" says.
 func All() []Scenario {
+	return append(goScenarios(), conformanceFiles()...)
+}
+
+// goScenarios are the conformance scenarios still written in Go.
+func goScenarios() []Scenario {
 	return []Scenario{
 		backoffScenario,
 		resetScenario,
-		closeScenario,
 		heartbeatScenario,
 		deadLinkScenario,
 		queueOrderScenario,

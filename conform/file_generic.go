@@ -1,0 +1,405 @@
+package conform
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wschaos/wschaos/backoff"
+	"github.com/wschaos/wschaos/fakeserver"
+	"github.com/wschaos/wschaos/profile"
+)
+
+// A file without "# profile:" is written for every profile: what it
+// expects must hold whatever profile the run gives. Its timeline (when a
+// retry comes, what a dial's URL holds) is the profile's, so its output
+// holds only its own lines (await and check verdicts, send results, the
+// idle line), without their time, and it moves time with "await", which
+// steps until something happens instead of to a timer a file would have
+// to count. Its checks take "profile" as their expectation where the
+// expectation is the profile's: "check delays profile".
+
+func init() {
+	verbs["await"] = (*player).await
+	checks["delays"] = orProfile(checks["delays"], checkDelaysProfile)
+	checks["close-code"] = checkCloseCode
+	checks["heartbeat"] = checkHeartbeat
+}
+
+// generic reports whether the file runs under whatever profile it is
+// given, its output free of the profile's timeline.
+func (s *File) generic() bool { return s.header.profile == "" }
+
+// orProfile is a check that reads "profile" as its expectation with
+// byProfile, and anything else with explicit.
+func orProfile(explicit, byProfile func(*player, []string) (string, error)) func(*player, []string) (string, error) {
+	return func(pl *player, args []string) (string, error) {
+		if len(args) == 1 && args[0] == "profile" {
+			return byProfile(pl, nil)
+		}
+		return explicit(pl, args)
+	}
+}
+
+// profileWords puts the profile's values in a fault's words: code=fatal is
+// the first close code the profile calls fatal. With p nil (parse time,
+// no profile yet) a placeholder stands in, to check the rest.
+func profileWords(args []string, p *profile.Profile) []string {
+	out := append([]string(nil), args...)
+	for i, a := range out {
+		if a == "code=fatal" {
+			code := profile.StatusCode(4400)
+			if p != nil && len(p.Close.Fatal) > 0 {
+				code = p.Close.Fatal[0].Lo
+			}
+			out[i] = "code=" + strconv.Itoa(int(code))
+		}
+	}
+	return out
+}
+
+// awaitKinds are what "await" may wait for, each counted over the whole
+// run so far: the server's record, or the client's word.
+var awaitKinds = map[string]func(pl *player, arg string) int{
+	"dial":   serverCount(fakeserver.KindDial),
+	"open":   serverCount(fakeserver.KindOpen),
+	"refuse": serverCount(fakeserver.KindRefuse),
+	"close":  serverCount(fakeserver.KindClose),
+	// ping: the client's heartbeat, whether the server saw it or a fault
+	// swallowed it.
+	"ping": func(pl *player, _ string) int {
+		return len(matching(pl.t.Entries(), isPing(pl.t.p)))
+	},
+	// pong: the client's answers to the server's pings.
+	"pong": func(pl *player, _ string) int {
+		p := pl.t.p
+		return len(matching(pl.t.Entries(), func(e fakeserver.Entry) bool {
+			return e.Kind == fakeserver.KindRecv && e.Msg != nil && p.Heartbeat.Mode == profile.HeartbeatServer && e.Msg.Type == p.Heartbeat.PongType
+		}))
+	},
+	"state": func(pl *player, s string) int { return count(pl.t.Events(), isState(s)) },
+}
+
+func serverCount(k fakeserver.Kind) func(*player, string) int {
+	return func(pl *player, _ string) int { return len(entriesOf(pl.t.Entries(), k)) }
+}
+
+func matching(es []fakeserver.Entry, keep func(fakeserver.Entry) bool) []fakeserver.Entry {
+	var out []fakeserver.Entry
+	for _, e := range es {
+		if keep(e) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+var clientStates = []string{StateConnecting, StateConnected, StateReconnecting, StateGaveUp, StateDisconnected, StateError}
+
+// parseAwait reads "await KIND [N]" or "await state S [N]": the kind, its
+// argument (the state), and the count, 1 by default.
+func parseAwait(args []string) (kind, arg string, n int, err error) {
+	if len(args) == 0 {
+		return "", "", 0, fmt.Errorf("await what? (known: %s)", awaitKnown())
+	}
+	kind, rest := args[0], args[1:]
+	if _, ok := awaitKinds[kind]; !ok {
+		return "", "", 0, fmt.Errorf("await %q: unknown (known: %s)", kind, awaitKnown())
+	}
+	if kind == "state" {
+		if len(rest) == 0 || !containsStr(clientStates, rest[0]) {
+			return "", "", 0, fmt.Errorf("await state: name a state (%s)", strings.Join(clientStates, ", "))
+		}
+		arg, rest = rest[0], rest[1:]
+	}
+	n = 1
+	switch {
+	case len(rest) > 1:
+		return "", "", 0, fmt.Errorf("await %s: want at most a count after it", kind)
+	case len(rest) == 1:
+		if n, err = strconv.Atoi(rest[0]); err != nil || n < 1 {
+			return "", "", 0, fmt.Errorf("await %s: %q is not a count", kind, rest[0])
+		}
+	}
+	return kind, arg, n, nil
+}
+
+func awaitKnown() string {
+	var ks []string
+	for k := range awaitKinds {
+		ks = append(ks, k)
+	}
+	return strings.Join(sortedStrings(ks), ", ")
+}
+
+func containsStr(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+// await moves time on until the run holds N of a kind: in virtual time it
+// steps from timer to timer (the client's or a fault's), each once the
+// world is idle, for at most awaitSpan of the profile's time; on the real
+// clock it waits that span, scaled and widened. Its line says ok, or what
+// came instead; a wait that ends short fails the scenario, since what the
+// file does next would not mean what it says.
+func (pl *player) await(c fileCmd) error {
+	kind, arg, n, err := parseAwait(c.args)
+	if err != nil {
+		return err
+	}
+	t := pl.t
+	have := func() int { return awaitKinds[kind](pl, arg) }
+	span := t.awaitSpan()
+	got, why := 0, ""
+	if t.virtual {
+		got, why = pl.awaitVirtual(have, n, span)
+	} else {
+		_, hi := t.tol.widen(span, span)
+		ctx, cancel := context.WithTimeout(t.ctx, hi+slack)
+		for have() < n && ctx.Err() == nil {
+			quietReal(ctx, pollEvery)
+		}
+		cancel()
+		if got = have(); got < n {
+			why = fmt.Sprintf("not within %v, the profile's longest wait here widened by the tolerance", round(hi+slack))
+		}
+	}
+	what := strings.Join(c.args, " ")
+	if got >= n {
+		pl.note("await " + what + ": ok")
+		return nil
+	}
+	v := fmt.Sprintf("FAIL: %d of %d seen: %s", got, n, why)
+	pl.note("await " + what + ": " + v)
+	pl.t.Fatalf("%s", pl.failure(c, v))
+	return nil
+}
+
+// awaitVirtual steps the virtual clock until have() reaches n, or the
+// world has nothing pending, or span has passed.
+func (pl *player) awaitVirtual(have func() int, n int, span time.Duration) (int, string) {
+	t := pl.t
+	start := t.vclock.Now()
+	for {
+		ctx, cancel := t.waitFor(patience)
+		for have() < n && ctx.Err() == nil {
+			quietReal(ctx, pollEvery)
+		}
+		cancel()
+		if got := have(); got >= n {
+			return got, ""
+		}
+		next, ok := t.vclock.Next()
+		switch {
+		case !ok:
+			return have(), "the client and the server are idle, no timer pending: nothing more will happen"
+		case next.Sub(start) > span:
+			return have(), fmt.Sprintf("not within %v of the profile's time (its longest wait here)", span)
+		}
+		t.vclock.AdvanceToNext()
+	}
+}
+
+// awaitSpan bounds an await in the profile's time: a handshake's connect
+// timeout, then the longest retry wait the failures so far allow, then
+// the time the heartbeat takes to find a dead link, and the uptime after
+// which the failure count resets. Any of them may stand between a file's
+// commands.
+func (t *T) awaitSpan() time.Duration {
+	p := t.p
+	retry := time.Duration(0)
+	dials := len(entriesOf(t.Entries(), fakeserver.KindDial))
+	for n := 1; n <= dials+1; n++ {
+		if w, ok := p.Backoff.Window(n, 0); ok {
+			retry = max(retry, w.Max)
+		}
+	}
+	d := p.Connect.Timeout + retry + p.ResetAfter
+	if p.Heartbeat.Dead != "" {
+		notice, _ := deadWithin(p)
+		d += notice
+	}
+	return d + p.Heartbeat.Interval
+}
+
+// validateAwait checks an await's words before anything runs.
+func validateAwait(args []string) error {
+	_, _, _, err := parseAwait(args)
+	return err
+}
+
+// checkDelaysProfile: "check delays profile": every retry wait so far
+// inside the profile's window for its failure count (the lower bound
+// included), no retry after the profile gives up or after a fatal code,
+// and jitter where the profile spreads its waits.
+func checkDelaysProfile(pl *player, _ []string) (string, error) {
+	ws := pl.t.judge(pl.t.Entries(), false)
+	for _, w := range ws {
+		if !w.OK {
+			return verdict(false, "%s", w.describe()), nil
+		}
+	}
+	if why := jitterMissing(pl.t.p, ws); why != "" {
+		return verdict(false, "%s", why), nil
+	}
+	return "ok", nil
+}
+
+// checkCloseCode: "check close-code profile": the last connection was
+// closed by the client, with the profile's close code in its frame (1000,
+// or a frame with no code).
+func checkCloseCode(pl *player, args []string) (string, error) {
+	if len(args) != 1 || args[0] != "profile" {
+		return "", fmt.Errorf("check close-code takes: profile")
+	}
+	want := pl.t.p.Close.Code
+	cs := entriesOf(pl.t.Entries(), fakeserver.KindClose)
+	if len(cs) == 0 {
+		return verdict(false, "no connection closed; want a close frame with %s from the client", codeName(want)), nil
+	}
+	c := cs[len(cs)-1]
+	return verdict(c.By == profile.Client && c.Code == want,
+		"the close ended the socket with %s by the %s; want a close frame with %s from the client",
+		codeName(c.Code), c.By, codeName(want)), nil
+}
+
+// checkHeartbeat: "check heartbeat profile": the client's pings so far
+// came at the profile's pace: the first at once on open where the profile
+// pings on open, else an interval after it, and each next one an interval
+// after the one before (after its answer, under the timeout rule).
+func checkHeartbeat(pl *player, args []string) (string, error) {
+	if len(args) != 1 || args[0] != "profile" {
+		return "", fmt.Errorf("check heartbeat takes: profile")
+	}
+	t, p := pl.t, pl.t.p
+	opens := entriesOf(t.Entries(), fakeserver.KindOpen)
+	pings := matching(t.Entries(), isPing(p))
+	if len(opens) == 0 {
+		return verdict(false, "no connection opened"), nil
+	}
+	if len(pings) == 0 {
+		return verdict(false, "the client sent no %s; the profile pings every %v", p.Heartbeat.PingType, p.Heartbeat.Interval), nil
+	}
+	open := opens[0].At
+	_, late := t.tol.widen(0, 0)
+	if p.Heartbeat.OnOpen {
+		if d := pings[0].At - open; d > late {
+			return verdict(false, "the first ping came %v after the open; the profile pings on open", round(d)), nil
+		}
+	} else if lo, hi := t.tol.widen(p.Heartbeat.Interval, p.Heartbeat.Interval); pings[0].At-open < lo || pings[0].At-open > hi {
+		return verdict(false, "the first ping came %v after the open; the profile pings every %v (checked within %v)",
+			round(pings[0].At-open), p.Heartbeat.Interval, window(lo, hi)), nil
+	}
+	for i := 1; i < len(pings); i++ {
+		gap := pings[i].At - pings[i-1].At
+		want := p.Heartbeat.Interval
+		if p.Heartbeat.Dead == profile.DeadTimeout {
+			// Under the timeout rule the next ping goes an interval after
+			// the answer.
+			if ans, ok := answerTo(t.Entries(), p, pings[i-1]); ok {
+				want += ans.At - pings[i-1].At
+			}
+		}
+		if lo, hi := t.tol.widen(want, want); gap < lo || gap > hi {
+			return verdict(false, "ping %d came %v after the previous one; the profile pings every %v%s (checked within %v)",
+				i+1, round(gap), p.Heartbeat.Interval, afterAnswer(p), window(lo, hi)), nil
+		}
+	}
+	return "ok", nil
+}
+
+// answerTo is the server's answer to ping, the first pong sent after it.
+func answerTo(es []fakeserver.Entry, p *profile.Profile, ping fakeserver.Entry) (fakeserver.Entry, bool) {
+	for _, e := range es {
+		if e.Kind == fakeserver.KindSend && e.At >= ping.At && isPong(p)(e) && e.Attempt == ping.Attempt {
+			return e, true
+		}
+	}
+	return fakeserver.Entry{}, false
+}
+
+func afterAnswer(p *profile.Profile) string {
+	if p.Heartbeat.Dead == profile.DeadTimeout {
+		return " after each answer"
+	}
+	return ""
+}
+
+// jitterWaits is the fewest waits with room for jitter that the jitter
+// check needs: a client with jitter puts them all in the lowest tenth of
+// their windows once in 10^jitterWaits.
+const jitterWaits = 5
+
+// jitterMissing says why waits ws show a client without jitter ("" if
+// they do not): they all sit at the bottom of windows the profile spreads
+// them over. Where the base is drawn once per client the waits move
+// together, so one client says nothing of it; those profiles are not
+// judged here.
+func jitterMissing(p *profile.Profile, ws []Wait) string {
+	if !reflect.DeepEqual(backoff.ForClient(p.Backoff, rand.New(rand.NewPCG(1, 2))), p.Backoff) {
+		return ""
+	}
+	seen, low := 0, 0
+	for _, w := range ws {
+		if w.Note != "" || w.Max-w.Min < w.Max/10 {
+			continue
+		}
+		seen++
+		if w.Waited-w.Min < (w.Max-w.Min)/10 {
+			low++
+		}
+	}
+	if seen >= jitterWaits && low == seen {
+		return fmt.Sprintf("no jitter: the profile spreads each wait over its window, yet all %d waits sat in the lowest tenth of their windows (by chance, once in 10^%d)", seen, seen)
+	}
+	return ""
+}
+
+// Profiles are the profiles a file is proven under: its own, or, for a
+// file written for every profile, each shipped profile it applies to.
+func (s *File) Profiles() []*profile.Profile {
+	if own := s.Profile(); own != nil {
+		return []*profile.Profile{own}
+	}
+	var out []*profile.Profile
+	for _, name := range profile.Names() {
+		if p := profile.ByName(name); s.notFor(p) == "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// A Proof is a twin a file must fail on, under a profile.
+type Proof struct {
+	Twin    Twin
+	Name    string
+	Profile *profile.Profile
+}
+
+// Proofs are the twins the file names, each under the profiles it is
+// proven under: "# twin: NAME" under every one, "NAME@PROFILE" (for a
+// file written for every profile) under that one, where the twin's bug
+// shows.
+func (s *File) Proofs() []Proof {
+	var out []Proof
+	for _, t := range s.header.twins {
+		name, under, scoped := strings.Cut(t, "@")
+		tw := twins[name] // checked at parse time
+		for _, p := range s.Profiles() {
+			if !scoped || p.Name == under {
+				out = append(out, Proof{Twin: tw, Name: name, Profile: p})
+			}
+		}
+	}
+	return out
+}
