@@ -79,7 +79,6 @@ func TestScenariosFailOnTheirBugs(t *testing.T) {
 		{"no connect timeout", "stalled-handshake", "queue", referenceWith(flaw.Set{NoConnectTimeout: true}), "no connect timeout"},
 		{"connected before the reply", "handshake", "graphql-ws", referenceWith(flaw.Set{NoHandshakeWait: true}), "did not wait for the handshake"},
 		{"no pongs to server pings", "server-ping", "graphql-ws", referenceWith(flaw.Set{NoServerPongs: true}), "the client's pong to ping 1"},
-		{"reconnects after a fatal code", "fatal-close", "graphql-ws", referenceWith(flaw.Set{IgnoreFatalCodes: true}), "never reconnects after it"},
 		{"resets on open despite the uptime rule", "reset-after-uptime", "reconnecting-websocket",
 			referenceWith(flaw.Set{ResetOnOpenDespiteUptime: true}), "resets the count only after 5s up"},
 		{"error code in the frame, not the query", "seq-gap", "mattermost", referenceWith(flaw.Set{CloseCodeInFrame: true}), "it put 4001 in the close frame"},

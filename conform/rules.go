@@ -92,31 +92,6 @@ var serverPingScenario = Scenario{
 	},
 }
 
-var fatalCloseScenario = Scenario{
-	Name:    "fatal-close",
-	Checks:  "after a close code the profile calls fatal, the client gives up and never reconnects",
-	Applies: func(p *profile.Profile) bool { return len(p.Close.Fatal) > 0 },
-	Faults: func(t *T) []chaos.Fault {
-		code := t.Profile().Close.Fatal[0].Lo
-		return []chaos.Fault{chaos.OnAttempts(chaos.AcceptThenClose(chaos.Cut{Kind: chaos.CloseFrame, Code: code, Reason: "fatal"}), 1)}
-	},
-	Run: func(t *T) {
-		p := t.Profile()
-		code := p.Close.Fatal[0].Lo
-		t.Connect()
-		t.AwaitCount(fmt.Sprintf("the server's close with %d", code), 0, 1, fakeserver.KindClose, nil)
-		e := t.AwaitEvent(fmt.Sprintf("the gave-up state after the fatal close %d", code), 0, 1, isState(StateGaveUp, StateReconnecting))
-		if e.State == StateReconnecting {
-			t.Errorf("the client said it would reconnect after the server closed with %d; the profile never reconnects after it", code)
-		}
-		w, _ := p.Backoff.Window(1, 0)
-		t.Quiet(2 * w.Max)
-		if n := ofKind(t.Entries(), fakeserver.KindDial); n > 1 {
-			t.Errorf("the client dialed %d more times after the server closed with %d; the profile never reconnects after it", n-1, code)
-		}
-	},
-}
-
 // uptimeRefusals is how many refusals come first in the reset-after-uptime
 // scenario, so the failure count has grown before the short connection.
 const uptimeRefusals = 3

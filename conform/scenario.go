@@ -63,7 +63,6 @@ func goScenarios() []Scenario {
 		stalledHandshakeScenario,
 		handshakeScenario,
 		serverPingScenario,
-		fatalCloseScenario,
 		resetAfterUptimeScenario,
 	}
 }

@@ -1,0 +1,30 @@
+package conform
+
+import (
+	"github.com/wschaos/wschaos/internal/flaw"
+	"github.com/wschaos/wschaos/profile"
+)
+
+// The twins of the conformance files (the library's files written for
+// every profile), kept apart from the bug files' twins. Each is the
+// reference client with the one bug a conformance file was first proven
+// against.
+func init() {
+	for name, tw := range map[string]Twin{
+		"ignores-fatal-codes": flawed("reconnects after a close code the profile calls fatal", flaw.Set{IgnoreFatalCodes: true}),
+	} {
+		twins[name] = tw
+	}
+}
+
+// More requirements a file may name in "# requires:", for the
+// conformance files: rules only some profiles have.
+func init() {
+	for name, why := range map[string]func(p *profile.Profile) string{
+		"fatal-code": func(p *profile.Profile) string {
+			return unless(len(p.Close.Fatal) > 0, "profile %s has no fatal close code", p.Name)
+		},
+	} {
+		requirements[name] = why
+	}
+}
