@@ -89,7 +89,7 @@ var fieldTwins = map[string]fieldTwin{
 
 	"connect.timeout":     {func(p *profile.Profile) { p.Connect.Timeout = 0 }, "stalled-handshake", "no connect timeout"},
 	"connect.subprotocol": {func(p *profile.Profile) { p.Connect.Subprotocol = "" }, "", ""},
-	"connect.handshake":   {func(p *profile.Profile) { p.Connect.Handshake = nil }, "handshake", "first message"},
+	"connect.handshake":   {func(p *profile.Profile) { p.Connect.Handshake = nil }, "handshake", "handshake"},
 
 	"backoff.base": {func(p *profile.Profile) {
 		w, _ := p.Backoff.Window(1, 0)

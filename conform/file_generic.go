@@ -28,6 +28,7 @@ func init() {
 	checks["delays"] = orProfile(checks["delays"], checkDelaysProfile)
 	checks["close-code"] = checkCloseCode
 	checks["heartbeat"] = checkHeartbeat
+	checks["handshake"] = checkHandshake
 }
 
 // generic reports whether the file runs under whatever profile it is
@@ -46,11 +47,15 @@ func orProfile(explicit, byProfile func(*player, []string) (string, error)) func
 }
 
 // profileWords puts the profile's values in a fault's words: code=fatal is
-// the first close code the profile calls fatal. With p nil (parse time,
+// the first close code the profile calls fatal, type=handshake-reply the
+// type of the server's reply to the handshake. With p nil (parse time,
 // no profile yet) a placeholder stands in, to check the rest.
 func profileWords(args []string, p *profile.Profile) []string {
 	out := append([]string(nil), args...)
 	for i, a := range out {
+		if a == "type=handshake-reply" && p != nil && p.Connect.Handshake != nil {
+			out[i] = "type=" + p.Connect.Handshake.ReplyType
+		}
 		if a == "code=fatal" {
 			code := profile.StatusCode(4400)
 			if p != nil && len(p.Close.Fatal) > 0 {
@@ -402,4 +407,46 @@ func (s *File) Proofs() []Proof {
 		}
 	}
 	return out
+}
+
+// checkHandshake: "check handshake profile": on every connection the
+// client's first message was the profile's handshake, and the client
+// said connected only once the server's reply had gone out (the k-th
+// connected after the k-th reply).
+func checkHandshake(pl *player, args []string) (string, error) {
+	if len(args) != 1 || args[0] != "profile" {
+		return "", fmt.Errorf("check handshake takes: profile")
+	}
+	t, p := pl.t, pl.t.p
+	h := p.Connect.Handshake
+	if h == nil {
+		return verdict(false, "profile %s has no handshake", p.Name), nil
+	}
+	es := t.Entries()
+	first := map[int]bool{}
+	var replies []fakeserver.Entry
+	for _, e := range es {
+		switch {
+		case e.Kind == fakeserver.KindSend && e.Msg != nil && e.Msg.Type == h.ReplyType:
+			replies = append(replies, e)
+		case e.Kind == fakeserver.KindRecv && e.Msg != nil && !first[e.Attempt] && clientMessage(p)(e):
+			first[e.Attempt] = true
+			if e.Msg.Type != h.Type {
+				return verdict(false, "the client's first message on connection %d was %q; the profile's handshake sends %q first",
+					e.Attempt, e.Msg.Type, h.Type), nil
+			}
+		}
+	}
+	early, _ := t.tol.widen(0, 0)
+	k := 0
+	for _, e := range t.Events() {
+		if !isState(StateConnected)(e) {
+			continue
+		}
+		if k >= len(replies) || e.At < replies[k].At+early {
+			return verdict(false, "the client said connected before the server's %s: it did not wait for the handshake", h.ReplyType), nil
+		}
+		k++
+	}
+	return "ok", nil
 }

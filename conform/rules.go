@@ -13,52 +13,6 @@ import (
 // handshake message, server pings, fatal close codes, a reset only after
 // some uptime.
 
-// handshakeDelay holds the server's handshake reply back, in profile
-// time, so a client that counts itself connected before the reply shows:
-// 2 s of profile time (scaled like the profile), or half the connect
-// timeout if that is shorter.
-func handshakeDelay(t *T) time.Duration {
-	d := time.Duration(float64(2*time.Second) * t.scale)
-	if to := t.Profile().Connect.Timeout; to > 0 {
-		d = min(d, to/2)
-	}
-	return d
-}
-
-var handshakeScenario = Scenario{
-	Name:    "handshake",
-	Checks:  "sends the handshake message first on every open, and counts as connected only once the server's reply comes",
-	Applies: func(p *profile.Profile) bool { return p.Connect.Handshake != nil },
-	Faults: func(t *T) []chaos.Fault {
-		h := t.Profile().Connect.Handshake
-		return []chaos.Fault{chaos.Dir(profile.Server, chaos.Type(h.ReplyType, chaos.Delay(handshakeDelay(t))))}
-	},
-	Run: func(t *T) {
-		h := t.Profile().Connect.Handshake
-		t.Connect()
-		open := t.AwaitCount("the open", 0, 1, fakeserver.KindOpen, nil)[0]
-		first := t.AwaitCount("the client's first message", 0, 1, fakeserver.KindRecv, clientMessage(t.Profile()))[0]
-		if first.Msg.Type != h.Type {
-			t.Errorf("the client's first message was %q; the profile's handshake sends %q first", first.Msg.Type, h.Type)
-		}
-		delay := handshakeDelay(t)
-		if t.Virtual() {
-			// Before the reply is released: once client and server are
-			// idle, a connected state already reported came too early.
-			t.awaitIdle()
-			if n := count(t.Events(), isState(StateConnected)); n > 0 {
-				t.Fatalf("the client said connected before the server's %s (held back %v): it did not wait for the handshake", h.ReplyType, round(delay))
-			}
-		}
-		t.StepToServer("the server's held-back " + h.ReplyType)
-		connected := t.AwaitEvent("the connected state, after the handshake's reply", delay, 1, isState(StateConnected))
-		if lo, _ := t.tol.widen(delay, delay); connected.At-open.At < lo {
-			t.Errorf("the client said connected %v after the open, before the server's %s (held back %v): it did not wait for the handshake",
-				round(connected.At-open.At), h.ReplyType, round(delay))
-		}
-	},
-}
-
 // clientMessage matches a message from the client that is not an answer
 // to the server's ping.
 func clientMessage(p *profile.Profile) func(fakeserver.Entry) bool {

@@ -61,7 +61,6 @@ func goScenarios() []Scenario {
 		newIDScenario,
 		seqGapScenario,
 		stalledHandshakeScenario,
-		handshakeScenario,
 		serverPingScenario,
 		resetAfterUptimeScenario,
 	}

@@ -11,7 +11,8 @@ import (
 // against.
 func init() {
 	for name, tw := range map[string]Twin{
-		"ignores-fatal-codes": flawed("reconnects after a close code the profile calls fatal", flaw.Set{IgnoreFatalCodes: true}),
+		"ignores-fatal-codes":    flawed("reconnects after a close code the profile calls fatal", flaw.Set{IgnoreFatalCodes: true}),
+		"connected-before-reply": flawed("says connected before the server's handshake reply", flaw.Set{NoHandshakeWait: true}),
 	} {
 		twins[name] = tw
 	}
@@ -21,6 +22,9 @@ func init() {
 // conformance files: rules only some profiles have.
 func init() {
 	for name, why := range map[string]func(p *profile.Profile) string{
+		"handshake": func(p *profile.Profile) string {
+			return unless(p.Connect.Handshake != nil, "profile %s has no handshake message", p.Name)
+		},
 		"fatal-code": func(p *profile.Profile) string {
 			return unless(len(p.Close.Fatal) > 0, "profile %s has no fatal close code", p.Name)
 		},
