@@ -77,7 +77,6 @@ func TestScenariosFailOnTheirBugs(t *testing.T) {
 		{"no seq check", "seq-gap", "mattermost", referenceWith(flaw.Set{NoSeqCheck: true}), "the close on the gap"},
 		{"ignores server errors", "error-state", "queue", changed(func(p *profile.Profile) { p.ErrorType = "" }), "the error state"},
 		{"no connect timeout", "stalled-handshake", "queue", referenceWith(flaw.Set{NoConnectTimeout: true}), "no connect timeout"},
-		{"no pongs to server pings", "server-ping", "graphql-ws", referenceWith(flaw.Set{NoServerPongs: true}), "the client's pong to ping 1"},
 		{"resets on open despite the uptime rule", "reset-after-uptime", "reconnecting-websocket",
 			referenceWith(flaw.Set{ResetOnOpenDespiteUptime: true}), "resets the count only after 5s up"},
 		{"error code in the frame, not the query", "seq-gap", "mattermost", referenceWith(flaw.Set{CloseCodeInFrame: true}), "it put 4001 in the close frame"},

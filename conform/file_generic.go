@@ -1,7 +1,6 @@
 package conform
 
 import (
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
@@ -29,6 +28,7 @@ func init() {
 	checks["close-code"] = checkCloseCode
 	checks["heartbeat"] = checkHeartbeat
 	checks["handshake"] = checkHandshake
+	checks["pongs"] = checkPongs
 }
 
 // generic reports whether the file runs under whatever profile it is
@@ -152,8 +152,8 @@ func containsStr(xs []string, x string) bool {
 
 // await moves time on until the run holds N of a kind: in virtual time it
 // steps from timer to timer (the client's or a fault's), each once the
-// world is idle, for at most awaitSpan of the profile's time; on the real
-// clock it waits that span, scaled and widened. Its line says ok, or what
+// world is idle, for at most awaitSpan of the profile's time for each one
+// awaited; on the real clock it waits that span, scaled and widened. Its line says ok, or what
 // came instead; a wait that ends short fails the scenario, since what the
 // file does next would not mean what it says.
 func (pl *player) await(c fileCmd) error {
@@ -169,11 +169,13 @@ func (pl *player) await(c fileCmd) error {
 		got, why = pl.awaitVirtual(have, n, span)
 	} else {
 		_, hi := t.tol.widen(span, span)
-		ctx, cancel := context.WithTimeout(t.ctx, hi+slack)
-		for have() < n && ctx.Err() == nil {
-			quietReal(ctx, pollEvery)
+		deadline, seen := time.Now().Add(hi+slack), have()
+		for have() < n && time.Now().Before(deadline) && t.ctx.Err() == nil {
+			quietReal(t.ctx, pollEvery)
+			if now := have(); now > seen { // each one may take the whole span
+				deadline, seen = time.Now().Add(hi+slack), now
+			}
 		}
-		cancel()
 		if got = have(); got < n {
 			why = fmt.Sprintf("not within %v, the profile's longest wait here widened by the tolerance", round(hi+slack))
 		}
@@ -193,15 +195,19 @@ func (pl *player) await(c fileCmd) error {
 // world has nothing pending, or span has passed.
 func (pl *player) awaitVirtual(have func() int, n int, span time.Duration) (int, string) {
 	t := pl.t
-	start := t.vclock.Now()
+	start, seen := t.vclock.Now(), have()
 	for {
 		ctx, cancel := t.waitFor(patience)
 		for have() < n && ctx.Err() == nil {
 			quietReal(ctx, pollEvery)
 		}
 		cancel()
-		if got := have(); got >= n {
+		got := have()
+		if got >= n {
 			return got, ""
+		}
+		if got > seen { // each one may take the whole span
+			start, seen = t.vclock.Now(), got
 		}
 		next, ok := t.vclock.Next()
 		switch {
@@ -447,6 +453,47 @@ func checkHandshake(pl *player, args []string) (string, error) {
 			return verdict(false, "the client said connected before the server's %s: it did not wait for the handshake", h.ReplyType), nil
 		}
 		k++
+	}
+	return "ok", nil
+}
+
+// checkPongs: "check pongs profile": every ping the server sent was
+// answered by the client's pong on the same connection, at once (within
+// the tolerance's late margin on the real clock).
+func checkPongs(pl *player, args []string) (string, error) {
+	if len(args) != 1 || args[0] != "profile" {
+		return "", fmt.Errorf("check pongs takes: profile")
+	}
+	t, hb := pl.t, pl.t.p.Heartbeat
+	if hb.Mode != profile.HeartbeatServer {
+		return verdict(false, "profile %s's server sends no pings", pl.t.p.Name), nil
+	}
+	es := t.Entries()
+	_, late := t.tol.widen(0, 0)
+	used := map[int]bool{}
+	i := 0
+	for _, ping := range es {
+		if ping.Kind != fakeserver.KindSend || ping.Msg == nil || ping.Msg.Type != hb.PingType {
+			continue
+		}
+		i++
+		answered := false
+		for j, e := range es {
+			if !used[j] && e.Kind == fakeserver.KindRecv && e.Attempt == ping.Attempt && e.Msg != nil && e.Msg.Type == hb.PongType && e.At >= ping.At {
+				used[j] = true
+				if d := e.At - ping.At; d > late {
+					return verdict(false, "the %s to ping %d came %v after it; the profile answers at once", hb.PongType, i, round(d)), nil
+				}
+				answered = true
+				break
+			}
+		}
+		if !answered {
+			return verdict(false, "the client's %s to ping %d never came; the profile answers every server ping at once", hb.PongType, i), nil
+		}
+	}
+	if i == 0 {
+		return verdict(false, "the server sent no %s", hb.PingType), nil
 	}
 	return "ok", nil
 }

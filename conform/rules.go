@@ -1,7 +1,6 @@
 package conform
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/wschaos/wschaos/chaos"
@@ -19,31 +18,6 @@ func clientMessage(p *profile.Profile) func(fakeserver.Entry) bool {
 	return func(e fakeserver.Entry) bool {
 		return e.Msg != nil && !(p.Heartbeat.Mode == profile.HeartbeatServer && e.Msg.Type == p.Heartbeat.PongType)
 	}
-}
-
-// serverPings is how many server pings the server-ping scenario watches.
-const serverPings = 2
-
-var serverPingScenario = Scenario{
-	Name:    "server-ping",
-	Checks:  "answers every ping the server sends with the profile's pong, at once",
-	Applies: func(p *profile.Profile) bool { return p.Heartbeat.Mode == profile.HeartbeatServer },
-	Run: func(t *T) {
-		p := t.Profile()
-		hb := p.Heartbeat
-		t.Connect()
-		t.AwaitEvent("the connected state", 0, 1, isState(StateConnected))
-		isServerPing := func(e fakeserver.Entry) bool { return e.Msg != nil && e.Msg.Type == hb.PingType }
-		isPong := func(e fakeserver.Entry) bool { return e.Msg != nil && e.Msg.Type == hb.PongType }
-		for i := 1; i <= serverPings; i++ {
-			t.StepToServer(fmt.Sprintf("the server's ping %d", i))
-			ping := t.AwaitCount(fmt.Sprintf("the server's ping %d", i), hb.Interval, i, fakeserver.KindSend, isServerPing)[i-1]
-			pongs := t.AwaitCount(fmt.Sprintf("the client's %s to ping %d", hb.PongType, i), 0, i, fakeserver.KindRecv, isPong)
-			if _, hi := t.tol.widen(0, 0); pongs[i-1].At-ping.At > hi {
-				t.Errorf("the %s to ping %d came %v after it; the profile answers at once", hb.PongType, i, round(pongs[i-1].At-ping.At))
-			}
-		}
-	},
 }
 
 // uptimeRefusals is how many refusals come first in the reset-after-uptime

@@ -61,7 +61,6 @@ func goScenarios() []Scenario {
 		newIDScenario,
 		seqGapScenario,
 		stalledHandshakeScenario,
-		serverPingScenario,
 		resetAfterUptimeScenario,
 	}
 }

@@ -12,6 +12,7 @@ import (
 func init() {
 	for name, tw := range map[string]Twin{
 		"ignores-fatal-codes":    flawed("reconnects after a close code the profile calls fatal", flaw.Set{IgnoreFatalCodes: true}),
+		"no-server-pongs":        flawed("never answers the server's pings", flaw.Set{NoServerPongs: true}),
 		"connected-before-reply": flawed("says connected before the server's handshake reply", flaw.Set{NoHandshakeWait: true}),
 	} {
 		twins[name] = tw
@@ -24,6 +25,9 @@ func init() {
 	for name, why := range map[string]func(p *profile.Profile) string{
 		"handshake": func(p *profile.Profile) string {
 			return unless(p.Connect.Handshake != nil, "profile %s has no handshake message", p.Name)
+		},
+		"server-ping": func(p *profile.Profile) string {
+			return unless(p.Heartbeat.Mode == profile.HeartbeatServer, "profile %s's server sends no pings", p.Name)
 		},
 		"fatal-code": func(p *profile.Profile) string {
 			return unless(len(p.Close.Fatal) > 0, "profile %s has no fatal close code", p.Name)
