@@ -48,13 +48,23 @@ func orProfile(explicit, byProfile func(*player, []string) (string, error)) func
 
 // profileWords puts the profile's values in a fault's words: code=fatal is
 // the first close code the profile calls fatal, type=handshake-reply the
-// type of the server's reply to the handshake. With p nil (parse time,
+// type of the server's reply to the handshake, pong-lag how late the
+// server answers pings so that a heartbeat's timeout rule shows (60 % of
+// the timeout; none where the profile has no timeout rule, and then the
+// fault is left out). p is the profile as the run plays it, scaled: the
+// words are put in after the file's own durations are scaled. With p nil (parse time,
 // no profile yet) a placeholder stands in, to check the rest.
 func profileWords(args []string, p *profile.Profile) []string {
 	out := append([]string(nil), args...)
 	for i, a := range out {
 		if a == "type=handshake-reply" && p != nil && p.Connect.Handshake != nil {
 			out[i] = "type=" + p.Connect.Handshake.ReplyType
+		}
+		if a == "pong-lag" {
+			out[i] = "1s"
+			if p != nil {
+				out[i] = pongLag(p).String()
+			}
 		}
 		if a == "code=fatal" {
 			code := profile.StatusCode(4400)
@@ -496,4 +506,10 @@ func checkPongs(pl *player, args []string) (string, error) {
 		return verdict(false, "the server sent no %s", hb.PingType), nil
 	}
 	return "ok", nil
+}
+
+// leftOut reports whether a fault's words, the profile's put in, leave
+// nothing to do: a pong-lag of none.
+func leftOut(args []string) bool {
+	return len(args) == 2 && args[0] == "delay-pongs" && args[1] == "0s"
 }

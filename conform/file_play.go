@@ -157,7 +157,11 @@ func (s *File) Scenario() Scenario {
 			var fs []chaos.Fault
 			for _, c := range s.cmds {
 				if c.verb == "fault" {
-					f, err := parseFault(scaleWords(profileWords(c.args, t.p), t.scale))
+					words := profileWords(scaleWords(c.args, t.scale), t.p)
+					if leftOut(words) {
+						continue
+					}
+					f, err := parseFault(words)
 					if err != nil { // checked at parse time, unscaled
 						t.Errorf("%s:%d: %v", s.path, c.line, err)
 						continue

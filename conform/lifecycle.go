@@ -29,58 +29,6 @@ func isPing(p *profile.Profile) func(fakeserver.Entry) bool {
 	}
 }
 
-// heartbeatPings is how many intervals the heartbeat scenario watches.
-const heartbeatPings = 2
-
-var heartbeatScenario = Scenario{
-	Name:    "heartbeat",
-	Checks:  "pings at the profile's interval while connected (and at once on open where the profile says so)",
-	Applies: func(p *profile.Profile) bool { return p.Heartbeat.Mode == profile.HeartbeatClient },
-	// Under the timeout rule the next ping goes one interval after the
-	// answer: the pongs come late, so that interval shows, and so does a
-	// timeout shorter than the profile's.
-	Faults: func(t *T) []chaos.Fault {
-		if d := pongLag(t.Profile()); d > 0 {
-			return []chaos.Fault{chaos.DelayPongs(d)}
-		}
-		return nil
-	},
-	Run: func(t *T) {
-		p := t.Profile()
-		iv := p.Heartbeat.Interval
-		t.Connect()
-		open := t.AwaitCount("the open", 0, 1, fakeserver.KindOpen, nil)[0]
-		t.AwaitEvent("the connected state", 0, 1, isState(StateConnected))
-		prev, k := open.At, 0
-		if p.Heartbeat.OnOpen {
-			ping := t.AwaitCount("the ping on open", 0, 1, fakeserver.KindRecv, isPing(p))[0]
-			if _, hi := t.tol.widen(0, 0); ping.At-open.At > hi {
-				t.Errorf("the first ping came %v after the open; the profile pings on open", round(ping.At-open.At))
-			}
-			prev, k = ping.At, 1
-		}
-		for i := 1; i <= heartbeatPings; i++ {
-			gapWant := iv
-			if k+i > 1 { // a ping was answered before this one
-				gapWant += pongLag(p)
-				if pongLag(p) > 0 {
-					t.StepToServer(fmt.Sprintf("the server's late answer to ping %d", k+i-1))
-					t.AwaitCount(fmt.Sprintf("the answer to ping %d", k+i-1), pongLag(p), k+i-1, fakeserver.KindSend, isPong(p))
-				}
-			}
-			t.CaughtUp() // the pong is in before the next ping is due
-			t.Step()
-			ping := t.AwaitCount(fmt.Sprintf("ping %d", k+i), gapWant, k+i, fakeserver.KindRecv, isPing(p))[k+i-1]
-			gap := ping.At - prev
-			if lo, hi := t.tol.widen(gapWant, gapWant); gap < lo || gap > hi {
-				t.Errorf("ping %d came %v after the previous one; the profile pings every %v%s (checked within %v)",
-					k+i, round(gap), p.Heartbeat.Interval, lagNote(p), window(lo, hi))
-			}
-			prev = ping.At
-		}
-	},
-}
-
 // isPong matches the server's answer to a heartbeat ping.
 func isPong(p *profile.Profile) func(fakeserver.Entry) bool {
 	return func(e fakeserver.Entry) bool { return e.Msg != nil && p.IsPong(*e.Msg, e.Msg.SeqReply) }
@@ -93,13 +41,6 @@ func pongLag(p *profile.Profile) time.Duration {
 		return 0
 	}
 	return p.Heartbeat.Timeout * 6 / 10
-}
-
-func lagNote(p *profile.Profile) string {
-	if d := pongLag(p); d > 0 {
-		return fmt.Sprintf(" after each answer (here %v after the ping)", d)
-	}
-	return ""
 }
 
 // deadLinkTicks bounds the heartbeat intervals a virtual-time dead-link

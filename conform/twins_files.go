@@ -13,6 +13,8 @@ func init() {
 	for name, tw := range map[string]Twin{
 		"ignores-fatal-codes":    flawed("reconnects after a close code the profile calls fatal", flaw.Set{IgnoreFatalCodes: true}),
 		"no-server-pongs":        flawed("never answers the server's pings", flaw.Set{NoServerPongs: true}),
+		"pings-half-as-often":    misconfigured("pings half as often as the profile says", func(p *profile.Profile) { p.Heartbeat.Interval *= 2 }),
+		"no-ping-on-open":        misconfigured("does not ping on open", func(p *profile.Profile) { p.Heartbeat.OnOpen = false }),
 		"connected-before-reply": flawed("says connected before the server's handshake reply", flaw.Set{NoHandshakeWait: true}),
 	} {
 		twins[name] = tw
@@ -28,6 +30,9 @@ func init() {
 		},
 		"server-ping": func(p *profile.Profile) string {
 			return unless(p.Heartbeat.Mode == profile.HeartbeatServer, "profile %s's server sends no pings", p.Name)
+		},
+		"client-pings": func(p *profile.Profile) string {
+			return unless(p.Heartbeat.Mode == profile.HeartbeatClient, "profile %s's client sends no ping messages", p.Name)
 		},
 		"fatal-code": func(p *profile.Profile) string {
 			return unless(len(p.Close.Fatal) > 0, "profile %s has no fatal close code", p.Name)
