@@ -63,8 +63,6 @@ func TestScenariosFailOnTheirBugs(t *testing.T) {
 		}), "the client gave up after 8 failures"},
 		{"no reset on open", "reset-on-open", "queue", referenceWith(flaw.Set{NoResetOnOpen: true}), "the profile waits 1s"},
 		{"no reset on open", "reset-on-open", "mattermost", referenceWith(flaw.Set{NoResetOnOpen: true}), "after failure 1; the profile waits [3s, 5s]"},
-		{"no pong check", "dead-link", "queue", referenceWith(flaw.Set{NoPongCheck: true}), "still had not noticed"},
-		{"no pong check", "dead-link", "mattermost", referenceWith(flaw.Set{NoPongCheck: true}), "still had not noticed"},
 		{"LIFO flush", "queue-order", "queue", referenceWith(flaw.Set{QueueLIFO: true}), "in order"},
 		{"sends overtake the queue", "queue-order", "queue", referenceWith(flaw.Set{SendsOvertakeQueue: true}), "before the send made on open"},
 		{"flush keeps the queue", "queue-order", "queue", referenceWith(flaw.Set{FlushKeepsQueue: true}), "once each"},

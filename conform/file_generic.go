@@ -29,6 +29,7 @@ func init() {
 	checks["heartbeat"] = checkHeartbeat
 	checks["handshake"] = checkHandshake
 	checks["pongs"] = checkPongs
+	checks["dead-link"] = checkDeadLink
 }
 
 // generic reports whether the file runs under whatever profile it is
@@ -512,4 +513,63 @@ func checkPongs(pl *player, args []string) (string, error) {
 // nothing to do: a pong-lag of none.
 func leftOut(args []string) bool {
 	return len(args) == 2 && args[0] == "delay-pongs" && args[1] == "0s"
+}
+
+// checkDeadLink: "check dead-link profile": the first connection went
+// dark (nothing flows, no close) and the client noticed it by the
+// profile's dead rule: it closed it with the heartbeat's close code where
+// the profile reports one, and dialed again within the time the rule
+// takes to notice plus the first retry wait.
+func checkDeadLink(pl *player, args []string) (string, error) {
+	if len(args) != 1 || args[0] != "profile" {
+		return "", fmt.Errorf("check dead-link takes: profile")
+	}
+	t, p := pl.t, pl.t.p
+	if p.Heartbeat.Dead == "" {
+		return verdict(false, "profile %s has no dead rule", p.Name), nil
+	}
+	es := t.Entries()
+	opens, dials := entriesOf(es, fakeserver.KindOpen), entriesOf(es, fakeserver.KindDial)
+	if len(opens) == 0 || len(dials) < 2 {
+		return verdict(false, "the client never reconnected after the link went dark (%d dials)", len(dials)), nil
+	}
+	if ok, saw := closedWith(p, es, 1, p.Heartbeat.CloseCode); !ok {
+		return verdict(false, "the dead link was not closed with %d (%s): %s", p.Heartbeat.CloseCode, reportedWhere(p), saw), nil
+	}
+	first, _ := p.Backoff.Window(1, 0)
+	notice, rule := deadWithin(p)
+	bound := notice + first.Max
+	if _, hi := t.tol.widen(0, bound); dials[1].At-opens[0].At > hi {
+		return verdict(false, "the client reconnected %v after the link went dark; the profile notices within %v (%s) and waits %v: %v at most",
+			round(dials[1].At-opens[0].At), round(notice), rule, first.Max, round(bound)), nil
+	}
+	return "ok", nil
+}
+
+// closedWith reports whether the client ended attempt n with an error
+// close of code, where the profile reports it: in the close frame (the
+// server read it, or a fault swallowed it), or on the next connect's
+// query; else it says what it saw instead. It reads what has come, and
+// waits for nothing.
+func closedWith(p *profile.Profile, es []fakeserver.Entry, n int, code profile.StatusCode) (bool, string) {
+	c, ok := closeOf(es, n)
+	if sent, sentOK := clientCloseFrame(es, n); sentOK {
+		c, ok = sent, true // the frame a black hole swallowed says what the client sent
+	}
+	if p.Close.InFrame() && (!ok || c.By != profile.Client || c.Code != code) {
+		return false, describeClose(c, ok)
+	}
+	if !p.Close.InFrame() && ok && c.By == profile.Client && c.Code == code {
+		return false, fmt.Sprintf("it put %d in the close frame, where the profile's error close carries no code", code)
+	}
+	if p.Close.InQuery() {
+		dials := entriesOf(es, fakeserver.KindDial)
+		if len(dials) <= n {
+			return false, "no connect followed to report it"
+		}
+		if got := dials[n].ReportedCode; got != code {
+			return false, fmt.Sprintf("the next connect reported %s=%d", p.Close.Query, got)
+		}
+	}
+	return true, ""
 }

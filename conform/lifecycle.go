@@ -43,39 +43,6 @@ func pongLag(p *profile.Profile) time.Duration {
 	return p.Heartbeat.Timeout * 6 / 10
 }
 
-// deadLinkTicks bounds the heartbeat intervals a virtual-time dead-link
-// scenario steps through before it says the client never noticed.
-const deadLinkTicks = 3
-
-var deadLinkScenario = Scenario{
-	Name:    "dead-link",
-	Checks:  "a half-open link (nothing flows, no close) is noticed as the profile's dead rule says, then the client reconnects",
-	Applies: func(p *profile.Profile) bool { return p.Heartbeat.Dead != "" },
-	Faults: func(*T) []chaos.Fault {
-		return []chaos.Fault{chaos.OnAttempts(chaos.BlackHoleAfter(0), 1)}
-	},
-	Run: func(t *T) {
-		p := t.Profile()
-		first, _ := wait(p, 1)
-		notice, rule := deadWithin(p)
-		bound := notice + first
-		t.Connect()
-		open := t.AwaitCount("the open", 0, 1, fakeserver.KindOpen, nil)[0]
-		t.AwaitEvent("the connected state", 0, 1, isState(StateConnected))
-		if t.Virtual() {
-			stepUntilFailure(t, p)
-		}
-		dial := t.AwaitCount("a reconnect after the link went dark", bound, 2, fakeserver.KindDial, nil)[1]
-		if ok, saw := errorClosed(t, 1, p.Heartbeat.CloseCode); !ok {
-			t.Errorf("the dead link was not closed with %d (%s): %s", p.Heartbeat.CloseCode, reportedWhere(p), saw)
-		}
-		if _, hi := t.tol.widen(0, bound); dial.At-open.At > hi {
-			t.Errorf("the client reconnected %v after the link went dark; the profile notices within %v (%s) and waits %v: %v at most",
-				round(dial.At-open.At), round(notice), rule, first, round(bound))
-		}
-	},
-}
-
 // deadWithin is how long after it dies a link is noticed at the latest,
 // by the profile's dead rule, and the rule in words.
 func deadWithin(p *profile.Profile) (time.Duration, string) {
@@ -91,67 +58,6 @@ func deadWithin(p *profile.Profile) (time.Duration, string) {
 		return hb.Timeout, fmt.Sprintf("nothing from the server for %v", hb.Timeout)
 	}
 	return first + hb.Interval, "a ping still unanswered when the next is due"
-}
-
-// stepUntilFailure steps a virtual clock through heartbeat ticks until the
-// client reports the dead link, then to its retry.
-func stepUntilFailure(t *T, p *profile.Profile) {
-	failed := func() bool {
-		for _, e := range t.Events() {
-			if isState(StateReconnecting)(e) {
-				return true
-			}
-		}
-		return false
-	}
-	pings := func() int {
-		n := 0
-		for _, e := range t.Entries() {
-			if isPing(p)(e) {
-				n++
-			}
-		}
-		return n
-	}
-	if p.Heartbeat.OnOpen {
-		// Counted before the first step, or its late record would pass
-		// for the first tick's ping.
-		t.AwaitAny("the ping on open", func() bool { return pings() >= 1 })
-	}
-	for tick := 0; !failed(); tick++ {
-		if tick == deadLinkTicks {
-			t.Fatalf("after %d heartbeat intervals of a silent link the client still had not noticed", deadLinkTicks)
-		}
-		n := pings()
-		t.Step()
-		t.AwaitAny("the client's heartbeat", func() bool { return pings() > n || failed() })
-	}
-	t.StepToRetry()
-}
-
-// CaughtUp, in virtual time, waits until the client has reported a
-// message event for every message the server sent: it has acted on them
-// all (a pong, say) before the clock moves on. Only for a connection that
-// is still open. In real time it does nothing.
-func (t *T) CaughtUp() {
-	if !t.virtual {
-		return
-	}
-	sends := 0
-	for _, e := range t.Entries() {
-		if e.Kind == fakeserver.KindSend && e.Msg != nil {
-			sends++
-		}
-	}
-	t.AwaitAny(fmt.Sprintf("the client's message events for the server's %d messages", sends), func() bool {
-		n := 0
-		for _, e := range t.Events() {
-			if e.Kind == EventMessage {
-				n++
-			}
-		}
-		return n >= sends
-	})
 }
 
 // AwaitAny waits, in real time bounded by the virtual-time patience, until

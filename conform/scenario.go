@@ -52,7 +52,6 @@ func goScenarios() []Scenario {
 	return []Scenario{
 		backoffScenario,
 		resetScenario,
-		deadLinkScenario,
 		queueOrderScenario,
 		queueBoundScenario,
 		errorStateScenario,

@@ -34,6 +34,9 @@ func init() {
 		"client-pings": func(p *profile.Profile) string {
 			return unless(p.Heartbeat.Mode == profile.HeartbeatClient, "profile %s's client sends no ping messages", p.Name)
 		},
+		"dead-rule": func(p *profile.Profile) string {
+			return unless(p.Heartbeat.Dead != "", "profile %s has no rule for a dead link", p.Name)
+		},
 		"fatal-code": func(p *profile.Profile) string {
 			return unless(len(p.Close.Fatal) > 0, "profile %s has no fatal close code", p.Name)
 		},
