@@ -30,6 +30,7 @@ func init() {
 	checks["handshake"] = checkHandshake
 	checks["pongs"] = checkPongs
 	checks["dead-link"] = checkDeadLink
+	checks["stall"] = checkStall
 }
 
 // generic reports whether the file runs under whatever profile it is
@@ -572,4 +573,59 @@ func closedWith(p *profile.Profile, es []fakeserver.Entry, n int, code profile.S
 		}
 	}
 	return true, ""
+}
+
+// checkStall: "check stall profile": after each handshake that stalled,
+// the client gave up at its connect timeout and dialed again after its
+// first retry wait: the next dial came within the timeout plus that wait
+// of the stalled one's.
+func checkStall(pl *player, args []string) (string, error) {
+	if len(args) != 1 || args[0] != "profile" {
+		return "", fmt.Errorf("check stall takes: profile")
+	}
+	t, p := pl.t, pl.t.p
+	to := p.Connect.Timeout
+	if to == 0 {
+		return verdict(false, "profile %s has no connect timeout", p.Name), nil
+	}
+	es := t.Entries()
+	dialAt := map[int]time.Duration{}
+	for _, e := range es {
+		if e.Kind == fakeserver.KindDial {
+			dialAt[e.Attempt] = e.At
+		}
+	}
+	stalls := 0
+	for _, e := range es {
+		if e.Kind != fakeserver.KindStall {
+			continue
+		}
+		stalls++
+		next, ok := dialAt[e.Attempt+1]
+		if !ok {
+			return verdict(false, "the client never dialed again after the handshake of attempt %d stalled: no connect timeout ends it; the profile gives up after %v", e.Attempt, to), nil
+		}
+		w, _ := p.Backoff.Window(failuresBefore(es, e.Attempt), 0)
+		lo, hi := t.tol.widen(to+w.Min, to+w.Max)
+		if gap := next - dialAt[e.Attempt]; gap < lo || gap > hi {
+			return verdict(false, "the retry came %v after the stalled attempt %d began; the profile gives up after %v and waits %v: %v",
+				round(gap), e.Attempt, to, window(w.Min, w.Max), window(lo, hi)), nil
+		}
+	}
+	if stalls == 0 {
+		return verdict(false, "no handshake stalled"), nil
+	}
+	return "ok", nil
+}
+
+// failuresBefore counts the failures in a row that attempt n ends: those
+// since the last open, n's own included.
+func failuresBefore(es []fakeserver.Entry, n int) int {
+	opened := 0
+	for _, e := range es {
+		if e.Kind == fakeserver.KindOpen && e.Attempt < n {
+			opened = max(opened, e.Attempt)
+		}
+	}
+	return n - opened
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/wschaos/wschaos/chaos"
 	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/profile"
 )
@@ -82,28 +81,4 @@ func reportedWhere(p *profile.Profile) string {
 		return "in the close frame and as " + p.Close.Query + " on the next connect"
 	}
 	return "in the close frame"
-}
-
-var stalledHandshakeScenario = Scenario{
-	Name:    "stalled-handshake",
-	Checks:  "a handshake that never completes counts as a failure after the connect timeout, and the client retries",
-	Applies: func(p *profile.Profile) bool { return p.Connect.Timeout > 0 },
-	Faults: func(*T) []chaos.Fault {
-		return []chaos.Fault{chaos.OnAttempts(chaos.Stall(-1), 1)} // stalled forever
-	},
-	Run: func(t *T) {
-		p := t.Profile()
-		to := p.Connect.Timeout
-		first, _ := wait(p, 1)
-		t.Connect()
-		dial := t.AwaitCount("the first attempt", 0, 1, fakeserver.KindDial, nil)[0]
-		t.StepOr(fmt.Sprintf("the client armed no timer while its handshake stalled: it has no connect timeout and waits forever; the profile gives up after %v", to))
-		t.SettleOn(fmt.Sprintf("the client giving up on the stalled handshake after its %v connect timeout", to))
-		retry := t.AwaitCount(fmt.Sprintf("the retry, %v after the stalled attempt was given up", first), to+first, 2, fakeserver.KindDial, nil)[1]
-		w, _ := p.Backoff.Window(1, 0)
-		lo, hi := t.tol.widen(to+w.Min, to+w.Max)
-		if gap := retry.At - dial.At; gap < lo || gap > hi {
-			t.Errorf("the retry came %v after the stalled attempt began; the profile gives up after %v and waits %v: %v", round(gap), to, w, window(lo, hi))
-		}
-	},
 }

@@ -58,7 +58,6 @@ func goScenarios() []Scenario {
 		resumeScenario,
 		newIDScenario,
 		seqGapScenario,
-		stalledHandshakeScenario,
 		resetAfterUptimeScenario,
 	}
 }
