@@ -42,63 +42,6 @@ func backoffWatch(t *T) int {
 	return min(max(backoffFailures, last+2), maxBackoffFailures)
 }
 
-// checkJitter fails a client without jitter (jitterMissing).
-func checkJitter(t *T, ws []Wait) {
-	if why := jitterMissing(t.Profile(), ws); why != "" {
-		t.Errorf("%s", why)
-	}
-}
-
-var backoffScenario = Scenario{
-	Name:   "backoff",
-	Checks: "waits the profile's delay before each reconnect, and gives up where the profile does",
-	Faults: func(*T) []chaos.Fault { return []chaos.Fault{chaos.Refuse(503)} },
-	Run: func(t *T) {
-		p := t.Profile()
-		t.Connect()
-		var before time.Duration // the wait before the attempt awaited: none before the first
-		for n := 1; ; n++ {
-			t.AwaitCount(fmt.Sprintf("attempt %d", n), before, n, fakeserver.KindRefuse, nil)
-			d, retries := wait(p, n)
-			if !retries {
-				t.AwaitEvent(fmt.Sprintf("giving up after %d failures", n), 0, 1, isState(StateGaveUp))
-				last, _ := wait(p, n-1)
-				t.Quiet(last)
-				if dials := ofKind(t.Entries(), fakeserver.KindDial); dials > n {
-					t.Errorf("the client dialed again after giving up: %d attempts, the profile stops at %d", dials, n)
-				}
-				break
-			}
-			if n == backoffWatch(t) {
-				t.Settle()
-				giveUpEarly(t, n)
-				t.AwaitCount(fmt.Sprintf("attempt %d", n+1), d, n+1, fakeserver.KindDial, nil)
-				break
-			}
-			t.Settle()
-			giveUpEarly(t, n)
-			before = d
-		}
-		t.CheckWaits()
-		checkJitter(t, t.judge(t.Entries(), false))
-	},
-}
-
-// giveUpEarly fails a client that gave up after failure n where the
-// profile retries. The client's word on failure n is its n-th reconnecting
-// or gave-up (on the real clock it may come a moment after the server saw
-// the failure); a client that never says reconnecting is judged by whether
-// it has said gave-up at all.
-func giveUpEarly(t *T, n int) {
-	e, said := t.ReportedWithin(n, isState(StateReconnecting, StateGaveUp))
-	if said && e.State != StateGaveUp || !said && !t.gaveUp() {
-		return
-	}
-	d, _ := wait(t.Profile(), n)
-	t.Fatalf("the client gave up after %d failures; the profile retries after failure %d (waiting %v) and %s",
-		n, n, round(d), givesUpWhen(t.Profile()))
-}
-
 // givesUpWhen says when a profile gives up.
 func givesUpWhen(p *profile.Profile) string {
 	for n := 1; n <= maxBackoffFailures*4; n++ {

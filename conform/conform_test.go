@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wschaos/wschaos/backoff"
 	"github.com/wschaos/wschaos/internal/flaw"
 	"github.com/wschaos/wschaos/profile"
 )
@@ -52,15 +51,6 @@ func changed(change func(p *profile.Profile)) Factory { return misconfigured("",
 // Every scenario fails on a client with the bug it names, and says why.
 func TestScenariosFailOnTheirBugs(t *testing.T) {
 	twins := []proof{
-		{"backoff factor 3", "backoff", "queue", changed(func(p *profile.Profile) {
-			p.Backoff = backoff.Limit{Policy: backoff.Exponential{Base: time.Second, Factor: 3}, Attempts: 5}
-		}), "the profile waits"},
-		{"never gives up", "backoff", "queue", changed(func(p *profile.Profile) {
-			p.Backoff = backoff.Exponential{Base: time.Second, Factor: 2}
-		}), "giving up after 6 failures"},
-		{"gives up after 7 (RxJS port)", "backoff", "mattermost", changed(func(p *profile.Profile) {
-			p.Backoff = backoff.Limit{Policy: p.Backoff, Attempts: 7}
-		}), "the client gave up after 8 failures"},
 		{"no reset on open", "reset-on-open", "queue", referenceWith(flaw.Set{NoResetOnOpen: true}), "the profile waits 1s"},
 		{"no reset on open", "reset-on-open", "mattermost", referenceWith(flaw.Set{NoResetOnOpen: true}), "after failure 1; the profile waits [3s, 5s]"},
 		{"LIFO flush", "queue-order", "queue", referenceWith(flaw.Set{QueueLIFO: true}), "in order"},
@@ -75,11 +65,6 @@ func TestScenariosFailOnTheirBugs(t *testing.T) {
 		{"resets on open despite the uptime rule", "reset-after-uptime", "reconnecting-websocket",
 			referenceWith(flaw.Set{ResetOnOpenDespiteUptime: true}), "resets the count only after 5s up"},
 		{"error code in the frame, not the query", "seq-gap", "mattermost", referenceWith(flaw.Set{CloseCodeInFrame: true}), "it put 4001 in the close frame"},
-		{"no jitter", "backoff", "mattermost", changed(func(p *profile.Profile) {
-			m := p.Backoff.(backoff.Mattermost)
-			m.Jitter = 0
-			p.Backoff = m
-		}), "no jitter"},
 	}
 	covered := map[string]bool{}
 	for _, tw := range twins {

@@ -31,6 +31,7 @@ func init() {
 	checks["pongs"] = checkPongs
 	checks["dead-link"] = checkDeadLink
 	checks["stall"] = checkStall
+	checks["gives-up"] = checkGivesUp
 }
 
 // generic reports whether the file runs under whatever profile it is
@@ -169,38 +170,112 @@ func containsStr(xs []string, x string) bool {
 // came instead; a wait that ends short fails the scenario, since what the
 // file does next would not mean what it says.
 func (pl *player) await(c fileCmd) error {
+	what := strings.Join(c.args, " ")
+	fail := func(v string) error {
+		v = "FAIL: " + v
+		pl.note("await " + what + ": " + v)
+		pl.t.Fatalf("%s", pl.failure(c, v))
+		return nil
+	}
+	if what == "retries profile" {
+		if why := pl.awaitRetries(); why != "" {
+			return fail(why)
+		}
+		pl.note("await " + what + ": ok")
+		return nil
+	}
 	kind, arg, n, err := parseAwait(c.args)
 	if err != nil {
 		return err
 	}
-	t := pl.t
-	have := func() int { return awaitKinds[kind](pl, arg) }
-	span := t.awaitSpan()
-	got, why := 0, ""
-	if t.virtual {
-		got, why = pl.awaitVirtual(have, n, span)
-	} else {
-		_, hi := t.tol.widen(span, span)
-		deadline, seen := time.Now().Add(hi+slack), have()
-		for have() < n && time.Now().Before(deadline) && t.ctx.Err() == nil {
-			quietReal(t.ctx, pollEvery)
-			if now := have(); now > seen { // each one may take the whole span
-				deadline, seen = time.Now().Add(hi+slack), now
-			}
-		}
-		if got = have(); got < n {
-			why = fmt.Sprintf("not within %v, the profile's longest wait here widened by the tolerance", round(hi+slack))
-		}
+	if got, why := pl.awaitCount(func() int { return awaitKinds[kind](pl, arg) }, n); got < n {
+		return fail(fmt.Sprintf("%d of %d seen: %s", got, n, why))
 	}
-	what := strings.Join(c.args, " ")
-	if got >= n {
-		pl.note("await " + what + ": ok")
-		return nil
-	}
-	v := fmt.Sprintf("FAIL: %d of %d seen: %s", got, n, why)
-	pl.note("await " + what + ": " + v)
-	pl.t.Fatalf("%s", pl.failure(c, v))
+	pl.note("await " + what + ": ok")
 	return nil
+}
+
+// awaitCount waits until have() reaches n, each one allowed the
+// profile's span (awaitSpan) from the one before: in virtual time by
+// stepping, on the real clock by waiting it, scaled and widened. It
+// returns how many came, and why the wait ended short.
+func (pl *player) awaitCount(have func() int, n int) (int, string) {
+	t := pl.t
+	span := t.awaitSpan()
+	if t.virtual {
+		return pl.awaitVirtual(have, n, span)
+	}
+	_, hi := t.tol.widen(span, span)
+	deadline, seen := time.Now().Add(hi+slack), have()
+	for have() < n && time.Now().Before(deadline) && t.ctx.Err() == nil {
+		quietReal(t.ctx, pollEvery)
+		if now := have(); now > seen { // each one may take the whole span
+			deadline, seen = time.Now().Add(hi+slack), now
+		}
+	}
+	got := have()
+	if got < n {
+		return got, fmt.Sprintf("not within %v, the profile's longest wait here widened by the tolerance", round(hi+slack))
+	}
+	return got, ""
+}
+
+// awaitRetries follows a client refused again and again through its
+// schedule: where the profile gives up, until the client says it gave up
+// after the profile's last attempt; where it never does, through
+// backoffWatch failures and the dial after them. It says what went
+// wrong, "" if nothing did.
+func (pl *player) awaitRetries() string {
+	t, p := pl.t, pl.t.p
+	refused := func() int { return len(entriesOf(t.Entries(), fakeserver.KindRefuse)) }
+	last := giveUpAt(p)
+	watch := last
+	if last == 0 {
+		watch = backoffWatch(t)
+	}
+	for n := 1; n <= watch; n++ {
+		if got, why := pl.awaitCount(refused, n); got < n {
+			if t.gaveUp() {
+				return fmt.Sprintf("the client gave up after %d failures; the profile retries after failure %d and %s", got, got, givesUpWhen(p))
+			}
+			return fmt.Sprintf("attempt %d: %s%s", n, why, profileWaits(p, n-1))
+		}
+	}
+	if last == 0 {
+		dials := func() int { return len(entriesOf(t.Entries(), fakeserver.KindDial)) }
+		if got, why := pl.awaitCount(dials, watch+1); got <= watch {
+			if t.gaveUp() {
+				return fmt.Sprintf("the client gave up after %d failures; the profile never gives up", watch)
+			}
+			return fmt.Sprintf("attempt %d: %s%s", watch+1, why, profileWaits(p, watch))
+		}
+		return ""
+	}
+	if got, why := pl.awaitCount(func() int { return count(t.Events(), isState(StateGaveUp)) }, 1); got < 1 {
+		return fmt.Sprintf("giving up after %d failures: the client did not report it (%s); the profile %s", last, why, givesUpWhen(p))
+	}
+	return ""
+}
+
+// profileWaits says what the profile waits after failure n, for a wait
+// that did not end: "" before the first attempt.
+func profileWaits(p *profile.Profile, n int) string {
+	w, ok := p.Backoff.Window(n, 0)
+	if n < 1 || !ok {
+		return ""
+	}
+	return fmt.Sprintf("; the profile waits %v after failure %d", window(w.Min, w.Max), n)
+}
+
+// giveUpAt is the attempt after whose failure the profile gives up, 0 if
+// it never does.
+func giveUpAt(p *profile.Profile) int {
+	for n := 1; n <= maxBackoffFailures*4; n++ {
+		if _, ok := p.Backoff.Window(n, 0); !ok {
+			return n
+		}
+	}
+	return 0
 }
 
 // awaitVirtual steps the virtual clock until have() reaches n, or the
@@ -256,6 +331,9 @@ func (t *T) awaitSpan() time.Duration {
 
 // validateAwait checks an await's words before anything runs.
 func validateAwait(args []string) error {
+	if strings.Join(args, " ") == "retries profile" {
+		return nil
+	}
 	_, _, _, err := parseAwait(args)
 	return err
 }
@@ -628,4 +706,27 @@ func failuresBefore(es []fakeserver.Entry, n int) int {
 		}
 	}
 	return n - opened
+}
+
+// checkGivesUp: "check gives-up profile": where the profile gives up, the
+// client said so after the profile's last attempt and dialed no more;
+// where it never does, the client has not given up.
+func checkGivesUp(pl *player, args []string) (string, error) {
+	if len(args) != 1 || args[0] != "profile" {
+		return "", fmt.Errorf("check gives-up takes: profile")
+	}
+	t, p := pl.t, pl.t.p
+	dials := len(entriesOf(t.Entries(), fakeserver.KindDial))
+	last := giveUpAt(p)
+	switch {
+	case last == 0 && t.gaveUp():
+		return verdict(false, "the client gave up after %d attempts; the profile never gives up", dials), nil
+	case last == 0:
+		return "ok", nil
+	case !t.gaveUp():
+		return verdict(false, "the client has not given up after %d attempts; the profile %s", dials, givesUpWhen(p)), nil
+	case dials != last:
+		return verdict(false, "the client gave up after %d attempts; the profile %s", dials, givesUpWhen(p)), nil
+	}
+	return "ok", nil
 }

@@ -1,6 +1,9 @@
 package conform
 
 import (
+	"time"
+
+	"github.com/wschaos/wschaos/backoff"
 	"github.com/wschaos/wschaos/internal/flaw"
 	"github.com/wschaos/wschaos/profile"
 )
@@ -11,10 +14,13 @@ import (
 // against.
 func init() {
 	for name, tw := range map[string]Twin{
-		"ignores-fatal-codes":    flawed("reconnects after a close code the profile calls fatal", flaw.Set{IgnoreFatalCodes: true}),
-		"no-server-pongs":        flawed("never answers the server's pings", flaw.Set{NoServerPongs: true}),
-		"pings-half-as-often":    misconfigured("pings half as often as the profile says", func(p *profile.Profile) { p.Heartbeat.Interval *= 2 }),
-		"no-ping-on-open":        misconfigured("does not ping on open", func(p *profile.Profile) { p.Heartbeat.OnOpen = false }),
+		"ignores-fatal-codes": flawed("reconnects after a close code the profile calls fatal", flaw.Set{IgnoreFatalCodes: true}),
+		"no-server-pongs":     flawed("never answers the server's pings", flaw.Set{NoServerPongs: true}),
+		"pings-half-as-often": misconfigured("pings half as often as the profile says", func(p *profile.Profile) { p.Heartbeat.Interval *= 2 }),
+		"no-ping-on-open":     misconfigured("does not ping on open", func(p *profile.Profile) { p.Heartbeat.OnOpen = false }),
+		"backoff-factor-3": misconfigured("backs off by a factor of 3 instead of the profile's", func(p *profile.Profile) {
+			p.Backoff = backoff.Limit{Policy: backoff.Exponential{Base: time.Second, Factor: 3}, Attempts: 5}
+		}),
 		"connected-before-reply": flawed("says connected before the server's handshake reply", flaw.Set{NoHandshakeWait: true}),
 	} {
 		twins[name] = tw
