@@ -91,39 +91,3 @@ func resetRefusals(t *T) int {
 	}
 	return maxResetRefusals
 }
-
-var resetScenario = Scenario{
-	Name:   "reset-on-open",
-	Checks: "a successful open (after the handshake's reply, where there is one) resets the failure count: the wait after an accept-then-close is the first one",
-	// A profile that resets only after some uptime has its own scenario.
-	Applies: func(p *profile.Profile) bool { return p.ResetAfter == 0 },
-	Faults: func(t *T) []chaos.Fault {
-		n := resetRefusals(t)
-		accepted := chaos.AcceptThenClose(restart)
-		if p := t.Profile(); p.Connect.Handshake != nil {
-			// Connected means the handshake's reply: close just after it.
-			first, _ := wait(p, 1)
-			accepted = chaos.CloseAfter(first/4, restart.Code, restart.Reason)
-		}
-		return []chaos.Fault{refuseFirst(n), chaos.OnAttempts(accepted, n+1)}
-	},
-	Run: func(t *T) {
-		p := t.Profile()
-		t.Connect()
-		before := t.followRefusals(resetRefusals(t))
-		t.AwaitCount("the accepted attempt", before, 1, fakeserver.KindOpen, nil)
-		if p.Connect.Handshake != nil {
-			t.AwaitEvent("the connected state, on the handshake's reply", 0, 1, isState(StateConnected))
-			first, _ := wait(p, 1)
-			t.StepToServer("the server's close after the handshake")
-			t.AwaitCount("the server's close", first/4, 1, fakeserver.KindClose, nil)
-		} else {
-			t.AwaitCount("the server's close", 0, 1, fakeserver.KindClose, nil)
-		}
-		t.Settle()
-		first, _ := wait(p, 1)
-		t.AwaitCount(fmt.Sprintf("the reconnect after the accept-then-close, due after %v (a failure count reset on open)", round(first)),
-			first, 2, fakeserver.KindOpen, nil)
-		t.CheckWaits()
-	},
-}

@@ -51,8 +51,6 @@ func changed(change func(p *profile.Profile)) Factory { return misconfigured("",
 // Every scenario fails on a client with the bug it names, and says why.
 func TestScenariosFailOnTheirBugs(t *testing.T) {
 	twins := []proof{
-		{"no reset on open", "reset-on-open", "queue", referenceWith(flaw.Set{NoResetOnOpen: true}), "the profile waits 1s"},
-		{"no reset on open", "reset-on-open", "mattermost", referenceWith(flaw.Set{NoResetOnOpen: true}), "after failure 1; the profile waits [3s, 5s]"},
 		{"LIFO flush", "queue-order", "queue", referenceWith(flaw.Set{QueueLIFO: true}), "in order"},
 		{"sends overtake the queue", "queue-order", "queue", referenceWith(flaw.Set{SendsOvertakeQueue: true}), "before the send made on open"},
 		{"flush keeps the queue", "queue-order", "queue", referenceWith(flaw.Set{FlushKeepsQueue: true}), "once each"},

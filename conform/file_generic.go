@@ -57,7 +57,12 @@ func orProfile(explicit, byProfile func(*player, []string) (string, error)) func
 // fault is left out). p is the profile as the run plays it, scaled: the
 // words are put in after the file's own durations are scaled. With p nil (parse time,
 // no profile yet) a placeholder stands in, to check the rest.
-func profileWords(args []string, p *profile.Profile) []string {
+func profileWords(args []string, t *T) []string {
+	var p *profile.Profile
+	grown := 1
+	if t != nil {
+		p, grown = t.p, resetRefusals(t)
+	}
 	out := append([]string(nil), args...)
 	for i, a := range out {
 		if a == "type=handshake-reply" && p != nil && p.Connect.Handshake != nil {
@@ -75,6 +80,12 @@ func profileWords(args []string, p *profile.Profile) []string {
 				code = p.Close.Fatal[0].Lo
 			}
 			out[i] = "code=" + strconv.Itoa(int(code))
+		}
+		switch a {
+		case "attempts=1-grown":
+			out[i] = fmt.Sprintf("attempts=1-%d", grown)
+		case "attempts=grown+1":
+			out[i] = fmt.Sprintf("attempts=%d", grown+1)
 		}
 	}
 	return out

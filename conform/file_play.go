@@ -157,7 +157,7 @@ func (s *File) Scenario() Scenario {
 			var fs []chaos.Fault
 			for _, c := range s.cmds {
 				if c.verb == "fault" {
-					words := profileWords(scaleWords(c.args, t.scale), t.p)
+					words := profileWords(scaleWords(c.args, t.scale), t)
 					if leftOut(words) {
 						continue
 					}

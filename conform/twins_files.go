@@ -43,6 +43,9 @@ func init() {
 		"dead-rule": func(p *profile.Profile) string {
 			return unless(p.Heartbeat.Dead != "", "profile %s has no rule for a dead link", p.Name)
 		},
+		"reset-on-open": func(p *profile.Profile) string {
+			return unless(p.ResetAfter == 0, "profile %s resets its failure count only after %v up", p.Name, p.ResetAfter)
+		},
 		"fatal-code": func(p *profile.Profile) string {
 			return unless(len(p.Close.Fatal) > 0, "profile %s has no fatal close code", p.Name)
 		},
