@@ -60,8 +60,6 @@ func TestScenariosFailOnTheirBugs(t *testing.T) {
 		{"keeps the seq on a new id", "new-id", "mattermost", referenceWith(flaw.Set{KeepSeqOnNewID: true}), "its expected seq was not reset"},
 		{"no seq check", "seq-gap", "mattermost", referenceWith(flaw.Set{NoSeqCheck: true}), "the close on the gap"},
 		{"ignores server errors", "error-state", "queue", changed(func(p *profile.Profile) { p.ErrorType = "" }), "the error state"},
-		{"resets on open despite the uptime rule", "reset-after-uptime", "reconnecting-websocket",
-			referenceWith(flaw.Set{ResetOnOpenDespiteUptime: true}), "resets the count only after 5s up"},
 		{"error code in the frame, not the query", "seq-gap", "mattermost", referenceWith(flaw.Set{CloseCodeInFrame: true}), "it put 4001 in the close frame"},
 	}
 	covered := map[string]bool{}

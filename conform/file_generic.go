@@ -32,6 +32,7 @@ func init() {
 	checks["dead-link"] = checkDeadLink
 	checks["stall"] = checkStall
 	checks["gives-up"] = checkGivesUp
+	checks["uptime-reset"] = checkUptimeReset
 }
 
 // generic reports whether the file runs under whatever profile it is
@@ -80,6 +81,13 @@ func profileWords(args []string, t *T) []string {
 				code = p.Close.Fatal[0].Lo
 			}
 			out[i] = "code=" + strconv.Itoa(int(code))
+		}
+		if a == "uptime" {
+			out[i] = "5s"
+			if p != nil {
+				first, _ := p.Backoff.Window(1, 0)
+				out[i] = (p.ResetAfter + first.Max).String() // up long enough, with room to spare
+			}
 		}
 		switch a {
 		case "attempts=1-grown":
@@ -740,4 +748,55 @@ func checkGivesUp(pl *player, args []string) (string, error) {
 		return verdict(false, "the client gave up after %d attempts; the profile %s", dials, givesUpWhen(p)), nil
 	}
 	return "ok", nil
+}
+
+// checkUptimeReset: "check uptime-reset profile": where the profile resets
+// the failure count only after some uptime, a connection that closed at
+// once did not reset it, and one up long enough did. The refusals before
+// the first open set the count growing; the waits after the first and
+// the second connection are compared with the first wait by their
+// ratios: where the base is drawn once per client the windows overlap,
+// but the ratio of two waits of one client is the schedule's own.
+func checkUptimeReset(pl *player, args []string) (string, error) {
+	if len(args) != 1 || args[0] != "profile" {
+		return "", fmt.Errorf("check uptime-reset takes: profile")
+	}
+	t, p := pl.t, pl.t.p
+	opens := entriesOf(t.Entries(), fakeserver.KindOpen)
+	ws := t.judge(t.Entries(), false)
+	if len(opens) < 2 {
+		return verdict(false, "the client opened %d connections; the file needs two", len(opens)), nil
+	}
+	k := opens[0].Attempt - 1 // the refusals before the short connection
+	if len(ws) < k+2 || k < 1 {
+		return verdict(false, "%d waits seen; the file needs %d", len(ws), k+2), nil
+	}
+	w1, short, long := ws[0].Waited, ws[k].Waited, ws[k+1].Waited
+	lo1, _ := p.Backoff.Window(1, 0)
+	loK, _ := p.Backoff.Window(k+1, 0)
+	if lo1.Min <= 0 || w1 <= 0 {
+		return "ok", nil
+	}
+	grown := float64(loK.Min) / float64(lo1.Min)
+	if grown < 1.2 {
+		return "ok", nil // the schedule hardly grows: the windows alone judge it
+	}
+	mid := (1 + grown) / 2
+	if r := float64(short) / float64(w1); r < mid {
+		return verdict(false, "the wait after a connection that closed at once was %v, %.2f× the first (%v); the profile resets the count only after %v up, so it waits %.2f× the first",
+			round(short), r, round(w1), p.ResetAfter, grown), nil
+	}
+	if r := float64(long) / float64(w1); r > mid {
+		return verdict(false, "the wait after a connection that stayed up %v was %v, %.2f× the first (%v); the count had reset, so it waits the first wait again",
+			p.ResetAfter, round(long), r, round(w1)), nil
+	}
+	return "ok", nil
+}
+
+// clientMessage matches a message from the client that is not an answer
+// to the server's ping.
+func clientMessage(p *profile.Profile) func(fakeserver.Entry) bool {
+	return func(e fakeserver.Entry) bool {
+		return e.Msg != nil && !(p.Heartbeat.Mode == profile.HeartbeatServer && e.Msg.Type == p.Heartbeat.PongType)
+	}
 }

@@ -56,7 +56,6 @@ func goScenarios() []Scenario {
 		resumeScenario,
 		newIDScenario,
 		seqGapScenario,
-		resetAfterUptimeScenario,
 	}
 }
 

@@ -21,6 +21,7 @@ func init() {
 		"backoff-factor-3": misconfigured("backs off by a factor of 3 instead of the profile's", func(p *profile.Profile) {
 			p.Backoff = backoff.Limit{Policy: backoff.Exponential{Base: time.Second, Factor: 3}, Attempts: 5}
 		}),
+		"resets-despite-uptime":  flawed("resets its failure count on every open, despite the profile's uptime rule", flaw.Set{ResetOnOpenDespiteUptime: true}),
 		"connected-before-reply": flawed("says connected before the server's handshake reply", flaw.Set{NoHandshakeWait: true}),
 	} {
 		twins[name] = tw
@@ -45,6 +46,9 @@ func init() {
 		},
 		"reset-on-open": func(p *profile.Profile) string {
 			return unless(p.ResetAfter == 0, "profile %s resets its failure count only after %v up", p.Name, p.ResetAfter)
+		},
+		"reset-after-uptime": func(p *profile.Profile) string {
+			return unless(p.ResetAfter > 0, "profile %s resets its failure count on every open", p.Name)
 		},
 		"fatal-code": func(p *profile.Profile) string {
 			return unless(len(p.Close.Fatal) > 0, "profile %s has no fatal close code", p.Name)
