@@ -59,7 +59,6 @@ func TestScenariosFailOnTheirBugs(t *testing.T) {
 		{"no resync on a new id", "new-id", "mattermost", referenceWith(flaw.Set{NoResyncOnNewID: true}), "the resync: the client did not report it"},
 		{"keeps the seq on a new id", "new-id", "mattermost", referenceWith(flaw.Set{KeepSeqOnNewID: true}), "its expected seq was not reset"},
 		{"no seq check", "seq-gap", "mattermost", referenceWith(flaw.Set{NoSeqCheck: true}), "the close on the gap"},
-		{"ignores server errors", "error-state", "queue", changed(func(p *profile.Profile) { p.ErrorType = "" }), "the error state"},
 		{"error code in the frame, not the query", "seq-gap", "mattermost", referenceWith(flaw.Set{CloseCodeInFrame: true}), "it put 4001 in the close frame"},
 	}
 	covered := map[string]bool{}

@@ -800,3 +800,12 @@ func clientMessage(p *profile.Profile) func(fakeserver.Entry) bool {
 		return e.Msg != nil && !(p.Heartbeat.Mode == profile.HeartbeatServer && e.Msg.Type == p.Heartbeat.PongType)
 	}
 }
+
+// profileType reads an emit's type=T: "server-error" is the profile's
+// error message type, any other word itself.
+func (pl *player) profileType(v string) string {
+	if v == "server-error" && pl.t.p.ErrorType != "" {
+		return pl.t.p.ErrorType
+	}
+	return v
+}

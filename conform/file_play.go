@@ -657,7 +657,7 @@ func (pl *player) emit(c fileCmd) error {
 	typ, span := "posted", ""
 	for _, a := range c.args {
 		if v, ok := strings.CutPrefix(a, "type="); ok {
-			typ = v
+			typ = pl.profileType(v)
 		} else {
 			span = a
 		}

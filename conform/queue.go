@@ -167,19 +167,3 @@ func brief(xs []string) string {
 	}
 	return fmt.Sprintf("%v … %v", xs[:3], xs[len(xs)-3:])
 }
-
-var errorStateScenario = Scenario{
-	Name:    "error-state",
-	Checks:  "the server's error message puts the client in the error state",
-	Applies: func(p *profile.Profile) bool { return p.ErrorType != "" },
-	Run: func(t *T) {
-		p := t.Profile()
-		t.Connect()
-		t.AwaitCount("the open", 0, 1, fakeserver.KindOpen, nil)
-		t.AwaitEvent("the connected state", 0, 1, isState(StateConnected))
-		if err := t.Server().Emit(p.ErrorType, map[string]string{"message": "conformance check: server error"}); err != nil {
-			t.Fatalf("the server could not send its error: %v", err)
-		}
-		t.AwaitEvent("the error state", 0, 1, isState(StateError))
-	},
-}

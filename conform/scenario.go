@@ -52,7 +52,6 @@ func goScenarios() []Scenario {
 	return []Scenario{
 		queueOrderScenario,
 		queueBoundScenario,
-		errorStateScenario,
 		resumeScenario,
 		newIDScenario,
 		seqGapScenario,

@@ -22,6 +22,7 @@ func init() {
 			p.Backoff = backoff.Limit{Policy: backoff.Exponential{Base: time.Second, Factor: 3}, Attempts: 5}
 		}),
 		"resets-despite-uptime":  flawed("resets its failure count on every open, despite the profile's uptime rule", flaw.Set{ResetOnOpenDespiteUptime: true}),
+		"ignores-server-errors":  misconfigured("ignores the server's error messages", func(p *profile.Profile) { p.ErrorType = "" }),
 		"connected-before-reply": flawed("says connected before the server's handshake reply", flaw.Set{NoHandshakeWait: true}),
 	} {
 		twins[name] = tw
@@ -49,6 +50,9 @@ func init() {
 		},
 		"reset-after-uptime": func(p *profile.Profile) string {
 			return unless(p.ResetAfter > 0, "profile %s resets its failure count on every open", p.Name)
+		},
+		"error-type": func(p *profile.Profile) string {
+			return unless(p.ErrorType != "", "profile %s has no server error message", p.Name)
 		},
 		"fatal-code": func(p *profile.Profile) string {
 			return unless(len(p.Close.Fatal) > 0, "profile %s has no fatal close code", p.Name)
