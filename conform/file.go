@@ -339,12 +339,14 @@ func validate(c fileCmd) error {
 			switch {
 			case !isKV:
 				ids++
+			case k == "fill" && v == "queue":
+				ids++
 			case k == "type" && v != "":
 			case k == "when" && v == StateConnected:
 			case k == "when":
 				return fmt.Errorf("send: when=%q: the one state a send can wait for is when=connected", v)
 			default:
-				return fmt.Errorf("send: unknown option %q (known: type=T, when=connected)", a)
+				return fmt.Errorf("send: unknown option %q (known: type=T, when=connected, fill=queue)", a)
 			}
 		}
 		if ids == 0 {

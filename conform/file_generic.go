@@ -33,6 +33,14 @@ func init() {
 	checks["stall"] = checkStall
 	checks["gives-up"] = checkGivesUp
 	checks["uptime-reset"] = checkUptimeReset
+	checks["sent"] = fillQueue(checks["sent"])
+	checks["refused"] = checkRefused
+	awaitKinds["sent"] = func(pl *player, _ string) int {
+		typ := pl.sendType()
+		return len(matching(pl.t.Entries(), func(e fakeserver.Entry) bool {
+			return e.Kind == fakeserver.KindRecv && e.Msg != nil && e.Msg.Type == typ
+		}))
+	}
 }
 
 // generic reports whether the file runs under whatever profile it is
@@ -157,6 +165,8 @@ func parseAwait(args []string) (kind, arg string, n int, err error) {
 	switch {
 	case len(rest) > 1:
 		return "", "", 0, fmt.Errorf("await %s: want at most a count after it", kind)
+	case len(rest) == 1 && rest[0] == "queue":
+		n = 0 // the profile's queue bound, known when the file runs
 	case len(rest) == 1:
 		if n, err = strconv.Atoi(rest[0]); err != nil || n < 1 {
 			return "", "", 0, fmt.Errorf("await %s: %q is not a count", kind, rest[0])
@@ -206,6 +216,9 @@ func (pl *player) await(c fileCmd) error {
 	kind, arg, n, err := parseAwait(c.args)
 	if err != nil {
 		return err
+	}
+	if n == 0 {
+		n = max(pl.t.p.Queue.Limit, 1)
 	}
 	if got, why := pl.awaitCount(func() int { return awaitKinds[kind](pl, arg) }, n); got < n {
 		return fail(fmt.Sprintf("%d of %d seen: %s", got, n, why))
@@ -808,4 +821,84 @@ func (pl *player) profileType(v string) string {
 		return pl.t.p.ErrorType
 	}
 	return v
+}
+
+// fillIDs are the ids "send fill=queue" sends: q1 to qN, N the profile's
+// queue bound.
+func fillIDs(p *profile.Profile) []string {
+	var ids []string
+	for i := 1; i <= p.Queue.Limit; i++ {
+		ids = append(ids, fmt.Sprintf("q%d", i))
+	}
+	return ids
+}
+
+// sendFill fills the offline queue: one send per id of fillIDs, each of
+// which the client must take. Its one line says ok, or which was refused:
+// the count is the profile's, so it is not in the line.
+func (pl *player) sendFill(typ string) {
+	if pl.t.p.Queue.Limit == 0 {
+		pl.note("send fill=queue: profile " + pl.t.p.Name + "'s queue has no bound")
+		return
+	}
+	for _, id := range fillIDs(pl.t.p) {
+		err := pl.t.Send(typ, map[string]string{"id": id})
+		pl.noteSend(id, err)
+		if err != nil {
+			pl.note(fmt.Sprintf("send fill=queue: %s refused: %v", id, err))
+			return
+		}
+	}
+	pl.note("send fill=queue: ok")
+}
+
+// noteSend keeps whether the client refused the send of id.
+func (pl *player) noteSend(id string, err error) {
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	if pl.refused == nil {
+		pl.refused = map[string]bool{}
+	}
+	pl.refused[id] = err != nil
+}
+
+// fillQueue lets "check sent" name fill=queue among its ids: the ids
+// "send fill=queue" sent.
+func fillQueue(sent func(*player, []string) (string, error)) func(*player, []string) (string, error) {
+	return func(pl *player, args []string) (string, error) {
+		var out []string
+		for _, a := range args {
+			if a == "fill=queue" {
+				out = append(out, fillIDs(pl.t.p)...)
+			} else {
+				out = append(out, a)
+			}
+		}
+		v, err := sent(pl, out)
+		if pl.f.generic() && strings.HasPrefix(v, "FAIL") && len(v) > 300 {
+			v = v[:300] + "…" // a full queue's ids are many
+		}
+		return v, err
+	}
+}
+
+// checkRefused: "check refused ID...": the client refused the send of
+// each id, as a full queue must: with an error to the caller, not by
+// dropping it later.
+func checkRefused(pl *player, args []string) (string, error) {
+	if len(args) == 0 {
+		return "", fmt.Errorf("check refused takes the ids of sends")
+	}
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	for _, id := range args {
+		refused, sent := pl.refused[id]
+		switch {
+		case !sent:
+			return "", fmt.Errorf("no send of %s came before", id)
+		case !refused:
+			return verdict(false, "the send of %s was accepted; a full queue must refuse it, not drop it later", id), nil
+		}
+	}
+	return "ok", nil
 }

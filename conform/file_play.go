@@ -300,6 +300,8 @@ type player struct {
 	// now holds the kinds the current command brings.
 	want map[string]int
 	now  map[string]bool
+	// refused holds the ids whose send the client refused.
+	refused map[string]bool
 }
 
 // clientLine is one line of the client's side of the output.
@@ -617,23 +619,35 @@ func (pl *player) sendType() string {
 func (pl *player) send(c fileCmd) error {
 	typ := pl.sendType()
 	var ids []string
-	onConnect := false
+	onConnect, fill := false, false
 	for _, a := range c.args {
 		switch v, ok := strings.CutPrefix(a, "type="); {
 		case ok:
 			typ = v
 		case a == "when=connected":
 			onConnect = true
+		case a == "fill=queue":
+			fill = true
 		default:
 			ids = append(ids, a)
 		}
 	}
+	if fill {
+		pl.sendFill(typ)
+	}
 	if len(ids) == 0 {
+		if fill {
+			return nil
+		}
 		return fmt.Errorf("name at least one message id")
 	}
 	verdict := func(id string, err error) {
+		pl.noteSend(id, err)
 		what := "ok"
-		if err != nil {
+		switch {
+		case err != nil && pl.f.generic():
+			what = "refused" // the error's words are the client's, and may name the profile's bound
+		case err != nil:
 			what = err.Error()
 		}
 		pl.note(fmt.Sprintf("send %s: %s", id, what))

@@ -2,7 +2,6 @@ package conform
 
 import (
 	"encoding/json"
-	"fmt"
 	"slices"
 	"time"
 
@@ -117,53 +116,4 @@ var queueOrderScenario = Scenario{
 			t.Errorf("the server received %q; want %q: the queue in order, once each, before the send made on open", got, want)
 		}
 	},
-}
-
-// boundRefusals keeps the client disconnected while the queue is filled.
-const boundRefusals = 3
-
-var queueBoundScenario = Scenario{
-	Name:    "queue-bound",
-	Checks:  "a send beyond the queue's bound is refused with an error, and the queued ones are all delivered",
-	Applies: func(p *profile.Profile) bool { return queues(p) && p.Queue.Limit > 0 },
-	Faults: func(*T) []chaos.Fault {
-		return []chaos.Fault{refuseFirst(boundRefusals)}
-	},
-	Run: func(t *T) {
-		p := t.Profile()
-		limit := p.Queue.Limit
-		t.Connect()
-		t.AwaitCount("the refused attempt", 0, 1, fakeserver.KindRefuse, nil)
-		var want []string
-		for i := 1; i <= limit; i++ {
-			s := fmt.Sprintf("m%d", i)
-			if err := t.Send(p.SendType, text{s}); err != nil {
-				t.Fatalf("send %d of %d while disconnected was refused (%v); the queue holds %d", i, limit+1, err, limit)
-			}
-			want = append(want, s)
-		}
-		err := t.Send(p.SendType, text{"overflow"})
-		if ofKind(t.Entries(), fakeserver.KindOpen) > 0 {
-			t.Fatalf("the client reconnected before the queue was full: nothing checked (raise the scale)")
-		}
-		if err == nil {
-			t.Errorf("send %d was accepted with %d already queued; the queue holds %d and must refuse it, not drop it later", limit+1, limit, limit)
-		}
-		before := t.followRefusals(boundRefusals)
-		t.AwaitCount("the open", before, 1, fakeserver.KindOpen, nil)
-		t.AwaitCount("the queued messages", 0, limit, fakeserver.KindRecv, isSend(p))
-		first, _ := wait(p, 1)
-		t.Quiet(first)
-		if got := sent(p, t.Entries()); !slices.Equal(got, want) {
-			t.Errorf("the server received %d messages (%s); want the %d queued, in order, without the refused one", len(got), brief(got), limit)
-		}
-	},
-}
-
-// brief shows a long list by its ends.
-func brief(xs []string) string {
-	if len(xs) <= 6 {
-		return fmt.Sprint(xs)
-	}
-	return fmt.Sprintf("%v … %v", xs[:3], xs[len(xs)-3:])
 }

@@ -51,7 +51,6 @@ func All() []Scenario {
 func goScenarios() []Scenario {
 	return []Scenario{
 		queueOrderScenario,
-		queueBoundScenario,
 		resumeScenario,
 		newIDScenario,
 		seqGapScenario,
