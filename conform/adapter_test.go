@@ -145,7 +145,7 @@ func TestAdapterTwinsFail(t *testing.T) {
 		// before it (its count went past the limit).
 		{"no-reset", "reset-on-open", "(after failure 1; the profile waits 50ms|`await open 2`: FAIL)"},
 		{"no-pong-check", "dead-link", "`await dial 2`: FAIL|reconnected .* after the link went dark"},
-		{"sends-overtake", "queue-order", `want \["queued-1" "queued-2" "queued-3" "after-open"\]`},
+		{"sends-overtake", "queue-order", `want \[queued-1 queued-2 queued-3 after-open\]`},
 		{"constant-backoff", "backoff", "after failure [2-5]; the profile waits"},
 		{"never-gives-up", "backoff", "giving up after 6 failures: the client did not report it"},
 	} {

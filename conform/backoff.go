@@ -2,10 +2,7 @@ package conform
 
 import (
 	"fmt"
-	"time"
 
-	"github.com/wschaos/wschaos/chaos"
-	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/profile"
 )
 
@@ -50,23 +47,6 @@ func givesUpWhen(p *profile.Profile) string {
 		}
 	}
 	return "never gives up"
-}
-
-// refuseFirst refuses the first n attempts.
-func refuseFirst(n int) chaos.Fault {
-	return chaos.OnAttemptSpans(chaos.Refuse(503), chaos.Span{From: 1, To: n})
-}
-
-// followRefusals follows the first n attempts, each refused, through the
-// client's waits, and returns the wait due before the next attempt.
-func (t *T) followRefusals(n int) time.Duration {
-	var before time.Duration
-	for i := 1; i <= n; i++ {
-		t.AwaitCount(fmt.Sprintf("attempt %d", i), before, i, fakeserver.KindRefuse, nil)
-		t.Settle()
-		before, _ = wait(t.Profile(), i)
-	}
-	return before
 }
 
 // maxResetRefusals bounds the refusals before the accepted attempt.

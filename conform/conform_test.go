@@ -51,9 +51,6 @@ func changed(change func(p *profile.Profile)) Factory { return misconfigured("",
 // Every scenario fails on a client with the bug it names, and says why.
 func TestScenariosFailOnTheirBugs(t *testing.T) {
 	twins := []proof{
-		{"LIFO flush", "queue-order", "queue", referenceWith(flaw.Set{QueueLIFO: true}), "in order"},
-		{"sends overtake the queue", "queue-order", "queue", referenceWith(flaw.Set{SendsOvertakeQueue: true}), "before the send made on open"},
-		{"flush keeps the queue", "queue-order", "queue", referenceWith(flaw.Set{FlushKeepsQueue: true}), "once each"},
 		{"resumes from the last seen event", "resume", "mattermost", referenceWith(flaw.Set{ResumeFromLastSeen: true}), "want \"conn-1\" and 4"},
 		{"no resync on a new id", "new-id", "mattermost", referenceWith(flaw.Set{NoResyncOnNewID: true}), "the resync: the client did not report it"},
 		{"keeps the seq on a new id", "new-id", "mattermost", referenceWith(flaw.Set{KeepSeqOnNewID: true}), "its expected seq was not reset"},

@@ -136,7 +136,7 @@ var fieldTwins = map[string]fieldTwin{
 	"close.query":  {func(p *profile.Profile) { p.Close.Query = "x_code" }, "seq-gap", "reported"},
 	"close.fatal":  {func(p *profile.Profile) { p.Close.Fatal = nil }, "fatal-close", "never reconnects"},
 
-	"queue.enabled": {func(p *profile.Profile) { p.Queue = profile.Queue{} }, "queue-order", "the profile queues it"},
+	"queue.enabled": {func(p *profile.Profile) { p.Queue = profile.Queue{} }, "queue-order", "the server received"},
 	"queue.limit":   {func(p *profile.Profile) { p.Queue.Limit, p.Queue.Full = 0, "" }, "queue-bound", "must refuse it"},
 	"queue.full":    {func(p *profile.Profile) { p.Queue.Full = profile.QueueDropNewest }, "queue-bound", "must refuse it"},
 

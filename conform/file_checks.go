@@ -143,7 +143,7 @@ func checkSent(pl *player, args []string) (string, error) {
 	var got []string
 	for _, e := range entriesOf(pl.t.Entries(), fakeserver.KindRecv) {
 		if e.Msg != nil && e.Msg.Type == typ {
-			got = append(got, e.Msg.Field("id"))
+			got = append(got, sentID(*e.Msg))
 		}
 	}
 	if len(args) == 1 && args[0] == "none" {

@@ -1,6 +1,7 @@
 package conform
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
@@ -102,6 +103,11 @@ func profileWords(args []string, t *T) []string {
 			out[i] = fmt.Sprintf("attempts=1-%d", grown)
 		case "attempts=grown+1":
 			out[i] = fmt.Sprintf("attempts=%d", grown+1)
+		case "attempts=1-queued":
+			out[i] = "attempts=1-1"
+			if t != nil {
+				out[i] = fmt.Sprintf("attempts=1-%d", queueRefusals(t))
+			}
 		}
 	}
 	return out
@@ -221,6 +227,9 @@ func (pl *player) await(c fileCmd) error {
 		n = max(pl.t.p.Queue.Limit, 1)
 	}
 	if got, why := pl.awaitCount(func() int { return awaitKinds[kind](pl, arg) }, n); got < n {
+		if kind == "sent" {
+			why += fmt.Sprintf("; the server received %v", receivedIDs(pl))
+		}
 		return fail(fmt.Sprintf("%d of %d seen: %s", got, n, why))
 	}
 	pl.note("await " + what + ": ok")
@@ -249,6 +258,7 @@ func (pl *player) awaitCount(have func() int, n int) (int, string) {
 	if got < n {
 		return got, fmt.Sprintf("not within %v, the profile's longest wait here widened by the tolerance", round(hi+slack))
 	}
+	quietReal(t.ctx, stateGrace) // what follows at once (a flush on open) is the await's too
 	return got, ""
 }
 
@@ -323,6 +333,11 @@ func (pl *player) awaitVirtual(have func() int, n int, span time.Duration) (int,
 		cancel()
 		got := have()
 		if got >= n {
+			// What follows at this instant (a flush on open, a send's
+			// verdict) is the await's too: wait for the world to be idle.
+			ctx, cancel := t.waitFor(patience)
+			<-ctx.Done()
+			cancel()
 			return got, ""
 		}
 		if got > seen { // each one may take the whole span
@@ -901,4 +916,31 @@ func checkRefused(pl *player, args []string) (string, error) {
 		}
 	}
 	return "ok", nil
+}
+
+// sentID is the id a "send" put in a message: its data's "id", or, where
+// the profile's codec carries plain text frames (reconnecting-websocket),
+// the "id" of the JSON the frame's text holds.
+func sentID(m profile.Message) string {
+	if id := m.Field("id"); id != "" {
+		return id
+	}
+	var frame string
+	if json.Unmarshal(m.Data, &frame) == nil {
+		return profile.Message{Data: json.RawMessage(frame)}.Field("id")
+	}
+	return ""
+}
+
+// receivedIDs are the ids of the messages of the send type the server
+// received, in order.
+func receivedIDs(pl *player) []string {
+	typ := pl.sendType()
+	var ids []string
+	for _, e := range entriesOf(pl.t.Entries(), fakeserver.KindRecv) {
+		if e.Msg != nil && e.Msg.Type == typ {
+			ids = append(ids, sentID(*e.Msg))
+		}
+	}
+	return ids
 }

@@ -50,7 +50,6 @@ func All() []Scenario {
 // goScenarios are the conformance scenarios still written in Go.
 func goScenarios() []Scenario {
 	return []Scenario{
-		queueOrderScenario,
 		resumeScenario,
 		newIDScenario,
 		seqGapScenario,
