@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"net/url"
 	"reflect"
 	"strconv"
 	"strings"
@@ -36,6 +37,11 @@ func init() {
 	checks["uptime-reset"] = checkUptimeReset
 	checks["sent"] = fillQueue(checks["sent"])
 	checks["refused"] = checkRefused
+	checks["resumed"] = checkResumed
+	checks["reported"] = gapCode(checks["reported"])
+	awaitKinds["delivered"] = func(pl *player, _ string) int {
+		return count(pl.t.Events(), func(e Event) bool { return e.Kind == EventMessage && e.Type == eventType })
+	}
 	awaitKinds["sent"] = func(pl *player, _ string) int {
 		typ := pl.sendType()
 		return len(matching(pl.t.Entries(), func(e fakeserver.Entry) bool {
@@ -943,4 +949,68 @@ func receivedIDs(pl *player) []string {
 		}
 	}
 	return ids
+}
+
+// gapCode lets "check reported" name the profile's sequence-gap close
+// code as gap: "check reported gap 1".
+func gapCode(reported func(*player, []string) (string, error)) func(*player, []string) (string, error) {
+	return func(pl *player, args []string) (string, error) {
+		if len(args) != 2 || args[0] != "gap" {
+			return reported(pl, args)
+		}
+		r := pl.t.p.Resume
+		if r == nil {
+			return verdict(false, "profile %s does not resume sessions: it has no gap code", pl.t.p.Name), nil
+		}
+		code := strconv.Itoa(int(r.GapCloseCode))
+		v, err := reported(pl, []string{code, args[1]})
+		if strings.HasPrefix(v, "FAIL: ") {
+			v = fmt.Sprintf("FAIL: the gap did not make the client close with %s: %s", code, strings.TrimPrefix(v, "FAIL: "))
+		}
+		return v, err
+	}
+}
+
+// checkResumed: "check resumed profile": every reconnect asked to resume
+// the session: the connection id of the server's first hello, and the
+// sequence number of the next event it expects, one past the events it
+// had delivered (numbered from 1) before the instant it dialed (a replay
+// comes at that instant).
+func checkResumed(pl *player, args []string) (string, error) {
+	if len(args) != 1 || args[0] != "profile" {
+		return "", fmt.Errorf("check resumed takes: profile")
+	}
+	t, p := pl.t, pl.t.p
+	r := p.Resume
+	if r == nil {
+		return verdict(false, "profile %s does not resume sessions", p.Name), nil
+	}
+	es := t.Entries()
+	id := ""
+	for _, e := range es {
+		if e.Kind == fakeserver.KindSend && e.Msg != nil && e.Msg.Type == r.HelloType {
+			id = e.Msg.Field(r.IDField)
+			break
+		}
+	}
+	dials := entriesOf(es, fakeserver.KindDial)
+	if len(dials) < 2 {
+		return verdict(false, "the client did not reconnect"), nil
+	}
+	for _, d := range dials[1:] {
+		u, err := url.Parse(d.URL)
+		if err != nil {
+			return verdict(false, "dial %d: bad URL %q", d.Attempt, d.URL), nil
+		}
+		q, err := p.ParseConnectQuery(u.Query())
+		if err != nil {
+			return verdict(false, "dial %d: %v", d.Attempt, err), nil
+		}
+		seen := count(t.Events(), func(e Event) bool { return e.Kind == EventMessage && e.Type == eventType && e.At < d.At })
+		if want := int64(seen + 1); q.ConnectionID != id || q.Seq != want {
+			return verdict(false, "reconnect %d asked for %s=%q %s=%d; want %q and %d, the next event it expects",
+				d.Attempt, r.IDParam, q.ConnectionID, r.SeqParam, q.Seq, id, want), nil
+		}
+	}
+	return "ok", nil
 }

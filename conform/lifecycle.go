@@ -59,19 +59,6 @@ func deadWithin(p *profile.Profile) (time.Duration, string) {
 	return first + hb.Interval, "a ping still unanswered when the next is due"
 }
 
-// AwaitAny waits, in real time bounded by the virtual-time patience, until
-// cond holds: for effects of more than one kind at once.
-func (t *T) AwaitAny(what string, cond func() bool) {
-	ctx, cancel := t.waitFor(patience)
-	defer cancel()
-	for !cond() {
-		if ctx.Err() != nil {
-			t.Fatalf("%s: not seen within %v%s", what, patience, whyEnded(ctx))
-		}
-		quietReal(ctx, pollEvery) // ends early with ctx: look once more, then fail
-	}
-}
-
 // reportedWhere says where the profile reports an error close's code.
 func reportedWhere(p *profile.Profile) string {
 	switch p.Close.Report {

@@ -1,8 +1,6 @@
 package conform
 
 import (
-	"time"
-
 	"github.com/wschaos/wschaos/chaos"
 	"github.com/wschaos/wschaos/fakeserver"
 	"github.com/wschaos/wschaos/profile"
@@ -39,39 +37,10 @@ func (s Scenario) File() *File { return s.file }
 // AppliesTo reports whether s runs for p.
 func (s Scenario) AppliesTo(p *profile.Profile) bool { return s.Applies == nil || s.Applies(p) }
 
-// All is the conformance set, every profile's, in the order it runs:
-// the library's files written for every profile (no "# profile:" line),
-// in name order, each skipped where its "# requires:" says, then the Go
-// scenarios not yet written as files.
-func All() []Scenario {
-	return append(conformanceFiles(), goScenarios()...)
-}
-
-// goScenarios are the conformance scenarios still written in Go.
-func goScenarios() []Scenario {
-	return []Scenario{
-		resumeScenario,
-		newIDScenario,
-		seqGapScenario,
-	}
-}
-
-// window is the profile's wait after failure n, and whether it retries.
-func wait(p *profile.Profile, n int) (time.Duration, bool) {
-	w, ok := p.Backoff.Window(n, 0)
-	return w.Max, ok
-}
-
-// ofKind counts entries of kind k.
-func ofKind(es []fakeserver.Entry, k fakeserver.Kind) int {
-	n := 0
-	for _, e := range es {
-		if e.Kind == k {
-			n++
-		}
-	}
-	return n
-}
+// All is the conformance set, every profile's, in the order it runs: the
+// library's files written for every profile (no "# profile:" line), in
+// name order, each skipped where its "# requires:" says.
+func All() []Scenario { return conformanceFiles() }
 
 // closeOf returns the close entry of attempt n.
 func closeOf(es []fakeserver.Entry, n int) (fakeserver.Entry, bool) {
