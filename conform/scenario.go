@@ -31,7 +31,8 @@ type Scenario struct {
 	file *File
 }
 
-// File returns the scenario file s plays, or nil for a Go scenario.
+// File returns the scenario file s plays, or nil for a scenario built in
+// Go (a Go client's own, or a test's).
 func (s Scenario) File() *File { return s.file }
 
 // AppliesTo reports whether s runs for p.
