@@ -232,7 +232,7 @@ func (pl *player) await(c fileCmd) error {
 	if n == 0 {
 		n = max(pl.t.p.Queue.Limit, 1)
 	}
-	if got, why := pl.awaitCount(func() int { return awaitKinds[kind](pl, arg) }, n); got < n {
+	if got, why := pl.awaitCount(func() int { return awaitKinds[kind](pl, arg) }, n, true); got < n {
 		if kind == "sent" {
 			why += fmt.Sprintf("; the server received %v", receivedIDs(pl))
 		}
@@ -244,13 +244,14 @@ func (pl *player) await(c fileCmd) error {
 
 // awaitCount waits until have() reaches n, each one allowed the
 // profile's span (awaitSpan) from the one before: in virtual time by
-// stepping, on the real clock by waiting it, scaled and widened. It
-// returns how many came, and why the wait ended short.
-func (pl *player) awaitCount(have func() int, n int) (int, string) {
+// stepping, on the real clock by waiting it, scaled and widened. With
+// settle, what follows at that instant is waited for too. It returns how
+// many came, and why the wait ended short.
+func (pl *player) awaitCount(have func() int, n int, settle bool) (int, string) {
 	t := pl.t
 	span := t.awaitSpan()
 	if t.virtual {
-		return pl.awaitVirtual(have, n, span)
+		return pl.awaitVirtual(have, n, span, settle)
 	}
 	_, hi := t.tol.widen(span, span)
 	deadline, seen := time.Now().Add(hi+slack), have()
@@ -264,7 +265,9 @@ func (pl *player) awaitCount(have func() int, n int) (int, string) {
 	if got < n {
 		return got, fmt.Sprintf("not within %v, the profile's longest wait here widened by the tolerance", round(hi+slack))
 	}
-	quietReal(t.ctx, stateGrace) // what follows at once (a flush on open) is the await's too
+	if settle {
+		quietReal(t.ctx, stateGrace) // what follows at once (a flush on open) is the await's too
+	}
 	return got, ""
 }
 
@@ -282,7 +285,7 @@ func (pl *player) awaitRetries() string {
 		watch = backoffWatch(t)
 	}
 	for n := 1; n <= watch; n++ {
-		if got, why := pl.awaitCount(refused, n); got < n {
+		if got, why := pl.awaitCount(refused, n, false); got < n {
 			if t.gaveUp() {
 				return fmt.Sprintf("the client gave up after %d failures; the profile retries after failure %d and %s", got, got, givesUpWhen(p))
 			}
@@ -291,7 +294,7 @@ func (pl *player) awaitRetries() string {
 	}
 	if last == 0 {
 		dials := func() int { return len(entriesOf(t.Entries(), fakeserver.KindDial)) }
-		if got, why := pl.awaitCount(dials, watch+1); got <= watch {
+		if got, why := pl.awaitCount(dials, watch+1, true); got <= watch {
 			if t.gaveUp() {
 				return fmt.Sprintf("the client gave up after %d failures; the profile never gives up", watch)
 			}
@@ -299,7 +302,7 @@ func (pl *player) awaitRetries() string {
 		}
 		return ""
 	}
-	if got, why := pl.awaitCount(func() int { return count(t.Events(), isState(StateGaveUp)) }, 1); got < 1 {
+	if got, why := pl.awaitCount(func() int { return count(t.Events(), isState(StateGaveUp)) }, 1, true); got < 1 {
 		return fmt.Sprintf("giving up after %d failures: the client did not report it (%s); the profile %s", last, why, givesUpWhen(p))
 	}
 	return ""
@@ -328,7 +331,7 @@ func giveUpAt(p *profile.Profile) int {
 
 // awaitVirtual steps the virtual clock until have() reaches n, or the
 // world has nothing pending, or span has passed.
-func (pl *player) awaitVirtual(have func() int, n int, span time.Duration) (int, string) {
+func (pl *player) awaitVirtual(have func() int, n int, span time.Duration, settle bool) (int, string) {
 	t := pl.t
 	start, seen := t.vclock.Now(), have()
 	for {
@@ -339,11 +342,13 @@ func (pl *player) awaitVirtual(have func() int, n int, span time.Duration) (int,
 		cancel()
 		got := have()
 		if got >= n {
-			// What follows at this instant (a flush on open, a send's
-			// verdict) is the await's too: wait for the world to be idle.
-			ctx, cancel := t.waitFor(patience)
-			<-ctx.Done()
-			cancel()
+			if settle {
+				// What follows at this instant (a flush on open, a send's
+				// verdict) is the await's too: wait for the world to be idle.
+				ctx, cancel := t.waitFor(patience)
+				<-ctx.Done()
+				cancel()
+			}
 			return got, ""
 		}
 		if got > seen { // each one may take the whole span
