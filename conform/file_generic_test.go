@@ -102,3 +102,24 @@ func TestProfileWordsInFaults(t *testing.T) {
 		t.Errorf("phoenix: %q, want 60 %% of its 30 s timeout", got)
 	}
 }
+
+// A file for every profile, in a run that names no profile (the whole
+// library on the reference client), is skipped with the reason, and the
+// others of the run still run.
+func TestFileForEveryProfileSkippedWithoutAProfile(t *testing.T) {
+	generic, err := ParseFile("any.txt", "# bug: b\n\nstart\n----\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, err := ParseFile("own.txt", "# bug: b\n# profile: queue\n\nstart\n----\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := Run(ctx(t), Config{Virtual: true, Seed: 1, Scenarios: []Scenario{generic.Scenario(), own.Scenario()}}, Reference())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rs[0].Skipped != "written for every profile, and the run gives none: give one with --profile" || rs[1].Skipped != "" || !rs[1].Passed {
+		t.Errorf("results %+v, want the first skipped with the reason and the second run", rs)
+	}
+}
