@@ -2,14 +2,8 @@ package conform
 
 import (
 	"fmt"
-	"math/rand/v2"
-	"reflect"
-	"time"
 
-	"github.com/wschaos/wschaos/backoff"
-	"github.com/wschaos/wschaos/chaos"
 	"github.com/wschaos/wschaos/profile"
-	"github.com/wschaos/wschaos/transcript"
 )
 
 // backoffFailures is how many refusals in a row the backoff scenario
@@ -45,86 +39,6 @@ func backoffWatch(t *T) int {
 	return min(max(backoffFailures, last+2), maxBackoffFailures)
 }
 
-// jitterWaits is the fewest waits with room for jitter that the jitter
-// check needs: a client with jitter puts them all in the lowest tenth of
-// their windows once in 10^jitterWaits.
-const jitterWaits = 5
-
-// checkJitter fails a client whose waits all sit at the bottom of windows
-// the profile spreads them over: a client without jitter. Where the base
-// is drawn once per client the waits move together, so one client says
-// nothing of it; those profiles are not judged here.
-func checkJitter(t *T, ws []Wait) {
-	p := t.Profile()
-	if !reflect.DeepEqual(backoff.ForClient(p.Backoff, rand.New(rand.NewPCG(1, 2))), p.Backoff) {
-		return
-	}
-	seen, low := 0, 0
-	for _, w := range ws {
-		if w.Note != "" || w.Max-w.Min < w.Max/10 {
-			continue
-		}
-		seen++
-		if w.Waited-w.Min < (w.Max-w.Min)/10 {
-			low++
-		}
-	}
-	if seen >= jitterWaits && low == seen {
-		t.Errorf("no jitter: the profile spreads each wait over its window, yet all %d waits sat in the lowest tenth of their windows (by chance, once in 10^%d)", seen, seen)
-	}
-}
-
-var backoffScenario = Scenario{
-	Name:   "backoff",
-	Checks: "waits the profile's delay before each reconnect, and gives up where the profile does",
-	Faults: func(*T) []chaos.Fault { return []chaos.Fault{chaos.Refuse(503)} },
-	Run: func(t *T) {
-		p := t.Profile()
-		t.Connect()
-		var before time.Duration // the wait before the attempt awaited: none before the first
-		for n := 1; ; n++ {
-			t.AwaitCount(fmt.Sprintf("attempt %d", n), before, n, transcript.KindRefuse, nil)
-			d, retries := wait(p, n)
-			if !retries {
-				t.AwaitEvent(fmt.Sprintf("giving up after %d failures", n), 0, 1, isState(StateGaveUp))
-				last, _ := wait(p, n-1)
-				t.Quiet(last)
-				if dials := ofKind(t.Entries(), transcript.KindDial); dials > n {
-					t.Errorf("the client dialed again after giving up: %d attempts, the profile stops at %d", dials, n)
-				}
-				break
-			}
-			if n == backoffWatch(t) {
-				t.Settle()
-				giveUpEarly(t, n)
-				t.AwaitCount(fmt.Sprintf("attempt %d, the retry after failure %d", n+1, n), d, n+1, transcript.KindDial, nil)
-				break
-			}
-			t.Settle()
-			giveUpEarly(t, n)
-			before = d
-		}
-		t.CheckWaits()
-		checkJitter(t, t.judge(t.Entries(), false))
-		checkSpread(t, t.judge(t.Entries(), false))
-	},
-}
-
-// giveUpEarly fails a client that gave up after failure n where the
-// profile retries. The client's word on failure n is its n-th reconnecting
-// or gave-up (on the real clock it may come a moment after the server saw
-// the failure); a client that never says reconnecting is judged by whether
-// it has said gave-up at all.
-func giveUpEarly(t *T, n int) {
-	e, said := t.ReportedWithin(n, isState(StateReconnecting, StateGaveUp))
-	if said && e.State != StateGaveUp || !said && !t.gaveUp() {
-		return
-	}
-	d, _ := wait(t.Profile(), n)
-	t.Fatalf("the client gave up after %d failures; the profile retries after failure %d (waiting %v) and %s",
-		n, n, round(d), givesUpWhen(t.Profile()))
-}
-
 // givesUpWhen says when a profile gives up.
 func givesUpWhen(p *profile.Profile) string {
 	for n := 1; n <= maxBackoffFailures*4; n++ {
@@ -133,23 +47,6 @@ func givesUpWhen(p *profile.Profile) string {
 		}
 	}
 	return "never gives up"
-}
-
-// refuseFirst refuses the first n attempts.
-func refuseFirst(n int) chaos.Fault {
-	return chaos.OnAttemptSpans(chaos.Refuse(503), chaos.Span{From: 1, To: n})
-}
-
-// followRefusals follows the first n attempts, each refused, through the
-// client's waits, and returns the wait due before the next attempt.
-func (t *T) followRefusals(n int) time.Duration {
-	var before time.Duration
-	for i := 1; i <= n; i++ {
-		t.AwaitCount(fmt.Sprintf("attempt %d", i), before, i, transcript.KindRefuse, nil)
-		t.Settle()
-		before, _ = wait(t.Profile(), i)
-	}
-	return before
 }
 
 // maxResetRefusals bounds the refusals before the accepted attempt.
@@ -173,40 +70,4 @@ func resetRefusals(t *T) int {
 		}
 	}
 	return maxResetRefusals
-}
-
-var resetScenario = Scenario{
-	Name:   "reset-on-open",
-	Checks: "a successful open (after the handshake's reply, where there is one) resets the failure count: the wait after an accept-then-close is the first one",
-	// A profile that resets only after some uptime has its own scenario.
-	Applies: func(p *profile.Profile) bool { return p.ResetAfter == 0 },
-	Faults: func(t *T) []chaos.Fault {
-		n := resetRefusals(t)
-		accepted := chaos.AcceptThenClose(restart)
-		if p := t.Profile(); p.Connect.Handshake != nil {
-			// Connected means the handshake's reply: close just after it.
-			first, _ := wait(p, 1)
-			accepted = chaos.CloseAfter(handshakeDone(p, first/4), restart.Code, restart.Reason)
-		}
-		return []chaos.Fault{refuseFirst(n), chaos.OnAttempts(accepted, n+1)}
-	},
-	Run: func(t *T) {
-		p := t.Profile()
-		t.Connect()
-		before := t.followRefusals(resetRefusals(t))
-		t.AwaitCount("the accepted attempt", before, 1, transcript.KindOpen, nil)
-		if p.Connect.Handshake != nil {
-			t.AwaitEvent("the connected state, on the handshake's reply", 0, 1, isState(StateConnected))
-			first, _ := wait(p, 1)
-			t.StepToServer("the server's close after the handshake")
-			t.AwaitCount("the server's close", handshakeDone(p, first/4), 1, transcript.KindClose, nil)
-		} else {
-			t.AwaitCount("the server's close", 0, 1, transcript.KindClose, nil)
-		}
-		t.Settle()
-		first, _ := wait(p, 1)
-		t.AwaitCount(fmt.Sprintf("the reconnect after the accept-then-close, due after %v (a failure count reset on open)", round(first)),
-			first, 2, transcript.KindOpen, nil)
-		t.CheckWaits()
-	},
 }

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wschaos/wschaos/backoff"
-	"github.com/wschaos/wschaos/internal/flaw"
 	"github.com/wschaos/wschaos/profile"
 )
 
@@ -35,82 +33,6 @@ func TestReferencePassesInVirtualTime(t *testing.T) {
 	}
 }
 
-// proof is a client with one bug for a Go scenario, and the words its
-// failure must use.
-type proof struct {
-	name     string
-	scenario string
-	profile  string
-	make     Factory
-	want     string
-}
-
 // changed is the reference client following a changed copy of the
 // profile it is checked against.
 func changed(change func(p *profile.Profile)) Factory { return misconfigured("", change).Make }
-
-// Every scenario fails on a client with the bug it names, and says why.
-func TestScenariosFailOnTheirBugs(t *testing.T) {
-	twins := []proof{
-		{"backoff factor 3", "backoff", "queue", changed(func(p *profile.Profile) {
-			p.Backoff = backoff.Limit{Policy: backoff.Exponential{Base: time.Second, Factor: 3}, Attempts: 5}
-		}), "the profile waits"},
-		{"never gives up", "backoff", "queue", changed(func(p *profile.Profile) {
-			p.Backoff = backoff.Exponential{Base: time.Second, Factor: 2}
-		}), "giving up after 6 failures"},
-		{"gives up after 7 (RxJS port)", "backoff", "mattermost", changed(func(p *profile.Profile) {
-			p.Backoff = backoff.Limit{Policy: p.Backoff, Attempts: 7}
-		}), "the client gave up after 8 failures"},
-		{"no reset on open", "reset-on-open", "queue", referenceWith(flaw.Set{NoResetOnOpen: true}), "the profile waits 1s"},
-		{"no reset on open", "reset-on-open", "mattermost", referenceWith(flaw.Set{NoResetOnOpen: true}), "after failure 1; the profile waits [3s, 5s]"},
-		{"close without a frame", "close", "queue", referenceWith(flaw.Set{CloseWithoutFrame: true}), "want a close frame with 1000"},
-		{"pings every 60 s", "heartbeat", "queue", changed(func(p *profile.Profile) { p.Heartbeat.Interval *= 2 }), "pings every 30s"},
-		{"no ping on open", "heartbeat", "mattermost", changed(func(p *profile.Profile) { p.Heartbeat.OnOpen = false }), "ping"},
-		{"no pong check", "dead-link", "queue", referenceWith(flaw.Set{NoPongCheck: true}), "still had not noticed"},
-		{"no pong check", "dead-link", "mattermost", referenceWith(flaw.Set{NoPongCheck: true}), "still had not noticed"},
-		{"LIFO flush", "queue-order", "queue", referenceWith(flaw.Set{QueueLIFO: true}), "in order"},
-		{"sends overtake the queue", "queue-order", "queue", referenceWith(flaw.Set{SendsOvertakeQueue: true}), "before the send made on open"},
-		{"flush keeps the queue", "queue-order", "queue", referenceWith(flaw.Set{FlushKeepsQueue: true}), "once each"},
-		{"unbounded queue", "queue-bound", "queue", changed(func(p *profile.Profile) { p.Queue.Limit = 0 }), "must refuse it"},
-		{"resumes from the last seen event", "resume", "mattermost", referenceWith(flaw.Set{ResumeFromLastSeen: true}), "want \"conn-1\" and 4"},
-		{"no resync on a new id", "new-id", "mattermost", referenceWith(flaw.Set{NoResyncOnNewID: true}), "the resync: never came"},
-		{"keeps the seq on a new id", "new-id", "mattermost", referenceWith(flaw.Set{KeepSeqOnNewID: true}), "its expected seq was not reset"},
-		{"no seq check", "seq-gap", "mattermost", referenceWith(flaw.Set{NoSeqCheck: true}), "the close on the gap"},
-		{"ignores server errors", "error-state", "queue", changed(func(p *profile.Profile) { p.ErrorType = "" }), "the error state"},
-		{"no connect timeout", "stalled-handshake", "queue", referenceWith(flaw.Set{NoConnectTimeout: true}), "no connect timeout"},
-		{"connected before the reply", "handshake", "graphql-ws", referenceWith(flaw.Set{NoHandshakeWait: true}), "did not wait for the handshake"},
-		{"no pongs to server pings", "server-ping", "graphql-ws", referenceWith(flaw.Set{NoServerPongs: true}), "the client's pong to ping 1"},
-		{"reconnects after a fatal code", "fatal-close", "graphql-ws", referenceWith(flaw.Set{IgnoreFatalCodes: true}), "never reconnects after it"},
-		{"resets on open despite the uptime rule", "reset-after-uptime", "reconnecting-websocket",
-			referenceWith(flaw.Set{ResetOnOpenDespiteUptime: true}), "resets the count only after 5s up"},
-		{"error code in the frame, not the query", "seq-gap", "mattermost", referenceWith(flaw.Set{CloseCodeInFrame: true}), "it put 4001 in the close frame"},
-		{"no jitter", "backoff", "mattermost", changed(func(p *profile.Profile) {
-			m := p.Backoff.(backoff.Mattermost)
-			m.Jitter = 0
-			p.Backoff = m
-		}), "no jitter"},
-	}
-	covered := map[string]bool{}
-	for _, tw := range twins {
-		covered[tw.scenario] = true
-		t.Run(tw.scenario+"/"+tw.profile+"/"+tw.name, func(t *testing.T) {
-			t.Parallel()
-			cfg := Config{Profile: profile.ByName(tw.profile), Virtual: true, Seed: 1, Only: []string{tw.scenario}}
-			rs, err := Run(ctx(t), cfg, tw.make)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if rs[0].Passed {
-				t.Fatalf("passed a client that %s\n%s", tw.name, rs[0].Transcript)
-			}
-			if !strings.Contains(strings.Join(rs[0].Failures, "\n"), tw.want) {
-				t.Errorf("failed, but without naming the behaviour (want %q in):\n%s", tw.want, strings.Join(rs[0].Failures, "\n"))
-			}
-		})
-	}
-	for _, s := range All() {
-		if !covered[s.Name] {
-			t.Errorf("scenario %s has no twin proving it fails on its bug", s.Name)
-		}
-	}
-}

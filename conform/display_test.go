@@ -21,7 +21,11 @@ func TestRoundTimes(t *testing.T) {
 // The result keeps what the scenario asked the client and the replies, in
 // order, for the report to draw beside the transcript.
 func TestResultRecordsTheCommands(t *testing.T) {
-	r := RunOne(context.Background(), Config{Profile: profile.QueueProfile(), Virtual: true, Seed: 1}, closeScenario, Reference())
+	f, err := LoadFile(libraryDir() + "/close.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := RunOne(context.Background(), Config{Profile: profile.QueueProfile(), Virtual: true, Seed: 1}, f.Scenario(), Reference())
 	if !r.Passed {
 		t.Fatalf("close on the reference client: %s", r.Reason)
 	}

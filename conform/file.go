@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/wschaos/wschaos/internal/filecodec"
+	"github.com/wschaos/wschaos/profile"
 )
 
 // A File is one scenario file: a header that states the bug and where it
@@ -135,7 +136,7 @@ func ParseFile(path, text string) (*File, error) {
 	}
 	if err := s.header.check(); err != nil {
 		line := 1
-		if strings.HasPrefix(err.Error(), "unknown twin") {
+		if strings.HasPrefix(err.Error(), "unknown twin") || strings.HasPrefix(err.Error(), "twin ") {
 			line = s.header.twinLine
 		}
 		return nil, fail(line, "header: %v", err)
@@ -252,8 +253,12 @@ func (h *header) check() error {
 		return fmt.Errorf(`no "# bug:" line naming the behaviour`)
 	}
 	for _, t := range h.twins {
-		if _, ok := twins[t]; !ok {
-			return fmt.Errorf("unknown twin %q (known: %s)", t, strings.Join(twinNames(), ", "))
+		name, under, scoped := strings.Cut(t, "@")
+		if _, ok := twins[name]; !ok {
+			return fmt.Errorf("unknown twin %q (known: %s)", name, strings.Join(twinNames(), ", "))
+		}
+		if scoped && (h.profile != "" || profile.ByName(under) == nil) {
+			return fmt.Errorf("twin %s: @PROFILE scopes a twin of a file for every profile to a shipped profile (one of %s)", t, strings.Join(profile.Names(), ", "))
 		}
 	}
 	return nil
@@ -312,8 +317,10 @@ func diff(want, got []string) string {
 func validate(c fileCmd) error {
 	switch c.verb {
 	case "fault":
-		_, err := parseFault(c.args)
+		_, err := parseFault(profileWords(c.args, nil))
 		return err
+	case "await":
+		return validateAwait(c.args)
 	case "check":
 		if len(c.args) == 0 {
 			return fmt.Errorf("check what? (known: %s)", strings.Join(sortedStrings(checkNames()), ", "))
@@ -332,12 +339,14 @@ func validate(c fileCmd) error {
 			switch {
 			case !isKV:
 				ids++
+			case k == "fill" && v == "queue":
+				ids++
 			case k == "type" && v != "":
 			case k == "when" && v == StateConnected:
 			case k == "when":
 				return fmt.Errorf("send: when=%q: the one state a send can wait for is when=connected", v)
 			default:
-				return fmt.Errorf("send: unknown option %q (known: type=T, when=connected)", a)
+				return fmt.Errorf("send: unknown option %q (known: type=T, when=connected, fill=queue)", a)
 			}
 		}
 		if ids == 0 {

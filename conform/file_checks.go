@@ -200,7 +200,7 @@ func checkSent(pl *player, args []string) (string, error) {
 	var got []string
 	for _, e := range entriesOf(pl.t.Entries(), transcript.KindRecv) {
 		if e.Msg != nil && e.Msg.Type == typ {
-			got = append(got, e.Msg.Field("id"))
+			got = append(got, sentID(*e.Msg))
 		}
 	}
 	if len(args) == 1 && args[0] == "none" {

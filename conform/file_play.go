@@ -157,7 +157,11 @@ func (s *File) Scenario() Scenario {
 			var fs []chaos.Fault
 			for _, c := range s.cmds {
 				if c.verb == "fault" {
-					f, err := parseFault(scaleWords(c.args, t.scale))
+					words := profileWords(scaleWords(c.args, t.scale), t)
+					if leftOut(words) {
+						continue
+					}
+					f, err := parseFault(words)
 					if err != nil { // checked at parse time, unscaled
 						t.Errorf("%s:%d: %v", s.path, c.line, err)
 						continue
@@ -296,6 +300,8 @@ type player struct {
 	// now holds the kinds the current command brings.
 	want map[string]int
 	now  map[string]bool
+	// refused holds the ids whose send the client refused.
+	refused map[string]bool
 }
 
 // clientLine is one line of the client's side of the output.
@@ -539,6 +545,17 @@ func (pl *player) render(server, client, actions int) []string {
 		text    string
 	}
 	var lines []line
+	if pl.f.generic() {
+		// The timeline is the profile's: a file for every profile shows
+		// only its own lines, and not when they came.
+		pl.mu.Lock()
+		defer pl.mu.Unlock()
+		var out []string
+		for _, a := range pl.actions[actions:] {
+			out = append(out, "client "+a.text)
+		}
+		return out
+	}
 	for _, e := range pl.t.srv.Transcript().Since(server) {
 		lines = append(lines, line{e.At, 0, e.Attempt, e.String()})
 	}
@@ -611,23 +628,35 @@ func (pl *player) sendType() string {
 func (pl *player) send(c fileCmd) error {
 	typ := pl.sendType()
 	var ids []string
-	onConnect := false
+	onConnect, fill := false, false
 	for _, a := range c.args {
 		switch v, ok := strings.CutPrefix(a, "type="); {
 		case ok:
 			typ = v
 		case a == "when=connected":
 			onConnect = true
+		case a == "fill=queue":
+			fill = true
 		default:
 			ids = append(ids, a)
 		}
 	}
+	if fill {
+		pl.sendFill(typ)
+	}
 	if len(ids) == 0 {
+		if fill {
+			return nil
+		}
 		return fmt.Errorf("name at least one message id")
 	}
 	verdict := func(id string, err error) {
+		pl.noteSend(id, err)
 		what := "ok"
-		if err != nil {
+		switch {
+		case err != nil && pl.f.generic():
+			what = "refused" // the error's words are the client's, and may name the profile's bound
+		case err != nil:
 			what = err.Error()
 		}
 		pl.note(fmt.Sprintf("send %s: %s", id, what))
@@ -651,7 +680,7 @@ func (pl *player) emit(c fileCmd) error {
 	typ, span := "posted", ""
 	for _, a := range c.args {
 		if v, ok := strings.CutPrefix(a, "type="); ok {
-			typ = v
+			typ = pl.profileType(v)
 		} else {
 			span = a
 		}
@@ -707,7 +736,7 @@ func (pl *player) reconnect(fileCmd) error {
 	if !ok {
 		pl.t.Skipf("the client offers no reconnect: the file asks the application to reconnect")
 	}
-	err := r.Reconnect(pl.t.ctx)
+	err := pl.t.command("reconnect", func() error { return r.Reconnect(pl.t.ctx) })
 	if errors.Is(err, ErrNotSupported) {
 		pl.t.Skipf("the client offers no reconnect (%v): the file asks the application to reconnect", err)
 	}

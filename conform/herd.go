@@ -37,7 +37,7 @@ const (
 // client goes through its waits as after an outage, until it gives up or
 // herdWaits waits are seen. The waits after each failure, one per client,
 // must spread over their window as the profile's jitter spreads them
-// (checkSpread's statistic, grouped by failure): a herd that comes back in
+// (spreadMissing's statistic, grouped by failure): a herd that comes back in
 // lock-step fails, "no jitter", with a false-alarm rate of jitterAlpha.
 func RunHerd(ctx context.Context, cfg Config, a *Adapter, n int) (r Result) {
 	start := time.Now()
@@ -121,7 +121,7 @@ func RunHerd(ctx context.Context, cfg Config, a *Adapter, n int) (r Result) {
 	wg.Wait()
 	for i := range procs {
 		if errs[i] == nil {
-			errs[i] = servers[i].Transcript().Wait(sctx, func(es []transcript.Entry) bool { return ofKind(es, transcript.KindOpen) > 0 })
+			errs[i] = servers[i].Transcript().Wait(sctx, func(es []transcript.Entry) bool { return len(entriesOf(es, transcript.KindOpen)) > 0 })
 		}
 		if errs[i] != nil {
 			r.Failures = []string{fmt.Sprintf("client %d of the herd did not connect within %v: %v", i+1, herdPatience, errs[i])}
@@ -142,7 +142,7 @@ func RunHerd(ctx context.Context, cfg Config, a *Adapter, n int) (r Result) {
 	wctx, cancel2 := context.WithTimeout(ctx, budget)
 	defer cancel2()
 	for _, s := range servers {
-		s.Transcript().Wait(wctx, func(es []transcript.Entry) bool { return ofKind(es, transcript.KindDial) > watch })
+		s.Transcript().Wait(wctx, func(es []transcript.Entry) bool { return len(entriesOf(es, transcript.KindDial)) > watch })
 	}
 	var ws, first []Wait
 	var tr strings.Builder

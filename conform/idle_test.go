@@ -3,10 +3,9 @@ package conform
 import (
 	"strings"
 	"testing"
+	"time"
 
-	"github.com/wschaos/wschaos/internal/flaw"
 	"github.com/wschaos/wschaos/internal/quiet"
-	"github.com/wschaos/wschaos/profile"
 )
 
 // A wait for an effect that cannot come fails as soon as client and
@@ -16,17 +15,24 @@ func TestAnIdleWorldEndsAWaitAtOnce(t *testing.T) {
 	if !quiet.Supported {
 		t.Skip("cannot observe goroutines and sockets on this system")
 	}
-	cfg := Config{Profile: profile.ByName("mattermost"), Virtual: true, Seed: 1, Only: []string{"new-id"}}
-	rs, err := Run(ctx(t), cfg, referenceWith(flaw.Set{NoResyncOnNewID: true}))
+	f, err := ParseFile("never.txt", "# bug: a line that never comes\n# profile: queue\n\nstart\n----\n+0s        #1 dial /ws\n+0s        never\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	rs, err := Run(ctx(t), Config{Virtual: true, Exact: true, Seed: 1, Scenarios: []Scenario{f.Scenario()}}, Reference())
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := rs[0]
 	if r.Passed {
-		t.Fatalf("passed a client that takes a new id without a resync\n%s", r.Transcript)
+		t.Fatalf("passed a file whose output never comes\n%s", r.Transcript)
 	}
-	if want := "the resync: never came (" + errIdle.Error() + ")"; !strings.Contains(r.Reason, want) {
+	if want := "its output differs (" + errIdle.Error() + ")"; !strings.Contains(r.Reason, want) {
 		t.Errorf("failed with %q; want %q", r.Reason, want)
+	}
+	if d := time.Since(start); d >= patience {
+		t.Errorf("took %v: the idle world did not end the wait before its bound, %v", d, patience)
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -177,26 +176,23 @@ func clientSpread(ws []Wait, cal *Calibration) (spreadCheck, bool) {
 		threshold: spreadThreshold([]int{len(us)}), narrowest: narrowest, noise: noise}, true
 }
 
-// checkSpread fails a client whose waits, in windows wide enough to show
-// jitter on this machine, sit too close to one place in their windows
-// for a client that draws its waits: no jitter. One client's waits move
+// spreadMissing says "no jitter: ..." of a client whose waits, in windows
+// wide enough to show jitter on this machine, sit too close to one place
+// in their windows for a client that draws its waits; "" otherwise. Only
+// on the real clock (in virtual time the reference's draws are the
+// profile's own, and jitterMissing reads them). One client's waits move
 // together where the profile draws its base once per client; those
 // profiles are left to the herd (wschaos conform --herd).
-func checkSpread(t *T, ws []Wait) {
+func spreadMissing(t *T, ws []Wait) string {
 	if t.virtual || drawsOncePerClient(t.p) {
-		return
-	}
-	t.mu.Lock()
-	said := slices.ContainsFunc(t.failures, func(f string) bool { return strings.HasPrefix(f, "no jitter:") })
-	t.mu.Unlock()
-	if said {
-		return // by checkJitter
+		return ""
 	}
 	c, ok := clientSpread(ws, t.cal)
 	if ok && c.noJitter() {
-		t.Errorf("no jitter: the profile spreads each wait over its window (%v), yet this client's waits sat at nearly one place in theirs: %s",
+		return fmt.Sprintf("no jitter: the profile spreads each wait over its window (%v), yet this client's waits sat at nearly one place in theirs: %s",
 			t.p.Backoff, c.describe())
 	}
+	return ""
 }
 
 // herdGroups is how many failures the herd's check reads: those with the

@@ -33,8 +33,8 @@ func Library() ([]*File, error) {
 	return out, nil
 }
 
-// Set is the conformance set for p: the Go scenarios that apply to it,
-// then every file of the library that does. A Go client's suite runs it
+// Set is everything that applies to p: the conformance set (All), then
+// every other file of the library that does. A Go client's suite runs it
 // all; each file's check lines are its verdict there.
 func Set(p *profile.Profile) ([]Scenario, error) {
 	var set []Scenario
@@ -48,11 +48,28 @@ func Set(p *profile.Profile) ([]Scenario, error) {
 		return nil, err
 	}
 	for _, f := range lib {
-		if s := f.Scenario(); s.AppliesTo(p) {
+		if s := f.Scenario(); !f.generic() && s.AppliesTo(p) {
 			set = append(set, s)
 		}
 	}
 	return set, nil
+}
+
+// conformanceFiles are the library's files written for every profile:
+// the conformance scenarios. The library is embedded and its test parses
+// every file, so a file that does not parse here is a broken build.
+func conformanceFiles() []Scenario {
+	lib, err := Library()
+	if err != nil {
+		panic(fmt.Sprintf("conform: %v", err))
+	}
+	var out []Scenario
+	for _, f := range lib {
+		if f.generic() {
+			out = append(out, f.Scenario())
+		}
+	}
+	return out
 }
 
 // LibraryFile returns the library's file of that name, with or without

@@ -4,32 +4,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/wschaos/wschaos/chaos"
 	"github.com/wschaos/wschaos/profile"
 	"github.com/wschaos/wschaos/transcript"
 )
-
-var closeScenario = Scenario{
-	Name:   "close",
-	Checks: "an intentional close sends the profile's close code (1000, or none) and never reconnects",
-	Run: func(t *T) {
-		want := t.Profile().Close.Code
-		t.Connect()
-		t.AwaitCount("the open", 0, 1, transcript.KindOpen, nil)
-		t.AwaitEvent("the connected state", 0, 1, isState(StateConnected))
-		t.Close()
-		es := t.AwaitCount("the close", 0, 1, transcript.KindClose, nil)
-		if c := es[0]; c.By != profile.Client || c.Code != want {
-			t.Errorf("the intentional close ended the socket with %s by the %s; want a close frame with %s from the client",
-				codeName(c.Code), c.By, codeName(want))
-		}
-		first, _ := wait(t.Profile(), 1)
-		t.Quiet(3 * first)
-		if n := ofKind(t.Entries(), transcript.KindDial); n > 1 {
-			t.Errorf("the client dialed %d times after an intentional close", n-1)
-		}
-	},
-}
 
 // codeName says a close code as a person reads it.
 func codeName(c profile.StatusCode) string {
@@ -51,58 +28,6 @@ func isPing(p *profile.Profile) func(transcript.Entry) bool {
 	}
 }
 
-// heartbeatPings is how many intervals the heartbeat scenario watches.
-const heartbeatPings = 2
-
-var heartbeatScenario = Scenario{
-	Name:    "heartbeat",
-	Checks:  "pings at the profile's interval while connected (and at once on open where the profile says so)",
-	Applies: func(p *profile.Profile) bool { return p.Heartbeat.Mode == profile.HeartbeatClient },
-	// Under the timeout rule the next ping goes one interval after the
-	// answer: the pongs come late, so that interval shows, and so does a
-	// timeout shorter than the profile's.
-	Faults: func(t *T) []chaos.Fault {
-		if d := pongLag(t.Profile()); d > 0 {
-			return []chaos.Fault{chaos.DelayPongs(d)}
-		}
-		return nil
-	},
-	Run: func(t *T) {
-		p := t.Profile()
-		iv := p.Heartbeat.Interval
-		t.Connect()
-		open := t.AwaitCount("the open", 0, 1, transcript.KindOpen, nil)[0]
-		t.AwaitEvent("the connected state", 0, 1, isState(StateConnected))
-		prev, k := open.At, 0
-		if p.Heartbeat.OnOpen {
-			ping := t.AwaitCount("the ping on open", 0, 1, transcript.KindRecv, isPing(p))[0]
-			if _, hi := t.tol.widen(0, 0); ping.At-open.At > hi {
-				t.Errorf("the first ping came %v after the open; the profile pings on open", round(ping.At-open.At))
-			}
-			prev, k = ping.At, 1
-		}
-		for i := 1; i <= heartbeatPings; i++ {
-			gapWant := iv
-			if k+i > 1 { // a ping was answered before this one
-				gapWant += pongLag(p)
-				if pongLag(p) > 0 {
-					t.StepToServer(fmt.Sprintf("the server's late answer to ping %d", k+i-1))
-					t.AwaitCount(fmt.Sprintf("the answer to ping %d", k+i-1), pongLag(p), k+i-1, transcript.KindSend, isPong(p))
-				}
-			}
-			t.CaughtUp() // the pong is in before the next ping is due
-			t.Step()
-			ping := t.AwaitCount(fmt.Sprintf("ping %d", k+i), gapWant, k+i, transcript.KindRecv, isPing(p))[k+i-1]
-			gap := ping.At - prev
-			if lo, hi := t.tol.widen(gapWant, gapWant); gap < lo || gap > hi {
-				t.Errorf("ping %d came %v after the previous one; the profile pings every %v%s (checked within %v)",
-					k+i, round(gap), p.Heartbeat.Interval, lagNote(p), window(lo, hi))
-			}
-			prev = ping.At
-		}
-	},
-}
-
 // isPong matches the server's answer to a heartbeat ping.
 func isPong(p *profile.Profile) func(transcript.Entry) bool {
 	return func(e transcript.Entry) bool { return e.Msg != nil && p.IsPong(*e.Msg, e.Msg.SeqReply) }
@@ -115,63 +40,6 @@ func pongLag(p *profile.Profile) time.Duration {
 		return 0
 	}
 	return p.Heartbeat.Timeout * 6 / 10
-}
-
-func lagNote(p *profile.Profile) string {
-	if d := pongLag(p); d > 0 {
-		return fmt.Sprintf(" after each answer (here %v after the ping)", d)
-	}
-	return ""
-}
-
-// deadLinkTicks bounds the heartbeat intervals a virtual-time dead-link
-// scenario steps through before it says the client never noticed.
-const deadLinkTicks = 3
-
-var deadLinkScenario = Scenario{
-	Name:    "dead-link",
-	Checks:  "a half-open link (nothing flows, no close) is noticed as the profile's dead rule says, then the client reconnects",
-	Applies: func(p *profile.Profile) bool { return p.Heartbeat.Dead != "" },
-	Faults: func(t *T) []chaos.Fault {
-		return []chaos.Fault{chaos.OnAttempts(chaos.BlackHoleAfter(handshakeDone(t.Profile(), 0)), 1)}
-	},
-	Run: func(t *T) {
-		p := t.Profile()
-		first, _ := wait(p, 1)
-		notice, rule := deadWithin(p)
-		bound := handshakeDone(p, 0) + notice + first
-		t.Connect()
-		open := t.AwaitCount("the open", 0, 1, transcript.KindOpen, nil)[0]
-		t.AwaitEvent("the connected state", 0, 1, isState(StateConnected))
-		if t.Virtual() {
-			stepUntilFailure(t, p)
-		}
-		dial := t.AwaitCount("a reconnect after the link went dark", bound, 2, transcript.KindDial, nil)[1]
-		if ok, saw := errorClosed(t, 1, p.Heartbeat.CloseCode); !ok {
-			t.Errorf("the dead link was not closed with %d (%s): %s", p.Heartbeat.CloseCode, reportedWhere(p), saw)
-		}
-		if _, hi := t.tol.widen(0, bound); dial.At-open.At > hi {
-			t.Errorf("the client reconnected %v after the link went dark; the profile notices within %v (%s) and waits %v: %v at most",
-				round(dial.At-open.At), round(notice), rule, first, round(bound))
-		}
-	},
-}
-
-// handshakeSettle is how long after the open a fault that must find the
-// client connected waits, on a profile with a handshake: the handshake's
-// reply goes out as soon as its request is read, so a few milliseconds on
-// the real clock, none in virtual time.
-const handshakeSettle = 100 * time.Millisecond
-
-// handshakeDone is when, after the open, a fault meant for a connected
-// client acts: at d, but never before the handshake's reply (a black hole
-// or a close at the open itself would catch the handshake, and a client
-// that is never connected cannot show what the scenario checks).
-func handshakeDone(p *profile.Profile, d time.Duration) time.Duration {
-	if p.Connect.Handshake != nil {
-		return max(d, handshakeSettle)
-	}
-	return d
 }
 
 // deadWithin is how long after it dies a link is noticed at the latest,
@@ -191,80 +59,6 @@ func deadWithin(p *profile.Profile) (time.Duration, string) {
 	return first + hb.Interval, "a ping still unanswered when the next is due"
 }
 
-// stepUntilFailure steps a virtual clock through heartbeat ticks until the
-// client reports the dead link, then to its retry.
-func stepUntilFailure(t *T, p *profile.Profile) {
-	failed := func() bool {
-		for _, e := range t.Events() {
-			if isState(StateReconnecting)(e) {
-				return true
-			}
-		}
-		return false
-	}
-	pings := func() int {
-		n := 0
-		for _, e := range t.Entries() {
-			if isPing(p)(e) {
-				n++
-			}
-		}
-		return n
-	}
-	if p.Heartbeat.OnOpen {
-		// Counted before the first step, or its late record would pass
-		// for the first tick's ping.
-		t.AwaitAny("the ping on open", func() bool { return pings() >= 1 })
-	}
-	for tick := 0; !failed(); tick++ {
-		if tick == deadLinkTicks {
-			t.Fatalf("after %d heartbeat intervals of a silent link the client still had not noticed", deadLinkTicks)
-		}
-		n := pings()
-		t.Step()
-		t.AwaitAny("the client's heartbeat", func() bool { return pings() > n || failed() })
-	}
-	t.StepToRetry()
-}
-
-// CaughtUp, in virtual time, waits until the client has reported a
-// message event for every message the server sent: it has acted on them
-// all (a pong, say) before the clock moves on. Only for a connection that
-// is still open. In real time it does nothing.
-func (t *T) CaughtUp() {
-	if !t.virtual {
-		return
-	}
-	sends := 0
-	for _, e := range t.Entries() {
-		if e.Kind == transcript.KindSend && e.Msg != nil {
-			sends++
-		}
-	}
-	t.AwaitAny(fmt.Sprintf("the client's message events for the server's %d messages", sends), func() bool {
-		n := 0
-		for _, e := range t.Events() {
-			if e.Kind == EventMessage {
-				n++
-			}
-		}
-		return n >= sends
-	})
-}
-
-// AwaitAny waits, in real time bounded by the virtual-time patience, until
-// cond holds: for effects of more than one kind at once.
-func (t *T) AwaitAny(what string, cond func() bool) {
-	ctx, cancel := t.waitFor(patience)
-	defer cancel()
-	for !cond() {
-		if ctx.Err() != nil {
-			t.Fatalf("%s: never came: still not seen after %v, the patience for an effect that takes no time in the profile%s", what, patience, whyEnded(ctx))
-		}
-		quietReal(ctx, pollEvery) // ends early with ctx: look once more, then fail
-	}
-}
-
 // reportedWhere says where the profile reports an error close's code.
 func reportedWhere(p *profile.Profile) string {
 	switch p.Close.Report {
@@ -274,28 +68,4 @@ func reportedWhere(p *profile.Profile) string {
 		return "in the close frame and as " + p.Close.Query + " on the next connect"
 	}
 	return "in the close frame"
-}
-
-var stalledHandshakeScenario = Scenario{
-	Name:    "stalled-handshake",
-	Checks:  "a handshake that never completes counts as a failure after the connect timeout, and the client retries",
-	Applies: func(p *profile.Profile) bool { return p.Connect.Timeout > 0 },
-	Faults: func(*T) []chaos.Fault {
-		return []chaos.Fault{chaos.OnAttempts(chaos.Stall(-1), 1)} // stalled forever
-	},
-	Run: func(t *T) {
-		p := t.Profile()
-		to := p.Connect.Timeout
-		first, _ := wait(p, 1)
-		t.Connect()
-		dial := t.AwaitCount("the first attempt", 0, 1, transcript.KindDial, nil)[0]
-		t.StepOr(fmt.Sprintf("the client armed no timer while its handshake stalled: it has no connect timeout and waits forever; the profile gives up after %v", to))
-		t.SettleOn(fmt.Sprintf("the client giving up on the stalled handshake after its %v connect timeout", to))
-		retry := t.AwaitCount(fmt.Sprintf("the retry, %v after the stalled attempt was given up", first), to+first, 2, transcript.KindDial, nil)[1]
-		w, _ := p.Backoff.Window(1, 0)
-		lo, hi := t.tol.widen(to+w.Min, to+w.Max)
-		if gap := retry.At - dial.At; gap < lo || gap > hi {
-			t.Errorf("the retry came %v after the stalled attempt began; the profile gives up after %v and waits %v: %v", round(gap), to, w, window(lo, hi))
-		}
-	},
 }

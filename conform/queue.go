@@ -1,185 +1,27 @@
 package conform
 
-import (
-	"encoding/json"
-	"fmt"
-	"slices"
-	"time"
+import "time"
 
-	"github.com/wschaos/wschaos/chaos"
-	"github.com/wschaos/wschaos/profile"
-	"github.com/wschaos/wschaos/transcript"
-)
+// queueWindow is how long, in profile time, queue-order.txt keeps the
+// client refused while the application queues (attempts=1-queued): room
+// on the real clock for an adapter's sends and the registration of a send
+// on open, even where the first wait is a few milliseconds (phoenix:
+// 10 ms) and the scale is small.
+const queueWindow = 3 * time.Second
 
-func queues(p *profile.Profile) bool { return p.Queue.Enabled && p.SendType != "" }
-
-// text is the payload the queue scenarios send.
-type text struct {
-	Text string `json:"text"`
-}
-
-// sent lists, in arrival order, the texts of the profile's send messages
-// the server received.
-func sent(p *profile.Profile, es []transcript.Entry) []string {
-	var out []string
-	for _, e := range es {
-		if e.Kind == transcript.KindRecv && e.Msg != nil && e.Msg.Type == p.SendType {
-			out = append(out, textOf(e.Msg.Data))
-		}
-	}
-	return out
-}
-
-// textOf reads the text the queue scenarios sent: {"text": …} as the
-// message's data, or as the text of a plain-text frame (the text codec
-// hands the frame over as a JSON string); anything else as it is.
-func textOf(data json.RawMessage) string {
-	var x text
-	if json.Unmarshal(data, &x) == nil && x.Text != "" {
-		return x.Text
-	}
-	var frame string
-	if json.Unmarshal(data, &frame) == nil && json.Unmarshal([]byte(frame), &x) == nil && x.Text != "" {
-		return x.Text
-	}
-	return string(data)
-}
-
-func isSend(p *profile.Profile) func(transcript.Entry) bool {
-	return func(e transcript.Entry) bool { return e.Msg != nil && e.Msg.Type == p.SendType }
-}
-
-// queueWindow is how long, in profile time, the queue scenario keeps the
-// client refused while it queues: room for the sends on the real clock
-// even where the first wait is a few milliseconds (phoenix: 10 ms).
-const queueWindow = time.Second
-
-// queueRefusals is the fewest refusals whose waits add up to queueWindow
-// at the scenario's scale.
+// queueRefusals is the fewest refusals whose shortest waits add up to
+// queueWindow at the run's scale.
 func queueRefusals(t *T) int {
 	p := t.Profile()
 	var sum time.Duration
 	for n := 1; n < maxResetRefusals; n++ {
-		d, ok := wait(p, n)
+		w, ok := p.Backoff.Window(n, 0)
 		if !ok {
 			return max(1, n-1)
 		}
-		if sum += d; sum >= time.Duration(float64(queueWindow)*t.scale) {
+		if sum += w.Min; sum >= time.Duration(float64(queueWindow)*t.scale) {
 			return n
 		}
 	}
 	return maxResetRefusals
-}
-
-var queueOrderScenario = Scenario{
-	Name:    "queue-order",
-	Checks:  "sends while disconnected are flushed on open in order, exactly once, before a send made on open, and never again",
-	Applies: queues,
-	Faults: func(t *T) []chaos.Fault {
-		return []chaos.Fault{refuseFirst(queueRefusals(t))}
-	},
-	Run: func(t *T) {
-		p := t.Profile()
-		k := queueRefusals(t)
-		t.Connect()
-		t.AwaitCount("the refused attempt", 0, 1, transcript.KindRefuse, nil)
-		want := []string{"queued-1", "queued-2", "queued-3", "after-open"}
-		for _, s := range want[:3] {
-			if err := t.Send(p.SendType, text{s}); err != nil {
-				t.Fatalf("a send while disconnected was refused (%v); the profile queues it", err)
-			}
-		}
-		// The application sends as soon as it hears of the open, as apps
-		// do from their open handler: that send must not overtake the queue.
-		var total time.Duration
-		for n := 1; n <= k; n++ {
-			d, _ := wait(p, n)
-			total += d
-		}
-		afterOpen := t.SendOnConnected(total, p.SendType, text{want[3]})
-		if ofKind(t.Entries(), transcript.KindOpen) > 0 {
-			t.Fatalf("the client reconnected before the sends were queued: nothing checked (raise the scale)")
-		}
-		before := t.followRefusals(k)
-		t.AwaitCount("the open", before, 1, transcript.KindOpen, nil)
-		t.AwaitEvent("the connected state", 0, 1, isState(StateConnected))
-		if err := <-afterOpen; err != nil {
-			t.Fatalf("a send made on open failed: %v", err)
-		}
-		t.AwaitCount("the four messages", 0, len(want), transcript.KindRecv, isSend(p))
-		// A new session must not get the old queue again.
-		first, _ := wait(p, 1)
-		t.Server().CutAll(chaos.Cut{Kind: chaos.CloseFrame, Code: profile.StatusGoingAway, Reason: "restart"})
-		t.Settle()
-		t.AwaitCount("the reconnect after a restart", first, 2, transcript.KindOpen, nil)
-		t.Quiet(max(first, time.Duration(float64(queueWindow/10)*t.scale))) // room for a duplicate to show
-		if got := sent(p, t.Entries()); !slices.Equal(got, want) {
-			t.Errorf("the server received %q; want %q: the queue in order, once each, before the send made on open", got, want)
-		}
-	},
-}
-
-// boundRefusals keeps the client disconnected while the queue is filled.
-const boundRefusals = 3
-
-var queueBoundScenario = Scenario{
-	Name:    "queue-bound",
-	Checks:  "a send beyond the queue's bound is refused with an error, and the queued ones are all delivered",
-	Applies: func(p *profile.Profile) bool { return queues(p) && p.Queue.Limit > 0 },
-	Faults: func(*T) []chaos.Fault {
-		return []chaos.Fault{refuseFirst(boundRefusals)}
-	},
-	Run: func(t *T) {
-		p := t.Profile()
-		limit := p.Queue.Limit
-		t.Connect()
-		t.AwaitCount("the refused attempt", 0, 1, transcript.KindRefuse, nil)
-		var want []string
-		for i := 1; i <= limit; i++ {
-			s := fmt.Sprintf("m%d", i)
-			if err := t.Send(p.SendType, text{s}); err != nil {
-				t.Fatalf("send %d of %d while disconnected was refused (%v); the queue holds %d", i, limit+1, err, limit)
-			}
-			want = append(want, s)
-		}
-		err := t.Send(p.SendType, text{"overflow"})
-		if ofKind(t.Entries(), transcript.KindOpen) > 0 {
-			t.Fatalf("the client reconnected before the queue was full: nothing checked (raise the scale)")
-		}
-		if err == nil {
-			t.Errorf("send %d was accepted with %d already queued; the queue holds %d and must refuse it, not drop it later", limit+1, limit, limit)
-		}
-		before := t.followRefusals(boundRefusals)
-		t.AwaitCount("the open", before, 1, transcript.KindOpen, nil)
-		t.AwaitCount("the queued messages", 0, limit, transcript.KindRecv, isSend(p))
-		first, _ := wait(p, 1)
-		t.Quiet(first)
-		if got := sent(p, t.Entries()); !slices.Equal(got, want) {
-			t.Errorf("the server received %d messages (%s); want the %d queued, in order, without the refused one", len(got), brief(got), limit)
-		}
-	},
-}
-
-// brief shows a long list by its ends.
-func brief(xs []string) string {
-	if len(xs) <= 6 {
-		return fmt.Sprint(xs)
-	}
-	return fmt.Sprintf("%v … %v", xs[:3], xs[len(xs)-3:])
-}
-
-var errorStateScenario = Scenario{
-	Name:    "error-state",
-	Checks:  "the server's error message puts the client in the error state",
-	Applies: func(p *profile.Profile) bool { return p.ErrorType != "" },
-	Run: func(t *T) {
-		p := t.Profile()
-		t.Connect()
-		t.AwaitCount("the open", 0, 1, transcript.KindOpen, nil)
-		t.AwaitEvent("the connected state", 0, 1, isState(StateConnected))
-		if err := t.Server().Emit(p.ErrorType, map[string]string{"message": "conformance check: server error"}); err != nil {
-			t.Fatalf("the server could not send its error: %v", err)
-		}
-		t.AwaitEvent("the error state", 0, 1, isState(StateError))
-	},
 }

@@ -1,8 +1,6 @@
 package conform
 
 import (
-	"time"
-
 	"github.com/wschaos/wschaos/chaos"
 	"github.com/wschaos/wschaos/profile"
 	"github.com/wschaos/wschaos/transcript"
@@ -33,50 +31,17 @@ type Scenario struct {
 	file *File
 }
 
-// File returns the scenario file s plays, or nil for a Go scenario.
+// File returns the scenario file s plays, or nil for a scenario built in
+// Go (a Go client's own, or a test's).
 func (s Scenario) File() *File { return s.file }
 
 // AppliesTo reports whether s runs for p.
 func (s Scenario) AppliesTo(p *profile.Profile) bool { return s.Applies == nil || s.Applies(p) }
 
-// All is every scenario, in the order they run.
-func All() []Scenario {
-	return []Scenario{
-		backoffScenario,
-		resetScenario,
-		closeScenario,
-		heartbeatScenario,
-		deadLinkScenario,
-		queueOrderScenario,
-		queueBoundScenario,
-		errorStateScenario,
-		resumeScenario,
-		newIDScenario,
-		seqGapScenario,
-		stalledHandshakeScenario,
-		handshakeScenario,
-		serverPingScenario,
-		fatalCloseScenario,
-		resetAfterUptimeScenario,
-	}
-}
-
-// window is the profile's wait after failure n, and whether it retries.
-func wait(p *profile.Profile, n int) (time.Duration, bool) {
-	w, ok := p.Backoff.Window(n, 0)
-	return w.Max, ok
-}
-
-// ofKind counts entries of kind k.
-func ofKind(es []transcript.Entry, k transcript.Kind) int {
-	n := 0
-	for _, e := range es {
-		if e.Kind == k {
-			n++
-		}
-	}
-	return n
-}
+// All is the conformance set, every profile's, in the order it runs: the
+// library's files written for every profile (no "# profile:" line), in
+// name order, each skipped where its "# requires:" says.
+func All() []Scenario { return conformanceFiles() }
 
 // closeOf returns the close entry of attempt n.
 func closeOf(es []transcript.Entry, n int) (transcript.Entry, bool) {

@@ -35,7 +35,7 @@ func misconfigured(bug string, change func(*profile.Profile)) Twin {
 }
 
 // twins are every twin a scenario may name: scenario files in their
-// "# twin:" line, and the Go scenarios' proofs.
+// "# twin:" line (twins_files.go adds the conformance files' own).
 var twins = map[string]Twin{
 	"gives-up-after-7": misconfigured("gives up after 7 attempts (an RxJS port of the mattermost client)", func(p *profile.Profile) {
 		p.Backoff = backoff.Limit{Policy: backoff.MattermostDefaults, Attempts: 7}

@@ -250,8 +250,9 @@ func fileOf(set []conform.Scenario, name string) *conform.File {
 	return nil
 }
 
-// conformSet is what conform runs for p: the Go scenarios that apply to
-// it, then the files of --scenarios. (The library's files replay with
+// conformSet is what conform runs for p: the conformance scenarios (the
+// library's files for every profile) that apply to it, then the files of
+// --scenarios. (The library's files replay with
 // wschaos run.)
 func conformSet(p *profile.Profile, extra []string) ([]conform.Scenario, error) {
 	var set []conform.Scenario

@@ -109,7 +109,7 @@ func TestConformFailingClientExitsOne(t *testing.T) {
 	if exitCode(err) != exitFailed {
 		t.Fatalf("exit %d (%v), want %d\n%s", exitCode(err), err, exitFailed, out)
 	}
-	if !strings.Contains(out, "FAIL") || !strings.Contains(out, "the open: still no open") {
+	if !strings.Contains(out, "FAIL") || !strings.Contains(out, "`await state connected`: FAIL: 0 of 1 seen") {
 		t.Errorf("the failure is not explained:\n%s", out)
 	}
 }

@@ -196,6 +196,6 @@ func TestConformScenariosAddsATeamsFiles(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "close.txt"), b, 0o600)
 	_, err = conformRun(t, "--reference", "--profile", "queue", "--scenarios", dir)
 	if exitCode(err) != exitUsage || !strings.Contains(err.Error(), "a scenario named close is already in the conformance set") {
-		t.Errorf("a file named like a Go scenario: exit %d (%v)", exitCode(err), err)
+		t.Errorf("a file named like a conformance scenario: exit %d (%v)", exitCode(err), err)
 	}
 }

@@ -33,8 +33,8 @@ import (
 const specTimeout = time.Minute
 
 // Describe registers a Ginkgo container with one spec per scenario that
-// applies to p (conform.Set: the Go scenarios and the scenario library's
-// files), labelled "conform", the profile's name and the scenario's name.
+// applies to p (conform.Set: the scenario library's files, those for
+// every profile first), labelled "conform", the profile's name and the scenario's name.
 // The faults' seed is Ginkgo's random seed, so `ginkgo --seed N` replays a
 // failure; a file replays with its own seed.
 func Describe(client string, p *profile.Profile, f conform.Factory) bool {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wschaos/wschaos/conform"
+	"github.com/wschaos/wschaos/profile"
 )
 
 // rewrite regenerates the expected outputs of the library's files from
@@ -26,12 +27,13 @@ func bugFiles(t *testing.T) []string {
 	return files
 }
 
-// playFile runs one file on one subject, in virtual time.
-func playFile(t *testing.T, s *conform.File, f conform.Factory, exact, rewrite bool) conform.Result {
+// playFile runs one file on one subject under profile p (nil: the file's
+// own), in virtual time.
+func playFile(t *testing.T, s *conform.File, p *profile.Profile, f conform.Factory, exact, rewrite bool) conform.Result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cfg := conform.Config{Virtual: true, Exact: exact, Rewrite: rewrite, Scenarios: []conform.Scenario{s.Scenario()}}
+	cfg := conform.Config{Profile: p, Virtual: true, Exact: exact, Rewrite: rewrite, Scenarios: []conform.Scenario{s.Scenario()}}
 	rs, err := conform.Run(ctx, cfg, f)
 	if err != nil {
 		t.Fatal(err)
@@ -71,27 +73,38 @@ func TestLibrary(t *testing.T) {
 		shapes.Add(1)
 		t.Run(s.Name(), func(t *testing.T) {
 			t.Parallel()
-			r := playFile(t, s, conform.Reference(), true, *rewrite)
+			// A file for every profile is played under each shipped profile
+			// it applies to, its output the same under all; -rewrite takes
+			// it from the first.
+			ps := s.Profiles()
+			if len(ps) == 0 {
+				t.Fatalf("%s applies to no shipped profile", s.Name())
+			}
 			if *rewrite {
-				if err := s.WriteOutputs(r); err != nil {
+				if err := s.WriteOutputs(playFile(t, s, ps[0], conform.Reference(), true, true)); err != nil {
 					t.Fatal(err)
 				}
 				return
 			}
-			if !r.Passed {
-				t.Fatalf("the reference client fails %s:\n%s", s.Name(), strings.Join(r.Failures, "\n"))
-			}
 			ok := true
-			for _, name := range s.Twins() {
-				tw, _ := conform.TwinOf(name)
-				r := playFile(t, s, tw.Make, false, false)
+			for _, p := range ps {
+				if r := playFile(t, s, p, conform.Reference(), true, false); !r.Passed {
+					ok = false
+					t.Errorf("the reference client fails %s under profile %s:\n%s", s.Name(), p.Name, strings.Join(r.Failures, "\n"))
+				}
+			}
+			if !ok {
+				return
+			}
+			for _, pr := range s.Proofs() {
+				r := playFile(t, s, pr.Profile, pr.Twin.Make, false, false)
 				switch {
 				case r.Passed:
 					ok = false
-					t.Errorf("%s passed on a client that %s: its checks do not catch its bug\n%s", s.Name(), tw.Bug, steps(r))
+					t.Errorf("%s passed under profile %s on a client that %s: its checks do not catch its bug\n%s", s.Name(), pr.Profile.Name, pr.Twin.Bug, steps(r))
 				case !strings.Contains(strings.Join(r.Failures, "\n"), s.Bug()):
 					ok = false
-					t.Errorf("%s failed on a client that %s, without naming the behaviour:\n%s", s.Name(), tw.Bug, strings.Join(r.Failures, "\n"))
+					t.Errorf("%s failed under profile %s on a client that %s, without naming the behaviour:\n%s", s.Name(), pr.Profile.Name, pr.Twin.Bug, strings.Join(r.Failures, "\n"))
 				}
 			}
 			if ok {

@@ -1,0 +1,125 @@
+package conform
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/wschaos/wschaos/profile"
+)
+
+// An await's words are checked when the file is read, with the line.
+func TestParseFileChecksAwait(t *testing.T) {
+	for _, tc := range []struct{ cmd, want string }{
+		{"await", `f.txt:6: await what? (known: close, delivered, dial, open, ping, pong, refuse, sent, state)`},
+		{"await dials 2", `f.txt:6: await "dials": unknown`},
+		{"await dial two", `f.txt:6: await dial: "two" is not a count`},
+		{"await dial 2 3", `f.txt:6: await dial: want at most a count after it`},
+		{"await state asleep", `f.txt:6: await state: name a state`},
+		{"send fill=all", `f.txt:6: send: unknown option "fill=all"`},
+	} {
+		_, err := ParseFile("f.txt", goodHeader+"\n"+tc.cmd+"\n----\n")
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: error %v, want one containing %q", tc.cmd, err, tc.want)
+		}
+	}
+	for _, ok := range []string{"await dial", "await state gave-up 2", "await retries profile", "await sent queue", "send fill=queue"} {
+		if _, err := ParseFile("f.txt", goodHeader+"\n"+ok+"\n----\n"); err != nil {
+			t.Errorf("%q: %v", ok, err)
+		}
+	}
+}
+
+// A twin scoped to a profile (@PROFILE) is for a file written for every
+// profile, and names a shipped one; its proofs run under that profile
+// only, an unscoped twin's under every profile the file applies to.
+func TestTwinScopedToAProfile(t *testing.T) {
+	for _, tc := range []struct{ header, want string }{
+		{"# bug: b\n# profile: queue\n# twin: no-jitter@mattermost\n", `f.txt:3: header: twin no-jitter@mattermost: @PROFILE scopes a twin of a file for every profile`},
+		{"# bug: b\n# twin: no-jitter@discord\n", `f.txt:2: header: twin no-jitter@discord: @PROFILE`},
+		{"# bug: b\n# twin: nope@queue\n", `f.txt:2: header: unknown twin "nope"`},
+	} {
+		_, err := ParseFile("f.txt", tc.header+"\nstart\n----\n")
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: error %v, want one containing %q", tc.header, err, tc.want)
+		}
+	}
+	f, err := ParseFile("f.txt", "# bug: b\n# requires: resume\n# twin: no-jitter@mattermost, no-resync\n\nstart\n----\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, pr := range f.Proofs() {
+		got = append(got, pr.Name+"@"+pr.Profile.Name)
+	}
+	if want := "no-jitter@mattermost no-resync@mattermost"; strings.Join(got, " ") != want {
+		t.Errorf("proofs %q, want %q", got, want)
+	}
+}
+
+// A file for every profile shows only its own lines, untimed: the same
+// output under every profile. A file for one profile keeps its timeline.
+func TestFileForEveryProfileShowsNoTimeline(t *testing.T) {
+	generic := "# bug: b\n# seed: 1\n\nstart\n----\n\nawait state connected\n----\nclient await state connected: ok\n"
+	f, err := ParseFile("f.txt", generic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range profile.Names() {
+		rs, err := Run(ctx(t), Config{Profile: profile.ByName(name), Virtual: true, Exact: true, Seed: 1, Scenarios: []Scenario{f.Scenario()}}, Reference())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rs[0].Passed {
+			t.Errorf("%s: %s", name, strings.Join(rs[0].Failures, "\n"))
+		}
+	}
+	own, err := ParseFile("f.txt", "# bug: b\n# profile: queue\n# seed: 1\n\nstart\n----\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := Run(ctx(t), Config{Virtual: true, Rewrite: true, Seed: 1, Scenarios: []Scenario{own.Scenario()}}, Reference())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(rs[0].Steps[0].Got, "\n"); !strings.Contains(got, "+0s        #1 dial /ws") {
+		t.Errorf("a file for profile queue shows %q, want its timeline", got)
+	}
+}
+
+// The profile's words in a fault line are put in when the file runs, and
+// stand in for parse-time checks before.
+func TestProfileWordsInFaults(t *testing.T) {
+	graphql := &T{p: profile.ByName("graphql-ws"), scale: 1}
+	got := strings.Join(profileWords([]string{"accept-then-close", "code=fatal", "type=handshake-reply"}, graphql), " ")
+	if want := "accept-then-close code=4004 type=connection_ack"; got != want {
+		t.Errorf("graphql-ws: %q, want %q", got, want)
+	}
+	if got := profileWords([]string{"delay-pongs", "pong-lag"}, &T{p: profile.QueueProfile(), scale: 1}); !leftOut(got) {
+		t.Errorf("queue has no timeout rule: %q should be left out", got)
+	}
+	phoenix := profile.ByName("phoenix")
+	if got := profileWords([]string{"delay-pongs", "pong-lag"}, &T{p: phoenix, scale: 1}); got[1] != "18s" || leftOut(got) {
+		t.Errorf("phoenix: %q, want 60 %% of its 30 s timeout", got)
+	}
+}
+
+// A file for every profile, in a run that names no profile (the whole
+// library on the reference client), is skipped with the reason, and the
+// others of the run still run.
+func TestFileForEveryProfileSkippedWithoutAProfile(t *testing.T) {
+	generic, err := ParseFile("any.txt", "# bug: b\n\nstart\n----\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, err := ParseFile("own.txt", "# bug: b\n# profile: queue\n\nstart\n----\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := Run(ctx(t), Config{Virtual: true, Seed: 1, Scenarios: []Scenario{generic.Scenario(), own.Scenario()}}, Reference())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rs[0].Skipped != "written for every profile, and the run gives none: give one with --profile" || rs[1].Skipped != "" || !rs[1].Passed {
+		t.Errorf("results %+v, want the first skipped with the reason and the second run", rs)
+	}
+}
