@@ -130,7 +130,7 @@ func TestExampleFiles(t *testing.T) {
 		}
 		t.Run(path, func(t *testing.T) {
 			t.Parallel()
-			r := playFile(t, s, conform.Reference(), true, *rewrite)
+			r := playFile(t, s, s.Profile(), conform.Reference(), true, *rewrite)
 			if *rewrite {
 				if err := s.WriteOutputs(r); err != nil {
 					t.Fatal(err)
