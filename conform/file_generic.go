@@ -66,9 +66,27 @@ func orProfile(explicit, byProfile func(*player, []string) (string, error)) func
 	}
 }
 
+// handshakeSettle is how long after the open a fault that must find the
+// client connected waits, on a profile with a handshake: the reply goes out
+// as soon as the request is read, so a few milliseconds on the real clock,
+// none in virtual time.
+const handshakeSettle = 100 * time.Millisecond
+
+// connectedAfter is when, after the open, the client is connected: at once,
+// or, where the profile has a handshake, once its reply is out. A black
+// hole or a close at the open itself would catch the handshake, and a
+// client never connected cannot show what a file checks.
+func connectedAfter(p *profile.Profile) time.Duration {
+	if p.Connect.Handshake != nil {
+		return handshakeSettle
+	}
+	return 0
+}
+
 // profileWords puts the profile's values in a fault's words: code=fatal is
 // the first close code the profile calls fatal, type=handshake-reply the
-// type of the server's reply to the handshake, pong-lag how late the
+// type of the server's reply to the handshake, connected when after the
+// open the client is connected (connectedAfter), pong-lag how late the
 // server answers pings so that a heartbeat's timeout rule shows (60 % of
 // the timeout; none where the profile has no timeout rule, and then the
 // fault is left out). p is the profile as the run plays it, scaled: the
@@ -97,6 +115,12 @@ func profileWords(args []string, t *T) []string {
 				code = p.Close.Fatal[0].Lo
 			}
 			out[i] = "code=" + strconv.Itoa(int(code))
+		}
+		if a == "connected" {
+			out[i] = "0s"
+			if p != nil {
+				out[i] = connectedAfter(p).String()
+			}
 		}
 		if a == "uptime" {
 			out[i] = "5s"
@@ -264,7 +288,7 @@ func (pl *player) awaitCount(have func() int, n int, settle bool) (int, string) 
 	}
 	got := have()
 	if got < n {
-		return got, fmt.Sprintf("not within %v, the profile's longest wait here widened by the tolerance", round(hi+slack))
+		return got, fmt.Sprintf("waited longer than the profile allows (its longest wait here, %v, checked up to %v): still none more", round(span), round(hi+slack))
 	}
 	if settle {
 		quietReal(t.ctx, stateGrace) // what follows at once (a flush on open) is the await's too
@@ -304,7 +328,7 @@ func (pl *player) awaitRetries() string {
 		return ""
 	}
 	if got, why := pl.awaitCount(func() int { return count(t.Events(), isState(StateGaveUp)) }, 1, true); got < 1 {
-		return fmt.Sprintf("giving up after %d failures: the client did not report it (%s); the profile %s", last, why, givesUpWhen(p))
+		return fmt.Sprintf("giving up after %d failures: the client still had not reported it: %s; the profile %s", last, why, givesUpWhen(p))
 	}
 	return ""
 }
@@ -360,7 +384,7 @@ func (pl *player) awaitVirtual(have func() int, n int, span time.Duration, settl
 		case !ok:
 			return have(), "the client and the server are idle, no timer pending: nothing more will happen"
 		case next.Sub(start) > span:
-			return have(), fmt.Sprintf("not within %v of the profile's time (its longest wait here)", span)
+			return have(), fmt.Sprintf("waited longer than the profile allows (its longest wait here, %v): still none more", span)
 		}
 		t.vclock.AdvanceToNext()
 	}
@@ -676,7 +700,7 @@ func checkDeadLink(pl *player, args []string) (string, error) {
 	}
 	first, _ := p.Backoff.Window(1, 0)
 	notice, rule := deadWithin(p)
-	bound := notice + first.Max
+	bound := connectedAfter(p) + notice + first.Max
 	if _, hi := t.tol.widen(0, bound); dials[1].At-opens[0].At > hi {
 		return verdict(false, "the client reconnected %v after the link went dark; the profile notices within %v (%s) and waits %v: %v at most",
 			round(dials[1].At-opens[0].At), round(notice), rule, first.Max, round(bound)), nil
