@@ -143,7 +143,7 @@ var fieldTwins = map[string]fieldTwin{
 			return
 		}
 		p.Heartbeat.Timeout /= 2
-	}, "heartbeat", "ping|had not noticed"},
+	}, "heartbeat", "ping|had not noticed|`await dial 2`: FAIL: 1 of 2 seen: waited longer than the profile allows"},
 	"heartbeat.close_code": {func(p *profile.Profile) { p.Heartbeat.CloseCode = 4999 }, "dead-link", "the dead link was not closed with"},
 
 	"close.code":   {func(p *profile.Profile) { p.Close.Code = otherCode(p.Close.Code) }, "close", "want a close frame with"},
