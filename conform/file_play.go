@@ -234,6 +234,31 @@ var requirements = map[string]func(p *profile.Profile) string{
 	"close-code": func(p *profile.Profile) string {
 		return unless(p.Close.Code != profile.StatusNoStatus, "profile %s's close sends no code", p.Name)
 	},
+	// Rules only some profiles have, for the files written for every profile.
+	"handshake": func(p *profile.Profile) string {
+		return unless(p.Connect.Handshake != nil, "profile %s has no handshake message", p.Name)
+	},
+	"server-ping": func(p *profile.Profile) string {
+		return unless(p.Heartbeat.Mode == profile.HeartbeatServer, "profile %s's server sends no pings", p.Name)
+	},
+	"client-pings": func(p *profile.Profile) string {
+		return unless(p.Heartbeat.Mode == profile.HeartbeatClient, "profile %s's client sends no ping messages", p.Name)
+	},
+	"dead-rule": func(p *profile.Profile) string {
+		return unless(p.Heartbeat.Dead != "", "profile %s has no rule for a dead link", p.Name)
+	},
+	"reset-on-open": func(p *profile.Profile) string {
+		return unless(p.ResetAfter == 0, "profile %s resets its failure count only after %v up", p.Name, p.ResetAfter)
+	},
+	"reset-after-uptime": func(p *profile.Profile) string {
+		return unless(p.ResetAfter > 0, "profile %s resets its failure count on every open", p.Name)
+	},
+	"error-type": func(p *profile.Profile) string {
+		return unless(p.ErrorType != "", "profile %s has no server error message", p.Name)
+	},
+	"fatal-code": func(p *profile.Profile) string {
+		return unless(len(p.Close.Fatal) > 0, "profile %s has no fatal close code", p.Name)
+	},
 }
 
 func unless(ok bool, format string, args ...any) string {

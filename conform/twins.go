@@ -35,7 +35,7 @@ func misconfigured(bug string, change func(*profile.Profile)) Twin {
 }
 
 // twins are every twin a scenario may name: scenario files in their
-// "# twin:" line (twins_files.go adds the conformance files' own).
+// "# twin:" line.
 var twins = map[string]Twin{
 	"gives-up-after-7": misconfigured("gives up after 7 attempts (an RxJS port of the mattermost client)", func(p *profile.Profile) {
 		p.Backoff = backoff.Limit{Policy: backoff.MattermostDefaults, Attempts: 7}
@@ -101,6 +101,16 @@ var twins = map[string]Twin{
 	"resets-before-uptime":  flawed("resets its failure count on open, before the uptime the profile asks for", flaw.Set{ResetOnOpenDespiteUptime: true}),
 	"every-code-fatal":      flawed("gives up after any close the server sends, whatever its code", flaw.Set{EveryServerCodeFatal: true}),
 	"retries-fatal-codes":   flawed("reconnects after a close code its profile calls fatal", flaw.Set{IgnoreFatalCodes: true}),
+	// The twins the files for every profile were first proven against.
+
+	"no-server-pongs":     flawed("never answers the server's pings", flaw.Set{NoServerPongs: true}),
+	"pings-half-as-often": misconfigured("pings half as often as the profile says", func(p *profile.Profile) { p.Heartbeat.Interval *= 2 }),
+	"no-ping-on-open":     misconfigured("does not ping on open", func(p *profile.Profile) { p.Heartbeat.OnOpen = false }),
+	"backoff-factor-3": misconfigured("backs off by a factor of 3 instead of the profile's", func(p *profile.Profile) {
+		p.Backoff = backoff.Limit{Policy: backoff.Exponential{Base: time.Second, Factor: 3}, Attempts: 5}
+	}),
+	"ignores-server-errors":  misconfigured("ignores the server's error messages", func(p *profile.Profile) { p.ErrorType = "" }),
+	"connected-before-reply": flawed("says connected before the server's handshake reply", flaw.Set{NoHandshakeWait: true}),
 }
 
 func twinNames() []string {
