@@ -62,6 +62,9 @@ export class QueueClient {
   #awaitingPong = false; // a ping went out and no pong came back yet
   #queue: string[] = []; // encoded frames waiting for the next open, oldest first
   #closed = false; // close() was called: final
+  // Each socket lives in a hidden frame of its own until it has closed:
+  // removing the frame is the one way a page has to drop a socket at once.
+  #frames = new Map<WebSocket, HTMLIFrameElement>();
 
   constructor(url: string, options: Partial<Options>, on: Listeners) {
     // Checked here, not at the first dial, so a retry can never throw.
@@ -123,7 +126,7 @@ export class QueueClient {
   #dial(state: State): void {
     this.#setState(state);
     this.#log(`dialing ${this.#url}`);
-    const ws = new WebSocket(this.#url);
+    const ws = this.#newSocket();
     this.#ws = ws;
     this.#timer = setTimeout(() => {
       this.#timer = null;
@@ -145,6 +148,29 @@ export class QueueClient {
       this.#ws = null;
       this.#failed(`closed with ${ev.code}${ev.reason ? ` ${ev.reason}` : ''}`);
     };
+  }
+
+  // #newSocket dials in a new hidden frame, after dropping every earlier
+  // socket still closing. The browser's WebSocket has no terminate(): a
+  // socket closed on a dead link sends its close frame, then waits for the
+  // answer the dead link never brings, and the browser holds the connection
+  // open until its own closing timeout, beside the retry's socket. Removing
+  // its frame destroys the socket without the handshake; it is done at the
+  // next dial, so the close frame has had the whole backoff wait to go out.
+  #newSocket(): WebSocket {
+    for (const frame of this.#frames.values()) frame.remove();
+    this.#frames.clear();
+    const frame = document.createElement('iframe');
+    frame.hidden = true;
+    document.body.appendChild(frame);
+    const FrameWebSocket = (frame.contentWindow as unknown as { WebSocket: typeof WebSocket }).WebSocket;
+    const ws = new FrameWebSocket(this.#url);
+    this.#frames.set(ws, frame);
+    ws.addEventListener('close', () => {
+      frame.remove();
+      this.#frames.delete(ws);
+    });
+    return ws;
   }
 
   #opened(ws: WebSocket): void {
@@ -233,9 +259,9 @@ export class QueueClient {
     if (this.#awaitingPong) {
       this.#ws = null;
       this.#open = false;
-      // A page cannot tear a socket down without the close handshake: the
-      // close frame goes now, the socket is dropped from the client at
-      // once, and the browser ends the TCP connection on its own.
+      // The close frame goes now and the socket is dropped from the
+      // client at once; if the dead link never answers the close, the
+      // next dial destroys it (#newSocket).
       ws.close(CLOSE_PING_TIMEOUT, 'ping timeout');
       this.#on.error?.('no pong to the last ping within the heartbeat interval');
       this.#failed(`closed with ${CLOSE_PING_TIMEOUT} ping timeout`);
