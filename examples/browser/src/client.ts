@@ -63,7 +63,7 @@ export class QueueClient {
   #awaitingPong = false; // a ping went out and no pong came back yet
   #queue: string[] = []; // encoded frames waiting for the next open, oldest first
   #closed = false; // close() was called: final
-  // Each socket lives in a hidden frame of its own until it has closed:
+  // Each socket lives in a hidden frame of its own, until the next dial:
   // removing the frame is the one way a page has to drop a socket at once.
   #frames = new Map<WebSocket, HTMLIFrameElement>();
 
@@ -169,11 +169,10 @@ export class QueueClient {
     document.body.appendChild(frame);
     const FrameWebSocket = (frame.contentWindow as unknown as { WebSocket: typeof WebSocket }).WebSocket;
     const ws = new FrameWebSocket(this.#url);
+    // The frame stays until the next dial, even after its socket closed:
+    // removing a frame from inside its socket's close event would end that
+    // event's dispatch, and the client's own close handler would not run.
     this.#frames.set(ws, frame);
-    ws.addEventListener('close', () => {
-      frame.remove();
-      this.#frames.delete(ws);
-    });
     return ws;
   }
 
