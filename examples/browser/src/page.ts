@@ -6,7 +6,7 @@
 // for both keeps a reply behind the events its command caused.
 import { QueueClient, type Options, type State } from './client.js';
 
-type Command = { id: number; cmd: string; url?: string; options?: Partial<Options>; type?: string; payload?: unknown; when?: string };
+type Command = { id: number; cmd: string; url?: string; options?: Partial<Options>; type?: string; payload?: unknown; when?: string; timers?: unknown };
 
 declare global {
   interface Window {
@@ -50,6 +50,36 @@ function run(id: number, effect: () => void): void {
   }
 }
 
+// calibrate measures this page's timers and dials for the harness's timing
+// margins (docs/adapter.md, "calibrate"): every timer armed at once, and as
+// each fires, when (ms since the command, by the page's clock) and a dial
+// with the browser's WebSocket, the one the client dials with. The reply,
+// with "fired", comes once every dial has closed.
+function calibrate(c: Command): void {
+  const timers = c.timers;
+  if (typeof c.url !== 'string') return out({ reply: c.id, ok: false, error: 'calibrate needs a url' });
+  if (!Array.isArray(timers) || !timers.every((d) => typeof d === 'number' && d >= 0)) {
+    return out({ reply: c.id, ok: false, error: 'calibrate needs "timers", an array of delays in milliseconds' });
+  }
+  const url = c.url;
+  const t0 = performance.now();
+  const sep = url.includes('?') ? '&' : '?';
+  const one = (delay: number, i: number) =>
+    new Promise<number>((resolve, reject) => {
+      setTimeout(() => {
+        const fired = performance.now() - t0;
+        const ws = new WebSocket(`${url}${sep}timer=${i}`);
+        ws.onopen = () => ws.close(1000);
+        ws.onerror = () => reject(new Error(`calibrate: the dial of timer ${i} failed`));
+        ws.onclose = () => resolve(fired);
+      }, delay);
+    });
+  Promise.all((timers as number[]).map(one)).then(
+    (fired) => out({ reply: c.id, ok: true, fired }),
+    (err: Error) => out({ reply: c.id, ok: false, error: err.message }),
+  );
+}
+
 window.wschaos = {
   command(c: Command): void {
     switch (c.cmd) {
@@ -83,6 +113,8 @@ window.wschaos = {
           if (client === null) throw new Error('no client yet: connect first');
           client.close();
         });
+      case 'calibrate':
+        return calibrate(c);
       default:
         out({ reply: c.id, ok: false, error: `unknown command ${JSON.stringify(c.cmd ?? null)}` });
     }
