@@ -82,6 +82,8 @@ function serveExample() {
       res.writeHead(404).end();
     }
   });
+  // A WebSocket dial here is the page's warm-up (below): refused at once.
+  server.on('upgrade', (req, socket) => socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n'));
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${server.address().port}/` }));
@@ -98,7 +100,7 @@ function chromiumPath() {
   }
 }
 
-const served = process.env.WSCHAOS_BROWSER_URL ? null : await serveExample();
+const served = await serveExample(); // the example's page, and the warm-up's refusal
 const pageURL = process.env.WSCHAOS_BROWSER_URL ?? served.url;
 
 const browser = await puppeteer.launch({
@@ -133,6 +135,30 @@ await session.send('Runtime.enable');
 await session.send('Runtime.addBinding', { name: 'wschaosOut' });
 await page.goto(pageURL, { waitUntil: 'load' });
 await page.waitForFunction(() => typeof window.wschaos?.command === 'function', { timeout: 5000 });
+// Warm-up: one refused dial from a frame, as the client dials, before the
+// ready line. A fresh browser's first WebSocket costs some 200 ms more than
+// the next (its network stack starting); in a page that has been open a
+// while that is long paid. Left in, it would land in the first attempt's
+// timing: a stalled first handshake, timed out by the client's clock from
+// its dial, looked to the server as if it was retried too soon.
+await page
+  .evaluate(
+    (url) =>
+      new Promise((resolve) => {
+        const frame = document.createElement('iframe');
+        frame.hidden = true;
+        document.body.appendChild(frame);
+        const ws = new frame.contentWindow.WebSocket(url);
+        const done = () => {
+          frame.remove();
+          resolve();
+        };
+        ws.onclose = done;
+        setTimeout(done, 3000);
+      }),
+    served.url.replace(/^http/, 'ws') + 'warm-up',
+  )
+  .catch((err) => process.stderr.write(`adapter: the warm-up dial failed: ${err.message}\n`));
 
 // forward hands a command to the page, whose reply comes through the
 // binding. If the page cannot take it (it crashed, say), the command still
@@ -168,7 +194,7 @@ runAdapter({
       .then(() => browser.close())
       .catch(() => {})
       .finally(() => {
-        served?.server.close();
+        served.server.close();
         process.exit(0);
       });
   },
