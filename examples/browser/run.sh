@@ -25,12 +25,7 @@ echo "== conform, the client in Chromium:"
 grep -q '(calibrated)' "$reports/browser.log" || { echo "the margins were not calibrated in the page"; exit 1; }
 
 echo "== the scenario library through it: every file that applies passes:"
-# The library runs on the fixed margins: with calibrated ones (no late
-# ratio) the real-clock play of two-sockets-bound.txt ends before the
-# dead-link ping is due, for examples/js's client as for this one, and its
-# `check dials 2` fails a correct client.
-fixed=(--late 500ms --late-ratio 0.5)
-"$bin" run scenarios/library --profile queue --adapter "$adapter" "${fixed[@]}" --report-dir "$reports/browser-library"
+"$bin" run scenarios/library --profile queue --adapter "$adapter" --report-dir "$reports/browser-library"
 
 echo "== the same client with a deliberate bug must fail reset-on-open, and only it:"
 WSCHAOS_BROWSER_BUG=no-reset "$bin" conform --profile queue --adapter "$adapter" \
@@ -44,7 +39,7 @@ WSCHAOS_BROWSER_BUG=queue-overtake "$bin" run scenarios/library/send-overtakes-q
 	--report-dir "$reports/browser-queue-overtake"
 
 echo "== a socket the page cannot drop (no frame of its own) must fail the library's two-sockets-bound:"
-WSCHAOS_BROWSER_BUG=dead-socket-open "$bin" run scenarios/library/two-sockets-bound.txt --profile queue --adapter "$adapter" "${fixed[@]}" \
+WSCHAOS_BROWSER_BUG=dead-socket-open "$bin" run scenarios/library/two-sockets-bound.txt --profile queue --adapter "$adapter" \
 	--expect-fail "two-sockets-bound: the dead socket is left open beside the new one (WSCHAOS_BROWSER_BUG=dead-socket-open)" \
 	--report-dir "$reports/browser-dead-socket-open" | tee "$reports/browser-dead-socket-open.log"
 # For the reason it is about, not another.
