@@ -8,7 +8,7 @@ GINKGO  ?= $(GO) tool ginkgo
 PROCS ?= 4
 GINKGO_FLAGS ?= -race --randomize-all -p --procs=$(PROCS) --timeout=10m $(if $(CI),--no-color)
 
-.PHONY: test unit scenarios check vet fmt bench herd-plot rewrite fuzz soak conform-example conform-reference real-clients
+.PHONY: test unit scenarios check vet fmt bench herd-plot rewrite fuzz soak conform-example conform-reference real-clients browser-example
 
 ## test: everything: unit tests of every package, then the scenario suite.
 test: unit scenarios
@@ -87,6 +87,15 @@ conform-example:
 	echo "$$out" | grep -q "reset-on-open  FAIL" || { echo "the bug was not named"; exit 1; }
 	@echo "== the scenario library through the example, and through each deliberate bug:"
 	examples/js/run-library.sh $(EXAMPLE_REPORTS)/wschaos $(EXAMPLE_REPORTS)
+
+## browser-example: the TypeScript client of examples/browser, run in a
+## page of Debian's Chromium and driven over the DevTools protocol, must
+## pass wschaos conform, and its deliberate bugs must fail the scenarios
+## about them (examples/browser/run.sh). Needs Node.js 20 and chromium; its
+## own binary and reports, so it can run beside the other targets.
+browser-example:
+	$(GO) build -o $(EXAMPLE_REPORTS)/browser/wschaos ./cmd/wschaos
+	examples/browser/run.sh $(EXAMPLE_REPORTS)/browser/wschaos $(EXAMPLE_REPORTS)/browser
 
 ## conform-reference: the reference client passes wschaos conform, in
 ## virtual time, under every shipped profile and the example profile file
