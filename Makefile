@@ -14,7 +14,7 @@ GINKGO_FLAGS ?= -race --randomize-all -p --procs=$(PROCS) --timeout=10m $(if $(C
 test: unit scenarios
 
 unit:
-	$(GO) test -race $$($(GO) list ./... | grep -v '^github.com/wschaos/wschaos$$')
+	$(GO) test -race -timeout 30m $$($(GO) list ./... | grep -v '^github.com/wschaos/wschaos$$')
 
 scenarios:
 	$(GINKGO) $(GINKGO_FLAGS) .
