@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"reflect"
 	"regexp"
 	"strings"
@@ -322,3 +323,70 @@ func TestCtlProxyLevelCommands(t *testing.T) {
 }
 
 func regexpMatch(re, s string) bool { return regexp.MustCompile(re).MatchString(s) }
+
+// Every ctl command the READMEs show is one ctl reads: run against an
+// address where nothing listens, each gets as far as sending (exit 1),
+// none is a bad command line (exit 2).
+func TestCtlCommandsInTheDocsParse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(controlAddrEnv, ln.Addr().String())
+	ln.Close()
+	n := 0
+	for _, doc := range []string{"../../README.md", "../../proxy/README.md"} {
+		b, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			line, _, _ = strings.Cut(line, "#")
+			for _, cmd := range strings.Split(line, ";") {
+				cmd = strings.TrimPrefix(strings.TrimSpace(cmd), "go run ./cmd/")
+				rest, ok := strings.CutPrefix(cmd+" ", "wschaos ctl ")
+				if !ok {
+					continue // prose, or another command
+				}
+				args := shellWords(t, rest)
+				if _, err := ctl(t, args...); exitCode(err) != exitFailed {
+					t.Errorf("%s: wschaos ctl %q: exit %d, %v; want exit 1, nothing answers", doc, args, exitCode(err), err)
+				}
+				n++
+			}
+		}
+	}
+	if n < 9 {
+		t.Errorf("found %d ctl commands in the READMEs, want the examples' 9 or more", n)
+	}
+}
+
+// shellWords splits a command line as sh does for plain and "double
+// quoted" words, which is all the docs use.
+func shellWords(t *testing.T, s string) []string {
+	var words []string
+	var cur strings.Builder
+	in, quoted := false, false
+	for _, r := range s {
+		switch {
+		case r == '"':
+			quoted, in = !quoted, true
+		case (r == ' ' || r == '\t') && !quoted:
+			if in {
+				words = append(words, cur.String())
+				cur.Reset()
+				in = false
+			}
+		default:
+			cur.WriteRune(r)
+			in = true
+		}
+	}
+	if quoted {
+		t.Fatalf("unbalanced quote in %q", s)
+	}
+	if in {
+		words = append(words, cur.String())
+	}
+	return words
+}
