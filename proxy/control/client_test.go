@@ -29,7 +29,7 @@ func TestClientDrivesARealProxy(t *testing.T) {
 	t.Cleanup(tr.CloseIdleConnections)
 	c := control.New(p.ControlURL, &http.Client{Transport: tr})
 
-	added, err := c.Add(ctx(t), proxy.FaultSpec{Fault: "drop", Select: map[string]string{"dir": "server", "type": "posted"}})
+	added, err := c.Add(ctx(t), proxy.FaultSpec{Fault: "drop", Select: map[string]string{"dir": "server"}})
 	if err != nil {
 		t.Fatal(err)
 	}
