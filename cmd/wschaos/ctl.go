@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -87,6 +88,9 @@ type ctlRun struct {
 	c    *control.Client // scoped to --proxy
 	root *control.Client // the process's endpoints (/proxies)
 	out  io.Writer
+	// answer is the last answer's body, for what the typed value may not
+	// hold (a newer proxy's fields).
+	answer []byte
 }
 
 var ctlCommands = map[string]ctlCommand{
@@ -123,6 +127,7 @@ func runCtl(args []string, stdout, stderr io.Writer) error {
 	root := control.New(base, &http.Client{Transport: tr, Timeout: ctlTimeout})
 	root.Token = opts.token
 	x := &ctlRun{opts: opts, root: root, out: stdout}
+	root.Answer = func(b []byte) { x.answer = b }
 	if opts.json {
 		x.out = io.Discard
 		root.Answer = func(b []byte) {
@@ -274,7 +279,13 @@ func ctlStatus(ctx context.Context, x *ctlRun, args []string) error {
 	if err != nil {
 		return err
 	}
-	showStatus(x.out, x.proxyName(), st)
+	// Whether the proxy is enabled is read from the answer itself: proxies
+	// before enable and disable do not say, and are.
+	var on struct {
+		Enabled *bool `json:"enabled"`
+	}
+	json.Unmarshal(x.answer, &on)
+	showStatus(x.out, x.proxyName(), on.Enabled == nil || *on.Enabled, st)
 	return nil
 }
 

@@ -15,8 +15,12 @@ import (
 
 func newTable(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 0, 2, ' ', 0) }
 
-func showStatus(w io.Writer, name string, st proxy.Status) {
-	fmt.Fprintf(w, "proxy %s: %d attempt%s, %d open\n", name, st.Attempts, plurals(st.Attempts), st.Open)
+func showStatus(w io.Writer, name string, enabled bool, st proxy.Status) {
+	off := ""
+	if !enabled {
+		off = " (disabled: it resets every client until 'wschaos ctl enable')"
+	}
+	fmt.Fprintf(w, "proxy %s: %d attempt%s, %d open%s\n", name, st.Attempts, plurals(st.Attempts), st.Open, off)
 	if len(st.Connections) == 0 {
 		return
 	}

@@ -280,7 +280,7 @@ func TestCtlProxyLevelCommands(t *testing.T) {
 		"DELETE /proxies/web":      {204, ""},
 		"DELETE /proxies/gone":     {404, `{"error":"no proxy named \"gone\"","field":"name"}`},
 		"POST /proxies/web/faults": {201, `{"id":4,"fault":"swallow-pongs","spec":{"fault":"swallow-pongs"}}`},
-		"GET /proxies/web/status":  {200, `{"attempts":3,"open":1,"connections":[{"attempt":2,"url":"/ws?v=1","state":"closed","opened_at_ms":1234.567,"closed_at_ms":3000,"open_for_ms":1765.433,"client_to_upstream":{"frames":1,"bytes":5,"delivered":1},"upstream_to_client":{"frames":7,"bytes":70,"delivered":5,"dropped":2}},{"attempt":3,"url":"/ws?v=1","state":"open","opened_at_ms":95123,"open_for_ms":417,"client_to_upstream":{},"upstream_to_client":{"frames":1,"delayed":1}}]}`},
+		"GET /proxies/web/status":  {200, `{"enabled":false,"attempts":3,"open":1,"connections":[{"attempt":2,"url":"/ws?v=1","state":"closed","opened_at_ms":1234.567,"closed_at_ms":3000,"open_for_ms":1765.433,"client_to_upstream":{"frames":1,"bytes":5,"delivered":1},"upstream_to_client":{"frames":7,"bytes":70,"delivered":5,"dropped":2}},{"attempt":3,"url":"/ws?v=1","state":"open","opened_at_ms":95123,"open_for_ms":417,"client_to_upstream":{},"upstream_to_client":{"frames":1,"delayed":1}}]}`},
 	})
 	for _, tc := range []struct {
 		args      []string
@@ -302,7 +302,7 @@ func TestCtlProxyLevelCommands(t *testing.T) {
 		{[]string{"proxies", "rm", "web"}, "proxy web stopped, its connections cut\n", "DELETE /proxies/web"},
 		{[]string{"--proxy", "web", "faults", "add", "swallow-pongs"}, "added fault 4 to proxy web: swallow-pongs\n", `POST /proxies/web/faults {"fault":"swallow-pongs"}`},
 		{[]string{"--proxy", "web", "status"}, "" +
-			"proxy web: 3 attempts, 1 open\n" +
+			"proxy web: 3 attempts, 1 open (disabled: it resets every client until 'wschaos ctl enable')\n" +
 			"ATTEMPT  STATE   OPENED  OPEN FOR  CLIENT→UPSTREAM  UPSTREAM→CLIENT      URL\n" +
 			"2        closed  1.23s   1.77s     1 frame          7 frames, 2 dropped  /ws?v=1\n" +
 			"3        open    1m35s   417ms     0 frames         1 frame, 1 delayed   /ws?v=1\n", "GET /proxies/web/status"},
