@@ -88,6 +88,9 @@ type ctlRun struct {
 	c    *control.Client // scoped to --proxy
 	root *control.Client // the process's endpoints (/proxies)
 	out  io.Writer
+	// target is the named proxy the command is about ("" for the
+	// default), for a did-you-mean when there is none of that name.
+	target string
 	// answer is the last answer's body, for what the typed value may not
 	// hold (a newer proxy's fields).
 	answer []byte
@@ -138,6 +141,9 @@ func runCtl(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	x.c = root.Proxy(opts.proxy)
+	if opts.proxy != proxy.DefaultName {
+		x.target = opts.proxy
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), ctlTimeout)
 	defer cancel()
 	if err := cmd(ctx, x, pos[1:]); err != nil {
@@ -235,6 +241,8 @@ func (x *ctlRun) failure(cmd, base string, err error) error {
 			msg += "; ctl sends --token, which defaults to $" + controlTokenEnv
 		case ae.Status == http.StatusNotFound && strings.HasPrefix(ae.Msg, "no endpoint"):
 			msg += "; is the proxy from an older wschaos than this ctl?"
+		case ae.Status == http.StatusNotFound && x.target != "":
+			msg += x.proxyHint(x.target)
 		}
 		return &exitError{code: exitFailed, err: fmt.Errorf("ctl %s: the proxy refused (HTTP %d): %s", cmd, ae.Status, msg)}
 	}
@@ -256,6 +264,30 @@ func (x *ctlRun) failure(cmd, base string, err error) error {
 		return &exitError{code: exitFailed, err: fmt.Errorf("ctl %s: cannot reach the control API at %s (from %s): %v; %s", cmd, base, x.opts.controlFrom, urlErr.Err, start)}
 	}
 	return &exitError{code: exitFailed, err: fmt.Errorf("ctl %s: %w", cmd, err)}
+}
+
+// proxyHint is a did-you-mean for a proxy name the API did not find, or
+// the names it has, or "" when it cannot say.
+func (x *ctlRun) proxyHint(name string) string {
+	r := x.root.Proxy("")
+	r.Answer = nil // not an answer the user asked for
+	ctx, cancel := context.WithTimeout(context.Background(), ctlTimeout)
+	defer cancel()
+	list, err := r.Proxies(ctx)
+	if err != nil {
+		return ""
+	}
+	names := make([]string, len(list))
+	for i, p := range list {
+		names[i] = p.Name
+	}
+	switch {
+	case slices.Contains(names, name):
+		return ""
+	case filecodec.DidYouMean(name, names) != "":
+		return filecodec.DidYouMean(name, names)
+	}
+	return fmt.Sprintf("; the proxies are %s ('wschaos ctl proxies')", strings.Join(names, ", "))
 }
 
 func isTimeout(err error) bool {
@@ -478,6 +510,7 @@ func ctlProxies(ctx context.Context, x *ctlRun, args []string) error {
 		if err := ctlArgs("proxies rm", args[1:], 1, "a name, e.g. proxies rm web"); err != nil {
 			return err
 		}
+		x.target = args[1]
 		if err := x.root.DeleteProxy(ctx, args[1]); err != nil {
 			return err
 		}

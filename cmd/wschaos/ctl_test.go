@@ -279,6 +279,7 @@ func TestCtlProxyLevelCommands(t *testing.T) {
 		"POST /proxies":            {201, info},
 		"DELETE /proxies/web":      {204, ""},
 		"DELETE /proxies/gone":     {404, `{"error":"no proxy named \"gone\"","field":"name"}`},
+		"GET /proxies/wbe/status":  {404, `{"error":"no proxy named \"wbe\"","field":"name"}`},
 		"POST /proxies/web/faults": {201, `{"id":4,"fault":"swallow-pongs","spec":{"fault":"swallow-pongs"}}`},
 		"GET /proxies/web/status":  {200, `{"enabled":false,"attempts":3,"open":1,"connections":[{"attempt":2,"url":"/ws?v=1","state":"closed","opened_at_ms":1234.567,"closed_at_ms":3000,"open_for_ms":1765.433,"client_to_upstream":{"frames":1,"bytes":5,"delivered":1},"upstream_to_client":{"frames":7,"bytes":70,"delivered":5,"dropped":2}},{"attempt":3,"url":"/ws?v=1","state":"open","opened_at_ms":95123,"open_for_ms":417,"client_to_upstream":{},"upstream_to_client":{"frames":1,"delayed":1}}]}`},
 	})
@@ -316,9 +317,18 @@ func TestCtlProxyLevelCommands(t *testing.T) {
 			t.Errorf("ctl %q sent %q, want %q", tc.args, got, tc.sent)
 		}
 	}
-	_, err := ctl(t, "proxies", "rm", "gone")
-	if exitCode(err) != exitFailed || err.Error() != `ctl proxies rm: the proxy refused (HTTP 404): name: no proxy named "gone"` {
-		t.Errorf("proxies rm gone: exit %d, %v", exitCode(err), err)
+	// A proxy name the API does not know gets the names it does.
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"proxies", "rm", "gone"}, `ctl proxies rm: the proxy refused (HTTP 404): name: no proxy named "gone"; the proxies are default, web ('wschaos ctl proxies')`},
+		{[]string{"--proxy", "wbe", "status", "--json"}, `ctl status: the proxy refused (HTTP 404): name: no proxy named "wbe" (did you mean "web"?)`},
+	} {
+		out, err := ctl(t, tc.args...)
+		if exitCode(err) != exitFailed || err.Error() != tc.want || out != "" {
+			t.Errorf("ctl %q: exit %d, %v, stdout %q\nwant exit 1 and %s", tc.args, exitCode(err), err, out, tc.want)
+		}
 	}
 }
 
