@@ -239,10 +239,10 @@ func (x *ctlRun) failure(cmd, base string, err error) error {
 		switch {
 		case ae.Status == http.StatusUnauthorized:
 			msg += "; ctl sends --token, which defaults to $" + controlTokenEnv
-		case ae.Status == http.StatusNotFound && strings.HasPrefix(ae.Msg, "no endpoint"):
+		case ae.Status == http.StatusNotFound && predatesCtl(ae.Msg):
 			msg += "; is the proxy from an older wschaos than this ctl?"
 		case ae.Status == http.StatusNotFound && x.target != "":
-			msg += x.proxyHint(x.target)
+			msg += x.proxyHint(x.target, msg)
 		}
 		return &exitError{code: exitFailed, err: fmt.Errorf("ctl %s: the proxy refused (HTTP %d): %s", cmd, ae.Status, msg)}
 	}
@@ -267,8 +267,9 @@ func (x *ctlRun) failure(cmd, base string, err error) error {
 }
 
 // proxyHint is a did-you-mean for a proxy name the API did not find, or
-// the names it has, or "" when it cannot say.
-func (x *ctlRun) proxyHint(name string) string {
+// the names it has unless msg, the API's message, lists them, or "" when
+// it cannot say.
+func (x *ctlRun) proxyHint(name, msg string) string {
 	r := x.root.Proxy("")
 	r.Answer = nil // not an answer the user asked for
 	ctx, cancel := context.WithTimeout(context.Background(), ctlTimeout)
@@ -286,8 +287,23 @@ func (x *ctlRun) proxyHint(name string) string {
 		return ""
 	case filecodec.DidYouMean(name, names) != "":
 		return filecodec.DidYouMean(name, names)
+	case !slices.ContainsFunc(names, func(n string) bool { return !strings.Contains(msg, n) }):
+		return "" // the message names them all
 	}
 	return fmt.Sprintf("; the proxies are %s ('wschaos ctl proxies')", strings.Join(names, ", "))
+}
+
+// predatesCtl reports whether an API's "no endpoint" answer comes from a
+// proxy older than ctl's endpoints: the endpoints it knows (all of its
+// message without a list) do not include the named proxies.
+func predatesCtl(msg string) bool {
+	if !strings.HasPrefix(msg, "no endpoint") {
+		return false
+	}
+	if _, known, ok := strings.Cut(msg, "known:"); ok {
+		msg = known
+	}
+	return !strings.Contains(msg, "/proxies")
 }
 
 func isTimeout(err error) bool {

@@ -280,6 +280,9 @@ func TestCtlProxyLevelCommands(t *testing.T) {
 		"DELETE /proxies/web":      {204, ""},
 		"DELETE /proxies/gone":     {404, `{"error":"no proxy named \"gone\"","field":"name"}`},
 		"GET /proxies/wbe/status":  {404, `{"error":"no proxy named \"wbe\"","field":"name"}`},
+		"DELETE /proxies/x":        {404, `{"error":"no proxy named \"x\" (proxies: default, web)","field":"name"}`},
+		"POST /proxies/web/reset":  {404, `{"error":"no endpoint POST \"/proxies/web/reset\" (known: GET/POST /faults, PUT/DELETE /faults/{id}, POST /reset, GET /status)"}`},
+		"GET /status":              {404, `{"error":"no endpoint GET \"/status\": unprefixed endpoints address the proxy named \"default\", and there is none; address a proxy as /proxies/{name}/status"}`},
 		"POST /proxies/web/faults": {201, `{"id":4,"fault":"swallow-pongs","spec":{"fault":"swallow-pongs"}}`},
 		"GET /proxies/web/status":  {200, `{"enabled":false,"attempts":3,"open":1,"connections":[{"attempt":2,"url":"/ws?v=1","state":"closed","opened_at_ms":1234.567,"closed_at_ms":3000,"open_for_ms":1765.433,"client_to_upstream":{"frames":1,"bytes":5,"delivered":1},"upstream_to_client":{"frames":7,"bytes":70,"delivered":5,"dropped":2}},{"attempt":3,"url":"/ws?v=1","state":"open","opened_at_ms":95123,"open_for_ms":417,"client_to_upstream":{},"upstream_to_client":{"frames":1,"delayed":1}}]}`},
 	})
@@ -324,6 +327,10 @@ func TestCtlProxyLevelCommands(t *testing.T) {
 	}{
 		{[]string{"proxies", "rm", "gone"}, `ctl proxies rm: the proxy refused (HTTP 404): name: no proxy named "gone"; the proxies are default, web ('wschaos ctl proxies')`},
 		{[]string{"--proxy", "wbe", "status", "--json"}, `ctl status: the proxy refused (HTTP 404): name: no proxy named "wbe" (did you mean "web"?)`},
+		{[]string{"proxies", "rm", "x"}, `ctl proxies rm: the proxy refused (HTTP 404): name: no proxy named "x" (proxies: default, web)`},
+		{[]string{"--proxy", "web", "faults", "clear"}, `ctl faults clear: the proxy refused (HTTP 404): no endpoint POST "/proxies/web/reset" (known: GET/POST /faults, PUT/DELETE /faults/{id}, POST /reset, GET /status); is the proxy from an older wschaos than this ctl?`},
+		{[]string{"faults"}, `ctl faults: the proxy refused (HTTP 404): no endpoint; is the proxy from an older wschaos than this ctl?`},
+		{[]string{"status"}, `ctl status: the proxy refused (HTTP 404): no endpoint GET "/status": unprefixed endpoints address the proxy named "default", and there is none; address a proxy as /proxies/{name}/status`},
 	} {
 		out, err := ctl(t, tc.args...)
 		if exitCode(err) != exitFailed || err.Error() != tc.want || out != "" {
