@@ -55,6 +55,10 @@ type Error struct {
 	Status int
 	Field  string
 	Msg    string
+	// NotAPI is true when the answer was not the API's JSON: Msg quotes
+	// it. The address is most likely not a control API's (a proxy's
+	// client port, another server), or something stands in the way.
+	NotAPI bool
 }
 
 func (e *Error) Error() string {
@@ -150,7 +154,8 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	}
 	if resp.StatusCode >= 300 {
 		var ae proxy.APIError
-		if json.Unmarshal(data, &ae) != nil || ae.Error == "" {
+		notAPI := json.Unmarshal(data, &ae) != nil || ae.Error == ""
+		if notAPI {
 			// Not the API's answer (a wrong URL, a proxy in the way):
 			// say what came back, briefly.
 			ae.Field, ae.Error = "", brief(strings.TrimSpace(string(data)))
@@ -158,7 +163,7 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 				ae.Error = http.StatusText(resp.StatusCode)
 			}
 		}
-		return &Error{Status: resp.StatusCode, Field: ae.Field, Msg: ae.Error}
+		return &Error{Status: resp.StatusCode, Field: ae.Field, Msg: ae.Error, NotAPI: notAPI}
 	}
 	if c.Answer != nil {
 		c.Answer(data)

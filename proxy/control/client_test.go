@@ -83,6 +83,10 @@ func TestClientReportsAnswersThatAreNotTheAPIs(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v, want it to contain %q", err, tc.want)
 			}
+			var ce *control.Error
+			if tc.status >= 300 && (!errors.As(err, &ce) || !ce.NotAPI) {
+				t.Errorf("%v: want a *control.Error with NotAPI", err)
+			}
 			if len(err.Error()) > 400 {
 				t.Errorf("the error quotes %d bytes of the answer", len(err.Error()))
 			}
