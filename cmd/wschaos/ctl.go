@@ -231,6 +231,9 @@ func (x *ctlRun) failure(cmd, base string, err error) error {
 		return err // a bad command line, already worded
 	}
 	var ae *control.Error
+	if errors.As(err, &ae) && ae.NotAPI {
+		return &exitError{code: exitFailed, err: fmt.Errorf("ctl %s: what answers at %s (from %s) is not a proxy's control API: HTTP %d: %s; give the address of the proxy's --control, not its --listen", cmd, base, x.opts.controlFrom, ae.Status, ae.Msg)}
+	}
 	if errors.As(err, &ae) {
 		msg := ae.Msg
 		if ae.Field != "" && !strings.HasPrefix(msg, ae.Field+":") && !strings.HasPrefix(msg, ae.Field+" ") {

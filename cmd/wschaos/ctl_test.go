@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"reflect"
 	"regexp"
@@ -119,6 +120,13 @@ func TestCtlDrivesARealProxy(t *testing.T) {
 	}
 	if len(p.ListFaults()) != 0 {
 		t.Errorf("faults clear left %+v", p.ListFaults())
+	}
+
+	u, _ := url.Parse(p.URL)
+	_, err = ctl(t, "--control", u.Host, "status")
+	if exitCode(err) != exitFailed || !strings.Contains(err.Error(), "ctl status: what answers at http://"+u.Host+" (from --control) is not a proxy's control API: HTTP 400: ") ||
+		!strings.HasSuffix(err.Error(), "give the address of the proxy's --control, not its --listen") {
+		t.Errorf("the proxy's client port as --control: exit %d, %v", exitCode(err), err)
 	}
 
 	_, err = ctl(t, "--token", "nope", "status")
