@@ -57,9 +57,10 @@ message says which), 2 bad command line.
 flags:
 `
 
-// Environment variables ctl's flags default to, so a shell that talks to
-// one proxy all day sets them once.
 const (
+	// controlAddrEnv names the environment variable --control defaults
+	// to, so a shell that talks to one proxy all day sets it once (the
+	// token's is controlTokenEnv, the proxy's own).
 	controlAddrEnv = "WSCHAOS_CONTROL"
 	// defaultControl is the control address the proxy's docs use.
 	defaultControl = "127.0.0.1:8082"
@@ -79,7 +80,7 @@ type ctlOptions struct {
 }
 
 // ctlCommand runs one ctl command with its positional args (after its
-// name) against c, and prints its outcome on out.
+// name) through x's clients, and prints its outcome on x.out.
 type ctlCommand func(ctx context.Context, x *ctlRun, args []string) error
 
 // ctlRun is one ctl invocation: its options, client and output.
@@ -134,6 +135,7 @@ func runCtl(args []string, stdout, stderr io.Writer) error {
 	if opts.json {
 		x.out = io.Discard
 		root.Answer = func(b []byte) {
+			x.answer = b
 			stdout.Write(b)
 			if len(b) > 0 && b[len(b)-1] != '\n' {
 				io.WriteString(stdout, "\n")
