@@ -5,6 +5,7 @@
 //	wschaos conform --profile queue --adapter "node examples/js/adapter.js"
 //	wschaos run scenarios/library/close-while-waiting.txt --adapter "node my-adapter.js"
 //	wschaos proxy --listen 127.0.0.1:8081 --upstream ws://127.0.0.1:8080/ws
+//	wschaos ctl faults add "delay 200ms dir=client"
 //	wschaos profile show my-client.yaml
 //	wschaos version
 package main
@@ -26,6 +27,7 @@ import (
 // flags from args (everything after its name).
 var subcommands = map[string]func(args []string, stdout, stderr io.Writer) error{
 	"conform": runConform,
+	"ctl":     runCtl,
 	"profile": runProfile,
 	"proxy":   runProxy,
 	"run":     runRun,
@@ -36,6 +38,7 @@ var subcommands = map[string]func(args []string, stdout, stderr io.Writer) error
 // summaries is one line per subcommand, for usage.
 var summaries = map[string]string{
 	"conform": "check a client in any language against a profile's conformance scenarios",
+	"ctl":     "change a running proxy: faults, cuts, enable/disable, named proxies",
 	"profile": "list the shipped profiles, show one's schedule, check a profile file",
 	"proxy":   "run a WebSocket chaos proxy in front of a real server",
 	"run":     "play scenario files (a bug from the library, or your own) against a client",

@@ -1,6 +1,11 @@
 // Package control is the Go client of the wschaos proxy's control API
 // (proxy.ControlHandler): list, add, update and remove faults on a running
-// proxy, and read its connection counters, from a test or a tool.
+// proxy, cut its connections, turn it off and on, read its connection
+// counters, and create and remove named proxies, from a test or a tool
+// (`wschaos ctl` is one).
+//
+// A Client addresses the proxy the command line started; Proxy(name)
+// returns one that addresses a named proxy, under /proxies/{name}.
 package control
 
 import (
@@ -25,9 +30,14 @@ type Client struct {
 	// Token, when set, is sent as "Authorization: Bearer Token": the
 	// proxy's ControlToken (--control-token). Set it before use.
 	Token string
+	// Answer, when set, is handed the body of every successful answer as
+	// the API sent it (empty for 204): a tool's --json prints the API's
+	// own JSON with it, while the methods still decode it.
+	Answer func(body []byte)
 
-	base string
-	http *http.Client
+	base   string
+	prefix string // "" or "/proxies/{name}": what the per-proxy endpoints are under
+	http   *http.Client
 }
 
 // New returns a client for the control API at base ("http://127.0.0.1:C",
@@ -45,6 +55,10 @@ type Error struct {
 	Status int
 	Field  string
 	Msg    string
+	// NotAPI is true when the answer was not the API's JSON: Msg quotes
+	// it. The address is most likely not a control API's (a proxy's
+	// client port, another server), or something stands in the way.
+	NotAPI bool
 }
 
 func (e *Error) Error() string {
@@ -57,7 +71,7 @@ func (e *Error) Error() string {
 // List returns the installed faults in the order they apply.
 func (c *Client) List(ctx context.Context) ([]proxy.FaultInfo, error) {
 	var out proxy.FaultList
-	if err := c.do(ctx, http.MethodGet, "/faults", nil, &out); err != nil {
+	if err := c.do(ctx, http.MethodGet, c.prefix+"/faults", nil, &out); err != nil {
 		return nil, fmt.Errorf("failed to list faults: %w", err)
 	}
 	return out.Faults, nil
@@ -66,7 +80,7 @@ func (c *Client) List(ctx context.Context) ([]proxy.FaultInfo, error) {
 // Add installs the fault spec describes, after the others.
 func (c *Client) Add(ctx context.Context, spec proxy.FaultSpec) (proxy.FaultInfo, error) {
 	var out proxy.FaultInfo
-	if err := c.do(ctx, http.MethodPost, "/faults", spec, &out); err != nil {
+	if err := c.do(ctx, http.MethodPost, c.prefix+"/faults", spec, &out); err != nil {
 		return out, fmt.Errorf("failed to add fault %s: %w", spec.Fault, err)
 	}
 	return out, nil
@@ -75,7 +89,7 @@ func (c *Client) Add(ctx context.Context, spec proxy.FaultSpec) (proxy.FaultInfo
 // Update replaces fault id with the one spec describes, in its place.
 func (c *Client) Update(ctx context.Context, id int, spec proxy.FaultSpec) (proxy.FaultInfo, error) {
 	var out proxy.FaultInfo
-	if err := c.do(ctx, http.MethodPut, "/faults/"+strconv.Itoa(id), spec, &out); err != nil {
+	if err := c.do(ctx, http.MethodPut, c.prefix+"/faults/"+strconv.Itoa(id), spec, &out); err != nil {
 		return out, fmt.Errorf("failed to update fault %d: %w", id, err)
 	}
 	return out, nil
@@ -83,7 +97,7 @@ func (c *Client) Update(ctx context.Context, id int, spec proxy.FaultSpec) (prox
 
 // Remove uninstalls fault id.
 func (c *Client) Remove(ctx context.Context, id int) error {
-	if err := c.do(ctx, http.MethodDelete, "/faults/"+strconv.Itoa(id), nil, nil); err != nil {
+	if err := c.do(ctx, http.MethodDelete, c.prefix+"/faults/"+strconv.Itoa(id), nil, nil); err != nil {
 		return fmt.Errorf("failed to remove fault %d: %w", id, err)
 	}
 	return nil
@@ -91,19 +105,21 @@ func (c *Client) Remove(ctx context.Context, id int) error {
 
 // Reset uninstalls every fault.
 func (c *Client) Reset(ctx context.Context) error {
-	if err := c.do(ctx, http.MethodPost, "/reset", nil, nil); err != nil {
+	if err := c.do(ctx, http.MethodPost, c.prefix+"/reset", nil, nil); err != nil {
 		return fmt.Errorf("failed to reset faults: %w", err)
 	}
 	return nil
 }
 
-// Status returns the proxy's connection counters.
+// Status returns the proxy's connection counters. Its durations are read
+// as the API writes them, numbers of milliseconds under names ending _ms,
+// or as the Go duration strings of older proxies.
 func (c *Client) Status(ctx context.Context) (proxy.Status, error) {
-	var out proxy.Status
-	if err := c.do(ctx, http.MethodGet, "/status", nil, &out); err != nil {
-		return out, fmt.Errorf("failed to read status: %w", err)
+	var out wireStatus
+	if err := c.do(ctx, http.MethodGet, c.prefix+"/status", nil, &out); err != nil {
+		return proxy.Status{}, fmt.Errorf("failed to read status: %w", err)
 	}
-	return out, nil
+	return out.Status, nil
 }
 
 // do sends one request with in as its JSON body (nil: none) and decodes a
@@ -138,7 +154,8 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	}
 	if resp.StatusCode >= 300 {
 		var ae proxy.APIError
-		if json.Unmarshal(data, &ae) != nil || ae.Error == "" {
+		notAPI := json.Unmarshal(data, &ae) != nil || ae.Error == ""
+		if notAPI {
 			// Not the API's answer (a wrong URL, a proxy in the way):
 			// say what came back, briefly.
 			ae.Field, ae.Error = "", brief(strings.TrimSpace(string(data)))
@@ -146,7 +163,10 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 				ae.Error = http.StatusText(resp.StatusCode)
 			}
 		}
-		return &Error{Status: resp.StatusCode, Field: ae.Field, Msg: ae.Error}
+		return &Error{Status: resp.StatusCode, Field: ae.Field, Msg: ae.Error, NotAPI: notAPI}
+	}
+	if c.Answer != nil {
+		c.Answer(data)
 	}
 	if out == nil {
 		return nil

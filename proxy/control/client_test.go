@@ -29,7 +29,7 @@ func TestClientDrivesARealProxy(t *testing.T) {
 	t.Cleanup(tr.CloseIdleConnections)
 	c := control.New(p.ControlURL, &http.Client{Transport: tr})
 
-	added, err := c.Add(ctx(t), proxy.FaultSpec{Fault: "drop", Select: map[string]string{"dir": "server", "type": "posted"}})
+	added, err := c.Add(ctx(t), proxy.FaultSpec{Fault: "drop", Select: map[string]string{"dir": "server"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,6 +82,10 @@ func TestClientReportsAnswersThatAreNotTheAPIs(t *testing.T) {
 			_, err := control.New(srv.URL, nil).List(ctx(t))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v, want it to contain %q", err, tc.want)
+			}
+			var ce *control.Error
+			if tc.status >= 300 && (!errors.As(err, &ce) || !ce.NotAPI) {
+				t.Errorf("%v: want a *control.Error with NotAPI", err)
 			}
 			if len(err.Error()) > 400 {
 				t.Errorf("the error quotes %d bytes of the answer", len(err.Error()))
