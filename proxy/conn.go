@@ -261,6 +261,9 @@ func (c *conn) end() {
 	c.statMu.Unlock()
 	c.p.mu.Lock()
 	delete(c.p.conns, c)
+	c.p.closedConns++
+	c.p.totals[profile.Client].add(st.ClientToUpstream)
+	c.p.totals[profile.Server].add(st.UpstreamToClient)
 	c.p.ended = append(c.p.ended, st)
 	if len(c.p.ended) > maxEnded {
 		c.p.ended = c.p.ended[len(c.p.ended)-maxEnded:]

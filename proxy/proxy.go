@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jonboulle/clockwork"
@@ -110,12 +111,25 @@ type Proxy struct {
 	upstream *url.URL
 	servers  []*http.Server
 
+	// disabled makes the listener reset what it accepts (Disable).
+	disabled atomic.Bool
+
 	mu       sync.Mutex
 	started  bool
 	closed   bool
 	attempts int
 	conns    map[*conn]struct{}
 	ended    []ConnStatus // closed connections, in order of ending
+	// totals sums the counters of every closed connection, for the
+	// summary a command prints at its end.
+	totals          [2]DirStatus // by profile.Side of the sender
+	closedConns     int
+	refusedDisabled int // connections reset at accept while disabled
+
+	// acted counts the entries each fault made (its own lock: record
+	// runs in turns that may hold p.mu's callers' locks).
+	actedMu sync.Mutex
+	acted   map[string]int
 }
 
 // NewServer starts a proxy to upstream with faults, on the real clock.
@@ -137,6 +151,7 @@ func NewUnstartedServer(upstream string, faults ...chaos.Fault) *Proxy {
 		faults:     newFaultSet(),
 		done:       make(chan struct{}),
 		conns:      map[*conn]struct{}{},
+		acted:      map[string]int{},
 	}
 }
 
@@ -250,7 +265,7 @@ func (p *Proxy) serve(ln net.Listener, srv *http.Server, track bool) {
 	srv.ReadHeaderTimeout, srv.ErrorLog = p.headerWait(), link.ErrorLog(p.Logger)
 	if track {
 		srv.ConnState, srv.ConnContext = p.door().Track(&p.wg, p.headerWait()), wire.ConnContext
-		ln = relayListener{wire.WatchedListener{TCPListener: ln.(*net.TCPListener)}}
+		ln = relayListener{wire.WatchedListener{TCPListener: ln.(*net.TCPListener)}, p}
 	}
 	p.servers = append(p.servers, srv)
 	p.wg.Add(1)
@@ -318,6 +333,7 @@ func (p *Proxy) record(es ...Entry) {
 	for i := range es {
 		es[i].At = at
 	}
+	p.countActed(es)
 	p.transcript.Add(es...)
 	link.Log(p.Logger, es)
 }

@@ -17,6 +17,9 @@ const maxEnded = 256
 
 // Status is a snapshot of the proxy's connections.
 type Status struct {
+	// Enabled is false while the proxy is disabled (Disable, POST
+	// /disable): it resets every connection it accepts.
+	Enabled bool `json:"enabled"`
 	// Attempts counts connection attempts so far.
 	Attempts int `json:"attempts"`
 	// Open counts proxied connections open now.
@@ -106,7 +109,7 @@ func (c *conn) count(dir profile.Side, fn func(*DirStatus)) {
 func (p *Proxy) Status() Status {
 	now := Duration(p.since())
 	p.mu.Lock()
-	st := Status{Attempts: p.attempts, Open: len(p.conns), Connections: append([]ConnStatus{}, p.ended...)}
+	st := Status{Enabled: p.Enabled(), Attempts: p.attempts, Open: len(p.conns), Connections: append([]ConnStatus{}, p.ended...)}
 	conns := make([]*conn, 0, len(p.conns))
 	for c := range p.conns {
 		conns = append(conns, c)
