@@ -57,8 +57,13 @@ func (p *Proxy) ControlHandler() http.Handler {
 }
 
 // api is the control API of this one proxy, unguarded: ControlHandler
-// guards it, and a Set mounts it under /proxies/{name}.
+// guards it, and a Set mounts it under /proxies/{name}. It is made once.
 func (p *Proxy) api() *http.ServeMux {
+	p.apiOnce.Do(func() { p.apiMux = p.newAPI() })
+	return p.apiMux
+}
+
+func (p *Proxy) newAPI() *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /faults", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, FaultList{Faults: p.ListFaults()})

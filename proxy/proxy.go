@@ -107,9 +107,13 @@ type Proxy struct {
 	controlHost string
 
 	// Set by Start, read-only after.
-	start    time.Time
-	upstream *url.URL
-	servers  []*http.Server
+	start      time.Time
+	upstream   *url.URL
+	servers    []*http.Server
+	listenAddr string // the address bound, the port chosen
+
+	apiOnce sync.Once
+	apiMux  *http.ServeMux // the control API, made once (api)
 
 	// disabled makes the listener reset what it accepts (Disable).
 	disabled atomic.Bool
@@ -216,6 +220,7 @@ func (p *Proxy) StartErr() error {
 		p.Clock = clockwork.NewRealClock()
 	}
 	p.start = p.Clock.Now()
+	p.listenAddr = ln.Addr().String()
 	p.URL = (&url.URL{Scheme: "ws", Host: ln.Addr().String(), Path: up.Path, RawQuery: up.RawQuery}).String()
 	p.serve(ln, &http.Server{Handler: http.HandlerFunc(p.serveHTTP), IdleTimeout: p.idleWait()}, true)
 	if cln != nil {
