@@ -87,8 +87,9 @@ type Proxy struct {
 	// as "Authorization: Bearer ControlToken" (401 otherwise): set it when
 	// ControlAddr is reachable from other hosts.
 	ControlToken string
-	// Logger gets every transcript line at debug level, and the network
-	// errors the transcript leaves out; nil is silent.
+	// Logger gets every transcript line at debug level (its time rounded
+	// to the millisecond), and the network errors the transcript leaves
+	// out; nil is silent.
 	Logger *slog.Logger
 
 	transcript *Transcript
@@ -340,7 +341,22 @@ func (p *Proxy) record(es ...Entry) {
 	}
 	p.countActed(es)
 	p.transcript.Add(es...)
-	link.Log(p.Logger, es)
+	if p.Logger != nil {
+		link.Log(p.Logger, rounded(es))
+	}
+}
+
+// logRounding is how finely the log's lines show times: a person reads
+// them, and the transcript keeps every nanosecond.
+const logRounding = time.Millisecond
+
+// rounded is es with their times rounded to logRounding, for the log.
+func rounded(es []Entry) []Entry {
+	out := slices.Clone(es)
+	for i := range out {
+		out[i].At = out[i].At.Round(logRounding)
+	}
+	return out
 }
 
 // logf reports what the transcript leaves out (raw network errors).
