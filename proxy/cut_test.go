@@ -148,8 +148,8 @@ func TestFaultsThatCannotActUnderTheProfileAreRefused(t *testing.T) {
 		status      int
 		field, says string
 	}{
-		{"", `{"fault":"seq-gap","args":[3]}`, 422, "fault", "seq-gap acts on server events by their sequence number, and no --profile"},
-		{"queue", `{"fault":"seq-swap","args":[3]}`, 422, "fault", `the proxy's profile "queue"'s envelope has none`},
+		{"", `{"fault":"seq-gap","args":[3]}`, 422, "fault", "seq-gap acts on server events by their sequence number, and with no --profile frames are opaque: start the proxy with a profile whose events carry seq"},
+		{"queue", `{"fault":"seq-swap","args":[3]}`, 422, "fault", `seq-swap acts on server events by their sequence number, and the proxy's profile "queue" has none in its envelope`},
 		{"mattermost", `{"fault":"seq-duplicate","args":[3]}`, 201, "", ""},
 		{"", `{"fault":"drop","select":{"type":"posted"}}`, 422, "select.type", "needs a profile to decode them"},
 		{"queue", `{"fault":"drop","select":{"type":"posted"}}`, 201, "", ""},

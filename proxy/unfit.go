@@ -58,7 +58,7 @@ func checkFit(pr *profile.Profile, spec FaultSpec) error {
 	}
 	switch {
 	case seqFaults[name] && !carriesSeq(pr):
-		return &UnfitError{"fault", fmt.Sprintf("%s acts on server events by their sequence number, and %s has none: start the proxy with a profile whose events carry seq (e.g. --profile mattermost)", name, withoutSeq(prof, pr))}
+		return &UnfitError{"fault", fmt.Sprintf("%s acts on server events by their sequence number, and %s: start the proxy with a profile whose events carry seq (e.g. --profile mattermost)", name, noSeq(pr))}
 	case eventFaults[name] && pr == nil:
 		return &UnfitError{"fault", fmt.Sprintf("%s sends made-up events, which needs a profile's envelope to write them in; there is %s: start the proxy with --profile", name, prof)}
 	case eventFaults[name] && pr.Resume != nil:
@@ -70,12 +70,12 @@ func checkFit(pr *profile.Profile, spec FaultSpec) error {
 	return nil
 }
 
-// withoutSeq words, for a refusal, where the sequence numbers are missing.
-func withoutSeq(prof string, pr *profile.Profile) string {
+// noSeq says, for a refusal, why pr gives no sequence numbers.
+func noSeq(pr *profile.Profile) string {
 	if pr == nil {
-		return prof + ", with no events to number"
+		return "with no --profile frames are opaque"
 	}
-	return prof + "'s envelope"
+	return fmt.Sprintf("the proxy's profile %q has none in its envelope", pr.Name)
 }
 
 // fitNote says, for a fault that is accepted but acts on less than its
