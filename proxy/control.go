@@ -152,7 +152,7 @@ func cleanPaths(h http.Handler) http.Handler {
 }
 
 func noEndpoint(w http.ResponseWriter, r *http.Request) {
-	writeError(w, http.StatusNotFound, "", fmt.Sprintf("no endpoint %.10s %.100q (known: GET/POST /faults, PUT/DELETE /faults/{id}, POST /reset, GET /status, POST /cut, POST /disable, POST /enable, GET/POST /proxies, GET/DELETE /proxies/{name}, and each under /proxies/{name})", r.Method, r.URL.Path))
+	writeError(w, http.StatusNotFound, "", fmt.Sprintf("no endpoint %.10s %.100q (known: GET/POST /faults, PUT/DELETE /faults/{id}, POST /reset, GET /status, POST /cut, POST /disable, POST /enable; a proxy set adds GET/POST /proxies, GET/DELETE /proxies/{name}, and each of those under /proxies/{name})", r.Method, r.URL.Path))
 }
 
 // readSpec reads and builds the fault spec in r's body for this proxy,
