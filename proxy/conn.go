@@ -136,6 +136,9 @@ func (p *Proxy) serveConn(client, up *websocket.Conn, n int, rng *rand.Rand, uri
 		s.startBatching(c.flushAll)
 	}
 	c.do(c.open)
+	if !p.Enabled() { // disabled while this attempt was in its handshake
+		c.do(func() { c.cut(chaos.Cut{Kind: chaos.RST}, disableBy) })
+	}
 	go func() {
 		defer p.wg.Done()
 		c.read(profile.Server, upFrames)

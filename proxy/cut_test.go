@@ -7,8 +7,10 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/wschaos/wschaos/chaos"
 	"github.com/wschaos/wschaos/internal/wstest"
 	"github.com/wschaos/wschaos/profile"
 	"github.com/wschaos/wschaos/proxy"
@@ -181,4 +183,36 @@ func TestFaultsThatCannotActUnderTheProfileAreRefused(t *testing.T) {
 			t.Errorf("profile %q, POST /faults %s = %d %s\nwant %d on field %q saying %q", tc.profile, tc.spec, status, body, tc.status, tc.field, tc.says)
 		}
 	}
+}
+
+// An attempt in its handshake when the proxy is disabled is not let
+// through once the handshake ends: disabled means no relayed connection.
+func TestDisableCutsAnAttemptThatWasInItsHandshake(t *testing.T) {
+	wstest.NoLeaks(t, patience)
+	up := newEcho(t)
+	p, clock := newProxy(t, up.wsURL(), chaos.Stall(time.Second))
+	dialed := make(chan *websocket.Conn, 1)
+	go func() {
+		ws, _, err := websocket.DefaultDialer.DialContext(ctx(t), p.URL+"/ws", nil)
+		if err != nil {
+			ws = nil
+		}
+		dialed <- ws
+	}()
+	waitFor(t, p.Transcript(), "#1 stall")
+	if n := p.Disable(); n != 0 {
+		t.Errorf("Disable cut %d connections, want 0: the attempt is not relayed yet", n)
+	}
+	clock.Advance(time.Second)
+	ws := <-dialed
+	if ws == nil {
+		t.Fatal("the dial failed before the upgrade")
+	}
+	defer ws.Close()
+	ws.SetReadDeadline(time.Now().Add(patience))
+	ws.WriteMessage(websocket.TextMessage, []byte("through?"))
+	if _, m, err := ws.ReadMessage(); err == nil {
+		t.Fatalf("a connection upgraded while disabled relayed %q", m)
+	}
+	waitFor(t, p.Transcript(), "#1 close 1006 by server (disable)", "RST")
 }
