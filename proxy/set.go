@@ -41,6 +41,7 @@ type Set struct {
 
 	mu          sync.Mutex
 	proxies     map[string]*Proxy
+	started     bool
 	closed      bool
 	srv         *http.Server
 	served      chan struct{} // closed when srv.Serve returns
@@ -266,6 +267,15 @@ func (s *Set) Start() {
 
 // StartErr is Start for programs.
 func (s *Set) StartErr() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.started:
+		return fmt.Errorf("proxy: Set.Start called twice")
+	case s.closed:
+		return fmt.Errorf("proxy: Set.Start after Close")
+	}
+	s.started = true
 	if s.ControlAddr == "" {
 		return nil
 	}
