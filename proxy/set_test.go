@@ -174,3 +174,22 @@ func TestReadConfigReadsJSONAndYAMLAndNamesTheBadEntry(t *testing.T) {
 		}
 	}
 }
+
+// A set's API is guarded as a proxy's is: its token, a foreign Origin.
+func TestSetControlAPIIsGuarded(t *testing.T) {
+	s := proxy.NewSet()
+	s.ControlAddr, s.ControlToken = "127.0.0.1:0", "s3cret"
+	s.Start()
+	defer s.Close()
+	if status, _ := call(t, "GET", s.ControlURL+"/proxies", "", nil); status != 401 {
+		t.Errorf("GET /proxies without the token = %d, want 401", status)
+	}
+	auth := map[string]string{"Authorization": "Bearer s3cret"}
+	if status, _ := call(t, "GET", s.ControlURL+"/proxies", "", auth); status != 200 {
+		t.Errorf("GET /proxies with the token = %d, want 200", status)
+	}
+	auth["Origin"] = "http://evil.example"
+	if status, ae := call(t, "GET", s.ControlURL+"/proxies", "", auth); status != 403 || ae.Field != "Origin" {
+		t.Errorf("GET /proxies from another origin = %d %+v, want 403", status, ae)
+	}
+}
