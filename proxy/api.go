@@ -33,6 +33,8 @@ type CutSpec struct {
 	Kind string `json:"kind"`
 	// Code is the close code sent with Kind "code".
 	Code int `json:"code,omitempty"`
+	// Reason is the close reason sent with Kind "code".
+	Reason string `json:"reason,omitempty"`
 }
 
 // CutResult is the answer of POST /cut.

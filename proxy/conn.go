@@ -136,6 +136,9 @@ func (p *Proxy) serveConn(client, up *websocket.Conn, n int, rng *rand.Rand, uri
 		s.startBatching(c.flushAll)
 	}
 	c.do(c.open)
+	if !p.Enabled() { // disabled while this attempt was in its handshake
+		c.do(func() { c.cut(chaos.Cut{Kind: chaos.RST}, disableBy) })
+	}
 	go func() {
 		defer p.wg.Done()
 		c.read(profile.Server, upFrames)
@@ -261,6 +264,9 @@ func (c *conn) end() {
 	c.statMu.Unlock()
 	c.p.mu.Lock()
 	delete(c.p.conns, c)
+	c.p.closedConns++
+	c.p.totals[profile.Client].add(st.ClientToUpstream)
+	c.p.totals[profile.Server].add(st.UpstreamToClient)
 	c.p.ended = append(c.p.ended, st)
 	if len(c.p.ended) > maxEnded {
 		c.p.ended = c.p.ended[len(c.p.ended)-maxEnded:]

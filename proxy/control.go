@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -40,44 +41,59 @@ type FaultList struct {
 //	DELETE /faults/{id}  204
 //	POST   /reset        204 (every fault removed)
 //	GET    /status       200 Status
+//	POST   /cut          CutSpec → 200 CutResult (the connections open now)
+//	POST   /disable      204 (Disable)
+//	POST   /enable       204 (Enable)
 //
 // Bad input is answered 400 (404 for an unknown id, 413 for a body over
 // maxSpecBytes, 408 for one not sent within the read timeout, 409 past
-// MaxFaults) with an APIError naming the field; the proxy keeps serving.
-// Before any of it the guard refuses a foreign Origin or Host (403), a
-// missing ControlToken (401) and a write that is not application/json
-// (415).
+// MaxFaults, 422 for a fault that cannot act under the proxy's profile)
+// with an APIError naming the field; the proxy keeps serving. Before any
+// of it the guard refuses a foreign Origin or Host (403), a missing
+// ControlToken (401) and a write that is not application/json (415).
+// A Set serves the same endpoints for each of its proxies.
 func (p *Proxy) ControlHandler() http.Handler {
+	return p.guard(cleanPaths(p.api()))
+}
+
+// api is the control API of this one proxy, unguarded: ControlHandler
+// guards it, and a Set mounts it under /proxies/{name}. It is made once.
+func (p *Proxy) api() *http.ServeMux {
+	p.apiOnce.Do(func() { p.apiMux = p.newAPI() })
+	return p.apiMux
+}
+
+func (p *Proxy) newAPI() *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /faults", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, FaultList{Faults: p.ListFaults()})
 	})
 	mux.HandleFunc("POST /faults", func(w http.ResponseWriter, r *http.Request) {
-		spec, f, ok := readSpec(w, r)
+		spec, f, note, ok := p.readSpec(w, r)
 		if !ok {
 			return
 		}
-		id, err := p.faults.add(f, spec)
+		id, err := p.faults.addNoted(f, spec, note)
 		if err != nil {
 			writeError(w, http.StatusConflict, "", err.Error()+" (DELETE /faults/{id} or POST /reset)")
 			return
 		}
-		writeJSON(w, http.StatusCreated, FaultInfo{ID: id, Fault: f.String(), Spec: spec})
+		writeJSON(w, http.StatusCreated, FaultInfo{ID: id, Fault: f.String(), Spec: spec, Note: note})
 	})
 	mux.HandleFunc("PUT /faults/{id}", func(w http.ResponseWriter, r *http.Request) {
 		id, ok := pathID(w, r)
 		if !ok {
 			return
 		}
-		spec, f, ok := readSpec(w, r)
+		spec, f, note, ok := p.readSpec(w, r)
 		if !ok {
 			return
 		}
-		if !p.faults.update(id, f, spec) {
+		if !p.faults.update(id, f, spec, note) {
 			writeError(w, http.StatusNotFound, "id", fmt.Sprintf("no fault with id %d", id))
 			return
 		}
-		writeJSON(w, http.StatusOK, FaultInfo{ID: id, Fault: f.String(), Spec: spec})
+		writeJSON(w, http.StatusOK, FaultInfo{ID: id, Fault: f.String(), Spec: spec, Note: note})
 	})
 	mux.HandleFunc("DELETE /faults/{id}", func(w http.ResponseWriter, r *http.Request) {
 		id, ok := pathID(w, r)
@@ -97,54 +113,107 @@ func (p *Proxy) ControlHandler() http.Handler {
 	mux.HandleFunc("GET /status", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, p.Status())
 	})
+	mux.HandleFunc("POST /cut", func(w http.ResponseWriter, r *http.Request) {
+		var spec CutSpec
+		if !readBody(w, r, &spec) {
+			return
+		}
+		res, err := p.Cut(spec)
+		if err != nil {
+			writeSpecError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, res)
+	})
+	mux.HandleFunc("POST /disable", func(w http.ResponseWriter, _ *http.Request) {
+		p.Disable()
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("POST /enable", func(w http.ResponseWriter, _ *http.Request) {
+		p.Enable()
+		w.WriteHeader(http.StatusNoContent)
+	})
 	mux.HandleFunc("/", noEndpoint)
-	return p.guard(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// ServeMux answers a path it would clean ("/faults/../status",
-		// "//faults") with a redirect and "*" with a bare 400, neither an
-		// answer the API promises: no endpoint is written so.
+	return mux
+}
+
+// cleanPaths answers a path ServeMux would clean ("/faults/../status",
+// "//faults") or "*" as no endpoint: ServeMux answers the first with a
+// redirect and the second with a bare 400, neither an answer the API
+// promises, and no endpoint is written so.
+func cleanPaths(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !strings.HasPrefix(r.URL.Path, "/") || r.URL.Path != path.Clean(r.URL.Path) {
 			noEndpoint(w, r)
 			return
 		}
-		mux.ServeHTTP(w, r)
-	}))
+		h.ServeHTTP(w, r)
+	})
 }
 
 func noEndpoint(w http.ResponseWriter, r *http.Request) {
-	writeError(w, http.StatusNotFound, "", fmt.Sprintf("no endpoint %.10s %.100q (known: GET/POST /faults, PUT/DELETE /faults/{id}, POST /reset, GET /status)", r.Method, r.URL.Path))
+	writeError(w, http.StatusNotFound, "", fmt.Sprintf("no endpoint %.10s %.100q (known: GET/POST /faults, PUT/DELETE /faults/{id}, POST /reset, GET /status, POST /cut, POST /disable, POST /enable; a proxy set adds GET/POST /proxies, GET/DELETE /proxies/{name}, and each of those under /proxies/{name})", r.Method, r.URL.Path))
 }
 
-// readSpec reads and builds the fault spec in r's body, answering the
-// error itself when it is bad.
-func readSpec(w http.ResponseWriter, r *http.Request) (*FaultSpec, chaos.Fault, bool) {
+// readSpec reads and builds the fault spec in r's body for this proxy,
+// answering the error itself when it is bad or cannot act here.
+func (p *Proxy) readSpec(w http.ResponseWriter, r *http.Request) (*FaultSpec, chaos.Fault, string, bool) {
+	var spec FaultSpec
+	if !readBody(w, r, &spec) {
+		return nil, nil, "", false
+	}
+	f, note, err := p.buildSpec(spec)
+	if err != nil {
+		writeSpecError(w, err)
+		return nil, nil, "", false
+	}
+	return &spec, f, note, true
+}
+
+// readBody reads r's JSON body into v, answering the error itself when
+// it is too big, late or not v's JSON.
+func readBody(w http.ResponseWriter, r *http.Request, v any) bool {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxSpecBytes))
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
-		writeError(w, http.StatusRequestEntityTooLarge, "body", fmt.Sprintf("over %d bytes: a fault spec is a few hundred", maxSpecBytes))
-		return nil, nil, false
+		writeError(w, http.StatusRequestEntityTooLarge, "body", fmt.Sprintf("over %d bytes: a request is a few hundred", maxSpecBytes))
+		return false
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		writeError(w, http.StatusRequestTimeout, "body", "not sent within the read timeout")
-		return nil, nil, false
+		return false
 	case err != nil:
 		writeError(w, http.StatusBadRequest, "body", fmt.Sprintf("cannot read the body: %v", err))
-		return nil, nil, false
+		return false
 	}
-	var spec FaultSpec
-	if err := json.Unmarshal(body, &spec); err != nil {
+	if err := decodeStrict(body, v); err != nil {
 		writeSpecError(w, err)
-		return nil, nil, false
+		return false
 	}
-	f, err := spec.Build()
-	if err != nil {
-		writeSpecError(w, err)
-		return nil, nil, false
+	return true
+}
+
+// decodeStrict reads JSON into v: an unknown key is an error, not a
+// request silently widened.
+func decodeStrict(b []byte, v any) error {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.DisallowUnknownFields()
+	if err := d.Decode(v); err != nil {
+		return err
 	}
-	return &spec, f, true
+	if d.More() {
+		return fmt.Errorf("more than one JSON value")
+	}
+	return nil
 }
 
 func writeSpecError(w http.ResponseWriter, err error) {
 	var se *SpecError
+	var ue *UnfitError
+	if errors.As(err, &ue) {
+		writeError(w, ue.StatusCode(), ue.Field, ue.Msg)
+		return
+	}
 	if errors.As(err, &se) {
 		writeError(w, http.StatusBadRequest, se.Field, se.Error())
 		return

@@ -37,4 +37,11 @@
 // fault applies to the next frame of every open connection, and to the
 // connection faults of new connections only; a removed fault stops acting
 // at once, except cuts a connection fault already scheduled, which stay.
+//
+// Beside the faults, a proxy can be acted on once: Cut ends the
+// connections open now (POST /cut) and installs nothing, and Disable
+// resets every connection, open or new, until Enable (POST /disable,
+// /enable). A Set runs many named proxies behind one control API, as
+// Toxiproxy's daemon does, populated from a config file (ReadConfig) or
+// POST /proxies; api.go holds the bodies it and its clients share.
 package proxy

@@ -16,6 +16,10 @@ type FaultInfo struct {
 	Fault string `json:"fault"`
 	// Spec is the JSON spec it was built from; nil for faults set in Go.
 	Spec *FaultSpec `json:"spec,omitempty"`
+	// Note says what the fault acts on when that is less than its name
+	// says: a pong fault without heartbeat messages acts on pong control
+	// frames only.
+	Note string `json:"note,omitempty"`
 }
 
 // faultSet is the proxy's live, ordered list of faults. Connections read
@@ -33,6 +37,7 @@ type installed struct {
 	id    int
 	fault chaos.Fault
 	spec  *FaultSpec
+	note  string
 }
 
 func newFaultSet() *faultSet { return &faultSet{next: 1} }
@@ -59,7 +64,10 @@ const MaxFaults = 1000
 // ErrTooManyFaults is why an add fails once MaxFaults are installed.
 var ErrTooManyFaults = fmt.Errorf("%d faults are installed, the most a proxy holds: remove some first", MaxFaults)
 
-func (s *faultSet) add(f chaos.Fault, spec *FaultSpec) (int, error) {
+func (s *faultSet) add(f chaos.Fault, spec *FaultSpec) (int, error) { return s.addNoted(f, spec, "") }
+
+// addNoted is add with the FaultInfo's Note.
+func (s *faultSet) addNoted(f chaos.Fault, spec *FaultSpec, note string) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.list) >= MaxFaults {
@@ -67,21 +75,21 @@ func (s *faultSet) add(f chaos.Fault, spec *FaultSpec) (int, error) {
 	}
 	id := s.next
 	s.next++
-	s.list = append(s.list, installed{id: id, fault: f, spec: spec})
+	s.list = append(s.list, installed{id: id, fault: f, spec: spec, note: note})
 	s.changed()
 	return id, nil
 }
 
 // update replaces fault id in place, keeping its position; false if there
 // is no such fault.
-func (s *faultSet) update(id int, f chaos.Fault, spec *FaultSpec) bool {
+func (s *faultSet) update(id int, f chaos.Fault, spec *FaultSpec, note string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	i := slices.IndexFunc(s.list, func(in installed) bool { return in.id == id })
 	if i < 0 {
 		return false
 	}
-	s.list[i] = installed{id: id, fault: f, spec: spec}
+	s.list[i] = installed{id: id, fault: f, spec: spec, note: note}
 	s.changed()
 	return true
 }
@@ -125,7 +133,7 @@ func (s *faultSet) infos() []FaultInfo {
 	defer s.mu.Unlock()
 	out := make([]FaultInfo, len(s.list))
 	for i, in := range s.list {
-		out[i] = FaultInfo{ID: in.id, Fault: in.fault.String(), Spec: in.spec}
+		out[i] = FaultInfo{ID: in.id, Fault: in.fault.String(), Spec: in.spec, Note: in.note}
 	}
 	return out
 }
@@ -172,20 +180,41 @@ func (p *Proxy) UpdateFault(id int, f chaos.Fault) (bool, error) {
 	if err := checkCapable(f); err != nil {
 		return false, fmt.Errorf("failed to update fault %d: %w", id, err)
 	}
-	return p.faults.update(id, f, nil), nil
+	return p.faults.update(id, f, nil, ""), nil
 }
 
 // AddFaultSpec builds the fault spec describes and installs it after the
 // others, keeping spec for ListFaults. It works before Start too: such
-// faults apply before the Faults field's.
+// faults apply before the Faults field's. A fault that cannot act under
+// the proxy's Profile (set it first) is refused with an *UnfitError.
 func (p *Proxy) AddFaultSpec(spec FaultSpec) (FaultInfo, error) {
-	f, err := spec.Build()
+	f, note, err := p.buildSpec(spec)
 	if err != nil {
 		return FaultInfo{}, fmt.Errorf("failed to build fault %q: %w", spec.Fault, err)
 	}
-	id, err := p.faults.add(f, &spec)
+	id, err := p.faults.addNoted(f, &spec, note)
 	if err != nil {
 		return FaultInfo{}, fmt.Errorf("failed to add fault %q: %w", spec.Fault, err)
 	}
-	return FaultInfo{ID: id, Fault: f.String(), Spec: &spec}, nil
+	return FaultInfo{ID: id, Fault: f.String(), Spec: &spec, Note: note}, nil
+}
+
+// buildSpec builds spec for this proxy: refused if it cannot act under
+// the proxy's profile, with a note if it acts on less than its name says.
+//
+// A fault the proxy can never make is refused first, whatever its
+// arguments; then a malformed spec (400), then one that is well formed
+// but unfit (422).
+func (p *Proxy) buildSpec(spec FaultSpec) (chaos.Fault, string, error) {
+	if err := checkSessions(spec); err != nil {
+		return nil, "", err
+	}
+	f, err := spec.Build()
+	if err != nil {
+		return nil, "", err
+	}
+	if err := checkFit(p.Profile, spec); err != nil {
+		return nil, "", err
+	}
+	return f, fitNote(p.Profile, spec), nil
 }

@@ -26,12 +26,18 @@ import (
 //
 // The checks run in that order, each answered with an APIError saying why.
 func (p *Proxy) guard(h http.Handler) http.Handler {
+	return guardAPI(p.ControlToken, func() string { return p.controlHost }, h)
+}
+
+// guardAPI is the guard for an API whose token is token and whose bind
+// host bind returns (a Proxy's or a Set's).
+func guardAPI(token string, bind func() string, h http.Handler) http.Handler {
 	var want [sha256.Size]byte
-	if p.ControlToken != "" {
-		want = sha256.Sum256([]byte(p.ControlToken))
+	if token != "" {
+		want = sha256.Sum256([]byte(token))
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !p.allowedHost(r.Host) {
+		if !allowedHost(r.Host, bind()) {
 			writeError(w, http.StatusForbidden, "Host", fmt.Sprintf("Host %.100q is neither a loopback name or address nor the address the API is bound to: a DNS rebinding page is refused so", r.Host))
 			return
 		}
@@ -43,7 +49,7 @@ func (p *Proxy) guard(h http.Handler) http.Handler {
 			writeError(w, http.StatusForbidden, "Sec-Fetch-Site", fmt.Sprintf("Sec-Fetch-Site %.30q: a web page on another site may not use the API", s))
 			return
 		}
-		if p.ControlToken != "" {
+		if token != "" {
 			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 			sum := sha256.Sum256([]byte(got)) // compared as sums: their length says nothing
 			if !ok || subtle.ConstantTimeCompare(sum[:], want[:]) != 1 {
@@ -79,9 +85,10 @@ func isWrite(method string) bool {
 
 // allowedHost reports whether a request's Host names this machine in a way
 // no DNS rebinding can: "localhost" (and *.localhost, which resolvers keep
-// on loopback), a loopback IP, the host ControlAddr gave, or, when that
-// was every interface, any IP literal (a rebinding needs a name).
-func (p *Proxy) allowedHost(hostport string) bool {
+// on loopback), a loopback IP, the host the API was bound to (bindHost),
+// or, when that was every interface, any IP literal (a rebinding needs a
+// name).
+func allowedHost(hostport, bindHost string) bool {
 	host := hostport
 	if h, _, err := net.SplitHostPort(hostport); err == nil {
 		host = h
@@ -97,7 +104,7 @@ func (p *Proxy) allowedHost(hostport string) bool {
 	if ip != nil && ip.IsLoopback() {
 		return true
 	}
-	bind := strings.ToLower(p.controlHost)
+	bind := strings.ToLower(bindHost)
 	if bind != "" && host == bind {
 		return true
 	}

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jonboulle/clockwork"
@@ -86,8 +87,9 @@ type Proxy struct {
 	// as "Authorization: Bearer ControlToken" (401 otherwise): set it when
 	// ControlAddr is reachable from other hosts.
 	ControlToken string
-	// Logger gets every transcript line at debug level, and the network
-	// errors the transcript leaves out; nil is silent.
+	// Logger gets every transcript line at debug level (its time rounded
+	// to the millisecond), and the network errors the transcript leaves
+	// out; nil is silent.
 	Logger *slog.Logger
 
 	transcript *Transcript
@@ -106,9 +108,16 @@ type Proxy struct {
 	controlHost string
 
 	// Set by Start, read-only after.
-	start    time.Time
-	upstream *url.URL
-	servers  []*http.Server
+	start      time.Time
+	upstream   *url.URL
+	servers    []*http.Server
+	listenAddr string // the address bound, the port chosen
+
+	apiOnce sync.Once
+	apiMux  *http.ServeMux // the control API, made once (api)
+
+	// disabled makes the listener reset what it accepts (Disable).
+	disabled atomic.Bool
 
 	mu       sync.Mutex
 	started  bool
@@ -116,6 +125,16 @@ type Proxy struct {
 	attempts int
 	conns    map[*conn]struct{}
 	ended    []ConnStatus // closed connections, in order of ending
+	// totals sums the counters of every closed connection, for the
+	// summary a command prints at its end.
+	totals          [2]DirStatus // by profile.Side of the sender
+	closedConns     int
+	refusedDisabled int // connections reset at accept while disabled
+
+	// acted counts the entries each fault made (its own lock: record
+	// runs in turns that may hold p.mu's callers' locks).
+	actedMu sync.Mutex
+	acted   map[string]int
 }
 
 // NewServer starts a proxy to upstream with faults, on the real clock.
@@ -137,6 +156,7 @@ func NewUnstartedServer(upstream string, faults ...chaos.Fault) *Proxy {
 		faults:     newFaultSet(),
 		done:       make(chan struct{}),
 		conns:      map[*conn]struct{}{},
+		acted:      map[string]int{},
 	}
 }
 
@@ -201,6 +221,7 @@ func (p *Proxy) StartErr() error {
 		p.Clock = clockwork.NewRealClock()
 	}
 	p.start = p.Clock.Now()
+	p.listenAddr = ln.Addr().String()
 	p.URL = (&url.URL{Scheme: "ws", Host: ln.Addr().String(), Path: up.Path, RawQuery: up.RawQuery}).String()
 	p.serve(ln, &http.Server{Handler: http.HandlerFunc(p.serveHTTP), IdleTimeout: p.idleWait()}, true)
 	if cln != nil {
@@ -250,7 +271,7 @@ func (p *Proxy) serve(ln net.Listener, srv *http.Server, track bool) {
 	srv.ReadHeaderTimeout, srv.ErrorLog = p.headerWait(), link.ErrorLog(p.Logger)
 	if track {
 		srv.ConnState, srv.ConnContext = p.door().Track(&p.wg, p.headerWait()), wire.ConnContext
-		ln = relayListener{wire.WatchedListener{TCPListener: ln.(*net.TCPListener)}}
+		ln = relayListener{wire.WatchedListener{TCPListener: ln.(*net.TCPListener)}, p}
 	}
 	p.servers = append(p.servers, srv)
 	p.wg.Add(1)
@@ -318,8 +339,24 @@ func (p *Proxy) record(es ...Entry) {
 	for i := range es {
 		es[i].At = at
 	}
+	p.countActed(es)
 	p.transcript.Add(es...)
-	link.Log(p.Logger, es)
+	if p.Logger != nil {
+		link.Log(p.Logger, rounded(es))
+	}
+}
+
+// logRounding is how finely the log's lines show times: a person reads
+// them, and the transcript keeps every nanosecond.
+const logRounding = time.Millisecond
+
+// rounded is es with their times rounded to logRounding, for the log.
+func rounded(es []Entry) []Entry {
+	out := slices.Clone(es)
+	for i := range out {
+		out[i].At = out[i].At.Round(logRounding)
+	}
+	return out
 }
 
 // logf reports what the transcript leaves out (raw network errors).

@@ -256,15 +256,23 @@ func (r *relayConn) CloseWrite() error {
 	return errors.ErrUnsupported
 }
 
-// relayListener hands net/http connections it can later relay through.
-type relayListener struct{ net.Listener }
+// relayListener hands net/http connections it can later relay through,
+// and resets those accepted while its proxy is disabled.
+type relayListener struct {
+	net.Listener
+	p *Proxy
+}
 
 func (l relayListener) Accept() (net.Conn, error) {
-	nc, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
+	for {
+		nc, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		if !l.p.resetDisabled(nc) {
+			return newRelayConn(nc), nil
+		}
 	}
-	return newRelayConn(nc), nil
 }
 
 // relayReadBuffer is each socket's read buffer: what one read system call

@@ -3,7 +3,9 @@ package proxy
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/wschaos/wschaos/profile"
@@ -15,6 +17,9 @@ const maxEnded = 256
 
 // Status is a snapshot of the proxy's connections.
 type Status struct {
+	// Enabled is false while the proxy is disabled (Disable, POST
+	// /disable): it resets every connection it accepts.
+	Enabled bool `json:"enabled"`
 	// Attempts counts connection attempts so far.
 	Attempts int `json:"attempts"`
 	// Open counts proxied connections open now.
@@ -32,10 +37,12 @@ type ConnStatus struct {
 	// State is "open", "black hole", "closing" or "closed".
 	State string `json:"state"`
 	// OpenedAt and ClosedAt are virtual times since the proxy started;
-	// OpenFor is how long it has been (or was) open.
-	OpenedAt Duration `json:"opened_at"`
-	ClosedAt Duration `json:"closed_at,omitempty"`
-	OpenFor  Duration `json:"open_for"`
+	// OpenFor is how long it has been (or was) open. In JSON they are
+	// milliseconds, numbers, under names that say so: a tool adds and
+	// compares them without parsing Go's "1m30s".
+	OpenedAt Duration `json:"opened_at_ms"`
+	ClosedAt Duration `json:"closed_at_ms,omitempty"`
+	OpenFor  Duration `json:"open_for_ms"`
 	// ClientToUpstream and UpstreamToClient count each way.
 	ClientToUpstream DirStatus `json:"client_to_upstream"`
 	UpstreamToClient DirStatus `json:"upstream_to_client"`
@@ -54,23 +61,33 @@ type DirStatus struct {
 	Delayed int64 `json:"delayed"`
 }
 
-// Duration is a time.Duration that reads and writes JSON as "1m30s".
+// Duration is a time.Duration that reads and writes JSON as a number of
+// milliseconds (fractions kept: 1.5 is 1.5 ms), the unit the field names
+// end in. It reads a Go duration string ("1m30s") too, as older proxies
+// wrote it.
 type Duration time.Duration
 
 func (d Duration) String() string { return time.Duration(d).String() }
 
-// MarshalJSON writes d as a Go duration string.
-func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
+// MarshalJSON writes d in milliseconds.
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return strconv.AppendFloat(nil, float64(d)/float64(time.Millisecond), 'f', -1, 64), nil
+}
 
-// UnmarshalJSON reads a Go duration string.
+// UnmarshalJSON reads milliseconds, or a Go duration string.
 func (d *Duration) UnmarshalJSON(b []byte) error {
+	var ms float64
+	if err := json.Unmarshal(b, &ms); err == nil {
+		*d = Duration(math.Round(ms * float64(time.Millisecond)))
+		return nil
+	}
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("duration: want a string like \"1m30s\": %w", err)
+		return fmt.Errorf("duration: want milliseconds, like 1500: got %.40s", b)
 	}
 	v, err := time.ParseDuration(s)
 	if err != nil {
-		return fmt.Errorf("duration: %w", err)
+		return fmt.Errorf("duration: want milliseconds, like 1500: %w", err)
 	}
 	*d = Duration(v)
 	return nil
@@ -92,7 +109,7 @@ func (c *conn) count(dir profile.Side, fn func(*DirStatus)) {
 func (p *Proxy) Status() Status {
 	now := Duration(p.since())
 	p.mu.Lock()
-	st := Status{Attempts: p.attempts, Open: len(p.conns), Connections: append([]ConnStatus{}, p.ended...)}
+	st := Status{Enabled: p.Enabled(), Attempts: p.attempts, Open: len(p.conns), Connections: append([]ConnStatus{}, p.ended...)}
 	conns := make([]*conn, 0, len(p.conns))
 	for c := range p.conns {
 		conns = append(conns, c)
