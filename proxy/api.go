@@ -33,9 +33,14 @@ type CutSpec struct {
 	Kind string `json:"kind"`
 	// Code is the close code sent with Kind "code".
 	Code int `json:"code,omitempty"`
-	// Reason is the close reason sent with Kind "code".
+	// Reason is the close reason sent with Kind "code", at most
+	// MaxCloseReason bytes.
 	Reason string `json:"reason,omitempty"`
 }
+
+// MaxCloseReason is the longest close reason a close frame carries: its
+// payload is at most 125 bytes, two of them the code (RFC 6455 §5.5).
+const MaxCloseReason = 123
 
 // CutResult is the answer of POST /cut.
 type CutResult struct {

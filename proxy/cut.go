@@ -46,6 +46,9 @@ func (spec CutSpec) cut() (chaos.Cut, error) {
 		if !chaos.ValidCloseCode(spec.Code) {
 			return chaos.Cut{}, specErr("code", "%d: want a close code a client may receive: 1000-1003, 1007-1013 or 3000-4999", spec.Code)
 		}
+		if len(spec.Reason) > MaxCloseReason {
+			return chaos.Cut{}, specErr("reason", "%d bytes: a close frame carries a reason of at most %d", len(spec.Reason), MaxCloseReason)
+		}
 		return chaos.Cut{Kind: chaos.CloseFrame, Code: profile.StatusCode(spec.Code), Reason: spec.Reason}, nil
 	case "":
 		return chaos.Cut{}, specErr("kind", `missing: want one of "rst", "fin", "black-hole", "code"`)

@@ -91,6 +91,7 @@ func TestCutRefusesABadSpecNamingTheField(t *testing.T) {
 		{`{"kind":"code"}`, "code", `e.g. {"kind":"code","code":1012}`},
 		{`{"kind":"code","code":1006}`, "code", "1006: want a close code a client may receive"},
 		{`{"kind":"rst","when":"now"}`, "body", `unknown field "when"`},
+		{`{"kind":"code","code":4000,"reason":"` + strings.Repeat("x", 124) + `"}`, "reason", "124 bytes: a close frame carries a reason of at most 123"},
 	} {
 		status, body := api(t, "POST", p.ControlURL+"/cut", tc.body)
 		var ae proxy.APIError

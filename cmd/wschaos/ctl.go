@@ -37,8 +37,10 @@ Changes a running proxy through its control API (wschaos proxy --control ADDR):
                                     wschaos ctl faults add "close-after 10s" "reason=going away"
   faults rm ID                    remove fault ID (the number 'faults' shows)
   faults clear                    remove every fault
-  cut rst|fin|black-hole|code N   end every connection open now, once; the
-                                  next ones are relayed as usual
+  cut rst|fin|black-hole|code N [REASON]
+                                  end every connection open now, once; the
+                                  next ones are relayed as usual; code N sends
+                                  a close frame, e.g. cut code 1012 restarting
   disable                         cut every connection with rst, refuse new ones
   enable                          accept clients again
   proxies                         list the process's proxies
@@ -448,12 +450,16 @@ func ctlCut(ctx context.Context, x *ctlRun, args []string) error {
 	how := spec.Kind
 	if spec.Kind == "code" {
 		how = fmt.Sprintf("a close frame %d", spec.Code)
+		if spec.Reason != "" {
+			how += fmt.Sprintf(" %q", spec.Reason)
+		}
 	}
 	fmt.Fprintf(x.out, "cut %d connection%s of proxy %s with %s\n", res.Cut, plurals(res.Cut), x.proxyName(), how)
 	return nil
 }
 
-// cutFromWords reads `cut rst`, `cut code 4000` or `cut code=4000`.
+// cutFromWords reads `cut rst`, `cut code 4000` or `cut code=4000`, and a
+// close frame's reason after its code: `cut code 4000 going away`.
 func cutFromWords(args []string) (proxy.CutSpec, error) {
 	const want = "want rst, fin, black-hole or code N, e.g. cut rst or cut code 4000"
 	if v, ok := strings.CutPrefix(strings.Join(args, " "), "code="); ok && len(args) == 1 {
@@ -472,14 +478,18 @@ func cutFromWords(args []string) (proxy.CutSpec, error) {
 		}
 		return proxy.CutSpec{Kind: kind}, nil
 	}
-	if len(args) != 2 {
-		return proxy.CutSpec{}, usageErr(fmt.Errorf("ctl cut code: want one close code, e.g. cut code 4000"))
+	if len(args) < 2 {
+		return proxy.CutSpec{}, usageErr(fmt.Errorf("ctl cut code: want one close code, e.g. cut code 4000, and a reason if any, e.g. cut code 4000 going away"))
 	}
 	code, err := strconv.Atoi(args[1])
 	if err != nil || !chaos.ValidCloseCode(code) {
 		return proxy.CutSpec{}, usageErr(fmt.Errorf("ctl cut code %s: want a close code a client may receive, 1000-1003, 1007-1013 or 3000-4999", args[1]))
 	}
-	return proxy.CutSpec{Kind: "code", Code: code}, nil
+	reason, _ := strings.CutPrefix(strings.Join(args[2:], " "), "reason=")
+	if len(reason) > proxy.MaxCloseReason {
+		return proxy.CutSpec{}, usageErr(fmt.Errorf("ctl cut code %d: the reason is %d bytes; a close frame carries at most %d", code, len(reason), proxy.MaxCloseReason))
+	}
+	return proxy.CutSpec{Kind: "code", Code: code, Reason: reason}, nil
 }
 
 func ctlEnable(ctx context.Context, x *ctlRun, args []string) error {

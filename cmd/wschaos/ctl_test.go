@@ -176,6 +176,7 @@ func TestCtlCommandLineErrors(t *testing.T) {
 		{[]string{"cut", "rts"}, `ctl cut rts (did you mean "rst"?): want rst, fin`},
 		{[]string{"cut", "code", "1005"}, "ctl cut code 1005: want a close code a client may receive"},
 		{[]string{"cut", "rst", "now"}, `ctl cut rst: takes no more words, got ["now"]`},
+		{[]string{"cut", "code", "4000", strings.Repeat("x", 124)}, "ctl cut code 4000: the reason is 124 bytes; a close frame carries at most 123"},
 		{[]string{"proxies", "add", "web"}, "ctl proxies add web: --upstream is required, e.g. --upstream ws://127.0.0.1:8080/ws"},
 		{[]string{"proxies", "add", "web", "--upstream", "ws://h/ws", "--profile", "mattermot"}, `(did you mean "mattermost"?)`},
 		{[]string{"proxies", "add", "web", "--upstream", "ws://h/ws", "--listen", "9000"}, "--listen 9000: want host:port"},
@@ -414,4 +415,23 @@ func shellWords(t *testing.T, s string) []string {
 		words = append(words, cur.String())
 	}
 	return words
+}
+
+// The words after a close code are the close frame's reason, so a client
+// can be shown the text it would get from a real server's restart.
+func TestCtlCutCarriesAReason(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want proxy.CutSpec
+	}{
+		{[]string{"code", "4000"}, proxy.CutSpec{Kind: "code", Code: 4000}},
+		{[]string{"code", "1012", "going", "away"}, proxy.CutSpec{Kind: "code", Code: 1012, Reason: "going away"}},
+		{[]string{"code", "1012", "reason=restart"}, proxy.CutSpec{Kind: "code", Code: 1012, Reason: "restart"}},
+		{[]string{"code=4001"}, proxy.CutSpec{Kind: "code", Code: 4001}},
+	} {
+		got, err := cutFromWords(tc.args)
+		if err != nil || got != tc.want {
+			t.Errorf("cut %q = %+v, %v; want %+v", tc.args, got, err, tc.want)
+		}
+	}
 }
