@@ -250,6 +250,10 @@ func (x *ctlRun) failure(cmd, base string, err error) error {
 			msg += "; is the proxy from an older wschaos than this ctl?"
 		case ae.Status == http.StatusNotFound && x.target != "":
 			msg += x.proxyHint(x.target, msg)
+		case ae.Status == http.StatusNotFound && strings.Contains(ae.Msg, "and there is none"):
+			// The API's words are its paths; ctl's user names a proxy
+			// with a flag.
+			msg = fmt.Sprintf("no proxy is named %q (the one --upstream starts): name one with --proxy NAME%s", proxy.DefaultName, x.proxyHint("", ""))
 		}
 		return &exitError{code: exitFailed, err: fmt.Errorf("ctl %s: the proxy refused (HTTP %d): %s", cmd, ae.Status, msg)}
 	}
