@@ -152,6 +152,11 @@ type Frame struct {
 	Pong bool
 	// Delay holds the frame back this long of virtual time.
 	Delay time.Duration
+	// KeepOrder, with Delay, holds every later frame in this direction
+	// behind this one until it has gone, as a slow link does (Delay's
+	// frames, like Toxiproxy's latency). Without it a frame delayed less
+	// may pass this one (Jitter's frames).
+	KeepOrder bool
 }
 
 // CutKind is how a connection ends.

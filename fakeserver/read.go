@@ -63,9 +63,7 @@ func (c *conn) onRead(r readResult) {
 	}
 	c.record(transcript.Entry{Kind: transcript.KindRecv, Op: f.Op, Data: string(f.Data), Msg: f.Msg, Note: undecodable})
 	for _, g := range c.pipeline(f) {
-		if g.Delay > 0 {
-			c.schedule(g.Delay, &link.Item{Frame: g})
-		} else {
+		if !c.delays.Later(g) {
 			c.handle(g)
 		}
 	}

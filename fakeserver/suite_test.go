@@ -56,3 +56,7 @@ func TestThousandsOfJunkConnectionsLeaveTheServerServing(t *testing.T) {
 func TestCloseEndsEveryConnectionWhateverItIsDoing(t *testing.T) {
 	linktest.Shutdown(t, start)
 }
+
+func TestDelayHoldsTheFramesBehindItInOrder(t *testing.T) {
+	linktest.DelayKeepsOrder(t, start)
+}

@@ -93,7 +93,7 @@ func (c *conn) onRead(r readResult) {
 	if r.fragmented {
 		raw = nil // only the last fragment: the message goes on in one frame
 	}
-	if len(faults) == 0 {
+	if len(faults) == 0 && !c.delays.Holding(f.Dir) {
 		c.writeAs(f, data, raw)
 		return
 	}
@@ -104,10 +104,12 @@ func (c *conn) onRead(r readResult) {
 	for _, g := range out {
 		if g.Delay > 0 {
 			c.count(g.Dir, func(d *DirStatus) { d.Delayed++ })
-			c.schedule(g.Delay, &link.Item{Frame: g})
-		} else if g.Op == f.Op && g.Dir == f.Dir && sameBytes(g.Data, f.Data) {
+		}
+		switch {
+		case c.delays.Later(g):
+		case g.Op == f.Op && g.Dir == f.Dir && sameBytes(g.Data, f.Data):
 			c.writeAs(g, e.Data, raw)
-		} else {
+		default:
 			c.write(g)
 		}
 	}

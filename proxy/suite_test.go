@@ -71,3 +71,7 @@ func TestThousandsOfJunkConnectionsLeaveTheProxyServing(t *testing.T) {
 func TestCloseEndsEveryConnectionWhateverItIsDoing(t *testing.T) {
 	linktest.Shutdown(t, startWith(newEcho(t)))
 }
+
+func TestDelayHoldsTheFramesBehindItInOrder(t *testing.T) {
+	linktest.DelayKeepsOrder(t, startWith(newEcho(t)))
+}

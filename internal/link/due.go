@@ -14,24 +14,9 @@ type Item struct {
 	Frame chaos.Frame
 	Cut   *NamedCut
 	Ping  bool
-}
-
-// RunDue carries out, with run, every item of q that is due while the
-// connection has not ended, then arms q's timer for the next one, or drops
-// what is left once the connection has ended.
-func RunDue(q *wire.Delays[Item], ended func() bool, run func(Item)) {
-	for !ended() {
-		it, ok := q.Due()
-		if !ok {
-			break
-		}
-		run(it)
-	}
-	if ended() {
-		q.Drop()
-		return
-	}
-	q.Arm()
+	// Ordered marks a frame that keeps its direction's order: later
+	// frames of that direction wait for it (see Queue).
+	Ordered bool
 }
 
 // Undelivered says, for the transcript, which delayed frames of items

@@ -42,6 +42,8 @@ type Server struct {
 	// Goroutines names the server's goroutines in a backtrace:
 	// "wschaos/fakeserver.".
 	Goroutines string
+	// Clock is the server's virtual clock (Starter sets it).
+	Clock *vclock.Clock
 }
 
 // Start starts a server on a virtual clock with faults, whose clients have
@@ -258,6 +260,53 @@ func Shutdown(t *testing.T, start Start) *Server {
 	return s
 }
 
+// DelayKeepsOrder: a delay aimed by a selector holds back the frames
+// after the one it delays in that direction, though it leaves them
+// untouched, as a slow link (and Toxiproxy's latency) does; they go
+// right after it, in order. Each server answers a client's ping with a
+// pong of the same payload (the fake server itself, the proxy's upstream
+// through it), the frames the delay here picks among.
+func DelayKeepsOrder(t *testing.T, start Start) *Server {
+	s := start(t, 0, chaos.Dir(profile.Server, chaos.Index(1, chaos.Delay(time.Minute))))
+	ws := s.Dial(t)
+	pongs := make(chan string, 3)
+	ws.SetPongHandler(func(data string) error { pongs <- data; return nil })
+	go readUntilError(ws) // runs the pong handler
+	ping := func(data string) {
+		if err := ws.WriteControl(websocket.PingMessage, []byte(data), time.Now().Add(patience)); err != nil {
+			t.Fatalf("ping %s: %v", data, err)
+		}
+	}
+	ping("1")
+	s.count(t, `delay 1m0s: delayed server frame #1 \(pong\) by 1m0s`, 1)
+	ping("2")
+	// Held, or (were the order not kept) sent at once.
+	s.count(t, `server frame #2 \(pong\) held behind delayed server #1: delay keeps order|send pong "2"`, 1)
+	s.count(t, `server frame #3 \(pong\) held behind delayed server #1|send pong "3"`, 0)
+	s.Clock.Advance(time.Minute)
+	for _, want := range []string{"1", "2"} {
+		select {
+		case got := <-pongs:
+			if got != want {
+				t.Fatalf("pong %q came when %q was due: a frame overtook the delayed one\n%s", got, want, s.Transcript)
+			}
+		case <-time.After(patience):
+			t.Fatalf("no pong %q after the delay\n%s", want, s.Transcript)
+		}
+	}
+	// Once the delayed frame has gone, nothing is held.
+	ping("3")
+	select {
+	case got := <-pongs:
+		if got != "3" {
+			t.Fatalf("got pong %q, want 3", got)
+		}
+	case <-time.After(patience):
+		t.Fatalf("pong 3 held after the delay was over\n%s", s.Transcript)
+	}
+	return s
+}
+
 // readUntilError reads ws until it fails, within patience.
 func readUntilError(ws *websocket.Conn) (int, []byte, error) {
 	ws.SetReadDeadline(time.Now().Add(patience))
@@ -280,9 +329,11 @@ func asClose(err error, ce **websocket.CloseError) bool {
 // closes it at cleanup, and hands the suite its subject.
 func Starter[S interface{ Start() }](mk func(clock *vclock.Clock, headerWait time.Duration, faults []chaos.Fault) S, subject func(S) *Server) Start {
 	return func(t *testing.T, headerWait time.Duration, faults ...chaos.Fault) *Server {
-		s := mk(vclock.New(), headerWait, faults)
+		clock := vclock.New()
+		s := mk(clock, headerWait, faults)
 		s.Start()
 		sub := subject(s)
+		sub.Clock = clock
 		t.Cleanup(sub.Close)
 		return sub
 	}
