@@ -1,6 +1,7 @@
 package fakeserver
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/wschaos/wschaos/internal/link"
@@ -20,10 +21,24 @@ func (c *conn) runDue() {
 			c.ping()
 		case it.Cut != nil:
 			c.cut(it.Cut.Cut, it.Cut.By)
+		case it.Answer != nil:
+			c.faultEntry(it.Answer.By, "answered the client's close", nil)
+			c.writeClose(int(it.Answer.Cut.Code), it.Answer.Cut.Reason)
+			c.end()
 		case it.Frame.Dir == profile.Client:
 			c.handle(it.Frame)
 		default:
 			c.write(it.Frame)
 		}
 	})
+}
+
+// holdClose holds the answer to the client's close frame d (slow-close):
+// the connection is closing, with no real-time grace, and ends once the
+// answer has gone or the client drops the socket.
+func (c *conn) holdClose(d time.Duration, answer *link.NamedCut) {
+	c.faultEntry(answer.By, fmt.Sprintf("holding the answer to the client's close %v", d), nil)
+	c.closing()
+	c.ws.SetReadDeadline(time.Time{}) // the hold, not link.CloseGrace, bounds it
+	c.delays.Add(d, link.Item{Answer: answer})
 }

@@ -122,6 +122,10 @@ func (c *conn) onReadError(err error) {
 		return // the reader now waits for the client to drop the socket
 	case errors.As(err, &ce):
 		c.record(transcript.Entry{Kind: transcript.KindClose, Code: profile.StatusCode(ce.Code), Reason: ce.Text, By: profile.Client})
+		if d, answer := c.faults.HoldClose(ce.Code, ""); answer != nil {
+			c.holdClose(d, answer)
+			return // the reader now waits for the client to drop the socket
+		}
 		c.writeClose(ce.Code, "") // echo the code, as RFC 6455 asks
 	case errors.Is(err, websocket.ErrReadLimit):
 		c.record(transcript.Entry{Kind: transcript.KindClose, Code: profile.StatusMessageTooBig, By: profile.Server,

@@ -14,6 +14,9 @@ type Item struct {
 	Frame chaos.Frame
 	Cut   *NamedCut
 	Ping  bool
+	// Answer is the close frame that answers the client's close, held
+	// back by the fault By (chaos.Link.HoldClose).
+	Answer *NamedCut
 	// Ordered marks a frame that keeps its direction's order: later
 	// frames of that direction wait for it (see Queue).
 	Ordered bool
@@ -24,7 +27,7 @@ type Item struct {
 func Undelivered(items []Item) []transcript.Entry {
 	var es []transcript.Entry
 	for _, it := range items {
-		if it.Cut == nil && !it.Ping {
+		if it.Cut == nil && it.Answer == nil && !it.Ping {
 			es = append(es, transcript.Entry{Kind: transcript.KindNote, Op: it.Frame.Op, Data: string(it.Frame.Data), Msg: it.Frame.Msg,
 				Note: fmt.Sprintf("delayed %s never delivered: connection ended", wire.FrameName(it.Frame))})
 		}
