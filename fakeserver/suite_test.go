@@ -60,3 +60,7 @@ func TestCloseEndsEveryConnectionWhateverItIsDoing(t *testing.T) {
 func TestDelayHoldsTheFramesBehindItInOrder(t *testing.T) {
 	linktest.DelayKeepsOrder(t, start)
 }
+
+func TestSlowCloseHoldsTheAnswerToTheClientsClose(t *testing.T) {
+	linktest.SlowClose(t, start)
+}

@@ -75,3 +75,7 @@ func TestCloseEndsEveryConnectionWhateverItIsDoing(t *testing.T) {
 func TestDelayHoldsTheFramesBehindItInOrder(t *testing.T) {
 	linktest.DelayKeepsOrder(t, startWith(newEcho(t)))
 }
+
+func TestSlowCloseHoldsTheAnswerToTheClientsClose(t *testing.T) {
+	linktest.SlowClose(t, startWith(newEcho(t)))
+}

@@ -307,6 +307,44 @@ func DelayKeepsOrder(t *testing.T, start Start) *Server {
 	return s
 }
 
+// SlowClose: slow-close holds the answer to the client's close frame for
+// its time, and the connection until then; a client that drops the
+// socket meanwhile ends it at once.
+func SlowClose(t *testing.T, start Start) *Server {
+	s := start(t, 0, chaos.SlowClose(time.Minute))
+	closeWith := func(ws *websocket.Conn) {
+		msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "bye")
+		if err := ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(patience)); err != nil {
+			t.Fatalf("close: %v", err)
+		}
+	}
+	ws := s.Dial(t)
+	ended := make(chan error, 1)
+	go func() { _, _, err := readUntilError(ws); ended <- err }()
+	closeWith(ws)
+	s.count(t, `slow-close 1m0s: holding the answer to the client's close 1m0s`, 1)
+	select {
+	case err := <-ended:
+		t.Fatalf("the client's close was answered before its time: %v\n%s", err, s.Transcript)
+	default:
+	}
+	s.Clock.Advance(time.Minute)
+	var ce *websocket.CloseError
+	if err := <-ended; !asClose(err, &ce) || ce.Code != websocket.CloseNormalClosure {
+		t.Fatalf("the held answer: %v, want close 1000\n%s", err, s.Transcript)
+	}
+	s.count(t, `slow-close 1m0s: answered the client's close`, 1)
+	gomega.NewWithT(t).Eventually(s.Open).WithTimeout(patience).Should(gomega.Equal(0))
+
+	gone := s.Dial(t)
+	closeWith(gone)
+	s.count(t, `slow-close 1m0s: holding the answer`, 2)
+	gone.NetConn().Close()
+	gomega.NewWithT(t).Eventually(s.Open).WithTimeout(patience).Should(gomega.Equal(0))
+	s.count(t, `answered the client's close`, 1)
+	return s
+}
+
 // readUntilError reads ws until it fails, within patience.
 func readUntilError(ws *websocket.Conn) (int, []byte, error) {
 	ws.SetReadDeadline(time.Now().Add(patience))
