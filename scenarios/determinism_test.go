@@ -65,7 +65,7 @@ func replay(t *testing.T, seed uint64) string {
 	srv := fakeserver.NewUnstartedServer(profile.MattermostProfile())
 	srv.Clock, srv.Seed = clock.For("server"), seed
 	srv.Faults = []chaos.Fault{
-		chaos.OnAttempts(chaos.Refuse(503), 1, 2),
+		chaos.InAttempts([]chaos.Span{{From: 1, To: 2}}, chaos.Refuse(503)),
 		chaos.Probability(0.5, chaos.SwallowPongs()),
 	}
 	srv.Start()

@@ -278,7 +278,7 @@ func DelayKeepsOrder(t *testing.T, start Start) *Server {
 		}
 	}
 	ping("1")
-	s.count(t, `delay 1m0s: delayed server frame #1 \(pong\) by 1m0s`, 1)
+	s.count(t, `delay 1m0s index=1 dir=server: delayed server frame #1 \(pong\) by 1m0s`, 1)
 	ping("2")
 	// Held, or (were the order not kept) sent at once.
 	s.count(t, `server frame #2 \(pong\) held behind delayed server #1: delay keeps order|send pong "2"`, 1)
