@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/wschaos/wschaos/internal/link"
@@ -15,17 +14,14 @@ func (c *conn) schedule(d time.Duration, it *link.Item) { c.delays.Add(d, *it) }
 // runDue carries out every queued item that is due, then arms the timer
 // for the next one, or disarms it when nothing is left.
 func (c *conn) runDue() {
-	c.delays.RunDue(func() bool { return c.life.State == link.Ended }, func(it link.Item) {
-		switch {
-		case it.Cut != nil:
-			c.cut(it.Cut.Cut, it.Cut.By)
-		case it.Answer != nil:
-			c.faultEntry(it.Answer.By, "answered the client's close", nil)
-			c.writeClose(profile.Client, it.Answer.Cut.Code, it.Answer.Cut.Reason)
+	c.delays.RunDue(link.Due{
+		Ended: func() bool { return c.life.State == link.Ended },
+		Cut:   c.cut,
+		Answer: func(code profile.StatusCode, reason string) {
+			c.writeClose(profile.Client, code, reason)
 			c.end()
-		default:
-			c.write(it.Frame)
-		}
+		},
+		Frame: c.write,
 	})
 }
 
@@ -33,7 +29,6 @@ func (c *conn) runDue() {
 // (slow-close): the upstream has answered, the client waits; the
 // connection ends once the answer has gone or the client drops it.
 func (c *conn) holdClose(d time.Duration, answer *link.NamedCut) {
-	c.faultEntry(answer.By, fmt.Sprintf("holding the answer to the client's close %v", d), nil)
 	c.holding = true
-	c.delays.Add(d, link.Item{Answer: answer})
+	c.delays.HoldAnswer(d, answer)
 }

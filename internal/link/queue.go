@@ -24,7 +24,8 @@ import (
 type Queue struct {
 	*wire.Delays[Item]
 	clock clockwork.Clock
-	// Record, if set, hears of each frame held behind another.
+	// Record, if set, hears of each frame held behind another, and of
+	// the held answer to a client's close.
 	Record func(transcript.Entry)
 
 	// lanes are the directions' in-order frames not yet run.
@@ -89,25 +90,65 @@ func (q *Queue) Later(f chaos.Frame) bool {
 // is installed to touch it.
 func (q *Queue) Holding(dir profile.Side) bool { return q.lanes[side(dir)].waiting > 0 }
 
-// RunDue carries out, with run, every item that is due while the
+// Due is what a server does with each kind of item when it is due.
+type Due struct {
+	// Ended reports whether the connection has ended.
+	Ended func() bool
+	// Cut makes a scheduled cut.
+	Cut func(k chaos.Cut, by string)
+	// Answer sends the held answer to the client's close, then ends the
+	// connection.
+	Answer func(code profile.StatusCode, reason string)
+	// Frame sends a delayed frame on to where it was going.
+	Frame func(f chaos.Frame)
+	// Ping sends the server's next ping (the fake server's only).
+	Ping func()
+}
+
+// RunDue carries out, with do, every item that is due while the
 // connection has not ended, then arms the timer for the next one, or
 // drops what is left once the connection has ended.
-func (q *Queue) RunDue(ended func() bool, run func(Item)) {
-	for !ended() {
+func (q *Queue) RunDue(do Due) {
+	for !do.Ended() {
 		it, ok := q.Due()
 		if !ok {
 			break
 		}
-		if it.Ordered {
-			q.lanes[side(it.Frame.Dir)].waiting--
+		switch {
+		case it.Ping:
+			do.Ping()
+		case it.Cut != nil:
+			do.Cut(it.Cut.Cut, it.Cut.By)
+		case it.Answer != nil:
+			q.note(it.Answer.By, "answered the client's close")
+			do.Answer(it.Answer.Cut.Code, it.Answer.Cut.Reason)
+		default:
+			if it.Ordered {
+				q.lanes[side(it.Frame.Dir)].waiting--
+			}
+			do.Frame(it.Frame)
 		}
-		run(it)
 	}
+	ended := do.Ended
 	if ended() {
 		q.Drop()
 		return
 	}
 	q.Arm()
+}
+
+// HoldAnswer queues answer, the close frame that answers the client's,
+// d of virtual time from now (slow-close), and records that it waits.
+func (q *Queue) HoldAnswer(d time.Duration, answer *NamedCut) {
+	q.note(answer.By, fmt.Sprintf("holding the answer to the client's close %v", d))
+	q.Add(d, Item{Answer: answer})
+}
+
+// note records that fault by did what.
+func (q *Queue) note(by, what string) {
+	if q.Record != nil {
+		q.Record(transcript.Entry{Kind: transcript.KindFault, Fault: by, Note: what})
+	}
 }
 
 // Drop empties the queue and stops the timer, returning what never ran.
