@@ -8,10 +8,6 @@ import (
 	"github.com/wschaos/wschaos/profile"
 )
 
-// schedule queues a cut or ping d of virtual time from now (frames go
-// through c.delays.Later, which keeps their order).
-func (c *conn) schedule(d time.Duration, it *link.Item) { c.delays.Add(d, *it) }
-
 // runDue carries out every queued item that is due, then arms the timer
 // for the next one, or disarms it when nothing is left.
 func (c *conn) runDue() {

@@ -156,7 +156,7 @@ func (c *conn) open() {
 		by := f.String()
 		c.faults.Begin(by)
 		for _, st := range f.Open(c.link) {
-			c.schedule(st.After, &link.Item{Cut: &link.NamedCut{Cut: st.Cut, By: by}})
+			c.delays.Add(st.After, link.Item{Cut: &link.NamedCut{Cut: st.Cut, By: by}})
 		}
 		c.faults.End()
 	}

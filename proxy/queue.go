@@ -7,21 +7,17 @@ import (
 	"github.com/wschaos/wschaos/profile"
 )
 
-// schedule queues a cut d of virtual time from now (frames go through
-// c.delays.Later, which keeps their order).
-func (c *conn) schedule(d time.Duration, it *link.Item) { c.delays.Add(d, *it) }
-
 // runDue carries out every queued item that is due, then arms the timer
 // for the next one, or disarms it when nothing is left.
 func (c *conn) runDue() {
 	c.delays.RunDue(link.Due{
-		Ended: func() bool { return c.life.State == link.Ended },
+		Frame: c.write, // most often: a relayed frame, delayed
 		Cut:   c.cut,
 		Answer: func(code profile.StatusCode, reason string) {
 			c.writeClose(profile.Client, code, reason)
 			c.end()
 		},
-		Frame: c.write,
+		Ended: func() bool { return c.life.State == link.Ended },
 	})
 }
 

@@ -260,6 +260,13 @@ func Shutdown(t *testing.T, start Start) *Server {
 	return s
 }
 
+// Faults checks what fault words mean in the engine, the same on both
+// servers: a fault whose behaviour is the engine's adds its case here.
+func Faults(t *testing.T, start Start) {
+	t.Run("delay keeps order", func(t *testing.T) { DelayKeepsOrder(t, start) })
+	t.Run("slow-close", func(t *testing.T) { SlowClose(t, start) })
+}
+
 // DelayKeepsOrder: a delay aimed by a selector holds back the frames
 // after the one it delays in that direction, though it leaves them
 // untouched, as a slow link (and Toxiproxy's latency) does; they go
