@@ -63,7 +63,7 @@ func (c *conn) onRead(r readResult) {
 	// The transcript's copy of the payload, the only one: the reader's
 	// buffer is reused after this turn, so faults, which may keep a frame,
 	// get a copy of their own.
-	data := string(r.data)
+	data := c.payloads.text(r.data)
 	faults := c.p.faults.frameFaults()
 	if len(faults) > 0 {
 		r.data = []byte(data)
@@ -159,7 +159,7 @@ func (c *conn) finishesFrame(r readResult) bool {
 // piece just now, whatever happened meanwhile: its arrival, its sending,
 // and, if its text is not UTF-8, the close 1007 that follows it.
 func (c *conn) relayedWhole(r readResult) {
-	data := string(r.data)
+	data := c.payloads.text(r.data)
 	f, undecodable := c.inbound(r)
 	bad := f.Op == websocket.TextMessage && !utf8.Valid(f.Data)
 	e := Entry{Kind: recvKind(r.from), Op: f.Op, Data: data, Msg: f.Msg, Note: undecodable}
