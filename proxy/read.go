@@ -62,10 +62,12 @@ func (c *conn) onRead(r readResult) {
 	}
 	// The transcript's copy of the payload, the only one: the reader's
 	// buffer is reused after this turn, so faults, which may keep a frame,
-	// get a copy of their own.
+	// get a copy of their own, as does a frame queued behind one a delay
+	// holds.
 	data := c.payloads.text(r.data)
 	faults := c.p.faults.frameFaults()
-	if len(faults) > 0 {
+	holding := c.delays.Holding(r.from) // then it is queued, and kept
+	if len(faults) > 0 || holding {
 		r.data = []byte(data)
 	}
 	f, undecodable := c.inbound(r)
@@ -93,7 +95,7 @@ func (c *conn) onRead(r readResult) {
 	if r.fragmented {
 		raw = nil // only the last fragment: the message goes on in one frame
 	}
-	if len(faults) == 0 && !c.delays.Holding(f.Dir) {
+	if len(faults) == 0 && !holding {
 		c.writeAs(f, data, raw)
 		return
 	}
@@ -118,8 +120,8 @@ func (c *conn) onRead(r readResult) {
 
 // onFragment relays a fragment of a message that is still arriving, as it
 // came, if the message may go on before it is whole: no frame fault is
-// installed as it starts (a fault would need it whole), and its text is
-// UTF-8 so far. A message that has started goes on to its end, fragment by
+// installed as it starts (a fault would need it whole), no delayed frame
+// holds its direction (it would pass it), and its text is UTF-8 so far. A message that has started goes on to its end, fragment by
 // fragment, unless the connection stops relaying (a black hole, a close)
 // or its text turns out not to be UTF-8 (the close 1007 follows once its
 // last fragment arrives; a close may come between fragments). Either way
@@ -133,7 +135,8 @@ func (c *conn) onRead(r readResult) {
 // frame). Only a black hole stops it where it is, as a dead link would.
 func (c *conn) onFragment(r readResult) {
 	if r.first {
-		c.streaming[r.from] = c.life.State == link.Open && !r.badText && len(c.p.faults.frameFaults()) == 0
+		c.streaming[r.from] = c.life.State == link.Open && !r.badText && len(c.p.faults.frameFaults()) == 0 &&
+			!c.delays.Holding(r.from)
 	}
 	if c.finishesFrame(r) {
 		return
