@@ -39,7 +39,7 @@ const (
 func TestSameSeedSameTranscriptEveryRun(t *testing.T) {
 	first := replay(t, determinismSeed)
 	for _, want := range []string{
-		"refuse 503", "swallow-pongs: dropped", "close 1005 by client", "(reports 4000)",
+		"refuse 503", "swallow-pongs prob=0.5: dropped", "close 1005 by client", "(reports 4000)",
 		"resumed", `send {"status":"OK"`, "client reconnecting",
 	} {
 		if !strings.Contains(first, want) {
