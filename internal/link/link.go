@@ -6,7 +6,9 @@
 //
 // It owns the connection's states, the calling of frame faults (and the
 // transcript entry for what each did), the cuts faults ask for through the
-// Link and when they are made, and the tunables both servers share. The
+// Link and when they are made, the queue of delayed work (with the order a
+// delay keeps within a direction, and the held answer to a client's
+// close), and the tunables both servers share. The
 // servers own their sockets, their loops and their transcripts: the engine
 // reaches them through the callbacks a Faults is given.
 package link

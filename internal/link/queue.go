@@ -129,8 +129,7 @@ func (q *Queue) RunDue(do Due) {
 			do.Frame(it.Frame)
 		}
 	}
-	ended := do.Ended
-	if ended() {
+	if do.Ended() {
 		q.Drop()
 		return
 	}
