@@ -132,6 +132,12 @@ type Link struct {
 	// dropped).
 	Note func(what string)
 
+	// HoldClose, set by a ConnFault's Open (SlowClose), holds the
+	// server's answer to the client's close frame back this long of
+	// virtual time; the server keeps the connection until then, or until
+	// the client drops it.
+	HoldClose time.Duration
+
 	// vars is per-connection state of stateful faults and selectors, keyed
 	// by the fault, so one fault value can serve many connections.
 	vars map[any]any
@@ -152,6 +158,11 @@ type Frame struct {
 	Pong bool
 	// Delay holds the frame back this long of virtual time.
 	Delay time.Duration
+	// KeepOrder, with Delay, holds every later frame in this direction
+	// behind this one until it has gone, as a slow link does (Delay's
+	// frames, like Toxiproxy's latency). Without it a frame delayed less
+	// may pass this one (Jitter's frames).
+	KeepOrder bool
 }
 
 // CutKind is how a connection ends.

@@ -138,16 +138,16 @@ func TestNames(t *testing.T) {
 		{chaos.CloseAfter(time.Minute, 1001, ""), "close-after 1m0s code=1001"},
 		{chaos.RSTAfter(time.Second), "rst-after 1s"},
 		{chaos.BlackHoleAfter(time.Second), "black-hole-after 1s"},
-		{chaos.InAttempts([]chaos.Span{{From: 1, To: 1}, {From: 3, To: 3}}, chaos.Drop()), "on attempts 1,3: drop"},
-		{chaos.InAttempts([]chaos.Span{{From: 1, To: 1}, {From: 3, To: 4}, {From: 6, To: 1 << 40}}, chaos.Drop()), "on attempts 1,3,4,6-1099511627776: drop"},
-		{chaos.FromAttempt(2, chaos.Jitter(time.Second)), "from attempt 2: jitter 1s"},
-		{chaos.During(time.Second, 0, chaos.SwallowPongs()), "from 1s: swallow-pongs"},
-		{chaos.During(time.Second, time.Minute, chaos.DelayPongs(time.Second)), "during [1s, 1m0s): delay-pongs 1s"},
-		{chaos.EveryNth(2, chaos.Type("pong", chaos.Index(3, chaos.Duplicate()))), "every 2nd: type pong: frame #3: duplicate"},
-		{chaos.EveryNth(11, chaos.Drop()), "every 11th: drop"},
-		{chaos.FirstN(2, chaos.Match(func(chaos.Frame) bool { return true }, chaos.Reorder())), "first 2: match: reorder"},
-		{chaos.Probability(0.25, chaos.SeqGap(3)), "p=0.25: seq-gap 3"},
-		{chaos.Dir(profile.Client, chaos.Delay(time.Second)), "client frames: delay 1s"},
+		{chaos.InAttempts([]chaos.Span{{From: 1, To: 1}, {From: 3, To: 3}}, chaos.Drop()), "drop attempts=1,3"},
+		{chaos.InAttempts([]chaos.Span{{From: 1, To: 1}, {From: 3, To: 4}, {From: 6, To: 1 << 40}}, chaos.Drop()), "drop attempts=1,3-4,6-1099511627776"},
+		{chaos.FromAttempt(2, chaos.Jitter(time.Second)), "jitter 1s from=2"},
+		{chaos.During(time.Second, 0, chaos.SwallowPongs()), "swallow-pongs during=1s.."},
+		{chaos.During(time.Second, time.Minute, chaos.DelayPongs(time.Second)), "delay-pongs 1s during=1s..1m0s"},
+		{chaos.EveryNth(2, chaos.Type("pong", chaos.Index(3, chaos.Duplicate()))), "duplicate index=3 type=pong every=2"},
+		{chaos.EveryNth(11, chaos.Drop()), "drop every=11"},
+		{chaos.FirstN(2, chaos.Match(func(chaos.Frame) bool { return true }, chaos.Reorder())), "reorder match=func first=2"},
+		{chaos.Probability(0.25, chaos.SeqGap(3)), "seq-gap 3 prob=0.25"},
+		{chaos.Dir(profile.Client, chaos.Delay(time.Second)), "delay 1s dir=client"},
 		{chaos.NewHelloAfter(4), "new-hello-after 4"},
 		{chaos.FloodBeforePongs(100), "flood-before-pongs 100"},
 	} {
@@ -185,7 +185,7 @@ func TestAttemptAndTimeSelectors(t *testing.T) {
 		fault chaos.Fault
 		want  string // attempt 1..6 at 10s each: R refused, . through
 	}{
-		{chaos.OnAttempts(refuse, 2, 5) /* the old spelling still works */, ".R..R."},
+		{chaos.InAttempts([]chaos.Span{{From: 2, To: 2}, {From: 5, To: 5}}, refuse), ".R..R."},
 		{chaos.InAttempts([]chaos.Span{{From: 1, To: 1}, {From: 4, To: 5}}, refuse), "R..RR."},
 		{chaos.FromAttempt(4, refuse), "...RRR"},
 		{chaos.FirstN(2, refuse), "RR...."},
@@ -373,7 +373,7 @@ func TestHoldingFaultsSayWhatTheyDo(t *testing.T) {
 
 // A span is held by its ends: a fault on attempts 1-1000000000 neither
 // lists them nor fails to reach the last one.
-func TestOnAttemptSpansHoldsTheEndsOnly(t *testing.T) {
+func TestInAttemptsHoldsTheEndsOnly(t *testing.T) {
 	build := func(to int) chaos.Fault { return chaos.InAttempts([]chaos.Span{{From: 2, To: to}}, chaos.Refuse(503)) }
 	short := testing.AllocsPerRun(10, func() { build(1000) })
 	long := testing.AllocsPerRun(10, func() { build(1_000_000) })

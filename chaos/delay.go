@@ -6,7 +6,11 @@ import (
 )
 
 // Delay holds every frame it sees back d of virtual time, in both directions
-// unless wrapped. Frames it does not delay may overtake a delayed one.
+// unless wrapped, and keeps order within a direction as a slow link (and
+// Toxiproxy's latency) does: a later frame of that direction waits behind
+// a delayed one, also a frame its selectors leave alone, so
+// Type("pong", Delay(d)) holds the events sent after a pong too. Frames
+// that pass each other are Reorder's or Jitter's.
 func Delay(d time.Duration) FrameFault { return delay{d: d} }
 
 type delay struct{ d time.Duration }
@@ -16,6 +20,7 @@ func (d delay) String() string { return fmt.Sprintf("delay %v", d.d) }
 func (d delay) Frame(_ *Link, f Frame) []Frame {
 	if d.d > 0 {
 		f.Delay += d.d
+		f.KeepOrder = true
 	}
 	return []Frame{f}
 }
@@ -23,7 +28,7 @@ func (d delay) Frame(_ *Link, f Frame) []Frame {
 func init() {
 	Register(Spelling{
 		Name: "delay", Usage: "D", Example: "delay 5s",
-		Doc:  "hold every frame back D",
+		Doc:  "hold every frame back D; later frames of its direction wait behind it (order is kept: see reorder)",
 		Make: durationMaker(Delay),
 	})
 }

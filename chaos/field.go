@@ -15,8 +15,9 @@ import (
 // which it builds on, it gates only frames and panics if f is not a frame
 // fault.
 func MatchField(path, value string, f Fault) Fault {
+	mustFrame("MatchField", f)
 	keys := strings.Split(path, ".")
-	return Match(func(fr Frame) bool { return fieldIs(fr.Data, keys, value) }, f)
+	return wrap(&gate{name: "field=" + path + "=" + value, inner: f, where: func(fr Frame) bool { return fieldIs(fr.Data, keys, value) }})
 }
 
 // fieldIs reports whether the JSON in data has value at keys.

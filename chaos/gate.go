@@ -6,6 +6,7 @@ import "github.com/wschaos/wschaos/profile"
 // connection or frame, whether the fault applies. wrap hands it back as a
 // type with exactly the capabilities of the fault it wraps.
 type gate struct {
+	// name is the selector in the words that make it: "type=posted".
 	name  string
 	inner Fault
 	// attempt gates Handshake; nil lets every attempt through.
@@ -20,7 +21,11 @@ type gate struct {
 	when func(l *Link, f Frame) bool
 }
 
-func (g *gate) String() string { return g.name + ": " + g.inner.String() }
+// String prints the fault in words, its selectors after it as the
+// parser reads them: "drop type=posted dir=server". Words hold one
+// nesting of the selectors, the parser's (narrowest innermost); a fault
+// nested otherwise in Go prints words that build it in that order.
+func (g *gate) String() string { return g.inner.String() + " " + g.name }
 
 func (g *gate) targets(f Frame) bool {
 	return (g.where == nil || g.where(f)) && targets(g.inner, f)

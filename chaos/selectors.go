@@ -3,7 +3,7 @@ package chaos
 import (
 	"fmt"
 	"slices"
-	"strings"
+	"strconv"
 	"time"
 
 	"github.com/wschaos/wschaos/profile"
@@ -13,47 +13,35 @@ import (
 // handshake, its connection and the frames on it. Like every selector it
 // takes the fault last and returns a fault with exactly the capabilities
 // of f, so selectors nest: OnAttempt(2, Dir(profile.Server, Drop())).
-func OnAttempt(n int, f Fault) Fault { return OnAttemptSpans(f, Span{From: n, To: n}) }
+func OnAttempt(n int, f Fault) Fault { return InAttempts([]Span{{From: n, To: n}}, f) }
 
 // InAttempts is OnAttempt for runs of attempts, however long: it holds
-// the spans, not every number in them, and names a run of three or more
-// by its ends, "on attempts 1,4-1000".
-func InAttempts(spans []Span, f Fault) Fault { return OnAttemptSpans(f, spans...) }
-
-// OnAttempts applies f only on connection attempts numbered ns.
-//
-// Deprecated: every other selector takes the fault last; use OnAttempt,
-// or InAttempts for several.
-func OnAttempts(f Fault, ns ...int) Fault {
-	strs := make([]string, len(ns))
-	for i, n := range ns {
-		strs[i] = fmt.Sprint(n)
-	}
-	return onAttempts(f, "on attempts "+strings.Join(strs, ","), func(n int) bool { return slices.Contains(ns, n) })
+// the spans, not every number in them, and names each run by its ends,
+// "attempts=1,4-1000".
+func InAttempts(spans []Span, f Fault) Fault {
+	spans = mergeSpans(spans)
+	return onAttempts(f, "attempts="+spanWords(spans), func(n int) bool {
+		return slices.ContainsFunc(spans, func(s Span) bool { return n >= s.From && n <= s.To })
+	})
 }
 
 // Span is the attempts From to To, both included.
 type Span struct{ From, To int }
 
-// OnAttemptSpans is InAttempts with the fault first.
-//
-// Deprecated: every other selector takes the fault last; use InAttempts.
-func OnAttemptSpans(f Fault, spans ...Span) Fault {
-	spans = slices.Clone(spans)
-	var strs []string
-	for _, s := range spans {
-		switch {
-		case s.To <= s.From:
-			strs = append(strs, fmt.Sprint(s.From))
-		case s.To == s.From+1:
-			strs = append(strs, fmt.Sprint(s.From), fmt.Sprint(s.To))
-		default:
-			strs = append(strs, fmt.Sprintf("%d-%d", s.From, s.To))
+// mergeSpans sorts spans and joins those that touch, so the attempts
+// print one way whatever way they were written: "2,3" and "2-3" are
+// both "2-3".
+func mergeSpans(spans []Span) []Span {
+	var out []Span
+	for _, s := range slices.SortedFunc(slices.Values(spans), func(a, b Span) int { return a.From - b.From }) {
+		s.To = max(s.From, s.To)
+		if n := len(out); n > 0 && s.From <= out[n-1].To+1 {
+			out[n-1].To = max(out[n-1].To, s.To)
+			continue
 		}
+		out = append(out, s)
 	}
-	return onAttempts(f, "on attempts "+strings.Join(strs, ","), func(n int) bool {
-		return slices.ContainsFunc(spans, func(s Span) bool { return n >= s.From && n <= max(s.From, s.To) })
-	})
+	return out
 }
 
 func onAttempts(f Fault, name string, in func(int) bool) Fault {
@@ -70,7 +58,7 @@ func onAttempts(f Fault, name string, in func(int) bool) Fault {
 // breaks after the first reconnect".
 func FromAttempt(n int, f Fault) Fault {
 	return wrap(&gate{
-		name:    fmt.Sprintf("from attempt %d", n),
+		name:    fmt.Sprintf("from=%d", n),
 		inner:   f,
 		attempt: func(a *Attempt) bool { return a.N >= n },
 		conn:    func(l *Link) bool { return l.Attempt >= n },
@@ -84,9 +72,9 @@ func FromAttempt(n int, f Fault) Fault {
 // passes: During(time.Minute, 0, SwallowPongs()) swallows pongs after 1m.
 func During(from, to time.Duration, f Fault) Fault {
 	in := func(t time.Duration) bool { return t >= from && (to <= 0 || t < to) }
-	name := fmt.Sprintf("during [%v, %v)", from, to)
+	name := fmt.Sprintf("during=%v..%v", from, to)
 	if to <= 0 {
-		name = fmt.Sprintf("from %v", from)
+		name = fmt.Sprintf("during=%v..", from)
 	}
 	return wrap(&gate{
 		name:    name,
@@ -102,14 +90,14 @@ func During(from, to time.Duration, f Fault) Fault {
 // and it panics if f is not a FrameFault.
 func Match(pred func(Frame) bool, f Fault) Fault {
 	mustFrame("Match", f)
-	return wrap(&gate{name: "match", inner: f, where: pred})
+	return wrap(&gate{name: "match=func", inner: f, where: pred})
 }
 
 // Dir applies the frame fault f to frames sent by side only.
 func Dir(side profile.Side, f Fault) Fault {
 	mustFrame("Dir", f)
 	return wrap(&gate{
-		name:  side.String() + " frames",
+		name:  "dir=" + side.String(),
 		inner: f,
 		where: func(fr Frame) bool { return fr.Dir == side },
 	})
@@ -120,7 +108,7 @@ func Dir(side profile.Side, f Fault) Fault {
 func Type(typ string, f Fault) Fault {
 	mustFrame("Type", f)
 	return wrap(&gate{
-		name:  "type " + typ,
+		name:  "type=" + typ,
 		inner: f,
 		where: func(fr Frame) bool { return fr.Msg != nil && fr.Msg.Type == typ },
 	})
@@ -131,7 +119,7 @@ func Type(typ string, f Fault) Fault {
 func Index(i int, f Fault) Fault {
 	mustFrame("Index", f)
 	return wrap(&gate{
-		name:  fmt.Sprintf("frame #%d", i),
+		name:  fmt.Sprintf("index=%d", i),
 		inner: f,
 		where: func(fr Frame) bool { return fr.Index == i },
 	})
@@ -147,7 +135,7 @@ func EveryNth(n int, f Fault) Fault {
 		panic(fmt.Sprintf("chaos: EveryNth(%d): n must be at least 1", n))
 	}
 	g := &gate{
-		name:    "every " + ordinal(n),
+		name:    fmt.Sprintf("every=%d", n),
 		inner:   f,
 		attempt: func(a *Attempt) bool { return a.N%n == 0 },
 		conn:    func(l *Link) bool { return l.Attempt%n == 0 },
@@ -166,7 +154,7 @@ func EveryNth(n int, f Fault) Fault {
 // connection.
 func FirstN(n int, f Fault) Fault {
 	g := &gate{
-		name:    fmt.Sprintf("first %d", n),
+		name:    fmt.Sprintf("first=%d", n),
 		inner:   f,
 		attempt: func(a *Attempt) bool { return a.N <= n },
 		conn:    func(l *Link) bool { return l.Attempt <= n },
@@ -188,7 +176,7 @@ func Probability(p float64, f Fault) Fault {
 	}
 	draw := func(r interface{ Float64() float64 }) bool { return r.Float64() < p }
 	return wrap(&gate{
-		name:    fmt.Sprintf("p=%v", p),
+		name:    "prob=" + strconv.FormatFloat(p, 'g', -1, 64),
 		inner:   f,
 		attempt: func(a *Attempt) bool { return draw(a.Rand) },
 		conn:    func(l *Link) bool { return draw(l.Rand) },
@@ -200,18 +188,4 @@ func mustFrame(selector string, f Fault) {
 	if _, ok := f.(FrameFault); !ok {
 		panic(fmt.Sprintf("chaos: %s selects frames, but %v is not a frame fault", selector, f))
 	}
-}
-
-func ordinal(n int) string {
-	suffix := "th"
-	switch {
-	case n%100 >= 11 && n%100 <= 13:
-	case n%10 == 1:
-		suffix = "st"
-	case n%10 == 2:
-		suffix = "nd"
-	case n%10 == 3:
-		suffix = "rd"
-	}
-	return fmt.Sprintf("%d%s", n, suffix)
 }

@@ -4,8 +4,11 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wschaos/wschaos/chaos"
+	"github.com/wschaos/wschaos/chaos/spec"
+	"github.com/wschaos/wschaos/profile"
 )
 
 // build makes the fault a line of words spells, as every reader does.
@@ -126,6 +129,42 @@ func TestEveryFaultPrintsTheWordsThatMakeIt(t *testing.T) {
 		}
 		if g, err := build(t, f.String()); err != nil || g.String() != line {
 			t.Errorf("%q read back: %v, %v", line, g, err)
+		}
+	}
+}
+
+// A fault with selectors prints them as the words the parser reads, after
+// the fault's own: the line builds the same fault again, for every
+// selector, alone and together, and for faults built in Go.
+func TestSelectorsPrintTheWordsThatMakeThem(t *testing.T) {
+	lines := []string{
+		"drop type=posted", "drop index=2", "drop dir=server", "drop dir=client", "drop every=3", "drop prob=0.5",
+		"drop first=2", "drop from=2", "drop attempts=1,3-4", "drop during=10s..1m0s", "drop during=10s..",
+		"drop field=data.user_id=u1", "refuse 503 retry-after=10s attempts=1-3",
+		"close-after 10s code=4000 reason=bye attempts=2,4-6", "swallow-pongs every=3 first=2", "reset-handshake from=2",
+		"delay 5s index=1 dir=server", "cut-after 3 rst dir=client during=1s..",
+		"drop type=x index=1 dir=client every=3 prob=1 first=2 from=1 attempts=2 during=10s..1m0s",
+	}
+	for _, line := range lines {
+		f, err := spec.Default().Line(strings.Fields(line))
+		if err != nil {
+			t.Errorf("%q: %v", line, err)
+			continue
+		}
+		if f.String() != line {
+			t.Errorf("%q prints %q", line, f.String())
+		}
+	}
+	for _, f := range []chaos.Fault{
+		chaos.OnAttempt(2, chaos.Dir(profile.Server, chaos.Delay(5*time.Second))),
+		chaos.InAttempts([]chaos.Span{{From: 1, To: 1}, {From: 3, To: 1 << 40}}, chaos.Refuse(503)),
+		chaos.During(time.Minute, 0, chaos.SwallowPongs()),
+		chaos.EveryNth(2, chaos.Type("pong", chaos.Duplicate())),
+		chaos.MatchField("event", "posted", chaos.Drop()),
+	} {
+		g, err := spec.Default().Line(strings.Fields(f.String()))
+		if err != nil || g.String() != f.String() {
+			t.Errorf("%q read back: %v, %v", f, g, err)
 		}
 	}
 }

@@ -76,7 +76,7 @@ func RunHerd(ctx context.Context, cfg Config, a *Adapter, n int) (r Result) {
 	for i := range servers {
 		s := fakeserver.NewUnstartedServer(p)
 		s.Seed, s.Clock = cfg.Seed+uint64(i), clockwork.NewRealClock()
-		s.Faults = []chaos.Fault{chaos.OnAttemptSpans(chaos.Refuse(503), chaos.Span{From: 2, To: math.MaxInt32})}
+		s.Faults = []chaos.Fault{chaos.InAttempts([]chaos.Span{{From: 2, To: math.MaxInt32}}, chaos.Refuse(503))}
 		s.Start()
 		defer s.Close()
 		servers[i] = s

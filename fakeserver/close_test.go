@@ -37,7 +37,7 @@ func TestCloseEndsEverythingAndLeavesNoGoroutine(t *testing.T) {
 	send(t, normal, p, ping(p, 1))
 	waitLine(t, s, "delayed server frame #1")
 	hole := dial(t, s.URL)
-	waitLine(t, s, "#2 fault on attempts 2: black-hole-after 0s: black hole")
+	waitLine(t, s, "#2 fault black-hole-after 0s attempts=2: black hole")
 	stalled := make(chan error, 1)
 	go func() {
 		_, _, err := websocket.DefaultDialer.DialContext(context.Background(), s.URL, nil)
@@ -120,7 +120,7 @@ func TestSameSeedSameScriptSameTranscript(t *testing.T) {
 	if first != second {
 		t.Fatalf("transcripts differ:\n%s\n---\n%s", first, second)
 	}
-	for _, want := range []string{"p=0.5: server frames: duplicate", "jitter 10s: delayed", "seq-gap 2: dropped"} {
+	for _, want := range []string{"duplicate dir=server prob=0.5", "jitter 10s type=posted: delayed", "seq-gap 2: dropped"} {
 		if !strings.Contains(first, want) {
 			t.Errorf("the script never exercised %q:\n%s", want, first)
 		}

@@ -31,7 +31,7 @@ type conn struct {
 
 	// delays holds delayed frames, scheduled cuts and the next server
 	// ping behind one timer.
-	delays *wire.Delays[link.Item]
+	delays *link.Queue
 
 	// handshaken: the profile's handshake message is answered, or there
 	// is none. pinging: the server's pings are armed (heartbeat mode
@@ -75,9 +75,10 @@ func (s *Server) serveConn(ws *websocket.Conn, n int, rng *rand.Rand, q *profile
 		// Without a handshake message the connection is ready at once.
 		handshaken: s.Profile.Connect.Handshake == nil,
 		Mailbox:    wire.NewMailbox[readResult](),
-		delays:     wire.NewDelays[link.Item](s.Clock),
+		delays:     link.NewQueue(s.Clock, nil),
 	}
 	c.faults = link.Faults{Since: s.since, Record: c.faultEntry}
+	c.delays.Record = c.record
 	c.link = c.faults.Open(n, s.Profile, rng)
 	c.link.NewSession, c.link.Cut, c.link.Event = c.newSession, c.linkCut, c.linkEvent
 	ws.SetReadLimit(maxFrameSize)

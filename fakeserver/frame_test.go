@@ -22,7 +22,7 @@ func TestFrameFaultsActAndAreRecorded(t *testing.T) {
 		s, _ := newServer(t, p, chaos.Type("pong", chaos.Drop()))
 		ws := dial(t, s.URL)
 		send(t, ws, p, ping(p, 1))
-		waitLine(t, s, "fault type pong: drop: dropped server frame #1 (event pong)")
+		waitLine(t, s, "fault drop type=pong: dropped server frame #1 (event pong)")
 		emit2(t, s)
 		if m := read(t, ws, p); m.Type != "panel.created" {
 			t.Errorf("got %v; the pong must be gone", m)
@@ -37,7 +37,7 @@ func TestFrameFaultsActAndAreRecorded(t *testing.T) {
 				t.Fatalf("got %v, want pong twice", m)
 			}
 		}
-		waitLine(t, s, "server frames: duplicate: duplicated server frame #1 (event pong) (2 copies)")
+		waitLine(t, s, "duplicate dir=server: duplicated server frame #1 (event pong) (2 copies)")
 		waitCount(t, s, `send {"type":"pong"}`, 2)
 	})
 	t.Run("reorder", func(t *testing.T) {
@@ -47,8 +47,8 @@ func TestFrameFaultsActAndAreRecorded(t *testing.T) {
 		if a, b := read(t, ws, p), read(t, ws, p); a.Type != "panel.deleted" || b.Type != "panel.created" {
 			t.Fatalf("got %v, %v; want them swapped", a, b)
 		}
-		waitLine(t, s, "reorder: held server frame #1 to swap with the next")
-		waitLine(t, s, "reorder: sent server frame #1 after #2")
+		waitLine(t, s, "reorder dir=server: held server frame #1 to swap with the next")
+		waitLine(t, s, "reorder dir=server: sent server frame #1 after #2")
 	})
 	t.Run("client frames", func(t *testing.T) {
 		s, _ := newServer(t, p, chaos.Dir(profile.Client, chaos.Index(1, chaos.Drop())))
@@ -56,7 +56,7 @@ func TestFrameFaultsActAndAreRecorded(t *testing.T) {
 		send(t, ws, p, ping(p, 1))
 		send(t, ws, p, ping(p, 2))
 		read(t, ws, p)
-		waitLine(t, s, "client frames: frame #1: drop: dropped client frame #1 (request ping)")
+		waitLine(t, s, "drop index=1 dir=client: dropped client frame #1 (request ping)")
 		waitCount(t, s, `send {"type":"pong"}`, 1) // published once the server's turn is over
 		if n := len(lines(s, `send {"type":"pong"}`)); n != 1 {
 			t.Errorf("%d pongs, want 1: the first ping never reached the server", n)
@@ -69,7 +69,7 @@ func TestDelayedFrameIsSentOnlyWhenTheClockGetsThere(t *testing.T) {
 	s, clock := newServer(t, p, chaos.Type("pong", chaos.Delay(25*time.Second)))
 	ws := dial(t, s.URL)
 	send(t, ws, p, ping(p, 1))
-	waitLine(t, s, "type pong: delay 25s: delayed server frame #1 (event pong) by 25s")
+	waitLine(t, s, "delay 25s type=pong: delayed server frame #1 (event pong) by 25s")
 	if got := lines(s, "send"); len(got) != 0 {
 		t.Fatalf("sent before the delay: %q", got)
 	}
@@ -149,7 +149,7 @@ func TestPongFaults(t *testing.T) {
 		if strings.Join(got, " ") != want {
 			t.Errorf("got %v, want %s", got, want)
 		}
-		waitLine(t, s, "every 2nd: swallow-pongs: dropped server frame #3 (event pong)")
+		waitLine(t, s, "swallow-pongs every=2: dropped server frame #3 (event pong)")
 	})
 	t.Run("delayed pong", func(t *testing.T) {
 		p := profile.MattermostProfile()

@@ -28,7 +28,7 @@ func TestRefuseAnswersStatusAndRecordsIt(t *testing.T) {
 	waitLine(t, s, "#2 open")
 
 	want := "+0s        #1 dial /ws\n" +
-		"+0s        #1 refuse 429 (on attempts 1: refuse 429 retry-after=1.5s)\n" +
+		"+0s        #1 refuse 429 (refuse 429 retry-after=1.5s attempts=1)\n" +
 		"+0s        #2 dial /ws\n" +
 		"+0s        #2 open\n"
 	if got := s.Transcript().String(); got != want {

@@ -71,7 +71,7 @@ func (c *conn) startHeartbeat() {
 		return
 	}
 	c.nextPing = c.nextPing.Add(hb.Interval)
-	c.schedule(hb.Interval, &link.Item{Ping: true})
+	c.delays.Add(hb.Interval, link.Item{Ping: true})
 }
 
 // ping sends the ping due now and arms the next. Pings keep to the grid
@@ -88,5 +88,5 @@ func (c *conn) ping() {
 	for !c.nextPing.After(now) {
 		c.nextPing = c.nextPing.Add(hb.Interval)
 	}
-	c.schedule(c.nextPing.Sub(now), &link.Item{Ping: true})
+	c.delays.Add(c.nextPing.Sub(now), link.Item{Ping: true})
 }

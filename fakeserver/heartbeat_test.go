@@ -66,7 +66,7 @@ func TestHandshakeFaultsActOnTheReply(t *testing.T) {
 	s, clock := newServer(t, graphqlWS(), chaos.Type("connection_ack", chaos.Delay(3*time.Second)))
 	ws := graphqlDial(t, s)
 	writeText(t, ws, `{"type":"connection_init"}`)
-	waitLine(t, s, "fault type connection_ack: delay 3s: delayed server frame #1 (event connection_ack) by 3s")
+	waitLine(t, s, "fault delay 3s type=connection_ack: delayed server frame #1 (event connection_ack) by 3s")
 	if d := advance(t, clock); d != 3*time.Second {
 		t.Fatalf("advanced %v, want the 3s delay", d)
 	}
@@ -190,7 +190,7 @@ func TestPongFaultsActOnServerPings(t *testing.T) {
 		ws := graphqlDial(t, s)
 		handshake(t, ws)
 		advance(t, clock)
-		waitLine(t, s, "fault first 1: swallow-pongs: dropped server frame #2 (event ping)")
+		waitLine(t, s, "fault swallow-pongs first=1: dropped server frame #2 (event ping)")
 		if d := advance(t, clock); d != 10*time.Second {
 			t.Fatalf("advanced %v, want 10s to the next ping", d)
 		}

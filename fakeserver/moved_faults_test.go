@@ -26,6 +26,6 @@ func TestFakeServerOffersTheProxysFrameFaults(t *testing.T) {
 		s, _ := newServer(t, p, chaos.MatchField("type", "pong", chaos.Drop()))
 		ws := dial(t, s.URL)
 		send(t, ws, p, ping(p, 1))
-		waitLine(t, s, "match: drop: dropped server frame #1 (event pong)")
+		waitLine(t, s, "drop field=type=pong: dropped server frame #1 (event pong)")
 	})
 }

@@ -63,9 +63,7 @@ func (c *conn) onRead(r readResult) {
 	}
 	c.record(transcript.Entry{Kind: transcript.KindRecv, Op: f.Op, Data: string(f.Data), Msg: f.Msg, Note: undecodable})
 	for _, g := range c.pipeline(f) {
-		if g.Delay > 0 {
-			c.schedule(g.Delay, &link.Item{Frame: g})
-		} else {
+		if !c.delays.Later(g) {
 			c.handle(g)
 		}
 	}
@@ -124,6 +122,10 @@ func (c *conn) onReadError(err error) {
 		return // the reader now waits for the client to drop the socket
 	case errors.As(err, &ce):
 		c.record(transcript.Entry{Kind: transcript.KindClose, Code: profile.StatusCode(ce.Code), Reason: ce.Text, By: profile.Client})
+		if d, answer := c.faults.HoldClose(ce.Code, ""); answer != nil {
+			c.holdClose(d, answer)
+			return // the reader now waits for the client to drop the socket
+		}
 		c.writeClose(ce.Code, "") // echo the code, as RFC 6455 asks
 	case errors.Is(err, websocket.ErrReadLimit):
 		c.record(transcript.Entry{Kind: transcript.KindClose, Code: profile.StatusMessageTooBig, By: profile.Server,

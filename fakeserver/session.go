@@ -120,7 +120,7 @@ func (c *conn) open() {
 				continue
 			}
 			c.faultEntry(by, fmt.Sprintf("%s scheduled in %v", st.Cut, st.After), nil)
-			c.schedule(st.After, &link.Item{Cut: &link.NamedCut{Cut: st.Cut, By: by}})
+			c.delays.Add(st.After, link.Item{Cut: &link.NamedCut{Cut: st.Cut, By: by}})
 		}
 		c.faults.End()
 	}

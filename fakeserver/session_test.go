@@ -154,7 +154,7 @@ func TestResume(t *testing.T) {
 		waitLine(t, s, `#2 send {"event":"hello"`)
 		want := []string{
 			"+0s        #2 open session=conn-2",
-			"+0s        #2 fault on attempts 2: new-session-on-resume: new session conn-2 (conn-1 abandoned)",
+			"+0s        #2 fault new-session-on-resume attempts=2: new session conn-2 (conn-1 abandoned)",
 		}
 		got := lines(s, "#2 ")
 		if len(got) < 4 || got[1] != want[0] || got[2] != want[1] {

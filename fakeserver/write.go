@@ -37,9 +37,7 @@ func (c *conn) outFrame(m profile.Message, pong bool) (chaos.Frame, error) {
 // when its delay is up.
 func (c *conn) out(f chaos.Frame) {
 	for _, g := range c.pipeline(f) {
-		if g.Delay > 0 {
-			c.schedule(g.Delay, &link.Item{Frame: g})
-		} else {
+		if !c.delays.Later(g) {
 			c.write(g)
 		}
 	}

@@ -94,7 +94,7 @@ func TestADroppedEventMakesTheClientCloseAndReport4001(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, p.Transcript(), "first 1: type posted: drop: dropped server frame #", "(event posted seq=1)")
+	waitFor(t, p.Transcript(), "drop type=posted first=1: dropped server frame #", "(event posted seq=1)")
 	waitFor(t, p.Transcript(), `close 1005 by client`)
 	waitClosed(t, srv, `close 1005 by client`)
 	advanceToRetry(t, c, clock)

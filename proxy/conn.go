@@ -9,7 +9,6 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/wschaos/wschaos/chaos"
 	"github.com/wschaos/wschaos/internal/link"
-	"github.com/wschaos/wschaos/internal/wire"
 	"github.com/wschaos/wschaos/profile"
 	"github.com/wschaos/wschaos/transcript"
 )
@@ -36,6 +35,8 @@ type conn struct {
 	// relayed.
 	awaiting  [2]bool
 	initiator *profile.Side
+	holding   bool     // the answer to the client's close is held (slow-close)
+	payloads  payloads // the transcript's copies of the payloads, in slabs
 
 	idx [2]int // frames per direction, by profile.Side
 	// streaming marks, by sender, a message being relayed fragment by
@@ -50,7 +51,7 @@ type conn struct {
 	pingSeqs map[int64]bool // the client's unanswered ping requests
 
 	// delays holds delayed frames and scheduled cuts behind one timer.
-	delays *wire.Delays[link.Item]
+	delays *link.Queue
 
 	// faults calls the faults, for what they do through the Link; cuts
 	// they ask for wait until the frame being decided has been passed on.
@@ -111,7 +112,8 @@ func (p *Proxy) serveConn(client, up *websocket.Conn, n int, rng *rand.Rand, uri
 	// the upstream may have.
 	clientFrames := newFrameReader(c.socks[profile.Client], true, maxFrameSize, nil)
 	upFrames := newFrameReader(c.socks[profile.Server], false, maxFrameSize, c.socks[profile.Server].afterHandshake())
-	c.delays = wire.NewDelaysFunc[link.Item](p.Clock, c.timerFired)
+	c.delays = link.NewQueue(p.Clock, c.timerFired)
+	c.delays.Record = c.record
 	c.faults = link.Faults{Since: p.since, Record: c.faultEntry}
 	c.link = c.faults.Open(n, p.Profile, rng)
 	if p.Profile != nil && p.Profile.Resume == nil {
@@ -158,7 +160,7 @@ func (c *conn) open() {
 		by := f.String()
 		c.faults.Begin(by)
 		for _, st := range f.Open(c.link) {
-			c.schedule(st.After, &link.Item{Cut: &link.NamedCut{Cut: st.Cut, By: by}})
+			c.delays.Add(st.After, link.Item{Cut: &link.NamedCut{Cut: st.Cut, By: by}})
 		}
 		c.faults.End()
 	}

@@ -41,7 +41,7 @@ func TestControlAPIAddsListsUpdatesRemovesAndResetsFaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if added.ID != 1 || added.Fault != "server frames: delay 5s" || added.Spec.Fault != "delay" {
+	if added.ID != 1 || added.Fault != "delay 5s dir=server" || added.Spec.Fault != "delay" {
 		t.Errorf("added %+v", added)
 	}
 	ws := dial(t, p.URL, nil)
@@ -181,9 +181,9 @@ func TestFaultSpecAcceptsNumbersAndReadsFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{
-		"on attempts 1,2: refuse 503 retry-after=10s",
-		"every 2nd: swallow-pongs",
-		"server frames: match: delay 1s",
+		"refuse 503 retry-after=10s attempts=1-2",
+		"swallow-pongs every=2",
+		"delay 1s field=data.user=u1 dir=server",
 	}
 	for i, s := range specs {
 		f, err := s.Build()

@@ -24,5 +24,5 @@ func Example() {
 	defer p.Close()
 	// Point the client at p.URL; step clock; read p.Transcript().
 	fmt.Println(p.ListFaults()[1].Fault)
-	// Output: every 2nd: swallow-pongs
+	// Output: swallow-pongs every=2
 }

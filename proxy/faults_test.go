@@ -63,7 +63,7 @@ func TestCutAfterFramesDropsTheLinkAfterTheNth(t *testing.T) {
 	if err := readErr(t, ws); !errors.As(err, &ce) || ce.Code != websocket.CloseAbnormalClosure {
 		t.Fatalf("after 2 frames got %v, want an abnormal closure (1006)", err)
 	}
-	waitFor(t, p.Transcript(), "close 1006 by server (server frames: cut-after 2 fin): FIN")
+	waitFor(t, p.Transcript(), "close 1006 by server (cut-after 2 fin dir=server): FIN")
 }
 
 func TestFieldSelectorMatchesRawJSON(t *testing.T) {
@@ -77,7 +77,7 @@ func TestFieldSelectorMatchesRawJSON(t *testing.T) {
 		t.Errorf("got %s, want only the typing event through", got)
 	}
 	nothing(t, ws)
-	waitFor(t, p.Transcript(), "match: drop: dropped client frame #1")
+	waitFor(t, p.Transcript(), "drop field=event=posted: dropped client frame #1")
 }
 
 func TestHandshakeFaultsApplyBeforeTheUpstreamIsDialled(t *testing.T) {

@@ -470,6 +470,8 @@ func TestFrameFaultsSeeFragmentedMessagesWhole(t *testing.T) {
 // TestRelayHoldsDataFramesUntilAFragmentedMessageEnds: a frame delayed
 // before a message began fragment by fragment, and due in its middle,
 // waits for the message's last fragment: two messages' frames never mix.
+// The delay is jitter's, which a later message may pass (delay's may not:
+// the message would wait behind it instead).
 func TestRelayHoldsDataFramesUntilAFragmentedMessageEnds(t *testing.T) {
 	url, got := rawUpstream(t, nil)
 	clock := vclock.New()
@@ -477,19 +479,19 @@ func TestRelayHoldsDataFramesUntilAFragmentedMessageEnds(t *testing.T) {
 	p.Clock = clock
 	p.Start()
 	defer p.Close()
-	id, err := p.AddFault(chaos.Delay(time.Second))
+	id, err := p.AddFault(chaos.Jitter(time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
 	nc := rawClient(t, p)
 	nc.Write(wstest.Frame(0x81, []byte("late"), true))
-	waitEntries(t, p, "fault delay")
+	waitEntries(t, p, "fault jitter")
 	p.RemoveFault(id)
 	nc.Write(wstest.Frame(0x01, []byte("first "), true))
 	if m := arrives(t, got); !m.fragment || !m.first {
 		t.Fatalf("got %+v; want the first fragment", m)
 	}
-	clock.Advance(time.Second) // "late" is due now, in the message's middle
+	clock.Advance(time.Second) // "late" is due now (jitter is below 1s), in the message's middle
 	waitEntries(t, p, "late")
 	nc.Write(wstest.Frame(0x80, []byte("last"), true))
 	if m := arrives(t, got); !m.fragmented || string(m.data) != "first last" {

@@ -62,10 +62,12 @@ func (c *conn) onRead(r readResult) {
 	}
 	// The transcript's copy of the payload, the only one: the reader's
 	// buffer is reused after this turn, so faults, which may keep a frame,
-	// get a copy of their own.
-	data := string(r.data)
+	// get a copy of their own, as does a frame queued behind one a delay
+	// holds.
+	data := c.payloads.text(r.data)
 	faults := c.p.faults.frameFaults()
-	if len(faults) > 0 {
+	holding := c.delays.Holding(r.from) // then it is queued, and kept
+	if len(faults) > 0 || holding {
 		r.data = []byte(data)
 	}
 	f, undecodable := c.inbound(r)
@@ -93,7 +95,7 @@ func (c *conn) onRead(r readResult) {
 	if r.fragmented {
 		raw = nil // only the last fragment: the message goes on in one frame
 	}
-	if len(faults) == 0 {
+	if len(faults) == 0 && !holding {
 		c.writeAs(f, data, raw)
 		return
 	}
@@ -104,10 +106,12 @@ func (c *conn) onRead(r readResult) {
 	for _, g := range out {
 		if g.Delay > 0 {
 			c.count(g.Dir, func(d *DirStatus) { d.Delayed++ })
-			c.schedule(g.Delay, &link.Item{Frame: g})
-		} else if g.Op == f.Op && g.Dir == f.Dir && sameBytes(g.Data, f.Data) {
+		}
+		switch {
+		case c.delays.Later(g):
+		case g.Op == f.Op && g.Dir == f.Dir && sameBytes(g.Data, f.Data):
 			c.writeAs(g, e.Data, raw)
-		} else {
+		default:
 			c.write(g)
 		}
 	}
@@ -116,8 +120,8 @@ func (c *conn) onRead(r readResult) {
 
 // onFragment relays a fragment of a message that is still arriving, as it
 // came, if the message may go on before it is whole: no frame fault is
-// installed as it starts (a fault would need it whole), and its text is
-// UTF-8 so far. A message that has started goes on to its end, fragment by
+// installed as it starts (a fault would need it whole), no delayed frame
+// holds its direction (it would pass it), and its text is UTF-8 so far. A message that has started goes on to its end, fragment by
 // fragment, unless the connection stops relaying (a black hole, a close)
 // or its text turns out not to be UTF-8 (the close 1007 follows once its
 // last fragment arrives; a close may come between fragments). Either way
@@ -131,7 +135,8 @@ func (c *conn) onRead(r readResult) {
 // frame). Only a black hole stops it where it is, as a dead link would.
 func (c *conn) onFragment(r readResult) {
 	if r.first {
-		c.streaming[r.from] = c.life.State == link.Open && !r.badText && len(c.p.faults.frameFaults()) == 0
+		c.streaming[r.from] = c.life.State == link.Open && !r.badText && len(c.p.faults.frameFaults()) == 0 &&
+			!c.delays.Holding(r.from)
 	}
 	if c.finishesFrame(r) {
 		return
@@ -157,7 +162,7 @@ func (c *conn) finishesFrame(r readResult) bool {
 // piece just now, whatever happened meanwhile: its arrival, its sending,
 // and, if its text is not UTF-8, the close 1007 that follows it.
 func (c *conn) relayedWhole(r readResult) {
-	data := string(r.data)
+	data := c.payloads.text(r.data)
 	f, undecodable := c.inbound(r)
 	bad := f.Op == websocket.TextMessage && !utf8.Valid(f.Data)
 	e := Entry{Kind: recvKind(r.from), Op: f.Op, Data: data, Msg: f.Msg, Note: undecodable}

@@ -45,7 +45,7 @@ func TestCloseLeavesNoGoroutineWhateverTheConnectionsAreDoing(t *testing.T) {
 	open := dial(t, p.URL, nil)
 	relays(t, open)
 	hole := dial(t, p.URL, nil)
-	waitFor(t, p.Transcript(), "#2 fault on attempts 2: black-hole-after 0s: black hole")
+	waitFor(t, p.Transcript(), "#2 fault black-hole-after 0s attempts=2: black hole")
 	delayed := dial(t, p.URL, nil)
 	write(t, delayed, "later")
 	waitFor(t, p.Transcript(), "#3", "delayed server frame #1")

@@ -71,3 +71,9 @@ func TestThousandsOfJunkConnectionsLeaveTheProxyServing(t *testing.T) {
 func TestCloseEndsEveryConnectionWhateverItIsDoing(t *testing.T) {
 	linktest.Shutdown(t, startWith(newEcho(t)))
 }
+
+// The fault words whose meaning is the engine's (delay's order,
+// slow-close's held answer) mean the same here as in the other server.
+func TestFaultsTheEngineCarriesOut(t *testing.T) {
+	linktest.Faults(t, startWith(newEcho(t)))
+}

@@ -102,10 +102,17 @@ func (c *conn) closing(initiator *profile.Side, awaited ...profile.Side) {
 // has answered (or vanished) the connection ends.
 func (c *conn) answered(side profile.Side, ce *websocket.CloseError, isClose bool) {
 	if !c.awaiting[side] {
+		if c.holding && side == profile.Client {
+			c.end() // the client gave up on its held answer
+		}
 		return // the initiator dropping its socket after its close
 	}
 	c.awaiting[side] = false
 	if isClose && c.initiator != nil && *c.initiator == other(side) {
+		if d, answer := c.faults.HoldClose(ce.Code, ce.Text); answer != nil && *c.initiator == profile.Client {
+			c.holdClose(d, answer)
+			return
+		}
 		c.writeClose(*c.initiator, profile.StatusCode(ce.Code), ce.Text)
 	}
 	if !c.awaiting[profile.Client] && !c.awaiting[profile.Server] {

@@ -39,7 +39,7 @@ const (
 func TestSameSeedSameTranscriptEveryRun(t *testing.T) {
 	first := replay(t, determinismSeed)
 	for _, want := range []string{
-		"refuse 503", "swallow-pongs: dropped", "close 1005 by client", "(reports 4000)",
+		"refuse 503", "swallow-pongs prob=0.5: dropped", "close 1005 by client", "(reports 4000)",
 		"resumed", `send {"status":"OK"`, "client reconnecting",
 	} {
 		if !strings.Contains(first, want) {
@@ -65,7 +65,7 @@ func replay(t *testing.T, seed uint64) string {
 	srv := fakeserver.NewUnstartedServer(profile.MattermostProfile())
 	srv.Clock, srv.Seed = clock.For("server"), seed
 	srv.Faults = []chaos.Fault{
-		chaos.OnAttempts(chaos.Refuse(503), 1, 2),
+		chaos.InAttempts([]chaos.Span{{From: 1, To: 2}}, chaos.Refuse(503)),
 		chaos.Probability(0.5, chaos.SwallowPongs()),
 	}
 	srv.Start()

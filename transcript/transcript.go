@@ -155,7 +155,15 @@ func (t *Transcript) add(es ...Entry) {
 	for len(es) > 0 {
 		last := len(t.chunks) - 1
 		if last < 0 || len(t.chunks[last]) == chunkSize {
-			t.chunks = append(t.chunks, nil) // grows as a slice does, up to chunkSize
+			// The first chunk grows as a slice does, so a short
+			// transcript stays small; once one is full, the transcript
+			// is a long one, and the next is made whole at once rather
+			// than copied as it grows.
+			var next []Entry
+			if last >= 0 {
+				next = make([]Entry, 0, chunkSize)
+			}
+			t.chunks = append(t.chunks, next)
 			last++
 		}
 		k := min(len(es), chunkSize-len(t.chunks[last]))

@@ -2,6 +2,7 @@ package transcript_test
 
 import (
 	"context"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -208,5 +209,25 @@ func TestTranscriptPinReleaseFreesRecorders(t *testing.T) {
 	}
 	if tr.Dropped() == 0 {
 		t.Error("Keep let nothing go once the pin was released")
+	}
+}
+
+// Past the first chunk a transcript is a long one, and each later chunk is
+// made whole once, not grown (and copied) entry by entry: a relay that
+// records four entries a message allocates once per chunk for them.
+func TestLongTranscriptAllocatesOncePerChunk(t *testing.T) {
+	tr := transcript.New()
+	e := transcript.Entry{Attempt: 1, Kind: transcript.KindRecv, Data: "x"}
+	for range 1024 {
+		tr.Add(e)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range 4 * 1024 {
+		tr.Add(e)
+	}
+	runtime.ReadMemStats(&after)
+	if n := after.Mallocs - before.Mallocs; n > 8 {
+		t.Errorf("%d allocations for four chunks of entries, want about one a chunk", n)
 	}
 }

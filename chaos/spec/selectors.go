@@ -84,13 +84,16 @@ func attempts(f chaos.Fault, v string) (chaos.Fault, error) {
 	return chaos.InAttempts(spans, f), nil
 }
 
-// during reads FROM..TO.
+// during reads FROM..TO, or FROM.. for a window with no end.
 func during(f chaos.Fault, v string) (chaos.Fault, error) {
 	a, b, ok := strings.Cut(v, "..")
 	from, err1 := chaos.ParseDuration(a)
+	if ok && err1 == nil && b == "" {
+		return chaos.During(from, 0, f), nil
+	}
 	to, err2 := chaos.ParseDuration(b)
 	if !ok || err1 != nil || err2 != nil || to <= from {
-		return nil, fmt.Errorf("%q: want FROM..TO, two durations like 10s..1m", v)
+		return nil, fmt.Errorf("%q: want FROM..TO, two durations like 10s..1m, or FROM.. for no end", v)
 	}
 	return chaos.During(from, to, f), nil
 }

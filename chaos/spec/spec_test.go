@@ -70,22 +70,23 @@ func TestBuildAimsWithEachSelector(t *testing.T) {
 		sel  sel
 		want string
 	}{
-		{sel{"type": "posted"}, "type posted: drop"},
-		{sel{"index": "2"}, "frame #2: drop"},
-		{sel{"dir": "server"}, "server frames: drop"},
-		{sel{"dir": "client"}, "client frames: drop"},
-		{sel{"every": "2"}, "every 2nd: drop"},
-		{sel{"prob": "0.5"}, "p=0.5: drop"},
-		{sel{"first": "3"}, "first 3: drop"},
-		{sel{"from": "2"}, "from attempt 2: drop"},
-		{sel{"attempts": "2"}, "on attempts 2: drop"},
-		{sel{"attempts": "1,3-4"}, "on attempts 1,3,4: drop"},
-		{sel{"attempts": "2,5-1000000000"}, "on attempts 2,5-1000000000: drop"},
-		{sel{"during": "10s..1m"}, "during [10s, 1m0s): drop"},
+		{sel{"type": "posted"}, "drop type=posted"},
+		{sel{"index": "2"}, "drop index=2"},
+		{sel{"dir": "server"}, "drop dir=server"},
+		{sel{"dir": "client"}, "drop dir=client"},
+		{sel{"every": "2"}, "drop every=2"},
+		{sel{"prob": "0.5"}, "drop prob=0.5"},
+		{sel{"first": "3"}, "drop first=3"},
+		{sel{"from": "2"}, "drop from=2"},
+		{sel{"attempts": "2"}, "drop attempts=2"},
+		{sel{"attempts": "1,3-4"}, "drop attempts=1,3-4"},
+		{sel{"attempts": "2,5-1000000000"}, "drop attempts=2,5-1000000000"},
+		{sel{"during": "10s..1m"}, "drop during=10s..1m0s"},
+		{sel{"during": "10s.."}, "drop during=10s.."},
 		// All at once: the narrowest selector sits innermost.
 		{
 			sel{"during": "10s..1m", "attempts": "2", "from": "1", "first": "2", "prob": "1", "every": "3", "dir": "client", "index": "1", "type": "x"},
-			"during [10s, 1m0s): on attempts 2: from attempt 1: first 2: p=1: every 3rd: client frames: frame #1: type x: drop",
+			"drop type=x index=1 dir=client every=3 prob=1 first=2 from=1 attempts=2 during=10s..1m0s",
 		},
 	} {
 		f, err := spec.Default().Build("drop", nil, tc.sel)
@@ -165,7 +166,7 @@ func TestABuilderExtendsACopyOfDefault(t *testing.T) {
 		},
 	}}, b.Selectors...)
 
-	if f, err := b.Build("nothing", nil, sel{"even": "", "dir": "server"}); err != nil || f.String() != "server frames: match: drop" {
+	if f, err := b.Build("nothing", nil, sel{"even": "", "dir": "server"}); err != nil || f.String() != "drop match=func dir=server" {
 		t.Errorf("extended Build = %v, %v", f, err)
 	}
 	if _, err := b.Build("new-hello-after", []string{"1"}, nil); err == nil || err.Error() != "fault: not here" {

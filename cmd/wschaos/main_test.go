@@ -138,7 +138,7 @@ func TestProxyFlags(t *testing.T) {
 	}
 	defer p.Close()
 	fs := p.ListFaults()
-	if len(fs) != 2 || fs[0].Fault != "server frames: type posted: delay 5s" || fs[1].Fault != "bandwidth 1000" {
+	if len(fs) != 2 || fs[0].Fault != "delay 5s type=posted dir=server" || fs[1].Fault != "bandwidth 1000" {
 		t.Errorf("faults = %+v", fs)
 	}
 	if p.Seed != 9 || p.Profile == nil || p.Profile.Name != "mattermost" || p.ControlURL == "" ||

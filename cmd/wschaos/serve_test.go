@@ -100,7 +100,7 @@ func waitLine(t *testing.T, ctx context.Context, out *syncBuffer, part string) s
 func TestServeJudgesEachReconnectAgainstTheProfile(t *testing.T) {
 	queue := profile.QueueProfile().Backoff
 	out := serveClient(t, queue, "↳ reconnect #2", "--fault", "refuse 503 attempts=1")
-	if !strings.Contains(out, "#1 refuse 503 (on attempts 1: refuse 503)") ||
+	if !strings.Contains(out, "#1 refuse 503 (refuse 503 attempts=1)") ||
 		!strings.Contains(out, "↳ reconnect #2 after 1") || !strings.Contains(out, "(failure 1): ok, within [500ms, 1.5s]") {
 		t.Fatalf("serve output:\n%s", out)
 	}

@@ -14,24 +14,12 @@ type Item struct {
 	Frame chaos.Frame
 	Cut   *NamedCut
 	Ping  bool
-}
-
-// RunDue carries out, with run, every item of q that is due while the
-// connection has not ended, then arms q's timer for the next one, or drops
-// what is left once the connection has ended.
-func RunDue(q *wire.Delays[Item], ended func() bool, run func(Item)) {
-	for !ended() {
-		it, ok := q.Due()
-		if !ok {
-			break
-		}
-		run(it)
-	}
-	if ended() {
-		q.Drop()
-		return
-	}
-	q.Arm()
+	// Answer is the close frame that answers the client's close, held
+	// back by the fault By (chaos.Link.HoldClose).
+	Answer *NamedCut
+	// Ordered marks a frame that keeps its direction's order: later
+	// frames of that direction wait for it (see Queue).
+	Ordered bool
 }
 
 // Undelivered says, for the transcript, which delayed frames of items
@@ -39,7 +27,7 @@ func RunDue(q *wire.Delays[Item], ended func() bool, run func(Item)) {
 func Undelivered(items []Item) []transcript.Entry {
 	var es []transcript.Entry
 	for _, it := range items {
-		if it.Cut == nil && !it.Ping {
+		if it.Cut == nil && it.Answer == nil && !it.Ping {
 			es = append(es, transcript.Entry{Kind: transcript.KindNote, Op: it.Frame.Op, Data: string(it.Frame.Data), Msg: it.Frame.Msg,
 				Note: fmt.Sprintf("delayed %s never delivered: connection ended", wire.FrameName(it.Frame))})
 		}

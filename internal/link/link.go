@@ -6,7 +6,9 @@
 //
 // It owns the connection's states, the calling of frame faults (and the
 // transcript entry for what each did), the cuts faults ask for through the
-// Link and when they are made, and the tunables both servers share. The
+// Link and when they are made, the queue of delayed work (with the order a
+// delay keeps within a direction, and the held answer to a client's
+// close), and the tunables both servers share. The
 // servers own their sockets, their loops and their transcripts: the engine
 // reaches them through the callbacks a Faults is given.
 package link
@@ -80,6 +82,7 @@ type Faults struct {
 	Record func(by, what string, f *chaos.Frame)
 
 	current string
+	holdBy  string // the fault that last set Link.HoldClose
 	frame   *chaos.Frame
 	noted   bool
 	cuts    []NamedCut
@@ -105,7 +108,28 @@ func (fs *Faults) Begin(by string) {
 }
 
 // End closes what Begin opened.
-func (fs *Faults) End() { fs.current = "" }
+func (fs *Faults) End() {
+	if fs.Link.HoldClose > 0 && fs.holdBy == "" {
+		fs.holdBy = fs.current
+	}
+	fs.current = ""
+}
+
+// HoldClose says how long to hold the answer to the client's close frame
+// (chaos.Link.HoldClose) and which fault asked; nil when nothing holds
+// it. Both servers ask it as the client's close comes, so slow-close
+// means the same in both: the answer is an Answer item of the Queue, and
+// the connection ends once it has gone, or when the client drops it.
+func (fs *Faults) HoldClose(code int, reason string) (time.Duration, *NamedCut) {
+	if fs.Link == nil || fs.Link.HoldClose <= 0 {
+		return 0, nil
+	}
+	by := fs.holdBy
+	if by == "" {
+		by = "link"
+	}
+	return fs.Link.HoldClose, &NamedCut{Cut: chaos.Cut{Kind: chaos.CloseFrame, Code: profile.StatusCode(code), Reason: reason}, By: by}
+}
 
 // Frame runs f through the frame faults in order and returns what reaches
 // the end; each fault that changed something is recorded, unless it said

@@ -42,6 +42,8 @@ type Server struct {
 	// Goroutines names the server's goroutines in a backtrace:
 	// "wschaos/fakeserver.".
 	Goroutines string
+	// Clock is the server's virtual clock (Starter sets it).
+	Clock *vclock.Clock
 }
 
 // Start starts a server on a virtual clock with faults, whose clients have
@@ -258,6 +260,98 @@ func Shutdown(t *testing.T, start Start) *Server {
 	return s
 }
 
+// Faults checks what fault words mean in the engine, the same on both
+// servers: a fault whose behaviour is the engine's adds its case here.
+func Faults(t *testing.T, start Start) {
+	t.Run("delay keeps order", func(t *testing.T) { DelayKeepsOrder(t, start) })
+	t.Run("slow-close", func(t *testing.T) { SlowClose(t, start) })
+}
+
+// DelayKeepsOrder: a delay aimed by a selector holds back the frames
+// after the one it delays in that direction, though it leaves them
+// untouched, as a slow link (and Toxiproxy's latency) does; they go
+// right after it, in order. Each server answers a client's ping with a
+// pong of the same payload (the fake server itself, the proxy's upstream
+// through it), the frames the delay here picks among.
+func DelayKeepsOrder(t *testing.T, start Start) *Server {
+	s := start(t, 0, chaos.Dir(profile.Server, chaos.Index(1, chaos.Delay(time.Minute))))
+	ws := s.Dial(t)
+	pongs := make(chan string, 3)
+	ws.SetPongHandler(func(data string) error { pongs <- data; return nil })
+	go readUntilError(ws) // runs the pong handler
+	ping := func(data string) {
+		if err := ws.WriteControl(websocket.PingMessage, []byte(data), time.Now().Add(patience)); err != nil {
+			t.Fatalf("ping %s: %v", data, err)
+		}
+	}
+	ping("1")
+	s.count(t, `delay 1m0s index=1 dir=server: delayed server frame #1 \(pong\) by 1m0s`, 1)
+	ping("2")
+	// Held, or (were the order not kept) sent at once.
+	s.count(t, `server frame #2 \(pong\) held behind delayed server #1: delay keeps order|send pong "2"`, 1)
+	s.count(t, `server frame #3 \(pong\) held behind delayed server #1|send pong "3"`, 0)
+	s.Clock.Advance(time.Minute)
+	for _, want := range []string{"1", "2"} {
+		select {
+		case got := <-pongs:
+			if got != want {
+				t.Fatalf("pong %q came when %q was due: a frame overtook the delayed one\n%s", got, want, s.Transcript)
+			}
+		case <-time.After(patience):
+			t.Fatalf("no pong %q after the delay\n%s", want, s.Transcript)
+		}
+	}
+	// Once the delayed frame has gone, nothing is held.
+	ping("3")
+	select {
+	case got := <-pongs:
+		if got != "3" {
+			t.Fatalf("got pong %q, want 3", got)
+		}
+	case <-time.After(patience):
+		t.Fatalf("pong 3 held after the delay was over\n%s", s.Transcript)
+	}
+	return s
+}
+
+// SlowClose: slow-close holds the answer to the client's close frame for
+// its time, and the connection until then; a client that drops the
+// socket meanwhile ends it at once.
+func SlowClose(t *testing.T, start Start) *Server {
+	s := start(t, 0, chaos.SlowClose(time.Minute))
+	closeWith := func(ws *websocket.Conn) {
+		msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "bye")
+		if err := ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(patience)); err != nil {
+			t.Fatalf("close: %v", err)
+		}
+	}
+	ws := s.Dial(t)
+	ended := make(chan error, 1)
+	go func() { _, _, err := readUntilError(ws); ended <- err }()
+	closeWith(ws)
+	s.count(t, `slow-close 1m0s: holding the answer to the client's close 1m0s`, 1)
+	select {
+	case err := <-ended:
+		t.Fatalf("the client's close was answered before its time: %v\n%s", err, s.Transcript)
+	default:
+	}
+	s.Clock.Advance(time.Minute)
+	var ce *websocket.CloseError
+	if err := <-ended; !asClose(err, &ce) || ce.Code != websocket.CloseNormalClosure {
+		t.Fatalf("the held answer: %v, want close 1000\n%s", err, s.Transcript)
+	}
+	s.count(t, `slow-close 1m0s: answered the client's close`, 1)
+	gomega.NewWithT(t).Eventually(s.Open).WithTimeout(patience).Should(gomega.Equal(0))
+
+	gone := s.Dial(t)
+	closeWith(gone)
+	s.count(t, `slow-close 1m0s: holding the answer`, 2)
+	gone.NetConn().Close()
+	gomega.NewWithT(t).Eventually(s.Open).WithTimeout(patience).Should(gomega.Equal(0))
+	s.count(t, `answered the client's close`, 1)
+	return s
+}
+
 // readUntilError reads ws until it fails, within patience.
 func readUntilError(ws *websocket.Conn) (int, []byte, error) {
 	ws.SetReadDeadline(time.Now().Add(patience))
@@ -280,9 +374,11 @@ func asClose(err error, ce **websocket.CloseError) bool {
 // closes it at cleanup, and hands the suite its subject.
 func Starter[S interface{ Start() }](mk func(clock *vclock.Clock, headerWait time.Duration, faults []chaos.Fault) S, subject func(S) *Server) Start {
 	return func(t *testing.T, headerWait time.Duration, faults ...chaos.Fault) *Server {
-		s := mk(vclock.New(), headerWait, faults)
+		clock := vclock.New()
+		s := mk(clock, headerWait, faults)
 		s.Start()
 		sub := subject(s)
+		sub.Clock = clock
 		t.Cleanup(sub.Close)
 		return sub
 	}
