@@ -160,17 +160,6 @@ func NewUnstartedServer(upstream string, faults ...chaos.Fault) *Proxy {
 	}
 }
 
-// New is NewServer.
-//
-// Deprecated: the constructors have the fake server's (and httptest's)
-// names now; use NewServer.
-func New(upstream string, faults ...chaos.Fault) *Proxy { return NewServer(upstream, faults...) }
-
-// NewUnstarted is NewUnstartedServer.
-//
-// Deprecated: use NewUnstartedServer.
-func NewUnstarted(upstream string) *Proxy { return NewUnstartedServer(upstream) }
-
 // Start starts listening. It panics on misuse (started twice, a bad
 // upstream, a fault with no capability) and when it cannot listen, as
 // httptest does; StartErr returns those as errors instead.

@@ -430,7 +430,7 @@ func parseProxyFlags(args []string) (*proxyRun, error) {
 		}
 	}
 	*upstream, run.opts.assumedScheme = withScheme(*upstream)
-	p := proxy.NewUnstarted(*upstream)
+	p := proxy.NewUnstartedServer(*upstream)
 	p.Addr = *listen
 	if *prof != "" {
 		var err error
