@@ -63,9 +63,9 @@ func TestCtlDrivesARealProxy(t *testing.T) {
 		spec proxy.FaultSpec
 	}{
 		{[]string{"swallow-pongs"}, "added fault 1 to proxy default: swallow-pongs\n", proxy.FaultSpec{Fault: "swallow-pongs"}},
-		{[]string{"delay 200ms dir=client"}, "added fault 2 to proxy default: client frames: delay 200ms\n",
+		{[]string{"delay 200ms dir=client"}, "added fault 2 to proxy default: delay 200ms dir=client\n",
 			proxy.FaultSpec{Fault: "delay", Args: []string{"200ms"}, Select: map[string]string{"dir": "client"}}},
-		{[]string{"close-after 10s", "reason=going away", "attempts=2"}, "added fault 3 to proxy default: on attempts 2: close-after 10s code=1001 reason=\"going away\"\n",
+		{[]string{"close-after 10s", "reason=going away", "attempts=2"}, "added fault 3 to proxy default: close-after 10s code=1001 reason=\"going away\" attempts=2\n",
 			proxy.FaultSpec{Fault: "close-after", Args: []string{"10s"}, Select: map[string]string{"reason": "going away", "attempts": "2"}}},
 	} {
 		if out := mustCtl(t, append([]string{"faults", "add"}, tc.args...)...); out != tc.want {
@@ -78,8 +78,8 @@ func TestCtlDrivesARealProxy(t *testing.T) {
 	}
 	want := "ID  FAULT\n" +
 		"1   swallow-pongs\n" +
-		"2   client frames: delay 200ms\n" +
-		"3   on attempts 2: close-after 10s code=1001 reason=\"going away\"\n"
+		"2   delay 200ms dir=client\n" +
+		"3   close-after 10s code=1001 reason=\"going away\" attempts=2\n"
 	if out := mustCtl(t, "faults"); out != want {
 		t.Errorf("faults:\n%s\nwant:\n%s", out, want)
 	}

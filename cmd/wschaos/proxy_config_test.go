@@ -123,7 +123,7 @@ func TestProxyConfigStartsNamedProxiesAndSummarisesOnInterrupt(t *testing.T) {
 	text := out.String()
 	for _, want := range []string{
 		"wschaos proxy: stopped; summary:",
-		"  api: " + apiURL + " → " + upstream + "\n    1 attempt, 1 connection relayed\n    client → upstream: 1 frame (2 bytes), 1 delivered\n    upstream → client: 1 frame (2 bytes), 2 delivered\n    faults acted: cut ×1, server frames: duplicate ×1\n",
+		"  api: " + apiURL + " → " + upstream + "\n    1 attempt, 1 connection relayed\n    client → upstream: 1 frame (2 bytes), 1 delivered\n    upstream → client: 1 frame (2 bytes), 2 delivered\n    faults acted: cut ×1, duplicate dir=server ×1\n",
 		"  default: " + defURL + " → " + upstream + "\n    1 attempt, 1 connection relayed\n",
 		"  off: ",
 		"    faults acted: none\n",
