@@ -49,7 +49,11 @@ func flagError(fs *flag.FlagSet, err error) error {
 		var names []string
 		fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
 		hint := ""
-		if best := nearest(m[1], names); best != "" {
+		best := nearest(m[1], names)
+		if best == "" {
+			best = synonym(m[1], fs)
+		}
+		if best != "" {
 			hint = fmt.Sprintf(" (did you mean --%s?)", best)
 		}
 		return fmt.Errorf("%s: unknown flag --%s%s; %s", fs.Name(), m[1], hint, more)
@@ -69,6 +73,26 @@ func flagError(fs *flag.FlagSet, err error) error {
 		return fmt.Errorf("%s: --%s %q: %s", fs.Name(), name, value, why)
 	}
 	return fmt.Errorf("%s: %s; %s", fs.Name(), msg, more)
+}
+
+// flagSynonyms are the names one command gives a flag that another
+// command spells differently: serve listens on --addr, the proxy on
+// --listen, and a user carries one to the other.
+var flagSynonyms = map[string][]string{
+	"listen": {"addr"},
+	"addr":   {"listen"},
+	"port":   {"addr", "listen"},
+	"bind":   {"addr", "listen"},
+}
+
+// synonym is the flag of fs that name means in another command, or "".
+func synonym(name string, fs *flag.FlagSet) string {
+	for _, s := range flagSynonyms[name] {
+		if fs.Lookup(s) != nil {
+			return s
+		}
+	}
+	return ""
 }
 
 // wantOf says what a typed flag takes, with an example, or "" for a flag

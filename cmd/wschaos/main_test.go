@@ -84,6 +84,9 @@ func TestFlagErrorsInTheUsersTerms(t *testing.T) {
 		{[]string{"conform", "--reference", "--scale", "fast"}, "conform: --scale fast: want a number, e.g. 0.25"},
 		{[]string{"run", "x.txt", "--late", "1"}, "run: --late 1: want a duration with its unit"},
 		{[]string{"proxy", "--upstrem", "ws://h/"}, "proxy: unknown flag --upstrem (did you mean --upstream?)"},
+		// The address flag is --addr on serve and --listen on the proxy.
+		{[]string{"serve", "--listen", "127.0.0.1:0"}, "serve: unknown flag --listen (did you mean --addr?)"},
+		{[]string{"proxy", "--addr", "127.0.0.1:0"}, "proxy: unknown flag --addr (did you mean --listen?)"},
 		{[]string{"--addr", "x"}, "--addr: flags come after the subcommand"},
 		{[]string{"help", "conform2"}, `unknown subcommand "conform2" (did you mean "conform"?)`},
 		{[]string{"run", "close-while-waitin", "--reference"}, `scenario close-while-waitin: no such file or directory (did you mean "close-while-waiting"?)`},
