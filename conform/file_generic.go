@@ -361,8 +361,12 @@ func (pl *player) awaitVirtual(have func() int, n int, span time.Duration, settl
 	start, seen := t.vclock.Now(), have()
 	for {
 		ctx, cancel := t.waitFor(patience)
-		for have() < n && ctx.Err() == nil {
-			quietReal(ctx, pollEvery)
+		for ctx.Err() == nil {
+			w := t.watch()
+			if have() >= n {
+				break
+			}
+			t.awaitChange(ctx, w, patience)
 		}
 		cancel()
 		got := have()
