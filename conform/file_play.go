@@ -461,8 +461,12 @@ func (pl *player) settle(c fileCmd) (out []string, ok bool) {
 	}
 	ctx, cancel := context.WithTimeout(t.ctx, bound+slack)
 	defer cancel()
-	for ctx.Err() == nil && !pl.reached(false) {
-		quietReal(ctx, pollEvery)
+	for {
+		w := t.watch()
+		if ctx.Err() != nil || pl.reached(false) {
+			break
+		}
+		t.awaitChange(ctx, w, bound+slack)
 	}
 	// The client's states get a short grace on top: clients announce them
 	// at different moments (one says "reconnecting" as its wait begins,
@@ -470,8 +474,12 @@ func (pl *player) settle(c fileCmd) (out []string, ok bool) {
 	// spend the very wait a file acts in ("send while away").
 	grace, cancelGrace := context.WithTimeout(ctx, stateGrace)
 	defer cancelGrace()
-	for grace.Err() == nil && !pl.reached(true) {
-		quietReal(grace, pollEvery)
+	for {
+		w := t.watch()
+		if grace.Err() != nil || pl.reached(true) {
+			break
+		}
+		t.awaitChange(grace, w, stateGrace)
 	}
 	return pl.observe(), true
 }

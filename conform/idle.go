@@ -67,9 +67,9 @@ func (t *T) watch() watch {
 
 // awaitChange waits, without polling, until the client reports, the
 // player notes or the server records something after w, ctx ends, or d
-// passes: a wait in virtual time that rechecked every millisecond would be
-// a goroutine in flight to every idle observation, its own and every other
-// world's in the process.
+// passes: a wait that rechecked every millisecond, in virtual time or on
+// the real clock, would be a goroutine in flight to every idle
+// observation, its own world's and every other world's in the process.
 func (t *T) awaitChange(ctx context.Context, w watch, d time.Duration) {
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
