@@ -20,6 +20,7 @@ func ctx(t *testing.T) context.Context {
 func TestReferencePassesInVirtualTime(t *testing.T) {
 	for _, name := range profile.Names() {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel() // each scenario has a world of its own: server, client, clock
 			rs, err := Run(ctx(t), Config{Profile: profile.ByName(name), Virtual: true, Seed: 1}, Reference())
 			if err != nil {
 				t.Fatal(err)

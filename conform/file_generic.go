@@ -280,11 +280,16 @@ func (pl *player) awaitCount(have func() int, n int, settle bool) (int, string) 
 	}
 	_, hi := t.tol.widen(span, span)
 	deadline, seen := time.Now().Add(hi+slack), have()
-	for have() < n && time.Now().Before(deadline) && t.ctx.Err() == nil {
-		quietReal(t.ctx, pollEvery)
-		if now := have(); now > seen { // each one may take the whole span
+	for t.ctx.Err() == nil {
+		w := t.watch()
+		now := have()
+		if now > seen { // each one may take the whole span
 			deadline, seen = time.Now().Add(hi+slack), now
 		}
+		if now >= n || !time.Now().Before(deadline) {
+			break
+		}
+		t.awaitChange(t.ctx, w, time.Until(deadline))
 	}
 	got := have()
 	if got < n {
@@ -361,8 +366,12 @@ func (pl *player) awaitVirtual(have func() int, n int, span time.Duration, settl
 	start, seen := t.vclock.Now(), have()
 	for {
 		ctx, cancel := t.waitFor(patience)
-		for have() < n && ctx.Err() == nil {
-			quietReal(ctx, pollEvery)
+		for ctx.Err() == nil {
+			w := t.watch()
+			if have() >= n {
+				break
+			}
+			t.awaitChange(ctx, w, patience)
 		}
 		cancel()
 		got := have()

@@ -340,6 +340,7 @@ func (pl *player) note(text string) {
 	pl.mu.Lock()
 	pl.actions = append(pl.actions, clientLine{pl.t.clock.Since(pl.t.t0), text})
 	pl.mu.Unlock()
+	pl.t.poke()
 }
 
 // play runs every command; in exact mode each command's output must equal
@@ -391,19 +392,26 @@ func (pl *player) settle(c fileCmd) (out []string, ok bool) {
 		// means the client went its own way, for the checks to judge.
 		ctx, cancel := t.waitFor(patience)
 		defer cancel()
-		last, lastChange := pl.observe(), time.Now()
+		var last []string
+		var lastChange time.Time
 		for {
-			if slices.Equal(last, c.want) && time.Since(lastChange) >= holdFor {
+			w := t.watch()
+			if now := pl.observe(); lastChange.IsZero() || !slices.Equal(now, last) {
+				last, lastChange = now, time.Now()
+			}
+			held := time.Since(lastChange)
+			if slices.Equal(last, c.want) && held >= holdFor {
 				return last, true
 			}
 			if ctx.Err() != nil {
 				t.idleSeen = context.Cause(ctx) == errIdle
 				return last, !t.exact
 			}
-			quietReal(ctx, pollEvery)
-			if now := pl.observe(); !slices.Equal(now, last) {
-				last, lastChange = now, time.Now()
+			d := patience
+			if slices.Equal(last, c.want) {
+				d = holdFor - held
 			}
+			t.awaitChange(ctx, w, d)
 		}
 	case t.virtual:
 		// Rewriting: whatever comes, once it has been still a while.
@@ -411,10 +419,12 @@ func (pl *player) settle(c fileCmd) (out []string, ok bool) {
 		ctx, cancel := t.waitFor(patience)
 		defer cancel()
 		for ctx.Err() == nil && time.Since(lastChange) < quietFor {
-			quietReal(ctx, pollEvery)
+			w := t.watch()
 			if now := pl.observe(); !slices.Equal(now, last) {
 				last, lastChange = now, time.Now()
+				continue
 			}
+			t.awaitChange(ctx, w, quietFor-time.Since(lastChange))
 		}
 		return pl.observe(), true
 	}
@@ -451,8 +461,12 @@ func (pl *player) settle(c fileCmd) (out []string, ok bool) {
 	}
 	ctx, cancel := context.WithTimeout(t.ctx, bound+slack)
 	defer cancel()
-	for ctx.Err() == nil && !pl.reached(false) {
-		quietReal(ctx, pollEvery)
+	for {
+		w := t.watch()
+		if ctx.Err() != nil || pl.reached(false) {
+			break
+		}
+		t.awaitChange(ctx, w, bound+slack)
 	}
 	// The client's states get a short grace on top: clients announce them
 	// at different moments (one says "reconnecting" as its wait begins,
@@ -460,8 +474,12 @@ func (pl *player) settle(c fileCmd) (out []string, ok bool) {
 	// spend the very wait a file acts in ("send while away").
 	grace, cancelGrace := context.WithTimeout(ctx, stateGrace)
 	defer cancelGrace()
-	for grace.Err() == nil && !pl.reached(true) {
-		quietReal(grace, pollEvery)
+	for {
+		w := t.watch()
+		if grace.Err() != nil || pl.reached(true) {
+			break
+		}
+		t.awaitChange(grace, w, stateGrace)
 	}
 	return pl.observe(), true
 }

@@ -26,7 +26,10 @@ func (t *T) waitFor(limit time.Duration) (context.Context, context.CancelFunc) {
 	ctx, cancelIdle := context.WithCancelCause(ctx)
 	go func() {
 		d := quiet.NewDetector(t.port)
-		tick := time.NewTicker(quiet.Gap) // Idle observes at most once a gap
+		// Idle observes at most once a gap, counted from the end of the
+		// observation before: a ticker of one gap would find the gap not
+		// yet over at every other tick, and take two gaps an observation.
+		tick := time.NewTicker(quiet.Gap / idleTicks)
 		defer tick.Stop()
 		for {
 			select {
@@ -41,6 +44,46 @@ func (t *T) waitFor(limit time.Duration) (context.Context, context.CancelFunc) {
 		}
 	}()
 	return ctx, func() { cancelIdle(nil); cancel() }
+}
+
+// idleTicks is how many times a gap waitFor asks its detector: an
+// observation is then at most a fifth of a gap late.
+const idleTicks = 5
+
+// A watch is the world's record at one moment: what the client had
+// reported and what the server had recorded. Take it before looking at
+// what a wait waits for, then wait for a change from it (awaitChange), so a
+// change between the look and the wait is not missed.
+type watch struct {
+	events  <-chan struct{} // closed on the client's next event or the player's next line
+	entries int             // the transcript's length
+}
+
+func (t *T) watch() watch {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return watch{events: t.changed, entries: t.srv.Transcript().Len()}
+}
+
+// awaitChange waits, without polling, until the client reports, the
+// player notes or the server records something after w, ctx ends, or d
+// passes: a wait that rechecked every millisecond, in virtual time or on
+// the real clock, would be a goroutine in flight to every idle
+// observation, its own world's and every other world's in the process.
+func (t *T) awaitChange(ctx context.Context, w watch, d time.Duration) {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	grew := make(chan struct{})
+	go func() {
+		if t.srv.Transcript().WaitBeyond(ctx, w.entries) == nil {
+			close(grew)
+		}
+	}()
+	select {
+	case <-w.events:
+	case <-grew:
+	case <-ctx.Done():
+	}
 }
 
 // inProcess reports whether a subject's whole world can be observed from

@@ -58,7 +58,7 @@ type T struct {
 	mu       sync.Mutex
 	events   []Event
 	commands []Command     // what the scenario asked the client, with its replies
-	changed  chan struct{} // closed and replaced on every event
+	changed  chan struct{} // closed and replaced on every event (and poke)
 	failures []string
 	settled  int // failures Settle has seen
 	hooks    []hook
@@ -157,6 +157,15 @@ func (t *T) emit(e Event) {
 		fn()
 	}
 	t.mu.Lock()
+	close(t.changed)
+	t.changed = make(chan struct{})
+}
+
+// poke wakes whoever waits for a change (awaitChange) without an event:
+// a line of the player's own, which a file's output holds too.
+func (t *T) poke() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	close(t.changed)
 	t.changed = make(chan struct{})
 }

@@ -47,8 +47,8 @@ func TestRunReferenceExact(t *testing.T) {
 // the verdict.
 func TestRunThroughAnAdapterWithFlagsAfterTheFile(t *testing.T) {
 	adapter := referenceAdapter(t)
-	out, err := runRunCmd(t, lib("queue-flush-order.txt"), "--adapter", adapter, "--scale", "0.1")
-	if err != nil || !strings.Contains(out, "queue-flush-order") || !strings.Contains(out, "1 of 1 scenarios passed") {
+	out, err := runRunCmd(t, lib("send-overtakes-queue.txt"), "--adapter", adapter, "--scale", "0.1")
+	if err != nil || !strings.Contains(out, "send-overtakes-queue") || !strings.Contains(out, "1 of 1 scenarios passed") {
 		t.Fatalf("exit %d (%v)\n%s", exitCode(err), err, out)
 	}
 }
@@ -60,11 +60,11 @@ func TestRunFailingClientExitsOneNamingTheLine(t *testing.T) {
 	// strings) and drives no client.
 	idle := `echo '{"event":"ready","protocol":2,"client":"idle"}'
 while read -r l; do id=$(echo "$l" | grep -o '"id":[0-9][0-9]*' | head -n 1 | cut -d: -f2); echo "{\"reply\":$id,\"ok\":true}"; done`
-	out, err := runRunCmd(t, "--adapter", idle, "--scale", "0.05", lib("queue-flush-order.txt"))
+	out, err := runRunCmd(t, "--adapter", idle, "--scale", "0.05", lib("send-overtakes-queue.txt"))
 	if exitCode(err) != exitFailed {
 		t.Fatalf("exit %d (%v), want %d\n%s", exitCode(err), err, exitFailed, out)
 	}
-	if !strings.Contains(out, "queue-flush-order.txt:") || !strings.Contains(out, "the scenario checks: the offline queue is flushed in the wrong order") {
+	if !strings.Contains(out, "send-overtakes-queue.txt:") || !strings.Contains(out, "the scenario checks: a message sent right after the open overtakes the offline queue") {
 		t.Errorf("the failure does not name the file, its line and its bug:\n%s", out)
 	}
 }
@@ -72,7 +72,7 @@ while read -r l; do id=$(echo "$l" | grep -o '"id":[0-9][0-9]*' | head -n 1 | cu
 // A file for another profile is skipped with the reason; a run in which
 // nothing ran does not pass.
 func TestRunSkipsWithTheReason(t *testing.T) {
-	out, err := runRunCmd(t, "--reference", "--profile", "queue", lib("close-while-waiting.txt"), lib("close-code.txt"))
+	out, err := runRunCmd(t, "--reference", "--profile", "queue", lib("close-while-waiting.txt"), lib("close-while-connecting.txt"))
 	if err != nil {
 		t.Fatalf("exit %d (%v)\n%s", exitCode(err), err, out)
 	}
@@ -87,7 +87,7 @@ func TestRunSkipsWithTheReason(t *testing.T) {
 
 // A broken adapter is reported once: the run stops at the first file.
 func TestRunBrokenAdapterReportedOnce(t *testing.T) {
-	out, err := runRunCmd(t, "--adapter", "echo not json; exit 0", "--profile", "queue", lib("close-code.txt"), lib("queue-bound.txt"), lib("queue-flush-order.txt"))
+	out, err := runRunCmd(t, "--adapter", "echo not json; exit 0", "--profile", "queue", lib("close-while-connecting.txt"), lib("queue-bound.txt"), lib("send-overtakes-queue.txt"))
 	if exitCode(err) != exitAdapter {
 		t.Fatalf("exit %d (%v), want %d\n%s", exitCode(err), err, exitAdapter, out)
 	}
@@ -107,12 +107,12 @@ func TestRunBadCommandLinesExitTwo(t *testing.T) {
 		want string
 	}{
 		{[]string{"--reference"}, "name at least one scenario file"},
-		{[]string{lib("close-code.txt")}, "want exactly one of --adapter CMD and --reference"},
-		{[]string{lib("close-code.txt"), "--adapter", "x", "--exact"}, "--exact and --rewrite take the reference client's output in virtual time"},
+		{[]string{lib("close-while-connecting.txt")}, "want exactly one of --adapter CMD and --reference"},
+		{[]string{lib("close-while-connecting.txt"), "--adapter", "x", "--exact"}, "--exact and --rewrite take the reference client's output in virtual time"},
 		{[]string{bad, "--reference"}, "bad.txt:4: unknown command \"teleport\""},
 		{[]string{lib("nope.txt"), "--reference"}, "scenario " + lib("nope.txt") + ": no such file or directory"},
-		{[]string{lib("close-code.txt"), "--reference", "--expect-fail", "close: x"}, "--expect-fail close: no such file among close-code"},
-		{[]string{lib("close-code.txt"), "--reference", "--jobs", "0"}, "--jobs 0"},
+		{[]string{lib("close-while-connecting.txt"), "--reference", "--expect-fail", "close: x"}, "--expect-fail close: no such file among close-while-connecting"},
+		{[]string{lib("close-while-connecting.txt"), "--reference", "--jobs", "0"}, "--jobs 0"},
 	} {
 		out, err := runRunCmd(t, tc.args...)
 		if exitCode(err) != exitUsage || !strings.Contains(err.Error(), tc.want) {
@@ -184,7 +184,7 @@ func TestRunVirtualOnlyFileSkipsThroughAnAdapter(t *testing.T) {
 // refuses one named like a scenario already in it.
 func TestConformScenariosAddsATeamsFiles(t *testing.T) {
 	dir := t.TempDir()
-	b, err := os.ReadFile(lib("close-code.txt"))
+	b, err := os.ReadFile(lib("close-while-connecting.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}

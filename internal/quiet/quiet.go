@@ -45,6 +45,7 @@ import (
 	"fmt"
 	"net/url"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -81,6 +82,58 @@ func PortOf(rawURL string) (int, error) {
 // false.
 func Observe(ports ...int) (idle bool, why string) { return observeAlone(observe, ports) }
 
+// observe is one observation of the process, judged for ports.
+func observe(ports []int) (bool, string) { return observeAll().judge(ports) }
+
+// A snapshot is one observation of the whole process: why something is in
+// flight whatever the ports (a goroutine, a descriptor), or else every
+// TCP socket of the tables, for each world to judge its own.
+type snapshot struct {
+	why     string
+	sockets []tcpSocket
+}
+
+// judge reads the snapshot for the world on ports.
+func (s snapshot) judge(ports []int) (bool, string) {
+	if s.why != "" {
+		return false, s.why
+	}
+	var world []tcpSocket
+	for _, k := range s.sockets {
+		if slices.Contains(ports, k.local) || slices.Contains(ports, k.remote) {
+			world = append(world, k)
+		}
+	}
+	if why := worldBusy(world); why != "" {
+		return false, why
+	}
+	return true, ""
+}
+
+// last is the process's latest observation, which every Detector may
+// take as its own if it began late enough: the goroutines are the whole
+// process's in any observation, and the sockets of every world are in the
+// tables, so one observation serves every world waiting at once, where
+// each observing for itself would queue behind the others (observing).
+var last struct {
+	snap       snapshot
+	start, end time.Time
+}
+
+// observeShared returns an observation begun no earlier than since: the
+// latest, if it was, else a new one; and when it ended.
+func observeShared(since time.Time) (snapshot, time.Time) {
+	observing.Lock()
+	defer observing.Unlock()
+	if !last.start.IsZero() && !last.start.Before(since) {
+		return last.snap, last.end
+	}
+	start := time.Now()
+	snap := observeAll()
+	last.snap, last.start, last.end = snap, start, time.Now()
+	return snap, last.end
+}
+
 // observing makes observations in one process take turns: an observer
 // for another world, caught running, would make this one look busy,
 // while one parked on the lock does not.
@@ -95,7 +148,7 @@ func observeAlone(observe func([]int) (bool, string), ports []int) (bool, string
 // Detector decides, from repeated observations, that a world is idle for
 // good. Make one per wait: it counts only observations made through it.
 type Detector struct {
-	observe  func([]int) (bool, string)
+	observe  func([]int) (bool, string) // nil: the process's shared observations
 	ports    []int
 	need     int
 	gap      time.Duration
@@ -110,7 +163,7 @@ type Detector struct {
 // Its first observation is a gap after it is made: most waits end before,
 // and pay nothing.
 func NewDetector(ports ...int) *Detector {
-	return &Detector{observe: observe, ports: ports, need: need, gap: Gap, last: time.Now()}
+	return &Detector{ports: ports, need: need, gap: Gap, last: time.Now()}
 }
 
 // Idle reports whether the world has been idle in the last several
@@ -126,8 +179,18 @@ func (d *Detector) Idle(progress string) bool {
 	if time.Since(d.last) < d.gap {
 		return d.streak >= d.need
 	}
-	idle, why := observeAlone(d.observe, d.ports)
-	d.last, d.progress = time.Now(), progress
+	var idle bool
+	var why string
+	if d.observe == nil {
+		// Any observation begun a gap after the last one ended will do.
+		var snap snapshot
+		snap, d.last = observeShared(d.last.Add(d.gap))
+		idle, why = snap.judge(d.ports)
+	} else {
+		idle, why = observeAlone(d.observe, d.ports)
+		d.last = time.Now()
+	}
+	d.progress = progress
 	if !idle {
 		d.streak, d.why = 0, why
 		return false

@@ -174,3 +174,16 @@ func TestPortOf(t *testing.T) {
 		}
 	}
 }
+
+// One observation serves every Detector that may take it: one begun no
+// earlier than it asks for. A later one it does not.
+func TestObservationsAreShared(t *testing.T) {
+	asked := time.Now()
+	_, first := observeShared(asked)
+	if _, again := observeShared(asked); !again.Equal(first) {
+		t.Errorf("a second observation was made for a caller the first one served")
+	}
+	if _, later := observeShared(first.Add(time.Nanosecond)); !later.After(first) {
+		t.Errorf("an observation ended at %v served a caller that wanted one begun after %v", later, first)
+	}
+}

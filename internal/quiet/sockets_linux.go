@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -17,17 +16,21 @@ import (
 // Supported: here goroutines and sockets can be observed.
 const Supported = true
 
-// observe snapshots the goroutines on both sides of reading the sockets:
-// a goroutine the kernel woke just after the read shows in the second
-// snapshot. (The snapshots are cheap; a read of the tables is not.)
-func observe(ports []int) (bool, string) {
+// observeAll snapshots the goroutines on both sides of reading the
+// sockets: a goroutine the kernel woke just after the read shows in the
+// second snapshot. (The snapshots are cheap; a read of the tables is not.)
+func observeAll() snapshot {
 	if idle, why := goroutinesAtRest(); !idle {
-		return false, why
+		return snapshot{why: why}
 	}
-	if idle, why := socketsAtRest(ports); !idle {
-		return false, why
+	sockets, why := readSockets()
+	if why != "" {
+		return snapshot{why: why}
 	}
-	return goroutinesAtRest()
+	if idle, why := goroutinesAtRest(); !idle {
+		return snapshot{why: why}
+	}
+	return snapshot{sockets: sockets}
 }
 
 // TCP states as the tables number them (include/net/tcp_states.h).
@@ -114,9 +117,30 @@ func (s tcpSocket) busy() string {
 	return ""
 }
 
+// worldBusy says why one of the world's sockets is work in flight, or "".
+func worldBusy(world []tcpSocket) string {
+	for _, s := range world {
+		if why := s.busy(); why != "" {
+			return fmt.Sprintf("%s: %s", s, why)
+		}
+	}
+	return ""
+}
+
 // socketsAtRest reads the tables for the sockets on ports, then the
 // process's descriptors for a TCP socket in no table.
 func socketsAtRest(ports []int) (bool, string) {
+	sockets, why := readSockets()
+	if why != "" {
+		return false, why
+	}
+	return snapshot{sockets: sockets}.judge(ports)
+}
+
+// readSockets reads every socket of the tables, then the process's
+// descriptors for a TCP socket in no table; why says what is in flight
+// or unreadable, whatever the ports.
+func readSockets() (sockets []tcpSocket, why string) {
 	inTables := map[uint64]bool{}
 	for _, path := range tcpTables {
 		data, err := readTable(path)
@@ -124,7 +148,7 @@ func socketsAtRest(ports []int) (bool, string) {
 			continue // no IPv6
 		}
 		if err != nil {
-			return false, fmt.Sprintf("cannot read the sockets: %v", err)
+			return nil, fmt.Sprintf("cannot read the sockets: %v", err)
 		}
 		_, data, _ = bytes.Cut(data, []byte("\n")) // the column names
 		for n := 2; len(data) > 0; n++ {
@@ -135,20 +159,18 @@ func socketsAtRest(ports []int) (bool, string) {
 			}
 			s, err := parseTCPLine(line)
 			if err != nil {
-				return false, fmt.Sprintf("%s:%d: %v", path, n, err)
+				return nil, fmt.Sprintf("%s:%d: %v", path, n, err)
 			}
 			if s.inode != 0 {
 				inTables[s.inode] = true
 			}
-			if !slices.Contains(ports, s.local) && !slices.Contains(ports, s.remote) {
-				continue
-			}
-			if why := s.busy(); why != "" {
-				return false, fmt.Sprintf("%s: %s", s, why)
-			}
+			sockets = append(sockets, s)
 		}
 	}
-	return descriptorsAtRest(inTables)
+	if idle, why := descriptorsAtRest(inTables); !idle {
+		return nil, why
+	}
+	return sockets, ""
 }
 
 // readTable reads a table in as few reads as it takes: the kernel walks
