@@ -134,6 +134,11 @@ func profileWords(args []string, t *T) []string {
 			out[i] = fmt.Sprintf("attempts=1-%d", grown)
 		case "attempts=grown+1":
 			out[i] = fmt.Sprintf("attempts=%d", grown+1)
+		case "attempts=1-filled":
+			out[i] = "attempts=1-1"
+			if t != nil {
+				out[i] = fmt.Sprintf("attempts=1-%d", fillRefusals(t))
+			}
 		case "attempts=1-queued":
 			out[i] = "attempts=1-1"
 			if t != nil {
@@ -142,6 +147,49 @@ func profileWords(args []string, t *T) []string {
 		}
 	}
 	return out
+}
+
+// fillPerSend and fillSlack size the time "send fill=queue" may take on
+// the real clock: one adapter round trip per message of the profile's
+// queue bound (a fraction of a millisecond each when the machine is
+// quiet, ten times that under load), and a burst of load on top, as long
+// as the late margin's floor.
+const (
+	fillPerSend = 2 * time.Millisecond
+	fillSlack   = 500 * time.Millisecond
+)
+
+// fillBudget is how long, on the real clock, a file that fills the queue
+// while the client is refused needs it to stay refused after the first
+// refusal: the await's settling, then one send per message of the bound
+// and one more, then the slack.
+func fillBudget(p *profile.Profile) time.Duration {
+	return stateGrace + time.Duration(p.Queue.Limit+1)*fillPerSend + fillSlack
+}
+
+// fillRefusals is how many attempts "attempts=1-filled" refuses: the
+// fewest whose shortest waits, from the first refusal to the dial that
+// opens, add up to fillBudget, so that the client is still offline when
+// the application's fill and its one send more are done. The fill takes
+// real time (a round trip per message), while the waits shrink with the
+// scale: a count of refusals fixed in the file (three, 350 ms at --scale
+// 0.05) let the retry open the connection before the last sends were made
+// under load, and a send the full queue had to refuse went out instead.
+// It stops one short of the profile's giving up, so the client still opens.
+func fillRefusals(t *T) int {
+	p := t.p
+	budget := fillBudget(p)
+	var sum time.Duration
+	for n := 1; n < maxResetRefusals; n++ {
+		w, ok := p.Backoff.Window(n, 0)
+		if !ok {
+			return max(1, n-1)
+		}
+		if sum += w.Min; sum >= budget {
+			return n
+		}
+	}
+	return maxResetRefusals
 }
 
 // awaitKinds are what "await" may wait for, each counted over the whole
