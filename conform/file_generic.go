@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -474,7 +475,7 @@ func validateAwait(args []string) error {
 // included), no retry after the profile gives up or after a fatal code,
 // and jitter where the profile spreads its waits.
 func checkDelaysProfile(pl *player, _ []string) (string, error) {
-	ws := pl.t.judge(pl.t.Entries(), false)
+	ws := pl.t.judge(endsBeforeRedial(pl.t.Entries()), false)
 	for _, w := range ws {
 		if !w.OK {
 			return verdict(false, "%s", w.describe()), nil
@@ -484,6 +485,36 @@ func checkDelaysProfile(pl *player, _ []string) (string, error) {
 		return verdict(false, "%s", why), nil
 	}
 	return "ok", nil
+}
+
+// endsBeforeRedial puts the end of each attempt (its close, refusal or
+// reset) that the server saw only after the next attempt's dial at that
+// dial's instant, before it: a wait of 0. A client that redials at once
+// after closing races its own close frame to the server, and the dial
+// can win; read in the order the server saw them, the retry would have no
+// wait to judge, and a redial at once would pass.
+func endsBeforeRedial(es []transcript.Entry) []transcript.Entry {
+	dialAt := map[int]int{} // attempt → its dial's index in out
+	out := make([]transcript.Entry, 0, len(es))
+	for _, e := range es {
+		switch e.Kind {
+		case transcript.KindClose, transcript.KindRefuse, transcript.KindReset:
+			if i, ok := dialAt[e.Attempt+1]; ok {
+				e.At = out[i].At
+				out = slices.Insert(out, i, e)
+				for a, j := range dialAt {
+					if j >= i {
+						dialAt[a] = j + 1
+					}
+				}
+				continue
+			}
+		case transcript.KindDial:
+			dialAt[e.Attempt] = len(out)
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 // checkCloseCode: "check close-code profile": the last connection was

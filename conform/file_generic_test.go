@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/wschaos/wschaos/profile"
+	"github.com/wschaos/wschaos/transcript"
 )
 
 // An await's words are checked when the file is read, with the line.
@@ -186,4 +187,24 @@ func mustProfile(t *testing.T, path string) *profile.Profile {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// A redial at once can reach the server before the close it follows:
+// "check delays profile" reads it as a wait of 0, not as no wait at all.
+func TestDelaysProfileSeesARedialThatBeatItsClose(t *testing.T) {
+	es := []transcript.Entry{
+		{At: 0, Attempt: 1, Kind: transcript.KindDial, URL: "/ws"},
+		{At: 0, Attempt: 1, Kind: transcript.KindOpen},
+		{At: 60 * time.Second, Attempt: 2, Kind: transcript.KindDial, URL: "/ws"},
+		{At: 60 * time.Second, Attempt: 2, Kind: transcript.KindOpen},
+		{At: 60*time.Second + time.Millisecond, Attempt: 1, Kind: transcript.KindClose, Code: 4000, By: profile.Client},
+	}
+	tt := &T{p: profile.QueueProfile()}
+	ws := tt.judge(endsBeforeRedial(es), false)
+	if len(ws) != 1 || ws[0].OK || ws[0].Waited != 0 {
+		t.Fatalf("waits %+v, want one of 0, out of the profile's window", ws)
+	}
+	if got := ws[0].describe(); !strings.Contains(got, "it came too soon") {
+		t.Errorf("%q should say the retry came too soon", got)
+	}
 }
