@@ -115,22 +115,22 @@ func (pl *player) openMax(limit int, bound time.Duration) string {
 }
 
 // checkAbandoned: "abandoned N within D": the client gave up N stalled
-// handshakes, each within D of its dial (the profile's connect timeout):
+// handshakes, each within D of its dial (the profile's connect timeout,
+// which "within profile" names):
 // a stalled attempt is a failure, and counted as one in time. A stall
 // not yet given up after D fails the check, saying how long it has run.
 func checkAbandoned(pl *player, args []string) (string, error) {
 	if len(args) != 3 || args[1] != "within" {
-		return "", fmt.Errorf("want a count and a bound, like: check abandoned 1 within 10s")
+		return "", fmt.Errorf("want a count and a bound, like: check abandoned 1 within 10s, or within profile")
 	}
 	want, err := strconv.Atoi(args[0])
 	if err != nil || want < 0 {
 		return "", fmt.Errorf("%q is not a count", args[0])
 	}
-	bound, err := time.ParseDuration(args[2])
-	if err != nil || bound <= 0 {
-		return "", fmt.Errorf("%q: want a duration like 10s", args[2])
+	b, words, err := pl.timeoutBound(args[2])
+	if err != nil {
+		return "", err
 	}
-	b := pl.realBound(bound)
 	now := pl.t.clock.Since(pl.t.t0)
 	es := pl.t.Entries()
 	stalled := map[int]bool{}
@@ -145,17 +145,41 @@ func checkAbandoned(pl *player, args []string) (string, error) {
 		case !stalled[l.attempt]:
 		case !l.ended && now-l.from > b:
 			return verdict(false, "waited longer than the connect timeout, %s: the handshake of #%d stalled and %v after its dial the client still had not given it up",
-				pl.boundWords(bound), l.attempt, round(now-l.from)), nil
+				words, l.attempt, round(now-l.from)), nil
 		case !l.ended: // not due yet: on the real clock the check looks again
 			pending = fmt.Sprintf(" (the handshake of #%d stalled and is not given up yet, %v after its dial)", l.attempt, round(now-l.from))
 		case l.to-l.from > b:
 			return verdict(false, "waited longer than the connect timeout, %s: the client gave up the stalled handshake of #%d only %v after its dial",
-				pl.boundWords(bound), l.attempt, round(l.to-l.from)), nil
+				words, l.attempt, round(l.to-l.from)), nil
 		default:
 			got++
 		}
 	}
-	return verdict(got == want, "the client gave up %d stalled handshakes within %s, want %d%s", got, pl.boundWords(bound), want, pending), nil
+	return verdict(got == want, "the client gave up %d stalled handshakes within %s, want %d%s", got, words, want, pending), nil
+}
+
+// timeoutBound reads abandoned's bound: a duration the file gives, or
+// "profile", the profile's connect timeout, for a file written for every
+// profile. It returns the bound as this run's clock holds it, and how to
+// say it.
+func (pl *player) timeoutBound(arg string) (time.Duration, string, error) {
+	if arg != "profile" {
+		d, err := time.ParseDuration(arg)
+		if err != nil || d <= 0 {
+			return 0, "", fmt.Errorf("%q: want a duration like 10s, or profile", arg)
+		}
+		return pl.realBound(d), pl.boundWords(d), nil
+	}
+	t := pl.t
+	to := t.p.Connect.Timeout // scaled already on the real clock
+	if to <= 0 {
+		return 0, "", fmt.Errorf("profile %s has no connect timeout: the file must require connect-timeout", t.p.Name)
+	}
+	if t.virtual {
+		return to, fmt.Sprintf("the profile's %v", to), nil
+	}
+	_, hi := t.tol.widen(0, to)
+	return hi, fmt.Sprintf("the profile's %v (checked within %v)", round(to), round(hi)), nil
 }
 
 // checkCap: "cap 300s..302s x2": the last N retry waits are each in the

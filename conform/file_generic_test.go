@@ -1,10 +1,13 @@
 package conform
 
 import (
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wschaos/wschaos/profile"
+	"github.com/wschaos/wschaos/transcript"
 )
 
 // An await's words are checked when the file is read, with the line.
@@ -121,5 +124,87 @@ func TestFileForEveryProfileSkippedWithoutAProfile(t *testing.T) {
 	}
 	if rs[0].Skipped != "written for every profile, and the run gives none: give one with --profile" || rs[1].Skipped != "" || !rs[1].Passed {
 		t.Errorf("results %+v, want the first skipped with the reason and the second run", rs)
+	}
+}
+
+// queue-bound.txt fills the queue while the client is refused. On the
+// real clock the fill is a round trip per message; the refusals must keep
+// the client offline that long at the smallest scale the docs recommend,
+// or the retry opens mid-fill and the send a full queue must refuse goes
+// out (a refusal count fixed at three, 350 ms at --scale 0.05, did).
+func TestQueueBoundRefusedForTheFill(t *testing.T) {
+	f, err := LoadFile("../scenarios/library/queue-bound.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, base := range []*profile.Profile{profile.QueueProfile(), mustProfile(t, "../examples/profiles/queue-jitter.yaml")} {
+		for _, scale := range []float64{0.05, 0.25, 1} {
+			p, err := base.Scaled(scale)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt := &T{p: p, scale: scale}
+			var refused int
+			for _, c := range f.cmds {
+				if c.verb != "fault" {
+					continue
+				}
+				for _, w := range profileWords(c.args, tt) {
+					if a, ok := strings.CutPrefix(w, "attempts=1-"); ok {
+						refused = atoiOr(t, a)
+					}
+				}
+			}
+			var offline time.Duration
+			for n := 1; n <= refused; n++ {
+				w, ok := p.Backoff.Window(n, 0)
+				if !ok {
+					t.Fatalf("%s at %v: %d refusals: the client gives up at failure %d and never opens", base.Name, scale, refused, n)
+				}
+				offline += w.Min
+			}
+			if need := fillBudget(p); offline < need {
+				t.Errorf("%s at scale %v: the client is refused for %v after the first refusal (%d attempts); filling %d messages needs %v",
+					base.Name, scale, offline, refused, p.Queue.Limit, need)
+			}
+		}
+	}
+}
+
+func atoiOr(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatalf("attempts=1-%s: not a count", s)
+	}
+	return n
+}
+
+func mustProfile(t *testing.T, path string) *profile.Profile {
+	t.Helper()
+	p, err := profile.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// A redial at once can reach the server before the close it follows:
+// "check delays profile" reads it as a wait of 0, not as no wait at all.
+func TestDelaysProfileSeesARedialThatBeatItsClose(t *testing.T) {
+	es := []transcript.Entry{
+		{At: 0, Attempt: 1, Kind: transcript.KindDial, URL: "/ws"},
+		{At: 0, Attempt: 1, Kind: transcript.KindOpen},
+		{At: 60 * time.Second, Attempt: 2, Kind: transcript.KindDial, URL: "/ws"},
+		{At: 60 * time.Second, Attempt: 2, Kind: transcript.KindOpen},
+		{At: 60*time.Second + time.Millisecond, Attempt: 1, Kind: transcript.KindClose, Code: 4000, By: profile.Client},
+	}
+	tt := &T{p: profile.QueueProfile()}
+	ws := tt.judge(endsBeforeRedial(es), false)
+	if len(ws) != 1 || ws[0].OK || ws[0].Waited != 0 {
+		t.Fatalf("waits %+v, want one of 0, out of the profile's window", ws)
+	}
+	if got := ws[0].describe(); !strings.Contains(got, "it came too soon") {
+		t.Errorf("%q should say the retry came too soon", got)
 	}
 }

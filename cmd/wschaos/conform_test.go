@@ -77,7 +77,7 @@ func TestConformReferencePassesAndWritesReports(t *testing.T) {
 	if err != nil {
 		t.Fatalf("exit %d: %v\n%s", exitCode(err), err, out)
 	}
-	for _, want := range []string{"[1/9] backoff", "PASS", "SCENARIO", "9 of 9 scenarios passed"} {
+	for _, want := range []string{"[1/13] backoff", "PASS", "SCENARIO", "13 of 13 scenarios passed"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
@@ -89,7 +89,7 @@ func TestConformReferencePassesAndWritesReports(t *testing.T) {
 	var run struct {
 		Results []struct{ Scenario string }
 	}
-	if err := json.Unmarshal(data, &run); err != nil || len(run.Results) != 9 {
+	if err := json.Unmarshal(data, &run); err != nil || len(run.Results) != 13 {
 		t.Errorf("report.json: %v, %d results", err, len(run.Results))
 	}
 	for _, f := range []string{"junit.xml", "report.html"} {

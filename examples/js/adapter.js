@@ -23,7 +23,9 @@ let client = null;
 // optionsFor configures QueueClient from the resolved profile that connect
 // carries (durations in milliseconds, already scaled). QueueClient speaks
 // the queue profile's shape: {"type","payload"} messages, exponential
-// backoff with a retry limit, an app-level ping, a bounded queue. A profile
+// backoff with a retry limit (and, where the profile says, a cap, a reset
+// after uptime and close codes that never reconnect), an app-level ping, a
+// bounded queue. A profile
 // of another shape is refused, naming what does not fit.
 function optionsFor(p) {
   if (p === null || typeof p !== 'object') throw new Error('connect needs a profile object');
@@ -44,7 +46,17 @@ function optionsFor(p) {
     heartbeatIntervalMs: p.heartbeat.interval,
     queueLimit: p.queue.limit,
     connectTimeoutMs: p.connect?.timeout,
+    backoffMaxMs: p.backoff.max ?? 0,
+    resetAfterMs: p.backoff.reset_after ?? 0,
+    fatalCodes: (p.close?.fatal ?? []).map(codeRange),
   };
+}
+
+// codeRange reads a fatal close code of the profile: 4401, or "4400-4499".
+function codeRange(c) {
+  const [lo, hi = lo] = String(c).split('-').map((x) => Number(x.trim()));
+  if (!Number.isInteger(lo) || !Number.isInteger(hi)) throw new Error(`close.fatal: ${JSON.stringify(c)} is not a code or a range`);
+  return [lo, hi];
 }
 // Sends with "when":"connected", waiting for the client's next connected
 // state; each is made from inside the client's own state listener, as an

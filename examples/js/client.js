@@ -20,6 +20,14 @@ const DEFAULTS = Object.freeze({
   backoffInitialMs: 1000,
   backoffFactor: 2,
   backoffMaxRetries: 5,
+  // The longest wait, before jitter; 0: the waits grow without a cap.
+  backoffMaxMs: 0,
+  // How long a connection must stay up before the failure count starts
+  // over; 0: it starts over on every open.
+  resetAfterMs: 0,
+  // Close codes from the server after which the client never reconnects
+  // (gave-up): [lo, hi] ranges. None by default: every close is retried.
+  fatalCodes: [],
   // Each wait is drawn from [w·(1-ratio), w·(1+ratio)): 0.2 for ±20 %, so
   // clients dropped together do not come back together. 0: no jitter.
   backoffJitterRatio: 0,
@@ -49,6 +57,9 @@ export const BUGS = Object.freeze({
   'timeout-dies': 'the connect timeout closes a socket still connecting with no error listener: the process dies',
   'no-jitter': 'every wait is the nominal one: backoffJitterRatio is ignored',
   'slow-growth': 'each wait grows by 1.5, whatever backoffFactor says',
+  'no-cap': 'the waits grow past backoffMaxMs',
+  'reset-before-uptime': 'the failure count starts over on every open, whatever resetAfterMs says',
+  'retries-fatal': 'a close code in fatalCodes is retried like any other',
 });
 
 export class QueueClient {
@@ -62,6 +73,7 @@ export class QueueClient {
   #open = false; // #ws is open and past its flush: sends go straight out
   #timer = null; // the one timer: backoff wait, or heartbeat while open
   #failures = 0; // consecutive failed attempts since the last open
+  #openedAt = null; // when #ws opened (performance.now()), while it is open
   #awaitingPong = false; // a ping went out and no pong came back yet
   #queue = []; // encoded frames waiting for the next open, oldest first
   #closed = false; // close() was called: final
@@ -208,12 +220,33 @@ export class QueueClient {
     ws.on('close', (code, reason) => {
       if (ws !== this.#ws) return;
       const why = cause ? `failed: ${cause.message}` : `closed with ${code}${reason.length ? ` ${reason}` : ''}`;
+      if (!cause && this.#fatal(code) && !this.#bugs.has('retries-fatal')) {
+        // BUG (test fixture) retries-fatal otherwise: the code is retried.
+        this.#clearTimer();
+        this.#ws = null;
+        this.#open = false;
+        this.#openedAt = null;
+        const err = new Error(`the server closed with ${code}, which never reconnects (${why})`);
+        this.#log(err.message);
+        this.#setState(State.GAVE_UP, err.message);
+        this.#emit('error', err);
+        return;
+      }
       this.#failed(why, cause);
     });
   }
 
+  #fatal(code) {
+    return this.#opts.fatalCodes.some(([lo, hi]) => code >= lo && code <= hi);
+  }
+
   #opened(ws) {
-    if (!this.#bugs.has('no-reset')) this.#failures = 0;
+    // With resetAfterMs the count starts over only once the connection has
+    // stayed up that long (#failed looks); a connection that drops at once
+    // keeps the count growing, so a flapping server is not hammered.
+    const resetNow = this.#opts.resetAfterMs <= 0 || this.#bugs.has('reset-before-uptime'); // BUG (test fixture) reset-before-uptime
+    if (resetNow && !this.#bugs.has('no-reset')) this.#failures = 0;
+    this.#openedAt = performance.now();
     this.#awaitingPong = false; // nothing carried over from the last socket
     this.#armHeartbeat();
     if (this.#bugs.has('queue-overtake')) {
@@ -263,6 +296,10 @@ export class QueueClient {
     this.#clearTimer();
     this.#ws = null;
     this.#open = false;
+    if (this.#openedAt !== null && performance.now() - this.#openedAt >= this.#opts.resetAfterMs && !this.#bugs.has('no-reset')) {
+      this.#failures = 0; // it stayed up long enough
+    }
+    this.#openedAt = null;
     this.#failures++;
     if (cause) this.#emit('error', new Error(`connection ${why}`, { cause }));
     if (this.#failures > this.#opts.backoffMaxRetries) {
@@ -273,7 +310,8 @@ export class QueueClient {
       return;
     }
     const factor = this.#bugs.has('slow-growth') ? 1.5 : this.#opts.backoffFactor;
-    const nominal = this.#opts.backoffInitialMs * factor ** (this.#failures - 1);
+    let nominal = this.#opts.backoffInitialMs * factor ** (this.#failures - 1);
+    if (this.#opts.backoffMaxMs > 0 && !this.#bugs.has('no-cap')) nominal = Math.min(nominal, this.#opts.backoffMaxMs); // BUG (test fixture) no-cap otherwise
     const ratio = this.#bugs.has('no-jitter') ? 0 : this.#opts.backoffJitterRatio;
     const delay = Math.round(nominal * (1 + ratio * (2 * Math.random() - 1)));
     this.#log(`connection ${why}; reconnecting in ${delay} ms (retry ${this.#failures} of ${this.#opts.backoffMaxRetries})`);

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The scenario library through the example client, under the queue profile:
+# The scenario library through the example client, under the queue profile
+# (and queue-policy.yaml for the bugs of the cap, the reset and fatal codes):
 # every file that applies passes, and each deliberate bug fails exactly the
 # files about it (--expect-fail: any other failure, or an expected failure
 # that passes, fails the run); a bug that kills the client must kill its
@@ -27,7 +28,16 @@ declare -A expect=(
 	[no-connect-timeout]="stall-counted-as-failure: a stalled handshake is waited for forever|stalled-handshake: a stalled handshake is waited for forever"
 	[timeout-dies]=""
 	[slow-growth]="queue-gives-up: the waits grow by 1.5, not 2|reset-on-open: the waits before the accept grow by 1.5, not 2|reset-on-open-counts-again: the waits grow by 1.5, not 2|backoff: the waits grow by 1.5, not 2"
+	# Under queue-policy.yaml (a cap, a reset after uptime, fatal codes).
+	[policy]=""
+	[no-cap]="backoff: the waits grow past the cap|reset-after-uptime: the waits grow past the cap"
+	[reset-before-uptime]="reset-after-uptime: the count starts over on an open that did not stay up"
+	[retries-fatal]="fatal-close: a fatal close code is retried"
 )
+# bug → the profile its run plays, when not queue: the features these bugs
+# break are queue-policy.yaml's. "policy" is the correct client under it.
+policy=examples/profiles/queue-policy.yaml
+declare -A profile_of=([policy]=$policy [no-cap]=$policy [reset-before-uptime]=$policy [retries-fatal]=$policy)
 # bug → the files whose adapter must die of it, separated by "|": the run
 # exits 3 (the adapter failed), each of those files fails saying so, and
 # every other file passes.
@@ -35,7 +45,8 @@ declare -A dies=(
 	[timeout-dies]="stall-counted-as-failure|stalled-handshake"
 )
 bugs=(none no-reset queue-overtake no-pong-check dead-link-no-wait dead-socket-open close-keeps-retry
-	close-reconnects close-only-open no-connect-timeout timeout-dies slow-growth)
+	close-reconnects close-only-open no-connect-timeout timeout-dies slow-growth
+	policy no-cap reset-before-uptime retries-fatal)
 
 run() {
 	local bug=$1 args=()
@@ -45,8 +56,8 @@ run() {
 		args+=(--expect-fail "$f")
 	done
 	local env=()
-	[ "$bug" != none ] && env=(WSCHAOS_JS_BUG="$bug")
-	env "${env[@]}" "$bin" run scenarios/library --profile queue --adapter "node examples/js/adapter.js" \
+	[ "$bug" != none ] && [ "$bug" != policy ] && env=(WSCHAOS_JS_BUG="$bug")
+	env "${env[@]}" "$bin" run scenarios/library --profile "${profile_of[$bug]:-queue}" --adapter "node examples/js/adapter.js" \
 		--report-dir "$reports/library-$bug" "${args[@]}" >"$reports/library-$bug.log" 2>&1
 }
 

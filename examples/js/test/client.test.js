@@ -253,3 +253,58 @@ test('answered pings keep the socket; a server "error" message sets state error'
   c.close();
   await srv.close();
 });
+
+test('with backoffMaxMs the waits stop growing at the cap, unless the no-cap bug is on', async (t) => {
+  for (const bugs of [[], ['no-cap']]) {
+    await t.test(bugs.length ? `with bug ${bugs}` : 'correct client', async (t) => {
+      const srv = await startServer(t, { refuse: true });
+      const c = newClient(t, srv.url, { ...fast, backoffMaxMs: 60, bugs });
+      const r = recorder(c);
+      c.connect();
+      await r.until(() => r.states.includes('gave-up'), 'gave-up');
+      c.close();
+      await srv.close();
+      const waits = r.details.filter((d) => d?.startsWith('retry')).map((d) => Number(d.match(/in (\d+) ms/)[1]));
+      assert.deepEqual(waits, bugs.length ? [20, 40, 80, 160, 320] : [20, 40, 60, 60, 60]);
+    });
+  }
+});
+
+test('with resetAfterMs a connection that drops at once keeps the count, one up long enough resets it', async (t) => {
+  for (const bugs of [[], ['reset-before-uptime']]) {
+    await t.test(bugs.length ? `with bug ${bugs}` : 'correct client', async (t) => {
+      // Connections 1 and 2 close at once; connection 3 stays up 150 ms.
+      const srv = await startServer(t, { handle: (ws, n) => setTimeout(() => ws.close(1001, 'going away'), n < 3 ? 0 : 150) });
+      const c = newClient(t, srv.url, { ...fast, resetAfterMs: 100, bugs });
+      const r = recorder(c);
+      c.connect();
+      await r.until(() => r.details.filter((d) => d?.startsWith('retry')).length >= 3, 'three failures');
+      c.close();
+      await srv.close();
+      const waits = r.details.filter((d) => d?.startsWith('retry')).slice(0, 3);
+      assert.deepEqual(waits, bugs.length ? Array(3).fill('retry 1 in 20 ms') : ['retry 1 in 20 ms', 'retry 2 in 40 ms', 'retry 1 in 20 ms']);
+    });
+  }
+});
+
+test('a close code in fatalCodes ends the client in gave-up, unless the retries-fatal bug is on', async (t) => {
+  for (const bugs of [[], ['retries-fatal']]) {
+    await t.test(bugs.length ? `with bug ${bugs}` : 'correct client', async (t) => {
+      const srv = await startServer(t, { handle: (ws) => ws.close(4401, 'unauthorized') });
+      const c = newClient(t, srv.url, { ...fast, fatalCodes: [[4400, 4403]], bugs });
+      const r = recorder(c);
+      c.connect();
+      if (bugs.length) {
+        await r.until(() => srv.dials.length >= 2, 'a second dial');
+        assert.ok(!r.states.includes('gave-up'));
+      } else {
+        await r.until(() => r.states.includes('gave-up'), 'gave-up');
+        await sleep(100); // longer than the first backoff
+        assert.equal(srv.dials.length, 1);
+        assert.match(r.errors.at(-1), /the server closed with 4401, which never reconnects/);
+      }
+      c.close();
+      await srv.close();
+    });
+  }
+});
