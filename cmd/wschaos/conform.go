@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"syscall"
@@ -136,7 +137,7 @@ func newCheckFlags(name, usage string) *checkFlags {
 	f.lateRatio = fs.Float64("late-ratio", conform.DefaultTolerance.LateRatio, "a further allowance for lateness, as a fraction of the window's upper bound (given: replaces calibration)")
 	f.seed = fs.Uint64("seed", 1, "seed of the faults' and jitter's random choices (a scenario file's own # seed: wins)")
 	f.reportDir = fs.String("report-dir", "", "write report.json, junit.xml and report.html here")
-	f.jobs = fs.Int("jobs", 1, "run this many scenarios at once, each with its own server and adapter process (on the real clock, at most the cores there are)")
+	f.jobs = fs.Int("jobs", 1, "run this many scenarios at once, each with its own server and adapter process (on the real clock, at most the cores there are; with --reference the default is the cores there are, up to 4)")
 	f.herd = fs.Int("herd", 0, "after the scenarios, start this many adapter processes (e.g. 20), drop them all at once and check that their reconnects spread as the profile's jitter says (0: no herd)")
 	fs.Func("only", "run only this scenario (repeatable, or comma-separated)", func(v string) error {
 		for _, s := range strings.Split(v, ",") {
@@ -199,7 +200,26 @@ func (f *checkFlags) validate() error {
 	case *f.herd != 0 && *f.reference:
 		return errors.New("--herd runs adapter processes: it needs --adapter")
 	}
+	if *f.reference && !f.given("jobs") {
+		// The reference client runs in virtual time, where a scenario's
+		// verdict does not hang on when the machine gets to it: its
+		// scenarios share the cores. An adapter's run on the real clock
+		// keeps one at a time unless asked.
+		*f.jobs = min(runtime.NumCPU(), maxReferenceJobs)
+	}
 	return nil
+}
+
+// maxReferenceJobs bounds the scenarios the reference client runs at once
+// by default, so a large machine does not start dozens of worlds at once;
+// --jobs sets any number.
+const maxReferenceJobs = 4
+
+// given reports whether the command line set flag name.
+func (f *checkFlags) given(name string) bool {
+	set := false
+	f.fs.Visit(func(fl *flag.Flag) { set = set || fl.Name == name })
+	return set
 }
 
 // conformCmd is runConform with its output given, for tests.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -77,7 +78,9 @@ func TestConformReferencePassesAndWritesReports(t *testing.T) {
 	if err != nil {
 		t.Fatalf("exit %d: %v\n%s", exitCode(err), err, out)
 	}
-	for _, want := range []string{"[1/13] backoff", "PASS", "SCENARIO", "13 of 13 scenarios passed"} {
+	// The scenarios share the cores, so progress lines come as each ends;
+	// the summary is in the set's order.
+	for _, want := range []string{"/13] backoff", "PASS", "SCENARIO", "13 of 13 scenarios passed"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
@@ -243,6 +246,30 @@ func conformInterrupted(t *testing.T, sig syscall.Signal, code int) {
 	for _, want := range []string{`type="interrupted"`, "was interrupted by " + signalName(sig) + " before it finished", `<skipped message="not run: the run was interrupted by ` + signalName(sig) + `">`} {
 		if !strings.Contains(string(junit), want) {
 			t.Errorf("junit.xml lacks %s:\n%s", want, junit)
+		}
+	}
+}
+
+// The reference client's scenarios run in virtual time, so by default
+// they share the cores; an adapter's stay one at a time, and --jobs wins
+// over either default.
+func TestConformJobsDefault(t *testing.T) {
+	cores := min(runtime.NumCPU(), maxReferenceJobs)
+	for _, tc := range []struct {
+		args []string
+		want int
+	}{
+		{[]string{"--reference"}, cores},
+		{[]string{"--reference", "--jobs", "1"}, 1},
+		{[]string{"--adapter", "node a.js"}, 1},
+		{[]string{"--adapter", "node a.js", "--jobs", "2"}, 2},
+	} {
+		f := newCheckFlags("conform", "")
+		if err := f.fs.Parse(tc.args); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.validate(); err != nil || *f.jobs != tc.want {
+			t.Errorf("%q: --jobs %d, %v; want %d", tc.args, *f.jobs, err, tc.want)
 		}
 	}
 }
