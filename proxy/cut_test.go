@@ -3,8 +3,6 @@ package proxy_test
 import (
 	"encoding/json"
 	"errors"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -20,22 +18,12 @@ import (
 // returns the status and the body.
 func api(t *testing.T, method, url, body string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(ctx(t), method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
+	var headers map[string]string
 	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
+		headers = map[string]string{"Content-Type": "application/json"}
 	}
-	hc := &http.Client{Timeout: patience}
-	t.Cleanup(hc.CloseIdleConnections)
-	resp, err := hc.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	status, b := send(t, method, url, body, headers)
+	return status, string(b)
 }
 
 // "cut the live connections now" had no endpoint: {"fault":"cut"} was

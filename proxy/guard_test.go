@@ -18,6 +18,16 @@ import (
 // request's Host) and returns the status and the APIError of the answer.
 func call(t *testing.T, method, url, body string, headers map[string]string) (int, proxy.APIError) {
 	t.Helper()
+	status, b := send(t, method, url, body, headers)
+	var ae proxy.APIError
+	json.Unmarshal(b, &ae)
+	return status, ae
+}
+
+// send sends one control request with the given headers ("Host" sets the
+// request's Host) and returns the status and the body.
+func send(t *testing.T, method, url, body string, headers map[string]string) (int, []byte) {
+	t.Helper()
 	req, err := http.NewRequestWithContext(ctx(t), method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
@@ -37,9 +47,7 @@ func call(t *testing.T, method, url, body string, headers map[string]string) (in
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	var ae proxy.APIError
-	json.Unmarshal(b, &ae)
-	return resp.StatusCode, ae
+	return resp.StatusCode, b
 }
 
 // The attack seen with a real browser: a page on another origin sends the
