@@ -458,7 +458,7 @@ func ctlCut(ctx context.Context, x *ctlRun, args []string) error {
 			how += fmt.Sprintf(" %q", spec.Reason)
 		}
 	}
-	fmt.Fprintf(x.out, "cut %d connection%s of proxy %s with %s\n", res.Cut, plurals(res.Cut), x.proxyName(), how)
+	fmt.Fprintf(x.out, "cut %s of proxy %s with %s\n", count(res.Cut, "connection"), x.proxyName(), how)
 	return nil
 }
 
@@ -585,11 +585,4 @@ func proxyConfig(name string, o ctlOptions) (proxy.ProxyConfig, error) {
 		}
 	}
 	return cfg, nil
-}
-
-func plurals(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
 }

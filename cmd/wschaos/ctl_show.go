@@ -20,7 +20,7 @@ func showStatus(w io.Writer, name string, enabled bool, st proxy.Status) {
 	if !enabled {
 		off = " (disabled: it resets every client until 'wschaos ctl enable')"
 	}
-	fmt.Fprintf(w, "proxy %s: %d attempt%s, %d open%s\n", name, st.Attempts, plurals(st.Attempts), st.Open, off)
+	fmt.Fprintf(w, "proxy %s: %s, %d open%s\n", name, count(st.Attempts, "attempt"), st.Open, off)
 	if len(st.Connections) == 0 {
 		return
 	}
@@ -35,8 +35,12 @@ func showStatus(w io.Writer, name string, enabled bool, st proxy.Status) {
 }
 
 // dirCell is one direction's counters in words: "5 frames, 2 dropped".
-func dirCell(d proxy.DirStatus) string {
-	s := fmt.Sprintf("%d frame%s", d.Frames, plurals(int(d.Frames)))
+func dirCell(d proxy.DirStatus) string { return count(int(d.Frames), "frame") + losses(d) }
+
+// losses is what became of a direction's frames other than their
+// delivery, in words: ", 2 dropped, 1 delayed", or "".
+func losses(d proxy.DirStatus) string {
+	s := ""
 	if d.Dropped > 0 {
 		s += fmt.Sprintf(", %d dropped", d.Dropped)
 	}

@@ -94,16 +94,9 @@ func printSummary(w io.Writer, set *proxy.Set, transcript string) {
 	}
 }
 
-// dirLine is one direction's counters in words.
+// dirLine is one direction's counters in words, for the summary.
 func dirLine(d proxy.DirStatus) string {
-	line := fmt.Sprintf("%s (%d bytes), %d delivered", count(int(d.Frames), "frame"), d.Bytes, d.Delivered)
-	if d.Dropped > 0 {
-		line += fmt.Sprintf(", %d dropped", d.Dropped)
-	}
-	if d.Delayed > 0 {
-		line += fmt.Sprintf(", %d delayed", d.Delayed)
-	}
-	return line
+	return fmt.Sprintf("%s (%d bytes), %d delivered", count(int(d.Frames), "frame"), d.Bytes, d.Delivered) + losses(d)
 }
 
 // count is "1 frame", "2 frames".
