@@ -38,6 +38,13 @@ type Set struct {
 	// it starts: a command gives it its clock, seed, logger and
 	// transcript there.
 	Configure func(name string, p *Proxy)
+	// Created and Removed, when set, are called after a proxy has
+	// started under Create and after Remove has closed one: a command
+	// tells its user of the proxies the control API makes and ends, and
+	// keeps an ended one's counters for its summary. Set them before
+	// Start; each is called outside the set's lock.
+	Created func(name string, p *Proxy)
+	Removed func(name string, p *Proxy)
 
 	mu          sync.Mutex
 	proxies     map[string]*Proxy
@@ -158,10 +165,22 @@ func (s *Set) Create(cfg ProxyConfig) (*Proxy, error) {
 			return nil, faultErr(i, err)
 		}
 	}
+	if err := s.start(cfg, p); err != nil {
+		return nil, err
+	}
+	if s.Created != nil {
+		s.Created(cfg.Name, p)
+	}
+	return p, nil
+}
+
+// start starts p, Create's, under the name cfg gives it, and puts it in
+// the set.
+func (s *Set) start(cfg ProxyConfig, p *Proxy) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.free(cfg.Name); err != nil {
-		return nil, err
+		return err
 	}
 	if s.Configure != nil {
 		s.Configure(cfg.Name, p)
@@ -171,10 +190,10 @@ func (s *Set) Create(cfg ProxyConfig) (*Proxy, error) {
 	}
 	if err := p.StartErr(); err != nil {
 		p.Close()
-		return nil, listenErr(addr, err)
+		return listenErr(p.Addr, err)
 	}
 	s.proxies[cfg.Name] = p
-	return p, nil
+	return nil
 }
 
 // faultErr words the failure of fault i of a ProxyConfig.
@@ -218,6 +237,9 @@ func (s *Set) Remove(name string) bool {
 	if ok {
 		p.Disable()
 		p.Close()
+		if s.Removed != nil {
+			s.Removed(name, p)
+		}
 	}
 	return ok
 }

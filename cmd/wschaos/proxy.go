@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/wschaos/wschaos/internal/filecodec"
@@ -27,6 +28,7 @@ import (
 // proxyUsage heads `wschaos proxy -h`.
 const proxyUsage = `usage: wschaos proxy --upstream ws://host:port/path [flags]
        wschaos proxy --config FILE [--upstream ws://host:port/path] [flags]
+       wschaos proxy --control ADDR [flags]
 
 Runs a WebSocket chaos proxy: clients connect to --listen, the proxy dials
 --upstream with the client's path and query and relays frames both ways through
@@ -41,7 +43,8 @@ Many named proxies run in one process: --config FILE is a JSON (or YAML) list
 like [{"name":"api","listen":"127.0.0.1:9001","upstream":"ws://127.0.0.1:8065/ws",
 "profile":"mattermost","faults":[{"fault":"swallow-pongs"}]}], and POST /proxies
 adds one at run time (GET /proxies lists them, DELETE /proxies/{name} removes
-one). Each proxy's endpoints are under /proxies/{name}; the unprefixed ones
+one); with --control alone the process starts with none, as a daemon the API
+populates. Each proxy's endpoints are under /proxies/{name}; the unprefixed ones
 address the proxy --upstream starts, named "default". --listen, --faults,
 --profile and --upstream-ca configure that one.
 
@@ -103,6 +106,25 @@ func proxyUntil(ctx context.Context, args []string, stderr io.Writer) error {
 			sink.feed(linePrefix(name), p.Transcript().Pin())
 		}
 	}
+	// The proxies the control API makes after the start and the ones it
+	// removes are told as they come, and a removed one's counters are
+	// kept for the summary.
+	var listed atomic.Bool
+	var removedMu sync.Mutex
+	var removed []namedProxy
+	set.Created = func(name string, p *proxy.Proxy) {
+		if listed.Load() {
+			announce(stderr, name, p)
+		}
+	}
+	set.Removed = func(name string, p *proxy.Proxy) {
+		stderrMu.Lock()
+		fmt.Fprintf(stderr, "wschaos proxy: %s: removed\n", name)
+		stderrMu.Unlock()
+		removedMu.Lock()
+		removed = append(removed, namedProxy{name, p})
+		removedMu.Unlock()
+	}
 	if err := startProxies(set, run); err != nil {
 		set.Close()
 		if sink != nil {
@@ -115,18 +137,9 @@ func proxyUntil(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	for _, name := range set.Names() {
 		p, _ := set.Get(name)
-		at := ""
-		if name != proxy.DefaultName {
-			at = name + ": "
-		}
-		fmt.Fprintf(stderr, "wschaos proxy: %s%s → %s\n", at, p.URL, p.Upstream)
-		for _, f := range p.ListFaults() {
-			fmt.Fprintf(stderr, "wschaos proxy: %sfault %d: %s\n", at, f.ID, f.Fault)
-		}
-		if !p.Enabled() {
-			fmt.Fprintf(stderr, "wschaos proxy: %sdisabled: it resets every connection until POST /proxies/%s/enable\n", at, name)
-		}
+		announce(stderr, name, p)
 	}
+	listed.Store(true)
 	if set.ControlURL != "" {
 		fmt.Fprintf(stderr, "wschaos proxy: control API at %s\n", set.ControlURL)
 		warnBeyondLoopback(stderr, run.control, run.token)
@@ -140,7 +153,9 @@ func proxyUntil(ctx context.Context, args []string, stderr io.Writer) error {
 	if sink != nil {
 		werr = sink.finish(run.opts.transcript)
 	}
-	printSummary(stderr, set, run.opts.transcript)
+	removedMu.Lock()
+	defer removedMu.Unlock()
+	printSummary(stderr, set, removed, run.opts.transcript)
 	return werr
 }
 
@@ -396,8 +411,8 @@ func parseProxyFlags(args []string) (*proxyRun, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("proxy: unexpected arguments %q", fs.Args())
 	}
-	if *upstream == "" && *config == "" {
-		return nil, fmt.Errorf("proxy: --upstream is required (or --config FILE of named proxies)")
+	if *upstream == "" && *config == "" && run.control == "" {
+		return nil, fmt.Errorf("proxy: --upstream is required (or --config FILE of named proxies, or --control ADDR to start with none and add them with POST /proxies)")
 	}
 	if run.keep < 0 {
 		return nil, fmt.Errorf("proxy: --keep %d: want 0 (all) or more", run.keep)

@@ -139,6 +139,36 @@ func TestProxyConfigStartsNamedProxiesAndSummarisesOnInterrupt(t *testing.T) {
 	}
 }
 
+// A proxy the control API makes is told as it starts, and one it
+// removes is told and still in the summary, marked removed: what it
+// relayed before it went is not lost.
+func TestProxyMadeAndRemovedThroughTheAPIIsToldAndSummarised(t *testing.T) {
+	upstream := "ws" + strings.TrimPrefix(wstest.StartEcho(t, false).URL, "http") + "/ws"
+	out, stop, ctx := startProxyCmd(t, "--control", "127.0.0.1:0")
+	control := strings.TrimSpace(strings.SplitN(waitLine(t, ctx, out, "control API at "), "control API at ", 2)[1])
+	if status, body := send(t, "POST", control+"/proxies", `{"name":"late","upstream":"`+upstream+`","faults":[{"fault":"duplicate","select":{"dir":"server"}}]}`); status != 201 {
+		t.Fatalf("POST /proxies = %d %s", status, body)
+	}
+	lateURL := strings.Fields(strings.SplitN(waitLine(t, ctx, out, "wschaos proxy: late: ws://"), "late: ", 2)[1])[0]
+	waitLine(t, ctx, out, "wschaos proxy: late: fault 1: duplicate")
+	ws, got := echoThrough(t, ctx, lateURL+"/ws", "hi")
+	if got != "hi" {
+		t.Fatalf("through late: %q", got)
+	}
+	ws.Close()
+	if status, body := send(t, "DELETE", control+"/proxies/late", ""); status != 204 {
+		t.Fatalf("DELETE /proxies/late = %d %s", status, body)
+	}
+	waitLine(t, ctx, out, "wschaos proxy: late: removed")
+	if err := stop(); err != nil {
+		t.Fatalf("an interrupted proxy returned %v, want nil (exit 0)", err)
+	}
+	want := "  late (removed): " + lateURL + " → " + upstream + "\n    1 attempt, 1 connection relayed\n    client → upstream: 1 frame (2 bytes), 1 delivered\n"
+	if !strings.Contains(out.String(), want) {
+		t.Errorf("the summary lacks %q:\n%s", want, out.String())
+	}
+}
+
 func TestProxyConfigErrorsNameTheEntryAndField(t *testing.T) {
 	dir := t.TempDir()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

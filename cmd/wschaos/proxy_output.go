@@ -55,22 +55,54 @@ func (h *lineHandler) WithAttrs(as []slog.Attr) slog.Handler {
 
 func (h *lineHandler) WithGroup(string) slog.Handler { return h }
 
-// printSummary tells, once the proxies are closed, what each did: its
-// connections, the frames each way, the faults that acted, and where the
-// transcript went.
-func printSummary(w io.Writer, set *proxy.Set, transcript string) {
-	names := set.Names()
-	if len(names) == 0 {
+// announce tells that the proxy name has started: where it listens, its
+// upstream, its faults, and whether it is disabled.
+func announce(w io.Writer, name string, p *proxy.Proxy) {
+	at := ""
+	if name != proxy.DefaultName {
+		at = name + ": "
+	}
+	stderrMu.Lock()
+	defer stderrMu.Unlock()
+	fmt.Fprintf(w, "wschaos proxy: %s%s → %s\n", at, p.URL, p.Upstream)
+	for _, f := range p.ListFaults() {
+		fmt.Fprintf(w, "wschaos proxy: %sfault %d: %s\n", at, f.ID, f.Fault)
+	}
+	if !p.Enabled() {
+		fmt.Fprintf(w, "wschaos proxy: %sdisabled: it resets every connection until POST /proxies/%s/enable\n", at, name)
+	}
+}
+
+// namedProxy is a proxy and its name in the set, kept once the control
+// API has removed it.
+type namedProxy struct {
+	name string
+	p    *proxy.Proxy
+}
+
+// printSummary tells, once the proxies are closed, what each did (those
+// the control API removed on the way included): its connections, the
+// frames each way, the faults that acted, and where the transcript went.
+func printSummary(w io.Writer, set *proxy.Set, removed []namedProxy, transcript string) {
+	var all []namedProxy
+	for _, name := range set.Names() {
+		if p, ok := set.Get(name); ok {
+			all = append(all, namedProxy{name, p})
+		}
+	}
+	all = append(all, removed...)
+	if len(all) == 0 {
 		return
 	}
 	fmt.Fprintln(w, "wschaos proxy: stopped; summary:")
-	for _, name := range names {
-		p, ok := set.Get(name)
-		if !ok {
-			continue
-		}
+	for i, np := range all {
+		name, p := np.name, np.p
 		s := p.Summary()
-		fmt.Fprintf(w, "  %s: %s → %s\n", name, p.URL, p.Upstream)
+		gone := ""
+		if i >= len(all)-len(removed) {
+			gone = " (removed)"
+		}
+		fmt.Fprintf(w, "  %s%s: %s → %s\n", name, gone, p.URL, p.Upstream)
 		fmt.Fprintf(w, "    %s, %s\n", count(s.Attempts, "attempt"), count(s.Connections, "connection")+" relayed")
 		if s.ResetDisabled > 0 {
 			fmt.Fprintf(w, "    %s reset while disabled\n", count(s.ResetDisabled, "connection"))
