@@ -149,6 +149,7 @@ func TestGoroutineFrames(t *testing.T) {
 		{"goroutine 3 [IO wait]:\ninternal/poll.runtime_pollWait(0x7f, 0x77)\ninternal/poll.(*pollDesc).waitWrite(...)\nnet.(*netFD).connect(...)\n", false},
 		{"goroutine 4 [syscall]:\nos/signal.signal_recv()\nos/signal.loop()\n", true},
 		{"goroutine 4 [syscall]:\nsyscall.Syscall(0x0, 0x3)\nos.(*File).Read(...)\n", false},
+		{"goroutine 8 [syscall, 10 minutes]:\nruntime.notetsleepg(0x2b2c, 0xffffffffffffffff)\nruntime.(*profBuf).read(0x2b2c, 0x0)\nruntime/pprof.readProfile()\nruntime/pprof.profileWriter({0x90b5, 0x2b2c})\ncreated by runtime/pprof.StartCPUProfile in goroutine 1\n", true},
 	} {
 		if rest := goroutineBusy([]byte(tc.g)) == ""; rest != tc.rest {
 			t.Errorf("at rest = %v, want %v:\n%s", rest, tc.rest, tc.g)
