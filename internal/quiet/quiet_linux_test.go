@@ -5,6 +5,7 @@ package quiet
 import (
 	"io"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -245,5 +246,87 @@ func BenchmarkObserve(b *testing.B) {
 	p.port = ln.Addr().(*net.TCPAddr).Port
 	for b.Loop() {
 		Observe(p.port)
+	}
+}
+
+// The socket monitor and the text tables describe a world's sockets
+// alike: ports, state, queues and descriptor, TIME_WAIT aside.
+func TestSocketMonitorAgreesWithTheTables(t *testing.T) {
+	p := newPair(t)
+	if _, err := p.client.Write([]byte("hello")); err != nil { // unread: rx 5
+		t.Fatalf("write: %v", err)
+	}
+	awaitBothAgree := func(why string) {
+		t.Helper()
+		deadline := time.Now().Add(bound)
+		for {
+			fromDiag, err := diagAll()
+			if err != nil {
+				t.Skipf("the socket monitor is not allowed here: %v", err)
+			}
+			diag, tables := onPort(fromDiag, p.port), onPort(tableSockets(t), p.port)
+			if len(diag) >= 3 && strings.Join(diag, "\n") == strings.Join(tables, "\n") {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: the monitor says\n%s\nthe tables say\n%s", why, strings.Join(diag, "\n"), strings.Join(tables, "\n"))
+			}
+			time.Sleep(time.Millisecond) // a packet crossing loopback: nothing signals it
+		}
+	}
+	awaitBothAgree("a listener and a connection with 5 bytes unread")
+	p.client.Close()
+	awaitBothAgree("the client closed: FIN_WAIT2 beside CLOSE_WAIT")
+}
+
+// tableSockets reads the text tables, as readSockets does without the
+// monitor.
+func tableSockets(t *testing.T) []tcpSocket {
+	t.Helper()
+	diagRefused.Store(true)
+	defer diagRefused.Store(false)
+	var out []tcpSocket
+	for _, path := range tcpTables {
+		data, err := readTable(path)
+		if err != nil {
+			continue
+		}
+		lines := strings.Split(strings.TrimSpace(string(data)), "\n")[1:]
+		for _, l := range lines {
+			s, err := parseTCPLine([]byte(l))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// onPort lists, sorted, the sockets with port at one end, TIME_WAIT
+// aside (the monitor leaves it out).
+func onPort(ss []tcpSocket, port int) []string {
+	var out []string
+	for _, s := range ss {
+		if (s.local == port || s.remote == port) && s.state != tcpTimeWait {
+			out = append(out, s.String())
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Where the socket monitor is refused, the tables judge the same worlds.
+func TestTheTablesJudgeWithoutTheMonitor(t *testing.T) {
+	diagRefused.Store(true)
+	defer diagRefused.Store(false)
+	for name, f := range map[string]func(*testing.T){
+		"unread":    TestBusyWhileBytesSitUnread,
+		"accept":    TestBusyWhileAConnectionWaitsToBeAccepted,
+		"closewait": TestBusyWhileASocketIsInCloseWait,
+		"reset":     TestBusyWhileAResetSocketIsOpen,
+		"ports":     TestOtherPortsDoNotCount,
+	} {
+		t.Run(name, f)
 	}
 }
