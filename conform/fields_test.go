@@ -96,7 +96,7 @@ func setBackoff(field string, v any) func(p *profile.Profile) {
 var fieldTwins = map[string]fieldTwin{
 	"envelope": {func(p *profile.Profile) { p.Codec = profile.JSONObject{Type: "kind", Payload: "body"} }, "", ""},
 
-	"connect.timeout":     {func(p *profile.Profile) { p.Connect.Timeout = 0 }, "stalled-handshake", "no connect timeout"},
+	"connect.timeout":     {func(p *profile.Profile) { p.Connect.Timeout = 0 }, "stalled-handshake", "`await dial 2`: FAIL"},
 	"connect.subprotocol": {func(p *profile.Profile) { p.Connect.Subprotocol = "" }, "", ""},
 	"connect.handshake":   {func(p *profile.Profile) { p.Connect.Handshake = nil }, "handshake", "handshake"},
 
@@ -149,7 +149,7 @@ var fieldTwins = map[string]fieldTwin{
 	"close.code":   {func(p *profile.Profile) { p.Close.Code = otherCode(p.Close.Code) }, "close", "want a close frame with"},
 	"close.report": {func(p *profile.Profile) { p.Close.Report = otherReport(p.Close.Report) }, "", "not closed with"},
 	"close.query":  {func(p *profile.Profile) { p.Close.Query = "x_code" }, "seq-gap", "reported"},
-	"close.fatal":  {func(p *profile.Profile) { p.Close.Fatal = nil }, "fatal-close", "never reconnects"},
+	"close.fatal":  {func(p *profile.Profile) { p.Close.Fatal = nil }, "fatal-close", "`await state gave-up`: FAIL"},
 
 	"queue.enabled": {func(p *profile.Profile) { p.Queue = profile.Queue{} }, "queue-order", "the server received"},
 	"queue.limit":   {func(p *profile.Profile) { p.Queue.Limit, p.Queue.Full = 0, "" }, "queue-bound", "must refuse it"},

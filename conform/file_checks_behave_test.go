@@ -33,7 +33,7 @@ func TestTimingFilesCatchTheirTwinsOnTheRealClock(t *testing.T) {
 			`check delays profile.: FAIL: reconnect #2 waited \S+ after failure 1; the profile waits 250ms \(checked within \[200ms, 875ms\]\): it came too soon`, 0.25},
 		{"two-sockets-bound", "dead-socket-left-open",
 			`FAIL: 2 sockets open at once: #2 was dialed at \+\S+ while #1 was open, and #1 did not close within 200ms scaled by 0.05 \(checked within 515ms\) of that dial \(still open at the check, \S+ after\); want at most 1`, 0},
-		{"stall-counted-as-failure", "no-connect-timeout",
+		{"stalled-handshake", "no-connect-timeout",
 			"`await dial 2`: FAIL: 1 of 2 seen: waited longer than the profile allows", 0},
 		{"no-dial-after-close-waiting", "retry-ignores-close", `check dials 1.: FAIL: dials: 2, want 1`, 0},
 		{"no-dial-after-close-open", "close-reconnects", `check dials 1.: FAIL: dials: 2, want 1`, 0},

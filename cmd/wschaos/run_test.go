@@ -47,8 +47,8 @@ func TestRunReferenceExact(t *testing.T) {
 // the verdict.
 func TestRunThroughAnAdapterWithFlagsAfterTheFile(t *testing.T) {
 	adapter := referenceAdapter(t)
-	out, err := runRunCmd(t, lib("send-overtakes-queue.txt"), "--adapter", adapter, "--scale", "0.1")
-	if err != nil || !strings.Contains(out, "send-overtakes-queue") || !strings.Contains(out, "1 of 1 scenarios passed") {
+	out, err := runRunCmd(t, lib("queue-order.txt"), "--adapter", adapter, "--profile", "queue", "--scale", "0.1")
+	if err != nil || !strings.Contains(out, "queue-order") || !strings.Contains(out, "1 of 1 scenarios passed") {
 		t.Fatalf("exit %d (%v)\n%s", exitCode(err), err, out)
 	}
 }
@@ -60,11 +60,11 @@ func TestRunFailingClientExitsOneNamingTheLine(t *testing.T) {
 	// strings) and drives no client.
 	idle := `echo '{"event":"ready","protocol":2,"client":"idle"}'
 while read -r l; do id=$(echo "$l" | grep -o '"id":[0-9][0-9]*' | head -n 1 | cut -d: -f2); echo "{\"reply\":$id,\"ok\":true}"; done`
-	out, err := runRunCmd(t, "--adapter", idle, "--scale", "0.05", lib("send-overtakes-queue.txt"))
+	out, err := runRunCmd(t, "--adapter", idle, "--profile", "queue", "--scale", "0.05", lib("queue-order.txt"))
 	if exitCode(err) != exitFailed {
 		t.Fatalf("exit %d (%v), want %d\n%s", exitCode(err), err, exitFailed, out)
 	}
-	if !strings.Contains(out, "send-overtakes-queue.txt:") || !strings.Contains(out, "the scenario checks: a message sent right after the open overtakes the offline queue") {
+	if !strings.Contains(out, "queue-order.txt:") || !strings.Contains(out, "the scenario checks: sends made while disconnected are flushed out of order") {
 		t.Errorf("the failure does not name the file, its line and its bug:\n%s", out)
 	}
 }
@@ -87,7 +87,7 @@ func TestRunSkipsWithTheReason(t *testing.T) {
 
 // A broken adapter is reported once: the run stops at the first file.
 func TestRunBrokenAdapterReportedOnce(t *testing.T) {
-	out, err := runRunCmd(t, "--adapter", "echo not json; exit 0", "--profile", "queue", lib("close-while-connecting.txt"), lib("queue-bound.txt"), lib("send-overtakes-queue.txt"))
+	out, err := runRunCmd(t, "--adapter", "echo not json; exit 0", "--profile", "queue", lib("close-while-connecting.txt"), lib("queue-bound.txt"), lib("queue-order.txt"))
 	if exitCode(err) != exitAdapter {
 		t.Fatalf("exit %d (%v), want %d\n%s", exitCode(err), err, exitAdapter, out)
 	}

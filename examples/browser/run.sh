@@ -3,7 +3,7 @@
 # test the adapter's protocol plumbing, then, in Debian's Chromium: wschaos conform must pass, and so must every
 # file of the scenario library that applies; the deliberate bug no-reset
 # must fail conform's reset-on-open and nothing else, queue-overtake the
-# library's send-overtakes-queue, and dead-socket-open its two-sockets-bound (--expect-fail: any other failure, or
+# library's queue-order, and dead-socket-open its two-sockets-bound (--expect-fail: any other failure, or
 # the expected one passing, fails the run). Needs Node.js 20 and chromium
 # (or WSCHAOS_CHROMIUM).
 #
@@ -34,8 +34,8 @@ WSCHAOS_BROWSER_BUG=no-reset "$bin" conform --profile queue --adapter "$adapter"
 	--report-dir "$reports/browser-no-reset"
 
 echo "== a second bug, in the scenario library's file about it:"
-WSCHAOS_BROWSER_BUG=queue-overtake "$bin" run scenarios/library/send-overtakes-queue.txt --profile queue --adapter "$adapter" \
-	--expect-fail "send-overtakes-queue: the connected listeners send before the queue is flushed (WSCHAOS_BROWSER_BUG=queue-overtake)" \
+WSCHAOS_BROWSER_BUG=queue-overtake "$bin" run scenarios/library/queue-order.txt --profile queue --adapter "$adapter" \
+	--expect-fail "queue-order: the connected listeners send before the queue is flushed (WSCHAOS_BROWSER_BUG=queue-overtake)" \
 	--report-dir "$reports/browser-queue-overtake"
 
 echo "== a socket the page cannot drop (no frame of its own) must fail the library's two-sockets-bound:"
