@@ -32,9 +32,9 @@ const capSearch = 1000
 // profile's waits to reach and hold the cap, at the run's scale.
 // mattermost's cap comes after more than 17 minutes of its waits (seven
 // of 3 s, 192 s, 243 s, then 300 s twice): at the default scale 0.25 a
-// conform run would spend four and a half minutes on this one behaviour,
-// longer than all the rest together. Past the budget the file is skipped,
-// saying the scale at which it runs.
+// conform run would wait four and a half minutes for this one behaviour.
+// Past the budget the file is skipped, saying the scale at which it runs
+// (mattermost's: 0.11 or less).
 const capRealBudget = 2 * time.Minute
 
 // backoffCap is the profile's cap: the window its waits settle in once
@@ -49,23 +49,23 @@ func backoffCap(p *profile.Profile) (w backoff.Window, at int, why string) {
 	if l, ok := inner.(backoff.Limit); ok {
 		inner, limit = l.Policy, l.Attempts
 	}
-	var max time.Duration
+	var ceiling time.Duration
 	switch b := inner.(type) {
 	case backoff.Exponential:
 		if b.Max > 0 && b.Max > b.Base && b.Factor <= 1 {
 			return w, 0, fmt.Sprintf("profile %s's backoff (%v) never grows to its cap", p.Name, b)
 		}
-		max = b.Max
+		ceiling = b.Max
 	case *backoff.Exponential:
 		return backoffCap(withBackoff(p, *b, limit))
 	case backoff.Mattermost:
-		max = b.Max
+		ceiling = b.Max
 	case *backoff.Mattermost:
 		return backoffCap(withBackoff(p, *b, limit))
 	case backoff.Decorrelated, *backoff.Decorrelated:
 		return w, 0, fmt.Sprintf("profile %s's backoff (decorrelated jitter) draws each wait anew from its base: its waits do not hold the cap", p.Name)
 	}
-	if max <= 0 {
+	if ceiling <= 0 {
 		return w, 0, fmt.Sprintf("profile %s's backoff (%s) has no cap", p.Name, policyWords(inner))
 	}
 	settled, _ := inner.Window(capSearch, 0)

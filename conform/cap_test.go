@@ -2,6 +2,7 @@ package conform
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -190,5 +191,58 @@ func TestAwaitRetriesCapNeedsACap(t *testing.T) {
 	want := "f.txt:10: the scenario checks: the cap\n  `await retries cap`: await: profile queue's backoff (exponential 1s ×2) has no cap: the file must require backoff-cap"
 	if got := strings.Join(r.Failures, "\n"); !strings.Contains(got, want) {
 		t.Errorf("failures %q, want %q", got, want)
+	}
+}
+
+// Through an adapter on the real clock the check judges the scaled cap,
+// widened by the tolerance: the reference client passes cap-held.txt under
+// reconnecting-websocket (whose adapter-side base is drawn per client) and
+// a capped queue profile, and no-cap fails it saying which wait passed
+// the cap. mattermost's cap, 1078 s of its waits away, skips the file at
+// the default scale 0.25, naming the scale that runs it.
+func TestCapHeldOnTheRealClock(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real time")
+	}
+	t.Parallel()
+	s, err := LoadFile(libraryDir() + "/cap-held.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		p     *profile.Profile
+		mode  string
+		scale float64
+		want  string
+	}{
+		{"reconnecting-websocket", profile.ByName("reconnecting-websocket"), "reference", 0.05, ""},
+		{"capped queue", cappedQueue(), "reference", 0.25, ""},
+		{"capped queue, no-cap", cappedQueue(), "twin:no-cap", 0.25,
+			`check cap profile.: FAIL: the wait after failure 4 was \S+: past the profile's cap, 1s from failure 3 on \(checked within \[\S+, \S+\]\)`},
+		{"mattermost", profile.ByName("mattermost"), "reference", 0.25,
+			`SKIP: profile mattermost's waits reach its cap \(\[1m15s, 1m15.5s\] from failure 10 on\) and hold it after 4m29.5s at scale 0.25, .*: run it at --scale 0.11 or less`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := Config{Profile: tc.p, Scale: tc.scale, Tolerance: DefaultTolerance, Seed: 1, Scenarios: []Scenario{s.Scenario()}}
+			rs, err := Run(ctx(t), cfg, testAdapter(t, tc.mode).Factory())
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := rs[0]
+			got := strings.Join(r.Failures, "\n")
+			if r.Skipped != "" {
+				got = "SKIP: " + r.Skipped
+			}
+			switch {
+			case r.AdapterError != "":
+				t.Errorf("blamed the adapter: %s", r.AdapterError)
+			case tc.want == "" && (!r.Passed || r.Skipped != ""):
+				t.Errorf("the reference client does not pass cap-held on the real clock: %s\n%s", got, r.Transcript)
+			case tc.want != "" && !regexp.MustCompile(tc.want).MatchString(got):
+				t.Errorf("want %q, got:\n%s\n%s", tc.want, got, r.Transcript)
+			}
+		})
 	}
 }
