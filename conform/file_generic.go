@@ -292,8 +292,17 @@ func (pl *player) await(c fileCmd) error {
 		pl.t.Fatalf("%s", pl.failure(c, v))
 		return nil
 	}
-	if what == "retries profile" {
-		if why := pl.awaitRetries(); why != "" {
+	if what == "retries profile" || what == "retries cap" {
+		var why string
+		if what == "retries cap" {
+			var err error
+			if why, err = pl.awaitCap(); err != nil {
+				return err
+			}
+		} else {
+			why = pl.awaitRetries()
+		}
+		if why != "" {
 			return fail(why)
 		}
 		pl.note("await " + what + ": ok")
@@ -472,7 +481,7 @@ func (t *T) awaitSpan() time.Duration {
 
 // validateAwait checks an await's words before anything runs.
 func validateAwait(args []string) error {
-	if strings.Join(args, " ") == "retries profile" {
+	if w := strings.Join(args, " "); w == "retries profile" || w == "retries cap" {
 		return nil
 	}
 	_, _, _, err := parseAwait(args)

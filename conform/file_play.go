@@ -228,6 +228,12 @@ var requirements = map[string]func(p *profile.Profile) string{
 		_, retries := p.Backoff.Window(1000, 0)
 		return unless(!retries, "profile %s never gives up", p.Name)
 	},
+	// backoff-cap: the waits reach a declared maximum and hold it for two
+	// waits before the client may give up (backoffCap).
+	"backoff-cap": func(p *profile.Profile) string {
+		_, _, why := backoffCap(p)
+		return why
+	},
 	"connect-timeout": func(p *profile.Profile) string {
 		return unless(p.Connect.Timeout > 0, "profile %s has no connect timeout", p.Name)
 	},

@@ -84,14 +84,7 @@ var twins = map[string]Twin{
 	"stale-gave-up":        flawed("still says gave-up after Close", flaw.Set{ClosedStateNotAnnounced: true}),
 	"code-in-frame":        flawed("puts an error close's code in the close frame, not on the next connect", flaw.Set{CloseCodeInFrame: true}),
 	"no-cap": misconfigured("lets its backoff grow past the profile's cap", func(p *profile.Profile) {
-		if e, ok := p.Backoff.(backoff.Exponential); ok {
-			e.Max = 0
-			p.Backoff = e
-		}
-		if m, ok := p.Backoff.(backoff.Mattermost); ok {
-			m.Max = 24 * time.Hour
-			p.Backoff = m
-		}
+		p.Backoff = uncapped(p.Backoff)
 	}),
 	"redials-at-once":       flawed("dials again at once after a dead link, with no backoff wait", flaw.Set{RedialAtOnceAfterDeadLink: true}),
 	"dead-socket-left-open": flawed("leaves a dead socket open beside the next one", flaw.Set{DeadSocketLeftOpen: true}),
@@ -111,6 +104,22 @@ var twins = map[string]Twin{
 	}),
 	"ignores-server-errors":  misconfigured("ignores the server's error messages", func(p *profile.Profile) { p.ErrorType = "" }),
 	"connected-before-reply": flawed("says connected before the server's handshake reply", flaw.Set{NoHandshakeWait: true}),
+}
+
+// uncapped is b without its cap, under its retry limit where it has one:
+// the no-cap twin's schedule.
+func uncapped(b backoff.Policy) backoff.Policy {
+	switch b := b.(type) {
+	case backoff.Limit:
+		return backoff.Limit{Policy: uncapped(b.Policy), Attempts: b.Attempts}
+	case backoff.Exponential:
+		b.Max = 0
+		return b
+	case backoff.Mattermost:
+		b.Max = 24 * time.Hour
+		return b
+	}
+	return b
 }
 
 func twinNames() []string {

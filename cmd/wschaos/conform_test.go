@@ -80,7 +80,7 @@ func TestConformReferencePassesAndWritesReports(t *testing.T) {
 	}
 	// The scenarios share the cores, so progress lines come as each ends;
 	// the summary is in the set's order.
-	for _, want := range []string{"/12] backoff", "PASS", "SCENARIO", "12 of 12 scenarios passed"} {
+	for _, want := range []string{"/13] backoff", "PASS", "SCENARIO", "13 of 13 scenarios passed"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
@@ -92,7 +92,7 @@ func TestConformReferencePassesAndWritesReports(t *testing.T) {
 	var run struct {
 		Results []struct{ Scenario string }
 	}
-	if err := json.Unmarshal(data, &run); err != nil || len(run.Results) != 12 {
+	if err := json.Unmarshal(data, &run); err != nil || len(run.Results) != 13 {
 		t.Errorf("report.json: %v, %d results", err, len(run.Results))
 	}
 	for _, f := range []string{"junit.xml", "report.html"} {

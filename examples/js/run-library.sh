@@ -30,7 +30,7 @@ declare -A expect=(
 	[slow-growth]="queue-gives-up: the waits grow by 1.5, not 2|reset-on-open: the waits before the accept grow by 1.5, not 2|reset-on-open-counts-again: the waits grow by 1.5, not 2|backoff: the waits grow by 1.5, not 2"
 	# Under queue-policy.yaml (a cap, a reset after uptime, fatal codes).
 	[policy]=""
-	[no-cap]="backoff: the waits grow past the cap"
+	[no-cap]="backoff: the waits grow past the cap|cap-held: the waits grow past the cap"
 	[reset-before-uptime]="reset-after-uptime: the count starts over on an open that did not stay up"
 	[retries-fatal]="fatal-close: a fatal close code is retried"
 )
