@@ -215,3 +215,52 @@ func TestAbandonedWithinProfileNeedsATimeout(t *testing.T) {
 		t.Errorf("failures %q, want the line and the missing timeout", got)
 	}
 }
+
+// On the real clock the uptime rule is judged with the margins: a wait
+// after the reset that came late by load passes, as the delays check
+// would pass it, and one that kept the grown count fails; the wait after
+// a short connection that came back to the first fails by the early
+// margin alone.
+func TestUptimeResetOnTheRealClockTakesTheMargins(t *testing.T) {
+	p, err := profile.Resolve("../examples/profiles/queue-policy.yaml") // 1, 2, 4 s; reset after 5 s up
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+	// At scale 1: two refusals (waits 1 s, 2 s), a short open (then 4 s),
+	// an open up 5 s, then the wait after it.
+	play := func(short, long time.Duration) string {
+		srv := fakeserver.NewServer(p)
+		defer srv.Close()
+		at := time.Duration(0)
+		es := []transcript.Entry{
+			{Attempt: 1, Kind: transcript.KindDial, At: at}, {Attempt: 1, Kind: transcript.KindRefuse, At: at},
+		}
+		at += ms(1000)
+		es = append(es, transcript.Entry{Attempt: 2, Kind: transcript.KindDial, At: at}, transcript.Entry{Attempt: 2, Kind: transcript.KindRefuse, At: at})
+		at += ms(2000)
+		es = append(es, transcript.Entry{Attempt: 3, Kind: transcript.KindDial, At: at}, transcript.Entry{Attempt: 3, Kind: transcript.KindOpen, At: at},
+			transcript.Entry{Attempt: 3, Kind: transcript.KindClose, At: at + ms(10)})
+		at += ms(10) + short
+		es = append(es, transcript.Entry{Attempt: 4, Kind: transcript.KindDial, At: at}, transcript.Entry{Attempt: 4, Kind: transcript.KindOpen, At: at},
+			transcript.Entry{Attempt: 4, Kind: transcript.KindClose, At: at + ms(5000)})
+		at += ms(5000) + long
+		es = append(es, transcript.Entry{Attempt: 5, Kind: transcript.KindDial, At: at}, transcript.Entry{Attempt: 5, Kind: transcript.KindOpen, At: at})
+		srv.Transcript().Add(es...)
+		tt := &T{ctx: t.Context(), p: p, scale: 1, tol: Tolerance{Early: ms(15), Late: ms(1500)}, clock: clockwork.NewRealClock(), srv: srv}
+		got, err := checkUptimeReset(&player{t: tt}, []string{"profile"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if got := play(ms(4000), ms(2800)); got != "ok" {
+		t.Errorf("the first wait again, 1.8 s late by load: past the halfway 2.5 s, inside it widened by the 1.5 s margin: %s", got)
+	}
+	if got := play(ms(4000), ms(8000)); !strings.Contains(got, "FAIL: the wait after a connection that stayed up 5s was 8s") {
+		t.Errorf("a wait that kept the grown count: %s", got)
+	}
+	if got := play(ms(1000), ms(1000)); !strings.Contains(got, "FAIL: the wait after a connection that closed at once was 1s") {
+		t.Errorf("a count reset by a short connection: %s", got)
+	}
+}

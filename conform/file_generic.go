@@ -942,12 +942,16 @@ func checkUptimeReset(pl *player, args []string) (string, error) {
 	if grown < 1.2 {
 		return "ok", nil // the schedule hardly grows: the windows alone judge it
 	}
+	// Halfway between the two schedules, in this client's own waits (a
+	// base drawn per client is judged the same); on the real clock the
+	// margins widen it, as lateness adds to a wait whatever its length.
 	mid := (1 + grown) / 2
-	if r := float64(short) / float64(w1); r < mid {
+	lo, hi := t.tol.widen(time.Duration(mid*float64(w1)), time.Duration(mid*float64(w1)))
+	if r := float64(short) / float64(w1); short < lo {
 		return verdict(false, "the wait after a connection that closed at once was %v, %.2f× the first (%v); the profile resets the count only after %v up, so it waits %.2f× the first",
 			round(short), r, round(w1), p.ResetAfter, grown), nil
 	}
-	if r := float64(long) / float64(w1); r > mid {
+	if r := float64(long) / float64(w1); long > hi {
 		return verdict(false, "the wait after a connection that stayed up %v was %v, %.2f× the first (%v); the count had reset, so it waits the first wait again",
 			p.ResetAfter, round(long), r, round(w1)), nil
 	}
