@@ -317,16 +317,16 @@ test('with closeCodeParam each reconnect reports the first close code since the 
   // Connection 1 is closed by the server with 1001, dials 2 and 3 are
   // refused (1006: no close frame), connection 2 (dial 4) is closed with
   // 4002, dial 5 stays open.
-  const param = 'disconnect_err_code';
-  const at = (code) => (code ? `/ws?${param}=${code}` : '/ws');
+  const name = 'disconnect_err_code';
+  const at = (code) => (code ? `/ws?${name}=${code}` : '/ws');
   for (const [bugs, param, want] of [
     [[], '', [0, 0, 0, 0, 0]],
-    [[], param, [0, 1001, 1001, 1001, 4002]],
-    [['reports-last-code'], param, [0, 1001, 1006, 1006, 4002]],
-    [['keeps-code-after-open'], param, [0, 1001, 1001, 1001, 1001]],
+    [[], name, [0, 1001, 1001, 1001, 4002]],
+    [['reports-last-code'], name, [0, 1001, 1006, 1006, 4002]],
+    [['keeps-code-after-open'], name, [0, 1001, 1001, 1001, 1001]],
   ]) {
-    const name = bugs.length ? `with bug ${bugs}` : param ? 'correct client' : 'without closeCodeParam';
-    await t.test(name, async (t) => {
+    const label = bugs.length ? `with bug ${bugs}` : param ? 'correct client' : 'without closeCodeParam';
+    await t.test(label, async (t) => {
       const srv = await startServer(t, {
         refuse: (n) => n === 2 || n === 3,
         handle: (ws, n) => {
@@ -345,7 +345,7 @@ test('with closeCodeParam each reconnect reports the first close code since the 
   }
 });
 
-test('with closeCodeParam a dead link's 4000 goes in the close frame and on the next connect URL', async (t) => {
+test('with closeCodeParam a dead link\'s 4000 goes in the close frame and on the next connect URL', async (t) => {
   const codes = [];
   const srv = await startServer(t, { handle: (ws) => ws.on('close', (code) => codes.push(code)) }); // never answers a ping
   const c = newClient(t, srv.url, { ...fast, heartbeatIntervalMs: 40, closeCodeParam: 'disconnect_err_code' });
