@@ -227,9 +227,13 @@ func checkCap(pl *player, args []string) (string, error) {
 
 // checkReportedOn: "reported C N" (checkReported), or "reported C on
 // A-B": each of the dials A to B carries C on its connect URL, where the
-// profile reports the last close's code there (mattermost's
-// disconnect_err_code): the code is carried to the very next connect, and
-// the first code since the last open is the one kept.
+// profile reports the last close's code there (close.report query or
+// both): the code is carried to the very next connect, and the first code
+// since the last open is the one kept. The server reads the code under the
+// profile's own parameter (close.query: mattermost's disconnect_err_code),
+// so the check holds for any profile that reports; a file written for
+// every profile requires code-on-connect, and under one that does not
+// report the check is the file's mistake, not the client's.
 func checkReportedOn(pl *player, args []string) (string, error) {
 	if len(args) != 3 || args[1] != "on" {
 		return checkReported(pl, args)
@@ -247,6 +251,9 @@ func checkReportedOn(pl *player, args []string) (string, error) {
 	}
 	p := pl.t.p
 	if !p.Close.InQuery() {
+		if pl.f.generic() {
+			return "", fmt.Errorf("profile %s reports close codes in the close frame, not on the connect URL: the file must require code-on-connect", p.Name)
+		}
 		return "", fmt.Errorf("profile %s reports close codes in the close frame, not on the connect URL: use check reported %s N", p.Name, args[0])
 	}
 	dials := map[int]profile.StatusCode{}

@@ -159,6 +159,26 @@ func TestTimingCheckArgumentsSayWhatTheyWant(t *testing.T) {
 	}
 }
 
+// "check reported C on N" in a file for every profile, played under a
+// profile that reports codes only in the close frame, blames the file: it
+// should have required code-on-connect, and then it would have been
+// skipped.
+func TestReportedOnNamesTheMissingRequirement(t *testing.T) {
+	s, err := ParseFile("f.txt", "# bug: b\n\nstart\n----\n\ncheck reported 1006 on 1\n----\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{Profile: profile.QueueProfile(), Virtual: true, Scenarios: []Scenario{s.Scenario()}}
+	rs, err := Run(ctx(t), cfg, Reference())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "profile queue reports close codes in the close frame, not on the connect URL: the file must require code-on-connect"
+	if got := strings.Join(rs[0].Failures, "\n"); !strings.Contains(got, "f.txt:6") || !strings.Contains(got, want) {
+		t.Errorf("failures %q, want the line and %q", got, want)
+	}
+}
+
 // A judged wait says which way it missed its window.
 func TestWaitSaysWhichWay(t *testing.T) {
 	for _, tc := range []struct {

@@ -265,6 +265,13 @@ var requirements = map[string]func(p *profile.Profile) string{
 	"fatal-code": func(p *profile.Profile) string {
 		return unless(len(p.Close.Fatal) > 0, "profile %s has no fatal close code", p.Name)
 	},
+	// The code of the first close since the last open, carried to the next
+	// connect URL (close.report query or both, the parameter close.query):
+	// mattermost's disconnect_err_code.
+	"code-on-connect": func(p *profile.Profile) string {
+		return unless(p.Close.InQuery() && p.Close.Query != "",
+			"profile %s reports a close's code only in the close frame, not on the next connect URL", p.Name)
+	},
 }
 
 func unless(ok bool, format string, args ...any) string {

@@ -232,6 +232,7 @@ func TestRequirementsTellWhatAProfileLacks(t *testing.T) {
 		{"resume", mattermost, queue, "profile queue does not resume sessions"},
 		{"retry-limit", queue, mattermost, "profile mattermost never gives up"},
 		{"close-code", queue, mattermost, "profile mattermost's close sends no code"},
+		{"code-on-connect", mattermost, queue, "profile queue reports a close's code only in the close frame, not on the next connect URL"},
 		{"heartbeat", queue, profile.ByName("reconnecting-websocket"), "profile reconnecting-websocket's client sends no heartbeat"},
 	} {
 		if got := requirements[tc.req](tc.has); got != "" {

@@ -80,7 +80,7 @@ func TestConformReferencePassesAndWritesReports(t *testing.T) {
 	}
 	// The scenarios share the cores, so progress lines come as each ends;
 	// the summary is in the set's order.
-	for _, want := range []string{"/13] backoff", "PASS", "SCENARIO", "13 of 13 scenarios passed"} {
+	for _, want := range []string{"/15] backoff", "PASS", "SCENARIO", "15 of 15 scenarios passed"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
@@ -92,7 +92,7 @@ func TestConformReferencePassesAndWritesReports(t *testing.T) {
 	var run struct {
 		Results []struct{ Scenario string }
 	}
-	if err := json.Unmarshal(data, &run); err != nil || len(run.Results) != 13 {
+	if err := json.Unmarshal(data, &run); err != nil || len(run.Results) != 15 {
 		t.Errorf("report.json: %v, %d results", err, len(run.Results))
 	}
 	for _, f := range []string{"junit.xml", "report.html"} {

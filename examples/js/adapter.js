@@ -24,9 +24,9 @@ let client = null;
 // carries (durations in milliseconds, already scaled). QueueClient speaks
 // the queue profile's shape: {"type","payload"} messages, exponential
 // backoff with a retry limit (and, where the profile says, a cap, a reset
-// after uptime and close codes that never reconnect), an app-level ping, a
-// bounded queue. A profile
-// of another shape is refused, naming what does not fit.
+// after uptime, close codes that never reconnect and the close code
+// reported on the next connect URL), an app-level ping, a bounded queue. A
+// profile of another shape is refused, naming what does not fit.
 function optionsFor(p) {
   if (p === null || typeof p !== 'object') throw new Error('connect needs a profile object');
   const misfit = [];
@@ -37,6 +37,10 @@ function optionsFor(p) {
   if (p.heartbeat?.mode !== 'client' || p.heartbeat.dead !== 'next-ping' || p.heartbeat.on_open) misfit.push('heartbeat');
   if (!p.queue?.enabled || p.queue.full !== 'error') misfit.push('queue');
   if (p.resume || p.connect?.handshake || p.connect?.subprotocol) misfit.push('resume or handshake');
+  // QueueClient always puts its error close's code in the close frame; it
+  // can report it on the next connect URL as well (both), not instead.
+  const report = p.close?.report ?? 'frame';
+  if (!['frame', 'both'].includes(report)) misfit.push('close.report');
   if (misfit.length > 0) throw new Error(`this client cannot play profile ${p.name}: its ${misfit.join(', ')} differ from QueueClient's`);
   return {
     backoffInitialMs: p.backoff.base,
@@ -49,6 +53,7 @@ function optionsFor(p) {
     backoffMaxMs: p.backoff.max ?? 0,
     resetAfterMs: p.backoff.reset_after ?? 0,
     fatalCodes: (p.close?.fatal ?? []).map(codeRange),
+    closeCodeParam: report === 'both' ? p.close.query : '',
   };
 }
 

@@ -36,6 +36,11 @@ const DEFAULTS = Object.freeze({
   // ws's own handshake timeout: a server that accepts TCP and never answers
   // the upgrade would otherwise hold the client in "connecting" forever.
   connectTimeoutMs: 10000,
+  // The query parameter each reconnect URL reports the code of the first
+  // close since the last successful open in (mattermost's
+  // disconnect_err_code): the server learns why the client went away,
+  // even when no close frame reached it. '': no report.
+  closeCodeParam: '',
 });
 
 // Close codes the client sends.
@@ -60,6 +65,8 @@ export const BUGS = Object.freeze({
   'no-cap': 'the waits grow past backoffMaxMs',
   'reset-before-uptime': 'the failure count starts over on every open, whatever resetAfterMs says',
   'retries-fatal': 'a close code in fatalCodes is retried like any other',
+  'keeps-code-after-open': 'with closeCodeParam, a successful open does not forget the close code: an old one is still reported',
+  'reports-last-code': 'with closeCodeParam, the last close code since the open is reported, not the first',
 });
 
 export class QueueClient {
@@ -76,6 +83,7 @@ export class QueueClient {
   #openedAt = null; // when #ws opened (performance.now()), while it is open
   #awaitingPong = false; // a ping went out and no pong came back yet
   #queue = []; // encoded frames waiting for the next open, oldest first
+  #closeCode = 0; // the first close code since the last open (0: none), for closeCodeParam
   #closed = false; // close() was called: final
 
   /**
@@ -187,9 +195,10 @@ export class QueueClient {
   // longer #ws, so a socket left behind can never act on the client.
   #dial(state) {
     this.#setState(state);
-    this.#log(`dialing ${this.#url}`);
+    const url = this.#dialURL();
+    this.#log(`dialing ${url}`);
     const ownTimeout = this.#bugs.has('no-connect-timeout') || this.#bugs.has('timeout-dies');
-    const ws = new WebSocket(this.#url, {
+    const ws = new WebSocket(url, {
       handshakeTimeout: ownTimeout ? undefined : this.#opts.connectTimeoutMs,
       perMessageDeflate: false, // keeps every write synchronous and in order
     });
@@ -219,6 +228,8 @@ export class QueueClient {
     });
     ws.on('close', (code, reason) => {
       if (ws !== this.#ws) return;
+      // A refused or failed dial ends in 1006 too: no close frame came.
+      this.#sawClose(code);
       const why = cause ? `failed: ${cause.message}` : `closed with ${code}${reason.length ? ` ${reason}` : ''}`;
       if (!cause && this.#fatal(code) && !this.#bugs.has('retries-fatal')) {
         // BUG (test fixture) retries-fatal otherwise: the code is retried.
@@ -236,6 +247,24 @@ export class QueueClient {
     });
   }
 
+  // #dialURL is the URL of the next dial: the client's own, plus, with
+  // closeCodeParam, the first close code since the last open.
+  #dialURL() {
+    if (!this.#opts.closeCodeParam || this.#closeCode === 0) return this.#url;
+    const u = new URL(this.#url);
+    u.searchParams.set(this.#opts.closeCodeParam, String(this.#closeCode));
+    return u.toString();
+  }
+
+  // #sawClose keeps a close's code for the next dial's report: the first
+  // since the last open says why the trouble began; what follows (the
+  // refusals of a server still down) says less.
+  #sawClose(code) {
+    if (!code) return;
+    // BUG (test fixture) reports-last-code: every code replaces the first.
+    if (this.#closeCode === 0 || this.#bugs.has('reports-last-code')) this.#closeCode = code;
+  }
+
   #fatal(code) {
     return this.#opts.fatalCodes.some(([lo, hi]) => code >= lo && code <= hi);
   }
@@ -246,6 +275,9 @@ export class QueueClient {
     // keeps the count growing, so a flapping server is not hammered.
     const resetNow = this.#opts.resetAfterMs <= 0 || this.#bugs.has('reset-before-uptime'); // BUG (test fixture) reset-before-uptime
     if (resetNow && !this.#bugs.has('no-reset')) this.#failures = 0;
+    // An open ends the trouble the code reported: the next close starts
+    // over. BUG (test fixture) keeps-code-after-open: the old code stays.
+    if (!this.#bugs.has('keeps-code-after-open')) this.#closeCode = 0;
     this.#openedAt = performance.now();
     this.#awaitingPong = false; // nothing carried over from the last socket
     this.#armHeartbeat();
@@ -340,6 +372,7 @@ export class QueueClient {
       // The close frame is written at once; terminate then drops the socket
       // without waiting for an answer a dead link would never send.
       ws.close(CLOSE_PING_TIMEOUT, 'ping timeout');
+      this.#sawClose(CLOSE_PING_TIMEOUT); // #ws is cleared: its 'close' event is ignored
       // BUG (test fixture) dead-socket-open: no terminate, so the socket
       // stays open until ws's close handshake times out (30 s).
       if (!this.#bugs.has('dead-socket-open')) ws.terminate();

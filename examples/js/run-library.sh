@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The scenario library through the example client, under the queue profile
-# (and queue-policy.yaml for the bugs of the cap, the reset and fatal codes):
+# (and queue-policy.yaml for the bugs of the cap, the reset, fatal codes and
+# the close code reported on the next connect):
 # every file that applies passes, and each deliberate bug fails exactly the
 # files about it (--expect-fail: any other failure, or an expected failure
 # that passes, fails the run); a bug that kills the client must kill its
@@ -30,16 +31,20 @@ declare -A expect=(
 	[no-connect-timeout]="stalled-handshake: a stalled handshake is waited for forever"
 	[timeout-dies]=""
 	[slow-growth]="queue-gives-up: the waits grow by 1.5, not 2|reset-on-open: the waits before the accept grow by 1.5, not 2|reset-on-open-counts-again: the waits grow by 1.5, not 2|backoff: the waits grow by 1.5, not 2"
-	# Under queue-policy.yaml (a cap, a reset after uptime, fatal codes).
+	# Under queue-policy.yaml (a cap, a reset after uptime, fatal codes, the
+	# close code reported on the next connect URL).
 	[policy]=""
 	[no-cap]="backoff: the waits grow past the cap|cap-held: the waits grow past the cap"
 	[reset-before-uptime]="reset-after-uptime: the count starts over on an open that did not stay up"
 	[retries-fatal]="fatal-close: a fatal close code is retried"
+	[keeps-code-after-open]="error-code-after-refusal: an open does not forget the refusals' 1006"
+	[reports-last-code]="error-code-first-since-open: the refusals' 1006 replaces the server's 1001, the first code since the open"
 )
 # bug → the profile its run plays, when not queue: the features these bugs
 # break are queue-policy.yaml's. "policy" is the correct client under it.
 policy=examples/profiles/queue-policy.yaml
-declare -A profile_of=([policy]=$policy [no-cap]=$policy [reset-before-uptime]=$policy [retries-fatal]=$policy)
+declare -A profile_of=([policy]=$policy [no-cap]=$policy [reset-before-uptime]=$policy [retries-fatal]=$policy
+	[keeps-code-after-open]=$policy [reports-last-code]=$policy)
 # bug → the files whose adapter must die of it, separated by "|": the run
 # exits 3 (the adapter failed), each of those files fails saying so, and
 # every other file passes.
@@ -48,7 +53,7 @@ declare -A dies=(
 )
 bugs=(none no-reset queue-overtake no-pong-check dead-link-no-wait dead-socket-open close-keeps-retry
 	close-reconnects close-only-open no-connect-timeout timeout-dies slow-growth
-	policy no-cap reset-before-uptime retries-fatal)
+	policy no-cap reset-before-uptime retries-fatal keeps-code-after-open reports-last-code)
 
 run() {
 	local bug=$1 args=()

@@ -165,3 +165,33 @@ test('WSCHAOS_JS_BUG names the bugs in the ready line', async (t) => {
   const [exitCode] = await once(a.child, 'exit', { signal: AbortSignal.timeout(DEADLINE_MS) });
   assert.equal(exitCode, 0);
 });
+
+test('a profile reporting the close code on the connect URL sets closeCodeParam; one reporting it there only is refused', async (t) => {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await once(wss, 'listening');
+  t.after(() => {
+    for (const ws of wss.clients) ws.terminate();
+    wss.close();
+  });
+  const urls = [];
+  wss.on('connection', (ws, req) => {
+    urls.push(req.url);
+    if (urls.length === 1) ws.close(1001, 'restart');
+  });
+  const url = `ws://127.0.0.1:${wss.address().port}/ws`;
+  const a = startAdapter(t);
+  await a.next(() => true, 'the first line');
+
+  // QueueClient always puts the code in the close frame too.
+  a.send({ id: 1, cmd: 'connect', url, profile: { ...QUEUE_PROFILE, close: { code: 1000, report: 'query', query: 'disconnect_err_code' } } });
+  const refused = await a.next(reply(1), 'reply 1');
+  assert.equal(refused.ok, false);
+  assert.match(refused.error, /its close.report differ/);
+
+  a.send({ id: 2, cmd: 'connect', url, profile: { ...QUEUE_PROFILE, close: { code: 1000, report: 'both', query: 'disconnect_err_code' } } });
+  assert.deepEqual(await a.next(reply(2), 'reply 2'), { reply: 2, ok: true });
+  await a.next((l) => l.event === 'state' && l.state === 'connected' && urls.length === 2, 'the reconnect');
+  assert.deepEqual(urls, ['/ws', '/ws?disconnect_err_code=1001']);
+  a.child.stdin.end();
+  await once(a.child, 'exit', { signal: AbortSignal.timeout(DEADLINE_MS) });
+});

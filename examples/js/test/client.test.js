@@ -11,17 +11,21 @@ import { QueueClient } from '../client.js';
 const DEADLINE_MS = 5000;
 
 // startServer listens on a free loopback port. handle(ws, n) gets the n-th
-// (1-based) accepted socket; refuse makes every handshake fail with 503.
+// (1-based) accepted socket; refuse makes every handshake fail with 503,
+// or, a function, those of the dials n (1-based) it returns true for. urls
+// are the dials' request URLs, in order.
 // The server is closed when test t ends, even when it fails: a socket left
 // open would keep the test process alive.
 async function startServer(t, { handle = () => {}, refuse = false } = {}) {
   const dials = []; // when each handshake arrived, in ms
+  const urls = [];
   const wss = new WebSocketServer({
     host: '127.0.0.1',
     port: 0,
     verifyClient: (info, cb) => {
       dials.push(performance.now());
-      cb(!refuse, 503);
+      urls.push(info.req.url);
+      cb(!(typeof refuse === 'function' ? refuse(dials.length) : refuse), 503);
     },
   });
   await once(wss, 'listening');
@@ -34,7 +38,7 @@ async function startServer(t, { handle = () => {}, refuse = false } = {}) {
       wss.close(resolve);
     }));
   t.after(close);
-  return { url: `ws://127.0.0.1:${wss.address().port}/ws`, dials, close };
+  return { url: `ws://127.0.0.1:${wss.address().port}/ws`, dials, urls, close };
 }
 
 // newClient makes a client that is closed when test t ends.
@@ -307,4 +311,48 @@ test('a close code in fatalCodes ends the client in gave-up, unless the retries-
       await srv.close();
     });
   }
+});
+
+test('with closeCodeParam each reconnect reports the first close code since the last open, unless a bug is on', async (t) => {
+  // Connection 1 is closed by the server with 1001, dials 2 and 3 are
+  // refused (1006: no close frame), connection 2 (dial 4) is closed with
+  // 4002, dial 5 stays open.
+  const name = 'disconnect_err_code';
+  const at = (code) => (code ? `/ws?${name}=${code}` : '/ws');
+  for (const [bugs, param, want] of [
+    [[], '', [0, 0, 0, 0, 0]],
+    [[], name, [0, 1001, 1001, 1001, 4002]],
+    [['reports-last-code'], name, [0, 1001, 1006, 1006, 4002]],
+    [['keeps-code-after-open'], name, [0, 1001, 1001, 1001, 1001]],
+  ]) {
+    const label = bugs.length ? `with bug ${bugs}` : param ? 'correct client' : 'without closeCodeParam';
+    await t.test(label, async (t) => {
+      const srv = await startServer(t, {
+        refuse: (n) => n === 2 || n === 3,
+        handle: (ws, n) => {
+          if (n === 1) ws.close(1001, 'going away');
+          if (n === 2) ws.close(4002, 'try again');
+        },
+      });
+      const c = newClient(t, srv.url, { ...fast, closeCodeParam: param, bugs });
+      const r = recorder(c);
+      c.connect();
+      await r.until(() => srv.dials.length >= 5 && c.state === 'connected', 'the fifth dial open');
+      c.close();
+      await srv.close();
+      assert.deepEqual(srv.urls, want.map(at));
+    });
+  }
+});
+
+test('with closeCodeParam a dead link\'s 4000 goes in the close frame and on the next connect URL', async (t) => {
+  const codes = [];
+  const srv = await startServer(t, { handle: (ws) => ws.on('close', (code) => codes.push(code)) }); // never answers a ping
+  const c = newClient(t, srv.url, { ...fast, heartbeatIntervalMs: 40, closeCodeParam: 'disconnect_err_code' });
+  c.connect();
+  await eventually(() => srv.dials.length >= 2 && codes.length >= 1, 'a close and a reconnect');
+  c.close();
+  await srv.close();
+  assert.equal(codes[0], 4000);
+  assert.equal(srv.urls[1], '/ws?disconnect_err_code=4000');
 });
