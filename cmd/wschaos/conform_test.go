@@ -234,7 +234,7 @@ func conformInterrupted(t *testing.T, sig syscall.Signal, code int) {
 	if !errors.As(err, &ee) || ee.ExitCode() != code {
 		t.Errorf("exit: %v, want exit status %d\nstdout:\n%s\nstderr:\n%s", err, code, out.String(), stderr.String())
 	}
-	for _, want := range []string{"INTERRUPTED", "NOT RUN", "INTERRUPTED: 1 scenario cut short, 12 not run"} {
+	for _, want := range []string{"INTERRUPTED", "NOT RUN", "INTERRUPTED: 1 scenario cut short, 11 not run"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("stdout lacks %q:\n%s", want, out.String())
 		}
