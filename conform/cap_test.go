@@ -195,8 +195,8 @@ func TestCapTooFarOnTheRealClock(t *testing.T) {
 		scale float64
 		want  string
 	}{
-		{0.25, "profile mattermost's waits reach its cap ([1m15s, 1m15.5s] from failure 10 on) and hold it through failure 11 after 4m29.5s at scale 0.25, longer than the 2m0s a file waits for it on the real clock: run it at --scale 0.11 or less"},
-		{0.1, ""},
+		{0.25, "profile mattermost's waits reach its cap ([1m15s, 1m15.5s] from failure 10 on) and hold it through failure 11 after 4m29.5s at scale 0.25, longer than the 45s a file waits for it on the real clock: run it at --scale 0.04 or less"},
+		{0.04, ""},
 	} {
 		p, err := mm.Scaled(tc.scale)
 		if err != nil {
