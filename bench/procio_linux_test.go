@@ -11,7 +11,7 @@ import (
 
 // readIOCounts reads the process's counts so far: the kernel's count of
 // read and write system calls and the bytes they moved (/proc/self/io),
-// and the CPU time used (getrusage).
+// and the CPU time used and the page faults served (getrusage).
 func readIOCounts() (ioCounts, error) {
 	b, err := os.ReadFile("/proc/self/io")
 	if err != nil {
@@ -23,6 +23,7 @@ func readIOCounts() (ioCounts, error) {
 		return ioCounts{}, fmt.Errorf("getrusage: %w", err)
 	}
 	c.cpu = time.Duration(syscall.TimevalToNsec(ru.Utime) + syscall.TimevalToNsec(ru.Stime))
+	c.faults = ru.Minflt
 	s := bufio.NewScanner(bytes.NewReader(b))
 	for s.Scan() {
 		var v int64

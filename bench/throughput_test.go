@@ -25,10 +25,12 @@ const (
 
 // ioCounts are what the process as a whole has spent so far: the system
 // calls that move bytes (every read and write on a socket, in every
-// goroutine), the bytes they moved, and the CPU time, user and system.
+// goroutine), the bytes they moved, the CPU time, user and system, and
+// the page faults the kernel served without reading a disk (a page the
+// heap touches for the first time, or again after it was handed back).
 type ioCounts struct {
-	calls, bytes int64
-	cpu          time.Duration
+	calls, bytes, faults int64
+	cpu                  time.Duration
 }
 
 // BenchmarkEchoThroughput measures how fast a stream of text messages
@@ -38,9 +40,12 @@ type ioCounts struct {
 // of the direct rate, and the bytes the wschaos proxy keeps per message
 // it relayed both ways (its transcript). Where the kernel counts them
 // (Linux), it also reports, for each path, the read and write system calls
-// per message echoed, the bytes they copied and the CPU time used per byte
-// echoed: the client's, the echo server's and the proxy's together, since
-// all three run in this process:
+// per message echoed, the bytes they copied, the CPU time used per byte
+// echoed and the page faults per message: the client's, the echo
+// server's and the proxy's together, since all three run in this process.
+// And it reports the garbage collections that finished while each path
+// streamed, per op: a heap that grows paces them, and each costs CPU
+// that the streams share:
 //
 //	go test -run='^$' -bench=EchoThroughput -benchtime=100x -count=6 ./bench/
 //
@@ -58,6 +63,7 @@ func BenchmarkEchoThroughput(b *testing.B) {
 			defer toxi.Close()
 			count := burstBytes / size
 			elapsed := make([]time.Duration, len(pathNames))
+			gcs := make([]uint32, len(pathNames))
 			kernel := make([]ioCounts, len(pathNames)) // what each path cost, as the kernel counts it
 			_, ioErr := readIOCounts()
 			var kept float64
@@ -69,15 +75,19 @@ func BenchmarkEchoThroughput(b *testing.B) {
 				for k := range conns {
 					i := (turn + k) % len(conns)
 					before, _ := readIOCounts()
+					gc0 := gcsSoFar()
 					d, err := stream(conns[i], size, count)
 					if err != nil {
 						b.Fatalf("%s: %v", pathNames[i], err)
 					}
+					gcs[i] += gcsSoFar() - gc0
 					after, _ := readIOCounts()
 					elapsed[i] += d
 					kernel[i].calls += after.calls - before.calls
 					kernel[i].bytes += after.bytes - before.bytes
 					kernel[i].cpu += after.cpu - before.cpu
+					kernel[i].faults += after.faults - before.faults
+					kernel[i].faults += after.faults - before.faults
 				}
 				kept += keptBy(func() { via.Close(); wp.Close() }) / float64(count)
 				turn++
@@ -93,14 +103,26 @@ func BenchmarkEchoThroughput(b *testing.B) {
 					b.ReportMetric(float64(kernel[i].calls)/msgs, name+"-syscalls/msg")
 					b.ReportMetric(float64(kernel[i].bytes)/total, name+"-copied/B")
 					b.ReportMetric(float64(kernel[i].cpu)/total, name+"-cpu-ns/B")
+					b.ReportMetric(float64(kernel[i].faults)/msgs, name+"-faults/msg")
+					b.ReportMetric(float64(kernel[i].faults)/msgs, name+"-faults/msg")
 				}
 			}
 			for _, i := range []int{pathWschaos, pathToxiproxy} {
 				b.ReportMetric(rate(i)/rate(pathDirect), pathNames[i]+"/direct")
 			}
+			for i, name := range pathNames {
+				b.ReportMetric(float64(gcs[i])/float64(b.N), name+"-gcs/op")
+			}
 			b.ReportMetric(kept/float64(b.N), "wschaos-kept-B/msg")
 		})
 	}
+}
+
+// gcsSoFar is how many garbage collections the runtime has finished.
+func gcsSoFar() uint32 {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.NumGC
 }
 
 // keptBy returns how much live heap release frees: what the thing it

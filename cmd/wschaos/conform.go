@@ -380,11 +380,14 @@ func execute(ctx context.Context, out io.Writer, f *checkFlags, p *profile.Profi
 	for _, s := range set {
 		width = max(width, len(s.Name))
 	}
+	// The counter is as wide as its last value, so that [9/12] and
+	// [10/12] start their names in the same column too.
+	counterWidth := len(fmt.Sprintf("[%d/%d]", total, total))
 	i := 0
 	cfg.Progress = func(s conform.Scenario, r *conform.Result) {
 		if r == nil {
 			i++
-			fmt.Fprintf(out, "[%d/%d] %-*s ", i, total, width, s.Name)
+			fmt.Fprintf(out, "%-*s %-*s ", counterWidth, fmt.Sprintf("[%d/%d]", i, total), width, s.Name)
 			return
 		}
 		r.ExpectedFailure = f.expected[s.Name]

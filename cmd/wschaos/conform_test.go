@@ -80,10 +80,25 @@ func TestConformReferencePassesAndWritesReports(t *testing.T) {
 	}
 	// The scenarios share the cores, so progress lines come as each ends;
 	// the summary is in the set's order.
-	for _, want := range []string{"/15] backoff", "PASS", "SCENARIO", "15 of 15 scenarios passed"} {
+	for _, want := range []string{"/15]  backoff", "PASS", "SCENARIO", "15 of 15 scenarios passed"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
+	}
+	// Every verdict stands in one column, [9/15] and [10/15] alike.
+	column := -1
+	for _, line := range strings.Split(out, "\n") {
+		at := strings.Index(line, " PASS ")
+		if !strings.HasPrefix(line, "[") || at < 0 {
+			continue
+		}
+		if column >= 0 && at != column {
+			t.Errorf("verdict at column %d, not %d as above: %q\n%s", at, column, line, out)
+		}
+		column = at
+	}
+	if column < 0 {
+		t.Errorf("no progress line with a verdict:\n%s", out)
 	}
 	data, err := os.ReadFile(filepath.Join(dir, "report.json"))
 	if err != nil {
