@@ -87,7 +87,6 @@ func BenchmarkEchoThroughput(b *testing.B) {
 					kernel[i].bytes += after.bytes - before.bytes
 					kernel[i].cpu += after.cpu - before.cpu
 					kernel[i].faults += after.faults - before.faults
-					kernel[i].faults += after.faults - before.faults
 				}
 				kept += keptBy(func() { via.Close(); wp.Close() }) / float64(count)
 				turn++
@@ -103,7 +102,6 @@ func BenchmarkEchoThroughput(b *testing.B) {
 					b.ReportMetric(float64(kernel[i].calls)/msgs, name+"-syscalls/msg")
 					b.ReportMetric(float64(kernel[i].bytes)/total, name+"-copied/B")
 					b.ReportMetric(float64(kernel[i].cpu)/total, name+"-cpu-ns/B")
-					b.ReportMetric(float64(kernel[i].faults)/msgs, name+"-faults/msg")
 					b.ReportMetric(float64(kernel[i].faults)/msgs, name+"-faults/msg")
 				}
 			}
