@@ -36,7 +36,9 @@ type ioCounts struct {
 // BenchmarkEchoThroughput measures how fast a stream of text messages
 // echoes through each path, for 1 KiB and 64 KiB messages, with
 // windowBytes in flight. One op streams burstBytes on each path in turn
-// (rotating the order). It reports each path's MB/s, each proxy's share
+// (rotating the order), each from a collected heap, so that the
+// collections a path sees are paced by its own allocations, not by what
+// the path before it left. It reports each path's MB/s, each proxy's share
 // of the direct rate, and the bytes the wschaos proxy keeps per message
 // it relayed both ways (its transcript). Where the kernel counts them
 // (Linux), it also reports, for each path, the read and write system calls
@@ -52,7 +54,8 @@ type ioCounts struct {
 // The wschaos proxy is new at every op: its transcript keeps every frame,
 // so one proxy for the whole run would grow its heap with the run's
 // length, and the GC work that comes with it would fall on all three
-// paths. kept-B/msg says what a long-lived proxy pays instead.
+// paths. kept-B/msg says what a long-lived proxy pays instead, measured
+// once, after the timed ops, on one more proxy.
 func BenchmarkEchoThroughput(b *testing.B) {
 	for _, size := range []int{1 << 10, 64 << 10} {
 		b.Run(fmt.Sprintf("%dKiB", size>>10), func(b *testing.B) {
@@ -66,7 +69,6 @@ func BenchmarkEchoThroughput(b *testing.B) {
 			gcs := make([]uint32, len(pathNames))
 			kernel := make([]ioCounts, len(pathNames)) // what each path cost, as the kernel counts it
 			_, ioErr := readIOCounts()
-			var kept float64
 			turn := 0
 			for b.Loop() {
 				wp := proxy.NewServer(rig.urls[pathDirect])
@@ -74,6 +76,7 @@ func BenchmarkEchoThroughput(b *testing.B) {
 				conns := []*websocket.Conn{direct, via, toxi}
 				for k := range conns {
 					i := (turn + k) % len(conns)
+					runtime.GC() // each path streams from a collected heap: the collections it sees are its own
 					before, _ := readIOCounts()
 					gc0 := gcsSoFar()
 					d, err := stream(conns[i], size, count)
@@ -88,7 +91,8 @@ func BenchmarkEchoThroughput(b *testing.B) {
 					kernel[i].cpu += after.cpu - before.cpu
 					kernel[i].faults += after.faults - before.faults
 				}
-				kept += keptBy(func() { via.Close(); wp.Close() }) / float64(count)
+				via.Close()
+				wp.Close()
 				turn++
 			}
 			total := float64(b.N * count * size)
@@ -111,7 +115,7 @@ func BenchmarkEchoThroughput(b *testing.B) {
 			for i, name := range pathNames {
 				b.ReportMetric(float64(gcs[i])/float64(b.N), name+"-gcs/op")
 			}
-			b.ReportMetric(kept/float64(b.N), "wschaos-kept-B/msg")
+			b.ReportMetric(keptPerMsg(b, rig.urls[pathDirect], size, count), "wschaos-kept-B/msg")
 		})
 	}
 }
@@ -123,16 +127,23 @@ func gcsSoFar() uint32 {
 	return m.NumGC
 }
 
-// keptBy returns how much live heap release frees: what the thing it
-// releases was holding on to.
-func keptBy(release func()) float64 {
+// keptPerMsg streams one more burst through a new wschaos proxy and
+// returns the live heap the proxy holds afterwards, still open, per
+// message: what the heap grew by.
+func keptPerMsg(b *testing.B, upstream string, size, count int) float64 {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	release()
+	wp := proxy.NewServer(upstream)
+	defer wp.Close()
+	via := dialEcho(b, wp.URL)
+	defer via.Close()
+	if _, err := stream(via, size, count); err != nil {
+		b.Fatalf("wschaos, measuring what it keeps: %v", err)
+	}
 	runtime.GC()
 	runtime.ReadMemStats(&after)
-	return float64(before.HeapAlloc) - float64(after.HeapAlloc)
+	return (float64(after.HeapAlloc) - float64(before.HeapAlloc)) / float64(count)
 }
 
 // stream writes count text messages of size bytes and reads their
