@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bytes"
+	"flag"
 	"fmt"
 	"runtime"
 	"testing"
@@ -56,7 +57,12 @@ type ioCounts struct {
 // so one proxy for the whole run would grow its heap with the run's
 // length, and the GC work that comes with it would fall on all three
 // paths. kept-B/msg says what a long-lived proxy pays instead, measured
-// once, after the timed ops, on one more proxy.
+// once, after the timed ops, on one more proxy. With -throughput-keep=N
+// the wschaos path is instead one proxy for the whole run that holds the
+// newest N transcript entries, as `wschaos proxy` does (10,000 by
+// default): a proxy left running, whose record lets old entries go.
+//
+//	go test -run='^$' -bench=EchoThroughput -benchtime=100x -count=6 ./bench/ -args -throughput-keep=10000
 func BenchmarkEchoThroughput(b *testing.B) {
 	for _, size := range []int{1 << 10, 64 << 10} {
 		b.Run(fmt.Sprintf("%dKiB", size>>10), func(b *testing.B) {
@@ -71,8 +77,17 @@ func BenchmarkEchoThroughput(b *testing.B) {
 			kernel := make([]ioCounts, len(pathNames)) // what each path cost, as the kernel counts it
 			_, ioErr := readIOCounts()
 			turn := 0
+			var lasting *proxy.Proxy // the one proxy, with -throughput-keep
+			if *throughputKeep > 0 {
+				lasting = proxy.NewServer(rig.urls[pathDirect])
+				defer lasting.Close()
+				lasting.Transcript().Keep(*throughputKeep)
+			}
 			for b.Loop() {
-				wp := proxy.NewServer(rig.urls[pathDirect])
+				wp := lasting
+				if wp == nil {
+					wp = proxy.NewServer(rig.urls[pathDirect])
+				}
 				via := dialEcho(b, wp.URL)
 				conns := []*websocket.Conn{direct, via, toxi}
 				for k := range conns {
@@ -93,7 +108,9 @@ func BenchmarkEchoThroughput(b *testing.B) {
 					kernel[i].faults += after.faults - before.faults
 				}
 				via.Close()
-				wp.Close()
+				if wp != lasting {
+					wp.Close()
+				}
 				turn++
 			}
 			total := float64(b.N * count * size)
@@ -120,6 +137,11 @@ func BenchmarkEchoThroughput(b *testing.B) {
 		})
 	}
 }
+
+// throughputKeep, when above 0, makes BenchmarkEchoThroughput's wschaos
+// path one proxy for the run that keeps this many transcript entries.
+var throughputKeep = flag.Int("throughput-keep", 0,
+	"BenchmarkEchoThroughput: one wschaos proxy for the whole run, holding the newest N transcript entries (0: a new proxy per op)")
 
 // gcsSoFar is how many garbage collections the runtime has finished.
 func gcsSoFar() uint32 {
