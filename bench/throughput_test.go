@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bytes"
+	"flag"
 	"fmt"
 	"runtime"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/wschaos/wschaos/internal/slab"
 	"github.com/wschaos/wschaos/proxy"
 )
 
@@ -36,7 +38,9 @@ type ioCounts struct {
 // BenchmarkEchoThroughput measures how fast a stream of text messages
 // echoes through each path, for 1 KiB and 64 KiB messages, with
 // windowBytes in flight. One op streams burstBytes on each path in turn
-// (rotating the order). It reports each path's MB/s, each proxy's share
+// (rotating the order), each from a collected heap, so that the
+// collections a path sees are paced by its own allocations, not by what
+// the path before it left. It reports each path's MB/s, each proxy's share
 // of the direct rate, and the bytes the wschaos proxy keeps per message
 // it relayed both ways (its transcript). Where the kernel counts them
 // (Linux), it also reports, for each path, the read and write system calls
@@ -52,7 +56,13 @@ type ioCounts struct {
 // The wschaos proxy is new at every op: its transcript keeps every frame,
 // so one proxy for the whole run would grow its heap with the run's
 // length, and the GC work that comes with it would fall on all three
-// paths. kept-B/msg says what a long-lived proxy pays instead.
+// paths. kept-B/msg says what a long-lived proxy pays instead, measured
+// once, after the timed ops, on one more proxy. With -throughput-keep=N
+// the wschaos path is instead one proxy for the whole run that holds the
+// newest N transcript entries, as `wschaos proxy` does (10,000 by
+// default): a proxy left running, whose record lets old entries go.
+//
+//	go test -run='^$' -bench=EchoThroughput -benchtime=100x -count=6 ./bench/ -args -throughput-keep=10000
 func BenchmarkEchoThroughput(b *testing.B) {
 	for _, size := range []int{1 << 10, 64 << 10} {
 		b.Run(fmt.Sprintf("%dKiB", size>>10), func(b *testing.B) {
@@ -66,14 +76,23 @@ func BenchmarkEchoThroughput(b *testing.B) {
 			gcs := make([]uint32, len(pathNames))
 			kernel := make([]ioCounts, len(pathNames)) // what each path cost, as the kernel counts it
 			_, ioErr := readIOCounts()
-			var kept float64
 			turn := 0
+			var lasting *proxy.Proxy // the one proxy, with -throughput-keep
+			if *throughputKeep > 0 {
+				lasting = proxy.NewServer(rig.urls[pathDirect])
+				defer lasting.Close()
+				lasting.Transcript().Keep(*throughputKeep)
+			}
 			for b.Loop() {
-				wp := proxy.NewServer(rig.urls[pathDirect])
+				wp := lasting
+				if wp == nil {
+					wp = proxy.NewServer(rig.urls[pathDirect])
+				}
 				via := dialEcho(b, wp.URL)
 				conns := []*websocket.Conn{direct, via, toxi}
 				for k := range conns {
 					i := (turn + k) % len(conns)
+					runtime.GC() // each path streams from a collected heap: the collections it sees are its own
 					before, _ := readIOCounts()
 					gc0 := gcsSoFar()
 					d, err := stream(conns[i], size, count)
@@ -88,7 +107,10 @@ func BenchmarkEchoThroughput(b *testing.B) {
 					kernel[i].cpu += after.cpu - before.cpu
 					kernel[i].faults += after.faults - before.faults
 				}
-				kept += keptBy(func() { via.Close(); wp.Close() }) / float64(count)
+				via.Close()
+				if wp != lasting {
+					wp.Close()
+				}
 				turn++
 			}
 			total := float64(b.N * count * size)
@@ -111,10 +133,15 @@ func BenchmarkEchoThroughput(b *testing.B) {
 			for i, name := range pathNames {
 				b.ReportMetric(float64(gcs[i])/float64(b.N), name+"-gcs/op")
 			}
-			b.ReportMetric(kept/float64(b.N), "wschaos-kept-B/msg")
+			b.ReportMetric(keptPerMsg(b, rig.urls[pathDirect], size, count), "wschaos-kept-B/msg")
 		})
 	}
 }
+
+// throughputKeep, when above 0, makes BenchmarkEchoThroughput's wschaos
+// path one proxy for the run that keeps this many transcript entries.
+var throughputKeep = flag.Int("throughput-keep", 0,
+	"BenchmarkEchoThroughput: one wschaos proxy for the whole run, holding the newest N transcript entries (0: a new proxy per op)")
 
 // gcsSoFar is how many garbage collections the runtime has finished.
 func gcsSoFar() uint32 {
@@ -123,16 +150,36 @@ func gcsSoFar() uint32 {
 	return m.NumGC
 }
 
-// keptBy returns how much live heap release frees: what the thing it
-// releases was holding on to.
-func keptBy(release func()) float64 {
+// keptPerMsg streams one more burst through a new wschaos proxy and
+// returns the live heap the proxy holds afterwards, still open, per
+// message: what the heap grew by, plus the spare slabs its payloads took,
+// which were live before it began and so are not in that growth.
+func keptPerMsg(b *testing.B, upstream string, size, count int) float64 {
 	var before, after runtime.MemStats
-	runtime.GC()
+	settleHeap()
 	runtime.ReadMemStats(&before)
-	release()
+	reused := slab.ReusedBytes()
+	wp := proxy.NewServer(upstream)
+	defer wp.Close()
+	via := dialEcho(b, wp.URL)
+	defer via.Close()
+	if _, err := stream(via, size, count); err != nil {
+		b.Fatalf("wschaos, measuring what it keeps: %v", err)
+	}
 	runtime.GC()
 	runtime.ReadMemStats(&after)
-	return float64(before.HeapAlloc) - float64(after.HeapAlloc)
+	grew := float64(after.HeapAlloc) - float64(before.HeapAlloc)
+	return (grew + float64(slab.ReusedBytes()-reused)) / float64(count)
+}
+
+// settleHeap collects until the slabs of proxies already closed are spare
+// or gone: a finalizer puts a slab back after the collection that found
+// it unreachable, and one the spares have no room for goes at the next.
+func settleHeap() {
+	for range 3 {
+		runtime.GC()
+		runtime.Gosched()
+	}
 }
 
 // stream writes count text messages of size bytes and reads their

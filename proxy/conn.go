@@ -35,8 +35,7 @@ type conn struct {
 	// relayed.
 	awaiting  [2]bool
 	initiator *profile.Side
-	holding   bool     // the answer to the client's close is held (slow-close)
-	payloads  payloads // the transcript's copies of the payloads, in slabs
+	holding   bool // the answer to the client's close is held (slow-close)
 
 	idx [2]int // frames per direction, by profile.Side
 	// streaming marks, by sender, a message being relayed fragment by

@@ -15,6 +15,7 @@ import (
 	"github.com/jonboulle/clockwork"
 	"github.com/wschaos/wschaos/chaos"
 	"github.com/wschaos/wschaos/internal/link"
+	"github.com/wschaos/wschaos/internal/slab"
 	"github.com/wschaos/wschaos/internal/wire"
 	"github.com/wschaos/wschaos/profile"
 	"github.com/wschaos/wschaos/transcript"
@@ -93,6 +94,7 @@ type Proxy struct {
 	Logger *slog.Logger
 
 	transcript *Transcript
+	payloads   slab.Strings // the transcript's copies of the payloads, in slabs all connections share
 	faults     *faultSet
 	done       chan struct{} // closed by Close, after the connections
 	closeOnce  sync.Once

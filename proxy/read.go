@@ -64,7 +64,7 @@ func (c *conn) onRead(r readResult) {
 	// buffer is reused after this turn, so faults, which may keep a frame,
 	// get a copy of their own, as does a frame queued behind one a delay
 	// holds.
-	data := c.payloads.text(r.data)
+	data := c.p.payloads.String(r.data)
 	faults := c.p.faults.frameFaults()
 	holding := c.delays.Holding(r.from) // then it is queued, and kept
 	if len(faults) > 0 || holding {
@@ -162,7 +162,7 @@ func (c *conn) finishesFrame(r readResult) bool {
 // piece just now, whatever happened meanwhile: its arrival, its sending,
 // and, if its text is not UTF-8, the close 1007 that follows it.
 func (c *conn) relayedWhole(r readResult) {
-	data := c.payloads.text(r.data)
+	data := c.p.payloads.String(r.data)
 	f, undecodable := c.inbound(r)
 	bad := f.Op == websocket.TextMessage && !utf8.Valid(f.Data)
 	e := Entry{Kind: recvKind(r.from), Op: f.Op, Data: data, Msg: f.Msg, Note: undecodable}
