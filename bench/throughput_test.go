@@ -172,9 +172,11 @@ func keptPerMsg(b *testing.B, upstream string, size, count int) float64 {
 	return (grew + float64(slab.ReusedBytes()-reused)) / float64(count)
 }
 
-// settleHeap collects until the slabs of proxies already closed are spare
-// or gone: a finalizer puts a slab back after the collection that found
-// it unreachable, and one the spares have no room for goes at the next.
+// settleHeap collects three times, letting the finalizer goroutine run
+// between, so that the slabs of proxies already closed are spare or gone
+// before a measure: a finalizer puts a slab back after the collection
+// that found it unreachable, and one the spares have no room for goes at
+// the next.
 func settleHeap() {
 	for range 3 {
 		runtime.GC()

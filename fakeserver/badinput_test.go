@@ -16,22 +16,12 @@ import (
 
 func TestBadFramesCloseTheirConnectionWithTheRightCodeAndNothingElse(t *testing.T) {
 	wstest.NoLeaks(t, patience)
-	for _, tc := range []linktest.FrameCase{
-		linktest.Frame("invalid UTF-8 in a text frame", wstest.Frame(0x81, []byte("{\"type\":\"ping\",\"payload\":\"\xff\xfe\"}"), true),
-			1007, "close 1007 by server: client text frame #1 is not valid UTF-8"),
-		linktest.Frame("invalid UTF-8 across fragments", append(wstest.Frame(0x01, []byte(`{"type":"x","payload":"`+"\xc3"), true),
-			wstest.Frame(0x80, []byte("(\"}"), true)...),
-			1007, "close 1007 by server: client text frame #1 is not valid UTF-8"),
-		linktest.Frame("a frame over the read limit", wstest.BigHeader(1<<20+1, true), 1009, "close 1009 by server: client frame over 1048576 bytes"),
-		linktest.Frame("a frame claiming 2^63 bytes", wstest.BigHeader(1<<63, true), 1009, "close 1009 by server: client frame over 1048576 bytes"),
-		linktest.Frame("an unmasked frame", wstest.Frame(0x81, []byte("a"), false), 1002, "close 1002 by server: websocket: bad MASK"),
-		linktest.Frame("a reserved opcode", wstest.Frame(0x83, []byte("a"), true), 1002, "close 1002 by server: websocket: bad opcode 3"),
+	// The fake server answers a framing error with a close of its own.
+	for _, tc := range append(linktest.CommonBadFrames(1<<20, "server"), []linktest.FrameCase{
 		linktest.Frame("reserved bits", wstest.Frame(0xf1, []byte("a"), true), 1002, "close 1002 by server: websocket: RSV"),
-		linktest.Frame("a fragmented ping", wstest.Frame(0x09, []byte("a"), true), 1002, "close 1002 by server: websocket: FIN not set on control"),
 		linktest.Frame("a continuation of nothing", wstest.Frame(0x80, []byte("a"), true), 1002, "close 1002 by server: websocket: continuation after FIN"),
-		linktest.Frame("a close frame with a reserved code", wstest.Frame(0x88, []byte{0x03, 0xed}, true), 1002, "close 1002 by server: websocket: bad close code 1005"),
 		linktest.Frame("a close reason that is not UTF-8", wstest.Frame(0x88, []byte{0x03, 0xe8, 0xff}, true), 1002, "close 1002 by server: websocket: invalid utf8 payload in close frame"),
-	} {
+	}...) {
 		t.Run(tc.Name, func(t *testing.T) {
 			s, _ := newServer(t, profile.QueueProfile())
 			linktest.BadFrame(t, subject(s), tc.Send, tc.Code, tc.Line, nil)

@@ -143,18 +143,8 @@ func closeCodeOf(err error) int {
 
 func TestBadClientFramesCloseBothSidesWithTheRightCode(t *testing.T) {
 	wstest.NoLeaks(t, patience)
-	for _, tc := range []linktest.FrameCase{
-		linktest.Frame("invalid UTF-8 in a text frame", wstest.Frame(0x81, []byte("caf\xe9"), true),
-			1007, "close 1007 by server: client text frame #1 is not valid UTF-8"),
-		linktest.Frame("invalid UTF-8 across fragments", append(wstest.Frame(0x01, []byte("caf\xc3"), true), wstest.Frame(0x80, []byte("("), true)...),
-			1007, "close 1007 by server: client text frame #1 is not valid UTF-8"),
-		linktest.Frame("a frame over the read limit", wstest.BigHeader(16<<20+1, true), 1009, "close 1009 by server: client frame over 16777216 bytes"),
-		linktest.Frame("a frame claiming 2^63 bytes", wstest.BigHeader(1<<63, true), 1009, "close 1009 by server: client frame over 16777216 bytes"),
-		linktest.Frame("an unmasked frame", wstest.Frame(0x81, []byte("a"), false), 1002, "close 1002 by client: websocket: bad MASK"),
-		linktest.Frame("a reserved opcode", wstest.Frame(0x83, []byte("a"), true), 1002, "close 1002 by client: websocket: bad opcode 3"),
-		linktest.Frame("a fragmented ping", wstest.Frame(0x09, []byte("a"), true), 1002, "close 1002 by client: websocket: FIN not set on control"),
-		linktest.Frame("a close frame with a reserved code", wstest.Frame(0x88, []byte{0x03, 0xed}, true), 1002, "close 1002 by client: websocket: bad close code 1005"),
-	} {
+	// The proxy records the client's socket as the one that failed.
+	for _, tc := range linktest.CommonBadFrames(16<<20, "client") {
 		t.Run(tc.Name, func(t *testing.T) {
 			up := newEcho(t)
 			p, _ := newProxy(t, up.wsURL())

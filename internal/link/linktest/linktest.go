@@ -458,6 +458,29 @@ type FrameCase struct {
 	Line string
 }
 
+// CommonBadFrames are the bad client frames both servers close a
+// connection for with the same code and words. readLimit is the server's
+// frame size limit; framingBy is the side the transcript says ended the
+// connection for a framing error: "server" where the server answers it
+// with a close of its own, "client" where the proxy records the client's
+// socket as the one that failed.
+func CommonBadFrames(readLimit int, framingBy string) []FrameCase {
+	over := fmt.Sprintf("close 1009 by server: client frame over %d bytes", readLimit)
+	framing := "close 1002 by " + framingBy + ": websocket: "
+	return []FrameCase{
+		{"invalid UTF-8 in a text frame", wstest.Frame(0x81, []byte("caf\xe9"), true),
+			1007, "close 1007 by server: client text frame #1 is not valid UTF-8"},
+		{"invalid UTF-8 across fragments", append(wstest.Frame(0x01, []byte("caf\xc3"), true), wstest.Frame(0x80, []byte("("), true)...),
+			1007, "close 1007 by server: client text frame #1 is not valid UTF-8"},
+		{"a frame over the read limit", wstest.BigHeader(uint64(readLimit)+1, true), 1009, over},
+		{"a frame claiming 2^63 bytes", wstest.BigHeader(1<<63, true), 1009, over},
+		{"an unmasked frame", wstest.Frame(0x81, []byte("a"), false), 1002, framing + "bad MASK"},
+		{"a reserved opcode", wstest.Frame(0x83, []byte("a"), true), 1002, framing + "bad opcode 3"},
+		{"a fragmented ping", wstest.Frame(0x09, []byte("a"), true), 1002, framing + "FIN not set on control"},
+		{"a close frame with a reserved code", wstest.Frame(0x88, []byte{0x03, 0xed}, true), 1002, framing + "bad close code 1005"},
+	}
+}
+
 // Frame is a FrameCase, for tables outside this package.
 func Frame(name string, send []byte, code int, line string) FrameCase {
 	return FrameCase{Name: name, Send: send, Code: code, Line: line}
