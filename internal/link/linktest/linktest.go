@@ -468,9 +468,12 @@ func CommonBadFrames(readLimit int, framingBy string) []FrameCase {
 	over := fmt.Sprintf("close 1009 by server: client frame over %d bytes", readLimit)
 	framing := "close 1002 by " + framingBy + ": websocket: "
 	return []FrameCase{
-		{"invalid UTF-8 in a text frame", wstest.Frame(0x81, []byte("caf\xe9"), true),
+		// Messages that would decode (a ping, to a fake server) but for the
+		// bytes that are not UTF-8: the check comes before any decoding.
+		{"invalid UTF-8 in a text frame", wstest.Frame(0x81, []byte("{\"type\":\"ping\",\"payload\":\"\xff\xfe\"}"), true),
 			1007, "close 1007 by server: client text frame #1 is not valid UTF-8"},
-		{"invalid UTF-8 across fragments", append(wstest.Frame(0x01, []byte("caf\xc3"), true), wstest.Frame(0x80, []byte("("), true)...),
+		{"invalid UTF-8 across fragments", append(wstest.Frame(0x01, []byte(`{"type":"x","payload":"`+"\xc3"), true),
+			wstest.Frame(0x80, []byte("(\"}"), true)...),
 			1007, "close 1007 by server: client text frame #1 is not valid UTF-8"},
 		{"a frame over the read limit", wstest.BigHeader(uint64(readLimit)+1, true), 1009, over},
 		{"a frame claiming 2^63 bytes", wstest.BigHeader(1<<63, true), 1009, over},
