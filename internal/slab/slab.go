@@ -53,19 +53,15 @@ type Strings struct {
 // String returns a string holding b's bytes, which stay as they are
 // however b and later payloads change.
 func (s *Strings) String(b []byte) string {
-	switch {
-	case len(b) == 0:
-		return ""
-	case len(b) <= small.size()/8:
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		return small.put(&s.small, b)
-	case len(b) <= large.size()/8:
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		return large.put(&s.large, b)
+	if len(b) == 0 || len(b) > large.size()/8 {
+		return string(b)
 	}
-	return string(b)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(b) <= small.size()/8 {
+		return small.put(&s.small, b)
+	}
+	return large.put(&s.large, b)
 }
 
 // tier is the slabs of one size, B, and their spares.
